@@ -1,0 +1,770 @@
+/*
+ * The actor runtime: see actor.h.
+ */
+#include <sys/queue.h>
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <event2/listener.h>
+
+#include "actor.h"
+#include "child.h"
+#include "db.h"
+#include "frame.h"
+#include "log.h"
+#include "peer.h"
+#include "strmap.h"
+#include "version.h"
+#include "xmalloc.h"
+
+/* What the runtime knows of each connection. */
+struct conn {
+	LIST_ENTRY(conn)	 entry;
+	struct peer		*peer;
+	int			 parent;	/* the channel to our parent */
+	int			 outbound;	/* we connected to $RUN/kind.sock */
+	char			 identity[ADDR_MAX + 1];	/* from Hello */
+};
+
+static struct {
+	struct event_base		*base;
+	const struct config		*cfg;
+	struct peer_limits		 lim;
+	char				 identity[ADDR_MAX + 1];
+	const struct actor_kind		*kinds[4];
+	int				 nkinds;
+	struct strmap			*actors;	/* address -> actor */
+	struct strmap			*inbound;	/* identity -> conn */
+	struct strmap			*outbound;	/* kind -> conn */
+	LIST_HEAD(, conn)		 conns;
+	struct evconnlistener		*listener;
+	struct conn			*parent;
+	void				(*parent_gone)(void);
+	struct db			*db;
+	struct rt_stats			 stats;
+	msgpack_sbuffer			 sb;		/* message being packed */
+	msgpack_packer			 pk;
+	int				 packing;
+	char				 dest[ADDR_MAX + 1];	/* of the packing message */
+	int				 dest_ok;
+	int				 stopping;
+	struct event			*drain_ev;
+	int				 drain_ticks;
+} rt;
+
+static const struct peer_cb conn_cb;
+
+static void	 dispatch(struct peer *, const struct envelope *, void *);
+
+void
+rt_init(struct event_base *base, const struct config *cfg,
+    const char *identity)
+{
+	rt.base = base;
+	rt.cfg = cfg;
+	snprintf(rt.identity, sizeof(rt.identity), "%s", identity);
+	peer_default_limits(&rt.lim);
+	rt.lim.max_frame = (size_t)cfg->max_frame_bytes;
+	rt.lim.high_water = (size_t)cfg->queue_high_bytes;
+	rt.lim.max_queue = (size_t)cfg->queue_max_bytes;
+	rt.lim.retry_initial_ms = cfg->reconnect_initial_ms;
+	rt.lim.retry_max_ms = cfg->reconnect_max_ms;
+	rt.actors = strmap_new();
+	rt.inbound = strmap_new();
+	rt.outbound = strmap_new();
+	LIST_INIT(&rt.conns);
+	msgpack_sbuffer_init(&rt.sb);
+	msgpack_packer_init(&rt.pk, &rt.sb, msgpack_sbuffer_write);
+	peer_init(base);
+}
+
+void
+rt_register(const struct actor_kind *kind)
+{
+	if (rt.nkinds == (int)(sizeof(rt.kinds) / sizeof(rt.kinds[0])))
+		fatalx("rt_register: too many kinds");
+	rt.kinds[rt.nkinds++] = kind;
+}
+
+const struct config *
+rt_config(void)
+{
+	return rt.cfg;
+}
+
+const char *
+rt_identity(void)
+{
+	return rt.identity;
+}
+
+struct event_base *
+rt_base(void)
+{
+	return rt.base;
+}
+
+const struct rt_stats *
+rt_stats(void)
+{
+	return &rt.stats;
+}
+
+static const struct actor_kind *
+local_kind(const char *kind, size_t len)
+{
+	int	 i;
+
+	for (i = 0; i < rt.nkinds; i++)
+		if (strlen(rt.kinds[i]->name) == len &&
+		    memcmp(rt.kinds[i]->name, kind, len) == 0)
+			return rt.kinds[i];
+	return NULL;
+}
+
+static struct conn *
+conn_new(struct peer *p)
+{
+	struct conn	*c = xcalloc(1, sizeof(*c));
+
+	c->peer = p;
+	LIST_INSERT_HEAD(&rt.conns, c, entry);
+	return c;
+}
+
+/* Forget a connection's routes; free it unless it reconnects. */
+static void
+conn_gone(struct conn *c)
+{
+	int	 i;
+
+	if (c->identity[0] != '\0' &&
+	    strmap_get(rt.inbound, c->identity) == c) {
+		strmap_del(rt.inbound, c->identity);
+		for (i = 0; i < rt.nkinds; i++)
+			if (rt.kinds[i]->peer_down != NULL)
+				rt.kinds[i]->peer_down(c->identity);
+	}
+	if (c->outbound)
+		return;
+	LIST_REMOVE(c, entry);
+	free(c);
+}
+
+static void
+conn_closed(struct peer *p, void *arg)
+{
+	struct conn	*c = arg;
+	int		 i;
+
+	(void)p;
+	if (c->parent) {
+		log_info("parent went away; stopping");
+		rt.parent = NULL;
+		conn_gone(c);
+		if (rt.parent_gone != NULL)
+			rt.parent_gone();
+		else
+			rt_stop();
+		return;
+	}
+	if (c->outbound) {
+		/* An outbound peer's name is the kind it serves. */
+		for (i = 0; i < rt.nkinds; i++)
+			if (rt.kinds[i]->peer_down != NULL)
+				rt.kinds[i]->peer_down(peer_name(p));
+		return;
+	}
+	conn_gone(c);
+}
+
+static void
+conn_connected(struct peer *p, void *arg)
+{
+	int	 i;
+
+	(void)arg;
+	for (i = 0; i < rt.nkinds; i++)
+		if (rt.kinds[i]->peer_up != NULL)
+			rt.kinds[i]->peer_up(peer_name(p));
+}
+
+static const struct peer_cb conn_cb = {
+	.message = dispatch,
+	.closed = conn_closed,
+	.connected = conn_connected,
+};
+
+static void
+accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
+    int salen, void *arg)
+{
+	struct conn	*c;
+
+	(void)l;
+	(void)sa;
+	(void)salen;
+	(void)arg;
+	c = conn_new(NULL);
+	c->peer = peer_new_fd(fd, &rt.lim, &conn_cb, c);
+}
+
+static void
+accept_error_cb(struct evconnlistener *l, void *arg)
+{
+	(void)l;
+	(void)arg;
+	/* EMFILE and friends: say so, keep listening. */
+	log_warn("accept");
+}
+
+/* Accept connections from other processes on an inherited socket. */
+int
+rt_listen(int fd)
+{
+	evutil_make_socket_nonblocking(fd);
+	rt.listener = evconnlistener_new(rt.base, accept_cb, NULL,
+	    LEV_OPT_CLOSE_ON_EXEC, -1, fd);
+	if (rt.listener == NULL)
+		return -1;
+	evconnlistener_set_error_cb(rt.listener, accept_error_cb);
+	return 0;
+}
+
+struct peer *
+rt_adopt_parent(int fd, const char *parent_identity, void (*gone)(void))
+{
+	struct conn	*c = conn_new(NULL);
+
+	c->parent = 1;
+	c->peer = peer_new_fd(fd, &rt.lim, &conn_cb, c);
+	peer_set_name(c->peer, parent_identity);
+	snprintf(c->identity, sizeof(c->identity), "%s", parent_identity);
+	strmap_put(rt.inbound, parent_identity, c);
+	rt.parent = c;
+	rt.parent_gone = gone;
+	return c->peer;
+}
+
+static int
+commit_db(void *arg)
+{
+	return db_commit(arg);
+}
+
+static void
+db_began(void *arg)
+{
+	(void)arg;
+	peer_touch();
+}
+
+void
+rt_use_db(struct db *db)
+{
+	rt.db = db;
+	peer_set_commit_hook(commit_db, db);
+	db_set_begin_hook(db, db_began, NULL);
+}
+
+/* Tell the parent we are ready to serve. */
+int
+rt_ready(void)
+{
+	if (rt.parent == NULL)
+		return 0;
+	if (actor_begin(NULL, rt.parent->identity, MSG_READY, NULL) == NULL)
+		return -1;
+	msgpack_pack_map(&rt.pk, 1);
+	mp_pack_kv_int(&rt.pk, "pid", getpid());
+	return actor_end();
+}
+
+size_t
+rt_mailbox_bytes(void)
+{
+	struct conn	*c;
+	size_t		 n = 0;
+
+	LIST_FOREACH(c, &rt.conns, entry)
+		n += peer_unread(c->peer);
+	return n;
+}
+
+void
+rt_pack_inspect(msgpack_packer *pk)
+{
+	struct conn	*c;
+	size_t		 unsent = 0, nconns = 0;
+	int		 i, extra = 0;
+
+	LIST_FOREACH(c, &rt.conns, entry) {
+		unsent += peer_unsent(c->peer);
+		nconns++;
+	}
+	for (i = 0; i < rt.nkinds; i++)
+		if (rt.kinds[i]->inspect != NULL)
+			extra++;
+	msgpack_pack_map(pk, 9 + (size_t)extra);
+	mp_pack_kv_str(pk, "identity", rt.identity);
+	mp_pack_kv_int(pk, "pid", getpid());
+	mp_pack_kv_uint(pk, "msgsIn", rt.stats.msgs_in);
+	mp_pack_kv_uint(pk, "msgsOut", rt.stats.msgs_out);
+	mp_pack_kv_uint(pk, "errorsOut", rt.stats.errors_out);
+	mp_pack_kv_uint(pk, "dropped", rt.stats.dropped);
+	mp_pack_kv_uint(pk, "mailboxBytes", rt_mailbox_bytes());
+	mp_pack_kv_uint(pk, "unsentBytes", unsent);
+	mp_pack_kv_uint(pk, "connections", nconns);
+	for (i = 0; i < rt.nkinds; i++)
+		if (rt.kinds[i]->inspect != NULL) {
+			mp_pack_str(pk, rt.kinds[i]->name);
+			rt.kinds[i]->inspect(pk);
+		}
+}
+
+/* Find or make the connection a message to `to` leaves by. */
+static struct conn *
+route(const char *to, const struct addr *a)
+{
+	struct conn	*c;
+	char		 kind[KIND_MAX + 1], path[CONFIG_PATH_MAX + 32];
+
+	if ((c = strmap_get(rt.inbound, to)) != NULL)
+		return c;
+	memcpy(kind, a->kind, a->kindlen);
+	kind[a->kindlen] = '\0';
+	if ((c = strmap_get(rt.inbound, kind)) != NULL)
+		return c;
+	if ((c = strmap_get(rt.outbound, kind)) != NULL)
+		return c;
+	if (local_kind(kind, a->kindlen) != NULL) {
+		/* Our own kind: loop back through our own socket. */
+	} else if (!(a->kindbit & (K_COORD | K_WORKER | K_EVENTLOG |
+	    K_SYSTEM)))
+		return NULL;
+	snprintf(path, sizeof(path), "%s/%s.sock", rt.cfg->run_dir, kind);
+	c = conn_new(NULL);
+	c->outbound = 1;
+	c->peer = peer_new_path(path, rt.identity, &rt.lim, &conn_cb, c);
+	peer_set_name(c->peer, kind);
+	strmap_put(rt.outbound, kind, c);
+	return c;
+}
+
+msgpack_packer *
+actor_begin(const char *from, const char *to, enum msg_type type,
+    const char *reply_to)
+{
+	char	 id[ID_MAX + 1];
+
+	if (rt.packing)
+		fatalx("actor_begin: %s begun inside another message",
+		    msg_name(type));
+	rt.packing = 1;
+	snprintf(rt.dest, sizeof(rt.dest), "%s", to);
+	rt.dest_ok = strlen(to) < sizeof(rt.dest);
+	rt.sb.size = 0;
+	msgpack_sbuffer_write(&rt.sb, "\0\0\0\0", FRAME_HDR);
+	env_new_id(id, sizeof(id));
+	env_pack_header(&rt.pk, to, from != NULL ? from : rt.identity, type,
+	    id, reply_to, env_now_ms());
+	return &rt.pk;
+}
+
+int
+actor_end(void)
+{
+	struct addr	 a;
+	struct conn	*c;
+	size_t		 body;
+
+	if (!rt.packing)
+		fatalx("actor_end without actor_begin");
+	rt.packing = 0;
+	body = rt.sb.size - FRAME_HDR;
+	if (!rt.dest_ok || addr_parse(rt.dest, strlen(rt.dest), &a) == -1) {
+		log_warnx("send: bad destination address");
+		rt.stats.dropped++;
+		return -1;
+	}
+	if (body > rt.lim.max_frame) {
+		log_warnx("send to %s: %zu bytes is over max_frame_bytes "
+		    "(%zu); dropped", rt.dest, body, rt.lim.max_frame);
+		rt.stats.dropped++;
+		return -1;
+	}
+	if ((c = route(rt.dest, &a)) == NULL) {
+		log_debug("send: no route to %s; dropped", rt.dest);
+		rt.stats.dropped++;
+		return -1;
+	}
+	frame_put_len(rt.sb.data, (uint32_t)body);
+	if (peer_write(c->peer, rt.sb.data, rt.sb.size) == -1) {
+		rt.stats.dropped++;
+		return -1;
+	}
+	rt.stats.msgs_out++;
+	return 0;
+}
+
+int
+actor_send(const char *from, const char *to, enum msg_type type)
+{
+	msgpack_packer	*pk = actor_begin(from, to, type, NULL);
+
+	msgpack_pack_map(pk, 0);
+	return actor_end();
+}
+
+msgpack_packer *
+actor_reply(const struct actor *self, const struct envelope *req,
+    enum msg_type type)
+{
+	return actor_begin(self != NULL ? self->address : req->to, req->from,
+	    type, req->id);
+}
+
+int
+actor_error(const char *from, const struct envelope *req, enum err_code code,
+    const char *fmt, ...)
+{
+	msgpack_packer	*pk;
+	const struct msg_info *mi = msg_info(req->type);
+	va_list		 ap;
+	char		 text[512];
+
+	/* Never answer a reply or push with an Error: no ping-pong. */
+	if (mi != NULL && mi->who == MSG_WHO_SERVER)
+		return 0;
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	pk = actor_begin(from != NULL ? from : req->to, req->from, MSG_ERROR,
+	    req->id);
+	msgpack_pack_map(pk, 2);
+	mp_pack_kv_str(pk, "code", err_code_name(code));
+	mp_pack_kv_str(pk, "error", text);
+	rt.stats.errors_out++;
+	return actor_end();
+}
+
+/* Answer Inspect from the parent with the process summary. */
+static void
+inspect_reply(const struct envelope *env)
+{
+	msgpack_packer	*pk = actor_begin(NULL, env->from, MSG_INSPECTED,
+	    env->id);
+
+	rt_pack_inspect(pk);
+	actor_end();
+}
+
+/* A Hello names the connection: replies to that identity go back on it. */
+static void
+hello(struct conn *c, const struct envelope *env)
+{
+	struct conn	*old;
+	int		 i;
+
+	if (c->outbound || c->parent)
+		return;
+	snprintf(c->identity, sizeof(c->identity), "%s", env->from);
+	peer_set_name(c->peer, env->from);
+	if ((old = strmap_put(rt.inbound, env->from, c)) != NULL &&
+	    old != c)
+		old->identity[0] = '\0';	/* superseded */
+	for (i = 0; i < rt.nkinds; i++)
+		if (rt.kinds[i]->peer_up != NULL)
+			rt.kinds[i]->peer_up(env->from);
+}
+
+/*
+ * One message from a connection: Hello and Inspect are the runtime's; the
+ * rest goes to the addressed actor after the checks every actor needs.
+ */
+static void
+dispatch(struct peer *p, const struct envelope *env, void *arg)
+{
+	struct conn			*c = arg;
+	const struct actor_kind		*k;
+	const struct msg_info		*mi;
+	struct actor			*a;
+	struct addr			 ad;
+	enum err_code			 code;
+	msgpack_packer			*pk;
+	char				 why[256];
+
+	(void)p;
+	rt.stats.msgs_in++;
+	if (env->type == MSG_HELLO) {
+		hello(c, env);
+		return;
+	}
+	if (env->type == MSG_INSPECT && c->parent) {
+		inspect_reply(env);
+		return;
+	}
+	if (addr_parse(env->to, strlen(env->to), &ad) == -1 ||
+	    (k = local_kind(ad.kind, ad.kindlen)) == NULL) {
+		log_warnx("message %s from %s for %s, which this process "
+		    "does not host; dropped", msg_name(env->type), env->from,
+		    env->to);
+		actor_error(rt.identity, env, ERR_UNKNOWN_ACTOR,
+		    "Unknown actor type: %.*s", (int)ad.kindlen, ad.kind);
+		return;
+	}
+	if ((a = strmap_get(rt.actors, env->to)) == NULL &&
+	    (k->resolve == NULL || (a = k->resolve(ad.name, env)) == NULL)) {
+		actor_error(NULL, env, ERR_UNKNOWN_ACTOR, "Unknown actor: %s",
+		    env->to);
+		return;
+	}
+	if (env->type == MSG_PING) {
+		pk = actor_reply(a, env, MSG_PONG);
+		msgpack_pack_object(pk, *env->payload);
+		actor_end();
+		return;
+	}
+	mi = msg_info(env->type);
+	if (mi->who != MSG_WHO_SERVER && !(mi->kinds & ad.kindbit)) {
+		actor_error(NULL, env, ERR_UNKNOWN_TYPE,
+		    "Unknown message type for %s: %s", k->name, mi->name);
+		return;
+	}
+	if (msg_check_payload(env->type, env->payload, &code, why,
+	    sizeof(why)) == -1) {
+		actor_error(NULL, env, code, "%s", why);
+		return;
+	}
+	k->receive(a, env);
+}
+
+struct actor *
+actor_spawn(const struct actor_kind *kind, const char *name, void *data)
+{
+	struct actor	*a = xcalloc(1, sizeof(*a));
+
+	a->kind = kind;
+	snprintf(a->address, sizeof(a->address), "%s:%s", kind->name, name);
+	a->name = a->address + strlen(kind->name) + 1;
+	a->data = data;
+	if (strmap_put(rt.actors, a->address, a) != NULL)
+		fatalx("actor_spawn: %s exists", a->address);
+	return a;
+}
+
+struct actor *
+actor_find(const char *address)
+{
+	return strmap_get(rt.actors, address);
+}
+
+static void
+actor_free_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	free(arg);
+}
+
+void
+actor_destroy(struct actor *a)
+{
+	strmap_del(rt.actors, a->address);
+	if (event_base_once(rt.base, -1, EV_TIMEOUT, actor_free_cb, a,
+	    NULL) == -1)
+		fatalx("actor_destroy: event_base_once");
+}
+
+size_t
+actor_count(void)
+{
+	return strmap_count(rt.actors);
+}
+
+void
+mp_pack_str(msgpack_packer *pk, const char *s)
+{
+	size_t	 n = strlen(s);
+
+	msgpack_pack_str(pk, n);
+	msgpack_pack_str_body(pk, s, n);
+}
+
+void
+mp_pack_kv_str(msgpack_packer *pk, const char *k, const char *v)
+{
+	mp_pack_str(pk, k);
+	mp_pack_str(pk, v);
+}
+
+void
+mp_pack_kv_int(msgpack_packer *pk, const char *k, int64_t v)
+{
+	mp_pack_str(pk, k);
+	msgpack_pack_int64(pk, v);
+}
+
+void
+mp_pack_kv_uint(msgpack_packer *pk, const char *k, uint64_t v)
+{
+	mp_pack_str(pk, k);
+	msgpack_pack_uint64(pk, v);
+}
+
+/* Leave the loop once every connection has sent what it holds (or 1 s). */
+static void
+drain_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn	*c;
+	size_t		 unsent = 0;
+
+	(void)fd;
+	(void)what;
+	(void)arg;
+	LIST_FOREACH(c, &rt.conns, entry)
+		if (peer_is_up(c->peer))
+			unsent += peer_unsent(c->peer);
+	if (unsent == 0 || ++rt.drain_ticks >= 200)
+		event_base_loopbreak(rt.base);
+}
+
+void
+rt_stop(void)
+{
+	int	 i;
+
+	if (rt.stopping)
+		return;
+	rt.stopping = 1;
+	if (rt.listener != NULL)
+		evconnlistener_disable(rt.listener);
+	for (i = 0; i < rt.nkinds; i++)
+		if (rt.kinds[i]->stop != NULL)
+			rt.kinds[i]->stop();
+	peer_flush();
+	if (rt.db != NULL && db_commit(rt.db) == -1)
+		log_warnx("final commit failed");
+	rt.drain_ev = event_new(rt.base, -1, EV_PERSIST, drain_cb, NULL);
+	event_add(rt.drain_ev, &(struct timeval){ 0, 5000 });
+	event_active(rt.drain_ev, EV_TIMEOUT, 0);
+}
+
+static void
+signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+	const struct actor_kind	*kind = arg;
+	static struct config	 fresh;
+	int			 i;
+
+	(void)what;
+	switch (sig) {
+	case SIGTERM:
+	case SIGINT:
+		log_debug("%s: stopping", strsignal((int)sig));
+		rt_stop();
+		break;
+	case SIGHUP:
+		if (config_load_env(&fresh) == -1) {
+			log_warnx("reload: the config has errors; keeping "
+			    "the old one");
+			break;
+		}
+		i = child_lookup(kind->name);
+		log_setlevel(i >= 0 && fresh.child[i].log_level[0] ?
+		    log_level_parse(fresh.child[i].log_level) :
+		    fresh.log_level);
+		if (kind->reload != NULL)
+			kind->reload(&fresh);
+		break;
+	}
+}
+
+static void
+usage(const char *name)
+{
+	fprintf(stderr, "usage: %s [-hV]\n"
+	    "The %s actor of actord.  It is started by actord, which hands it\n"
+	    "its control channel on fd %d and its listening socket on fd %d;\n"
+	    "it is not meant to be run by hand.\n", name, name, CHILD_FD_CTL,
+	    CHILD_FD_LISTEN);
+}
+
+/*
+ * The standard main of an actor program: configuration from the
+ * environment actord sets, the inherited descriptors, signals, the kind's
+ * setup, Ready, then the loop until SIGTERM or the parent goes away.
+ */
+int
+actor_main(int argc, char *argv[], const struct actor_kind *kind)
+{
+	static struct config	 cfg;
+	struct event_base	*base;
+	struct event		*sigs[3];
+	const int		 signos[3] = { SIGTERM, SIGINT, SIGHUP };
+	int			 ch, i, level;
+
+	while ((ch = getopt(argc, argv, "hV")) != -1) {
+		switch (ch) {
+		case 'V':
+			printf("%s (actord) %s\n", kind->name, ACTORD_VERSION);
+			return 0;
+		case 'h':
+			usage(kind->name);
+			return 0;
+		default:
+			usage(kind->name);
+			return EXIT_USAGE;
+		}
+	}
+	log_init(kind->name, LOG_INFO);
+	if (fcntl(CHILD_FD_CTL, F_GETFD) == -1 ||
+	    fcntl(CHILD_FD_LISTEN, F_GETFD) == -1) {
+		log_warnx("no control channel on fd %d or socket on fd %d: "
+		    "%s is started by actord", CHILD_FD_CTL, CHILD_FD_LISTEN,
+		    kind->name);
+		return EXIT_USAGE;
+	}
+	if (config_load_env(&cfg) == -1) {
+		config_print_errors(&cfg, stderr);
+		return EXIT_USAGE;
+	}
+	i = child_lookup(kind->name);
+	level = i >= 0 && cfg.child[i].log_level[0] ?
+	    log_level_parse(cfg.child[i].log_level) : cfg.log_level;
+	log_setlevel(level);
+	signal(SIGPIPE, SIG_IGN);
+	if ((base = event_base_new()) == NULL)
+		fatalx("event_base_new");
+	rt_init(base, &cfg, kind->name);
+	rt_register(kind);
+	for (i = 0; i < 3; i++) {
+		sigs[i] = evsignal_new(base, signos[i], signal_cb,
+		    (void *)(uintptr_t)kind);
+		if (sigs[i] == NULL || evsignal_add(sigs[i], NULL) == -1)
+			fatalx("evsignal_new");
+	}
+	rt_adopt_parent(CHILD_FD_CTL, "system", NULL);
+	if (rt_listen(CHILD_FD_LISTEN) == -1)
+		fatal("listen on fd %d", CHILD_FD_LISTEN);
+	if (kind->setup != NULL && kind->setup(&cfg) == -1) {
+		log_warnx("setup failed; exiting");
+		return EXIT_SYSTEM;
+	}
+	rt_ready();
+	log_debug("ready");
+	event_base_dispatch(base);
+	peer_flush();
+	log_debug("stopped");
+	return 0;
+}

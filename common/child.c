@@ -1,0 +1,105 @@
+/*
+ * Child processes: see child.h.
+ */
+#include <sys/prctl.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "child.h"
+
+extern char **environ;
+
+pid_t
+child_spawn(const char *path, char *const argv[], const struct child_fds *fds,
+    char *const env[])
+{
+	sigset_t	 all, old;
+	pid_t		 pid, parent = getpid();
+	int		 i, moved[CHILD_MAX_FDS];
+
+	/* Block signals so the child cannot run our handlers pre-exec. */
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, &old);
+	if ((pid = fork()) != 0) {
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		return pid;
+	}
+
+	/* Child: only async-signal-safe calls until exec. */
+	for (i = 1; i < NSIG; i++)
+		signal(i, SIG_DFL);
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	if (getppid() != parent)
+		_exit(EXIT_SYSTEM);
+	/* Move the descriptors out of the way of 3.. before placing them. */
+	for (i = 0; i < fds->nfds && i < CHILD_MAX_FDS; i++) {
+		moved[i] = -1;
+		if (fds->fds[i] >= 0 &&
+		    (moved[i] = fcntl(fds->fds[i], F_DUPFD_CLOEXEC, 64)) == -1)
+			_exit(EXIT_SYSTEM);
+	}
+	/* dup2 leaves the placed descriptors without close-on-exec. */
+	for (i = 0; i < fds->nfds && i < CHILD_MAX_FDS; i++)
+		if (moved[i] >= 0 && dup2(moved[i], CHILD_FD_CTL + i) == -1)
+			_exit(EXIT_SYSTEM);
+	for (i = 0; env != NULL && env[i] != NULL; i++)
+		putenv(env[i]);
+	sigemptyset(&all);
+	sigprocmask(SIG_SETMASK, &all, NULL);
+	execv(path, argv);
+	_exit(errno == ENOENT ? EXIT_USAGE : EXIT_SYSTEM);
+}
+
+const char *
+child_exit_text(int status, char *buf, size_t size)
+{
+	const char	*why = "";
+
+	if (WIFEXITED(status)) {
+		switch (WEXITSTATUS(status)) {
+		case EXIT_OK:
+			why = "";
+			break;
+		case EXIT_USAGE:
+			why = " (usage or config error)";
+			break;
+		case EXIT_SYSTEM:
+			why = " (system failure)";
+			break;
+		default:
+			why = " (failure)";
+			break;
+		}
+		snprintf(buf, size, "exited %d%s", WEXITSTATUS(status), why);
+	} else if (WIFSIGNALED(status))
+		snprintf(buf, size, "killed by SIG%s%s",
+		    sigabbrev_np(WTERMSIG(status)) ?
+		    sigabbrev_np(WTERMSIG(status)) : "?",
+		    WCOREDUMP(status) ? " (core dumped)" : "");
+	else
+		snprintf(buf, size, "status %#x", status);
+	return buf;
+}
+
+unsigned long long
+child_rss(pid_t pid)
+{
+	char			 path[64];
+	FILE			*fp;
+	unsigned long long	 pages = 0, rss = 0;
+
+	snprintf(path, sizeof(path), "/proc/%ld/statm", (long)pid);
+	if ((fp = fopen(path, "r")) == NULL)
+		return 0;
+	if (fscanf(fp, "%llu %llu", &pages, &rss) != 2)
+		rss = 0;
+	fclose(fp);
+	return rss * (unsigned long long)sysconf(_SC_PAGESIZE);
+}

@@ -1,0 +1,126 @@
+/*
+ * The configuration: one INI file (libinih) parsed whole into a fresh
+ * struct, every error reported as file:line, validated, then swapped in.
+ * Every key is a row of one table in config.c, with its default and a line
+ * of documentation, so that `actord -p` prints a commented sample config.
+ */
+#ifndef CONFIG_H
+#define CONFIG_H
+
+#include <limits.h>
+#include <stdio.h>
+
+enum child_id {				/* also the start order */
+	CHILD_EVENTLOG,
+	CHILD_COORDINATOR,
+	CHILD_WORKER,
+	CHILD_GATEWAY,
+	CHILD_COUNT
+};
+
+enum restart_type {
+	RESTART_PERMANENT,	/* always restarted */
+	RESTART_TRANSIENT,	/* restarted after an abnormal exit */
+	RESTART_TEMPORARY,	/* never restarted */
+};
+
+enum strategy {
+	STRATEGY_ONE_FOR_ONE,	/* restart the child that died */
+	STRATEGY_REST_FOR_ONE,	/* ... and every child started after it */
+	STRATEGY_ONE_FOR_ALL,	/* ... and every other child */
+};
+
+#define CONFIG_MAX_ERRORS	32
+#define CONFIG_PATH_MAX		256
+
+struct child_conf {
+	int	 restart;		/* enum restart_type */
+	int	 shutdown_timeout_ms;	/* SIGTERM to SIGKILL */
+	char	 log_level[16];		/* "" = [actord] log_level */
+};
+
+struct config {
+	char	 path[CONFIG_PATH_MAX];	/* file read; "" for defaults */
+
+	/* [actord] */
+	char	 state_dir[CONFIG_PATH_MAX];	/* SQLite databases */
+	char	 run_dir[CONFIG_PATH_MAX];	/* sockets, pid file */
+	char	 program_dir[CONFIG_PATH_MAX];	/* child programs */
+	char	 web_dir[CONFIG_PATH_MAX];	/* dashboard files */
+	int	 log_level;			/* LOG_* */
+	int	 control_mode;			/* actord.sock permissions */
+	int	 socket_mode;			/* actor sockets' permissions */
+
+	/* [supervisor] */
+	int	 strategy;		/* enum strategy */
+	int	 max_restarts;		/* restart intensity ... */
+	int	 max_seconds;		/* ... per this many seconds */
+	int	 backoff_initial_ms;	/* delay of the 2nd quick restart */
+	int	 backoff_max_ms;	/* cap of the doubling */
+	int	 stable_ms;		/* up this long resets the backoff */
+	int	 ready_timeout_ms;	/* a child must be Ready within */
+
+	/* [transport] */
+	long	 max_frame_bytes;	/* larger frames drop the peer */
+	long	 queue_high_bytes;	/* a peer over this is congested */
+	long	 queue_max_bytes;	/* a peer over this is dropped */
+	int	 reconnect_initial_ms;	/* first reconnect delay */
+	int	 reconnect_max_ms;	/* reconnect delay cap */
+
+	struct child_conf child[CHILD_COUNT];
+
+	/* [coordinator] */
+	int	 max_attempts;		/* runs of a task before it fails */
+	int	 dedupe_window_s;	/* how long a message id is remembered */
+	int	 push_interval_ms;	/* StatusUpdated coalescing */
+	int	 coordinator_sync;	/* PRAGMA synchronous: 1 NORMAL, 2 FULL */
+	int	 recent_tasks;		/* 'recent' list length */
+	int	 queue_preview;		/* 'next' list length */
+
+	/* [worker] */
+	int	 worker_sync;
+
+	/* [eventlog] */
+	int	 retention;		/* events kept */
+	int	 eventlog_sync;
+
+	/* [gateway] */
+	char	 listen[128];		/* host:port */
+	int	 max_sessions;		/* concurrent WebSocket sessions */
+	int	 session_pool;		/* pre-started idle sessions */
+	int	 max_header_bytes;	/* request head limit */
+	int	 header_timeout_ms;	/* whole request head within */
+	char	 allowed_origins[1024];	/* space-separated; "" = any */
+	char	 access_token[256];	/* "" = none required */
+	int	 echo;			/* serve /echo */
+
+	/* [session] */
+	long	 max_message_bytes;	/* WebSocket message limit */
+	long	 echo_max_message_bytes;/* ... on /echo */
+	int	 rate_limit;		/* messages per second */
+	int	 rate_burst;		/* messages above the rate */
+	int	 ping_interval_ms;	/* server pings */
+	int	 pong_timeout_ms;	/* close if no pong within */
+	int	 actor_wait_ms;		/* wait for a restarting actor */
+	long	 send_queue_bytes;	/* slow client: coalesce, then 1008 */
+
+	/* errors of the last load, "file:line: text" */
+	int	 nerrors;
+	char	 errors[CONFIG_MAX_ERRORS][256];
+};
+
+extern const char *const child_names[CHILD_COUNT];
+
+void	config_defaults(struct config *cfg);
+/* Load path (NULL: defaults only); -1 with cfg->errors filled in. */
+int	config_load(struct config *cfg, const char *path);
+/* Load the file named by $ACTORD_CONFIG, or defaults; for child programs. */
+int	config_load_env(struct config *cfg);
+void	config_print_errors(const struct config *cfg, FILE *fp);
+/* Write the effective configuration as a commented INI file. */
+void	config_write(const struct config *cfg, FILE *fp);
+int	child_lookup(const char *name);
+const char *restart_name(int restart);
+const char *strategy_name(int strategy);
+
+#endif

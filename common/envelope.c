@@ -1,0 +1,177 @@
+/*
+ * The envelope codec: see envelope.h.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "envelope.h"
+#include "log.h"
+
+/* Copy a required string field, or say which field is wrong. */
+static int
+get_str(const msgpack_object *obj, const char *key, char *buf, size_t size,
+    int required, char *why, size_t whylen)
+{
+	const msgpack_object	*v = mp_get(obj, key);
+
+	if (v == NULL && !required) {
+		buf[0] = '\0';
+		return 0;
+	}
+	if (v == NULL || v->type != MSGPACK_OBJECT_STR ||
+	    v->via.str.size == 0 || v->via.str.size >= size ||
+	    !utf8_valid(v->via.str.ptr, v->via.str.size)) {
+		snprintf(why, whylen, "Missing or invalid '%s' field: "
+		    "expected a string of 1-%zu bytes", key, size - 1);
+		return -1;
+	}
+	memcpy(buf, v->via.str.ptr, v->via.str.size);
+	buf[v->via.str.size] = '\0';
+	return 0;
+}
+
+int
+env_decode(const msgpack_object *obj, struct envelope *env,
+    enum err_code *code, char *why, size_t whylen)
+{
+	static const msgpack_object	 nil = { .type = MSGPACK_OBJECT_NIL };
+	const msgpack_object		*v;
+	struct addr			 a;
+	char				 esc[LOG_ESCAPE_BUF];
+
+	*code = ERR_BAD_ENVELOPE;
+	if (obj->type != MSGPACK_OBJECT_MAP) {
+		*code = ERR_BAD_JSON;
+		snprintf(why, whylen, "Invalid message format");
+		return -1;
+	}
+	v = mp_get(obj, "type");
+	if (v == NULL || v->type != MSGPACK_OBJECT_STR ||
+	    v->via.str.size == 0) {
+		snprintf(why, whylen, "Missing or invalid 'type' field");
+		return -1;
+	}
+	env->type = msg_lookup(v->via.str.ptr, v->via.str.size);
+	if (get_str(obj, "to", env->to, sizeof(env->to), 1, why,
+	    whylen) == -1 ||
+	    get_str(obj, "from", env->from, sizeof(env->from), 1, why,
+	    whylen) == -1 ||
+	    get_str(obj, "id", env->id, sizeof(env->id), 1, why,
+	    whylen) == -1 ||
+	    get_str(obj, "replyTo", env->reply_to, sizeof(env->reply_to), 0,
+	    why, whylen) == -1)
+		return -1;
+	env->timestamp = 0;
+	if ((v = mp_get(obj, "timestamp")) != NULL) {
+		if (v->type == MSGPACK_OBJECT_POSITIVE_INTEGER &&
+		    v->via.u64 <= INT64_MAX)
+			env->timestamp = (int64_t)v->via.u64;
+		else if ((v->type == MSGPACK_OBJECT_FLOAT64 ||
+		    v->type == MSGPACK_OBJECT_FLOAT32) && v->via.f64 >= 0 &&
+		    v->via.f64 < 9.2e18)
+			env->timestamp = (int64_t)v->via.f64;
+		else {
+			snprintf(why, whylen, "Invalid 'timestamp' field: "
+			    "expected milliseconds since the epoch");
+			return -1;
+		}
+	}
+	if ((v = mp_get(obj, "payload")) == NULL)
+		v = &nil;
+	env->payload = v;
+	if (addr_parse(env->to, strlen(env->to), &a) == -1) {
+		*code = ERR_BAD_ADDRESS;
+		snprintf(why, whylen, "Invalid 'to' field: %s",
+		    log_escape(env->to, strlen(env->to), esc, sizeof(esc)));
+		return -1;
+	}
+	if (env->type == MSG_UNKNOWN) {
+		v = mp_get(obj, "type");
+		*code = ERR_UNKNOWN_TYPE;
+		snprintf(why, whylen, "Unknown message type: %s",
+		    log_escape(v->via.str.ptr, v->via.str.size, esc,
+		    sizeof(esc)));
+		return -1;
+	}
+	return 0;
+}
+
+/* Pack a NUL-terminated string. */
+static void
+pack_str(msgpack_packer *pk, const char *s)
+{
+	size_t	 n = strlen(s);
+
+	msgpack_pack_str(pk, n);
+	msgpack_pack_str_body(pk, s, n);
+}
+
+void
+env_pack_header(msgpack_packer *pk, const char *to, const char *from,
+    enum msg_type type, const char *id, const char *reply_to,
+    int64_t timestamp)
+{
+	int	 reply = reply_to != NULL && reply_to[0] != '\0';
+
+	msgpack_pack_map(pk, reply ? 7 : 6);
+	pack_str(pk, "to");
+	pack_str(pk, to);
+	pack_str(pk, "from");
+	pack_str(pk, from);
+	pack_str(pk, "type");
+	pack_str(pk, msg_name(type));
+	pack_str(pk, "id");
+	pack_str(pk, id);
+	pack_str(pk, "timestamp");
+	msgpack_pack_int64(pk, timestamp);
+	if (reply) {
+		pack_str(pk, "replyTo");
+		pack_str(pk, reply_to);
+	}
+	pack_str(pk, "payload");
+}
+
+/*
+ * Ids are a random 48-bit prefix drawn once per process and a counter, in
+ * base 36: short, unique across restarts without any state on disk.
+ */
+void
+env_new_id(char *buf, size_t size)
+{
+	static uint64_t		 prefix, counter;
+	static const char	 digits[] = "0123456789abcdefghijklmnopqrstuvwxyz";
+	char			 tmp[32];
+	uint64_t		 v;
+	size_t			 n = 0, i;
+
+	if (prefix == 0) {
+		if (getrandom(&prefix, sizeof(prefix), 0) !=
+		    (ssize_t)sizeof(prefix))
+			prefix = (uint64_t)getpid() << 20 ^
+			    (uint64_t)time(NULL);
+		prefix = (prefix & 0xffffffffffffULL) | 1;
+	}
+	v = ++counter;
+	do {
+		tmp[n++] = digits[v % 36];
+		v /= 36;
+	} while (v != 0 && n < sizeof(tmp));
+	i = (size_t)snprintf(buf, size, "%llx-",
+	    (unsigned long long)prefix);
+	while (n > 0 && i + 1 < size)
+		buf[i++] = tmp[--n];
+	if (i < size)
+		buf[i] = '\0';
+}
+
+int64_t
+env_now_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}

@@ -1,0 +1,454 @@
+/*
+ * Message types, addresses and payload checks: see msg.h and msgtypes.h.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "msg.h"
+
+enum field_type {
+	F_STR,		/* non-empty UTF-8 string of at most max bytes */
+	F_NAME,		/* a name usable in an address: [A-Za-z0-9._-] */
+	F_UINT,		/* non-negative integer of at most max */
+	F_ANY,		/* any value */
+};
+
+struct msg_field {
+	const char	*name;		/* NULL ends the list */
+	enum field_type	 type;
+	int		 required;
+	uint64_t	 max;		/* bytes (strings) or value (F_UINT) */
+};
+
+#define REQ	1
+#define OPT	0
+#define END	{ NULL, F_ANY, OPT, 0 }
+
+static const struct msg_field schema_empty[] = { END };
+static const struct msg_field schema_assign_task[] = {
+	{ "taskId", F_NAME, OPT, NAME_MAX_LEN },
+	{ "kind", F_STR, OPT, 32 },
+	{ "input", F_ANY, OPT, 0 },
+	{ "workerId", F_NAME, OPT, NAME_MAX_LEN },
+	END
+};
+static const struct msg_field schema_task_id[] = {
+	{ "taskId", F_NAME, REQ, NAME_MAX_LEN },
+	END
+};
+static const struct msg_field schema_worker_id[] = {
+	{ "workerId", F_NAME, REQ, NAME_MAX_LEN },
+	END
+};
+static const struct msg_field schema_get_events[] = {
+	{ "since", F_UINT, OPT, UINT64_MAX >> 1 },
+	{ "limit", F_UINT, OPT, UINT32_MAX },
+	END
+};
+static const struct msg_field schema_subscribe[] = {
+	{ "since", F_UINT, OPT, UINT64_MAX >> 1 },
+	END
+};
+static const struct msg_field schema_log_event[] = {
+	{ "level", F_STR, REQ, 16 },
+	{ "source", F_STR, REQ, 128 },
+	{ "message", F_STR, REQ, 4096 },
+	{ "data", F_ANY, OPT, 0 },
+	END
+};
+static const struct msg_field schema_process_task[] = {
+	{ "taskId", F_NAME, REQ, NAME_MAX_LEN },
+	{ "kind", F_STR, REQ, 32 },
+	{ "input", F_ANY, OPT, 0 },
+	END
+};
+static const struct msg_field schema_task_started[] = {
+	{ "taskId", F_NAME, REQ, NAME_MAX_LEN },
+	{ "workerId", F_NAME, REQ, NAME_MAX_LEN },
+	END
+};
+static const struct msg_field schema_task_completed[] = {
+	{ "taskId", F_NAME, REQ, NAME_MAX_LEN },
+	{ "workerId", F_NAME, REQ, NAME_MAX_LEN },
+	{ "result", F_ANY, OPT, 0 },
+	END
+};
+static const struct msg_field schema_task_failed[] = {
+	{ "taskId", F_NAME, REQ, NAME_MAX_LEN },
+	{ "workerId", F_NAME, REQ, NAME_MAX_LEN },
+	{ "error", F_STR, REQ, 4096 },
+	END
+};
+static const struct msg_field schema_error[] = {
+	{ "code", F_STR, REQ, 32 },
+	{ "error", F_STR, REQ, 4096 },
+	END
+};
+static const struct msg_field schema_name[] = {
+	{ "name", F_STR, REQ, 64 },
+	END
+};
+static const struct msg_field schema_ctl_kill[] = {
+	{ "name", F_STR, REQ, 64 },
+	{ "signal", F_UINT, OPT, 64 },
+	END
+};
+static const struct msg_field schema_ctl_send[] = {
+	{ "to", F_STR, REQ, ADDR_MAX },
+	{ "type", F_STR, REQ, 64 },
+	{ "payload", F_ANY, OPT, 0 },
+	END
+};
+static const struct msg_field schema_ctl_wait[] = {
+	{ "name", F_STR, REQ, 64 },
+	{ "state", F_STR, REQ, 16 },
+	{ "notPid", F_UINT, OPT, INT32_MAX },
+	{ "timeoutMs", F_UINT, OPT, 3600000 },
+	END
+};
+#define schema_none NULL
+
+static const struct msg_info msg_table[] = {
+#define MSG_ROW(id, name, who, kinds, schema)				\
+	{ name, MSG_WHO_##who, kinds, schema_##schema },
+	MSG_TYPES(MSG_ROW)
+#undef MSG_ROW
+};
+
+static const char *const err_names[] = {
+#define ERR_NAME(id, name) name,
+	ERR_CODES(ERR_NAME)
+#undef ERR_NAME
+};
+
+static const struct {
+	const char	*name;
+	unsigned	 bit;
+} kinds[] = {
+	{ "client", K_CLIENT },
+	{ "coordinator", K_COORD },
+	{ "eventlog", K_EVENTLOG },
+	{ "session", K_SESSION },
+	{ "system", K_SYSTEM },
+	{ "worker", K_WORKER },
+};
+
+const struct msg_info *
+msg_info(enum msg_type type)
+{
+	if ((unsigned)type >= MSG_COUNT)
+		return NULL;
+	return &msg_table[type];
+}
+
+const char *
+msg_name(enum msg_type type)
+{
+	if ((unsigned)type >= MSG_COUNT)
+		return "?";
+	return msg_table[type].name;
+}
+
+/* Compare a counted string with a NUL-terminated one, strcmp-style. */
+static int
+cmp_counted(const char *s, size_t len, const char *z)
+{
+	size_t	 zl = strlen(z);
+	int	 r;
+
+	r = memcmp(s, z, len < zl ? len : zl);
+	if (r != 0)
+		return r;
+	return len < zl ? -1 : len > zl;
+}
+
+/* Find a wire name by bisecting the sorted table. */
+enum msg_type
+msg_lookup(const char *name, size_t len)
+{
+	size_t	 lo = 0, hi = MSG_COUNT, mid;
+	int	 r;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		r = cmp_counted(name, len, msg_table[mid].name);
+		if (r == 0)
+			return (enum msg_type)mid;
+		if (r < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return MSG_UNKNOWN;
+}
+
+bool
+msg_client_may_send(enum msg_type type)
+{
+	return (unsigned)type < MSG_COUNT &&
+	    msg_table[type].who == MSG_WHO_CLIENT;
+}
+
+const char *
+err_code_name(enum err_code code)
+{
+	if ((unsigned)code >= ERR_COUNT)
+		return "internal";
+	return err_names[code];
+}
+
+unsigned
+kind_lookup(const char *kind, size_t len)
+{
+	size_t	 i;
+
+	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (cmp_counted(kind, len, kinds[i].name) == 0)
+			return kinds[i].bit;
+	return 0;
+}
+
+const char *
+kind_name(unsigned kindbit)
+{
+	size_t	 i;
+
+	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (kinds[i].bit == kindbit)
+			return kinds[i].name;
+	return "?";
+}
+
+/* A name is 1-64 bytes of letters, digits, '.', '_' and '-'. */
+bool
+name_valid(const char *s, size_t len)
+{
+	size_t	 i;
+	char	 c;
+
+	if (len == 0 || len > NAME_MAX_LEN)
+		return false;
+	for (i = 0; i < len; i++) {
+		c = s[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Split "<kind>:<name>".  The kind must be a lower-case word, the name
+ * non-empty and printable; the whole at most ADDR_MAX bytes.  An unknown
+ * kind parses (kindbit 0): telling bad_address from unknown_actor is the
+ * caller's business.
+ */
+int
+addr_parse(const char *s, size_t len, struct addr *a)
+{
+	const char	*colon;
+	size_t		 i;
+
+	if (len == 0 || len > ADDR_MAX)
+		return -1;
+	if ((colon = memchr(s, ':', len)) == NULL)
+		return -1;
+	a->kind = s;
+	a->kindlen = (size_t)(colon - s);
+	a->name = colon + 1;
+	a->namelen = len - a->kindlen - 1;
+	if (a->kindlen == 0 || a->kindlen > KIND_MAX || a->namelen == 0)
+		return -1;
+	for (i = 0; i < a->kindlen; i++)
+		if (s[i] < 'a' || s[i] > 'z')
+			return -1;
+	for (i = 0; i < a->namelen; i++)
+		if ((unsigned char)a->name[i] <= 0x20 ||
+		    (unsigned char)a->name[i] == 0x7f)
+			return -1;
+	if (!utf8_valid(a->name, a->namelen))
+		return -1;
+	a->kindbit = kind_lookup(a->kind, a->kindlen);
+	return 0;
+}
+
+const msgpack_object *
+mp_get(const msgpack_object *obj, const char *key)
+{
+	const msgpack_object_kv	*kv;
+	size_t			 klen = strlen(key);
+	uint32_t		 i;
+
+	if (obj == NULL || obj->type != MSGPACK_OBJECT_MAP)
+		return NULL;
+	for (i = 0; i < obj->via.map.size; i++) {
+		kv = &obj->via.map.ptr[i];
+		if (kv->key.type == MSGPACK_OBJECT_STR &&
+		    kv->key.via.str.size == klen &&
+		    memcmp(kv->key.via.str.ptr, key, klen) == 0)
+			return &kv->val;
+	}
+	return NULL;
+}
+
+int
+mp_strcpy(const msgpack_object *o, char *buf, size_t size)
+{
+	if (o == NULL || o->type != MSGPACK_OBJECT_STR ||
+	    o->via.str.size >= size)
+		return -1;
+	memcpy(buf, o->via.str.ptr, o->via.str.size);
+	buf[o->via.str.size] = '\0';
+	return 0;
+}
+
+bool
+mp_streq(const msgpack_object *o, const char *s)
+{
+	return o != NULL && o->type == MSGPACK_OBJECT_STR &&
+	    cmp_counted(o->via.str.ptr, o->via.str.size, s) == 0;
+}
+
+int
+mp_uint(const msgpack_object *o, uint64_t *v)
+{
+	if (o == NULL)
+		return -1;
+	if (o->type == MSGPACK_OBJECT_POSITIVE_INTEGER) {
+		*v = o->via.u64;
+		return 0;
+	}
+	/* JSON numbers like 5.0 arrive as floats: accept exact integers. */
+	if ((o->type == MSGPACK_OBJECT_FLOAT64 ||
+	    o->type == MSGPACK_OBJECT_FLOAT32) && o->via.f64 >= 0 &&
+	    o->via.f64 < 9007199254740992.0 &&
+	    o->via.f64 == (double)(uint64_t)o->via.f64) {
+		*v = (uint64_t)o->via.f64;
+		return 0;
+	}
+	return -1;
+}
+
+/* Check one field's value against its spec; -1 with why set. */
+static int
+check_field(const struct msg_field *f, const msgpack_object *v, char *why,
+    size_t whylen)
+{
+	uint64_t	 u;
+
+	switch (f->type) {
+	case F_STR:
+		if (v->type != MSGPACK_OBJECT_STR || v->via.str.size == 0) {
+			snprintf(why, whylen, "'%s' must be a non-empty string",
+			    f->name);
+			return -1;
+		}
+		if (v->via.str.size > f->max) {
+			snprintf(why, whylen, "'%s' is longer than %llu bytes",
+			    f->name, (unsigned long long)f->max);
+			return -1;
+		}
+		if (!utf8_valid(v->via.str.ptr, v->via.str.size)) {
+			snprintf(why, whylen, "'%s' is not valid UTF-8",
+			    f->name);
+			return -1;
+		}
+		return 0;
+	case F_NAME:
+		if (v->type != MSGPACK_OBJECT_STR ||
+		    !name_valid(v->via.str.ptr, v->via.str.size)) {
+			snprintf(why, whylen, "'%s' must be 1-%d letters, "
+			    "digits, '.', '_' or '-'", f->name, NAME_MAX_LEN);
+			return -1;
+		}
+		return 0;
+	case F_UINT:
+		if (mp_uint(v, &u) == -1 || u > f->max) {
+			snprintf(why, whylen, "'%s' must be an integer from 0 "
+			    "to %llu", f->name, (unsigned long long)f->max);
+			return -1;
+		}
+		return 0;
+	case F_ANY:
+		return 0;
+	}
+	return -1;
+}
+
+int
+msg_check_payload(enum msg_type type, const msgpack_object *payload,
+    enum err_code *code, char *why, size_t whylen)
+{
+	const struct msg_field	*f;
+	const msgpack_object	*v;
+
+	*code = ERR_BAD_PAYLOAD;
+	if ((unsigned)type >= MSG_COUNT) {
+		*code = ERR_UNKNOWN_TYPE;
+		snprintf(why, whylen, "unknown message type");
+		return -1;
+	}
+	if ((f = msg_table[type].schema) == NULL)
+		return 0;
+	if (payload == NULL || payload->type == MSGPACK_OBJECT_NIL)
+		payload = NULL;
+	else if (payload->type != MSGPACK_OBJECT_MAP) {
+		snprintf(why, whylen, "'payload' must be an object");
+		return -1;
+	}
+	for (; f->name != NULL; f++) {
+		v = mp_get(payload, f->name);
+		if (v == NULL || v->type == MSGPACK_OBJECT_NIL) {
+			if (f->required) {
+				snprintf(why, whylen, "'%s' is required",
+				    f->name);
+				return -1;
+			}
+			continue;
+		}
+		if (check_field(f, v, why, whylen) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* Validate UTF-8 per RFC 3629: shortest form, no surrogates, <= U+10FFFF. */
+bool
+utf8_valid(const void *s, size_t len)
+{
+	const unsigned char	*p = s, *end = p + len;
+	unsigned char		 c;
+
+	while (p < end) {
+		c = *p;
+		if (c < 0x80) {
+			p++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf) {
+			if (end - p < 2 || (p[1] & 0xc0) != 0x80)
+				return false;
+			p += 2;
+		} else if (c >= 0xe0 && c <= 0xef) {
+			if (end - p < 3 || (p[1] & 0xc0) != 0x80 ||
+			    (p[2] & 0xc0) != 0x80)
+				return false;
+			if (c == 0xe0 && p[1] < 0xa0)
+				return false;	/* overlong */
+			if (c == 0xed && p[1] > 0x9f)
+				return false;	/* surrogate */
+			p += 3;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			if (end - p < 4 || (p[1] & 0xc0) != 0x80 ||
+			    (p[2] & 0xc0) != 0x80 || (p[3] & 0xc0) != 0x80)
+				return false;
+			if (c == 0xf0 && p[1] < 0x90)
+				return false;	/* overlong */
+			if (c == 0xf4 && p[1] > 0x8f)
+				return false;	/* over U+10FFFF */
+			p += 4;
+		} else
+			return false;
+	}
+	return true;
+}

@@ -1,0 +1,113 @@
+/*
+ * Message types, addresses and payload checks, generated from the one
+ * catalogue in msgtypes.h.
+ */
+#ifndef MSG_H
+#define MSG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <msgpack.h>
+
+#include "msgtypes.h"
+
+#define ADDR_MAX	160	/* bytes in "<kind>:<name>" */
+#define KIND_MAX	16	/* bytes in a kind */
+#define ID_MAX		128	/* bytes in a message id */
+#define NAME_MAX_LEN	64	/* bytes in a worker id or other name */
+
+enum msg_type {
+#define MSG_ENUM(id, name, who, kinds, schema) MSG_##id,
+	MSG_TYPES(MSG_ENUM)
+#undef MSG_ENUM
+	MSG_COUNT,
+	MSG_UNKNOWN = MSG_COUNT		/* a name not in the catalogue */
+};
+
+enum msg_who {
+	MSG_WHO_CLIENT,		/* a client may send it */
+	MSG_WHO_SERVER,		/* replies and pushes */
+	MSG_WHO_INTERNAL,	/* between actord processes only */
+};
+
+/* Actor kinds, as bits so that a message can name several. */
+#define K_COORD		0x01
+#define K_WORKER	0x02
+#define K_EVENTLOG	0x04
+#define K_SYSTEM	0x08
+#define K_SESSION	0x10
+#define K_CLIENT	0x20
+#define K_ANY		0x3f
+
+/* The protocol's error codes (PROTOCOL.md, "Errors"). */
+#define ERR_CODES(E)							\
+	E(BAD_JSON, "bad_json")						\
+	E(BAD_ENVELOPE, "bad_envelope")					\
+	E(BAD_ADDRESS, "bad_address")					\
+	E(UNKNOWN_ACTOR, "unknown_actor")				\
+	E(UNKNOWN_TYPE, "unknown_type")					\
+	E(BAD_PAYLOAD, "bad_payload")					\
+	E(TOO_LARGE, "too_large")					\
+	E(RATE_LIMITED, "rate_limited")					\
+	E(UNAVAILABLE, "unavailable")					\
+	E(FORBIDDEN, "forbidden")					\
+	E(INTERNAL, "internal")
+
+enum err_code {
+#define ERR_ENUM(id, name) ERR_##id,
+	ERR_CODES(ERR_ENUM)
+#undef ERR_ENUM
+	ERR_COUNT
+};
+
+struct msg_field;
+
+struct msg_info {
+	const char		*name;		/* wire name */
+	enum msg_who		 who;		/* who may send it */
+	unsigned		 kinds;		/* K_* it may be sent to */
+	const struct msg_field	*schema;	/* NULL: any payload */
+};
+
+/* A parsed address: kind and name point into the caller's string. */
+struct addr {
+	const char	*kind;
+	size_t		 kindlen;
+	const char	*name;
+	size_t		 namelen;
+	unsigned	 kindbit;	/* K_* or 0 for an unknown kind */
+};
+
+const struct msg_info *msg_info(enum msg_type type);
+const char	*msg_name(enum msg_type type);
+enum msg_type	 msg_lookup(const char *name, size_t len);
+bool		 msg_client_may_send(enum msg_type type);
+const char	*err_code_name(enum err_code code);
+
+int		 addr_parse(const char *s, size_t len, struct addr *a);
+unsigned	 kind_lookup(const char *kind, size_t len);
+const char	*kind_name(unsigned kindbit);
+bool		 name_valid(const char *s, size_t len);
+
+/*
+ * Check a payload against its type's schema.  On failure returns -1 with
+ * *code set (ERR_BAD_PAYLOAD) and a human sentence naming the field in why.
+ */
+int		 msg_check_payload(enum msg_type type,
+		    const msgpack_object *payload, enum err_code *code,
+		    char *why, size_t whylen);
+
+/* Find key in a msgpack map; NULL when absent or when obj is not a map. */
+const msgpack_object *mp_get(const msgpack_object *obj, const char *key);
+/* Copy a msgpack string into buf (NUL-terminated); -1 if not a string/too long. */
+int		 mp_strcpy(const msgpack_object *o, char *buf, size_t size);
+bool		 mp_streq(const msgpack_object *o, const char *s);
+/* Non-negative integer into *v; -1 if o is not one. */
+int		 mp_uint(const msgpack_object *o, uint64_t *v);
+
+
+
+/* True if s[0..len) is well-formed UTF-8 (no overlongs, no surrogates). */
+bool		 utf8_valid(const void *s, size_t len);
+#endif

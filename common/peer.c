@@ -1,0 +1,525 @@
+/*
+ * Framed connections on bufferevents: see peer.h.
+ */
+#include <sys/ioctl.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+
+#include "frame.h"
+#include "log.h"
+#include "peer.h"
+#include "xmalloc.h"
+
+enum peer_state {
+	PEER_UP,		/* connected */
+	PEER_CONNECTING,	/* outbound, connect(2) in progress */
+	PEER_WAITING,		/* outbound, waiting to retry */
+	PEER_CLOSED,		/* peer_close() called or inbound gone */
+};
+
+struct peer {
+	TAILQ_ENTRY(peer)	 held_entry;	/* on the held list */
+	struct bufferevent	*bev;		/* NULL unless up/connecting */
+	struct evbuffer		*held;		/* written this turn */
+	struct evbuffer		*backlog;	/* written while down */
+	struct event		*retry_ev;	/* reconnect timer */
+	struct event		*free_ev;	/* deferred free */
+	enum peer_state		 state;
+	int			 on_held;
+	int			 retry_ms;	/* next reconnect delay */
+	char			*path;		/* outbound: socket path */
+	char			*hello_from;	/* outbound: our identity */
+	char			 name[ADDR_MAX + 1];	/* for logs, routes */
+	struct peer_limits	 lim;
+	const struct peer_cb	*cb;
+	void			*arg;
+	struct peer_stats	 stats;
+};
+
+static struct event_base	*pbase;
+static struct event		*flush_ev;
+static int			(*commit_hook)(void *);
+static void			*commit_arg;
+static TAILQ_HEAD(, peer)	 held_list = TAILQ_HEAD_INITIALIZER(held_list);
+static msgpack_zone		 zone;
+static int			 touched;	/* a commit is due */
+
+static void	peer_fail(struct peer *, const char *);
+static void	peer_connect(struct peer *);
+static void	schedule_retry(struct peer *);
+static void	flush_cb(evutil_socket_t, short, void *);
+
+/* Set up the module for one event base; call once per process. */
+void
+peer_init(struct event_base *base)
+{
+	pbase = base;
+	if ((flush_ev = event_new(base, -1, 0, flush_cb, NULL)) == NULL)
+		fatalx("peer_init: event_new");
+	if (!msgpack_zone_init(&zone, 8192))
+		fatalx("peer_init: msgpack_zone_init");
+}
+
+/* The commit hook runs at every flush before any held frame is sent. */
+void
+peer_set_commit_hook(int (*hook)(void *), void *arg)
+{
+	commit_hook = hook;
+	commit_arg = arg;
+}
+
+void
+peer_default_limits(struct peer_limits *l)
+{
+	l->max_frame = FRAME_MAX_DEFAULT;
+	l->high_water = 4 * 1024 * 1024;
+	l->max_queue = 64 * 1024 * 1024;
+	l->retry_initial_ms = 10;
+	l->retry_max_ms = 1000;
+}
+
+static struct peer *
+peer_alloc(const struct peer_limits *l, const struct peer_cb *cb, void *arg)
+{
+	struct peer	*p = xcalloc(1, sizeof(*p));
+
+	p->lim = *l;
+	p->cb = cb;
+	p->arg = arg;
+	if ((p->held = evbuffer_new()) == NULL ||
+	    (p->backlog = evbuffer_new()) == NULL)
+		fatalx("peer: evbuffer_new");
+	return p;
+}
+
+/* Decode and deliver every whole frame in the input buffer. */
+static void
+read_cb(struct bufferevent *bev, void *arg)
+{
+	struct peer		*p = arg;
+	struct evbuffer		*in = bufferevent_get_input(bev);
+	struct envelope		 env;
+	msgpack_object		 obj;
+	unsigned char		 hdr[FRAME_HDR], *data;
+	enum err_code		 code;
+	char			 why[512];
+	size_t			 len, body, off;
+
+	while (p->state == PEER_UP) {
+		len = evbuffer_get_length(in);
+		if (len < FRAME_HDR)
+			break;
+		evbuffer_copyout(in, hdr, FRAME_HDR);
+		body = frame_get_len(hdr);
+		if (body == 0 || body > p->lim.max_frame) {
+			snprintf(why, sizeof(why), "%s (%zu bytes, limit %zu)",
+			    frame_status_str(body ? FRAME_TOO_LARGE :
+			    FRAME_EMPTY), body, p->lim.max_frame);
+			peer_fail(p, why);
+			return;
+		}
+		if (len < FRAME_HDR + body)
+			break;
+		data = evbuffer_pullup(in, (ev_ssize_t)(FRAME_HDR + body));
+		off = 0;
+		if (msgpack_unpack((const char *)data + FRAME_HDR, body, &off,
+		    &zone, &obj) != MSGPACK_UNPACK_SUCCESS || off != body) {
+			msgpack_zone_clear(&zone);
+			peer_fail(p, "frame body is not one msgpack object");
+			return;
+		}
+		if (env_decode(&obj, &env, &code, why, sizeof(why)) == -1) {
+			msgpack_zone_clear(&zone);
+			peer_fail(p, why);
+			return;
+		}
+		p->stats.msgs_in++;
+		p->stats.bytes_in += FRAME_HDR + body;
+		p->cb->message(p, &env, p->arg);
+		msgpack_zone_clear(&zone);
+		if (p->state == PEER_CLOSED)
+			return;
+		evbuffer_drain(in, FRAME_HDR + body);
+	}
+}
+
+/* Output fell to the low water mark. */
+static void
+write_cb(struct bufferevent *bev, void *arg)
+{
+	struct peer	*p = arg;
+
+	(void)bev;
+	if (p->cb->drained != NULL && !peer_congested(p))
+		p->cb->drained(p, p->arg);
+}
+
+static void
+event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct peer	*p = arg;
+
+	(void)bev;
+	if (what & BEV_EVENT_CONNECTED) {
+		p->state = PEER_UP;
+		p->retry_ms = 0;
+		log_debug("peer %s: connected", p->name);
+		evbuffer_add_buffer(bufferevent_get_output(p->bev),
+		    p->backlog);
+		if (p->cb->connected != NULL)
+			p->cb->connected(p, p->arg);
+		return;
+	}
+	if (what & BEV_EVENT_EOF)
+		peer_fail(p, NULL);
+	else if (what & BEV_EVENT_ERROR)
+		peer_fail(p, strerror(EVUTIL_SOCKET_ERROR()));
+}
+
+/* Wrap fd in a bufferevent with our callbacks and limits. */
+static void
+peer_attach(struct peer *p, int fd)
+{
+	p->bev = bufferevent_socket_new(pbase, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (p->bev == NULL)
+		fatalx("peer: bufferevent_socket_new");
+	bufferevent_setcb(p->bev, read_cb, write_cb, event_cb, p);
+	bufferevent_setwatermark(p->bev, EV_WRITE, p->lim.high_water / 2, 0);
+	bufferevent_set_max_single_read(p->bev, 256 * 1024);
+	bufferevent_set_max_single_write(p->bev, 256 * 1024);
+	bufferevent_enable(p->bev, EV_READ | EV_WRITE);
+}
+
+struct peer *
+peer_new_fd(int fd, const struct peer_limits *l, const struct peer_cb *cb,
+    void *arg)
+{
+	struct peer	*p = peer_alloc(l, cb, arg);
+
+	evutil_make_socket_nonblocking(fd);
+	evutil_make_socket_closeonexec(fd);
+	snprintf(p->name, sizeof(p->name), "fd%d", fd);
+	peer_attach(p, fd);
+	p->state = PEER_UP;
+	return p;
+}
+
+static void
+retry_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	peer_connect(arg);
+}
+
+struct peer *
+peer_new_path(const char *path, const char *hello_from,
+    const struct peer_limits *l, const struct peer_cb *cb, void *arg)
+{
+	struct peer	*p = peer_alloc(l, cb, arg);
+	const char	*base = strrchr(path, '/');
+
+	p->path = xstrdup(path);
+	p->hello_from = xstrdup(hello_from);
+	snprintf(p->name, sizeof(p->name), "%s", base ? base + 1 : path);
+	if ((p->retry_ev = evtimer_new(pbase, retry_cb, p)) == NULL)
+		fatalx("peer: evtimer_new");
+	peer_connect(p);
+	return p;
+}
+
+/* Pack and queue the Hello that names us to the far side. */
+static void
+write_hello(struct peer *p, struct evbuffer *out)
+{
+	msgpack_sbuffer	 sb;
+	msgpack_packer	 pk;
+	char		 id[ID_MAX + 1];
+	unsigned char	 hdr[FRAME_HDR];
+
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	env_new_id(id, sizeof(id));
+	env_pack_header(&pk, p->hello_from, p->hello_from, MSG_HELLO, id,
+	    NULL, env_now_ms());
+	msgpack_pack_map(&pk, 1);
+	msgpack_pack_str(&pk, 3);
+	msgpack_pack_str_body(&pk, "pid", 3);
+	msgpack_pack_int64(&pk, getpid());
+	frame_put_len(hdr, (uint32_t)sb.size);
+	evbuffer_add(out, hdr, sizeof(hdr));
+	evbuffer_add(out, sb.data, sb.size);
+	msgpack_sbuffer_destroy(&sb);
+}
+
+/*
+ * Start connecting.  A Unix socket connect either succeeds at once (the
+ * listener exists, even if its process is restarting: the connection waits
+ * in the backlog) or fails at once; either way the outcome is reported from
+ * the loop.
+ */
+static void
+peer_connect(struct peer *p)
+{
+	struct sockaddr_un	 sun;
+	int			 fd;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", p->path);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0)) == -1) {
+		log_warn("peer %s: socket", p->name);
+		goto retry;
+	}
+	p->state = PEER_CONNECTING;
+	peer_attach(p, fd);
+	write_hello(p, bufferevent_get_output(p->bev));
+	if (bufferevent_socket_connect(p->bev, (struct sockaddr *)&sun,
+	    sizeof(sun)) == 0)
+		return;
+	log_debug("peer %s: connect: %s", p->name, strerror(errno));
+	bufferevent_free(p->bev);
+	p->bev = NULL;
+retry:
+	schedule_retry(p);
+}
+
+/* Schedule the next reconnect with exponential backoff. */
+static void
+schedule_retry(struct peer *p)
+{
+	struct timeval	 tv;
+
+	if (p->retry_ms == 0)
+		p->retry_ms = p->lim.retry_initial_ms;
+	else if ((p->retry_ms *= 2) > p->lim.retry_max_ms)
+		p->retry_ms = p->lim.retry_max_ms;
+	tv.tv_sec = p->retry_ms / 1000;
+	tv.tv_usec = (p->retry_ms % 1000) * 1000;
+	p->state = PEER_WAITING;
+	evtimer_add(p->retry_ev, &tv);
+}
+
+/*
+ * The connection failed or ended.  Bytes still in the bufferevent's output
+ * are dropped with it: a frame may have been half written, and the far side
+ * is gone.  Frames held this turn survive into the backlog of an outbound
+ * peer.
+ */
+static void
+peer_fail(struct peer *p, const char *why)
+{
+	int	 was_up = p->state == PEER_UP;
+
+	if (p->state == PEER_CLOSED)
+		return;
+	if (why != NULL && was_up)
+		log_warnx("peer %s: %s; dropping the connection", p->name,
+		    why);
+	else if (why != NULL)
+		log_debug("peer %s: %s", p->name, why);
+	else
+		log_debug("peer %s: connection closed", p->name);
+	if (p->bev != NULL) {
+		bufferevent_free(p->bev);
+		p->bev = NULL;
+	}
+	if (p->path == NULL) {
+		peer_close(p);
+		p->cb->closed(p, p->arg);
+		return;
+	}
+	schedule_retry(p);
+	if (was_up)
+		p->cb->closed(p, p->arg);
+}
+
+static void
+free_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct peer	*p = arg;
+
+	(void)fd;
+	(void)what;
+	if (p->on_held)
+		TAILQ_REMOVE(&held_list, p, held_entry);
+	if (p->bev != NULL)
+		bufferevent_free(p->bev);
+	if (p->retry_ev != NULL)
+		event_free(p->retry_ev);
+	event_free(p->free_ev);
+	evbuffer_free(p->held);
+	evbuffer_free(p->backlog);
+	free(p->path);
+	free(p->hello_from);
+	free(p);
+}
+
+void
+peer_close(struct peer *p)
+{
+	if (p->free_ev != NULL)
+		return;
+	p->state = PEER_CLOSED;
+	if (p->bev != NULL)
+		bufferevent_disable(p->bev, EV_READ | EV_WRITE);
+	if (p->retry_ev != NULL)
+		evtimer_del(p->retry_ev);
+	if ((p->free_ev = event_new(pbase, -1, 0, free_cb, p)) == NULL)
+		fatalx("peer_close: event_new");
+	event_active(p->free_ev, 0, 0);
+}
+
+size_t
+peer_unsent(const struct peer *p)
+{
+	size_t	 n = evbuffer_get_length(p->held) +
+	    evbuffer_get_length(p->backlog);
+
+	if (p->bev != NULL)
+		n += evbuffer_get_length(bufferevent_get_output(p->bev));
+	return n;
+}
+
+int
+peer_write(struct peer *p, const void *frame, size_t len)
+{
+	char	 why[128];
+
+	if (p->state == PEER_CLOSED)
+		return -1;
+	if (peer_unsent(p) + len > p->lim.max_queue) {
+		snprintf(why, sizeof(why), "%zu bytes unsent, over the queue "
+		    "limit of %zu", peer_unsent(p), p->lim.max_queue);
+		if (p->state != PEER_UP)
+			log_warnx("peer %s: %s; dropping its backlog",
+			    p->name, why);
+		evbuffer_drain(p->backlog, evbuffer_get_length(p->backlog));
+		evbuffer_drain(p->held, evbuffer_get_length(p->held));
+		if (p->state == PEER_UP)
+			peer_fail(p, why);
+		return -1;
+	}
+	if (evbuffer_add(p->held, frame, len) == -1)
+		fatalx("peer_write: evbuffer_add");
+	p->stats.msgs_out++;
+	p->stats.bytes_out += len;
+	if (!p->on_held) {
+		TAILQ_INSERT_TAIL(&held_list, p, held_entry);
+		p->on_held = 1;
+		event_active(flush_ev, 0, 0);
+	}
+	return 0;
+}
+
+void
+peer_touch(void)
+{
+	touched = 1;
+	event_active(flush_ev, 0, 0);
+}
+
+void
+peer_flush(void)
+{
+	struct peer	*p;
+
+	if (TAILQ_EMPTY(&held_list) && !touched)
+		return;
+	touched = 0;
+	if (commit_hook != NULL && commit_hook(commit_arg) == -1)
+		fatalx("commit failed: no reply leaves before its state is "
+		    "durable");
+	while ((p = TAILQ_FIRST(&held_list)) != NULL) {
+		TAILQ_REMOVE(&held_list, p, held_entry);
+		p->on_held = 0;
+		if (p->state == PEER_UP)
+			evbuffer_add_buffer(bufferevent_get_output(p->bev),
+			    p->held);
+		else
+			evbuffer_add_buffer(p->backlog, p->held);
+	}
+}
+
+static void
+flush_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	peer_flush();
+}
+
+void
+peer_set_name(struct peer *p, const char *name)
+{
+	snprintf(p->name, sizeof(p->name), "%s", name);
+}
+
+const char *
+peer_name(const struct peer *p)
+{
+	return p->name;
+}
+
+bool
+peer_is_up(const struct peer *p)
+{
+	return p->state == PEER_UP;
+}
+
+bool
+peer_congested(const struct peer *p)
+{
+	return peer_unsent(p) > p->lim.high_water;
+}
+
+/* Bytes received but not yet handled: the kernel's and ours. */
+size_t
+peer_unread(const struct peer *p)
+{
+	int	 n = 0;
+	size_t	 total = 0;
+
+	if (p->bev == NULL)
+		return 0;
+	total = evbuffer_get_length(bufferevent_get_input(p->bev));
+	if (ioctl(bufferevent_getfd(p->bev), FIONREAD, &n) == 0 && n > 0)
+		total += (size_t)n;
+	return total;
+}
+
+int
+peer_fd(const struct peer *p)
+{
+	return p->bev == NULL ? -1 : bufferevent_getfd(p->bev);
+}
+
+const struct peer_stats *
+peer_stats(const struct peer *p)
+{
+	return &p->stats;
+}
+
+void *
+peer_arg(const struct peer *p)
+{
+	return p->arg;
+}
+
+void
+peer_set_arg(struct peer *p, void *arg)
+{
+	p->arg = arg;
+}

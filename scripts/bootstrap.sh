@@ -1,0 +1,38 @@
+#!/bin/sh
+# Install the Debian packages that building and testing actord need.
+#
+# Usage: scripts/bootstrap.sh [build|test]
+#   build  the C toolchain and libraries (default)
+#   test   build, plus what the test suites use (node, chromium, jq)
+#
+# Already installed packages are skipped, so this is cheap to run on every
+# `make`.  As root it runs apt-get; otherwise it prints the exact command and
+# fails, so nothing is half set up.
+set -eu
+
+BUILD_PKGS="build-essential pkg-config libevent-dev libmsgpack-dev
+libsqlite3-dev check libinih-dev libwslay-dev libjansson-dev
+libhttp-parser-dev libssl-dev"
+TEST_PKGS="jq procps sqlite3 nodejs npm chromium"
+
+pkgs=$BUILD_PKGS
+[ "${1:-build}" = test ] && pkgs="$BUILD_PKGS $TEST_PKGS"
+
+missing=""
+for p in $pkgs; do
+	st=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
+	[ "$st" = installed ] || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+cmd="apt-get install -y --no-install-recommends$missing"
+if [ "$(id -u)" -ne 0 ]; then
+	echo "bootstrap: missing packages:$missing" >&2
+	echo "bootstrap: run as root: apt-get update && $cmd" >&2
+	exit 1
+fi
+echo "bootstrap: installing$missing" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q >&2
+# shellcheck disable=SC2086
+apt-get install -y -q --no-install-recommends $missing >&2
