@@ -1,0 +1,151 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { CoordinatorProxyActor, changedWorkers, normalizeStatus }
+  from '../../web/js/coordinator-proxy.js';
+import { flush, serverMsg, testRuntime } from './helpers.mjs';
+
+// A coordinator proxy between recorder actors, with predictable ids.
+function setup() {
+  const env = testRuntime(['transport', 'ui', 'worker-proxy']);
+  let n = 0;
+  env.runtime.spawn('coordinator-proxy',
+    new CoordinatorProxyActor({ newId: () => `id-${++n}` }));
+  env.send = (msg) => env.runtime.send('coordinator-proxy', msg);
+  env.notices = () => env.inbox.ui.filter((m) => m.type === 'Notice');
+  env.lastStatus = () =>
+    env.inbox.ui.filter((m) => m.type === 'Coordinator').at(-1).status;
+  return env;
+}
+
+const SNAPSHOT = {
+  workers: [
+    { workerId: 'w10', status: 'idle', currentTask: null, processedCount: 4 },
+    { workerId: 'w2', status: 'busy', currentTask: 't9', processedCount: 1 },
+  ],
+  queue: { length: 12, next: ['t10', 't11'] },
+  tasks: { queued: 12, running: 1, completed: 5, failed: 1 },
+  recent: [
+    { taskId: 't9', status: 'running', workerId: 'w2', attempts: 1 },
+    { taskId: 't8', status: 'failed', workerId: 'w10', attempts: 2,
+      error: 'boom' },
+  ],
+};
+
+test('Start subscribes to coordinator:main through the transport', async () => {
+  const env = setup();
+  env.send({ type: 'Start' });
+  await flush();
+  assert.deepEqual(env.inbox.transport, [{ type: 'Subscribe',
+    to: 'coordinator:main', from: 'coordinator-proxy', payload: {} }]);
+});
+
+test('StatusUpdated becomes the state the UI shows', async () => {
+  const env = setup();
+  env.send(serverMsg('coordinator-proxy', 'StatusUpdated', SNAPSHOT));
+  await flush();
+  const s = env.lastStatus();
+  assert.equal(s.received, true);
+  assert.deepEqual(s.workers.map((w) => [w.workerId, w.status, w.currentTask,
+    w.processedCount]), [['w10', 'idle', null, 4], ['w2', 'busy', 't9', 1]]);
+  assert.deepEqual(s.queue, { length: 12, next: ['t10', 't11'] });
+  assert.deepEqual(s.tasks, { queued: 12, running: 1, completed: 5, failed: 1 });
+  assert.equal(s.recent[1].error, 'boom');
+  assert.deepEqual(env.inbox['worker-proxy'],
+    [{ type: 'WorkersChanged', workerIds: ['w10', 'w2'] }]);
+});
+
+test('a malformed snapshot does not break the view', () => {
+  const s = normalizeStatus({ workers: [null, { status: 'idle' },
+    { workerId: 'w1', processedCount: -3 }], queue: 'x', tasks: null,
+  recent: 'nope' });
+  assert.deepEqual(s.workers, [{ workerId: 'w1', status: 'unknown',
+    currentTask: null, processedCount: 0 }]);
+  assert.deepEqual(s.queue, { length: 0, next: [] });
+  assert.deepEqual(s.recent, []);
+  assert.deepEqual(normalizeStatus(null).workers, []);
+});
+
+test('big snapshots are bounded before they reach the page', () => {
+  const recent = Array.from({ length: 5000 }, (_, i) => ({ taskId: `t${i}`,
+    status: 'completed' }));
+  const next = Array.from({ length: 5000 }, (_, i) => `q${i}`);
+  const s = normalizeStatus({ recent, queue: { length: 5000, next } });
+  assert.equal(s.recent.length, 200);
+  assert.equal(s.queue.next.length, 50);
+  assert.equal(s.queue.length, 5000, 'the true queue length is still shown');
+});
+
+test('only workers that changed are reported to the worker proxy', () => {
+  const a = normalizeStatus(SNAPSHOT);
+  const b = normalizeStatus({ ...SNAPSHOT, workers: [
+    { workerId: 'w10', status: 'busy', currentTask: 't10', processedCount: 4 },
+    { workerId: 'w3', status: 'idle', currentTask: null, processedCount: 0 },
+  ] });
+  assert.deepEqual(changedWorkers(a, b), ['w10', 'w3', 'w2']);
+  assert.deepEqual(changedWorkers(b, b), []);
+});
+
+test('user intents become coordinator requests', async () => {
+  const env = setup();
+  env.send({ type: 'RegisterWorker', payload: { workerId: 'w1' } });
+  env.send({ type: 'AssignTask', payload: { kind: 'echo',
+    input: { value: 1 }, workerId: 'w1' } });
+  env.send({ type: 'CancelTask', payload: { taskId: 't1' } });
+  env.send({ type: 'UnregisterWorker', payload: { workerId: 'w1' } });
+  await flush();
+  assert.deepEqual(env.inbox.transport.map((m) =>
+    [m.type, m.to, m.msgType, m.from, m.id]), [
+    ['SendToServer', 'coordinator:main', 'RegisterWorker', 'coordinator-proxy', 'id-1'],
+    ['SendToServer', 'coordinator:main', 'AssignTask', 'coordinator-proxy', 'id-2'],
+    ['SendToServer', 'coordinator:main', 'CancelTask', 'coordinator-proxy', 'id-3'],
+    ['SendToServer', 'coordinator:main', 'UnregisterWorker', 'coordinator-proxy', 'id-4'],
+  ]);
+  assert.deepEqual(env.inbox.transport[1].payload,
+    { kind: 'echo', input: { value: 1 }, workerId: 'w1' });
+});
+
+test('replies tell the user what happened', async () => {
+  const env = setup();
+  env.send(serverMsg('coordinator-proxy', 'TaskAccepted',
+    { taskId: 't1', status: 'queued', position: 3 }));
+  env.send(serverMsg('coordinator-proxy', 'TaskAccepted',
+    { taskId: 't2', status: 'assigned', workerId: 'w1' }));
+  env.send(serverMsg('coordinator-proxy', 'WorkerRegistered',
+    { workerId: 'w1' }));
+  await flush();
+  assert.deepEqual(env.notices().map((n) => [n.level, n.text]), [
+    ['info', 'Task t1 queued (position 3).'],
+    ['info', 'Task t2 assigned to w1.'],
+    ['info', 'Worker w1 registered.'],
+  ]);
+});
+
+test('an Error reply names the request it answers', async () => {
+  const env = setup();
+  env.send({ type: 'AssignTask', payload: { taskId: 't5', workerId: 'nope' } });
+  await flush();
+  env.send(serverMsg('coordinator-proxy', 'Error',
+    { code: 'unknown_actor', error: 'Unknown worker: nope' },
+    { replyTo: 'id-1' }));
+  await flush();
+  const [n] = env.notices();
+  assert.equal(n.level, 'error');
+  assert.equal(n.code, 'unknown_actor');
+  assert.equal(n.text, 'AssignTask t5 failed: Unknown worker: nope');
+});
+
+test('an unavailable coordinator is explained, not just coded', async () => {
+  const env = setup();
+  env.send({ type: 'RegisterWorker', payload: { workerId: 'w1' } });
+  await flush();
+  env.send(serverMsg('coordinator-proxy', 'Error',
+    { code: 'unavailable', error: 'coordinator:main' }, { replyTo: 'id-1' }));
+  env.send(serverMsg('coordinator-proxy', 'Error',
+    { code: 'rate_limited', error: '100 messages/s' }));
+  await flush();
+  const [a, b] = env.notices();
+  assert.equal(a.code, 'unavailable');
+  assert.match(a.text, /^RegisterWorker w1 failed: coordinator:main is unavailable/);
+  assert.match(a.text, /try again/);
+  assert.match(b.text, /^Request refused: too many messages \(100 messages\/s\)/);
+});

@@ -1,0 +1,72 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { queueRows, summaryView, taskRows, workerDetailsView, formatExit }
+  from '../../web/js/view-model.js';
+import { normalizeStatus } from '../../web/js/coordinator-proxy.js';
+import { normalizeTree } from '../../web/js/process-tree.js';
+import { formatBytes, formatDuration, summarize } from '../../web/js/format.js';
+
+test('unfinished tasks can be cancelled, finished ones cannot', () => {
+  const rows = taskRows(normalizeStatus({ recent: [
+    { taskId: 't1', status: 'queued', attempts: 0 },
+    { taskId: 't2', status: 'running', workerId: 'w1', attempts: 1 },
+    { taskId: 't3', status: 'completed', workerId: 'w1', attempts: 1,
+      result: { value: 'hi' } },
+    { taskId: 't4', status: 'failed', workerId: 'w2', attempts: 3,
+      error: 'boom' },
+    { taskId: 't5', status: 'cancelled', attempts: 0 },
+  ] }));
+  assert.deepEqual(rows.map((r) => r.actions.map((a) => a.action)),
+    [['cancel'], ['cancel'], [], [], []]);
+  assert.deepEqual(rows[2].cells.map((c) => c.text),
+    ['t3', 'completed', 'w1', '1', '{"value":"hi"}']);
+  assert.equal(rows[3].cells[4].text, 'error: boom');
+  assert.equal(rows[0].cells[2].text, '—');
+  assert.equal(rows[1].actions[0].ariaLabel, 'Cancel task t2');
+});
+
+test('the queue shows its length, next ids and how many more wait', () => {
+  const s = normalizeStatus({ queue: { length: 120, next: ['t1', 't2'] },
+    tasks: { queued: 120, running: 4, completed: 900, failed: 3 } });
+  assert.deepEqual(queueRows(s).map((r) => r.key), ['t1', 't2']);
+  assert.deepEqual(summaryView(s), {
+    'queue-length': '120', 'queue-more': 'and 118 more',
+    'count-queued': '120', 'count-running': '4', 'count-completed': '900',
+    'count-failed': '3', 'count-workers': '0',
+  });
+});
+
+test('durations, sizes and values read naturally', () => {
+  assert.equal(formatDuration(999), '0 s');
+  assert.equal(formatDuration(61_000), '1 m 01 s');
+  assert.equal(formatDuration(2 * 3600_000 + 5 * 60_000), '2 h 05 m');
+  assert.equal(formatDuration(4 * 86400_000 + 3 * 3600_000), '4 d 03 h');
+  assert.equal(formatDuration(null), '—');
+  assert.equal(formatBytes(512), '512 B');
+  assert.equal(formatBytes(1536), '1.5 KiB');
+  assert.equal(formatBytes(undefined), '—');
+  assert.equal(summarize('a\n  b'), 'a b');
+  assert.equal(summarize('x'.repeat(300), 10), `${'x'.repeat(9)}…`);
+  assert.equal(formatExit({ signal: 9 }), 'signal 9');
+  assert.equal(formatExit(null), '—');
+});
+
+test('the process tree accepts sessions as a count or a list', () => {
+  assert.equal(normalizeTree({ processes: [], sessions: ['a', 'b'] }, 0)
+    .sessions, 2);
+  assert.equal(normalizeTree({ processes: [], sessions: 7 }, 0).sessions, 7);
+  assert.equal(normalizeTree({}, 0).sessions, null);
+  assert.deepEqual(normalizeTree({ processes: [{ pid: 3 }, { name: 'gw',
+    pid: -1 }] }, 0).processes.map((p) => [p.name, p.pid]), [['gw', null]]);
+});
+
+test('the inspected worker panel says what the worker reported', () => {
+  assert.equal(workerDetailsView(null), null);
+  assert.equal(workerDetailsView({ workerId: 'w1', state: null, error: null,
+    rttMs: null }).text, 'Asking the worker…');
+  const v = workerDetailsView({ workerId: 'w1', error: null, rttMs: 2.25,
+    state: { workerId: 'w1', status: 'busy', currentTask: 't4',
+      processedCount: 9 } });
+  assert.equal(v.text, 'busy; current task t4; processed 9');
+  assert.equal(v.rtt, 'round trip 2.3 ms');
+});

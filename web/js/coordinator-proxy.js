@@ -1,0 +1,178 @@
+// CoordinatorProxyActor: the dashboard's side of coordinator:main.
+//
+// It subscribes to the coordinator's StatusUpdated pushes, keeps the latest
+// snapshot, turns the user's intents (RegisterWorker, AssignTask, CancelTask,
+// UnregisterWorker; payloads as on the wire) into requests, and turns the
+// replies into notices.
+
+import { ACTOR, ADDRESS } from './names.js';
+import { createIdGenerator } from './ids.js';
+import { PendingRequests, errorNotice } from './notices.js';
+
+export const MAX_RECENT = 200;
+export const MAX_QUEUE_NEXT = 50;
+
+const INTENTS = ['RegisterWorker', 'UnregisterWorker', 'AssignTask',
+  'CancelTask'];
+
+// An empty snapshot, shown before the first StatusUpdated arrives.
+export function emptyStatus() {
+  return {
+    received: false,
+    workers: [],
+    queue: { length: 0, next: [] },
+    tasks: { queued: 0, running: 0, completed: 0, failed: 0 },
+    recent: [],
+  };
+}
+
+// Check and copy a StatusUpdated payload into the shape the UI relies on,
+// bounding the lists; malformed entries are left out.
+export function normalizeStatus(p) {
+  const s = emptyStatus();
+  s.received = true;
+  if (p === null || typeof p !== 'object')
+    return s;
+  if (Array.isArray(p.workers))
+    s.workers = p.workers
+      .filter((w) => w && typeof w.workerId === 'string')
+      .map((w) => ({
+        workerId: w.workerId,
+        status: typeof w.status === 'string' ? w.status : 'unknown',
+        currentTask: typeof w.currentTask === 'string' ? w.currentTask : null,
+        processedCount: count(w.processedCount),
+      }));
+  if (p.queue && typeof p.queue === 'object') {
+    const next = Array.isArray(p.queue.next) ?
+      p.queue.next.filter((id) => typeof id === 'string') : [];
+    s.queue = {
+      length: count(p.queue.length ?? next.length),
+      next: next.slice(0, MAX_QUEUE_NEXT),
+    };
+  }
+  if (p.tasks && typeof p.tasks === 'object')
+    for (const k of Object.keys(s.tasks))
+      s.tasks[k] = count(p.tasks[k]);
+  if (Array.isArray(p.recent))
+    s.recent = p.recent
+      .filter((t) => t && typeof t.taskId === 'string')
+      .slice(0, MAX_RECENT)
+      .map((t) => ({
+        taskId: t.taskId,
+        status: typeof t.status === 'string' ? t.status : 'unknown',
+        workerId: typeof t.workerId === 'string' ? t.workerId : null,
+        attempts: count(t.attempts),
+        result: t.result,
+        error: t.error,
+      }));
+  return s;
+}
+
+// Worker ids whose row differs between two snapshots (added, changed, gone).
+export function changedWorkers(before, after) {
+  const old = new Map(before.workers.map((w) => [w.workerId, w]));
+  const changed = [];
+  for (const w of after.workers) {
+    const o = old.get(w.workerId);
+    old.delete(w.workerId);
+    if (o === undefined || o.status !== w.status ||
+        o.currentTask !== w.currentTask ||
+        o.processedCount !== w.processedCount)
+      changed.push(w.workerId);
+  }
+  return changed.concat([...old.keys()]);
+}
+
+export class CoordinatorProxyActor {
+  // Options: actor names (transport, ui, workerProxy), the coordinator's
+  // address, and newId for message ids.
+  constructor({ transport = ACTOR.transport, ui = ACTOR.ui,
+    workerProxy = ACTOR.workerProxy, address = ADDRESS.coordinator,
+    newId = createIdGenerator() } = {}) {
+    this.transport = transport;
+    this.ui = ui;
+    this.workerProxy = workerProxy;
+    this.address = address;
+    this.newId = newId;
+    this.status = emptyStatus();
+    this.pending = new PendingRequests();
+  }
+
+  // Handle a user intent or a message from coordinator:main.
+  receive(msg, ctx) {
+    if (INTENTS.includes(msg.type) && msg.from === undefined) {
+      this.request(ctx, msg.type, msg.payload ?? {});
+      return;
+    }
+    switch (msg.type) {
+    case 'Start':
+      ctx.send(this.transport, { type: 'Subscribe', to: this.address,
+        from: ctx.self, payload: {} });
+      ctx.send(this.ui, { type: 'Coordinator', status: this.status });
+      break;
+    case 'StatusUpdated':
+      this.onStatus(ctx, msg.payload);
+      break;
+    case 'WorkerRegistered':
+      this.done(ctx, msg, `Worker ${msg.payload?.workerId} registered.`);
+      break;
+    case 'WorkerUnregistered':
+      this.done(ctx, msg, `Worker ${msg.payload?.workerId} unregistered.`);
+      break;
+    case 'TaskAccepted':
+      this.done(ctx, msg, acceptedText(msg.payload));
+      break;
+    case 'TaskCancelled':
+      this.done(ctx, msg, `Task ${msg.payload?.taskId} cancelled.`);
+      break;
+    case 'Error':
+      ctx.send(this.ui, { type: 'Notice', ...errorNotice(msg.payload,
+        this.pending.take(msg.replyTo), msg.from) });
+      break;
+    case 'Subscribed':
+    case 'Unsubscribed':
+    case 'Pong':
+      break;
+    default:
+      console.warn(`coordinator-proxy: unexpected ${msg.type}`);
+    }
+  }
+
+  // Send one request to the coordinator, remembering it for its reply.
+  request(ctx, type, payload) {
+    const id = this.newId();
+    this.pending.add(id, type, payload);
+    ctx.send(this.transport, { type: 'SendToServer', to: this.address,
+      msgType: type, payload, from: ctx.self, id });
+  }
+
+  // Take in a new snapshot and pass it on to the UI (and the changed worker
+  // ids to the worker proxy, which refreshes an inspected worker).
+  onStatus(ctx, payload) {
+    const next = normalizeStatus(payload);
+    const changed = changedWorkers(this.status, next);
+    this.status = next;
+    ctx.send(this.ui, { type: 'Coordinator', status: next });
+    if (changed.length > 0)
+      ctx.send(this.workerProxy, { type: 'WorkersChanged', workerIds: changed });
+  }
+
+  // A successful reply: forget its request and tell the user.
+  done(ctx, msg, text) {
+    this.pending.take(msg.replyTo);
+    ctx.send(this.ui, { type: 'Notice', level: 'info', code: msg.type, text });
+  }
+}
+
+// "Task t7 assigned to w2." or "Task t7 queued (position 3)."
+function acceptedText(p) {
+  if (p?.status === 'assigned')
+    return `Task ${p.taskId} assigned to ${p.workerId ?? 'a worker'}.`;
+  const pos = Number.isFinite(p?.position) ? ` (position ${p.position})` : '';
+  return `Task ${p?.taskId} ${p?.status ?? 'accepted'}${pos}.`;
+}
+
+// A non-negative integer from an untrusted number, 0 otherwise.
+function count(n) {
+  return Number.isFinite(n) && n > 0 ? Math.floor(n) : 0;
+}

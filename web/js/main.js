@@ -1,0 +1,35 @@
+// The dashboard's entry point: spawn the actors, bind the page, connect.
+
+import { createRuntime } from './runtime.js';
+import { ACTOR } from './names.js';
+import { TransportActor, defaultSocketUrl } from './transport.js';
+import { UIActor } from './ui.js';
+import { ConnectionMonitorActor } from './connection-monitor.js';
+import { CoordinatorProxyActor } from './coordinator-proxy.js';
+import { WorkerProxyActor } from './worker-proxy.js';
+import { EventLogActor } from './event-log.js';
+import { ProcessTreeActor } from './process-tree.js';
+import { createDomView } from './dom-view.js';
+
+const runtime = createRuntime();
+const view = createDomView(document, runtime.send);
+
+runtime.spawn(ACTOR.ui, new UIActor({ view }));
+runtime.spawn(ACTOR.connectionMonitor, new ConnectionMonitorActor());
+runtime.spawn(ACTOR.coordinatorProxy, new CoordinatorProxyActor());
+runtime.spawn(ACTOR.workerProxy, new WorkerProxyActor());
+runtime.spawn(ACTOR.eventLog, new EventLogActor());
+runtime.spawn(ACTOR.processTree, new ProcessTreeActor());
+runtime.spawn(ACTOR.transport, new TransportActor({
+  WebSocket: globalThis.WebSocket,
+  url: defaultSocketUrl(globalThis.location),
+}));
+
+for (const name of [ACTOR.ui, ACTOR.connectionMonitor, ACTOR.coordinatorProxy,
+  ACTOR.eventLog, ACTOR.processTree])
+  runtime.send(name, { type: 'Start' });
+runtime.send(ACTOR.transport, { type: 'Connect' });
+
+// Back online: do not wait out the backoff.
+globalThis.addEventListener('online', () =>
+  runtime.send(ACTOR.transport, { type: 'ReconnectNow' }));

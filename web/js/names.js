@@ -1,0 +1,18 @@
+// The dashboard's actors and the server addresses they talk to, in one place.
+
+export const ACTOR = Object.freeze({
+  ui: 'ui',                                 /* renders; gets SessionEstablished */
+  transport: 'transport',                   /* the WebSocket */
+  connectionMonitor: 'connection-monitor',  /* connection state and countdown */
+  coordinatorProxy: 'coordinator-proxy',    /* coordinator:main */
+  workerProxy: 'worker-proxy',              /* worker:<id> */
+  eventLog: 'event-log',                    /* eventlog:main */
+  processTree: 'process-tree',              /* system:supervisor */
+});
+
+export const ADDRESS = Object.freeze({
+  coordinator: 'coordinator:main',
+  eventlog: 'eventlog:main',
+  supervisor: 'system:supervisor',
+  worker: (workerId) => `worker:${workerId}`,
+});

@@ -1,0 +1,57 @@
+// Turning server replies into short notices a person can act on.
+
+import { summarize } from './format.js';
+
+// Requests awaiting a reply, by message id, so a reply can name its request.
+export class PendingRequests {
+  // Keep at most `max` entries; the oldest are forgotten first.
+  constructor(max = 500) {
+    this.max = max;
+    this.byId = new Map();
+  }
+
+  // Remember a request sent with `id`.
+  add(id, type, payload) {
+    this.byId.set(id, { type, payload });
+    if (this.byId.size > this.max)
+      this.byId.delete(this.byId.keys().next().value);
+  }
+
+  // Forget and return the request a reply answers, or null.
+  take(replyTo) {
+    const req = this.byId.get(replyTo);
+    if (req === undefined)
+      return null;
+    this.byId.delete(replyTo);
+    return req;
+  }
+}
+
+// The notice for an Error reply: {level, code, text}. `request` is the
+// request it answers ({type, payload}) when known; `from` the replying actor.
+export function errorNotice(payload, request, from) {
+  const code = typeof payload?.code === 'string' ? payload.code : 'error';
+  const detail = summarize(payload?.error ?? '', 200);
+  const what = request === null || request === undefined ? 'Request' :
+    `${request.type}${subject(request.payload)}`;
+  let text;
+  if (code === 'unavailable')
+    text = `${what} failed: ${detail || from || 'the actor'} is unavailable ` +
+      '(its process is down or restarting); try again in a moment.';
+  else if (code === 'rate_limited')
+    text = `${what} refused: too many messages (${detail}).`;
+  else
+    text = `${what} failed: ${detail || code}`;
+  return { level: 'error', code, text };
+}
+
+// " w1" or " t42": the worker or task a request is about, for messages.
+function subject(payload) {
+  if (payload === null || typeof payload !== 'object')
+    return '';
+  if (typeof payload.taskId === 'string')
+    return ` ${payload.taskId}`;
+  if (typeof payload.workerId === 'string')
+    return ` ${payload.workerId}`;
+  return '';
+}

@@ -1,0 +1,141 @@
+// UIActor: keeps the latest state from the other actors and renders it.
+//
+// Messages only record state and mark a section dirty; rendering happens at
+// most once per animation frame, so a burst of pushes costs one render. The
+// actual DOM work is done by an injected view (dom-view.js in the page, a
+// recording fake in tests), given the view models of view-model.js.
+
+import { errorNotice } from './notices.js';
+import { emptyStatus } from './coordinator-proxy.js';
+import { connectionView } from './connection-monitor.js';
+import { eventRows, queueRows, summaryView, taskRows, treeRows,
+  workerDetailsView, workerRows } from './view-model.js';
+
+export const MAX_NOTICES_PER_FRAME = 5;
+export const TICK_MS = 1000;
+
+export class UIActor {
+  // Options: view (the renderer), requestFrame (requestAnimationFrame),
+  // now() for tests.
+  constructor({ view, requestFrame = (cb) => requestAnimationFrame(cb),
+    now = () => Date.now() }) {
+    this.view = view;
+    this.now = now;
+    this.requestFrame = requestFrame;
+    this.dirty = new Set();
+    this.framePending = false;
+    this.ticker = null;
+    this.status = emptyStatus();
+    this.connection = connectionView(null, 0);
+    this.events = [];
+    this.tree = null;
+    this.details = null;
+    this.notices = [];
+    this.dropped = 0;    /* notices beyond the per-frame bound */
+  }
+
+  // Record what a message says and schedule a render.
+  receive(msg, ctx) {
+    switch (msg.type) {
+    case 'Start':
+      if (this.ticker === null)
+        this.ticker = setInterval(() => ctx.send(ctx.self, { type: 'Tick' }),
+          TICK_MS);
+      this.markAll(ctx);
+      return;
+    case 'Frame':
+      this.render();
+      return;
+    case 'Tick':
+      if (this.tree === null)
+        return;
+      this.mark(ctx, 'tree');
+      return;
+    case 'Coordinator':
+      this.status = msg.status;
+      this.mark(ctx, 'coordinator');
+      return;
+    case 'Connection':
+      this.connection = msg.view;
+      this.mark(ctx, 'connection');
+      return;
+    case 'Events':
+      this.events = msg.events;
+      this.mark(ctx, 'events');
+      return;
+    case 'Tree':
+      this.tree = msg.tree;
+      this.mark(ctx, 'tree');
+      return;
+    case 'WorkerDetails':
+      this.details = msg.details;
+      this.mark(ctx, 'details');
+      return;
+    case 'Notice':
+      this.addNotice(ctx, { level: msg.level, code: msg.code, text: msg.text });
+      return;
+    case 'Error':
+      this.addNotice(ctx, errorNotice(msg.payload, null, msg.from));
+      return;
+    case 'SessionEstablished':
+      return;  /* the connection monitor shows the session */
+    default:
+      console.warn(`ui: unexpected ${msg.type}`);
+    }
+  }
+
+  // Queue a notice, keeping only the newest few until the next frame.
+  addNotice(ctx, notice) {
+    this.notices.push(notice);
+    if (this.notices.length > MAX_NOTICES_PER_FRAME) {
+      this.notices.shift();
+      this.dropped++;
+    }
+    this.mark(ctx, 'notices');
+  }
+
+  // Mark every section dirty (first render).
+  markAll(ctx) {
+    for (const s of ['coordinator', 'connection', 'events', 'tree', 'details'])
+      this.mark(ctx, s);
+  }
+
+  // Mark one section dirty and ask for a frame if none is pending.
+  mark(ctx, section) {
+    this.dirty.add(section);
+    if (this.framePending)
+      return;
+    this.framePending = true;
+    this.requestFrame(() => ctx.send(ctx.self, { type: 'Frame' }));
+  }
+
+  // Render the dirty sections through the view.
+  render() {
+    this.framePending = false;
+    const dirty = this.dirty;
+    this.dirty = new Set();
+    const v = this.view;
+    if (dirty.has('connection'))
+      v.connection(this.connection);
+    if (dirty.has('coordinator'))
+      v.coordinator({
+        received: this.status.received,
+        workers: workerRows(this.status),
+        tasks: taskRows(this.status),
+        queue: queueRows(this.status),
+        summary: summaryView(this.status),
+      });
+    if (dirty.has('tree') && this.tree !== null)
+      v.tree({ rows: treeRows(this.tree, this.now()),
+        sessions: this.tree.sessions });
+    if (dirty.has('events'))
+      v.events(eventRows(this.events));
+    if (dirty.has('details'))
+      v.workerDetails(workerDetailsView(this.details));
+    if (dirty.has('notices')) {
+      v.notices(this.notices, this.dropped);
+      this.notices = [];
+      this.dropped = 0;
+    }
+  }
+}
