@@ -13,7 +13,7 @@ PREFIX		?= /usr/local
 DESTDIR		?=
 CC		?= cc
 
-PKGS		:= libevent msgpack sqlite3 inih
+PKGS		:= libevent msgpack sqlite3 inih jansson
 PKG_CFLAGS	:= $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS	:= $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 GW_LIBS		:= $(shell pkg-config --libs jansson libcrypto 2>/dev/null) \

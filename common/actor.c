@@ -49,6 +49,7 @@ static struct {
 	LIST_HEAD(, conn)		 conns;
 	struct evconnlistener		*listener;
 	struct conn			*parent;
+	char				 parent_addr[ADDR_MAX + 1];
 	void				(*parent_gone)(void);
 	struct db			*db;
 	struct rt_stats			 stats;
@@ -57,6 +58,7 @@ static struct {
 	int				 packing;
 	char				 dest[ADDR_MAX + 1];	/* of the packing message */
 	int				 dest_ok;
+	char				 last_id[ID_MAX + 1];	/* of the last message begun */
 	int				 stopping;
 	struct event			*drain_ev;
 	int				 drain_ticks;
@@ -242,15 +244,22 @@ rt_listen(int fd)
 }
 
 struct peer *
-rt_adopt_parent(int fd, const char *parent_identity, void (*gone)(void))
+rt_adopt_parent(int fd, const char *parent_address, void (*gone)(void))
 {
 	struct conn	*c = conn_new(NULL);
+	const char	*colon = strchr(parent_address, ':');
+	size_t		 klen = colon ? (size_t)(colon - parent_address) :
+			    strlen(parent_address);
 
 	c->parent = 1;
 	c->peer = peer_new_fd(fd, &rt.lim, &conn_cb, c);
-	peer_set_name(c->peer, parent_identity);
-	snprintf(c->identity, sizeof(c->identity), "%s", parent_identity);
-	strmap_put(rt.inbound, parent_identity, c);
+	peer_set_name(c->peer, parent_address);
+	/* Everything for the parent's kind leaves by this channel. */
+	snprintf(c->identity, sizeof(c->identity), "%.*s", (int)klen,
+	    parent_address);
+	snprintf(rt.parent_addr, sizeof(rt.parent_addr), "%s",
+	    parent_address);
+	strmap_put(rt.inbound, c->identity, c);
 	rt.parent = c;
 	rt.parent_gone = gone;
 	return c->peer;
@@ -283,8 +292,7 @@ rt_ready(void)
 {
 	if (rt.parent == NULL)
 		return 0;
-	if (actor_begin(NULL, rt.parent->identity, MSG_READY, NULL) == NULL)
-		return -1;
+	actor_begin(NULL, rt.parent_addr, MSG_READY, NULL);
 	msgpack_pack_map(&rt.pk, 1);
 	mp_pack_kv_int(&rt.pk, "pid", getpid());
 	return actor_end();
@@ -365,19 +373,17 @@ msgpack_packer *
 actor_begin(const char *from, const char *to, enum msg_type type,
     const char *reply_to)
 {
-	char	 id[ID_MAX + 1];
-
 	if (rt.packing)
 		fatalx("actor_begin: %s begun inside another message",
 		    msg_name(type));
 	rt.packing = 1;
 	snprintf(rt.dest, sizeof(rt.dest), "%s", to);
+	env_new_id(rt.last_id, sizeof(rt.last_id));
 	rt.dest_ok = strlen(to) < sizeof(rt.dest);
 	rt.sb.size = 0;
 	msgpack_sbuffer_write(&rt.sb, "\0\0\0\0", FRAME_HDR);
-	env_new_id(id, sizeof(id));
 	env_pack_header(&rt.pk, to, from != NULL ? from : rt.identity, type,
-	    id, reply_to, env_now_ms());
+	    rt.last_id, reply_to, env_now_ms());
 	return &rt.pk;
 }
 
@@ -415,6 +421,36 @@ actor_end(void)
 	}
 	rt.stats.msgs_out++;
 	return 0;
+}
+
+int
+actor_end_peer(struct peer *p)
+{
+	size_t	 body;
+
+	if (!rt.packing)
+		fatalx("actor_end_peer without actor_begin");
+	rt.packing = 0;
+	body = rt.sb.size - FRAME_HDR;
+	if (body > rt.lim.max_frame) {
+		log_warnx("send to %s: %zu bytes is over max_frame_bytes "
+		    "(%zu); dropped", rt.dest, body, rt.lim.max_frame);
+		rt.stats.dropped++;
+		return -1;
+	}
+	frame_put_len(rt.sb.data, (uint32_t)body);
+	if (peer_write(p, rt.sb.data, rt.sb.size) == -1) {
+		rt.stats.dropped++;
+		return -1;
+	}
+	rt.stats.msgs_out++;
+	return 0;
+}
+
+const char *
+actor_last_id(void)
+{
+	return rt.last_id;
 }
 
 int
@@ -626,16 +662,10 @@ mp_pack_kv_uint(msgpack_packer *pk, const char *k, uint64_t v)
 static void
 drain_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct conn	*c;
-	size_t		 unsent = 0;
-
 	(void)fd;
 	(void)what;
 	(void)arg;
-	LIST_FOREACH(c, &rt.conns, entry)
-		if (peer_is_up(c->peer))
-			unsent += peer_unsent(c->peer);
-	if (unsent == 0 || ++rt.drain_ticks >= 200)
+	if (peer_all_unsent() == 0 || ++rt.drain_ticks >= 200)
 		event_base_loopbreak(rt.base);
 }
 
@@ -754,7 +784,7 @@ actor_main(int argc, char *argv[], const struct actor_kind *kind)
 		if (sigs[i] == NULL || evsignal_add(sigs[i], NULL) == -1)
 			fatalx("evsignal_new");
 	}
-	rt_adopt_parent(CHILD_FD_CTL, "system", NULL);
+	rt_adopt_parent(CHILD_FD_CTL, "system:supervisor", NULL);
 	if (rt_listen(CHILD_FD_LISTEN) == -1)
 		fatal("listen on fd %d", CHILD_FD_LISTEN);
 	if (kind->setup != NULL && kind->setup(&cfg) == -1) {

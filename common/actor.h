@@ -68,8 +68,12 @@ void	rt_init(struct event_base *base, const struct config *cfg,
 	    const char *identity);
 void	rt_register(const struct actor_kind *kind);
 int	rt_listen(int fd);
-/* Adopt fd as the channel to the parent, whose identity routes to it. */
-struct peer *rt_adopt_parent(int fd, const char *parent_identity,
+/*
+ * Adopt fd as the channel to the parent at parent_address: Ready goes
+ * there, and every address of the parent's kind is routed to it.  gone
+ * runs if the parent goes away (NULL: rt_stop()).
+ */
+struct peer *rt_adopt_parent(int fd, const char *parent_address,
 	    void (*gone)(void));
 /* Wire the database into the output gate: commit before every flush. */
 void	rt_use_db(struct db *db);
@@ -102,6 +106,10 @@ size_t	actor_count(void);
 msgpack_packer *actor_begin(const char *from, const char *to,
 	    enum msg_type type, const char *reply_to);
 int	actor_end(void);
+/* Finish the message and queue it on p, whatever its address says. */
+int	actor_end_peer(struct peer *p);
+/* The id of the message last begun, to match its reply. */
+const char *actor_last_id(void);
 /* A message with an empty map as payload. */
 int	actor_send(const char *from, const char *to, enum msg_type type);
 /* Begin the reply to req: to its sender, replyTo its id. */

@@ -29,6 +29,7 @@ enum peer_state {
 
 struct peer {
 	TAILQ_ENTRY(peer)	 held_entry;	/* on the held list */
+	LIST_ENTRY(peer)	 all_entry;	/* on the list of all peers */
 	struct bufferevent	*bev;		/* NULL unless up/connecting */
 	struct evbuffer		*held;		/* written this turn */
 	struct evbuffer		*backlog;	/* written while down */
@@ -37,6 +38,7 @@ struct peer {
 	enum peer_state		 state;
 	int			 on_held;
 	int			 retry_ms;	/* next reconnect delay */
+	size_t			 handling;	/* bytes of the frame in hand */
 	char			*path;		/* outbound: socket path */
 	char			*hello_from;	/* outbound: our identity */
 	char			 name[ADDR_MAX + 1];	/* for logs, routes */
@@ -51,6 +53,7 @@ static struct event		*flush_ev;
 static int			(*commit_hook)(void *);
 static void			*commit_arg;
 static TAILQ_HEAD(, peer)	 held_list = TAILQ_HEAD_INITIALIZER(held_list);
+static LIST_HEAD(, peer)	 all_peers = LIST_HEAD_INITIALIZER(all_peers);
 static msgpack_zone		 zone;
 static int			 touched;	/* a commit is due */
 
@@ -99,6 +102,7 @@ peer_alloc(const struct peer_limits *l, const struct peer_cb *cb, void *arg)
 	if ((p->held = evbuffer_new()) == NULL ||
 	    (p->backlog = evbuffer_new()) == NULL)
 		fatalx("peer: evbuffer_new");
+	LIST_INSERT_HEAD(&all_peers, p, all_entry);
 	return p;
 }
 
@@ -145,7 +149,10 @@ read_cb(struct bufferevent *bev, void *arg)
 		}
 		p->stats.msgs_in++;
 		p->stats.bytes_in += FRAME_HDR + body;
+		p->retry_ms = 0;	/* a healthy exchange resets backoff */
+		p->handling = FRAME_HDR + body;
 		p->cb->message(p, &env, p->arg);
+		p->handling = 0;
 		msgpack_zone_clear(&zone);
 		if (p->state == PEER_CLOSED)
 			return;
@@ -172,7 +179,6 @@ event_cb(struct bufferevent *bev, short what, void *arg)
 	(void)bev;
 	if (what & BEV_EVENT_CONNECTED) {
 		p->state = PEER_UP;
-		p->retry_ms = 0;
 		log_debug("peer %s: connected", p->name);
 		evbuffer_add_buffer(bufferevent_get_output(p->bev),
 		    p->backlog);
@@ -244,14 +250,17 @@ write_hello(struct peer *p, struct evbuffer *out)
 {
 	msgpack_sbuffer	 sb;
 	msgpack_packer	 pk;
-	char		 id[ID_MAX + 1];
+	char		 id[ID_MAX + 1], to[ADDR_MAX + 1];
 	unsigned char	 hdr[FRAME_HDR];
 
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
 	env_new_id(id, sizeof(id));
-	env_pack_header(&pk, p->hello_from, p->hello_from, MSG_HELLO, id,
-	    NULL, env_now_ms());
+	/* Addressed to the process behind the socket: "<kind>:main". */
+	snprintf(to, sizeof(to), "%.*s:main", (int)strcspn(p->name, "."),
+	    p->name);
+	env_pack_header(&pk, to, p->hello_from, MSG_HELLO, id, NULL,
+	    env_now_ms());
 	msgpack_pack_map(&pk, 1);
 	msgpack_pack_str(&pk, 3);
 	msgpack_pack_str_body(&pk, "pid", 3);
@@ -354,6 +363,7 @@ free_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (p->on_held)
 		TAILQ_REMOVE(&held_list, p, held_entry);
+	LIST_REMOVE(p, all_entry);
 	if (p->bev != NULL)
 		bufferevent_free(p->bev);
 	if (p->retry_ev != NULL)
@@ -389,6 +399,19 @@ peer_unsent(const struct peer *p)
 
 	if (p->bev != NULL)
 		n += evbuffer_get_length(bufferevent_get_output(p->bev));
+	return n;
+}
+
+/* Bytes every connected peer still has to send: 0 means all is out. */
+size_t
+peer_all_unsent(void)
+{
+	struct peer	*p;
+	size_t		 n = 0;
+
+	LIST_FOREACH(p, &all_peers, all_entry)
+		if (p->state == PEER_UP)
+			n += peer_unsent(p);
 	return n;
 }
 
@@ -494,7 +517,8 @@ peer_unread(const struct peer *p)
 
 	if (p->bev == NULL)
 		return 0;
-	total = evbuffer_get_length(bufferevent_get_input(p->bev));
+	total = evbuffer_get_length(bufferevent_get_input(p->bev)) -
+	    p->handling;
 	if (ioctl(bufferevent_getfd(p->bev), FIONREAD, &n) == 0 && n > 0)
 		total += (size_t)n;
 	return total;

@@ -81,6 +81,7 @@ const char *peer_name(const struct peer *p);
 bool	peer_is_up(const struct peer *p);
 bool	peer_congested(const struct peer *p);
 size_t	peer_unsent(const struct peer *p);
+size_t	peer_all_unsent(void);
 size_t	peer_unread(const struct peer *p);
 int	peer_fd(const struct peer *p);
 const struct peer_stats *peer_stats(const struct peer *p);

@@ -1,0 +1,735 @@
+/*
+ * actorctl: inspect and steer a running actord over its control socket.
+ *
+ * One request, one reply, blocking I/O: a control client needs no event
+ * loop.  `logs -f` is the exception and talks to the event log's socket
+ * directly, as any actor would.
+ */
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <msgpack.h>
+
+#include "actor.h"
+#include "child.h"
+#include "config.h"
+#include "envelope.h"
+#include "frame.h"
+#include "log.h"
+#include "mpjson.h"
+#include "version.h"
+
+#define DEFAULT_TIMEOUT_MS	30000
+
+static int		 jflag;		/* --json */
+static int		 timeout_ms = DEFAULT_TIMEOUT_MS;
+static char		 sock_path[CONFIG_PATH_MAX + 32];
+static char		 run_dir[CONFIG_PATH_MAX];
+static char		 self_addr[32];
+
+static void __attribute__((noreturn))
+usage(int code)
+{
+	fprintf(code ? stderr : stdout,
+"usage: actorctl [-j] [-c file | -s socket] [-t ms] command [args]\n"
+"\n"
+"Commands:\n"
+"  status                   every process: state, pid, uptime, restarts,\n"
+"                           last exit, memory, message counters, mailbox\n"
+"  start NAME               start a stopped or failed process, wait until up\n"
+"  stop NAME                stop a process (it stays down), wait until down\n"
+"  restart NAME             stop and start a process, wait until up again\n"
+"  kill NAME [SIGNAL]       send a signal (default TERM); for a fatal one,\n"
+"                           wait until the process has exited\n"
+"  wait NAME STATE [PID]    wait until NAME is in STATE (up, down, backoff,\n"
+"                           starting, stopping, failed) with a pid != PID\n"
+"  sessions                 the WebSocket sessions: pid, peer, age, messages\n"
+"  inspect NAME             the process's own summary (queues, counters)\n"
+"  send ADDRESS TYPE [JSON] deliver a message, print the reply as JSON\n"
+"  logs [-n N] [-f]         the last N events of the event log; -f follows\n"
+"  reload                   re-read the configuration (like SIGHUP)\n"
+"  shutdown                 stop the whole tree and actord\n"
+"  version                  versions of actorctl and actord\n"
+"\n"
+"NAME is eventlog, coordinator, worker or gateway.\n"
+"\n"
+"Options:\n"
+"  -j, --json     print JSON (read commands), for scripts\n"
+"  -c FILE        find the control socket through this actord config\n"
+"  -s SOCKET      the control socket (default: $RUN/actord.sock, where $RUN\n"
+"                 is run_dir of the config, ./var/run without one)\n"
+"  -t MS          give up waiting after MS milliseconds (default %d)\n"
+"\n"
+"Exit codes: 0 done, 1 failed (refused, unknown name, timed out),\n"
+"100 usage error, 111 cannot reach actord.\n", DEFAULT_TIMEOUT_MS);
+	exit(code);
+}
+
+static int
+connect_to(const char *path)
+{
+	struct sockaddr_un	 sun;
+	int			 fd;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return -1;
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Send one request; payload is packed by the callback. */
+static int
+send_request(int fd, const char *to, enum msg_type type, const char *id,
+    void (*pack)(msgpack_packer *, void *), void *arg)
+{
+	msgpack_sbuffer	 sb;
+	msgpack_packer	 pk;
+	int		 r;
+
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	env_pack_header(&pk, to, self_addr, type, id, NULL, env_now_ms());
+	if (pack != NULL)
+		pack(&pk, arg);
+	else
+		msgpack_pack_map(&pk, 0);
+	r = frame_write_fd(fd, sb.data, sb.size);
+	msgpack_sbuffer_destroy(&sb);
+	return r;
+}
+
+struct reply {
+	char			*buf;
+	msgpack_unpacked	 up;
+	struct envelope		 env;
+};
+
+/* Read frames until the reply to id (or any message if id is NULL). */
+static int
+read_reply(int fd, const char *id, struct reply *r, int wait_ms)
+{
+	enum err_code	 code;
+	char		 why[256];
+	size_t		 len;
+
+	for (;;) {
+		if (frame_read_fd(fd, 64 * 1024 * 1024, wait_ms, &r->buf,
+		    &len) == -1)
+			return -1;
+		msgpack_unpacked_init(&r->up);
+		if (msgpack_unpack_next(&r->up, r->buf, len, NULL) ==
+		    MSGPACK_UNPACK_SUCCESS && env_decode(&r->up.data, &r->env,
+		    &code, why, sizeof(why)) == 0 && (id == NULL ||
+		    strcmp(r->env.reply_to, id) == 0))
+			return 0;
+		msgpack_unpacked_destroy(&r->up);
+		free(r->buf);
+	}
+}
+
+static void
+reply_free(struct reply *r)
+{
+	msgpack_unpacked_destroy(&r->up);
+	free(r->buf);
+}
+
+static void __attribute__((noreturn))
+unreachable(void)
+{
+	fprintf(stderr, "actorctl: cannot reach actord at %s: %s\n",
+	    sock_path, strerror(errno));
+	exit(EXIT_SYSTEM);
+}
+
+/* One round trip to the control socket; exits 111 when unreachable. */
+static void
+call(enum msg_type type, void (*pack)(msgpack_packer *, void *), void *arg,
+    struct reply *r)
+{
+	int	 fd;
+
+	if ((fd = connect_to(sock_path)) == -1)
+		unreachable();
+	if (send_request(fd, "system:supervisor", type, "1", pack, arg) == -1)
+		unreachable();
+	if (read_reply(fd, "1", r, timeout_ms + 2000) == -1) {
+		if (errno == ETIMEDOUT)
+			fprintf(stderr, "actorctl: no answer from actord "
+			    "within %d ms\n", timeout_ms + 2000);
+		else
+			unreachable();
+		exit(EXIT_FAILURE_RT);
+	}
+	close(fd);
+}
+
+static void
+print_json(const msgpack_object *o)
+{
+	json_t	*j = mpjson_to_json(o);
+
+	json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	fputc('\n', stdout);
+	json_decref(j);
+}
+
+static int
+reply_ok(const struct reply *r)
+{
+	const msgpack_object	*ok = mp_get(r->env.payload, "ok");
+
+	return ok != NULL && ok->type == MSGPACK_OBJECT_BOOLEAN &&
+	    ok->via.boolean;
+}
+
+/* Print the error of a failed reply and return the exit code. */
+static int
+failed(const struct reply *r, const char *what)
+{
+	char	 err[512] = "failed";
+
+	mp_strcpy(mp_get(r->env.payload, "error"), err, sizeof(err));
+	fprintf(stderr, "actorctl: %s: %s\n", what, err);
+	return EXIT_FAILURE_RT;
+}
+
+static const char *
+str_of(const msgpack_object *o, const char *key, char *buf, size_t size)
+{
+	if (mp_strcpy(mp_get(o, key), buf, size) == -1)
+		snprintf(buf, size, "-");
+	return buf;
+}
+
+static uint64_t
+uint_of(const msgpack_object *o, const char *key)
+{
+	uint64_t	 v = 0;
+
+	mp_uint(mp_get(o, key), &v);
+	return v;
+}
+
+static const char *
+fmt_ms(uint64_t ms, char *buf, size_t size)
+{
+	uint64_t	 s = ms / 1000;
+
+	if (ms == 0)
+		snprintf(buf, size, "-");
+	else if (s < 60)
+		snprintf(buf, size, "%llu.%llus", (unsigned long long)s,
+		    (unsigned long long)(ms % 1000 / 100));
+	else if (s < 3600)
+		snprintf(buf, size, "%llum%02llus", (unsigned long long)s / 60,
+		    (unsigned long long)s % 60);
+	else if (s < 86400)
+		snprintf(buf, size, "%lluh%02llum",
+		    (unsigned long long)s / 3600,
+		    (unsigned long long)s / 60 % 60);
+	else
+		snprintf(buf, size, "%llud%02lluh",
+		    (unsigned long long)s / 86400,
+		    (unsigned long long)s / 3600 % 24);
+	return buf;
+}
+
+static const char *
+fmt_bytes(uint64_t n, char *buf, size_t size)
+{
+	if (n == 0)
+		snprintf(buf, size, "-");
+	else if (n < 10 * 1024)
+		snprintf(buf, size, "%llu", (unsigned long long)n);
+	else if (n < 10 * 1024 * 1024)
+		snprintf(buf, size, "%lluK", (unsigned long long)n / 1024);
+	else
+		snprintf(buf, size, "%lluM",
+		    (unsigned long long)n / 1024 / 1024);
+	return buf;
+}
+
+static int
+cmd_status(void)
+{
+	struct reply		 r;
+	const msgpack_object	*procs, *p;
+	char			 name[32], state[16], exit_[64], up[32];
+	char			 rss[32], box[32], listen[128], ver[32];
+	uint32_t		 i;
+
+	call(MSG_CTL_STATUS, NULL, NULL, &r);
+	if (jflag) {
+		print_json(r.env.payload);
+		reply_free(&r);
+		return 0;
+	}
+	procs = mp_get(r.env.payload, "processes");
+	printf("%-12s %-9s %8s %9s %8s %7s %17s %7s  %s\n", "NAME", "STATE",
+	    "PID", "UPTIME", "RESTARTS", "RSS", "MSGS IN/OUT", "MAILBOX",
+	    "LAST EXIT");
+	for (i = 0; procs != NULL && procs->type == MSGPACK_OBJECT_ARRAY &&
+	    i < procs->via.array.size; i++) {
+		char	 msgs[40];
+
+		p = &procs->via.array.ptr[i];
+		snprintf(msgs, sizeof(msgs), "%llu/%llu",
+		    (unsigned long long)uint_of(p, "msgs_in"),
+		    (unsigned long long)uint_of(p, "msgs_out"));
+		printf("%-12s %-9s %8llu %9s %8llu %7s %17s %7s  %s\n",
+		    str_of(p, "name", name, sizeof(name)),
+		    str_of(p, "state", state, sizeof(state)),
+		    (unsigned long long)uint_of(p, "pid"),
+		    fmt_ms(uint_of(p, "uptime_ms"), up, sizeof(up)),
+		    (unsigned long long)uint_of(p, "restarts"),
+		    fmt_bytes(uint_of(p, "rss_bytes"), rss, sizeof(rss)),
+		    msgs, fmt_bytes(uint_of(p, "mailbox_bytes"), box,
+		    sizeof(box)), str_of(p, "last_exit", exit_,
+		    sizeof(exit_)));
+	}
+	printf("actord %s, pid %llu, up %s, %s, %llu sessions, "
+	    "listening on %s\n",
+	    str_of(r.env.payload, "version", ver, sizeof(ver)),
+	    (unsigned long long)uint_of(r.env.payload, "pid"),
+	    fmt_ms(uint_of(r.env.payload, "uptime_ms"), up, sizeof(up)),
+	    str_of(r.env.payload, "state", state, sizeof(state)),
+	    (unsigned long long)uint_of(r.env.payload, "sessions"),
+	    str_of(r.env.payload, "listen", listen, sizeof(listen)));
+	reply_free(&r);
+	return 0;
+}
+
+struct args {
+	const char	*name;
+	const char	*extra_key;	/* "signal", "state", ... */
+	const char	*extra;
+	const char	*extra2_key;
+	uint64_t	 extra2;
+};
+
+static void
+pack_args(msgpack_packer *pk, void *arg)
+{
+	struct args	*a = arg;
+
+	msgpack_pack_map(pk, 2 + (a->extra != NULL) + (a->extra2_key != NULL));
+	mp_pack_kv_str(pk, "name", a->name);
+	mp_pack_kv_int(pk, "timeoutMs", timeout_ms);
+	if (a->extra != NULL)
+		mp_pack_kv_str(pk, a->extra_key, a->extra);
+	if (a->extra2_key != NULL)
+		mp_pack_kv_uint(pk, a->extra2_key, a->extra2);
+}
+
+/* start, stop, restart, kill, wait: one process, wait for the change. */
+static int
+cmd_process(enum msg_type type, const char *verb, struct args *a)
+{
+	struct reply		 r;
+	const msgpack_object	*p;
+	char			 what[128], st[16], ex[64];
+
+	call(type, pack_args, a, &r);
+	snprintf(what, sizeof(what), "%s %s", verb, a->name);
+	if (!reply_ok(&r)) {
+		int code = failed(&r, what);
+
+		reply_free(&r);
+		return code;
+	}
+	if (jflag)
+		print_json(r.env.payload);
+	else {
+		p = mp_get(r.env.payload, "process");
+		str_of(p, "state", st, sizeof(st));
+		if (type == MSG_CTL_KILL && mp_get(r.env.payload,
+		    "last_exit") != NULL)
+			printf("%s: %s; now %s, pid %llu\n", a->name,
+			    str_of(r.env.payload, "last_exit", ex, sizeof(ex)),
+			    st, (unsigned long long)uint_of(p, "pid"));
+		else if (uint_of(p, "pid") != 0)
+			printf("%s: %s, pid %llu\n", a->name, st,
+			    (unsigned long long)uint_of(p, "pid"));
+		else
+			printf("%s: %s\n", a->name, st);
+	}
+	reply_free(&r);
+	return 0;
+}
+
+/* Commands whose reply is shown as it is: inspect, sessions, version. */
+static int
+cmd_show(enum msg_type type, struct args *a, const char *what)
+{
+	struct reply	 r;
+	int		 code = 0;
+
+	call(type, a ? pack_args : NULL, a, &r);
+	if (!reply_ok(&r))
+		code = failed(&r, what);
+	else if (type == MSG_CTL_SESSIONS && !jflag) {
+		const msgpack_object	*s = mp_get(r.env.payload, "sessions"),
+					*e;
+		char			 id[40], peer[80], age[32];
+		uint32_t		 i;
+
+		printf("%-18s %8s %-24s %9s %10s %10s\n", "ID", "PID",
+		    "PEER", "AGE", "MSGS IN", "MSGS OUT");
+		for (i = 0; s && s->type == MSGPACK_OBJECT_ARRAY &&
+		    i < s->via.array.size; i++) {
+			e = &s->via.array.ptr[i];
+			printf("%-18s %8llu %-24s %9s %10llu %10llu\n",
+			    str_of(e, "id", id, sizeof(id)),
+			    (unsigned long long)uint_of(e, "pid"),
+			    str_of(e, "peer", peer, sizeof(peer)),
+			    fmt_ms(uint_of(e, "ageMs"), age, sizeof(age)),
+			    (unsigned long long)uint_of(e, "msgsIn"),
+			    (unsigned long long)uint_of(e, "msgsOut"));
+		}
+	} else if (type == MSG_CTL_VERSION && !jflag) {
+		char	 v[32];
+
+		printf("actorctl %s\nactord %s (protocol %llu)\n",
+		    ACTORD_VERSION, str_of(r.env.payload, "version", v,
+		    sizeof(v)), (unsigned long long)uint_of(r.env.payload,
+		    "protocol"));
+	} else if (type == MSG_CTL_INSPECT && !jflag)
+		print_json(mp_get(r.env.payload, "inspect"));
+	else
+		print_json(r.env.payload);
+	reply_free(&r);
+	return code;
+}
+
+static int
+cmd_simple(enum msg_type type, const char *done)
+{
+	struct reply		 r;
+	const msgpack_object	*errs;
+	char			 e[300];
+	uint32_t		 i;
+	int			 code = 0;
+
+	call(type, NULL, NULL, &r);
+	if (!reply_ok(&r)) {
+		code = failed(&r, msg_name(type) + 3);
+		errs = mp_get(r.env.payload, "errors");
+		for (i = 0; errs && errs->type == MSGPACK_OBJECT_ARRAY &&
+		    i < errs->via.array.size; i++)
+			if (mp_strcpy(&errs->via.array.ptr[i], e,
+			    sizeof(e)) == 0)
+				fprintf(stderr, "  %s\n", e);
+	} else if (jflag)
+		print_json(r.env.payload);
+	else
+		printf("%s\n", done);
+	reply_free(&r);
+	return code;
+}
+
+struct send_args {
+	const char	*to;
+	const char	*type;
+	json_t		*payload;
+};
+
+static void
+pack_send(msgpack_packer *pk, void *arg)
+{
+	struct send_args	*a = arg;
+
+	msgpack_pack_map(pk, 4);
+	mp_pack_kv_str(pk, "to", a->to);
+	mp_pack_kv_str(pk, "type", a->type);
+	mp_pack_kv_int(pk, "timeoutMs", timeout_ms);
+	mp_pack_str(pk, "payload");
+	if (a->payload != NULL)
+		mpjson_pack(pk, a->payload);
+	else
+		msgpack_pack_map(pk, 0);
+}
+
+static int
+cmd_send(int argc, char *argv[])
+{
+	struct send_args	 a = { NULL, NULL, NULL };
+	struct reply		 r;
+	json_error_t		 err;
+	int			 code = 0;
+
+	if (argc < 2 || argc > 3)
+		usage(EXIT_USAGE);
+	a.to = argv[0];
+	a.type = argv[1];
+	if (argc == 3 && (a.payload = json_loads(argv[2],
+	    JSON_DECODE_ANY, &err)) == NULL) {
+		fprintf(stderr, "actorctl: send: bad JSON payload: %s\n",
+		    err.text);
+		return EXIT_USAGE;
+	}
+	call(MSG_CTL_SEND, pack_send, &a, &r);
+	json_decref(a.payload);
+	if (!reply_ok(&r))
+		code = failed(&r, "send");
+	else
+		print_json(mp_get(r.env.payload, "reply"));
+	reply_free(&r);
+	return code;
+}
+
+static void
+pack_logs(msgpack_packer *pk, void *arg)
+{
+	uint64_t	*since = arg;
+
+	msgpack_pack_map(pk, 1);
+	mp_pack_kv_uint(pk, "since", *since);
+}
+
+/* Print one event as a log line (or JSON). */
+static void
+print_event(const msgpack_object *e)
+{
+	char		 lvl[17], src[129], msg[4097], ts[32];
+	struct tm	 tm;
+	time_t		 t;
+	uint64_t	 ms = uint_of(e, "timestamp");
+
+	if (jflag) {
+		json_t	*j = mpjson_to_json(e);
+
+		json_dumpf(j, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		fputc('\n', stdout);
+		json_decref(j);
+		fflush(stdout);
+		return;
+	}
+	t = (time_t)(ms / 1000);
+	gmtime_r(&t, &tm);
+	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
+	printf("%6llu %s.%03lluZ %-5s %-20s %s\n",
+	    (unsigned long long)uint_of(e, "seq"), ts,
+	    (unsigned long long)(ms % 1000), str_of(e, "level", lvl,
+	    sizeof(lvl)), str_of(e, "source", src, sizeof(src)),
+	    str_of(e, "message", msg, sizeof(msg)));
+	fflush(stdout);
+}
+
+/*
+ * logs: GetEvents for the last n through the control socket; -f then
+ * subscribes on the event log's own socket and prints every push.
+ */
+static int
+cmd_logs(int argc, char *argv[])
+{
+	struct send_args	 a = { "eventlog:main", "GetEvents", NULL };
+	struct reply		 r;
+	const msgpack_object	*ev, *reply;
+	char			 path[CONFIG_PATH_MAX + 32];
+	uint64_t		 last = 0, n = 20;
+	uint32_t		 i;
+	int			 ch, follow = 0, fd;
+
+	optind = 1;
+	while ((ch = getopt(argc, argv, "fn:")) != -1) {
+		switch (ch) {
+		case 'f':
+			follow = 1;
+			break;
+		case 'n':
+			n = strtoull(optarg, NULL, 10);
+			break;
+		default:
+			usage(EXIT_USAGE);
+		}
+	}
+	a.payload = json_pack("{s:I}", "limit", (json_int_t)n);
+	call(MSG_CTL_SEND, pack_send, &a, &r);
+	json_decref(a.payload);
+	if (!reply_ok(&r)) {
+		int code = failed(&r, "logs");
+
+		reply_free(&r);
+		return code;
+	}
+	reply = mp_get(r.env.payload, "reply");
+	ev = mp_get(mp_get(reply, "payload"), "events");
+	mp_uint(mp_get(mp_get(reply, "payload"), "lastSeq"), &last);
+	for (i = 0; ev && ev->type == MSGPACK_OBJECT_ARRAY &&
+	    i < ev->via.array.size; i++)
+		print_event(&ev->via.array.ptr[i]);
+	reply_free(&r);
+	if (!follow)
+		return 0;
+	snprintf(path, sizeof(path), "%s/eventlog.sock", run_dir);
+	if ((fd = connect_to(path)) == -1) {
+		fprintf(stderr, "actorctl: cannot reach the event log at %s: "
+		    "%s\n", path, strerror(errno));
+		return EXIT_SYSTEM;
+	}
+	/* Say who we are, so that pushes come back on this connection. */
+	if (send_request(fd, self_addr, MSG_HELLO, "0", NULL, NULL) == -1 ||
+	    send_request(fd, "eventlog:main", MSG_SUBSCRIBE, "1", pack_logs,
+	    &last) == -1) {
+		fprintf(stderr, "actorctl: %s: %s\n", path, strerror(errno));
+		return EXIT_SYSTEM;
+	}
+	for (;;) {
+		if (read_reply(fd, NULL, &r, -1) == -1) {
+			fprintf(stderr, "actorctl: the event log went away\n");
+			return EXIT_FAILURE_RT;
+		}
+		if (r.env.type == MSG_LOG_EVENT)
+			print_event(r.env.payload);
+		reply_free(&r);
+	}
+}
+
+/* Where is the control socket: -s, else run_dir of -c or the defaults. */
+static void
+find_socket(const char *sflag, const char *cfile)
+{
+	static struct config	 cfg;
+
+	if (config_load(&cfg, cfile) == -1) {
+		config_print_errors(&cfg, stderr);
+		exit(EXIT_USAGE);
+	}
+	snprintf(run_dir, sizeof(run_dir), "%s", cfg.run_dir);
+	if (sflag != NULL) {
+		const char *slash = strrchr(sflag, '/');
+
+		snprintf(sock_path, sizeof(sock_path), "%s", sflag);
+		if (slash != NULL)
+			snprintf(run_dir, sizeof(run_dir), "%.*s",
+			    (int)(slash - sflag), sflag);
+	} else
+		snprintf(sock_path, sizeof(sock_path), "%s/actord.sock",
+		    cfg.run_dir);
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct args	 a = { 0 };
+	const char	*sflag = NULL, *cfile = getenv("ACTORD_CONFIG"), *cmd;
+	int		 ch;
+
+	log_init("actorctl", LOG_WARNING);
+	while ((ch = getopt_long(argc, argv, "+c:hjs:t:V", longopts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			cfile = optarg;
+			break;
+		case 'j':
+			jflag = 1;
+			break;
+		case 's':
+			sflag = optarg;
+			break;
+		case 't':
+			timeout_ms = atoi(optarg);
+			if (timeout_ms <= 0)
+				usage(EXIT_USAGE);
+			break;
+		case 'V':
+			printf("actorctl %s\n", ACTORD_VERSION);
+			return 0;
+		case 'h':
+			usage(0);
+		default:
+			usage(EXIT_USAGE);
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	/* Allow --json after the command too: `actorctl status --json`. */
+	if (argc > 1 && (strcmp(argv[argc - 1], "--json") == 0 ||
+	    strcmp(argv[argc - 1], "-j") == 0)) {
+		jflag = 1;
+		argc--;
+	}
+	if (argc < 1)
+		usage(EXIT_USAGE);
+	if (cfile != NULL && cfile[0] == '\0')
+		cfile = NULL;
+	find_socket(sflag, cfile);
+	snprintf(self_addr, sizeof(self_addr), "ctl:%ld", (long)getpid());
+	cmd = argv[0];
+	a.name = argc > 1 ? argv[1] : NULL;
+
+#define NEED(n)	do { if (argc != (n)) usage(EXIT_USAGE); } while (0)
+	if (strcmp(cmd, "status") == 0) {
+		NEED(1);
+		return cmd_status();
+	} else if (strcmp(cmd, "start") == 0) {
+		NEED(2);
+		return cmd_process(MSG_CTL_START, "start", &a);
+	} else if (strcmp(cmd, "stop") == 0) {
+		NEED(2);
+		return cmd_process(MSG_CTL_STOP, "stop", &a);
+	} else if (strcmp(cmd, "restart") == 0) {
+		NEED(2);
+		return cmd_process(MSG_CTL_RESTART, "restart", &a);
+	} else if (strcmp(cmd, "kill") == 0) {
+		if (argc != 2 && argc != 3)
+			usage(EXIT_USAGE);
+		a.extra_key = "signal";
+		a.extra = argc == 3 ? argv[2] : "TERM";
+		return cmd_process(MSG_CTL_KILL, "kill", &a);
+	} else if (strcmp(cmd, "wait") == 0) {
+		if (argc != 3 && argc != 4)
+			usage(EXIT_USAGE);
+		a.extra_key = "state";
+		a.extra = argv[2];
+		if (argc == 4) {
+			a.extra2_key = "notPid";
+			a.extra2 = strtoull(argv[3], NULL, 10);
+		}
+		return cmd_process(MSG_CTL_WAIT, "wait", &a);
+	} else if (strcmp(cmd, "sessions") == 0) {
+		NEED(1);
+		return cmd_show(MSG_CTL_SESSIONS, NULL, "sessions");
+	} else if (strcmp(cmd, "inspect") == 0) {
+		NEED(2);
+		return cmd_show(MSG_CTL_INSPECT, &a, "inspect");
+	} else if (strcmp(cmd, "version") == 0) {
+		NEED(1);
+		return cmd_show(MSG_CTL_VERSION, NULL, "version");
+	} else if (strcmp(cmd, "send") == 0)
+		return cmd_send(argc - 1, argv + 1);
+	else if (strcmp(cmd, "logs") == 0)
+		return cmd_logs(argc, argv);
+	else if (strcmp(cmd, "reload") == 0) {
+		NEED(1);
+		return cmd_simple(MSG_CTL_RELOAD, "reloaded");
+	} else if (strcmp(cmd, "shutdown") == 0) {
+		NEED(1);
+		return cmd_simple(MSG_CTL_SHUTDOWN, "actord stopped");
+	}
+#undef NEED
+	fprintf(stderr, "actorctl: unknown command '%s'\n", cmd);
+	usage(EXIT_USAGE);
+}

@@ -1,0 +1,525 @@
+/*
+ * The children of actord: spawn, Ready, exit, restart and stop.
+ *
+ * Every child has a state (enum child_state) and two wishes: `want` (it
+ * should be running) and `stop_pending` (it must be stopped first, e.g.
+ * for a restart).  Events (an exit, Ready, a timer, an operator command)
+ * change state and wishes; tree_step() then does the one next thing the
+ * wishes call for, in order: stops in reverse start order, one at a time,
+ * then starts in start order, each after the one before it is Ready.  So
+ * the initial start, the strategies, operator commands and shutdown are
+ * all the same walk.
+ */
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "actor.h"
+#include "child.h"
+#include "log.h"
+#include "peer.h"
+#include "sdnotify.h"
+#include "supervisor.h"
+
+static const char *const state_names[] = {
+	[CS_DOWN] = "down", [CS_STARTING] = "starting", [CS_UP] = "up",
+	[CS_BACKOFF] = "backoff", [CS_STOPPING] = "stopping",
+	[CS_FAILED] = "failed",
+};
+
+static void	child_timer_cb(evutil_socket_t, short, void *);
+static void	ctl_message(struct peer *, const struct envelope *, void *);
+static void	ctl_closed(struct peer *, void *);
+
+static const struct peer_cb child_ctl_cb = {
+	.message = ctl_message,
+	.closed = ctl_closed,
+};
+
+const char *
+tree_state_name(enum child_state st)
+{
+	return state_names[st];
+}
+
+int64_t
+mono_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void
+tree_init(void)
+{
+	struct child	*c;
+	int		 i;
+
+	for (i = 0; i < CHILD_COUNT; i++) {
+		c = &sup->child[i];
+		c->id = i;
+		c->name = child_names[i];
+		c->state = CS_DOWN;
+		c->want = 1;
+		c->timer = evtimer_new(rt_base(), child_timer_cb, c);
+		if (c->timer == NULL)
+			fatalx("evtimer_new");
+	}
+}
+
+static void
+timer_set(struct child *c, int ms)
+{
+	struct timeval	 tv = { ms / 1000, (ms % 1000) * 1000 };
+
+	evtimer_add(c->timer, &tv);
+}
+
+static void
+set_state(struct child *c, enum child_state st)
+{
+	if (c->state == st)
+		return;
+	log_debug("%s: %s -> %s", c->name, state_names[c->state],
+	    state_names[st]);
+	c->state = st;
+	tree_changed();
+}
+
+/* Fork and exec one child with its control channel and socket. */
+static void
+spawn(struct child *c)
+{
+	struct child_fds	 fds;
+	char			 path[CONFIG_PATH_MAX + 32], envcfg[CONFIG_PATH_MAX + 16];
+	char			*argv[2], *env[2];
+	int			 sv[2];
+	pid_t			 pid;
+
+	snprintf(path, sizeof(path), "%s/%s", sup->cfg.program_dir, c->name);
+	snprintf(envcfg, sizeof(envcfg), "ACTORD_CONFIG=%s",
+	    sup->config_path ? sup->cfg.path : "");
+	argv[0] = (char *)(uintptr_t)c->name;
+	argv[1] = NULL;
+	env[0] = envcfg;
+	env[1] = NULL;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1) {
+		log_warn("%s: socketpair", c->name);
+		goto fail;
+	}
+	fds.fds[0] = sv[1];
+	fds.fds[1] = c->listen_fd;
+	fds.nfds = 2;
+	if ((pid = child_spawn(path, argv, &fds, env)) == -1) {
+		log_warn("%s: fork", c->name);
+		close(sv[0]);
+		close(sv[1]);
+		goto fail;
+	}
+	close(sv[1]);
+	c->pid = pid;
+	c->ctl = peer_new_fd(sv[0], &(struct peer_limits){
+	    .max_frame = (size_t)sup->cfg.max_frame_bytes,
+	    .high_water = (size_t)sup->cfg.queue_high_bytes,
+	    .max_queue = (size_t)sup->cfg.queue_max_bytes,
+	    .retry_initial_ms = 1, .retry_max_ms = 1 }, &child_ctl_cb, c);
+	peer_set_name(c->ctl, c->name);
+	c->started_ms = mono_ms();
+	c->term_sent = 0;
+	c->starts++;
+	c->msgs_in = c->msgs_out = c->mailbox = 0;
+	log_debug("%s: started, pid %ld", c->name, (long)pid);
+	set_state(c, CS_STARTING);
+	timer_set(c, sup->cfg.ready_timeout_ms);
+	return;
+fail:
+	/* Treat like an immediate crash, so intensity applies. */
+	c->pid = 0;
+	set_state(c, CS_BACKOFF);
+	timer_set(c, sup->cfg.backoff_max_ms ? sup->cfg.backoff_max_ms : 1000);
+}
+
+/* Send SIGTERM and arm the SIGKILL timer. */
+static void
+stop_child(struct child *c)
+{
+	c->stop_pending = 0;
+	if (c->pid <= 0) {
+		set_state(c, CS_DOWN);
+		return;
+	}
+	log_debug("%s: stopping pid %ld", c->name, (long)c->pid);
+	c->term_sent = 1;
+	kill(c->pid, SIGTERM);
+	set_state(c, CS_STOPPING);
+	evtimer_del(c->timer);
+	timer_set(c, sup->cfg.child[c->id].shutdown_timeout_ms);
+}
+
+static int
+running(const struct child *c)
+{
+	return c->state == CS_STARTING || c->state == CS_UP;
+}
+
+/* One-line summary for STATUS= and logs. */
+static void
+status_line(char *buf, size_t size)
+{
+	snprintf(buf, size, "%d/%d up, %d sessions, %d restarts",
+	    tree_up_count(), CHILD_COUNT, sup->nsessions,
+	    sup->total_restarts);
+}
+
+/* Stop in reverse order, then start in order; one step at a time. */
+void
+tree_step(void)
+{
+	struct child	*c;
+	char		 st[128];
+	int		 i, all_down = 1, all_up = 1;
+
+	for (i = CHILD_COUNT - 1; i >= 0; i--) {
+		c = &sup->child[i];
+		if (c->state == CS_STOPPING)
+			return;
+		if (c->stop_pending && running(c)) {
+			stop_child(c);
+			return;
+		}
+		if (c->stop_pending) {
+			c->stop_pending = 0;
+			if (c->state == CS_BACKOFF && !c->want) {
+				evtimer_del(c->timer);
+				set_state(c, CS_DOWN);
+			}
+		}
+	}
+	for (i = 0; i < CHILD_COUNT && !sup->shutting_down; i++) {
+		c = &sup->child[i];
+		if (c->state == CS_STARTING)
+			break;
+		if (c->want && c->state == CS_DOWN) {
+			spawn(c);
+			break;
+		}
+	}
+	for (i = 0; i < CHILD_COUNT; i++) {
+		c = &sup->child[i];
+		if (c->state != CS_DOWN && c->state != CS_FAILED)
+			all_down = 0;
+		if (c->want && c->state != CS_UP)
+			all_up = 0;
+	}
+	if (sup->shutting_down && all_down) {
+		ctl_finish();
+		rt_stop();	/* send what is held, then leave the loop */
+		return;
+	}
+	if (all_up && !sup->ready_sent && !sup->shutting_down) {
+		sup->ready_sent = 1;
+		status_line(st, sizeof(st));
+		log_info("ready: %s; dashboard on http://%s/", st,
+		    sup->listen_addr);
+		sdnotify("READY=1\nSTATUS=%s", st);
+	}
+}
+
+int
+tree_up_count(void)
+{
+	int	 i, n = 0;
+
+	for (i = 0; i < CHILD_COUNT; i++)
+		if (sup->child[i].state == CS_UP)
+			n++;
+	return n;
+}
+
+void
+tree_changed(void)
+{
+	char	 st[128];
+
+	if (sup->ready_sent && !sup->shutting_down) {
+		status_line(st, sizeof(st));
+		sdnotify("STATUS=%s", st);
+	}
+	ctl_tree_changed();
+	system_tree_changed();
+}
+
+/* The child reported Ready on its control channel. */
+static void
+child_ready(struct child *c)
+{
+	if (c->state != CS_STARTING)
+		return;
+	evtimer_del(c->timer);
+	c->up_ms = mono_ms();
+	c->ever_ready = 1;
+	log_info("%s: up, pid %ld (%lld ms)", c->name, (long)c->pid,
+	    (long long)(c->up_ms - c->started_ms));
+	set_state(c, CS_UP);
+	tree_step();
+}
+
+static void
+ctl_message(struct peer *p, const struct envelope *env, void *arg)
+{
+	struct child	*c = arg;
+
+	(void)p;
+	if (env->type == MSG_READY)
+		child_ready(c);
+	else
+		ctl_child_message(c, env);
+}
+
+static void
+ctl_closed(struct peer *p, void *arg)
+{
+	struct child	*c = arg;
+
+	/* The exit itself arrives by SIGCHLD; just forget the channel. */
+	(void)p;
+	c->ctl = NULL;
+}
+
+/* Timers: backoff over, Ready overdue, or shutdown timeout. */
+static void
+child_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct child	*c = arg;
+
+	(void)fd;
+	(void)what;
+	switch (c->state) {
+	case CS_BACKOFF:
+		set_state(c, CS_DOWN);
+		break;
+	case CS_STARTING:
+		log_warnx("%s: not ready within %d ms; killing pid %ld",
+		    c->name, sup->cfg.ready_timeout_ms, (long)c->pid);
+		kill(c->pid, SIGKILL);
+		break;
+	case CS_STOPPING:
+		log_warnx("%s: still running %d ms after SIGTERM; sending "
+		    "SIGKILL to pid %ld", c->name,
+		    sup->cfg.child[c->id].shutdown_timeout_ms, (long)c->pid);
+		kill(c->pid, SIGKILL);
+		break;
+	default:
+		break;
+	}
+	tree_step();
+}
+
+/* Mark the siblings the strategy restarts along with c. */
+static void
+apply_strategy(struct child *c)
+{
+	struct child	*s;
+	int		 i;
+
+	for (i = 0; i < CHILD_COUNT; i++) {
+		s = &sup->child[i];
+		if (s == c || !running(s))
+			continue;
+		if (sup->cfg.strategy == STRATEGY_ONE_FOR_ALL ||
+		    (sup->cfg.strategy == STRATEGY_REST_FOR_ONE &&
+		    s->id > c->id))
+			s->stop_pending = 1;	/* want stays: restarts */
+	}
+}
+
+/* Decide what follows an exit nobody asked for. */
+static void
+unexpected_exit(struct child *c, int status, int64_t uptime)
+{
+	int	 delay;
+
+	if (WIFEXITED(status) && WEXITSTATUS(status) == EXIT_USAGE) {
+		log_warnx("%s: configuration or usage error; not restarting "
+		    "it (fix it, then: actorctl start %s)", c->name, c->name);
+		c->want = 0;
+		set_state(c, CS_FAILED);
+		if (!sup->ready_sent)
+			tree_shutdown(EXIT_USAGE);
+		return;
+	}
+	if (!restart_wanted(sup->cfg.child[c->id].restart, status)) {
+		c->want = 0;
+		set_state(c, CS_DOWN);
+		return;
+	}
+	if (intensity_exceeded(&sup->intensity, mono_ms(),
+	    sup->cfg.max_restarts, sup->cfg.max_seconds)) {
+		log_warnx("more than %d restarts in %d s: stopping the tree",
+		    sup->cfg.max_restarts, sup->cfg.max_seconds);
+		system_log_event("error", "restart intensity exceeded: "
+		    "stopping the tree");
+		set_state(c, CS_DOWN);
+		tree_shutdown(EXIT_FAILURE_RT);
+		return;
+	}
+	if (uptime >= sup->cfg.stable_ms)
+		c->quick = 0;
+	delay = backoff_delay_ms(c->quick, sup->cfg.backoff_initial_ms,
+	    sup->cfg.backoff_max_ms);
+	c->quick++;
+	sup->total_restarts++;
+	apply_strategy(c);
+	if (delay > 0) {
+		log_info("%s: restarting in %d ms", c->name, delay);
+		set_state(c, CS_BACKOFF);
+		timer_set(c, delay);
+	} else
+		set_state(c, CS_DOWN);
+}
+
+/* A child exited: record it, log it, decide, step. */
+void
+tree_reaped(pid_t pid, int status)
+{
+	struct child	*c = NULL;
+	char		 how[64];
+	int64_t		 uptime;
+	int		 i, expected;
+
+	for (i = 0; i < CHILD_COUNT; i++)
+		if (sup->child[i].pid == pid)
+			c = &sup->child[i];
+	if (c == NULL)
+		return;
+	child_exit_text(status, how, sizeof(how));
+	snprintf(c->last_exit, sizeof(c->last_exit), "%s", how);
+	uptime = mono_ms() - c->started_ms;
+	expected = (c->term_sent || sup->shutting_down) && ((WIFEXITED(status) &&
+	    WEXITSTATUS(status) == 0) || (WIFSIGNALED(status) &&
+	    WTERMSIG(status) == SIGTERM));
+	if (expected)
+		log_info("%s: stopped (pid %ld)", c->name, (long)pid);
+	else
+		log_warnx("%s: pid %ld %s after %lld ms", c->name, (long)pid,
+		    how, (long long)uptime);
+	system_log_event(expected ? "info" : "warn", "%s (pid %ld) %s",
+	    c->name, (long)pid, expected ? "stopped" : how);
+	c->pid = 0;
+	evtimer_del(c->timer);
+	if (c->ctl != NULL) {
+		peer_close(c->ctl);
+		c->ctl = NULL;
+	}
+	if (c->state == CS_STOPPING || c->term_sent || sup->shutting_down)
+		set_state(c, CS_DOWN);
+	else
+		unexpected_exit(c, status, uptime);
+	tree_step();
+}
+
+/* Stop everything in reverse order and leave with code. */
+void
+tree_shutdown(int code)
+{
+	int	 i;
+
+	if (!sup->shutting_down) {
+		sup->shutting_down = 1;
+		sup->exit_code = code;
+		sdnotify("STOPPING=1");
+		log_info("stopping the tree");
+	}
+	for (i = 0; i < CHILD_COUNT; i++) {
+		sup->child[i].want = 0;
+		sup->child[i].stop_pending = 1;
+		if (sup->child[i].state == CS_BACKOFF) {
+			evtimer_del(sup->child[i].timer);
+			sup->child[i].state = CS_DOWN;
+		}
+	}
+	tree_changed();
+	tree_step();
+}
+
+int
+tree_stop(int id)
+{
+	struct child	*c = &sup->child[id];
+
+	c->want = 0;
+	if (running(c))
+		c->stop_pending = 1;
+	else if (c->state == CS_BACKOFF) {
+		evtimer_del(c->timer);
+		set_state(c, CS_DOWN);
+	}
+	tree_step();
+	return 0;
+}
+
+int
+tree_start(int id)
+{
+	struct child	*c = &sup->child[id];
+
+	c->want = 1;
+	c->quick = 0;
+	if (c->state == CS_FAILED)
+		set_state(c, CS_DOWN);
+	else if (c->state == CS_BACKOFF) {
+		evtimer_del(c->timer);
+		set_state(c, CS_DOWN);
+	}
+	tree_step();
+	return 0;
+}
+
+int
+tree_restart(int id)
+{
+	struct child	*c = &sup->child[id];
+
+	if (!running(c))
+		return tree_start(id);
+	c->want = 1;
+	c->stop_pending = 1;
+	tree_step();
+	return 0;
+}
+
+/* Pack one process for status (snake_case) or TreeUpdated (camelCase). */
+void
+tree_pack_process(msgpack_packer *pk, const struct child *c, int camel)
+{
+	int64_t	 up = c->state == CS_UP ? mono_ms() - c->up_ms : 0;
+
+	msgpack_pack_map(pk, 10);
+	mp_pack_kv_str(pk, "name", c->name);
+	mp_pack_kv_int(pk, "pid", c->pid);
+	mp_pack_kv_str(pk, "state", state_names[c->state]);
+	mp_pack_kv_int(pk, camel ? "uptimeMs" : "uptime_ms", up);
+	mp_pack_kv_int(pk, "restarts", c->starts > 0 ? c->starts - 1 : 0);
+	mp_pack_str(pk, camel ? "lastExit" : "last_exit");
+	if (c->last_exit[0] != '\0')
+		mp_pack_str(pk, c->last_exit);
+	else
+		msgpack_pack_nil(pk);
+	mp_pack_kv_uint(pk, camel ? "rssBytes" : "rss_bytes",
+	    c->pid > 0 ? child_rss(c->pid) : 0);
+	mp_pack_kv_uint(pk, camel ? "msgsIn" : "msgs_in", c->msgs_in);
+	mp_pack_kv_uint(pk, camel ? "msgsOut" : "msgs_out", c->msgs_out);
+	mp_pack_kv_uint(pk, camel ? "mailboxBytes" : "mailbox_bytes",
+	    c->mailbox);
+}
