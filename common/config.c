@@ -91,7 +91,8 @@ static const struct key keys[] = {
 
 	ENUM("supervisor", "strategy", strategy, strategy_names,
 	    "one_for_one", "one_for_one, rest_for_one or one_for_all"),
-	INT("supervisor", "max_restarts", max_restarts, 0, 100000, "10",
+	/* At most INTENSITY_SLOTS - 1: the restart times the policy keeps. */
+	INT("supervisor", "max_restarts", max_restarts, 0, 1000, "10",
 	    "more restarts than this within max_seconds stop the tree"),
 	INT("supervisor", "max_seconds", max_seconds, 1, 86400, "10",
 	    "the restart intensity window"),
