@@ -136,6 +136,8 @@ static const struct key keys[] = {
 	    "finished tasks listed in StatusUpdated"),
 	INT("coordinator", "queue_preview", queue_preview, 0, 1000, "10",
 	    "queued task ids listed in StatusUpdated"),
+	INT("coordinator", "finished_tasks", finished_tasks, 0, 1000000000,
+	    "100000", "finished tasks kept in the database; 0: all"),
 
 	CHILD("worker", CHILD_WORKER, "permanent"),
 	ENUM("worker", "synchronous", worker_sync, sync_names, "normal",

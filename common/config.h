@@ -76,6 +76,7 @@ struct config {
 	int	 coordinator_sync;	/* PRAGMA synchronous: 1 NORMAL, 2 FULL */
 	int	 recent_tasks;		/* 'recent' list length */
 	int	 queue_preview;		/* 'next' list length */
+	int	 finished_tasks;	/* finished tasks kept; 0: all */
 
 	/* [worker] */
 	int	 worker_sync;

@@ -17,6 +17,7 @@
 #define MSGTYPES_H
 
 #define MSG_TYPES(MSG)							\
+	MSG(ABORT_TASK,		"AbortTask",	INTERNAL, K_WORKER,	task_id)	\
 	MSG(ASSIGN_TASK,	"AssignTask",	CLIENT,	K_COORD,	assign_task)	\
 	MSG(CANCEL_TASK,	"CancelTask",	CLIENT,	K_COORD,	task_id)	\
 	MSG(CTL_INSPECT,	"CtlInspect",	INTERNAL, K_SYSTEM,	name)		\

@@ -1,47 +1,12 @@
 /*
- * The coordinator actor (minimal: opens its database, reports Ready, answers Ping).
+ * coordinator: the actor coordinator:main, the worker registry and the
+ * task queue, in its own process with $STATE/coordinator.db.  The program
+ * is the standard actor main; the actor is in coordinator_actor.c and its
+ * state machine in coordinator_queue.c.
  */
-#include <stdio.h>
-
 #include "actor.h"
-#include "db.h"
-#include "log.h"
-
-static struct db	*db;
 
 extern const struct actor_kind coordinator_kind;
-
-static const char *const migrations[] = {
-	"CREATE TABLE meta (key TEXT PRIMARY KEY, value)",
-};
-
-static struct actor *self;
-
-static int
-coordinator_setup(const struct config *cfg)
-{
-	char	 path[CONFIG_PATH_MAX + 32];
-
-	snprintf(path, sizeof(path), "%s/coordinator.db", cfg->state_dir);
-	if ((db = db_open(path, 1, migrations, 1)) == NULL)
-		return -1;
-	rt_use_db(db);
-	self = actor_spawn(&coordinator_kind, "main", NULL);
-	return 0;
-}
-
-static void
-coordinator_receive(struct actor *a, const struct envelope *env)
-{
-	actor_error(a->address, env, ERR_UNKNOWN_TYPE,
-	    "Unknown message type for coordinator: %s", msg_name(env->type));
-}
-
-const struct actor_kind coordinator_kind = {
-	.name = "coordinator",
-	.setup = coordinator_setup,
-	.receive = coordinator_receive,
-};
 
 int
 main(int argc, char *argv[])

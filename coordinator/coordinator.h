@@ -1,0 +1,308 @@
+/*
+ * The coordinator: the worker registry and the task queue.
+ *
+ * The state machine (coordinator_queue.c) is a set of functions over the
+ * database and a few in-memory indexes; each takes one message or event
+ * and appends what must be sent to an outbox, so that the Check tests
+ * drive it without sockets.  The actor glue (coordinator_actor.c) feeds it
+ * messages, sends the outbox and pushes StatusUpdated to subscribers
+ * (coordinator_push.c).
+ *
+ * Indexes, so that no message costs more than O(log n) at 10,000 workers
+ * and 1,000,000 queued tasks:
+ *	workers		a hash map by id, and a list in registration order
+ *	idle		the idle workers, longest idle first
+ *	queue		SQLite partial indexes on the queue sequence: every
+ *			queued task, the unpinned ones, and (pin, seq) for
+ *			the pinned ones; the head is one LIMIT 1 probe
+ *	counts		tasks per status, kept in memory
+ *	recent		the last recent_tasks tasks that changed, in memory
+ */
+#ifndef COORDINATOR_H
+#define COORDINATOR_H
+
+#include <sys/queue.h>
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <msgpack.h>
+#include <sqlite3.h>
+
+#include "envelope.h"
+
+struct db;
+struct event_base;
+struct strmap;
+
+#define COORD_ADDRESS	"coordinator:main"
+#define EVENTLOG_ADDRESS "eventlog:main"
+#define KIND_MAX_LEN	32	/* bytes in a task kind */
+#define RESULT_RECENT_MAX 1024	/* result bytes shown in 'recent' */
+#define STATUS_WORKERS_MAX 5000	/* workers listed in StatusUpdated */
+#define ERROR_TEXT_MAX	4096	/* bytes of a task's error */
+
+/* coordinator_out.c: what one message or event wants sent, in order. */
+struct outmsg {
+	char		 to[ADDR_MAX + 1];
+	enum msg_type	 type;
+	int		 reply;		/* answers the message being handled */
+	size_t		 off;		/* payload: bytes in the outbox buffer */
+	size_t		 len;
+};
+
+struct outbox {
+	struct outmsg	*v;
+	size_t		 n;
+	size_t		 cap;
+	msgpack_sbuffer	 sb;		/* every payload, back to back */
+	msgpack_packer	 pk;
+};
+
+void		 outbox_init(struct outbox *ob);
+void		 outbox_clear(struct outbox *ob);
+void		 outbox_free(struct outbox *ob);
+/* Start a message; pack exactly one payload object, then outbox_end(). */
+msgpack_packer	*outbox_begin(struct outbox *ob, const char *to,
+		    enum msg_type type, int reply);
+void		 outbox_end(struct outbox *ob);
+/* A message whose payload is already packed. */
+void		 outbox_add_raw(struct outbox *ob, const char *to,
+		    enum msg_type type, int reply, const void *payload,
+		    size_t len);
+const void	*outbox_payload(const struct outbox *ob, size_t i);
+/* Append raw msgpack bytes to whatever pk is packing. */
+void		 mp_pack_raw(msgpack_packer *pk, const void *buf, size_t len);
+
+enum task_status {
+	TASK_QUEUED,
+	TASK_RUNNING,
+	TASK_COMPLETED,
+	TASK_FAILED,
+	TASK_CANCELLED,
+	TASK_NSTATUS
+};
+
+enum worker_status {
+	WORKER_OFFLINE,		/* its process has not announced it */
+	WORKER_IDLE,
+	WORKER_BUSY,
+	WORKER_NSTATUS
+};
+
+struct coord_conf {
+	int	 max_attempts;		/* runs before a task fails */
+	int	 dedupe_window_s;	/* command ids remembered; 0: off */
+	int	 recent_tasks;		/* 'recent' length */
+	int	 queue_preview;		/* 'next' length */
+	int	 finished_tasks;	/* finished tasks kept; 0: all */
+	int	 synchronous;		/* PRAGMA synchronous, 0-2 */
+};
+
+struct cworker {
+	TAILQ_ENTRY(cworker)	 entry;		/* every worker, in order */
+	TAILQ_ENTRY(cworker)	 idle_entry;	/* on the idle list */
+	char			 id[NAME_MAX_LEN + 1];
+	enum worker_status	 status;
+	char			 task[NAME_MAX_LEN + 1];	/* "" none */
+	uint64_t		 processed;	/* tasks it finished */
+};
+TAILQ_HEAD(cworker_list, cworker);
+
+/* One entry of the 'recent' list. */
+struct recent {
+	TAILQ_ENTRY(recent)	 entry;		/* newest first */
+	char			 task[NAME_MAX_LEN + 1];
+	enum task_status	 status;
+	char			 worker[NAME_MAX_LEN + 1];	/* "" none */
+	int64_t			 attempts;
+	char			*result;	/* msgpack, NULL: none */
+	size_t			 resultlen;
+	char			*error;		/* NULL: none */
+};
+TAILQ_HEAD(recent_list, recent);
+
+/* Prepared statements, one per row of coordinator_db.c's table. */
+enum cstmt {
+	ST_TASK_INSERT,
+	ST_TASK_GET,
+	ST_TASK_START,
+	ST_TASK_FINISH,
+	ST_TASK_REQUEUE,
+	ST_FREE_HEAD,
+	ST_PIN_HEAD,
+	ST_QUEUE_NEXT,
+	ST_WORKER_INSERT,
+	ST_WORKER_DELETE,
+	ST_WORKER_PROCESSED,
+	ST_TOTAL_ADD,
+	ST_DONE_PRUNE,
+	ST_DEDUPE_GET,
+	ST_DEDUPE_PUT,
+	ST_DEDUPE_PRUNE,
+	ST_COUNT
+};
+
+struct coord {
+	struct db		*db;
+	sqlite3_stmt		*st[ST_COUNT];
+	struct coord_conf	 conf;
+	struct strmap		*workers;	/* id -> struct cworker */
+	struct cworker_list	 all;
+	struct cworker_list	 idle;
+	size_t			 nworkers;
+	size_t			 nstatus[WORKER_NSTATUS];
+	uint64_t		 ntasks[TASK_NSTATUS];
+	uint64_t		 nfinished_kept;	/* finished rows on disk */
+	int64_t			 qhead;		/* next front-of-queue seq */
+	int64_t			 qtail;		/* next back-of-queue seq */
+	int64_t			 chg;		/* last change number */
+	struct strmap		*recent_map;	/* task -> struct recent */
+	struct recent_list	 recent;
+	size_t			 nrecent;
+	int			 dirty;		/* a StatusUpdated is due */
+	int64_t			 fake_now;	/* tests: the clock, or 0 */
+};
+
+/* coordinator_db.c: the schema and the statements. */
+struct db	*cdb_open(const char *path, int synchronous);
+int		 cdb_prepare(struct coord *c);
+void		 cdb_finalize(struct coord *c);
+sqlite3_stmt	*cdb_stmt(struct coord *c, enum cstmt which);
+/* Step a write statement to completion and reset it; 0 or -1 logged. */
+int		 cdb_run(struct coord *c, sqlite3_stmt *st);
+int		 cdb_bind_text(sqlite3_stmt *st, int i, const char *s);
+extern const char *const coord_migrations[];
+extern const int coord_nmigrations;
+
+/* coordinator_queue.c: the state machine. */
+struct coord	*coord_open(const char *path, const struct coord_conf *conf);
+void		 coord_close(struct coord *c);
+void		 coord_reconf(struct coord *c, const struct coord_conf *conf);
+struct db	*coord_db(const struct coord *c);
+int64_t		 coord_now(const struct coord *c);
+/* Ask the worker process for every registered worker (start-up). */
+int		 coord_start(struct coord *c, struct outbox *ob);
+/* One message for coordinator:main, its payload already checked. */
+int		 coord_handle(struct coord *c, const struct envelope *env,
+		    struct outbox *ob);
+/* The worker process went away: requeue, mark every worker offline. */
+int		 coord_workers_down(struct coord *c, struct outbox *ob);
+/* The worker process is back: ask it for every offline worker. */
+int		 coord_workers_up(struct coord *c, struct outbox *ob);
+/* True once after any change a subscriber should see. */
+bool		 coord_take_dirty(struct coord *c);
+struct cworker	*coord_worker(const struct coord *c, const char *id);
+const char	*task_status_name(enum task_status s);
+const char	*worker_status_name(enum worker_status s);
+
+/* coordinator_status.c: the snapshot and the 'recent' list. */
+int		 coord_pack_status(struct coord *c, msgpack_packer *pk);
+void		 coord_pack_inspect(struct coord *c, msgpack_packer *pk,
+		    size_t subscribers);
+void		 recent_touch(struct coord *c, const char *task,
+		    enum task_status status, const char *worker,
+		    int64_t attempts, const void *result, size_t resultlen,
+		    const char *error);
+void		 recent_clear(struct coord *c);
+int		 recent_load(struct coord *c);
+
+/* coordinator_msg.c: payload codecs. */
+struct assign_task {
+	char			 task_id[NAME_MAX_LEN + 1];	/* "" absent */
+	char			 kind[KIND_MAX_LEN + 1];	/* "" absent */
+	const msgpack_object	*input;		/* NULL absent; borrowed */
+	char			 worker_id[NAME_MAX_LEN + 1];	/* "" absent */
+};
+
+struct task_accepted {
+	const char	*task_id;
+	const char	*status;	/* "assigned" or "queued" */
+	const char	*worker_id;	/* NULL: none */
+	uint64_t	 position;	/* 0: none */
+};
+
+struct task_report {
+	char			 task_id[NAME_MAX_LEN + 1];
+	char			 worker_id[NAME_MAX_LEN + 1];
+	const msgpack_object	*result;	/* TaskCompleted; borrowed */
+	char			 error[ERROR_TEXT_MAX + 1];	/* TaskFailed */
+	int			 has_processed;
+	uint64_t		 processed;	/* the worker's count */
+};
+
+/* A worker's announcement (WorkerState pushed by the worker process). */
+struct worker_report {
+	char			 worker_id[NAME_MAX_LEN + 1];
+	char			 current[NAME_MAX_LEN + 1];	/* "" none */
+	uint64_t		 processed;
+	char			 last_task[NAME_MAX_LEN + 1];	/* "" none */
+	char			 last_status[16];	/* completed, ... */
+	const msgpack_object	*last_result;	/* borrowed */
+	char			 last_error[ERROR_TEXT_MAX + 1];
+};
+
+struct process_task {
+	const char	*task_id;
+	const char	*kind;
+	const void	*input;		/* msgpack bytes; NULL: nil */
+	size_t		 inputlen;
+};
+
+struct log_event {
+	const char	*level;
+	const char	*message;
+	const char	*task_id;	/* NULL: none */
+	const char	*worker_id;	/* NULL: none */
+	int64_t		 attempts;	/* < 0: none */
+};
+
+int	msg_assign_task_decode(const msgpack_object *p, struct assign_task *m,
+	    enum err_code *code, char *why, size_t whylen);
+int	msg_task_accepted_encode(msgpack_packer *pk,
+	    const struct task_accepted *m);
+int	msg_worker_id_decode(const msgpack_object *p, char *id, size_t size,
+	    enum err_code *code, char *why, size_t whylen);
+int	msg_worker_id_encode(msgpack_packer *pk, const char *id);
+int	msg_task_id_decode(const msgpack_object *p, char *id, size_t size,
+	    enum err_code *code, char *why, size_t whylen);
+int	msg_task_id_encode(msgpack_packer *pk, const char *id);
+int	msg_task_report_decode(enum msg_type type, const msgpack_object *p,
+	    struct task_report *m, enum err_code *code, char *why,
+	    size_t whylen);
+int	msg_worker_report_decode(const msgpack_object *p,
+	    struct worker_report *m, enum err_code *code, char *why,
+	    size_t whylen);
+int	msg_process_task_encode(msgpack_packer *pk,
+	    const struct process_task *m);
+int	msg_log_event_encode(msgpack_packer *pk, const struct log_event *m);
+int	msg_error_encode(msgpack_packer *pk, enum err_code code,
+	    const char *text);
+int	msg_empty_encode(msgpack_packer *pk);
+
+/* coordinator_push.c: subscribers and coalesced StatusUpdated pushes. */
+struct pushset;
+struct push_ops {
+	/* Pack the current snapshot (one payload object). */
+	int	(*snapshot)(msgpack_packer *pk, void *arg);
+	/* Send StatusUpdated with this payload to one subscriber. */
+	void	(*send)(const char *to, const void *payload, size_t len,
+		    void *arg);
+};
+
+struct pushset	*push_new(struct event_base *base, int interval_ms,
+		    const struct push_ops *ops, void *arg);
+void		 push_free(struct pushset *ps);
+void		 push_set_interval(struct pushset *ps, int interval_ms);
+/* Add a subscriber (again: no-op); 0, or -1 when full. */
+int		 push_add(struct pushset *ps, const char *addr);
+/* Send a subscriber the snapshot now, outside the coalescing. */
+int		 push_now(struct pushset *ps, const char *addr);
+/* Forget a subscriber; 0, or -1 when it was not one. */
+int		 push_del(struct pushset *ps, const char *addr);
+/* The state changed: every subscriber gets it within the interval. */
+void		 push_changed(struct pushset *ps);
+size_t		 push_count(const struct pushset *ps);
+uint64_t	 push_sent(const struct pushset *ps);
+
+#endif

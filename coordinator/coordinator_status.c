@@ -1,0 +1,254 @@
+/*
+ * The coordinator's snapshot (StatusUpdated), its inspect summary and the
+ * bounded 'recent' list behind both.
+ *
+ * StatusUpdated {
+ *	workers: [{workerId, status, currentTask, processedCount}],
+ *	workersTotal,			(workers may be cut at 5,000)
+ *	queue: {length, next: [taskId...]},	(queue_preview ids)
+ *	tasks: {queued, running, completed, failed, cancelled},
+ *	recent: [{taskId, status, workerId, attempts, result?, error?}]
+ * }
+ * 'recent' holds the recent_tasks tasks that changed last, newest first,
+ * each once; a result over 1 KiB is left out of it.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "actor.h"
+#include "coordinator.h"
+#include "db.h"
+#include "log.h"
+#include "strmap.h"
+#include "xmalloc.h"
+
+/* Forget one entry of the 'recent' list. */
+static void
+recent_drop(struct coord *c, struct recent *r)
+{
+	TAILQ_REMOVE(&c->recent, r, entry);
+	strmap_del(c->recent_map, r->task);
+	c->nrecent--;
+	free(r->result);
+	free(r->error);
+	free(r);
+}
+
+/* Fill an entry's fields (the old result and error are freed). */
+static void
+recent_fill(struct recent *r, enum task_status status, const char *worker,
+    int64_t attempts, const void *result, size_t resultlen,
+    const char *error)
+{
+	free(r->result);
+	free(r->error);
+	r->result = NULL;
+	r->resultlen = 0;
+	r->error = NULL;
+	r->status = status;
+	r->attempts = attempts;
+	snprintf(r->worker, sizeof(r->worker), "%s",
+	    worker != NULL ? worker : "");
+	if (result != NULL && resultlen > 0 && resultlen <= RESULT_RECENT_MAX) {
+		r->result = xmalloc(resultlen);
+		memcpy(r->result, result, resultlen);
+		r->resultlen = resultlen;
+	}
+	if (error != NULL)
+		r->error = xstrdup(error);
+}
+
+void
+recent_touch(struct coord *c, const char *task, enum task_status status,
+    const char *worker, int64_t attempts, const void *result,
+    size_t resultlen, const char *error)
+{
+	struct recent	*r;
+
+	c->dirty = 1;
+	if (c->conf.recent_tasks <= 0)
+		return;
+	if ((r = strmap_get(c->recent_map, task)) != NULL)
+		TAILQ_REMOVE(&c->recent, r, entry);
+	else {
+		r = xcalloc(1, sizeof(*r));
+		snprintf(r->task, sizeof(r->task), "%s", task);
+		strmap_put(c->recent_map, r->task, r);
+		c->nrecent++;
+	}
+	recent_fill(r, status, worker, attempts, result, resultlen, error);
+	TAILQ_INSERT_HEAD(&c->recent, r, entry);
+	while (c->nrecent > (size_t)c->conf.recent_tasks)
+		recent_drop(c, TAILQ_LAST(&c->recent, recent_list));
+}
+
+void
+recent_clear(struct coord *c)
+{
+	struct recent	*r;
+
+	while ((r = TAILQ_FIRST(&c->recent)) != NULL)
+		recent_drop(c, r);
+}
+
+/* Fill the 'recent' list from the tasks that changed last. */
+int
+recent_load(struct coord *c)
+{
+	struct recent	*r;
+	sqlite3_stmt	*st;
+	const char	*id, *worker, *error;
+	int		 rc;
+
+	if (c->conf.recent_tasks <= 0)
+		return 0;
+	if ((st = db_prepare(c->db, "SELECT id, status, worker, attempts, "
+	    "result, error FROM tasks ORDER BY chg DESC LIMIT ?1")) == NULL)
+		return -1;
+	sqlite3_bind_int(st, 1, c->conf.recent_tasks);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		id = (const char *)sqlite3_column_text(st, 0);
+		if (strmap_get(c->recent_map, id) != NULL)
+			continue;
+		worker = (const char *)sqlite3_column_text(st, 2);
+		error = (const char *)sqlite3_column_text(st, 5);
+		r = xcalloc(1, sizeof(*r));
+		snprintf(r->task, sizeof(r->task), "%s", id);
+		recent_fill(r, (enum task_status)sqlite3_column_int(st, 1),
+		    worker, sqlite3_column_int64(st, 3),
+		    sqlite3_column_blob(st, 4),
+		    (size_t)sqlite3_column_bytes(st, 4), error);
+		strmap_put(c->recent_map, r->task, r);
+		TAILQ_INSERT_TAIL(&c->recent, r, entry);
+		c->nrecent++;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		log_warnx("coordinator.db: recent tasks: %s",
+		    sqlite3_errmsg(db_handle(c->db)));
+		return -1;
+	}
+	return 0;
+}
+
+/* Pack the workers list, cut at STATUS_WORKERS_MAX. */
+static void
+pack_workers(struct coord *c, msgpack_packer *pk)
+{
+	struct cworker	*w;
+	size_t		 n = c->nworkers, i = 0;
+
+	if (n > STATUS_WORKERS_MAX)
+		n = STATUS_WORKERS_MAX;
+	mp_pack_str(pk, "workers");
+	msgpack_pack_array(pk, n);
+	TAILQ_FOREACH(w, &c->all, entry) {
+		if (i++ == n)
+			break;
+		msgpack_pack_map(pk, 4);
+		mp_pack_kv_str(pk, "workerId", w->id);
+		mp_pack_kv_str(pk, "status", worker_status_name(w->status));
+		mp_pack_str(pk, "currentTask");
+		if (w->task[0] != '\0')
+			mp_pack_str(pk, w->task);
+		else
+			msgpack_pack_nil(pk);
+		mp_pack_kv_uint(pk, "processedCount", w->processed);
+	}
+	mp_pack_kv_uint(pk, "workersTotal", c->nworkers);
+}
+
+/* Pack queue {length, next}: the first queue_preview ids, by index. */
+static int
+pack_queue(struct coord *c, msgpack_packer *pk)
+{
+	sqlite3_stmt	*st;
+	char		(*ids)[NAME_MAX_LEN + 1];
+	size_t		 n = 0, max = (size_t)c->conf.queue_preview, i;
+	int		 rc = SQLITE_DONE;
+
+	ids = xcalloc(max ? max : 1, sizeof(*ids));
+	if (max > 0 && c->ntasks[TASK_QUEUED] > 0) {
+		st = cdb_stmt(c, ST_QUEUE_NEXT);
+		sqlite3_bind_int64(st, 1, (int64_t)max);
+		while (n < max && (rc = sqlite3_step(st)) == SQLITE_ROW)
+			snprintf(ids[n++], sizeof(ids[0]), "%s",
+			    sqlite3_column_text(st, 0));
+		sqlite3_reset(st);
+	}
+	mp_pack_str(pk, "queue");
+	msgpack_pack_map(pk, 2);
+	mp_pack_kv_uint(pk, "length", c->ntasks[TASK_QUEUED]);
+	mp_pack_str(pk, "next");
+	msgpack_pack_array(pk, n);
+	for (i = 0; i < n; i++)
+		mp_pack_str(pk, ids[i]);
+	free(ids);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+		log_warnx("coordinator.db: queue preview: %s",
+		    sqlite3_errmsg(db_handle(c->db)));
+		return -1;
+	}
+	return 0;
+}
+
+static void
+pack_recent(struct coord *c, msgpack_packer *pk)
+{
+	struct recent	*r;
+
+	mp_pack_str(pk, "recent");
+	msgpack_pack_array(pk, c->nrecent);
+	TAILQ_FOREACH(r, &c->recent, entry) {
+		msgpack_pack_map(pk, 4 + (r->result != NULL) +
+		    (r->error != NULL));
+		mp_pack_kv_str(pk, "taskId", r->task);
+		mp_pack_kv_str(pk, "status", task_status_name(r->status));
+		mp_pack_str(pk, "workerId");
+		if (r->worker[0] != '\0')
+			mp_pack_str(pk, r->worker);
+		else
+			msgpack_pack_nil(pk);
+		mp_pack_kv_uint(pk, "attempts", (uint64_t)r->attempts);
+		if (r->result != NULL) {
+			mp_pack_str(pk, "result");
+			mp_pack_raw(pk, r->result, r->resultlen);
+		}
+		if (r->error != NULL)
+			mp_pack_kv_str(pk, "error", r->error);
+	}
+}
+
+int
+coord_pack_status(struct coord *c, msgpack_packer *pk)
+{
+	int	 i;
+
+	msgpack_pack_map(pk, 5);
+	pack_workers(c, pk);
+	if (pack_queue(c, pk) == -1)
+		return -1;
+	mp_pack_str(pk, "tasks");
+	msgpack_pack_map(pk, TASK_NSTATUS);
+	for (i = 0; i < TASK_NSTATUS; i++)
+		mp_pack_kv_uint(pk, task_status_name(i), c->ntasks[i]);
+	pack_recent(c, pk);
+	return 0;
+}
+
+void
+coord_pack_inspect(struct coord *c, msgpack_packer *pk, size_t subscribers)
+{
+	int	 i;
+
+	msgpack_pack_map(pk, 5 + TASK_NSTATUS + WORKER_NSTATUS);
+	mp_pack_kv_uint(pk, "subscribers", subscribers);
+	mp_pack_kv_uint(pk, "queueLength", c->ntasks[TASK_QUEUED]);
+	for (i = 0; i < TASK_NSTATUS; i++)
+		mp_pack_kv_uint(pk, task_status_name(i), c->ntasks[i]);
+	mp_pack_kv_uint(pk, "workers", c->nworkers);
+	for (i = 0; i < WORKER_NSTATUS; i++)
+		mp_pack_kv_uint(pk, worker_status_name(i), c->nstatus[i]);
+	mp_pack_kv_int(pk, "dbBytes", db_size(c->db));
+	mp_pack_kv_int(pk, "schemaVersion", db_version(c->db));
+}

@@ -1,0 +1,1126 @@
+/*
+ * The coordinator's state machine against real SQLite files: queue order,
+ * pinning, requeue on worker death with attempts and max_attempts,
+ * cancel, idempotency, the restart reconciliation, pruning, migrations
+ * and refusing a corrupt database; and the coalesced pushes on a real
+ * event loop.  No sockets: every input is a call, every output an outbox
+ * entry.
+ */
+#include <sys/stat.h>
+
+#include <check.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <sqlite3.h>
+
+#include "../coordinator/coordinator.h"
+#include "actor.h"
+#include "db.h"
+#include "log.h"
+
+static char			 tmpdir[PATH_MAX];
+static char			 dbpath[PATH_MAX + 32];
+static struct coord		*c;
+static struct coord_conf	 conf;
+static struct outbox		 ob;
+static msgpack_unpacked		 slots[8];
+static msgpack_sbuffer		 slotbuf[8];	/* the objects point into it */
+static int			 slot;
+static msgpack_unpacked		 outview;
+
+static void
+conf_default(void)
+{
+	conf.max_attempts = 3;
+	conf.dedupe_window_s = 600;
+	conf.recent_tasks = 20;
+	conf.queue_preview = 10;
+	conf.finished_tasks = 0;
+	conf.synchronous = 1;
+}
+
+static void
+setup(void)
+{
+	int	 i;
+
+	log_init("check_coordinator", LOG_WARNING);
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/check_coordinator.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+	snprintf(dbpath, sizeof(dbpath), "%s/coordinator.db", tmpdir);
+	conf_default();
+	for (i = 0; i < 8; i++) {
+		msgpack_unpacked_init(&slots[i]);
+		msgpack_sbuffer_init(&slotbuf[i]);
+	}
+	msgpack_unpacked_init(&outview);
+	outbox_init(&ob);
+	c = NULL;
+}
+
+static void
+teardown(void)
+{
+	char	 cmd[PATH_MAX + 16];
+	int	 i;
+
+	coord_close(c);
+	c = NULL;
+	outbox_free(&ob);
+	for (i = 0; i < 8; i++) {
+		msgpack_unpacked_destroy(&slots[i]);
+		msgpack_sbuffer_destroy(&slotbuf[i]);
+	}
+	msgpack_unpacked_destroy(&outview);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "cannot remove %s\n", tmpdir);
+}
+
+/* Open (or reopen) the coordinator with conf. */
+static void
+open_coord(void)
+{
+	if (c != NULL)
+		coord_close(c);
+	c = coord_open(dbpath, &conf);
+	ck_assert_ptr_nonnull(c);
+	outbox_clear(&ob);
+}
+
+/*
+ * Build a payload map from key/value string pairs, NULL-ended.  A key
+ * "=k" packs the value as an integer; "input.k" and "input.=k" go into a
+ * nested map "input" (one such key at most).  An empty value packs nil.
+ */
+static const msgpack_object *
+payload(const char *k, ...)
+{
+	msgpack_sbuffer	 sb;
+	msgpack_packer	 pk;
+	va_list		 ap;
+	const char	*keys[16], *vals[16];
+	int		 n = 0, i, has_input = -1;
+
+	va_start(ap, k);
+	for (; k != NULL; k = va_arg(ap, const char *)) {
+		keys[n] = k;
+		vals[n] = va_arg(ap, const char *);
+		if (strncmp(k, "input.", 6) == 0)
+			has_input = n;
+		n++;
+	}
+	va_end(ap);
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	msgpack_pack_map(&pk, (size_t)n);
+	for (i = 0; i < n; i++) {
+		k = keys[i];
+		if (i == has_input) {
+			mp_pack_str(&pk, "input");
+			msgpack_pack_map(&pk, 1);
+			k += 6;
+		}
+		if (*vals[i] == '\0') {
+			mp_pack_str(&pk, *k == '=' ? k + 1 : k);
+			msgpack_pack_nil(&pk);
+		} else if (*k == '=') {
+			mp_pack_str(&pk, k + 1);
+			msgpack_pack_uint64(&pk, strtoull(vals[i], NULL, 10));
+		} else {
+			mp_pack_str(&pk, k);
+			mp_pack_str(&pk, vals[i]);
+		}
+	}
+	slot = (slot + 1) % 8;
+	msgpack_unpacked_destroy(&slots[slot]);
+	msgpack_unpacked_init(&slots[slot]);
+	msgpack_sbuffer_destroy(&slotbuf[slot]);
+	slotbuf[slot] = sb;
+	ck_assert_int_eq(msgpack_unpack_next(&slots[slot], sb.data, sb.size,
+	    NULL), MSGPACK_UNPACK_SUCCESS);
+	return &slots[slot].data;
+}
+
+/* Hand one message to the state machine and commit like the runtime. */
+static int
+send_msg(enum msg_type type, const char *from, const char *id,
+    const msgpack_object *p)
+{
+	struct envelope	 env;
+	int		 rc;
+
+	memset(&env, 0, sizeof(env));
+	env.type = type;
+	snprintf(env.to, sizeof(env.to), "%s", COORD_ADDRESS);
+	snprintf(env.from, sizeof(env.from), "%s", from);
+	snprintf(env.id, sizeof(env.id), "%s", id != NULL ? id : "");
+	env.payload = p;
+	rc = coord_handle(c, &env, &ob);
+	ck_assert_int_eq(db_commit(coord_db(c)), 0);
+	return rc;
+}
+
+/* View outbox entry i's payload. */
+static const msgpack_object *
+out_payload(size_t i)
+{
+	ck_assert_uint_lt(i, ob.n);
+	msgpack_unpacked_destroy(&outview);
+	msgpack_unpacked_init(&outview);
+	ck_assert_int_eq(msgpack_unpack_next(&outview, outbox_payload(&ob, i),
+	    ob.v[i].len, NULL), MSGPACK_UNPACK_SUCCESS);
+	return &outview.data;
+}
+
+/* Index of the first entry of type (to, if not NULL), from start; -1. */
+static int
+find_out(size_t start, enum msg_type type, const char *to)
+{
+	size_t	 i;
+
+	for (i = start; i < ob.n; i++)
+		if (ob.v[i].type == type && (to == NULL ||
+		    strcmp(ob.v[i].to, to) == 0))
+			return (int)i;
+	return -1;
+}
+
+static int
+count_out(enum msg_type type)
+{
+	size_t	 i;
+	int	 n = 0;
+
+	for (i = 0; i < ob.n; i++)
+		n += ob.v[i].type == type;
+	return n;
+}
+
+/* The string field key of entry i ("" if absent or not a string). */
+static const char *
+out_str(size_t i, const char *key)
+{
+	static char		 buf[256];
+	const msgpack_object	*v = mp_get(out_payload(i), key);
+
+	buf[0] = '\0';
+	if (v != NULL)
+		mp_strcpy(v, buf, sizeof(buf));
+	return buf;
+}
+
+static uint64_t
+out_uint(size_t i, const char *key)
+{
+	uint64_t	 u = 0;
+
+	mp_uint(mp_get(out_payload(i), key), &u);
+	return u;
+}
+
+/* The reply to the last command: the entry marked reply. */
+static int
+reply_index(void)
+{
+	size_t	 i;
+
+	for (i = 0; i < ob.n; i++)
+		if (ob.v[i].reply)
+			return (int)i;
+	return -1;
+}
+
+static void
+register_worker(const char *w)
+{
+	outbox_clear(&ob);
+	ck_assert_int_eq(send_msg(MSG_REGISTER_WORKER, "session:t", NULL,
+	    payload("workerId", w, NULL)), 0);
+}
+
+/* The worker process announces w: idle, nothing done. */
+static void
+announce(const char *w, const char *current, const char *last,
+    const char *last_status)
+{
+	char	 from[ADDR_MAX + 1];
+
+	snprintf(from, sizeof(from), "worker:%s", w);
+	ck_assert_int_eq(send_msg(MSG_WORKER_STATE, from, NULL,
+	    payload("workerId", w, "currentTask", current ? current : "",
+	    "lastTask", last ? last : "", "lastStatus",
+	    last_status ? last_status : "none", NULL)), 0);
+}
+
+static void
+online_worker(const char *w)
+{
+	register_worker(w);
+	announce(w, NULL, NULL, NULL);
+}
+
+/* AssignTask {taskId, kind echo, workerId?}; returns the reply index. */
+static int
+assign(const char *task, const char *pin)
+{
+	outbox_clear(&ob);
+	if (pin != NULL)
+		ck_assert_int_eq(send_msg(MSG_ASSIGN_TASK, "session:t", NULL,
+		    payload("taskId", task, "kind", "echo", "workerId", pin,
+		    NULL)), 0);
+	else
+		ck_assert_int_eq(send_msg(MSG_ASSIGN_TASK, "session:t", NULL,
+		    payload("taskId", task, "kind", "echo", NULL)), 0);
+	return reply_index();
+}
+
+static void
+complete(const char *task, const char *w)
+{
+	char	 from[ADDR_MAX + 1];
+
+	snprintf(from, sizeof(from), "worker:%s", w);
+	outbox_clear(&ob);
+	ck_assert_int_eq(send_msg(MSG_TASK_COMPLETED, from, NULL,
+	    payload("taskId", task, "workerId", w, "result", "ok", NULL)), 0);
+}
+
+/* The task of the ProcessTask sent to w in the outbox, or "". */
+static const char *
+processed_by(const char *w)
+{
+	char	 to[ADDR_MAX + 1];
+	int	 i;
+
+	snprintf(to, sizeof(to), "worker:%s", w);
+	if ((i = find_out(0, MSG_PROCESS_TASK, to)) == -1)
+		return "";
+	return out_str((size_t)i, "taskId");
+}
+
+/* A task's status and attempts, straight from the database. */
+static int
+task_row(const char *id, int64_t *attempts)
+{
+	sqlite3_stmt	*st;
+	int		 status = -1;
+
+	ck_assert_int_eq(sqlite3_prepare_v2(db_handle(coord_db(c)),
+	    "SELECT status, attempts FROM tasks WHERE id = ?1", -1, &st,
+	    NULL), SQLITE_OK);
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		status = sqlite3_column_int(st, 0);
+		if (attempts != NULL)
+			*attempts = sqlite3_column_int64(st, 1);
+	}
+	sqlite3_finalize(st);
+	return status;
+}
+
+START_TEST(test_register_idempotent)
+{
+	int	 r;
+
+	open_coord();
+	register_worker("w1");
+	ck_assert_int_eq((r = reply_index()), find_out(0,
+	    MSG_WORKER_REGISTERED, "session:t"));
+	ck_assert_str_eq(out_str((size_t)r, "workerId"), "w1");
+	ck_assert_int_ge(find_out(0, MSG_START_WORKER, "worker:w1"), 0);
+	ck_assert_int_eq(count_out(MSG_LOG_EVENT), 1);
+	register_worker("w1");
+	ck_assert_int_ge(find_out(0, MSG_WORKER_REGISTERED, NULL), 0);
+	ck_assert_int_eq(count_out(MSG_LOG_EVENT), 0);
+	ck_assert_uint_eq(c->nworkers, 1);
+	ck_assert_int_eq(coord_worker(c, "w1")->status, WORKER_OFFLINE);
+	announce("w1", NULL, NULL, NULL);
+	ck_assert_int_eq(coord_worker(c, "w1")->status, WORKER_IDLE);
+	/* Online: registering again asks the worker process for nothing. */
+	register_worker("w1");
+	ck_assert_int_eq(find_out(0, MSG_START_WORKER, NULL), -1);
+}
+END_TEST
+
+START_TEST(test_assign_to_idle)
+{
+	int	 r;
+
+	open_coord();
+	online_worker("w1");
+	r = assign("t1", NULL);
+	ck_assert_int_ge(r, 0);
+	ck_assert_int_eq(ob.v[r].type, MSG_TASK_ACCEPTED);
+	ck_assert_str_eq(out_str((size_t)r, "status"), "assigned");
+	ck_assert_str_eq(out_str((size_t)r, "workerId"), "w1");
+	ck_assert_str_eq(processed_by("w1"), "t1");
+	ck_assert_int_eq(coord_worker(c, "w1")->status, WORKER_BUSY);
+	ck_assert_str_eq(coord_worker(c, "w1")->task, "t1");
+	ck_assert_int_eq(task_row("t1", NULL), TASK_RUNNING);
+}
+END_TEST
+
+START_TEST(test_assign_defaults)
+{
+	const msgpack_object	*p, *in;
+	uint64_t		 ms = 0;
+	int			 r, i;
+
+	open_coord();
+	online_worker("w1");
+	outbox_clear(&ob);
+	ck_assert_int_eq(send_msg(MSG_ASSIGN_TASK, "session:t", NULL,
+	    payload(NULL)), 0);
+	r = reply_index();
+	ck_assert_int_ge(r, 0);
+	ck_assert_int_eq(ob.v[r].type, MSG_TASK_ACCEPTED);
+	ck_assert_int_gt(strlen(out_str((size_t)r, "taskId")), 1);
+	i = find_out(0, MSG_PROCESS_TASK, "worker:w1");
+	ck_assert_int_ge(i, 0);
+	p = out_payload((size_t)i);
+	ck_assert(mp_streq(mp_get(p, "kind"), "sleep"));
+	in = mp_get(p, "input");
+	ck_assert_ptr_nonnull(in);
+	ck_assert_int_eq(mp_uint(mp_get(in, "ms"), &ms), 0);
+	ck_assert_uint_eq(ms, 1000);
+}
+END_TEST
+
+START_TEST(test_queue_fifo)
+{
+	char	 id[16];
+	int	 i, r;
+
+	open_coord();
+	for (i = 1; i <= 5; i++) {
+		snprintf(id, sizeof(id), "t%d", i);
+		r = assign(id, NULL);
+		ck_assert_str_eq(out_str((size_t)r, "status"), "queued");
+		ck_assert_uint_eq(out_uint((size_t)r, "position"), (uint64_t)i);
+	}
+	ck_assert_uint_eq(c->ntasks[TASK_QUEUED], 5);
+	online_worker("w1");
+	ck_assert_str_eq(processed_by("w1"), "t1");
+	for (i = 2; i <= 5; i++) {
+		snprintf(id, sizeof(id), "t%d", i - 1);
+		complete(id, "w1");
+		snprintf(id, sizeof(id), "t%d", i);
+		ck_assert_str_eq(processed_by("w1"), id);
+	}
+	complete("t5", "w1");
+	ck_assert_str_eq(processed_by("w1"), "");
+	ck_assert_int_eq(coord_worker(c, "w1")->status, WORKER_IDLE);
+	ck_assert_uint_eq(c->ntasks[TASK_COMPLETED], 5);
+	ck_assert_uint_eq(coord_worker(c, "w1")->processed, 5);
+}
+END_TEST
+
+START_TEST(test_idle_round_robin)
+{
+	open_coord();
+	online_worker("w1");
+	online_worker("w2");
+	assign("t1", NULL);
+	ck_assert_str_eq(processed_by("w1"), "t1");
+	assign("t2", NULL);
+	ck_assert_str_eq(processed_by("w2"), "t2");
+	assign("t3", NULL);
+	ck_assert_int_eq(find_out(0, MSG_PROCESS_TASK, NULL), -1);
+	/* The first worker to finish takes the waiting task at once. */
+	complete("t2", "w2");
+	ck_assert_str_eq(processed_by("w2"), "t3");
+}
+END_TEST
+
+START_TEST(test_pinning)
+{
+	int	 r;
+
+	open_coord();
+	online_worker("w1");
+	online_worker("w2");
+	assign("t1", "w1");
+	ck_assert_str_eq(processed_by("w1"), "t1");
+	r = assign("t2", "w1");
+	ck_assert_str_eq(out_str((size_t)r, "status"), "queued");
+	ck_assert_str_eq(out_str((size_t)r, "workerId"), "w1");
+	/* w2 is idle, but t2 waits for w1; an unpinned task goes to w2. */
+	ck_assert_int_eq(find_out(0, MSG_PROCESS_TASK, NULL), -1);
+	assign("t3", NULL);
+	ck_assert_str_eq(processed_by("w2"), "t3");
+	complete("t3", "w2");
+	ck_assert_str_eq(processed_by("w2"), "");
+	ck_assert_int_eq(coord_worker(c, "w2")->status, WORKER_IDLE);
+	complete("t1", "w1");
+	ck_assert_str_eq(processed_by("w1"), "t2");
+}
+END_TEST
+
+START_TEST(test_pinned_and_free_order)
+{
+	open_coord();
+	online_worker("w1");
+	online_worker("w2");
+	assign("a", NULL);
+	assign("b", NULL);
+	assign("p2", "w2");	/* queued first ... */
+	assign("f", NULL);	/* ... then an unpinned one */
+	assign("p1", "w1");
+	complete("a", "w1");	/* w1: f (p2 is not its) */
+	ck_assert_str_eq(processed_by("w1"), "f");
+	complete("b", "w2");	/* w2: p2, older than anything else */
+	ck_assert_str_eq(processed_by("w2"), "p2");
+	complete("f", "w1");
+	ck_assert_str_eq(processed_by("w1"), "p1");
+}
+END_TEST
+
+START_TEST(test_assign_errors)
+{
+	int	 r;
+
+	open_coord();
+	r = assign("t1", "nobody");
+	ck_assert_int_eq(ob.v[r].type, MSG_ERROR);
+	ck_assert_str_eq(out_str((size_t)r, "code"), "unknown_actor");
+	ck_assert_int_eq(task_row("t1", NULL), -1);
+	assign("t1", NULL);
+	r = assign("t1", NULL);
+	ck_assert_int_eq(ob.v[r].type, MSG_ERROR);
+	ck_assert_str_eq(out_str((size_t)r, "code"), "bad_payload");
+	ck_assert_uint_eq(c->ntasks[TASK_QUEUED], 1);
+}
+END_TEST
+
+START_TEST(test_worker_death_requeue)
+{
+	int64_t	 attempts = 0;
+	int	 i;
+
+	open_coord();
+	online_worker("w1");
+	assign("t1", NULL);
+	assign("t2", NULL);
+	ck_assert_int_eq(coord_workers_down(c, &ob), 0);
+	ck_assert_int_eq(db_commit(coord_db(c)), 0);
+	ck_assert_int_eq(coord_worker(c, "w1")->status, WORKER_OFFLINE);
+	ck_assert_str_eq(coord_worker(c, "w1")->task, "");
+	ck_assert_int_eq(task_row("t1", &attempts), TASK_QUEUED);
+	ck_assert_int_eq(attempts, 1);
+	ck_assert_uint_eq(c->ntasks[TASK_QUEUED], 2);
+	ck_assert_uint_eq(c->ntasks[TASK_RUNNING], 0);
+	/* The worker process is back: it is asked for w1, which announces. */
+	outbox_clear(&ob);
+	ck_assert_int_eq(coord_workers_up(c, &ob), 0);
+	ck_assert_int_ge(find_out(0, MSG_START_WORKER, "worker:w1"), 0);
+	outbox_clear(&ob);
+	announce("w1", NULL, NULL, NULL);
+	/* The requeued task went to the front: it runs before t2. */
+	ck_assert_str_eq(processed_by("w1"), "t1");
+	ck_assert_int_eq(task_row("t1", &attempts), TASK_RUNNING);
+	ck_assert_int_eq(attempts, 2);
+	complete("t1", "w1");
+	ck_assert_str_eq(processed_by("w1"), "t2");
+	ck_assert_uint_eq(c->ntasks[TASK_COMPLETED], 1);
+	/* A second down/up while nothing runs loses nothing. */
+	for (i = 0; i < 2; i++)
+		ck_assert_int_eq(coord_workers_down(c, &ob), 0);
+	ck_assert_int_eq(task_row("t2", NULL), TASK_QUEUED);
+}
+END_TEST
+
+START_TEST(test_max_attempts)
+{
+	int64_t	 attempts = 0;
+	int	 i, r;
+
+	conf.max_attempts = 2;
+	open_coord();
+	online_worker("w1");
+	assign("t1", NULL);
+	for (i = 0; i < 2; i++) {
+		ck_assert_str_eq(coord_worker(c, "w1")->task, "t1");
+		outbox_clear(&ob);
+		ck_assert_int_eq(coord_workers_down(c, &ob), 0);
+		ck_assert_int_eq(db_commit(coord_db(c)), 0);
+		announce("w1", NULL, NULL, NULL);
+	}
+	ck_assert_int_eq(task_row("t1", &attempts), TASK_FAILED);
+	ck_assert_int_eq(attempts, 2);
+	ck_assert_uint_eq(c->ntasks[TASK_FAILED], 1);
+	ck_assert_uint_eq(c->ntasks[TASK_QUEUED], 0);
+	ck_assert_int_eq(coord_worker(c, "w1")->status, WORKER_IDLE);
+	/* The failure is in 'recent', with the reason. */
+	outbox_clear(&ob);
+	send_msg(MSG_GET_STATUS, "session:t", NULL, payload(NULL));
+	r = reply_index();
+	ck_assert_int_eq(ob.v[r].type, MSG_STATUS_UPDATED);
+	{
+		const msgpack_object	*rec = mp_get(out_payload((size_t)r),
+		    "recent");
+
+		ck_assert_ptr_nonnull(rec);
+		ck_assert_uint_ge(rec->via.array.size, 1);
+		ck_assert(mp_streq(mp_get(&rec->via.array.ptr[0], "status"),
+		    "failed"));
+		ck_assert_ptr_nonnull(mp_get(&rec->via.array.ptr[0],
+		    "error"));
+	}
+}
+END_TEST
+
+START_TEST(test_unregister_requeues)
+{
+	int	 r;
+
+	open_coord();
+	online_worker("w1");
+	assign("t1", NULL);
+	online_worker("w2");
+	outbox_clear(&ob);
+	send_msg(MSG_UNREGISTER_WORKER, "session:t", NULL,
+	    payload("workerId", "w1", NULL));
+	r = reply_index();
+	ck_assert_int_eq(ob.v[r].type, MSG_WORKER_UNREGISTERED);
+	ck_assert_int_ge(find_out(0, MSG_STOP_WORKER, "worker:w1"), 0);
+	ck_assert_str_eq(processed_by("w2"), "t1");
+	ck_assert_ptr_null(coord_worker(c, "w1"));
+	/* A late report from the gone worker changes nothing. */
+	complete("t1", "w1");
+	ck_assert_int_eq(task_row("t1", NULL), TASK_RUNNING);
+	outbox_clear(&ob);
+	send_msg(MSG_UNREGISTER_WORKER, "session:t", NULL,
+	    payload("workerId", "w1", NULL));
+	ck_assert_str_eq(out_str((size_t)reply_index(), "code"),
+	    "unknown_actor");
+}
+END_TEST
+
+START_TEST(test_cancel)
+{
+	int	 r;
+
+	open_coord();
+	online_worker("w1");
+	assign("t1", NULL);
+	assign("t2", NULL);
+	assign("t3", NULL);
+	/* Queued. */
+	outbox_clear(&ob);
+	send_msg(MSG_CANCEL_TASK, "session:t", NULL,
+	    payload("taskId", "t2", NULL));
+	r = reply_index();
+	ck_assert_int_eq(ob.v[r].type, MSG_TASK_CANCELLED);
+	ck_assert_str_eq(out_str((size_t)r, "taskId"), "t2");
+	ck_assert_int_eq(task_row("t2", NULL), TASK_CANCELLED);
+	ck_assert_uint_eq(c->ntasks[TASK_QUEUED], 1);
+	/* Running: the worker is told, and takes the next task (not t2). */
+	outbox_clear(&ob);
+	send_msg(MSG_CANCEL_TASK, "session:t", NULL,
+	    payload("taskId", "t1", NULL));
+	ck_assert_int_eq(ob.v[reply_index()].type, MSG_TASK_CANCELLED);
+	r = find_out(0, MSG_ABORT_TASK, "worker:w1");
+	ck_assert_int_ge(r, 0);
+	ck_assert_str_eq(out_str((size_t)r, "taskId"), "t1");
+	ck_assert_int_gt(find_out(0, MSG_PROCESS_TASK, "worker:w1"), r);
+	ck_assert_str_eq(processed_by("w1"), "t3");
+	/* Its late completion is ignored. */
+	complete("t1", "w1");
+	ck_assert_int_eq(task_row("t1", NULL), TASK_CANCELLED);
+	ck_assert_str_eq(coord_worker(c, "w1")->task, "t3");
+	/* Again: the same answer; finished or unknown: an Error. */
+	outbox_clear(&ob);
+	send_msg(MSG_CANCEL_TASK, "session:t", NULL,
+	    payload("taskId", "t1", NULL));
+	ck_assert_int_eq(ob.v[reply_index()].type, MSG_TASK_CANCELLED);
+	complete("t3", "w1");
+	outbox_clear(&ob);
+	send_msg(MSG_CANCEL_TASK, "session:t", NULL,
+	    payload("taskId", "t3", NULL));
+	ck_assert_int_eq(ob.v[reply_index()].type, MSG_ERROR);
+	outbox_clear(&ob);
+	send_msg(MSG_CANCEL_TASK, "session:t", NULL,
+	    payload("taskId", "nope", NULL));
+	ck_assert_int_eq(ob.v[reply_index()].type, MSG_ERROR);
+	ck_assert_uint_eq(c->ntasks[TASK_CANCELLED], 2);
+	ck_assert_uint_eq(c->ntasks[TASK_COMPLETED], 1);
+}
+END_TEST
+
+START_TEST(test_task_failed)
+{
+	int	 r;
+
+	open_coord();
+	online_worker("w1");
+	assign("t1", NULL);
+	assign("t2", NULL);
+	outbox_clear(&ob);
+	send_msg(MSG_TASK_FAILED, "worker:w1", NULL, payload("taskId", "t1",
+	    "workerId", "w1", "error", "boom", NULL));
+	ck_assert_int_eq(task_row("t1", NULL), TASK_FAILED);
+	ck_assert_str_eq(processed_by("w1"), "t2");
+	r = find_out(0, MSG_LOG_EVENT, EVENTLOG_ADDRESS);
+	ck_assert_int_ge(r, 0);
+	ck_assert_str_eq(out_str((size_t)r, "level"), "warn");
+	/* A failed task is not retried: max_attempts is for dead workers. */
+	ck_assert_uint_eq(c->ntasks[TASK_FAILED], 1);
+}
+END_TEST
+
+START_TEST(test_idempotent_same_reply)
+{
+	size_t	 len1;
+	char	 first[512];
+	int	 r;
+
+	open_coord();
+	outbox_clear(&ob);
+	send_msg(MSG_ASSIGN_TASK, "session:a", "m1", payload("kind", "echo",
+	    NULL));
+	r = reply_index();
+	ck_assert_int_eq(ob.v[r].type, MSG_TASK_ACCEPTED);
+	len1 = ob.v[r].len;
+	ck_assert_uint_lt(len1, sizeof(first));
+	memcpy(first, outbox_payload(&ob, (size_t)r), len1);
+	/* The same id from the same sender: the same bytes, nothing new. */
+	outbox_clear(&ob);
+	send_msg(MSG_ASSIGN_TASK, "session:a", "m1", payload("kind", "echo",
+	    NULL));
+	ck_assert_uint_eq(ob.n, 1);
+	ck_assert_int_eq(ob.v[0].type, MSG_TASK_ACCEPTED);
+	ck_assert_uint_eq(ob.v[0].len, len1);
+	ck_assert_int_eq(memcmp(outbox_payload(&ob, 0), first, len1), 0);
+	ck_assert_uint_eq(c->ntasks[TASK_QUEUED], 1);
+	/* It survives a restart. */
+	open_coord();
+	send_msg(MSG_ASSIGN_TASK, "session:a", "m1", payload("kind", "echo",
+	    NULL));
+	ck_assert_uint_eq(ob.v[0].len, len1);
+	ck_assert_int_eq(memcmp(outbox_payload(&ob, 0), first, len1), 0);
+	ck_assert_uint_eq(c->ntasks[TASK_QUEUED], 1);
+	/* Another sender, or another id: a new command. */
+	outbox_clear(&ob);
+	send_msg(MSG_ASSIGN_TASK, "session:b", "m1", payload("kind", "echo",
+	    NULL));
+	send_msg(MSG_ASSIGN_TASK, "session:a", "m2", payload("kind", "echo",
+	    NULL));
+	ck_assert_uint_eq(c->ntasks[TASK_QUEUED], 3);
+}
+END_TEST
+
+START_TEST(test_idempotent_errors_and_window)
+{
+	int	 r;
+
+	conf.dedupe_window_s = 10;
+	open_coord();
+	c->fake_now = 1000000;
+	online_worker("w1");
+	/* Register applied once: one LogEvent, however often it is sent. */
+	outbox_clear(&ob);
+	send_msg(MSG_UNREGISTER_WORKER, "session:a", "u1",
+	    payload("workerId", "w1", NULL));
+	ck_assert_int_eq(ob.v[reply_index()].type, MSG_WORKER_UNREGISTERED);
+	outbox_clear(&ob);
+	send_msg(MSG_UNREGISTER_WORKER, "session:a", "u1",
+	    payload("workerId", "w1", NULL));
+	ck_assert_uint_eq(ob.n, 1);
+	ck_assert_int_eq(ob.v[0].type, MSG_WORKER_UNREGISTERED);
+	/* An Error is remembered too. */
+	outbox_clear(&ob);
+	send_msg(MSG_CANCEL_TASK, "session:a", "c1", payload("taskId", "x",
+	    NULL));
+	ck_assert_int_eq(ob.v[0].type, MSG_ERROR);
+	assign("x", NULL);
+	outbox_clear(&ob);
+	send_msg(MSG_CANCEL_TASK, "session:a", "c1", payload("taskId", "x",
+	    NULL));
+	ck_assert_int_eq(ob.v[0].type, MSG_ERROR);
+	ck_assert_int_eq(task_row("x", NULL), TASK_QUEUED);
+	/* After the window the id is new again. */
+	c->fake_now += 11000;
+	outbox_clear(&ob);
+	send_msg(MSG_CANCEL_TASK, "session:a", "c1", payload("taskId", "x",
+	    NULL));
+	r = reply_index();
+	ck_assert_int_eq(ob.v[r].type, MSG_TASK_CANCELLED);
+	ck_assert_int_eq(task_row("x", NULL), TASK_CANCELLED);
+}
+END_TEST
+
+START_TEST(test_restart_keeps_running)
+{
+	open_coord();
+	online_worker("w1");
+	assign("t1", NULL);
+	assign("t2", NULL);
+	open_coord();	/* the coordinator restarts */
+	ck_assert_int_eq(coord_worker(c, "w1")->status, WORKER_OFFLINE);
+	ck_assert_str_eq(coord_worker(c, "w1")->task, "t1");
+	ck_assert_uint_eq(c->ntasks[TASK_RUNNING], 1);
+	ck_assert_uint_eq(c->ntasks[TASK_QUEUED], 1);
+	ck_assert_int_eq(coord_start(c, &ob), 0);
+	ck_assert_int_ge(find_out(0, MSG_START_WORKER, "worker:w1"), 0);
+	/* The worker still runs t1: busy, nothing requeued or re-sent. */
+	outbox_clear(&ob);
+	announce("w1", "t1", NULL, NULL);
+	ck_assert_int_eq(coord_worker(c, "w1")->status, WORKER_BUSY);
+	ck_assert_str_eq(processed_by("w1"), "");
+	/* A second, stale announcement is ignored. */
+	announce("w1", NULL, NULL, NULL);
+	ck_assert_str_eq(coord_worker(c, "w1")->task, "t1");
+	complete("t1", "w1");
+	ck_assert_str_eq(processed_by("w1"), "t2");
+}
+END_TEST
+
+START_TEST(test_restart_lost_completion)
+{
+	int64_t	 attempts;
+
+	open_coord();
+	online_worker("w1");
+	assign("t1", NULL);
+	assign("t2", NULL);
+	open_coord();
+	/* t1 finished while we were down and its TaskCompleted was lost. */
+	announce("w1", NULL, "t1", "completed");
+	ck_assert_int_eq(task_row("t1", &attempts), TASK_COMPLETED);
+	ck_assert_int_eq(attempts, 1);
+	ck_assert_str_eq(processed_by("w1"), "t2");
+	/* The late TaskCompleted itself changes nothing. */
+	complete("t1", "w1");
+	ck_assert_uint_eq(c->ntasks[TASK_COMPLETED], 1);
+}
+END_TEST
+
+START_TEST(test_restart_lost_run)
+{
+	int64_t	 attempts;
+
+	open_coord();
+	online_worker("w1");
+	assign("t1", NULL);
+	open_coord();
+	/* The worker process lost t1 (it died too): t1 runs again. */
+	announce("w1", NULL, "t0", "completed");
+	ck_assert_str_eq(processed_by("w1"), "t1");
+	ck_assert_int_eq(task_row("t1", &attempts), TASK_RUNNING);
+	ck_assert_int_eq(attempts, 2);
+	/* It runs something we do not know of: AbortTask. */
+	open_coord();
+	announce("w1", "zz", "t0", "completed");
+	ck_assert_int_ge(find_out(0, MSG_ABORT_TASK, "worker:w1"), 0);
+	/* An unregistered worker: StopWorker. */
+	outbox_clear(&ob);
+	announce("ghost", NULL, NULL, NULL);
+	ck_assert_int_ge(find_out(0, MSG_STOP_WORKER, "worker:ghost"), 0);
+}
+END_TEST
+
+START_TEST(test_status_snapshot)
+{
+	const msgpack_object	*p, *q, *next, *recent, *tasks;
+	char			 id[16];
+	uint64_t		 u;
+	int			 i, r;
+
+	conf.queue_preview = 3;
+	conf.recent_tasks = 4;
+	open_coord();
+	online_worker("w1");
+	for (i = 0; i < 10; i++) {
+		snprintf(id, sizeof(id), "t%d", i);
+		assign(id, NULL);
+	}
+	outbox_clear(&ob);
+	send_msg(MSG_GET_STATUS, "session:t", "g1", payload(NULL));
+	r = reply_index();
+	ck_assert_int_eq(ob.v[r].type, MSG_STATUS_UPDATED);
+	p = out_payload((size_t)r);
+	ck_assert_uint_eq(mp_get(p, "workers")->via.array.size, 1);
+	ck_assert(mp_streq(mp_get(&mp_get(p, "workers")->via.array.ptr[0],
+	    "status"), "busy"));
+	q = mp_get(p, "queue");
+	ck_assert_int_eq(mp_uint(mp_get(q, "length"), &u), 0);
+	ck_assert_uint_eq(u, 9);
+	next = mp_get(q, "next");
+	ck_assert_uint_eq(next->via.array.size, 3);
+	ck_assert(mp_streq(&next->via.array.ptr[0], "t1"));
+	ck_assert(mp_streq(&next->via.array.ptr[2], "t3"));
+	recent = mp_get(p, "recent");
+	ck_assert_uint_eq(recent->via.array.size, 4);
+	ck_assert(mp_streq(mp_get(&recent->via.array.ptr[0], "taskId"),
+	    "t9"));
+	tasks = mp_get(p, "tasks");
+	ck_assert_int_eq(mp_uint(mp_get(tasks, "running"), &u), 0);
+	ck_assert_uint_eq(u, 1);
+	/* 'recent' comes back after a restart. */
+	open_coord();
+	ck_assert_uint_eq(c->nrecent, 4);
+	ck_assert_str_eq(TAILQ_FIRST(&c->recent)->task, "t9");
+}
+END_TEST
+
+START_TEST(test_prune_finished)
+{
+	char	 id[16];
+	int64_t	 n;
+	int	 i;
+	sqlite3_stmt *st;
+
+	conf.finished_tasks = 5;
+	open_coord();
+	online_worker("w1");
+	for (i = 0; i < 20; i++) {
+		snprintf(id, sizeof(id), "t%d", i);
+		assign(id, NULL);
+		complete(id, "w1");
+	}
+	ck_assert_int_eq(sqlite3_prepare_v2(db_handle(coord_db(c)),
+	    "SELECT count(*) FROM tasks", -1, &st, NULL), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+	n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	ck_assert_int_eq(n, 5);
+	open_coord();
+	ck_assert_uint_eq(c->ntasks[TASK_COMPLETED], 20);
+	ck_assert_uint_eq(coord_worker(c, "w1")->processed, 20);
+}
+END_TEST
+
+/* Make a database at schema version 1 (the first shipped). */
+static void
+make_v1(void)
+{
+	sqlite3	*h;
+
+	ck_assert_int_eq(sqlite3_open(dbpath, &h), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(h, "CREATE TABLE meta (key TEXT "
+	    "PRIMARY KEY, value); INSERT INTO meta VALUES ('k', 'v'); "
+	    "PRAGMA user_version = 1", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(h);
+}
+
+START_TEST(test_migrate_v1)
+{
+	sqlite3_stmt	*st;
+
+	make_v1();
+	open_coord();
+	ck_assert_int_eq(db_version(coord_db(c)), coord_nmigrations);
+	ck_assert_int_eq(sqlite3_prepare_v2(db_handle(coord_db(c)),
+	    "SELECT value FROM meta WHERE key = 'k'", -1, &st, NULL),
+	    SQLITE_OK);
+	ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+	ck_assert_str_eq((const char *)sqlite3_column_text(st, 0), "v");
+	sqlite3_finalize(st);
+	online_worker("w1");
+	assign("t1", NULL);
+	ck_assert_str_eq(processed_by("w1"), "t1");
+}
+END_TEST
+
+START_TEST(test_corrupt_refused)
+{
+	struct stat	 sb;
+	char		 junk[8192], back[8192];
+	int		 fd;
+
+	memset(junk, 'x', sizeof(junk));
+	memcpy(junk, "SQLite format 3", 16);	/* a header, then garbage */
+	fd = open(dbpath, O_CREAT | O_WRONLY | O_TRUNC, 0600);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, junk, sizeof(junk)), (ssize_t)sizeof(junk));
+	close(fd);
+	ck_assert_ptr_null(coord_open(dbpath, &conf));
+	/* Never reset: the bytes are still there. */
+	ck_assert_int_eq(stat(dbpath, &sb), 0);
+	ck_assert_int_eq(sb.st_size, (off_t)sizeof(junk));
+	fd = open(dbpath, O_RDONLY);
+	ck_assert_int_eq(read(fd, back, sizeof(back)), (ssize_t)sizeof(back));
+	close(fd);
+	ck_assert_int_eq(memcmp(junk, back, sizeof(junk)), 0);
+}
+END_TEST
+
+START_TEST(test_newer_schema_refused)
+{
+	sqlite3	*h;
+
+	ck_assert_int_eq(sqlite3_open(dbpath, &h), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(h, "PRAGMA user_version = 99", NULL,
+	    NULL, NULL), SQLITE_OK);
+	sqlite3_close(h);
+	ck_assert_ptr_null(coord_open(dbpath, &conf));
+}
+END_TEST
+
+/* Pushes: a counter stands for the state; every push records its value. */
+static int	 state_value;
+static int	 pushes, last_pushed;
+static int64_t	 push_times[256];
+
+static int
+fake_snapshot(msgpack_packer *pk, void *arg)
+{
+	(void)arg;
+	msgpack_pack_int(pk, state_value);
+	return 0;
+}
+
+static int64_t
+mono_now(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+fake_send(const char *to, const void *payload_bytes, size_t len, void *arg)
+{
+	msgpack_unpacked	 u;
+
+	(void)arg;
+	ck_assert_str_eq(to, "session:s1");
+	msgpack_unpacked_init(&u);
+	ck_assert_int_eq(msgpack_unpack_next(&u, payload_bytes, len, NULL),
+	    MSGPACK_UNPACK_SUCCESS);
+	last_pushed = (int)u.data.via.i64;
+	msgpack_unpacked_destroy(&u);
+	if (pushes < 256)
+		push_times[pushes] = mono_now();
+	pushes++;
+}
+
+static const struct push_ops fake_ops = {
+	.snapshot = fake_snapshot,
+	.send = fake_send,
+};
+
+static void
+change_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct pushset	*ps = arg;
+
+	(void)fd;
+	(void)what;
+	state_value++;
+	push_changed(ps);
+}
+
+START_TEST(test_push_coalesced)
+{
+	struct event_base	*base = event_base_new();
+	struct pushset		*ps = push_new(base, 50, &fake_ops, NULL);
+	struct event		*ev;
+	struct timeval		 tv = { 0, 2000 }, stop = { 0, 400000 };
+	int			 i;
+
+	pushes = 0;
+	state_value = 0;
+	ck_assert_int_eq(push_add(ps, "session:s1"), 0);
+	ck_assert_int_eq(push_now(ps, "session:s1"), 0);
+	ck_assert_int_eq(pushes, 1);
+	/* A change every 2 ms for 300 ms. */
+	ev = event_new(base, -1, EV_PERSIST, change_cb, ps);
+	event_add(ev, &tv);
+	event_base_loopexit(base, &(struct timeval){ 0, 300000 });
+	event_base_dispatch(base);
+	event_free(ev);
+	/* Then quiet: the last push must show the last state. */
+	event_base_loopexit(base, &stop);
+	event_base_dispatch(base);
+	ck_assert_int_gt(state_value, 50);
+	ck_assert_int_le(pushes, 1 + 300 / 50 + 2);
+	ck_assert_int_ge(pushes, 3);
+	ck_assert_int_eq(last_pushed, state_value);
+	for (i = 1; i < pushes && i < 256; i++)
+		ck_assert_int_ge(push_times[i] - push_times[i - 1], 45);
+	ck_assert_int_eq(push_del(ps, "session:s1"), 0);
+	ck_assert_int_eq(push_del(ps, "session:s1"), -1);
+	push_free(ps);
+	event_base_free(base);
+}
+END_TEST
+
+static Suite *
+coordinator_suite(void)
+{
+	Suite	*s = suite_create("coordinator");
+	TCase	*tc;
+
+	tc = tcase_create("core");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 20);
+	tcase_add_test(tc, test_register_idempotent);
+	tcase_add_test(tc, test_assign_to_idle);
+	tcase_add_test(tc, test_assign_defaults);
+	tcase_add_test(tc, test_queue_fifo);
+	tcase_add_test(tc, test_idle_round_robin);
+	tcase_add_test(tc, test_pinning);
+	tcase_add_test(tc, test_pinned_and_free_order);
+	tcase_add_test(tc, test_assign_errors);
+	tcase_add_test(tc, test_cancel);
+	tcase_add_test(tc, test_task_failed);
+	tcase_add_test(tc, test_status_snapshot);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("recovery");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 20);
+	tcase_add_test(tc, test_worker_death_requeue);
+	tcase_add_test(tc, test_max_attempts);
+	tcase_add_test(tc, test_unregister_requeues);
+	tcase_add_test(tc, test_restart_keeps_running);
+	tcase_add_test(tc, test_restart_lost_completion);
+	tcase_add_test(tc, test_restart_lost_run);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("idempotency");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 20);
+	tcase_add_test(tc, test_idempotent_same_reply);
+	tcase_add_test(tc, test_idempotent_errors_and_window);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("database");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 20);
+	tcase_add_test(tc, test_prune_finished);
+	tcase_add_test(tc, test_migrate_v1);
+	tcase_add_test(tc, test_corrupt_refused);
+	tcase_add_test(tc, test_newer_schema_refused);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("push");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 10);
+	tcase_add_test(tc, test_push_coalesced);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner	*sr = srunner_create(coordinator_suite());
+	int	 failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
