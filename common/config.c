@@ -214,12 +214,12 @@ add_error(struct config *cfg, const char *file, int line, const char *fmt,
 	va_end(ap);
 }
 
-/* Parse a size with an optional k/m/g suffix. */
+/* Parse a size with an optional k/m/g suffix, refusing overflow. */
 static int
 parse_size(const char *s, long *out)
 {
 	char		*end;
-	long long	 v;
+	long long	 v, mult = 1;
 
 	errno = 0;
 	v = strtoll(s, &end, 10);
@@ -227,20 +227,20 @@ parse_size(const char *s, long *out)
 		return -1;
 	switch (*end) {
 	case 'k': case 'K':
-		v *= 1024, end++;
+		mult = 1024, end++;
 		break;
 	case 'm': case 'M':
-		v *= 1024 * 1024, end++;
+		mult = 1024 * 1024, end++;
 		break;
 	case 'g': case 'G':
-		v *= 1024 * 1024 * 1024, end++;
+		mult = 1024 * 1024 * 1024, end++;
 		break;
 	}
 	if (*end == 'b' || *end == 'B')
 		end++;
-	if (*end != '\0' || v > LONG_MAX)
+	if (*end != '\0' || v > LONG_MAX / mult)
 		return -1;
-	*out = (long)v;
+	*out = (long)(v * mult);
 	return 0;
 }
 

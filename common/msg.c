@@ -452,3 +452,98 @@ utf8_valid(const void *s, size_t len)
 	}
 	return true;
 }
+
+/* Big-endian integer of n bytes at p. */
+static uint64_t
+be(const unsigned char *p, int n)
+{
+	uint64_t	 v = 0;
+
+	while (n-- > 0)
+		v = v << 8 | *p++;
+	return v;
+}
+
+bool
+mp_sane(const void *buf, size_t len)
+{
+	const unsigned char	*p = buf, *end = p + len;
+	uint64_t		 need = 1, n, skip;
+	unsigned char		 c;
+	int			 hdr;
+
+	while (need > 0) {
+		if (p >= end || need > (uint64_t)(end - p))
+			return false;
+		need--;
+		c = *p;
+		hdr = 1;
+		skip = 0;
+		n = 0;			/* elements this object adds */
+		if (c <= 0x7f || c >= 0xe0 || c == 0xc0 || c == 0xc2 ||
+		    c == 0xc3)
+			;		/* fixint, nil, bool */
+		else if (c >= 0x80 && c <= 0x8f)
+			n = 2 * (uint64_t)(c & 0x0f);
+		else if (c >= 0x90 && c <= 0x9f)
+			n = c & 0x0f;
+		else if (c >= 0xa0 && c <= 0xbf)
+			skip = c & 0x1f;
+		else {
+			switch (c) {
+			case 0xc4: case 0xd9:		/* bin8, str8 */
+				hdr = 2;
+				break;
+			case 0xc5: case 0xda:		/* bin16, str16 */
+				hdr = 3;
+				break;
+			case 0xc6: case 0xdb:		/* bin32, str32 */
+				hdr = 5;
+				break;
+			case 0xc7: hdr = 3; break;	/* ext8 */
+			case 0xc8: hdr = 4; break;	/* ext16 */
+			case 0xc9: hdr = 6; break;	/* ext32 */
+			case 0xca: skip = 4; break;	/* float32 */
+			case 0xcb: skip = 8; break;	/* float64 */
+			case 0xcc: case 0xd0: skip = 1; break;
+			case 0xcd: case 0xd1: skip = 2; break;
+			case 0xce: case 0xd2: skip = 4; break;
+			case 0xcf: case 0xd3: skip = 8; break;
+			case 0xd4: skip = 2; break;	/* fixext 1..16 */
+			case 0xd5: skip = 3; break;
+			case 0xd6: skip = 5; break;
+			case 0xd7: skip = 9; break;
+			case 0xd8: skip = 17; break;
+			case 0xdc: hdr = 3; break;	/* array16 */
+			case 0xdd: hdr = 5; break;	/* array32 */
+			case 0xde: hdr = 3; break;	/* map16 */
+			case 0xdf: hdr = 5; break;	/* map32 */
+			default:
+				return false;		/* 0xc1: never used */
+			}
+			if ((uint64_t)(end - p) < (uint64_t)hdr)
+				return false;
+			switch (c) {
+			case 0xc4: case 0xc5: case 0xc6:
+			case 0xd9: case 0xda: case 0xdb:
+				skip = be(p + 1, hdr - 1);
+				break;
+			case 0xc7: case 0xc8: case 0xc9:
+				skip = be(p + 1, hdr - 2) + 1;	/* + type */
+				break;
+			case 0xdc: case 0xdd:
+				n = be(p + 1, hdr - 1);
+				break;
+			case 0xde: case 0xdf:
+				n = 2 * be(p + 1, hdr - 1);
+				break;
+			}
+		}
+		p += hdr;
+		if (skip > (uint64_t)(end - p))
+			return false;
+		p += skip;
+		need += n;
+	}
+	return p == end;
+}

@@ -108,6 +108,16 @@ int		 mp_uint(const msgpack_object *o, uint64_t *v);
 
 
 
+/*
+ * True if buf[0..len) can be one msgpack object whose every container
+ * could really hold its declared elements.  msgpack-c allocates a
+ * container's elements up front, trusting the count in its header: a
+ * 20-byte frame claiming 2^32 elements would ask for 100 GB.  Every
+ * element needs at least one byte, so a count beyond the bytes left is a
+ * lie; this walks the headers (no allocation) and refuses those.
+ */
+bool		 mp_sane(const void *buf, size_t len);
+
 /* True if s[0..len) is well-formed UTF-8 (no overlongs, no surrogates). */
 bool		 utf8_valid(const void *s, size_t len);
 #endif

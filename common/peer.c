@@ -136,7 +136,8 @@ read_cb(struct bufferevent *bev, void *arg)
 			break;
 		data = evbuffer_pullup(in, (ev_ssize_t)(FRAME_HDR + body));
 		off = 0;
-		if (msgpack_unpack((const char *)data + FRAME_HDR, body, &off,
+		if (!mp_sane(data + FRAME_HDR, body) ||
+		    msgpack_unpack((const char *)data + FRAME_HDR, body, &off,
 		    &zone, &obj) != MSGPACK_UNPACK_SUCCESS || off != body) {
 			msgpack_zone_clear(&zone);
 			peer_fail(p, "frame body is not one msgpack object");

@@ -132,8 +132,8 @@ read_reply(int fd, const char *id, struct reply *r, int wait_ms)
 		    &len) == -1)
 			return -1;
 		msgpack_unpacked_init(&r->up);
-		if (msgpack_unpack_next(&r->up, r->buf, len, NULL) ==
-		    MSGPACK_UNPACK_SUCCESS && env_decode(&r->up.data, &r->env,
+		if (mp_sane(r->buf, len) && msgpack_unpack_next(&r->up,
+		    r->buf, len, NULL) == MSGPACK_UNPACK_SUCCESS && env_decode(&r->up.data, &r->env,
 		    &code, why, sizeof(why)) == 0 && (id == NULL ||
 		    strcmp(r->env.reply_to, id) == 0))
 			return 0;

@@ -1,0 +1,167 @@
+/*
+ * Regressions found by fuzzing: every input in tests/regress/ goes through
+ * the decode path it once broke, and must be refused or accepted without a
+ * crash, a sanitizer report or a runaway allocation.
+ *
+ *	frame-*		a byte stream on an actor socket (peer.c's read loop)
+ *	config-*	an actord.conf (config_load)
+ */
+#include <sys/resource.h>
+
+#include <check.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "envelope.h"
+#include "log.h"
+#include "frame.h"
+#include "msg.h"
+
+#define REGRESS_DIR	"tests/regress"
+
+/* Read a whole file; NULL if it cannot be read. */
+static unsigned char *
+slurp(const char *path, size_t *len)
+{
+	FILE		*fp = fopen(path, "rb");
+	unsigned char	*buf;
+	long		 n;
+
+	if (fp == NULL)
+		return NULL;
+	fseek(fp, 0, SEEK_END);
+	n = ftell(fp);
+	rewind(fp);
+	buf = malloc((size_t)n + 1);
+	if (buf != NULL && fread(buf, 1, (size_t)n, fp) != (size_t)n) {
+		free(buf);
+		buf = NULL;
+	}
+	fclose(fp);
+	*len = (size_t)n;
+	return buf;
+}
+
+/* The decode steps of peer.c's read loop; the number of frames decoded. */
+static int
+decode_stream(const unsigned char *data, size_t size)
+{
+	msgpack_zone	 zone;
+	msgpack_object	 obj;
+	struct envelope	 env;
+	enum err_code	 code;
+	char		 why[512];
+	size_t		 body, off;
+	int		 n = 0;
+
+	msgpack_zone_init(&zone, 8192);
+	while (frame_parse(data, size, FRAME_MAX_DEFAULT, &body) == FRAME_OK) {
+		off = 0;
+		if (mp_sane(data + FRAME_HDR, body) &&
+		    msgpack_unpack((const char *)data + FRAME_HDR, body, &off,
+		    &zone, &obj) == MSGPACK_UNPACK_SUCCESS && off == body &&
+		    env_decode(&obj, &env, &code, why, sizeof(why)) == 0)
+			n++;
+		msgpack_zone_clear(&zone);
+		data += FRAME_HDR + body;
+		size -= FRAME_HDR + body;
+	}
+	msgpack_zone_destroy(&zone);
+	return n;
+}
+
+START_TEST(frames_from_fuzzing)
+{
+	struct rlimit	 rl = { 512 << 20, 512 << 20 };
+	struct dirent	*de;
+	DIR		*d;
+	unsigned char	*buf;
+	char		 path[512];
+	size_t		 len;
+	int		 seen = 0;
+
+	/* A runaway allocation fails the test instead of the machine. */
+	setrlimit(RLIMIT_AS, &rl);
+	ck_assert_ptr_nonnull(d = opendir(REGRESS_DIR));
+	while ((de = readdir(d)) != NULL) {
+		if (strncmp(de->d_name, "frame-", 6) != 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", REGRESS_DIR, de->d_name);
+		ck_assert_ptr_nonnull(buf = slurp(path, &len));
+		decode_stream(buf, len);
+		free(buf);
+		seen++;
+	}
+	closedir(d);
+	ck_assert_int_gt(seen, 0);
+}
+END_TEST
+
+START_TEST(configs_from_fuzzing)
+{
+	static struct config	 cfg;
+	struct dirent		*de;
+	DIR			*d;
+	char			 path[512];
+	int			 seen = 0;
+
+	log_init("check_regress", LOG_CRIT);
+	ck_assert_ptr_nonnull(d = opendir(REGRESS_DIR));
+	while ((de = readdir(d)) != NULL) {
+		if (strncmp(de->d_name, "config-", 7) != 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", REGRESS_DIR, de->d_name);
+		/* Each is malformed: it must be refused with errors. */
+		ck_assert_int_eq(config_load(&cfg, path), -1);
+		ck_assert_int_gt(cfg.nerrors, 0);
+		seen++;
+	}
+	closedir(d);
+	ck_assert_int_gt(seen, 0);
+}
+END_TEST
+
+START_TEST(huge_declared_counts_refused)
+{
+	/* Each claims more elements than there are bytes left. */
+	static const unsigned char arr32[] = { 0xdd, 0xff, 0xff, 0xff, 0xff };
+	static const unsigned char map16[] = { 0xde, 0x00, 0x10, 0x01, 0x02 };
+	static const unsigned char str8[] = { 0xd9, 0x05, 'a', 'b' };
+	static const unsigned char nested[] = { 0x91, 0x91, 0x91, 0xdc, 0x7f,
+	    0xff };
+	static const unsigned char ok[] = { 0x82, 0xa1, 'a', 0x01, 0xa1, 'b',
+	    0x92, 0xc0, 0xc3 };
+
+	ck_assert(!mp_sane(arr32, sizeof(arr32)));
+	ck_assert(!mp_sane(map16, sizeof(map16)));
+	ck_assert(!mp_sane(str8, sizeof(str8)));
+	ck_assert(!mp_sane(nested, sizeof(nested)));
+	ck_assert(!mp_sane((const unsigned char *)"\xc1", 1));
+	ck_assert(mp_sane(ok, sizeof(ok)));
+	/* Trailing bytes after the one object are refused too. */
+	ck_assert(!mp_sane((const unsigned char *)"\x01\x02", 2));
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite	*s = suite_create("regress");
+	TCase	*tc = tcase_create("fuzz");
+	SRunner	*sr;
+	int	 failed;
+
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, frames_from_fuzzing);
+	tcase_add_test(tc, configs_from_fuzzing);
+	tcase_add_test(tc, huge_declared_counts_refused);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}
