@@ -5,6 +5,7 @@
 #   make test       bootstrap, build, run every test
 #   make test SANITIZE=1   the same under ASan + UBSan (build/san/)
 #   make bench      the benchmarks under bench/
+#   make fuzz       each fuzz target for FUZZ_SECONDS (default 60)
 #   make install    PREFIX=/usr/local DESTDIR=
 #
 # Packages come from scripts/bootstrap.sh; pkg-config finds them.
@@ -107,9 +108,13 @@ bench: all
 	@$(MAKE) --no-print-directory -C . bench-bins
 	bench/run-all
 
+FUZZ_SECONDS	?= 60
+fuzz: bootstrap-test
+	@$(MAKE) --no-print-directory -C fuzz run FUZZ_SECONDS=$(FUZZ_SECONDS)
+
 clean:
-	rm -rf bin build tests/out
+	rm -rf bin build tests/out fuzz/out
 
 -include $(COMMON_OBJ:.o=.d) $(foreach p,$(PROGS),$(src_$(p):%.c=$(BUILD)/%.d))
 
-.PHONY: all bootstrap bootstrap-test run test tests check bench clean
+.PHONY: all bootstrap bootstrap-test run test tests check bench fuzz clean
