@@ -23,6 +23,7 @@ get_str(const msgpack_object *obj, const char *key, char *buf, size_t size,
 	}
 	if (v == NULL || v->type != MSGPACK_OBJECT_STR ||
 	    v->via.str.size == 0 || v->via.str.size >= size ||
+	    memchr(v->via.str.ptr, '\0', v->via.str.size) != NULL ||
 	    !utf8_valid(v->via.str.ptr, v->via.str.size)) {
 		snprintf(why, whylen, "Missing or invalid '%s' field: "
 		    "expected a string of 1-%zu bytes", key, size - 1);
