@@ -39,7 +39,7 @@ env_decode(const msgpack_object *obj, struct envelope *env,
     enum err_code *code, char *why, size_t whylen)
 {
 	static const msgpack_object	 nil = { .type = MSGPACK_OBJECT_NIL };
-	const msgpack_object		*v;
+	const msgpack_object		*v, *to;
 	struct addr			 a;
 	char				 esc[LOG_ESCAPE_BUF];
 
@@ -56,9 +56,23 @@ env_decode(const msgpack_object *obj, struct envelope *env,
 		return -1;
 	}
 	env->type = msg_lookup(v->via.str.ptr, v->via.str.size);
-	if (get_str(obj, "to", env->to, sizeof(env->to), 1, why,
-	    whylen) == -1 ||
-	    get_str(obj, "from", env->from, sizeof(env->from), 1, why,
+	/*
+	 * 'to' must be a non-empty string here; whether the string is an
+	 * address (its length, its bytes) is bad_address, judged below.
+	 */
+	to = mp_get(obj, "to");
+	if (to == NULL || to->type != MSGPACK_OBJECT_STR ||
+	    to->via.str.size == 0) {
+		snprintf(why, whylen, "Missing or invalid 'to' field: "
+		    "expected a string of 1-%d bytes", ADDR_MAX);
+		return -1;
+	}
+	env->to[0] = '\0';
+	if (to->via.str.size <= ADDR_MAX) {
+		memcpy(env->to, to->via.str.ptr, to->via.str.size);
+		env->to[to->via.str.size] = '\0';
+	}
+	if (get_str(obj, "from", env->from, sizeof(env->from), 1, why,
 	    whylen) == -1 ||
 	    get_str(obj, "id", env->id, sizeof(env->id), 1, why,
 	    whylen) == -1 ||
@@ -83,10 +97,11 @@ env_decode(const msgpack_object *obj, struct envelope *env,
 	if ((v = mp_get(obj, "payload")) == NULL)
 		v = &nil;
 	env->payload = v;
-	if (addr_parse(env->to, strlen(env->to), &a) == -1) {
+	if (addr_parse(to->via.str.ptr, to->via.str.size, &a) == -1) {
 		*code = ERR_BAD_ADDRESS;
 		snprintf(why, whylen, "Invalid 'to' field: %s",
-		    log_escape(env->to, strlen(env->to), esc, sizeof(esc)));
+		    log_escape(to->via.str.ptr, to->via.str.size, esc,
+		    sizeof(esc)));
 		return -1;
 	}
 	if (env->type == MSG_UNKNOWN) {
