@@ -1,0 +1,192 @@
+/*
+ * The worker process: one actor worker:<id> per registered worker, all in
+ * one process and one database ($STATE/worker.db).
+ *
+ * A worker runs one task at a time; the process runs many at once, since
+ * no task kind blocks the event loop (sleep is a libevent timer).  The
+ * state (worker_state.c) is functions over the database and the workers'
+ * memory that append what must be sent to an outbox, as the coordinator's
+ * do; completions that a timer produces are flushed by the output hook.
+ *
+ * Restarts.  A worker's processed count, its current task and its last
+ * outcome are in worker.db.  A task that was current when the process
+ * died is not resumed or reported: the coordinator requeues it (it saw the
+ * connection drop).  It becomes the worker's last outcome, "interrupted",
+ * and the announcement says the worker is idle.
+ */
+#ifndef WORKER_H
+#define WORKER_H
+
+#include <sys/queue.h>
+
+#include <stdarg.h>
+#include <stdint.h>
+
+#include <msgpack.h>
+#include <sqlite3.h>
+
+#include "envelope.h"
+
+struct db;
+struct event;
+struct event_base;
+struct strmap;
+
+#define COORD_ADDRESS	"coordinator:main"
+#define KIND_MAX_LEN	32		/* bytes in a task kind */
+#define ERROR_TEXT_MAX	4096		/* bytes of a task's error */
+#define SLEEP_MAX_MS	(24 * 3600 * 1000ULL)	/* longest sleep task */
+
+/* worker_out.c: messages to send, in order (see coordinator_out.c). */
+struct outmsg {
+	char		 from[ADDR_MAX + 1];
+	char		 to[ADDR_MAX + 1];
+	enum msg_type	 type;
+	int		 reply;		/* answers the message being handled */
+	size_t		 off;
+	size_t		 len;
+};
+
+struct outbox {
+	struct outmsg	*v;
+	size_t		 n;
+	size_t		 cap;
+	msgpack_sbuffer	 sb;
+	msgpack_packer	 pk;
+};
+
+void		 outbox_init(struct outbox *ob);
+void		 outbox_clear(struct outbox *ob);
+void		 outbox_free(struct outbox *ob);
+msgpack_packer	*outbox_begin(struct outbox *ob, const char *from,
+		    const char *to, enum msg_type type, int reply);
+void		 outbox_end(struct outbox *ob);
+const void	*outbox_payload(const struct outbox *ob, size_t i);
+void		 mp_pack_raw(msgpack_packer *pk, const void *buf, size_t len);
+
+struct wstate;
+
+/* One worker actor's state. */
+struct wactor {
+	TAILQ_ENTRY(wactor)	 entry;
+	struct wstate		*ws;
+	char			 id[NAME_MAX_LEN + 1];
+	char			 address[ADDR_MAX + 1];	/* worker:<id> */
+	uint64_t		 processed;	/* tasks finished */
+	char			 task[NAME_MAX_LEN + 1];	/* "" idle */
+	char			 kind[KIND_MAX_LEN + 1];
+	struct event		*timer;		/* a task_complete_after() */
+	char			*pending;	/* its result (msgpack) */
+	size_t			 pendinglen;
+	char			 last_task[NAME_MAX_LEN + 1];
+	char			 last_status[16];	/* completed ... */
+	char			*last_result;	/* msgpack or NULL */
+	size_t			 last_resultlen;
+	char			*last_error;	/* or NULL */
+	void			*actor;		/* the glue's */
+};
+TAILQ_HEAD(wactor_list, wactor);
+
+enum wstmt {
+	WST_INSERT,
+	WST_DELETE,
+	WST_START,
+	WST_FINISH,
+	WST_CLEAR,
+	WST_COUNT
+};
+
+struct wstate {
+	struct db		*db;
+	sqlite3_stmt		*st[WST_COUNT];
+	struct event_base	*base;
+	struct strmap		*map;		/* id -> struct wactor */
+	struct wactor_list	 all;
+	size_t			 n;
+	size_t			 nbusy;
+	uint64_t		 nprocessed;	/* this process's lifetime */
+	struct outbox		 ob;
+	void			(*output)(struct wstate *, void *);
+	void			*output_arg;
+};
+
+/*
+ * A running task as a task kind sees it.  A kind's function calls exactly
+ * one of task_complete(), task_complete_after() or task_error().
+ */
+struct task {
+	struct wactor	*w;
+	int		 done;		/* complete, after or error called */
+	char		 error[ERROR_TEXT_MAX + 1];
+};
+
+struct task_kind {
+	const char	*name;
+	/* Start the task: 0 when completed or scheduled, -1 after task_error. */
+	int		(*run)(struct task *t, const msgpack_object *input);
+};
+
+/* worker_tasks.c: the table of task kinds. */
+const struct task_kind	*task_kind_find(const char *name);
+const struct task_kind	*task_kinds(size_t *n);
+
+/* worker_state.c: what a task kind may call. */
+int	task_complete(struct task *t, const msgpack_object *result);
+int	task_complete_after(struct task *t, uint64_t ms,
+	    const msgpack_object *result);
+int	task_error(struct task *t, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+const char *task_id(const struct task *t);
+
+/* worker_state.c: the workers. */
+extern const char *const worker_migrations[];
+extern const int worker_nmigrations;
+struct wstate	*ws_open(const char *path, int synchronous,
+		    struct event_base *base);
+void		 ws_close(struct wstate *ws);
+struct db	*ws_db(const struct wstate *ws);
+/* Call fn after output produced outside a message (a timer). */
+void		 ws_set_output(struct wstate *ws,
+		    void (*fn)(struct wstate *, void *), void *arg);
+struct wactor	*ws_find(const struct wstate *ws, const char *id);
+/* The worker id, made and stored if new; NULL on a database error. */
+struct wactor	*ws_create(struct wstate *ws, const char *id);
+/* Announce every worker to the coordinator (start-up). */
+void		 ws_announce_all(struct wstate *ws);
+/* One message for worker w, its payload already checked. */
+int		 ws_handle(struct wstate *ws, struct wactor *w,
+		    const struct envelope *env);
+/* StopWorker: abort its task, forget it (its memory is freed). */
+int		 ws_stop(struct wstate *ws, struct wactor *w);
+void		 ws_pack_inspect(struct wstate *ws, msgpack_packer *pk);
+
+/* worker_msg.c: payload codecs. */
+struct process_task {
+	char			 task_id[NAME_MAX_LEN + 1];
+	char			 kind[KIND_MAX_LEN + 1];
+	const msgpack_object	*input;		/* NULL: none; borrowed */
+};
+
+struct task_outcome {
+	const char	*task_id;
+	const char	*worker_id;
+	const void	*result;	/* msgpack; NULL: nil */
+	size_t		 resultlen;
+	const char	*error;		/* TaskFailed */
+	uint64_t	 processed;
+};
+
+int	msg_process_task_decode(const msgpack_object *p,
+	    struct process_task *m, enum err_code *code, char *why,
+	    size_t whylen);
+int	msg_task_id_decode(const msgpack_object *p, char *id, size_t size,
+	    enum err_code *code, char *why, size_t whylen);
+int	msg_task_started_encode(msgpack_packer *pk, const char *task,
+	    const char *worker);
+int	msg_task_completed_encode(msgpack_packer *pk,
+	    const struct task_outcome *m);
+int	msg_task_failed_encode(msgpack_packer *pk,
+	    const struct task_outcome *m);
+int	msg_worker_state_encode(msgpack_packer *pk, const struct wactor *w);
+
+#endif

@@ -1,0 +1,654 @@
+/*
+ * The workers' state: worker.db and the memory of each worker actor.
+ *
+ * Schema version 2, one row per worker:
+ *
+ *	workers (id, processed, task, kind, input, started,
+ *		 last_task, last_status, last_result, last_error, created)
+ *
+ * task is the current task (NULL when idle); last_* the last outcome:
+ * completed, failed, or interrupted (the process died while it ran).  The
+ * outcome is written before the TaskCompleted or TaskFailed that reports
+ * it leaves the process (the output gate), and repeated in every
+ * announcement, so that a report lost with a dying coordinator is not
+ * lost for good.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "actor.h"
+#include "db.h"
+#include "log.h"
+#include "strmap.h"
+#include "worker.h"
+#include "xmalloc.h"
+
+const char *const worker_migrations[] = {
+	/* 1: the placeholder that shipped first. */
+	"CREATE TABLE meta (key TEXT PRIMARY KEY, value)",
+
+	/* 2: the workers. */
+	"CREATE TABLE workers ("
+	"  id TEXT PRIMARY KEY,"
+	"  processed INTEGER NOT NULL DEFAULT 0,"
+	"  task TEXT,"
+	"  kind TEXT,"
+	"  input BLOB,"
+	"  started INTEGER,"
+	"  last_task TEXT,"
+	"  last_status TEXT,"
+	"  last_result BLOB,"
+	"  last_error TEXT,"
+	"  created INTEGER NOT NULL)",
+};
+const int worker_nmigrations = sizeof(worker_migrations) /
+    sizeof(worker_migrations[0]);
+
+static const char *const stmt_sql[WST_COUNT] = {
+	[WST_INSERT] =
+	    "INSERT OR IGNORE INTO workers (id, created) VALUES (?1, ?2)",
+	[WST_DELETE] =
+	    "DELETE FROM workers WHERE id = ?1",
+	[WST_START] =
+	    "UPDATE workers SET task = ?2, kind = ?3, input = ?4, started = ?5"
+	    " WHERE id = ?1",
+	[WST_FINISH] =
+	    "UPDATE workers SET processed = ?2, task = NULL, kind = NULL,"
+	    " input = NULL, started = NULL, last_task = ?3, last_status = ?4,"
+	    " last_result = ?5, last_error = ?6 WHERE id = ?1",
+	[WST_CLEAR] =
+	    "UPDATE workers SET task = NULL, kind = NULL, input = NULL,"
+	    " started = NULL WHERE id = ?1",
+};
+
+static void	timer_cb(evutil_socket_t, short, void *);
+
+struct db *
+ws_db(const struct wstate *ws)
+{
+	return ws->db;
+}
+
+void
+ws_set_output(struct wstate *ws, void (*fn)(struct wstate *, void *),
+    void *arg)
+{
+	ws->output = fn;
+	ws->output_arg = arg;
+}
+
+struct wactor *
+ws_find(const struct wstate *ws, const char *id)
+{
+	return strmap_get(ws->map, id);
+}
+
+/* A statement ready to bind. */
+static sqlite3_stmt *
+stmt(struct wstate *ws, enum wstmt which)
+{
+	sqlite3_reset(ws->st[which]);
+	sqlite3_clear_bindings(ws->st[which]);
+	return ws->st[which];
+}
+
+/* Run a write statement; 0 or -1 logged. */
+static int
+run(struct wstate *ws, sqlite3_stmt *st)
+{
+	int	 rc = sqlite3_step(st);
+
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		log_warnx("worker.db: %s: %s", sqlite3_sql(st),
+		    sqlite3_errmsg(db_handle(ws->db)));
+		return -1;
+	}
+	return 0;
+}
+
+static void
+bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+	if (s == NULL || *s == '\0')
+		sqlite3_bind_null(st, i);
+	else
+		sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
+}
+
+/* Copy len bytes into a fresh buffer (NULL for none). */
+static char *
+copy_bytes(const void *p, size_t len)
+{
+	char	*b;
+
+	if (p == NULL || len == 0)
+		return NULL;
+	b = xmalloc(len);
+	memcpy(b, p, len);
+	return b;
+}
+
+/* Make a worker's memory (not its row). */
+static struct wactor *
+wactor_new(struct wstate *ws, const char *id)
+{
+	struct wactor	*w = xcalloc(1, sizeof(*w));
+
+	w->ws = ws;
+	snprintf(w->id, sizeof(w->id), "%s", id);
+	snprintf(w->address, sizeof(w->address), "worker:%s", id);
+	if ((w->timer = evtimer_new(ws->base, timer_cb, w)) == NULL)
+		fatalx("worker: evtimer_new");
+	strmap_put(ws->map, w->id, w);
+	TAILQ_INSERT_TAIL(&ws->all, w, entry);
+	ws->n++;
+	return w;
+}
+
+static void
+wactor_free(struct wstate *ws, struct wactor *w)
+{
+	strmap_del(ws->map, w->id);
+	TAILQ_REMOVE(&ws->all, w, entry);
+	ws->n--;
+	if (w->task[0] != '\0')
+		ws->nbusy--;
+	event_free(w->timer);
+	free(w->pending);
+	free(w->last_result);
+	free(w->last_error);
+	free(w);
+}
+
+/* Set the last outcome. */
+static void
+set_last(struct wactor *w, const char *task, const char *status,
+    const void *result, size_t resultlen, const char *error)
+{
+	snprintf(w->last_task, sizeof(w->last_task), "%s", task);
+	snprintf(w->last_status, sizeof(w->last_status), "%s", status);
+	free(w->last_result);
+	free(w->last_error);
+	w->last_result = copy_bytes(result, resultlen);
+	w->last_resultlen = w->last_result != NULL ? resultlen : 0;
+	w->last_error = error != NULL ? xstrdup(error) : NULL;
+}
+
+/* Store w's counters and last outcome, with no current task. */
+static int
+store_finish(struct wstate *ws, struct wactor *w)
+{
+	sqlite3_stmt	*st = stmt(ws, WST_FINISH);
+
+	bind_text(st, 1, w->id);
+	sqlite3_bind_int64(st, 2, (int64_t)w->processed);
+	bind_text(st, 3, w->last_task);
+	bind_text(st, 4, w->last_status);
+	if (w->last_result != NULL)
+		sqlite3_bind_blob(st, 5, w->last_result,
+		    (int)w->last_resultlen, SQLITE_TRANSIENT);
+	bind_text(st, 6, w->last_error);
+	return run(ws, st);
+}
+
+/* Queue TaskCompleted or TaskFailed for w's last outcome. */
+static void
+report_last(struct wstate *ws, struct wactor *w)
+{
+	struct task_outcome	 o;
+	msgpack_packer		*pk;
+	int			 failed = strcmp(w->last_status, "failed") == 0;
+
+	o.task_id = w->last_task;
+	o.worker_id = w->id;
+	o.result = w->last_result;
+	o.resultlen = w->last_resultlen;
+	o.error = w->last_error != NULL ? w->last_error : "failed";
+	o.processed = w->processed;
+	pk = outbox_begin(&ws->ob, w->address, COORD_ADDRESS,
+	    failed ? MSG_TASK_FAILED : MSG_TASK_COMPLETED, 0);
+	if (failed)
+		msg_task_failed_encode(pk, &o);
+	else
+		msg_task_completed_encode(pk, &o);
+	outbox_end(&ws->ob);
+}
+
+/*
+ * The current task of w finished: completed with result (msgpack bytes)
+ * or failed with error.  Store it, report it, and w is idle.
+ */
+static int
+finish(struct wstate *ws, struct wactor *w, int failed, const void *result,
+    size_t resultlen, const char *error)
+{
+	if (db_begin(ws->db) == -1)
+		return -1;
+	w->processed++;
+	set_last(w, w->task, failed ? "failed" : "completed", result,
+	    resultlen, failed ? error : NULL);
+	if (store_finish(ws, w) == -1)
+		return -1;
+	log_debug("%s: task %s %s", w->address, w->task, w->last_status);
+	w->task[0] = '\0';
+	w->kind[0] = '\0';
+	free(w->pending);
+	w->pending = NULL;
+	w->pendinglen = 0;
+	ws->nbusy--;
+	ws->nprocessed++;
+	report_last(ws, w);
+	return 0;
+}
+
+/* Drop w's current task without a report (AbortTask, StopWorker). */
+static int
+abort_task(struct wstate *ws, struct wactor *w)
+{
+	sqlite3_stmt	*st;
+
+	if (w->task[0] == '\0')
+		return 0;
+	log_info("%s: task %s aborted", w->address, w->task);
+	evtimer_del(w->timer);
+	free(w->pending);
+	w->pending = NULL;
+	w->pendinglen = 0;
+	w->task[0] = '\0';
+	w->kind[0] = '\0';
+	ws->nbusy--;
+	if (db_begin(ws->db) == -1)
+		return -1;
+	st = stmt(ws, WST_CLEAR);
+	bind_text(st, 1, w->id);
+	return run(ws, st);
+}
+
+/* Pack obj into a fresh buffer; NULL for none. */
+static char *
+pack_copy(const msgpack_object *obj, size_t *len)
+{
+	msgpack_sbuffer	 sb;
+	msgpack_packer	 pk;
+	char		*b;
+
+	*len = 0;
+	if (obj == NULL)
+		return NULL;
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	msgpack_pack_object(&pk, *obj);
+	b = copy_bytes(sb.data, sb.size);
+	*len = sb.size;
+	msgpack_sbuffer_destroy(&sb);
+	return b;
+}
+
+int
+task_complete(struct task *t, const msgpack_object *result)
+{
+	char	*bytes;
+	size_t	 len;
+	int	 rc;
+
+	if (t->done)
+		return -1;
+	t->done = 1;
+	bytes = pack_copy(result, &len);
+	rc = finish(t->w->ws, t->w, 0, bytes, len, NULL);
+	free(bytes);
+	if (rc == -1)
+		fatalx("worker.db: a write failed; exiting so that the "
+		    "restart recovers the last committed state");
+	return 0;
+}
+
+int
+task_complete_after(struct task *t, uint64_t ms,
+    const msgpack_object *result)
+{
+	struct wactor	*w = t->w;
+	struct timeval	 tv;
+
+	if (t->done)
+		return -1;
+	t->done = 1;
+	free(w->pending);
+	w->pending = pack_copy(result, &w->pendinglen);
+	tv.tv_sec = (time_t)(ms / 1000);
+	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
+	return evtimer_add(w->timer, &tv) == 0 ? 0 : -1;
+}
+
+int
+task_error(struct task *t, const char *fmt, ...)
+{
+	va_list	 ap;
+	size_t	 len;
+
+	va_start(ap, fmt);
+	vsnprintf(t->error, sizeof(t->error), fmt, ap);
+	va_end(ap);
+	/* Truncation may have cut a character: keep valid UTF-8 only. */
+	len = strlen(t->error);
+	while (len > 0 && !utf8_valid(t->error, len))
+		t->error[--len] = '\0';
+	if (len == 0)
+		snprintf(t->error, sizeof(t->error), "failed");
+	t->done = 1;
+	return -1;
+}
+
+const char *
+task_id(const struct task *t)
+{
+	return t->w->task;
+}
+
+/* A task_complete_after() is due. */
+static void
+timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct wactor	*w = arg;
+	struct wstate	*ws = w->ws;
+	char		*bytes = w->pending;
+
+	(void)fd;
+	(void)what;
+	if (w->task[0] == '\0')
+		return;
+	w->pending = NULL;
+	if (finish(ws, w, 0, bytes, w->pendinglen, NULL) == -1)
+		fatalx("worker.db: a write failed; exiting so that the "
+		    "restart recovers the last committed state");
+	free(bytes);
+	if (ws->output != NULL)
+		ws->output(ws, ws->output_arg);
+}
+
+/* Queue w's WorkerState for to (a reply when reply is set). */
+static void
+send_state(struct wstate *ws, struct wactor *w, const char *to, int reply)
+{
+	msgpack_packer	*pk;
+
+	pk = outbox_begin(&ws->ob, w->address, to, MSG_WORKER_STATE, reply);
+	msg_worker_state_encode(pk, w);
+	outbox_end(&ws->ob);
+}
+
+void
+ws_announce_all(struct wstate *ws)
+{
+	struct wactor	*w;
+
+	TAILQ_FOREACH(w, &ws->all, entry)
+		send_state(ws, w, COORD_ADDRESS, 0);
+}
+
+/* ProcessTask: run it, unless it ran here already. */
+static int
+process(struct wstate *ws, struct wactor *w, const struct process_task *m)
+{
+	const struct task_kind	*k;
+	struct task		 t;
+	msgpack_packer		*pk;
+	sqlite3_stmt		*st;
+	char			*input;
+	size_t			 inputlen;
+	int			 rc;
+
+	if (w->task[0] != '\0') {
+		if (strcmp(w->task, m->task_id) == 0)
+			return 0;
+		/* The coordinator decides what runs: it has moved on. */
+		log_warnx("%s: told to run %s while running %s; dropping %s",
+		    w->address, m->task_id, w->task, w->task);
+		if (abort_task(ws, w) == -1)
+			return -1;
+	}
+	if (strcmp(w->last_task, m->task_id) == 0 &&
+	    (strcmp(w->last_status, "completed") == 0 ||
+	    strcmp(w->last_status, "failed") == 0)) {
+		/* It ran here and its report was lost: report it again. */
+		report_last(ws, w);
+		return 0;
+	}
+	if (db_begin(ws->db) == -1)
+		return -1;
+	input = pack_copy(m->input, &inputlen);
+	st = stmt(ws, WST_START);
+	bind_text(st, 1, w->id);
+	bind_text(st, 2, m->task_id);
+	bind_text(st, 3, m->kind);
+	if (input != NULL)
+		sqlite3_bind_blob(st, 4, input, (int)inputlen,
+		    SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 5, env_now_ms());
+	rc = run(ws, st);
+	free(input);
+	if (rc == -1)
+		return -1;
+	snprintf(w->task, sizeof(w->task), "%s", m->task_id);
+	snprintf(w->kind, sizeof(w->kind), "%s", m->kind);
+	ws->nbusy++;
+	pk = outbox_begin(&ws->ob, w->address, COORD_ADDRESS,
+	    MSG_TASK_STARTED, 0);
+	msg_task_started_encode(pk, w->task, w->id);
+	outbox_end(&ws->ob);
+
+	memset(&t, 0, sizeof(t));
+	t.w = w;
+	if ((k = task_kind_find(m->kind)) == NULL)
+		rc = task_error(&t, "unknown task kind: %s", m->kind);
+	else
+		rc = k->run(&t, m->input);
+	if (rc == -1)
+		return finish(ws, w, 1, NULL, 0, t.error);
+	if (!t.done)
+		return finish(ws, w, 1, NULL, 0, "the task kind did not finish "
+		    "the task");
+	return 0;
+}
+
+int
+ws_handle(struct wstate *ws, struct wactor *w, const struct envelope *env)
+{
+	struct process_task	 m;
+	const struct msg_info	*mi;
+	msgpack_packer		*pk;
+	enum err_code		 code;
+	char			 why[256], id[NAME_MAX_LEN + 1];
+
+	switch (env->type) {
+	case MSG_START_WORKER:
+		send_state(ws, w, COORD_ADDRESS, 0);
+		return 0;
+	case MSG_GET_STATE:
+		send_state(ws, w, env->from, 1);
+		return 0;
+	case MSG_PROCESS_TASK:
+		if (msg_process_task_decode(env->payload, &m, &code, why,
+		    sizeof(why)) == -1)
+			break;
+		return process(ws, w, &m);
+	case MSG_ABORT_TASK:
+		if (msg_task_id_decode(env->payload, id, sizeof(id), &code, why,
+		    sizeof(why)) == -1)
+			break;
+		if (strcmp(w->task, id) != 0)
+			return 0;
+		return abort_task(ws, w);
+	default:
+		mi = msg_info(env->type);
+		if (mi != NULL && mi->who == MSG_WHO_SERVER)
+			return 0;	/* a reply or push: nothing to do */
+		code = ERR_UNKNOWN_TYPE;
+		snprintf(why, sizeof(why), "Unknown message type for worker: "
+		    "%s", msg_name(env->type));
+		break;
+	}
+	pk = outbox_begin(&ws->ob, w->address, env->from, MSG_ERROR, 1);
+	msgpack_pack_map(pk, 2);
+	mp_pack_kv_str(pk, "code", err_code_name(code));
+	mp_pack_kv_str(pk, "error", why);
+	outbox_end(&ws->ob);
+	return 0;
+}
+
+struct wactor *
+ws_create(struct wstate *ws, const char *id)
+{
+	struct wactor	*w;
+	sqlite3_stmt	*st;
+
+	if ((w = ws_find(ws, id)) != NULL)
+		return w;
+	if (db_begin(ws->db) == -1)
+		return NULL;
+	st = stmt(ws, WST_INSERT);
+	bind_text(st, 1, id);
+	sqlite3_bind_int64(st, 2, env_now_ms());
+	if (run(ws, st) == -1)
+		return NULL;
+	log_info("worker:%s created", id);
+	return wactor_new(ws, id);
+}
+
+int
+ws_stop(struct wstate *ws, struct wactor *w)
+{
+	sqlite3_stmt	*st;
+
+	if (abort_task(ws, w) == -1)
+		return -1;
+	if (db_begin(ws->db) == -1)
+		return -1;
+	st = stmt(ws, WST_DELETE);
+	bind_text(st, 1, w->id);
+	if (run(ws, st) == -1)
+		return -1;
+	log_info("%s stopped", w->address);
+	wactor_free(ws, w);
+	return 0;
+}
+
+/*
+ * Load every worker.  A task that was current is the last outcome now,
+ * "interrupted": the coordinator requeues it.
+ */
+static int
+ws_load(struct wstate *ws)
+{
+	struct wactor	*w;
+	sqlite3_stmt	*st;
+	const char	*s, *status;
+	int		 rc, ninterrupted = 0;
+
+	if ((st = db_prepare(ws->db, "SELECT id, processed, task, last_task,"
+	    " last_status, last_result, last_error FROM workers"
+	    " ORDER BY rowid")) == NULL)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		w = wactor_new(ws, (const char *)sqlite3_column_text(st, 0));
+		w->processed = (uint64_t)sqlite3_column_int64(st, 1);
+		if ((s = (const char *)sqlite3_column_text(st, 2)) != NULL) {
+			set_last(w, s, "interrupted", NULL, 0, "the worker "
+			    "process restarted while it ran");
+			ninterrupted++;
+			continue;
+		}
+		if ((s = (const char *)sqlite3_column_text(st, 3)) == NULL)
+			continue;
+		status = (const char *)sqlite3_column_text(st, 4);
+		set_last(w, s, status != NULL ? status : "",
+		    sqlite3_column_blob(st, 5),
+		    (size_t)sqlite3_column_bytes(st, 5),
+		    (const char *)sqlite3_column_text(st, 6));
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		log_warnx("worker.db: loading the workers: %s",
+		    sqlite3_errmsg(db_handle(ws->db)));
+		return -1;
+	}
+	if (ninterrupted == 0)
+		return 0;
+	log_info("%d tasks were running when the worker process stopped; "
+	    "the coordinator requeues them", ninterrupted);
+	if (db_begin(ws->db) == -1)
+		return -1;
+	TAILQ_FOREACH(w, &ws->all, entry)
+		if (strcmp(w->last_status, "interrupted") == 0 &&
+		    store_finish(ws, w) == -1)
+			return -1;
+	return db_commit(ws->db);
+}
+
+struct wstate *
+ws_open(const char *path, int synchronous, struct event_base *base)
+{
+	struct wstate	*ws = xcalloc(1, sizeof(*ws));
+	int		 i;
+
+	ws->base = base;
+	ws->map = strmap_new();
+	TAILQ_INIT(&ws->all);
+	outbox_init(&ws->ob);
+	if ((ws->db = db_open(path, synchronous, worker_migrations,
+	    worker_nmigrations)) == NULL)
+		goto fail;
+	for (i = 0; i < WST_COUNT; i++)
+		if ((ws->st[i] = db_prepare(ws->db, stmt_sql[i])) == NULL)
+			goto fail;
+	if (ws_load(ws) == -1)
+		goto fail;
+	return ws;
+fail:
+	log_warnx("%s: cannot use the worker database", path);
+	ws_close(ws);
+	return NULL;
+}
+
+void
+ws_close(struct wstate *ws)
+{
+	struct wactor	*w;
+	int		 i;
+
+	if (ws == NULL)
+		return;
+	while ((w = TAILQ_FIRST(&ws->all)) != NULL)
+		wactor_free(ws, w);
+	for (i = 0; i < WST_COUNT; i++)
+		sqlite3_finalize(ws->st[i]);
+	if (ws->db != NULL)
+		db_commit(ws->db);
+	db_close(ws->db);
+	strmap_free(ws->map);
+	outbox_free(&ws->ob);
+	free(ws);
+}
+
+void
+ws_pack_inspect(struct wstate *ws, msgpack_packer *pk)
+{
+	const struct task_kind	*k;
+	size_t			 n, i;
+
+	k = task_kinds(&n);
+	msgpack_pack_map(pk, 6);
+	mp_pack_kv_uint(pk, "workers", ws->n);
+	mp_pack_kv_uint(pk, "busy", ws->nbusy);
+	mp_pack_kv_uint(pk, "processed", ws->nprocessed);
+	mp_pack_kv_int(pk, "dbBytes", db_size(ws->db));
+	mp_pack_kv_int(pk, "schemaVersion", db_version(ws->db));
+	mp_pack_str(pk, "kinds");
+	msgpack_pack_array(pk, n);
+	for (i = 0; i < n; i++)
+		mp_pack_str(pk, k[i].name);
+}
