@@ -454,6 +454,30 @@ peer_touch(void)
 	event_active(flush_ev, 0, 0);
 }
 
+/*
+ * Hand a connected peer's held frames to the kernel.  When nothing is
+ * queued ahead of them, write them now: through the bufferevent, every
+ * turn would cost an epoll_ctl to ask for EPOLLOUT, an epoll_wait to hear
+ * it and an epoll_ctl to withdraw it, which is most of a round trip.
+ * Whatever the socket does not take (or an error) goes to the bufferevent
+ * as before, which writes it when it can or reports the error.
+ *
+ * Only when the held bytes are under the high water mark: a peer that
+ * was congested this turn then still hears drained from the bufferevent's
+ * write callback, which a direct write would bypass.
+ */
+static void
+release_held(struct peer *p)
+{
+	struct evbuffer	*out = bufferevent_get_output(p->bev);
+
+	if (evbuffer_get_length(out) == 0 &&
+	    evbuffer_get_length(p->held) <= p->lim.high_water)
+		(void)evbuffer_write(p->held, bufferevent_getfd(p->bev));
+	if (evbuffer_get_length(p->held) > 0)
+		evbuffer_add_buffer(out, p->held);
+}
+
 void
 peer_flush(void)
 {
@@ -469,8 +493,7 @@ peer_flush(void)
 		TAILQ_REMOVE(&held_list, p, held_entry);
 		p->on_held = 0;
 		if (p->state == PEER_UP)
-			evbuffer_add_buffer(bufferevent_get_output(p->bev),
-			    p->held);
+			release_held(p);
 		else
 			evbuffer_add_buffer(p->backlog, p->held);
 	}
