@@ -95,6 +95,9 @@ wait_for() {
 
 gone() { ! kill -0 "$1" 2>/dev/null; }
 
+# actord made its control socket, or already exited.
+started() { test -S "$TMP/run/actord.sock" || gone "$ACTORD_PID"; }
+
 # Write a config for a tree in $TMP; extra lines are appended.
 write_config() {
 	cat >"$TMP/actord.conf" <<CONF
@@ -122,7 +125,7 @@ tree_start() {
 	"$ACTORD" -c "$TMP/actord.conf" >"$TMP/actord.log" 2>&1 &
 	ACTORD_PID=$!
 	T_PIDS+=("$ACTORD_PID")
-	if ! wait_for 10 test -S "$TMP/run/actord.sock"; then
+	if ! wait_for 10 started || ! test -S "$TMP/run/actord.sock"; then
 		echo "# actord did not create its control socket"
 		cat "$TMP/actord.log"
 		return 1
