@@ -42,13 +42,16 @@
 	MSG(HELLO,		"Hello",	INTERNAL, K_ANY,	none)		\
 	MSG(INSPECT,		"Inspect",	INTERNAL, K_ANY,	none)		\
 	MSG(INSPECTED,		"Inspected",	INTERNAL, K_ANY,	none)		\
-	MSG(LOG_EVENT,		"LogEvent",	CLIENT,	K_EVENTLOG,	log_event)	\
+	MSG(LOG_EVENT,		"LogEvent",	CLIENT,	K_EVENTLOG | K_SESSION, log_event) \
 	MSG(PING,		"Ping",		CLIENT,	K_ANY,		none)		\
 	MSG(PONG,		"Pong",		SERVER,	K_ANY,		none)		\
 	MSG(PROCESS_TASK,	"ProcessTask",	INTERNAL, K_WORKER,	process_task)	\
 	MSG(READY,		"Ready",	INTERNAL, K_ANY,	none)		\
 	MSG(REGISTER_WORKER,	"RegisterWorker", CLIENT, K_COORD,	worker_id)	\
+	MSG(SESSION_CLOSE,	"SessionClose",	INTERNAL, K_SESSION,	none)		\
 	MSG(SESSION_ESTABLISHED, "SessionEstablished", SERVER, K_ANY,	none)		\
+	MSG(SESSION_OPEN,	"SessionOpen",	INTERNAL, K_SESSION,	none)		\
+	MSG(SESSION_STATS,	"SessionStats",	INTERNAL, K_ANY,	none)		\
 	MSG(SESSIONS_CHANGED,	"SessionsChanged", INTERNAL, K_SYSTEM,	none)		\
 	MSG(START_WORKER,	"StartWorker",	INTERNAL, K_WORKER,	worker_id)	\
 	MSG(STATUS_UPDATED,	"StatusUpdated", SERVER, K_ANY,		none)		\
