@@ -1,47 +1,12 @@
 /*
- * The eventlog actor (minimal: opens its database, reports Ready, answers Ping).
+ * eventlog: the actor eventlog:main, the activity log of every actor, in
+ * its own process with $STATE/eventlog.db.  The program is the standard
+ * actor main; the actor is in eventlog_actor.c, its logic in
+ * eventlog_log.c and its table in eventlog_store.c.
  */
-#include <stdio.h>
-
 #include "actor.h"
-#include "db.h"
-#include "log.h"
-
-static struct db	*db;
 
 extern const struct actor_kind eventlog_kind;
-
-static const char *const migrations[] = {
-	"CREATE TABLE meta (key TEXT PRIMARY KEY, value)",
-};
-
-static struct actor *self;
-
-static int
-eventlog_setup(const struct config *cfg)
-{
-	char	 path[CONFIG_PATH_MAX + 32];
-
-	snprintf(path, sizeof(path), "%s/eventlog.db", cfg->state_dir);
-	if ((db = db_open(path, 1, migrations, 1)) == NULL)
-		return -1;
-	rt_use_db(db);
-	self = actor_spawn(&eventlog_kind, "main", NULL);
-	return 0;
-}
-
-static void
-eventlog_receive(struct actor *a, const struct envelope *env)
-{
-	actor_error(a->address, env, ERR_UNKNOWN_TYPE,
-	    "Unknown message type for eventlog: %s", msg_name(env->type));
-}
-
-const struct actor_kind eventlog_kind = {
-	.name = "eventlog",
-	.setup = eventlog_setup,
-	.receive = eventlog_receive,
-};
 
 int
 main(int argc, char *argv[])

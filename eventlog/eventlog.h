@@ -1,0 +1,103 @@
+/*
+ * The event log: eventlog:main, the activity of every actor in
+ * $STATE/eventlog.db, numbered by seq, the last `retention` kept.
+ *
+ * eventlog_store.c is the table; eventlog_log.c the actor's logic (append,
+ * queries, subscribers), which sends through a sink so that the tests see
+ * what would leave the process; eventlog_actor.c plugs the sink into the
+ * runtime.
+ */
+#ifndef EVENTLOG_H
+#define EVENTLOG_H
+
+#include <stdint.h>
+
+#include <msgpack.h>
+
+#include "envelope.h"
+
+struct db;
+struct evstore;
+
+#define EVENTLOG_ADDRESS	"eventlog:main"
+#define EVENTS_LIMIT_DEFAULT	100	/* GetEvents without a limit */
+#define EVENTS_LIMIT_MAX	1000	/* events in one Events reply */
+#define EVENTS_BYTES_MAX	(512 * 1024)	/* bytes of one Events reply */
+#define BACKLOG_MAX		10000	/* events pushed after Subscribe */
+#define SUBSCRIBERS_MAX		4096
+#define LEVEL_MAX		16
+#define SOURCE_MAX		128
+#define MESSAGE_MAX		4096
+
+/* One event, as stored and as sent. */
+struct event_row {
+	uint64_t	 seq;
+	int64_t		 timestamp;	/* ms since the epoch */
+	const char	*level;
+	const char	*source;
+	const char	*message;
+	const void	*data;		/* msgpack; NULL: nil */
+	size_t		 datalen;
+};
+
+/* eventlog_store.c */
+extern const char *const eventlog_migrations[];
+extern const int eventlog_nmigrations;
+struct evstore	*evstore_open(const char *path, int synchronous,
+		    uint64_t retention);
+void		 evstore_close(struct evstore *s);
+struct db	*evstore_db(const struct evstore *s);
+void		 evstore_set_retention(struct evstore *s, uint64_t n);
+/* Store ev (its seq is assigned), then drop what retention exceeds. */
+int		 evstore_append(struct evstore *s, struct event_row *ev);
+uint64_t	 evstore_last_seq(const struct evstore *s);
+uint64_t	 evstore_count(const struct evstore *s);
+/* Call fn for the events after since, oldest first, at most limit. */
+int		 evstore_each(struct evstore *s, uint64_t since,
+		    size_t limit, int (*fn)(const struct event_row *, void *),
+		    void *arg);
+
+/* eventlog_log.c */
+struct elog;
+typedef void	(*elog_sink)(const char *to, enum msg_type type,
+		    const char *reply_to, const void *payload, size_t len,
+		    void *arg);
+struct elog	*elog_new(struct evstore *s, elog_sink sink, void *arg);
+void		 elog_free(struct elog *l);
+/* One message for eventlog:main, its payload checked; 0 or -1 (db). */
+int		 elog_handle(struct elog *l, const struct envelope *env);
+/* A connection went away: forget the subscriber of that address. */
+void		 elog_peer_down(struct elog *l, const char *identity);
+size_t		 elog_subscribers(const struct elog *l);
+void		 elog_pack_inspect(struct elog *l, msgpack_packer *pk);
+
+/* eventlog_msg.c */
+struct log_event_in {
+	char			 level[LEVEL_MAX + 1];
+	char			 source[SOURCE_MAX + 1];
+	char			 message[MESSAGE_MAX + 1];
+	const msgpack_object	*data;		/* NULL: none; borrowed */
+};
+
+struct range {
+	int		 has_since;
+	uint64_t	 since;
+	int		 has_limit;
+	uint64_t	 limit;
+};
+
+int	msg_log_event_decode(const msgpack_object *p, struct log_event_in *m,
+	    enum err_code *code, char *why, size_t whylen);
+int	msg_event_encode(msgpack_packer *pk, const struct event_row *ev);
+int	msg_get_events_decode(const msgpack_object *p, struct range *m,
+	    enum err_code *code, char *why, size_t whylen);
+/* Events {events: [n events packed in buf], lastSeq}. */
+int	msg_events_encode(msgpack_packer *pk, size_t n, const void *buf,
+	    size_t len, uint64_t last_seq);
+int	msg_subscribe_decode(const msgpack_object *p, struct range *m,
+	    enum err_code *code, char *why, size_t whylen);
+int	msg_subscribed_encode(msgpack_packer *pk, uint64_t last_seq);
+int	msg_error_encode(msgpack_packer *pk, enum err_code code,
+	    const char *text);
+
+#endif

@@ -1,0 +1,84 @@
+/*
+ * The event log actor: the glue between the runtime and eventlog_log.c.
+ * What the log sends goes out through actor_begin()/actor_end(), held by
+ * the runtime until the loop turn's commit.
+ */
+#include <stdio.h>
+
+#include "actor.h"
+#include "config.h"
+#include "eventlog.h"
+#include "log.h"
+
+extern const struct actor_kind eventlog_kind;
+
+static struct {
+	struct evstore	*store;
+	struct elog	*log;
+} el;
+
+static void
+sink(const char *to, enum msg_type type, const char *reply_to,
+    const void *payload, size_t len, void *arg)
+{
+	msgpack_packer	*pk;
+
+	(void)arg;
+	pk = actor_begin(EVENTLOG_ADDRESS, to, type, reply_to);
+	pk->callback(pk->data, payload, len);
+	actor_end();
+}
+
+static int
+eventlog_setup(const struct config *cfg)
+{
+	char	 path[CONFIG_PATH_MAX + 32];
+
+	snprintf(path, sizeof(path), "%s/eventlog.db", cfg->state_dir);
+	if ((el.store = evstore_open(path, cfg->eventlog_sync,
+	    (uint64_t)cfg->retention)) == NULL)
+		return -1;
+	rt_use_db(evstore_db(el.store));
+	el.log = elog_new(el.store, sink, NULL);
+	actor_spawn(&eventlog_kind, "main", NULL);
+	log_info("%s: %llu events, last seq %llu", path,
+	    (unsigned long long)evstore_count(el.store),
+	    (unsigned long long)evstore_last_seq(el.store));
+	return 0;
+}
+
+static void
+eventlog_receive(struct actor *a, const struct envelope *env)
+{
+	(void)a;
+	if (elog_handle(el.log, env) == -1)
+		fatalx("eventlog.db: a write failed; exiting so that the "
+		    "restart recovers the last committed state");
+}
+
+static void
+eventlog_peer_down(const char *identity)
+{
+	elog_peer_down(el.log, identity);
+}
+
+static void
+eventlog_inspect(msgpack_packer *pk)
+{
+	elog_pack_inspect(el.log, pk);
+}
+
+static void
+eventlog_reload(const struct config *cfg)
+{
+	evstore_set_retention(el.store, (uint64_t)cfg->retention);
+}
+
+const struct actor_kind eventlog_kind = {
+	.name = "eventlog",
+	.setup = eventlog_setup,
+	.receive = eventlog_receive,
+	.peer_down = eventlog_peer_down,
+	.inspect = eventlog_inspect,
+	.reload = eventlog_reload,
+};

@@ -1,0 +1,313 @@
+/*
+ * The event log actor's logic: LogEvent appends (a cast: no reply) and
+ * pushes the event to every subscriber; GetEvents answers a page; Subscribe
+ * answers Subscribed {lastSeq}, pushes the backlog after `since` when
+ * given, then every new event.  Whatever leaves goes through the sink.
+ *
+ * Paging: GetEvents {since, limit} answers the events after since, oldest
+ * first, at most limit (default 100, at most 1000, and at most 512 KiB);
+ * without since, the newest `limit` events.  lastSeq is always the newest
+ * seq in the log, so a client can tell whether it has everything.
+ */
+#include <sys/queue.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "actor.h"
+#include "db.h"
+#include "eventlog.h"
+#include "log.h"
+#include "strmap.h"
+#include "xmalloc.h"
+
+struct esub {
+	TAILQ_ENTRY(esub)	 entry;
+	char			 addr[ADDR_MAX + 1];
+};
+
+struct elog {
+	struct evstore		*s;
+	elog_sink		 sink;
+	void			*arg;
+	struct strmap		*map;		/* addr -> struct esub */
+	TAILQ_HEAD(, esub)	 subs;
+	size_t			 n;
+	uint64_t		 pushed;
+	msgpack_sbuffer		 sb;		/* the payload being packed */
+	msgpack_packer		 pk;
+	msgpack_sbuffer		 tmp;		/* a reply's events */
+	msgpack_packer		 tpk;
+};
+
+/* Events packed into l->tmp, for a reply or a backlog. */
+struct collect {
+	struct elog	*l;
+	size_t		 n;
+	const char	*push_to;	/* push each instead of collecting */
+};
+
+struct elog *
+elog_new(struct evstore *s, elog_sink sink, void *arg)
+{
+	struct elog	*l = xcalloc(1, sizeof(*l));
+
+	l->s = s;
+	l->sink = sink;
+	l->arg = arg;
+	l->map = strmap_new();
+	TAILQ_INIT(&l->subs);
+	msgpack_sbuffer_init(&l->sb);
+	msgpack_packer_init(&l->pk, &l->sb, msgpack_sbuffer_write);
+	msgpack_sbuffer_init(&l->tmp);
+	msgpack_packer_init(&l->tpk, &l->tmp, msgpack_sbuffer_write);
+	return l;
+}
+
+void
+elog_free(struct elog *l)
+{
+	struct esub	*e;
+
+	if (l == NULL)
+		return;
+	while ((e = TAILQ_FIRST(&l->subs)) != NULL) {
+		TAILQ_REMOVE(&l->subs, e, entry);
+		free(e);
+	}
+	strmap_free(l->map);
+	msgpack_sbuffer_destroy(&l->sb);
+	msgpack_sbuffer_destroy(&l->tmp);
+	free(l);
+}
+
+size_t
+elog_subscribers(const struct elog *l)
+{
+	return l->n;
+}
+
+/* Send what l->pk packed. */
+static void
+emit(struct elog *l, const char *to, enum msg_type type,
+    const char *reply_to)
+{
+	l->sink(to, type, reply_to, l->sb.data, l->sb.size, l->arg);
+	l->sb.size = 0;
+}
+
+static void
+reply_error(struct elog *l, const struct envelope *env, enum err_code code,
+    const char *why)
+{
+	l->sb.size = 0;
+	msg_error_encode(&l->pk, code, why);
+	emit(l, env->from, MSG_ERROR, env->id);
+}
+
+/* evstore_each() callback: pack one event, or push it. */
+static int
+collect_cb(const struct event_row *ev, void *arg)
+{
+	struct collect	*c = arg;
+	struct elog	*l = c->l;
+
+	if (c->push_to != NULL) {
+		l->sb.size = 0;
+		msg_event_encode(&l->pk, ev);
+		emit(l, c->push_to, MSG_LOG_EVENT, NULL);
+		l->pushed++;
+		c->n++;
+		return 0;
+	}
+	if (l->tmp.size >= EVENTS_BYTES_MAX)
+		return -1;
+	msg_event_encode(&l->tpk, ev);
+	c->n++;
+	return 0;
+}
+
+/* LogEvent: append and push to every subscriber. */
+static int
+log_event(struct elog *l, const struct envelope *env)
+{
+	struct log_event_in	 m;
+	struct event_row	 ev;
+	struct esub		*e;
+	msgpack_packer		 dpk;
+	enum err_code		 code;
+	char			 why[256];
+	int			 rc;
+
+	if (msg_log_event_decode(env->payload, &m, &code, why,
+	    sizeof(why)) == -1) {
+		reply_error(l, env, code, why);
+		return 0;
+	}
+	l->tmp.size = 0;
+	if (m.data != NULL) {
+		msgpack_packer_init(&dpk, &l->tmp, msgpack_sbuffer_write);
+		msgpack_pack_object(&dpk, *m.data);
+	}
+	memset(&ev, 0, sizeof(ev));
+	ev.timestamp = env_now_ms();
+	ev.level = m.level;
+	ev.source = m.source;
+	ev.message = m.message;
+	ev.data = l->tmp.size > 0 ? l->tmp.data : NULL;
+	ev.datalen = l->tmp.size;
+	if ((rc = evstore_append(l->s, &ev)) == -1)
+		return -1;
+	if (l->n == 0)
+		return 0;
+	l->sb.size = 0;
+	msg_event_encode(&l->pk, &ev);
+	TAILQ_FOREACH(e, &l->subs, entry) {
+		l->sink(e->addr, MSG_LOG_EVENT, NULL, l->sb.data, l->sb.size,
+		    l->arg);
+		l->pushed++;
+	}
+	l->sb.size = 0;
+	return 0;
+}
+
+/* GetEvents {since?, limit?}: Events {events, lastSeq}. */
+static int
+get_events(struct elog *l, const struct envelope *env)
+{
+	struct collect	 c;
+	struct range	 m;
+	enum err_code	 code;
+	uint64_t	 last = evstore_last_seq(l->s), limit, since;
+	char		 why[256];
+
+	if (msg_get_events_decode(env->payload, &m, &code, why,
+	    sizeof(why)) == -1) {
+		reply_error(l, env, code, why);
+		return 0;
+	}
+	limit = m.has_limit ? m.limit : EVENTS_LIMIT_DEFAULT;
+	if (limit > EVENTS_LIMIT_MAX)
+		limit = EVENTS_LIMIT_MAX;
+	if (m.has_since)
+		since = m.since;
+	else
+		since = last > limit ? last - limit : 0;
+	memset(&c, 0, sizeof(c));
+	c.l = l;
+	l->tmp.size = 0;
+	if (limit > 0 && evstore_each(l->s, since, limit, collect_cb,
+	    &c) == -1)
+		return -1;
+	l->sb.size = 0;
+	msg_events_encode(&l->pk, c.n, l->tmp.data, l->tmp.size, last);
+	emit(l, env->from, MSG_EVENTS, env->id);
+	l->tmp.size = 0;
+	return 0;
+}
+
+/* Subscribe {since?}: Subscribed {lastSeq}, the backlog, then pushes. */
+static int
+subscribe(struct elog *l, const struct envelope *env)
+{
+	struct collect	 c;
+	struct range	 m;
+	struct esub	*e;
+	enum err_code	 code;
+	uint64_t	 last = evstore_last_seq(l->s), since;
+	char		 why[256];
+
+	if (msg_subscribe_decode(env->payload, &m, &code, why,
+	    sizeof(why)) == -1) {
+		reply_error(l, env, code, why);
+		return 0;
+	}
+	if (strmap_get(l->map, env->from) == NULL) {
+		if (l->n >= SUBSCRIBERS_MAX) {
+			reply_error(l, env, ERR_UNAVAILABLE,
+			    "Too many subscribers");
+			return 0;
+		}
+		e = xcalloc(1, sizeof(*e));
+		snprintf(e->addr, sizeof(e->addr), "%s", env->from);
+		strmap_put(l->map, e->addr, e);
+		TAILQ_INSERT_TAIL(&l->subs, e, entry);
+		l->n++;
+	}
+	l->sb.size = 0;
+	msg_subscribed_encode(&l->pk, last);
+	emit(l, env->from, MSG_SUBSCRIBED, env->id);
+	if (!m.has_since || m.since >= last)
+		return 0;
+	since = m.since;
+	if (last - since > BACKLOG_MAX)
+		since = last - BACKLOG_MAX;
+	memset(&c, 0, sizeof(c));
+	c.l = l;
+	c.push_to = env->from;
+	return evstore_each(l->s, since, BACKLOG_MAX, collect_cb, &c);
+}
+
+/* Forget the subscriber addr; -1 if it was not one. */
+static int
+unsubscribe(struct elog *l, const char *addr)
+{
+	struct esub	*e;
+
+	if ((e = strmap_del(l->map, addr)) == NULL)
+		return -1;
+	TAILQ_REMOVE(&l->subs, e, entry);
+	l->n--;
+	free(e);
+	return 0;
+}
+
+int
+elog_handle(struct elog *l, const struct envelope *env)
+{
+	const struct msg_info	*mi;
+	char			 why[128];
+
+	switch (env->type) {
+	case MSG_LOG_EVENT:
+		return log_event(l, env);
+	case MSG_GET_EVENTS:
+		return get_events(l, env);
+	case MSG_SUBSCRIBE:
+		return subscribe(l, env);
+	case MSG_UNSUBSCRIBE:
+		unsubscribe(l, env->from);
+		l->sb.size = 0;
+		msgpack_pack_map(&l->pk, 0);
+		emit(l, env->from, MSG_UNSUBSCRIBED, env->id);
+		return 0;
+	default:
+		mi = msg_info(env->type);
+		if (mi != NULL && mi->who == MSG_WHO_SERVER)
+			return 0;	/* a reply or push: nothing to do */
+		snprintf(why, sizeof(why), "Unknown message type for eventlog: "
+		    "%s", msg_name(env->type));
+		reply_error(l, env, ERR_UNKNOWN_TYPE, why);
+		return 0;
+	}
+}
+
+void
+elog_peer_down(struct elog *l, const char *identity)
+{
+	if (unsubscribe(l, identity) == 0)
+		log_debug("subscriber %s went away", identity);
+}
+
+void
+elog_pack_inspect(struct elog *l, msgpack_packer *pk)
+{
+	msgpack_pack_map(pk, 6);
+	mp_pack_kv_uint(pk, "events", evstore_count(l->s));
+	mp_pack_kv_uint(pk, "lastSeq", evstore_last_seq(l->s));
+	mp_pack_kv_uint(pk, "subscribers", l->n);
+	mp_pack_kv_uint(pk, "pushed", l->pushed);
+	mp_pack_kv_int(pk, "dbBytes", db_size(evstore_db(l->s)));
+	mp_pack_kv_int(pk, "schemaVersion", db_version(evstore_db(l->s)));
+}
