@@ -118,3 +118,127 @@ clean:
 -include $(COMMON_OBJ:.o=.d) $(foreach p,$(PROGS),$(src_$(p):%.c=$(BUILD)/%.d))
 
 .PHONY: all bootstrap bootstrap-test run test tests check bench fuzz clean
+
+# --- install, uninstall ------------------------------------------------------
+#
+#   make install   [PREFIX=/usr/local] [DESTDIR=] [sbindir=...] ...
+#   make uninstall (the same variables as the install)
+#
+# The directories are the GNU ones, spelled in lower case as the GNU coding
+# standards spell them, because BINDIR above is where the build puts its
+# programs: `make install BINDIR=...` would move the build, not the install.
+# Configuration goes to /etc when PREFIX is /usr (a distribution's layout),
+# else to $(PREFIX)/etc, as autoconf does.  State and sockets are always
+# /var/lib/actord and /run/actord: that is where the unit's StateDirectory=
+# and RuntimeDirectory= put them.  Generated files are made in $(STAGE) on
+# every install, so a second install with another PREFIX is never stale.
+
+exec_prefix	?= $(PREFIX)
+bindir		?= $(exec_prefix)/bin
+sbindir		?= $(exec_prefix)/sbin
+libexecdir	?= $(exec_prefix)/libexec
+datadir		?= $(PREFIX)/share
+sysconfdir	?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
+mandir		?= $(datadir)/man
+unitdir		?= $(PREFIX)/lib/systemd/system
+INSTALL		?= install
+
+STATE_DIR	:= /var/lib/actord
+RUN_DIR		:= /run/actord
+PROGDIR		 = $(libexecdir)/actord
+WEBDIR		 = $(datadir)/actord/web
+CONFDIR		 = $(sysconfdir)/actord
+CONF		 = $(CONFDIR)/actord.conf
+SAMPLE		 = $(datadir)/actord/actord.conf.sample
+CHILD_PROGS	:= coordinator worker eventlog gateway session
+WEB_FILES	:= $(patsubst web/%,%,$(shell find web -type f ! -name '*.md' \
+		   2>/dev/null | sort))
+STAGE		:= $(BUILD)/dist
+VERSION		:= $(shell sed -n 's/.*ACTORD_VERSION[^"]*"\(.*\)".*/\1/p' \
+		   common/version.h)
+
+SUBST		 = sed -e 's|@bindir@|$(bindir)|g' -e 's|@sbindir@|$(sbindir)|g' \
+		   -e 's|@libexecdir@|$(libexecdir)|g' \
+		   -e 's|@datadir@|$(datadir)|g' \
+		   -e 's|@sysconfdir@|$(sysconfdir)|g' \
+		   -e 's|@mandir@|$(mandir)|g' -e 's|@unitdir@|$(unitdir)|g' \
+		   -e 's|@statedir@|$(STATE_DIR)|g' -e 's|@rundir@|$(RUN_DIR)|g' \
+		   -e 's|@version@|$(VERSION)|g'
+
+# The sample config is `actord -p` over a config that sets the installed
+# paths, so it cannot drift from the code; actord.conf(5)'s key list is
+# `actord -p` too.  Every generated file is checked before it is kept.
+dist-files: all
+	@mkdir -p $(STAGE)
+	@echo "GEN $(STAGE): sample config, man pages, units"
+	@printf '[actord]\nstate_dir = %s\nrun_dir = %s\nprogram_dir = %s\nweb_dir = %s\n' \
+	    '$(STATE_DIR)' '$(RUN_DIR)' '$(PROGDIR)' '$(WEBDIR)' \
+	    >$(STAGE)/paths.conf
+	@$(BINDIR)/actord -p -c $(STAGE)/paths.conf | \
+	    awk -v conf='$(CONF)' -f dist/sample-conf.awk \
+	    $(STAGE)/paths.conf - >$(STAGE)/actord.conf
+	@$(BINDIR)/actord -n -c $(STAGE)/actord.conf >/dev/null
+	@$(BINDIR)/actord -p | awk -f man/conf-keys.awk >$(STAGE)/keys.mdoc
+	@sed -e '/^@KEYS@$$/{r $(STAGE)/keys.mdoc' -e 'd;}' \
+	    man/actord.conf.5.in | $(SUBST) >$(STAGE)/actord.conf.5
+	@$(SUBST) man/actord.8.in >$(STAGE)/actord.8
+	@$(SUBST) man/actorctl.8.in >$(STAGE)/actorctl.8
+	@$(SUBST) dist/actord.service.in >$(STAGE)/actord.service
+	@cp dist/actord.socket $(STAGE)/actord.socket
+	@! grep -n '@[a-z]*@' $(STAGE)/actord.8 $(STAGE)/actorctl.8 \
+	    $(STAGE)/actord.conf.5 $(STAGE)/actord.service || \
+	    { echo 'dist-files: an @name@ was not substituted' >&2; exit 1; }
+
+install: dist-files
+	$(INSTALL) -d $(DESTDIR)$(sbindir) $(DESTDIR)$(bindir) \
+	    $(DESTDIR)$(PROGDIR) $(DESTDIR)$(WEBDIR) $(DESTDIR)$(CONFDIR) \
+	    $(DESTDIR)$(mandir)/man5 $(DESTDIR)$(mandir)/man8 \
+	    $(DESTDIR)$(unitdir)
+	$(INSTALL) -m 0755 $(BINDIR)/actord $(DESTDIR)$(sbindir)/actord
+	$(INSTALL) -m 0755 $(BINDIR)/actorctl $(DESTDIR)$(bindir)/actorctl
+	$(INSTALL) -m 0755 $(CHILD_PROGS:%=$(BINDIR)/%) $(DESTDIR)$(PROGDIR)/
+	for f in $(WEB_FILES); do \
+	    $(INSTALL) -D -m 0644 web/$$f $(DESTDIR)$(WEBDIR)/$$f || exit 1; \
+	done
+	$(INSTALL) -m 0644 $(STAGE)/actord.conf $(DESTDIR)$(SAMPLE)
+	@if [ -e $(DESTDIR)$(CONF) ]; then \
+	    echo "install: keeping the existing $(DESTDIR)$(CONF);" \
+	        "the new sample is $(DESTDIR)$(SAMPLE)"; \
+	else \
+	    echo "$(INSTALL) -m 0644 $(STAGE)/actord.conf $(DESTDIR)$(CONF)"; \
+	    $(INSTALL) -m 0644 $(STAGE)/actord.conf $(DESTDIR)$(CONF); \
+	fi
+	$(INSTALL) -m 0644 $(STAGE)/actord.8 $(STAGE)/actorctl.8 \
+	    $(DESTDIR)$(mandir)/man8/
+	$(INSTALL) -m 0644 $(STAGE)/actord.conf.5 $(DESTDIR)$(mandir)/man5/
+	$(INSTALL) -m 0644 $(STAGE)/actord.service $(STAGE)/actord.socket \
+	    $(DESTDIR)$(unitdir)/
+
+# Removes what install put there.  The config goes only if it is still the
+# sample that install wrote; an edited one stays, and so do /var/lib/actord
+# (the databases: systemd's StateDirectory=) and the shared directories
+# (sbin, bin, man8, ...).  Stop and disable the units first.
+uninstall:
+	@if [ -f $(DESTDIR)$(CONF) ] && [ -f $(DESTDIR)$(SAMPLE) ] && \
+	    cmp -s $(DESTDIR)$(CONF) $(DESTDIR)$(SAMPLE); then \
+	    echo "rm -f $(DESTDIR)$(CONF)"; rm -f $(DESTDIR)$(CONF); \
+	elif [ -e $(DESTDIR)$(CONF) ]; then \
+	    echo "uninstall: keeping $(DESTDIR)$(CONF): it differs from" \
+	        "the installed sample"; \
+	fi
+	rm -f $(DESTDIR)$(sbindir)/actord $(DESTDIR)$(bindir)/actorctl
+	rm -f $(CHILD_PROGS:%=$(DESTDIR)$(PROGDIR)/%)
+	rm -f $(WEB_FILES:%=$(DESTDIR)$(WEBDIR)/%) $(DESTDIR)$(SAMPLE)
+	rm -f $(DESTDIR)$(mandir)/man8/actord.8 \
+	    $(DESTDIR)$(mandir)/man8/actorctl.8 \
+	    $(DESTDIR)$(mandir)/man5/actord.conf.5
+	rm -f $(DESTDIR)$(unitdir)/actord.service \
+	    $(DESTDIR)$(unitdir)/actord.socket
+	[ ! -d $(DESTDIR)$(WEBDIR) ] || \
+	    find $(DESTDIR)$(WEBDIR) -depth -type d -empty -delete
+	for d in $(DESTDIR)$(PROGDIR) $(DESTDIR)$(datadir)/actord \
+	    $(DESTDIR)$(CONFDIR); do \
+	    [ ! -d $$d ] || rmdir $$d 2>/dev/null || true; \
+	done
+
+.PHONY: dist-files install uninstall
