@@ -344,16 +344,24 @@ config_defaults(struct config *cfg)
 			    keys[i].section, keys[i].name, why);
 }
 
-/* inih reader: fgets that counts lines for error messages. */
+/*
+ * inih reader: fgets that counts lines for error messages.  Leading blanks
+ * are dropped: inih takes an indented line for the continuation of the
+ * previous key's value, so an indented "echo = no" under "access_token = x"
+ * would set the token to "echo = no".  Here an indented key is a key.
+ */
 static char *
 reader(char *str, int num, void *stream)
 {
 	struct parse	*ps = stream;
-	char		*r;
+	size_t		 skip;
 
-	if ((r = fgets(str, num, ps->fp)) != NULL)
-		ps->line++;
-	return r;
+	if (fgets(str, num, ps->fp) == NULL)
+		return NULL;
+	ps->line++;
+	skip = strspn(str, " \t");
+	memmove(str, str + skip, strlen(str + skip) + 1);
+	return str;
 }
 
 /* inih handler: one key; errors are recorded, parsing goes on. */
