@@ -349,16 +349,32 @@ config_defaults(struct config *cfg)
  * are dropped: inih takes an indented line for the continuation of the
  * previous key's value, so an indented "echo = no" under "access_token = x"
  * would set the token to "echo = no".  Here an indented key is a key.
+ *
+ * A line longer than inih's buffer (num - 1 bytes) would reach it in
+ * pieces: the key with a cut value, then the rest as a line of its own,
+ * and every later line number one off.  It is one error at its line and
+ * an empty line for inih.
  */
 static char *
 reader(char *str, int num, void *stream)
 {
 	struct parse	*ps = stream;
-	size_t		 skip;
+	size_t		 len, skip;
+	int		 c;
 
 	if (fgets(str, num, ps->fp) == NULL)
 		return NULL;
 	ps->line++;
+	len = strlen(str);
+	if (len > 0 && str[len - 1] != '\n' &&
+	    (c = getc(ps->fp)) != EOF && c != '\n') {
+		add_error(ps->cfg, ps->file, ps->line, "line too long (the "
+		    "limit is %d bytes)", num - 1);
+		while ((c = getc(ps->fp)) != EOF && c != '\n')
+			;
+		str[0] = '\0';
+		return str;
+	}
 	skip = strspn(str, " \t");
 	memmove(str, str + skip, strlen(str + skip) + 1);
 	return str;
