@@ -20,6 +20,7 @@
 enum ctype {
 	C_STR,		/* string, up to the field's size */
 	C_PATH,		/* string, made absolute against the cwd */
+	C_LEVELSTR,	/* string: a log level name, or empty */
 	C_INT,		/* integer in [min, max] */
 	C_SIZE,		/* bytes, with an optional k, m or g suffix */
 	C_ENUM,		/* one of names[] */
@@ -56,6 +57,7 @@ static const char *const sync_names[] = {
 #define FIELD(f)	offsetof(struct config, f), sizeof(((struct config *)0)->f)
 #define STR(s, k, f, d, doc)	{ s, k, C_STR, FIELD(f), 0, 0, NULL, d, doc }
 #define PATH(s, k, f, d, doc)	{ s, k, C_PATH, FIELD(f), 0, 0, NULL, d, doc }
+#define LEVELSTR(s, k, f, d, doc) { s, k, C_LEVELSTR, FIELD(f), 0, 0, NULL, d, doc }
 #define INT(s, k, f, lo, hi, d, doc) { s, k, C_INT, FIELD(f), lo, hi, NULL, d, doc }
 #define SIZE(s, k, f, lo, hi, d, doc) { s, k, C_SIZE, FIELD(f), lo, hi, NULL, d, doc }
 #define ENUM(s, k, f, n, d, doc) { s, k, C_ENUM, FIELD(f), 0, 0, n, d, doc }
@@ -67,7 +69,7 @@ static const char *const sync_names[] = {
 	    "permanent, transient (only after a failure) or temporary"), \
 	INT(s, "shutdown_timeout_ms", child[id].shutdown_timeout_ms,	\
 	    1, 600000, "5000", "SIGTERM, then SIGKILL after this long"), \
-	STR(s, "log_level", child[id].log_level, "",			\
+	LEVELSTR(s, "log_level", child[id].log_level, "",		\
 	    "this process's log level; empty: [actord] log_level")
 
 #define KiB	1024L
@@ -256,11 +258,16 @@ set_key(struct config *cfg, const struct key *k, const char *value)
 	switch (k->type) {
 	case C_STR:
 	case C_PATH:
+	case C_LEVELSTR:
 		if (strlen(value) >= k->size) {
 			snprintf(why, sizeof(why), "longer than %zu bytes",
 			    k->size - 1);
 			return why;
 		}
+		if (k->type == C_LEVELSTR && value[0] != '\0' &&
+		    log_level_parse(value) == -1)
+			return "not a log level (debug, info, notice, "
+			    "warning, error)";
 		if (k->type == C_PATH && value[0] != '\0' &&
 		    value[0] != '/') {
 			char	 cwd[CONFIG_PATH_MAX];
@@ -419,7 +426,6 @@ validate(struct config *cfg, const char *file)
 	const char		*colon;
 	char			*end;
 	long			 port;
-	int			 i;
 
 	if (strlen(cfg->run_dir) + sizeof("/coordinator.sock") >
 	    sizeof(sun.sun_path))
@@ -438,12 +444,6 @@ validate(struct config *cfg, const char *file)
 	if (cfg->reconnect_initial_ms > cfg->reconnect_max_ms)
 		add_error(cfg, file, 0, "reconnect_initial_ms is over "
 		    "reconnect_max_ms");
-	for (i = 0; i < CHILD_COUNT; i++)
-		if (cfg->child[i].log_level[0] != '\0' &&
-		    log_level_parse(cfg->child[i].log_level) == -1)
-			add_error(cfg, file, 0, "[%s] log_level %s is not a "
-			    "log level", child_names[i],
-			    cfg->child[i].log_level);
 	colon = strrchr(cfg->listen, ':');
 	port = colon == NULL ? -1 : strtol(colon + 1, &end, 10);
 	if (colon == NULL || colon == cfg->listen || colon[1] == '\0' ||
@@ -509,7 +509,7 @@ format_key(const struct config *cfg, const struct key *k, char *buf,
 	const char	*p = (const char *)cfg + k->off;
 	long		 v;
 
-	if (k->type == C_STR || k->type == C_PATH) {
+	if (k->type == C_STR || k->type == C_PATH || k->type == C_LEVELSTR) {
 		snprintf(buf, size, "%s", p);
 		return;
 	}
