@@ -1,0 +1,974 @@
+/*
+ * Unit tests for common/config.c: defaults, a full file, every error with
+ * its file:line, cross-field checks, relative paths, and config_write()
+ * output that parses back to the same values.  Each test runs in a fresh
+ * temporary directory, which is also its working directory.
+ */
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <check.h>
+#include <ftw.h>
+#include <ini.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "frame.h"
+#include "peer.h"
+
+#define TIMEOUT		10	/* seconds per test */
+
+static char		 tmpdir[64];		/* the test's directory */
+static char		 cwd[PATH_MAX];		/* as getcwd() says it */
+static char		 oldcwd[PATH_MAX];
+static char		 path[128];		/* the config file */
+static struct config	 cfg;
+
+static void
+setup(void)
+{
+	ck_assert_ptr_nonnull(getcwd(oldcwd, sizeof(oldcwd)));
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/check_config.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+	ck_assert_int_eq(chdir(tmpdir), 0);
+	ck_assert_ptr_nonnull(getcwd(cwd, sizeof(cwd)));
+	snprintf(path, sizeof(path), "%s/actord.conf", tmpdir);
+	memset(&cfg, 0, sizeof(cfg));
+}
+
+static int
+rm_entry(const char *p, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(p);
+}
+
+static void
+teardown(void)
+{
+	if (chdir(oldcwd) == -1)
+		perror(oldcwd);
+	nftw(tmpdir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+}
+
+/* Write text to file p. */
+static void
+write_file(const char *p, const char *text)
+{
+	FILE	*fp;
+
+	ck_assert_ptr_nonnull(fp = fopen(p, "w"));
+	fputs(text, fp);
+	ck_assert_int_eq(fclose(fp), 0);
+}
+
+/* Write text as the config file and load it. */
+static int
+load(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static int
+load(const char *fmt, ...)
+{
+	char	*text;
+	va_list	 ap;
+	int	 n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&text, fmt, ap);
+	va_end(ap);
+	ck_assert_int_ge(n, 0);
+	write_file(path, text);
+	free(text);
+	return config_load(&cfg, path);
+}
+
+/* Error i is "<path>:<line>: <text>" (or "<path>: <text>" for line 0). */
+static void
+ck_error(int i, int line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+ck_error(int i, int line, const char *fmt, ...)
+{
+	char	 want[1024], text[400];
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	if (line > 0)
+		snprintf(want, sizeof(want), "%s:%d: %s", path, line, text);
+	else
+		snprintf(want, sizeof(want), "%s: %s", path, text);
+	ck_assert_msg(i < cfg.nerrors, "no error %d (%d errors), want %s",
+	    i, cfg.nerrors, want);
+	ck_assert_str_eq(cfg.errors[i], want);
+}
+
+/* Exactly one error, at line, with this text. */
+#define ck_one_error(rc, line, ...) do {				\
+	ck_assert_int_eq((rc), -1);					\
+	ck_assert_msg(cfg.nerrors == 1, "%d errors, first: %s",		\
+	    cfg.nerrors, cfg.nerrors ? cfg.errors[0] : "");		\
+	ck_error(0, (line), __VA_ARGS__);				\
+} while (0)
+
+#define ck_loaded(rc) do {						\
+	ck_assert_msg((rc) == 0, "%d errors, first: %s", cfg.nerrors,	\
+	    cfg.nerrors ? cfg.errors[0] : "");				\
+	ck_assert_int_eq(cfg.nerrors, 0);				\
+} while (0)
+
+/* cwd + "/" + rel */
+static const char *
+under_cwd(const char *rel)
+{
+	static char	 buf[PATH_MAX + 64];
+
+	snprintf(buf, sizeof(buf), "%s/%s", cwd, rel);
+	return buf;
+}
+
+/* Every value the key table names as its default. */
+static void
+ck_defaults(const struct config *c)
+{
+	int	 i;
+
+	ck_assert_str_eq(c->state_dir, under_cwd("var/state"));
+	ck_assert_str_eq(c->run_dir, under_cwd("var/run"));
+	ck_assert_str_eq(c->program_dir, "");
+	ck_assert_str_eq(c->web_dir, under_cwd("web"));
+	ck_assert_int_eq(c->log_level, LOG_INFO);
+	ck_assert_int_eq(c->control_mode, 0600);
+	ck_assert_int_eq(c->socket_mode, 0660);
+
+	ck_assert_int_eq(c->strategy, STRATEGY_ONE_FOR_ONE);
+	ck_assert_int_eq(c->max_restarts, 10);
+	ck_assert_int_eq(c->max_seconds, 10);
+	ck_assert_int_eq(c->backoff_initial_ms, 100);
+	ck_assert_int_eq(c->backoff_max_ms, 5000);
+	ck_assert_int_eq(c->stable_ms, 10000);
+	ck_assert_int_eq(c->ready_timeout_ms, 10000);
+
+	ck_assert_int_eq(c->max_frame_bytes, 1024 * 1024);
+	ck_assert_int_eq(c->queue_high_bytes, 4 * 1024 * 1024);
+	ck_assert_int_eq(c->queue_max_bytes, 64 * 1024 * 1024);
+	ck_assert_int_eq(c->reconnect_initial_ms, 10);
+	ck_assert_int_eq(c->reconnect_max_ms, 1000);
+
+	for (i = 0; i < CHILD_COUNT; i++) {
+		ck_assert_int_eq(c->child[i].restart, RESTART_PERMANENT);
+		ck_assert_int_eq(c->child[i].shutdown_timeout_ms, 5000);
+		ck_assert_str_eq(c->child[i].log_level, "");
+	}
+
+	ck_assert_int_eq(c->max_attempts, 3);
+	ck_assert_int_eq(c->dedupe_window_s, 600);
+	ck_assert_int_eq(c->push_interval_ms, 50);
+	ck_assert_int_eq(c->coordinator_sync, 2);	/* full */
+	ck_assert_int_eq(c->recent_tasks, 20);
+	ck_assert_int_eq(c->queue_preview, 10);
+	ck_assert_int_eq(c->finished_tasks, 100000);
+	ck_assert_int_eq(c->worker_sync, 1);		/* normal */
+	ck_assert_int_eq(c->retention, 10000);
+	ck_assert_int_eq(c->eventlog_sync, 1);		/* normal */
+
+	ck_assert_str_eq(c->listen, "127.0.0.1:8787");
+	ck_assert_int_eq(c->max_sessions, 1024);
+	ck_assert_int_eq(c->session_pool, 4);
+	ck_assert_int_eq(c->max_header_bytes, 8192);
+	ck_assert_int_eq(c->header_timeout_ms, 10000);
+	ck_assert_str_eq(c->allowed_origins, "");
+	ck_assert_str_eq(c->access_token, "");
+	ck_assert_int_eq(c->echo, 1);
+
+	ck_assert_int_eq(c->max_message_bytes, 64 * 1024);
+	ck_assert_int_eq(c->echo_max_message_bytes, 16 * 1024 * 1024);
+	ck_assert_int_eq(c->rate_limit, 200);
+	ck_assert_int_eq(c->rate_burst, 400);
+	ck_assert_int_eq(c->ping_interval_ms, 30000);
+	ck_assert_int_eq(c->pong_timeout_ms, 10000);
+	ck_assert_int_eq(c->actor_wait_ms, 5000);
+	ck_assert_int_eq(c->send_queue_bytes, 1024 * 1024);
+}
+
+START_TEST(test_defaults)
+{
+	ck_loaded(config_load(&cfg, NULL));
+	ck_assert_str_eq(cfg.path, "");
+	ck_defaults(&cfg);
+}
+END_TEST
+
+START_TEST(test_defaults_agree)
+{
+	struct config	 loaded;
+
+	/* config_defaults() and a load without a file agree. */
+	memset(&cfg, 0x5a, sizeof(cfg));
+	config_defaults(&cfg);
+	ck_defaults(&cfg);
+	ck_assert_int_eq(cfg.nerrors, 0);
+	ck_assert_int_eq(config_load(&loaded, NULL), 0);
+	ck_assert(memcmp(&cfg, &loaded, sizeof(cfg)) == 0);
+}
+END_TEST
+
+START_TEST(test_defaults_transport)
+{
+	struct peer_limits	 l;
+
+	/* The transport defaults are the peer module's own. */
+	ck_loaded(config_load(&cfg, NULL));
+	peer_default_limits(&l);
+	ck_assert_int_eq(cfg.max_frame_bytes, (long)l.max_frame);
+	ck_assert_int_eq(cfg.max_frame_bytes, FRAME_MAX_DEFAULT);
+	ck_assert_int_eq(cfg.queue_high_bytes, (long)l.high_water);
+	ck_assert_int_eq(cfg.queue_max_bytes, (long)l.max_queue);
+	ck_assert_int_eq(cfg.reconnect_initial_ms, l.retry_initial_ms);
+	ck_assert_int_eq(cfg.reconnect_max_ms, l.retry_max_ms);
+}
+END_TEST
+
+START_TEST(test_empty_file)
+{
+	ck_loaded(load("%s", ""));
+	ck_assert_str_eq(cfg.path, path);
+	ck_defaults(&cfg);
+	/* Comments and blank lines only. */
+	ck_loaded(load("# a comment\n; another\n\n   \n[actord]\n"));
+	ck_defaults(&cfg);
+}
+END_TEST
+
+static const char full_conf[] =
+    "# every section, no default left\n"
+    "[actord]\n"
+    "state_dir = /srv/actord/state\n"
+    "run_dir = /run/actord\n"
+    "program_dir = /usr/libexec/actord\n"
+    "web_dir = /usr/share/actord/web\n"
+    "log_level = debug\n"
+    "control_mode = 0660\n"
+    "socket_mode = 600\n"
+    "\n"
+    "[supervisor]\n"
+    "strategy = rest_for_one\n"
+    "max_restarts = 0\n"
+    "max_seconds = 86400\n"
+    "backoff_initial_ms = 0\n"
+    "backoff_max_ms = 3600000\n"
+    "stable_ms = 1\n"
+    "ready_timeout_ms = 10\n"
+    "\n"
+    "[transport]\n"
+    "max_frame_bytes = 64k\n"
+    "queue_high_bytes = 128KB\n"
+    "queue_max_bytes = 2m\n"
+    "reconnect_initial_ms = 1\n"
+    "reconnect_max_ms = 600000\n"
+    "\n"
+    "[eventlog]\n"
+    "restart = temporary\n"
+    "shutdown_timeout_ms = 1\n"
+    "log_level = warning\n"
+    "retention = 100000000\n"
+    "synchronous = off\n"
+    "\n"
+    "[coordinator]\n"
+    "restart = transient\n"
+    "shutdown_timeout_ms = 600000\n"
+    "max_attempts = 1000\n"
+    "dedupe_window_s = 0\n"
+    "push_interval_ms = 60000\n"
+    "synchronous = normal\n"
+    "recent_tasks = 0\n"
+    "queue_preview = 1000\n"
+    "finished_tasks = 0\n"
+    "\n"
+    "[worker]\n"
+    "restart = temporary\n"
+    "log_level = debug\n"
+    "synchronous = full\n"
+    "\n"
+    "[gateway]\n"
+    "restart = transient\n"
+    "listen = [::1]:0\n"
+    "max_sessions = 1\n"
+    "session_pool = 0\n"
+    "max_header_bytes = 512\n"
+    "header_timeout_ms = 100\n"
+    "allowed_origins = http://a.example https://b.example:8443\n"
+    "access_token = s3cr3t;token\n"
+    "echo = off\n"
+    "\n"
+    "[session]\n"
+    "max_message_bytes = 128\n"
+    "echo_max_message_bytes = 256M\n"
+    "rate_limit = 1\n"
+    "rate_burst = 1000000\n"
+    "ping_interval_ms = 100\n"
+    "pong_timeout_ms = 3600000\n"
+    "actor_wait_ms = 0\n"
+    "send_queue_bytes = 1g\n";
+
+START_TEST(test_full_file)
+{
+	ck_loaded(load("%s", full_conf));
+	ck_assert_str_eq(cfg.state_dir, "/srv/actord/state");
+	ck_assert_str_eq(cfg.run_dir, "/run/actord");
+	ck_assert_str_eq(cfg.program_dir, "/usr/libexec/actord");
+	ck_assert_str_eq(cfg.web_dir, "/usr/share/actord/web");
+	ck_assert_int_eq(cfg.log_level, LOG_DEBUG);
+	ck_assert_int_eq(cfg.control_mode, 0660);
+	ck_assert_int_eq(cfg.socket_mode, 0600);
+	ck_assert_int_eq(cfg.strategy, STRATEGY_REST_FOR_ONE);
+	ck_assert_int_eq(cfg.max_restarts, 0);
+	ck_assert_int_eq(cfg.max_seconds, 86400);
+	ck_assert_int_eq(cfg.backoff_initial_ms, 0);
+	ck_assert_int_eq(cfg.backoff_max_ms, 3600000);
+	ck_assert_int_eq(cfg.stable_ms, 1);
+	ck_assert_int_eq(cfg.ready_timeout_ms, 10);
+	ck_assert_int_eq(cfg.max_frame_bytes, 64 * 1024);
+	ck_assert_int_eq(cfg.queue_high_bytes, 128 * 1024);
+	ck_assert_int_eq(cfg.queue_max_bytes, 2 * 1024 * 1024);
+	ck_assert_int_eq(cfg.reconnect_initial_ms, 1);
+	ck_assert_int_eq(cfg.reconnect_max_ms, 600000);
+	ck_assert_int_eq(cfg.child[CHILD_EVENTLOG].restart, RESTART_TEMPORARY);
+	ck_assert_int_eq(cfg.child[CHILD_EVENTLOG].shutdown_timeout_ms, 1);
+	ck_assert_str_eq(cfg.child[CHILD_EVENTLOG].log_level, "warning");
+	ck_assert_int_eq(cfg.retention, 100000000);
+	ck_assert_int_eq(cfg.eventlog_sync, 0);
+	ck_assert_int_eq(cfg.child[CHILD_COORDINATOR].restart,
+	    RESTART_TRANSIENT);
+	ck_assert_int_eq(cfg.child[CHILD_COORDINATOR].shutdown_timeout_ms,
+	    600000);
+	ck_assert_str_eq(cfg.child[CHILD_COORDINATOR].log_level, "");
+	ck_assert_int_eq(cfg.max_attempts, 1000);
+	ck_assert_int_eq(cfg.dedupe_window_s, 0);
+	ck_assert_int_eq(cfg.push_interval_ms, 60000);
+	ck_assert_int_eq(cfg.coordinator_sync, 1);
+	ck_assert_int_eq(cfg.recent_tasks, 0);
+	ck_assert_int_eq(cfg.queue_preview, 1000);
+	ck_assert_int_eq(cfg.finished_tasks, 0);
+	ck_assert_int_eq(cfg.child[CHILD_WORKER].restart, RESTART_TEMPORARY);
+	ck_assert_int_eq(cfg.child[CHILD_WORKER].shutdown_timeout_ms, 5000);
+	ck_assert_str_eq(cfg.child[CHILD_WORKER].log_level, "debug");
+	ck_assert_int_eq(cfg.worker_sync, 2);
+	ck_assert_int_eq(cfg.child[CHILD_GATEWAY].restart, RESTART_TRANSIENT);
+	ck_assert_str_eq(cfg.listen, "[::1]:0");
+	ck_assert_int_eq(cfg.max_sessions, 1);
+	ck_assert_int_eq(cfg.session_pool, 0);
+	ck_assert_int_eq(cfg.max_header_bytes, 512);
+	ck_assert_int_eq(cfg.header_timeout_ms, 100);
+	ck_assert_str_eq(cfg.allowed_origins,
+	    "http://a.example https://b.example:8443");
+	ck_assert_str_eq(cfg.access_token, "s3cr3t;token");
+	ck_assert_int_eq(cfg.echo, 0);
+	ck_assert_int_eq(cfg.max_message_bytes, 128);
+	ck_assert_int_eq(cfg.echo_max_message_bytes, 256L * 1024 * 1024);
+	ck_assert_int_eq(cfg.rate_limit, 1);
+	ck_assert_int_eq(cfg.rate_burst, 1000000);
+	ck_assert_int_eq(cfg.ping_interval_ms, 100);
+	ck_assert_int_eq(cfg.pong_timeout_ms, 3600000);
+	ck_assert_int_eq(cfg.actor_wait_ms, 0);
+	ck_assert_int_eq(cfg.send_queue_bytes, 1024L * 1024 * 1024);
+}
+END_TEST
+
+START_TEST(test_value_forms)
+{
+	/* Spacing, case of suffixes and booleans, inline comments. */
+	ck_loaded(load("[supervisor]\nmax_restarts=7\n  max_seconds   =   9  \n"
+	    "[transport]\nmax_frame_bytes = 2K\nqueue_high_bytes = 3MB\n"
+	    "queue_max_bytes = 1G ; one gig\n"
+	    "[gateway]\necho = FALSE\n"
+	    "[actord]\nlog_level = warn\n"));
+	ck_assert_int_eq(cfg.max_restarts, 7);
+	ck_assert_int_eq(cfg.max_seconds, 9);
+	ck_assert_int_eq(cfg.max_frame_bytes, 2048);
+	ck_assert_int_eq(cfg.queue_high_bytes, 3 * 1024 * 1024);
+	ck_assert_int_eq(cfg.queue_max_bytes, 1024L * 1024 * 1024);
+	ck_assert_int_eq(cfg.echo, 0);
+	ck_assert_int_eq(cfg.log_level, LOG_WARNING);
+	ck_loaded(load("[gateway]\necho = 1\n[actord]\nlog_level = error\n"));
+	ck_assert_int_eq(cfg.echo, 1);
+	ck_assert_int_eq(cfg.log_level, LOG_ERR);
+	/* An indented key is a key, not the previous value continued. */
+	ck_loaded(load("[gateway]\n  access_token = abc\n\techo = no\n"
+	    "    [supervisor]\n    max_restarts = 5\n"));
+	ck_assert_str_eq(cfg.access_token, "abc");
+	ck_assert_int_eq(cfg.echo, 0);
+	ck_assert_int_eq(cfg.max_restarts, 5);
+	/* The last of two settings wins. */
+	ck_loaded(load("[supervisor]\nmax_restarts = 1\nmax_restarts = 2\n"));
+	ck_assert_int_eq(cfg.max_restarts, 2);
+}
+END_TEST
+
+START_TEST(test_relative_paths)
+{
+	ck_loaded(load("[actord]\nstate_dir = st\nrun_dir = ./r/un\n"
+	    "web_dir = ../w\nprogram_dir = /abs/bin\n"));
+	ck_assert_str_eq(cfg.state_dir, under_cwd("st"));
+	ck_assert_str_eq(cfg.run_dir, under_cwd("r/un"));
+	ck_assert_str_eq(cfg.web_dir, under_cwd("../w"));
+	ck_assert_str_eq(cfg.program_dir, "/abs/bin");
+	ck_assert_int_eq(cfg.state_dir[0], '/');
+	/* Made absolute against the cwd, not the config file's directory. */
+	ck_assert_int_eq(mkdir("sub", 0700), 0);
+	ck_assert_int_eq(chdir("sub"), 0);
+	ck_loaded(load("[actord]\nstate_dir = st\n"));
+	ck_assert_str_eq(cfg.state_dir, under_cwd("sub/st"));
+}
+END_TEST
+
+START_TEST(test_missing_file)
+{
+	snprintf(path, sizeof(path), "%s/nosuch.conf", tmpdir);
+	ck_one_error(config_load(&cfg, path), 0, "No such file or directory");
+}
+END_TEST
+
+START_TEST(test_err_unknown_section)
+{
+	ck_one_error(load("[actord]\nlog_level = info\n\n[nosuch]\nx = 1\n"),
+	    5, "unknown section [nosuch]");
+	/* Section names are case-sensitive. */
+	ck_one_error(load("[Supervisor]\nmax_restarts = 1\n"), 2,
+	    "unknown section [Supervisor]");
+	/* A key before any section. */
+	ck_one_error(load("max_restarts = 1\n"), 1, "unknown section []");
+}
+END_TEST
+
+START_TEST(test_err_unknown_key)
+{
+	ck_one_error(load("[actord]\nstate_dir = /x\nbogus = 1\n"), 3,
+	    "unknown key 'bogus' in [actord]");
+	/* A key of another section. */
+	ck_one_error(load("[gateway]\nmax_restarts = 3\n"), 2,
+	    "unknown key 'max_restarts' in [gateway]");
+	/* A child's key under a section that is not a child. */
+	ck_one_error(load("[session]\nrestart = permanent\n"), 2,
+	    "unknown key 'restart' in [session]");
+}
+END_TEST
+
+START_TEST(test_err_not_integer)
+{
+	ck_one_error(load("[supervisor]\nmax_restarts = ten\n"), 2,
+	    "[supervisor] max_restarts = ten: not an integer");
+	ck_one_error(load("\n\n[supervisor]\nmax_seconds = 10s\n"), 4,
+	    "[supervisor] max_seconds = 10s: not an integer");
+	ck_one_error(load("[supervisor]\nmax_seconds = 1.5\n"), 2,
+	    "[supervisor] max_seconds = 1.5: not an integer");
+	ck_one_error(load("[supervisor]\nmax_seconds =\n"), 2,
+	    "[supervisor] max_seconds = : not an integer");
+	ck_one_error(load("[supervisor]\nmax_seconds = 99999999999999999999\n"),
+	    2, "[supervisor] max_seconds = 99999999999999999999: "
+	    "not an integer");
+}
+END_TEST
+
+START_TEST(test_err_range)
+{
+	ck_one_error(load("[supervisor]\nmax_seconds = 0\n"), 2,
+	    "[supervisor] max_seconds = 0: out of range 1..86400");
+	ck_one_error(load("[supervisor]\nmax_restarts = -1\n"), 2,
+	    "[supervisor] max_restarts = -1: out of range 0..1000");
+	ck_one_error(load("[coordinator]\nshutdown_timeout_ms = 600001\n"), 2,
+	    "[coordinator] shutdown_timeout_ms = 600001: out of range "
+	    "1..600000");
+	ck_one_error(load("[transport]\nmax_frame_bytes = 63\n"), 2,
+	    "[transport] max_frame_bytes = 63: out of range 64..1073741824");
+	ck_one_error(load("[transport]\nmax_frame_bytes = 2g\n"), 2,
+	    "[transport] max_frame_bytes = 2g: out of range 64..1073741824");
+	/* An int key given a value past INT_MAX is out of range, not cut. */
+	ck_one_error(load("[eventlog]\nretention = 4294967297\n"), 2,
+	    "[eventlog] retention = 4294967297: out of range 1..100000000");
+}
+END_TEST
+
+START_TEST(test_err_enum)
+{
+	ck_one_error(load("[supervisor]\nstrategy = all_for_none\n"), 2,
+	    "[supervisor] strategy = all_for_none: not one of the allowed "
+	    "values");
+	ck_one_error(load("[supervisor]\nstrategy = One_For_One\n"), 2,
+	    "[supervisor] strategy = One_For_One: not one of the allowed "
+	    "values");
+	ck_one_error(load("[worker]\nrestart = sometimes\n"), 2,
+	    "[worker] restart = sometimes: not one of the allowed values");
+	ck_one_error(load("[eventlog]\nsynchronous = extra\n"), 2,
+	    "[eventlog] synchronous = extra: not one of the allowed values");
+}
+END_TEST
+
+START_TEST(test_err_size)
+{
+	static const char *const bad[] = {
+		"1x", "1.5M", "-1k", "k", "", "1 k", "1kk", "1kbb", "0x10",
+		"111111111111111111M", "9223372036854775807k",
+		"99999999999999999999",
+	};
+	size_t			 i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ck_one_error(load("[session]\nmax_message_bytes = %s\n", bad[i]),
+		    2, "[session] max_message_bytes = %s: not a size (a number "
+		    "with k, m or g)", bad[i]);
+}
+END_TEST
+
+START_TEST(test_err_mode)
+{
+	static const char *const bad[] = {
+		"0800", "rw-------", "01000", "-1", "", "0o600", "6OO",
+	};
+	size_t			 i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ck_one_error(load("[actord]\ncontrol_mode = %s\n", bad[i]), 2,
+		    "[actord] control_mode = %s: not an octal file mode",
+		    bad[i]);
+	ck_loaded(load("[actord]\ncontrol_mode = 0\nsocket_mode = 0777\n"));
+	ck_assert_int_eq(cfg.control_mode, 0);
+	ck_assert_int_eq(cfg.socket_mode, 0777);
+}
+END_TEST
+
+START_TEST(test_err_bool)
+{
+	static const char *const bad[] = { "maybe", "2", "", "y", "enabled" };
+	size_t			 i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ck_one_error(load("[gateway]\necho = %s\n", bad[i]), 2,
+		    "[gateway] echo = %s: not a boolean (yes or no)", bad[i]);
+}
+END_TEST
+
+START_TEST(test_err_log_level)
+{
+	ck_one_error(load("[actord]\nlog_level = loud\n"), 2,
+	    "[actord] log_level = loud: not a log level (debug, info, notice, "
+	    "warning, error)");
+	ck_one_error(load("[actord]\nlog_level = INFO\n"), 2,
+	    "[actord] log_level = INFO: not a log level (debug, info, notice, "
+	    "warning, error)");
+	/* A child's log level: reported at its line too. */
+	ck_one_error(load("[worker]\nrestart = permanent\nlog_level = loud\n"),
+	    3, "[worker] log_level = loud: not a log level (debug, info, "
+	    "notice, warning, error)");
+}
+END_TEST
+
+START_TEST(test_err_syntax)
+{
+	ck_one_error(load("[actord]\nlog_level = info\nthis is not ini\n"), 3,
+	    "syntax error: expected [section] or key = value");
+	/*
+	 * A broken section header: its keys are in no section.  (inih
+	 * reports only its first syntax error; it comes after the others.)
+	 */
+	ck_assert_int_eq(load("[actord\nlog_level = info\n"), -1);
+	ck_assert_int_eq(cfg.nerrors, 2);
+	ck_error(0, 2, "unknown section []");
+	ck_error(1, 1, "syntax error: expected [section] or key = value");
+}
+END_TEST
+
+START_TEST(test_err_long_line)
+{
+	char	 origins[400];
+
+	/*
+	 * A line longer than the parser's buffer is one error at its own
+	 * line; later lines keep their numbers.
+	 */
+	snprintf(origins, sizeof(origins), "%0300d", 0);
+	ck_assert_int_eq(load("[gateway]\nallowed_origins = %s\n"
+	    "max_sessions = many\n", origins), -1);
+	ck_assert_int_eq(cfg.nerrors, 2);
+	ck_error(0, 2, "line too long (the limit is %d bytes)",
+	    INI_MAX_LINE - 1);
+	ck_error(1, 3, "[gateway] max_sessions = many: not an integer");
+	/* The value was not taken in part. */
+	ck_assert_str_eq(cfg.allowed_origins, "");
+	/* The longest line that fits, with and without a newline. */
+	snprintf(origins, sizeof(origins), "allowed_origins = %0*d",
+	    INI_MAX_LINE - 1 - 18, 7);
+	ck_assert_uint_eq(strlen(origins), INI_MAX_LINE - 1);
+	ck_loaded(load("[gateway]\n%s\necho = no\n", origins));
+	ck_assert_uint_eq(strlen(cfg.allowed_origins), INI_MAX_LINE - 1 - 18);
+	ck_assert_int_eq(cfg.echo, 0);
+	ck_loaded(load("[gateway]\n%s", origins));
+	ck_assert_uint_eq(strlen(cfg.allowed_origins), INI_MAX_LINE - 1 - 18);
+	/* One byte more. */
+	ck_one_error(load("[gateway]\n%s0\n", origins), 2,
+	    "line too long (the limit is %d bytes)", INI_MAX_LINE - 1);
+}
+END_TEST
+
+START_TEST(test_err_many)
+{
+	/* Every error is reported, each at its line, in order. */
+	ck_assert_int_eq(load(
+	    "[actord]\n"			/* 1 */
+	    "log_level = loud\n"		/* 2 */
+	    "state_dir = /ok\n"			/* 3 */
+	    "[supervisor]\n"			/* 4 */
+	    "strategy = all_for_none\n"		/* 5 */
+	    "max_restarts = -1\n"		/* 6 */
+	    "[nosuch]\n"			/* 7 */
+	    "x = 1\n"				/* 8 */
+	    "[gateway]\n"			/* 9 */
+	    "echo = maybe\n"			/* 10 */
+	    "colour = blue\n"			/* 11 */
+	    "[transport]\n"			/* 12 */
+	    "max_frame_bytes = 1x\n"),		/* 13 */
+	    -1);
+	ck_assert_int_eq(cfg.nerrors, 7);
+	ck_error(0, 2, "[actord] log_level = loud: not a log level (debug, "
+	    "info, notice, warning, error)");
+	ck_error(1, 5, "[supervisor] strategy = all_for_none: not one of the "
+	    "allowed values");
+	ck_error(2, 6, "[supervisor] max_restarts = -1: out of range 0..1000");
+	ck_error(3, 8, "unknown section [nosuch]");
+	ck_error(4, 10, "[gateway] echo = maybe: not a boolean (yes or no)");
+	ck_error(5, 11, "unknown key 'colour' in [gateway]");
+	ck_error(6, 13, "[transport] max_frame_bytes = 1x: not a size (a "
+	    "number with k, m or g)");
+	/* The good keys around them were still read. */
+	ck_assert_str_eq(cfg.state_dir, "/ok");
+}
+END_TEST
+
+START_TEST(test_err_cap)
+{
+	char	*text = NULL, *p;
+	size_t	 len = 0;
+	FILE	*fp = open_memstream(&text, &len);
+	int	 i;
+
+	/* More errors than the struct holds: the first ones, no overflow. */
+	fprintf(fp, "[gateway]\n");
+	for (i = 0; i < CONFIG_MAX_ERRORS + 20; i++)
+		fprintf(fp, "bogus%d = 1\n", i);
+	fclose(fp);
+	for (p = text; *p != '\0'; p++)
+		;
+	ck_assert_int_eq(load("%s", text), -1);
+	free(text);
+	ck_assert_int_eq(cfg.nerrors, CONFIG_MAX_ERRORS);
+	ck_error(0, 2, "unknown key 'bogus0' in [gateway]");
+	ck_error(CONFIG_MAX_ERRORS - 1, CONFIG_MAX_ERRORS + 1,
+	    "unknown key 'bogus%d' in [gateway]", CONFIG_MAX_ERRORS - 1);
+}
+END_TEST
+
+START_TEST(test_err_print)
+{
+	char	*out = NULL;
+	size_t	 len = 0;
+	FILE	*fp;
+	char	 want[2048];
+
+	ck_assert_int_eq(load("[x]\na = 1\n[gateway]\necho = 2\n"), -1);
+	ck_assert_ptr_nonnull(fp = open_memstream(&out, &len));
+	config_print_errors(&cfg, fp);
+	fclose(fp);
+	snprintf(want, sizeof(want), "%s:2: unknown section [x]\n"
+	    "%s:4: [gateway] echo = 2: not a boolean (yes or no)\n", path,
+	    path);
+	ck_assert_str_eq(out, want);
+	free(out);
+}
+END_TEST
+
+START_TEST(test_validate_queue)
+{
+	/* A queue must hold one whole frame (body + 4-byte header). */
+	ck_one_error(load("[transport]\nmax_frame_bytes = 1M\n"
+	    "queue_high_bytes = 1024\nqueue_max_bytes = 1M\n"), 0,
+	    "queue_max_bytes must hold at least one frame of max_frame_bytes");
+	ck_loaded(load("[transport]\nmax_frame_bytes = 1020\n"
+	    "queue_high_bytes = 1024\nqueue_max_bytes = 1024\n"));
+	ck_one_error(load("[transport]\nmax_frame_bytes = 1021\n"
+	    "queue_high_bytes = 1024\nqueue_max_bytes = 1024\n"), 0,
+	    "queue_max_bytes must hold at least one frame of max_frame_bytes");
+	ck_one_error(load("[transport]\nqueue_high_bytes = 65M\n"), 0,
+	    "queue_high_bytes is over queue_max_bytes");
+}
+END_TEST
+
+START_TEST(test_validate_backoff)
+{
+	ck_one_error(load("[supervisor]\nbackoff_initial_ms = 6000\n"), 0,
+	    "backoff_initial_ms is over backoff_max_ms");
+	ck_one_error(load("[transport]\nreconnect_initial_ms = 1001\n"), 0,
+	    "reconnect_initial_ms is over reconnect_max_ms");
+}
+END_TEST
+
+START_TEST(test_validate_run_dir)
+{
+	struct sockaddr_un	 sun;
+	size_t			 max = sizeof(sun.sun_path) -
+	    sizeof("/coordinator.sock");
+	char			 dir[256];
+
+	/* The longest run_dir whose sockets still fit sun_path. */
+	memset(dir, 'r', sizeof(dir));
+	dir[0] = '/';
+	dir[max] = '\0';
+	ck_loaded(load("[actord]\nrun_dir = %s\n", dir));
+	ck_assert_uint_eq(strlen(dir) + strlen("/coordinator.sock"),
+	    sizeof(sun.sun_path) - 1);
+	dir[max] = 'r';
+	dir[max + 1] = '\0';
+	ck_one_error(load("[actord]\nrun_dir = %s\n", dir), 0,
+	    "run_dir %s is too long for a socket path (max %zu bytes)", dir,
+	    max);
+	/* A relative one is judged after it is made absolute. */
+	memset(dir, 'r', sizeof(dir));
+	dir[max + 1 - strlen(cwd)] = '\0';
+	ck_assert_int_eq(load("[actord]\nrun_dir = %s\n", dir), -1);
+	ck_assert_ptr_nonnull(strstr(cfg.errors[0], "too long for a socket"));
+}
+END_TEST
+
+START_TEST(test_validate_listen)
+{
+	static const char *const good[] = {
+		"127.0.0.1:8787", "0.0.0.0:65535", "[::1]:0", "localhost:80",
+	};
+	static const char *const bad[] = {
+		"localhost", ":80", "host:", "host:65536", "host:-1",
+		"host:8x", "host:99999999999999999999",
+	};
+	size_t			 i;
+
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		ck_loaded(load("[gateway]\nlisten = %s\n", good[i]));
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ck_one_error(load("[gateway]\nlisten = %s\n", bad[i]), 0,
+		    "[gateway] listen %s is not host:port", bad[i]);
+	ck_one_error(load("[gateway]\nlisten =\n"), 0,
+	    "[gateway] listen  is not host:port");
+}
+END_TEST
+
+START_TEST(test_validate_with_parse_errors)
+{
+	/* Parse errors and cross-field errors are reported together. */
+	ck_assert_int_eq(load("[gateway]\nlisten = nowhere\necho = 2\n"), -1);
+	ck_assert_int_eq(cfg.nerrors, 2);
+	ck_error(0, 3, "[gateway] echo = 2: not a boolean (yes or no)");
+	ck_error(1, 0, "[gateway] listen nowhere is not host:port");
+}
+END_TEST
+
+/* Write cfg with config_write and load the output into out. */
+static void
+rewrite(const struct config *in, struct config *out)
+{
+	char	 p2[128];
+	FILE	*fp;
+
+	snprintf(p2, sizeof(p2), "%s/written.conf", tmpdir);
+	ck_assert_ptr_nonnull(fp = fopen(p2, "w"));
+	config_write(in, fp);
+	ck_assert_int_eq(fclose(fp), 0);
+	ck_assert_msg(config_load(out, p2) == 0, "written config refused: %s",
+	    out->nerrors ? out->errors[0] : "");
+}
+
+/* Every value equal: the whole struct but the file name. */
+static void
+ck_same(const struct config *a, const struct config *b)
+{
+	struct config	 x = *a, y = *b;
+
+	memset(x.path, 0, sizeof(x.path));
+	memset(y.path, 0, sizeof(y.path));
+	ck_assert_str_eq(x.state_dir, y.state_dir);
+	ck_assert_str_eq(x.allowed_origins, y.allowed_origins);
+	ck_assert_int_eq(x.max_frame_bytes, y.max_frame_bytes);
+	ck_assert(memcmp(&x, &y, sizeof(x)) == 0);
+}
+
+START_TEST(test_write_defaults)
+{
+	struct config	 again;
+
+	ck_loaded(config_load(&cfg, NULL));
+	rewrite(&cfg, &again);
+	ck_same(&cfg, &again);
+	ck_defaults(&again);
+}
+END_TEST
+
+START_TEST(test_write_full)
+{
+	struct config	 again;
+
+	ck_loaded(load("%s", full_conf));
+	rewrite(&cfg, &again);
+	ck_same(&cfg, &again);
+	ck_assert_str_eq(again.access_token, "s3cr3t;token");
+	ck_assert_int_eq(again.echo, 0);
+	ck_assert_int_eq(again.socket_mode, 0600);
+}
+END_TEST
+
+START_TEST(test_write_text)
+{
+	char	*out = NULL;
+	size_t	 len = 0;
+	FILE	*fp;
+
+	ck_loaded(load("[supervisor]\nstrategy = one_for_all\n"
+	    "[transport]\nmax_frame_bytes = 64k\n[actord]\ncontrol_mode = 640\n"
+	    "log_level = notice\n"));
+	ck_assert_ptr_nonnull(fp = open_memstream(&out, &len));
+	config_write(&cfg, fp);
+	fclose(fp);
+	/* Values as a person would write them, each under its section. */
+	ck_assert_ptr_nonnull(strstr(out, "\n[supervisor]\n"));
+	ck_assert_ptr_nonnull(strstr(out, "\nstrategy = one_for_all\n"));
+	ck_assert_ptr_nonnull(strstr(out, "\nmax_frame_bytes = 65536\n"));
+	ck_assert_ptr_nonnull(strstr(out, "\ncontrol_mode = 0640\n"));
+	ck_assert_ptr_nonnull(strstr(out, "\nlog_level = notice\n"));
+	ck_assert_ptr_nonnull(strstr(out, "\necho = yes\n"));
+	ck_assert_ptr_nonnull(strstr(out, "\nrestart = permanent\n"));
+	/* Each key documented with its default. */
+	ck_assert_ptr_nonnull(strstr(out, "(default: one_for_one)\n"
+	    "strategy = one_for_all\n"));
+	ck_assert(strstr(out, "[nosuch]") == NULL);
+	free(out);
+}
+END_TEST
+
+START_TEST(test_names)
+{
+	int	 i;
+
+	ck_assert_str_eq(restart_name(RESTART_PERMANENT), "permanent");
+	ck_assert_str_eq(restart_name(RESTART_TRANSIENT), "transient");
+	ck_assert_str_eq(restart_name(RESTART_TEMPORARY), "temporary");
+	ck_assert_str_eq(strategy_name(STRATEGY_ONE_FOR_ONE), "one_for_one");
+	ck_assert_str_eq(strategy_name(STRATEGY_REST_FOR_ONE),
+	    "rest_for_one");
+	ck_assert_str_eq(strategy_name(STRATEGY_ONE_FOR_ALL), "one_for_all");
+	/* Children in start order. */
+	ck_assert_str_eq(child_names[CHILD_EVENTLOG], "eventlog");
+	ck_assert_str_eq(child_names[CHILD_COORDINATOR], "coordinator");
+	ck_assert_str_eq(child_names[CHILD_WORKER], "worker");
+	ck_assert_str_eq(child_names[CHILD_GATEWAY], "gateway");
+	for (i = 0; i < CHILD_COUNT; i++)
+		ck_assert_int_eq(child_lookup(child_names[i]), i);
+	ck_assert_int_eq(child_lookup("session"), -1);
+	ck_assert_int_eq(child_lookup("Worker"), -1);
+	ck_assert_int_eq(child_lookup(""), -1);
+}
+END_TEST
+
+START_TEST(test_load_env)
+{
+	/* $ACTORD_CONFIG names the file; unset or empty: defaults. */
+	write_file(path, "[supervisor]\nmax_restarts = 4\n");
+	ck_assert_int_eq(setenv("ACTORD_CONFIG", path, 1), 0);
+	ck_loaded(config_load_env(&cfg));
+	ck_assert_int_eq(cfg.max_restarts, 4);
+	ck_assert_str_eq(cfg.path, path);
+	ck_assert_int_eq(setenv("ACTORD_CONFIG", "", 1), 0);
+	ck_loaded(config_load_env(&cfg));
+	ck_assert_int_eq(cfg.max_restarts, 10);
+	ck_assert_int_eq(unsetenv("ACTORD_CONFIG"), 0);
+	ck_loaded(config_load_env(&cfg));
+	ck_assert_str_eq(cfg.path, "");
+}
+END_TEST
+
+static Suite *
+config_suite(void)
+{
+	Suite	*s = suite_create("config");
+	TCase	*tc;
+
+	tc = tcase_create("core");
+	tcase_set_timeout(tc, TIMEOUT);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_defaults);
+	tcase_add_test(tc, test_defaults_agree);
+	tcase_add_test(tc, test_defaults_transport);
+	tcase_add_test(tc, test_empty_file);
+	tcase_add_test(tc, test_full_file);
+	tcase_add_test(tc, test_value_forms);
+	tcase_add_test(tc, test_relative_paths);
+	tcase_add_test(tc, test_names);
+	tcase_add_test(tc, test_load_env);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("errors");
+	tcase_set_timeout(tc, TIMEOUT);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_missing_file);
+	tcase_add_test(tc, test_err_unknown_section);
+	tcase_add_test(tc, test_err_unknown_key);
+	tcase_add_test(tc, test_err_not_integer);
+	tcase_add_test(tc, test_err_range);
+	tcase_add_test(tc, test_err_enum);
+	tcase_add_test(tc, test_err_size);
+	tcase_add_test(tc, test_err_mode);
+	tcase_add_test(tc, test_err_bool);
+	tcase_add_test(tc, test_err_log_level);
+	tcase_add_test(tc, test_err_syntax);
+	tcase_add_test(tc, test_err_long_line);
+	tcase_add_test(tc, test_err_many);
+	tcase_add_test(tc, test_err_print);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("limits");
+	tcase_set_timeout(tc, TIMEOUT);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_err_cap);
+	tcase_add_test(tc, test_validate_queue);
+	tcase_add_test(tc, test_validate_backoff);
+	tcase_add_test(tc, test_validate_run_dir);
+	tcase_add_test(tc, test_validate_listen);
+	tcase_add_test(tc, test_validate_with_parse_errors);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("write");
+	tcase_set_timeout(tc, TIMEOUT);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_write_defaults);
+	tcase_add_test(tc, test_write_full);
+	tcase_add_test(tc, test_write_text);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner	*sr = srunner_create(config_suite());
+	int	 failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? 0 : 1;
+}
