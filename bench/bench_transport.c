@@ -794,31 +794,47 @@ median_result(struct result *runs, int n, struct result *out)
 	out->p99 = median(c, n);
 }
 
-static void
-print_rate_row(const char *label, struct result *raw, struct result *rt,
-    int ncols)
+/*
+ * Runtime over raw for one figure: the median of each repetition's own
+ * ratio.  Raw and runtime run back to back within a repetition, so a change
+ * in the machine's load between repetitions (it is shared) cancels out.
+ */
+static double
+paired_ratio(const struct result *raw, const struct result *rt, int rtt)
 {
-	int	 c;
+	double	 v[MAX_REPS];
+	int	 i;
 
-	printf("| %s |", label);
-	for (c = 0; c < ncols; c++)
-		printf(" %.2f M | %.2f M | **%.2f×** |", raw[c].rate / 1e6,
-		    rt[c].rate / 1e6, raw[c].rate > 0 ?
-		    rt[c].rate / raw[c].rate : 0);
-	printf("\n");
+	for (i = 0; i < opt.reps; i++) {
+		if (rtt)
+			v[i] = raw[i].p50 > 0 ? rt[i].p50 / raw[i].p50 : 0;
+		else
+			v[i] = raw[i].rate > 0 ? rt[i].rate / raw[i].rate : 0;
+	}
+	return median(v, opt.reps);
 }
 
+/* One row of the table: raw, runtime and ratio for each CPU layout. */
 static void
-print_rtt_row(const char *label, struct result *raw, struct result *rt,
-    int ncols)
+print_row(const char *label, struct result runs[2][NSCENARIOS][MAX_REPS],
+    int ncols, int raw_s, int rt_s)
 {
-	int	 c;
+	struct result	 raw, rt;
+	int		 c, rtt = is_rtt(raw_s);
 
 	printf("| %s |", label);
-	for (c = 0; c < ncols; c++)
-		printf(" %.1f / %.1f | %.1f / %.1f | **%.2f×** |", raw[c].p50,
-		    raw[c].p99, rt[c].p50, rt[c].p99, raw[c].p50 > 0 ?
-		    rt[c].p50 / raw[c].p50 : 0);
+	for (c = 0; c < ncols; c++) {
+		median_result(runs[c][raw_s], opt.reps, &raw);
+		median_result(runs[c][rt_s], opt.reps, &rt);
+		if (rtt)
+			printf(" %.1f / %.1f | %.1f / %.1f |", raw.p50,
+			    raw.p99, rt.p50, rt.p99);
+		else
+			printf(" %.2f M | %.2f M |", raw.rate / 1e6,
+			    rt.rate / 1e6);
+		printf(" **%.2f×** |", paired_ratio(runs[c][raw_s],
+		    runs[c][rt_s], rtt));
+	}
 	printf("\n");
 }
 
@@ -840,37 +856,24 @@ frame_bytes(void)
 
 /* The medians as a Markdown table: raw, runtime and their ratio. */
 static void
-print_table(struct result med[NSCENARIOS][2], int ncols)
+print_table(struct result runs[2][NSCENARIOS][MAX_REPS], int ncols)
 {
-	struct result	 raw[2], rt[2];
-	int		 c;
-
 	printf("Median of %d runs; %ld messages per streaming run, %ld round "
 	    "trips (after %d warm-up) per round-trip run; a ProcessTask "
 	    "frame is about %zu bytes.  One CPU: both processes on CPU 0; "
-	    "two CPUs: sender on 0, receiver on 1.\n\n", opt.reps,
-	    opt.nstream, opt.nrtt, WARMUP, frame_bytes());
+	    "two CPUs: sender on 0, receiver on 1.  Ratio: runtime / raw, "
+	    "the median of the %d back-to-back pairs.\n\n", opt.reps,
+	    opt.nstream, opt.nrtt, WARMUP, frame_bytes(), opt.reps);
 	printf("| | one CPU: raw | runtime | ratio |%s\n", ncols == 2 ?
 	    " two CPUs: raw | runtime | ratio |" : "");
 	printf("|---|---:|---:|---:|%s\n", ncols == 2 ? "---:|---:|---:|" :
 	    "");
-	for (c = 0; c < ncols; c++) {
-		raw[c] = med[RAW_STREAM64][c];
-		rt[c] = med[RT_STREAM64][c];
-	}
-	print_rate_row("streaming, batches of 64, msg/s (target ≥ 0.5×)",
-	    raw, rt, ncols);
-	for (c = 0; c < ncols; c++) {
-		raw[c] = med[RAW_STREAM1][c];
-		rt[c] = med[RT_STREAM1][c];
-	}
-	print_rate_row("streaming, unbatched, msg/s", raw, rt, ncols);
-	for (c = 0; c < ncols; c++) {
-		raw[c] = med[RAW_RTT][c];
-		rt[c] = med[RT_RTT][c];
-	}
-	print_rtt_row("round trip p50 / p99, µs (target p50 ≤ 1.5×)", raw,
-	    rt, ncols);
+	print_row("streaming, batches of 64, msg/s (target ≥ 0.5×)", runs,
+	    ncols, RAW_STREAM64, RT_STREAM64);
+	print_row("streaming, unbatched, msg/s", runs, ncols, RAW_STREAM1,
+	    RT_STREAM1);
+	print_row("round trip p50 / p99, µs (target p50 ≤ 1.5×)", runs,
+	    ncols, RAW_RTT, RT_RTT);
 }
 
 static void __attribute__((noreturn))
@@ -887,7 +890,7 @@ int
 main(int argc, char *argv[])
 {
 	static struct result	 runs[2][NSCENARIOS][MAX_REPS];
-	struct result		 med[NSCENARIOS][2], *m;
+	struct result		*m;
 	char			 tmpl[] = "/tmp/actord-bench.XXXXXX";
 	int			 ch, s, c, i, ncols, failed = 0;
 
@@ -956,10 +959,9 @@ main(int argc, char *argv[])
 		return 0;
 
 	for (c = 0; c < ncols; c++)
-		for (s = 0; s < NSCENARIOS; s++) {
-			median_result(runs[c][s], opt.reps, &med[s][c]);
-			failed |= !med[s][c].ok;
-		}
-	print_table(med, ncols);
+		for (s = 0; s < NSCENARIOS; s++)
+			for (i = 0; i < opt.reps; i++)
+				failed |= !runs[c][s][i].ok;
+	print_table(runs, ncols);
 	return failed ? 1 : 0;
 }
