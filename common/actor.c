@@ -514,8 +514,15 @@ hello(struct conn *c, const struct envelope *env)
 
 	if (c->outbound || c->parent)
 		return;
-	snprintf(c->identity, sizeof(c->identity), "%s", env->from);
 	peer_set_name(c->peer, env->from);
+	/*
+	 * The parent (actord) also connects to our socket to send us casts,
+	 * saying Hello as its kind: its channel stays the route for that
+	 * kind, or replies to system:ctl:* would leave by the wrong way.
+	 */
+	if ((old = strmap_get(rt.inbound, env->from)) != NULL && old->parent)
+		return;
+	snprintf(c->identity, sizeof(c->identity), "%s", env->from);
 	if ((old = strmap_put(rt.inbound, env->from, c)) != NULL &&
 	    old != c)
 		old->identity[0] = '\0';	/* superseded */
