@@ -1,0 +1,168 @@
+#!/bin/bash
+# The coordinator, worker and event log actors end to end: the real tree,
+# messages through `actorctl send`, processes killed with SIGKILL.
+#
+# While a program of the tree is not built yet (the gateway, as this is
+# written), bench/stub_actor stands in for it, so that actord starts.
+. "$(dirname "$0")/lib.sh"
+
+# A program directory: the real programs, the stand-in for missing ones.
+programs() {
+	local d p
+	d=$(mktemp -d /tmp/actord-prog.XXXXXX)
+	T_DIRS+=("$d")
+	for p in eventlog coordinator worker gateway session; do
+		if [ -x "$BIN/$p" ]; then
+			ln -s "$BIN/$p" "$d/$p"
+			continue
+		fi
+		make -s -C "$ROOT" -f bench/Makefile build/rel/bench/stub_actor \
+		    >/dev/null || return 1
+		ln -s "$ROOT/build/rel/bench/stub_actor" "$d/$p"
+	done
+	PROGRAM_DIR=$d
+}
+
+ctl_quiet() { ctl "$@" >/dev/null; }
+
+# send ADDRESS TYPE [JSON]: the reply, as JSON.
+send() { ctl -t 5000 send "$@"; }
+
+# status JQ: a value of the coordinator's snapshot.
+status() { send coordinator:main GetStatus '{}' | jq -r ".payload | $1"; }
+
+# until_status SECONDS JQ: until the snapshot makes JQ true.
+status_is() { [ "$(status "$1" 2>/dev/null)" = true ]; }
+until_status() { wait_for "$1" status_is "$2"; }
+
+# events: every event message in the log, oldest first.
+events() {
+	local since=0 page n
+	while :; do
+		page=$(send eventlog:main GetEvents "{\"since\":$since,\"limit\":1000}")
+		n=$(jq '.payload.events | length' <<<"$page")
+		jq -r '.payload.events[].message' <<<"$page"
+		[ "$n" -lt 1000 ] && break
+		since=$(jq '.payload.events[-1].seq' <<<"$page")
+	done
+}
+
+# worker_gone ID: worker:ID answers Ping with an Error (unknown_actor).
+worker_gone() {
+	[ "$(send "worker:$1" Ping '{}' | jq -r .type)" = Error ]
+}
+
+register() {
+	local w
+	for w in "$@"; do
+		send coordinator:main RegisterWorker "{\"workerId\":\"$w\"}" \
+		    >/dev/null || return 1
+	done
+}
+
+t_flow() {
+	tree_start || { not_ok "tree starts"; return; }
+	local r
+	r=$(send coordinator:main RegisterWorker '{"workerId":"w1"}')
+	check_eq "RegisterWorker answers WorkerRegistered" WorkerRegistered \
+	    "$(jq -r .type <<<"$r")"
+	check "the worker process announces w1: idle" \
+	    until_status 5 '.workers[0].status == "idle"'
+	r=$(send coordinator:main AssignTask \
+	    '{"taskId":"e1","kind":"echo","input":{"value":"hi"}}')
+	check_eq "AssignTask to an idle worker: assigned to w1" "assigned w1" \
+	    "$(jq -r '.payload | "\(.status) \(.workerId)"' <<<"$r")"
+	check "e1 completes with the echoed value" until_status 5 \
+	    '.recent[] | select(.taskId == "e1") | .status == "completed" and .result == "hi"'
+	check_eq "GetState: w1 processed 1" "idle 1" "$(send worker:w1 GetState |
+	    jq -r '.payload | "\(.status) \(.processedCount)"')"
+
+	send coordinator:main AssignTask '{"taskId":"s1","input":{"ms":300}}' \
+	    >/dev/null
+	r=$(send coordinator:main AssignTask '{"taskId":"e2","kind":"echo"}')
+	check_eq "a task while w1 is busy is queued at position 1" "queued 1" \
+	    "$(jq -r '.payload | "\(.status) \(.position)"' <<<"$r")"
+	check "the freed worker takes it" until_status 5 \
+	    '.tasks.completed == 3 and .queue.length == 0'
+	check "the event log has it, in order" test "$(events | grep -E \
+	    '^task (s1 completed|e2 assigned)' | tr '\n' '|')" = \
+	    "task s1 completed by w1|task e2 assigned to w1|"
+	r=$(send coordinator:main AssignTask '{"workerId":"nobody"}')
+	check_eq "pinning to an unknown worker: unknown_actor" unknown_actor \
+	    "$(jq -r .payload.code <<<"$r")"
+	r=$(send coordinator:main CancelTask '{"taskId":"e2"}')
+	check_eq "cancelling a finished task: an Error" Error \
+	    "$(jq -r .type <<<"$r")"
+	r=$(send coordinator:main UnregisterWorker '{"workerId":"w1"}')
+	check_eq "UnregisterWorker answers WorkerUnregistered" \
+	    WorkerUnregistered "$(jq -r .type <<<"$r")"
+	check "its worker actor is gone" wait_for 5 worker_gone w1
+	check "shutdown leaves no process and no socket" tree_stop
+}
+
+t_kill_worker() {
+	tree_start || { not_ok "tree starts"; return; }
+	local pid n
+	register w1
+	until_status 5 '.workers[0].status == "idle"'
+	send coordinator:main AssignTask '{"taskId":"k1","input":{"ms":1500}}' \
+	    >/dev/null
+	send coordinator:main AssignTask '{"taskId":"k2","kind":"echo"}' \
+	    >/dev/null
+	sleep 0.3
+	pid=$(field worker pid)
+	kill -KILL "$pid"
+	check "the worker process comes back" ctl_quiet -t 5000 wait worker up \
+	    "$pid"
+	check "k1 is requeued, runs again and completes (attempts 2)" \
+	    until_status 10 '.recent[] | select(.taskId == "k1") |
+	    .status == "completed" and .attempts == 2'
+	check "k2, queued behind it, completes once" until_status 5 \
+	    '.tasks.completed == 2 and .tasks.queued == 0'
+	n=$(events | grep -c '^task k1 completed')
+	check_eq "one completion of k1 in the event log" 1 "$n"
+	n=$(events | grep -c '^task k1 requeued')
+	check_eq "the requeue is in the event log" 1 "$n"
+	check_eq "processedCount survives the restart" 2 \
+	    "$(send worker:w1 GetState | jq .payload.processedCount)"
+	check "shutdown leaves no process and no socket" tree_stop
+}
+
+t_kill_coordinator() {
+	tree_start || { not_ok "tree starts"; return; }
+	local pid i ntasks=${IT_TASKS:-1000} accepted dups sum
+	register w1 w2 w3 w4
+	until_status 5 '[.workers[] | select(.status == "idle")] | length == 4'
+	accepted=$(for i in $(seq 1 "$ntasks"); do echo "$i"; done |
+	    xargs -P 8 -I{} "$ACTORCTL" -c "$TMP/actord.conf" -t 5000 send \
+	    coordinator:main AssignTask \
+	    '{"taskId":"x{}","kind":"sleep","input":{"ms":20}}' |
+	    grep -c '"TaskAccepted"')
+	check_eq "$ntasks tasks accepted" "$ntasks" "$accepted"
+	check "tasks are still queued and running when it is killed" \
+	    status_is '.tasks.queued > 0 and .tasks.running > 0'
+	pid=$(field coordinator pid)
+	kill -KILL "$pid"
+	check "the coordinator comes back" ctl_quiet -t 5000 wait \
+	    coordinator up "$pid"
+	check "every accepted task completes" until_status 60 \
+	    ".tasks.completed == $ntasks and .tasks.queued == 0 and
+	    .tasks.running == 0"
+	sum=0
+	for i in 1 2 3 4; do
+		sum=$((sum + $(send "worker:w$i" GetState |
+		    jq .payload.processedCount)))
+	done
+	check_eq "the workers ran each task to completion exactly once" \
+	    "$ntasks" "$sum"
+	dups=$(events | sed -n 's/^task \(x[0-9]*\) completed.*/\1/p' |
+	    sort | uniq -d | wc -l)
+	check_eq "no task completed twice in the event log" 0 "$dups"
+	check "shutdown leaves no process and no socket" tree_stop
+}
+
+programs || { not_ok "program directory"; finish; exit; }
+t_flow
+t_kill_worker
+t_kill_coordinator
+finish
