@@ -656,7 +656,7 @@ END_TEST
 
 START_TEST(test_err_cap)
 {
-	char	*text = NULL, *p;
+	char	*text = NULL;
 	size_t	 len = 0;
 	FILE	*fp = open_memstream(&text, &len);
 	int	 i;
@@ -666,8 +666,6 @@ START_TEST(test_err_cap)
 	for (i = 0; i < CONFIG_MAX_ERRORS + 20; i++)
 		fprintf(fp, "bogus%d = 1\n", i);
 	fclose(fp);
-	for (p = text; *p != '\0'; p++)
-		;
 	ck_assert_int_eq(load("%s", text), -1);
 	free(text);
 	ck_assert_int_eq(cfg.nerrors, CONFIG_MAX_ERRORS);
