@@ -285,7 +285,8 @@ cycles(const char *dir, int nworkers, int n)
 {
 	struct bench	 b;
 	struct cworker	*w;
-	char		 path[PATH_MAX], id[32], wid[32], task[NAME_MAX_LEN + 1];
+	char		 path[PATH_MAX], id[32], wid[32];
+	char		 task[NAME_MAX_LEN + 1];
 	double		 t0, dt;
 	int		 i, k;
 

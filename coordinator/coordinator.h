@@ -47,7 +47,7 @@ struct outmsg {
 	char		 to[ADDR_MAX + 1];
 	enum msg_type	 type;
 	int		 reply;		/* answers the message being handled */
-	size_t		 off;		/* payload: bytes in the outbox buffer */
+	size_t		 off;		/* payload: offset in the buffer */
 	size_t		 len;
 };
 
@@ -153,7 +153,7 @@ struct coord {
 	size_t			 nworkers;
 	size_t			 nstatus[WORKER_NSTATUS];
 	uint64_t		 ntasks[TASK_NSTATUS];
-	uint64_t		 nfinished_kept;	/* finished rows on disk */
+	uint64_t		 nfinished_kept; /* finished rows on disk */
 	int64_t			 qhead;		/* next front-of-queue seq */
 	int64_t			 qtail;		/* next back-of-queue seq */
 	int64_t			 chg;		/* last change number */

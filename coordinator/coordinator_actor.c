@@ -28,6 +28,7 @@ static struct {
 	int		 worker_gone;	/* since we last asked for workers */
 } co;
 
+/* The state machine's settings from the configuration. */
 static void
 conf_from(const struct config *cfg, struct coord_conf *conf)
 {
@@ -67,6 +68,7 @@ settle(int rc, const struct envelope *req)
 		push_changed(co.push);
 }
 
+/* Pack the snapshot for a push (push_ops). */
 static int
 push_snapshot(msgpack_packer *pk, void *arg)
 {
@@ -74,6 +76,7 @@ push_snapshot(msgpack_packer *pk, void *arg)
 	return coord_pack_status(co.c, pk);
 }
 
+/* Send one subscriber a StatusUpdated push (push_ops). */
 static void
 push_send(const char *to, const void *payload, size_t len, void *arg)
 {
@@ -90,6 +93,7 @@ static const struct push_ops push_ops = {
 	.send = push_send,
 };
 
+/* Open and load coordinator.db, spawn coordinator:main, ask for the workers. */
 static int
 coordinator_setup(const struct config *cfg)
 {
@@ -111,6 +115,7 @@ coordinator_setup(const struct config *cfg)
 	return 0;
 }
 
+/* One message: subscriptions here, everything else to the state machine. */
 static void
 coordinator_receive(struct actor *a, const struct envelope *env)
 {
@@ -140,6 +145,7 @@ coordinator_receive(struct actor *a, const struct envelope *env)
 	}
 }
 
+/* A connection went: the worker process (requeue) or a subscriber. */
 static void
 coordinator_peer_down(const char *identity)
 {
@@ -153,6 +159,7 @@ coordinator_peer_down(const char *identity)
 		log_debug("subscriber %s went away", identity);
 }
 
+/* The worker process is back after going away: ask it for its workers. */
 static void
 coordinator_peer_up(const char *identity)
 {
@@ -163,12 +170,14 @@ coordinator_peer_up(const char *identity)
 	settle(coord_workers_up(co.c, &co.ob), NULL);
 }
 
+/* The coordinator's part of `inspect`. */
 static void
 coordinator_inspect(msgpack_packer *pk)
 {
 	coord_pack_inspect(co.c, pk, push_count(co.push));
 }
 
+/* SIGHUP: the new settings, and a push if they change the snapshot. */
 static void
 coordinator_reload(const struct config *cfg)
 {

@@ -105,7 +105,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_QUEUE_NEXT] =
 	    "SELECT id FROM tasks WHERE status = 0 ORDER BY qseq LIMIT ?1",
 	[ST_WORKER_INSERT] =
-	    "INSERT INTO workers (id, processed, registered) VALUES (?1, 0, ?2)",
+	    "INSERT INTO workers (id, processed, registered)"
+	    " VALUES (?1, 0, ?2)",
 	[ST_WORKER_DELETE] =
 	    "DELETE FROM workers WHERE id = ?1",
 	[ST_WORKER_PROCESSED] =
@@ -126,6 +127,7 @@ static const char *const stmt_sql[ST_COUNT] = {
 	    " WHERE at < ?1 ORDER BY at LIMIT ?2)",
 };
 
+/* Open coordinator.db and bring its schema up to date. */
 struct db *
 cdb_open(const char *path, int synchronous)
 {
@@ -144,6 +146,7 @@ cdb_prepare(struct coord *c)
 	return 0;
 }
 
+/* Finalize every prepared statement. */
 void
 cdb_finalize(struct coord *c)
 {
@@ -166,6 +169,7 @@ cdb_stmt(struct coord *c, enum cstmt which)
 	return st;
 }
 
+/* Step a write statement to completion and reset it. */
 int
 cdb_run(struct coord *c, sqlite3_stmt *st)
 {
@@ -182,6 +186,7 @@ cdb_run(struct coord *c, sqlite3_stmt *st)
 	return 0;
 }
 
+/* Bind a string, or NULL for NULL or "". */
 int
 cdb_bind_text(sqlite3_stmt *st, int i, const char *s)
 {

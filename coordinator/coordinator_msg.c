@@ -16,11 +16,13 @@ pk_str(msgpack_packer *pk, const char *s)
 {
 	size_t	 n = strlen(s);
 
-	if (msgpack_pack_str(pk, n) != 0 || msgpack_pack_str_body(pk, s, n) != 0)
+	if (msgpack_pack_str(pk, n) != 0 ||
+	    msgpack_pack_str_body(pk, s, n) != 0)
 		return -1;
 	return 0;
 }
 
+/* Pack key and the string v, or nil for NULL. */
 static int
 pk_kv_str(msgpack_packer *pk, const char *k, const char *v)
 {
@@ -31,6 +33,7 @@ pk_kv_str(msgpack_packer *pk, const char *k, const char *v)
 	return pk_str(pk, v);
 }
 
+/* Pack key and an unsigned integer. */
 static int
 pk_kv_uint(msgpack_packer *pk, const char *k, uint64_t v)
 {
@@ -101,6 +104,7 @@ dec_map(const msgpack_object *p, char *why, size_t whylen)
 	return -1;
 }
 
+/* AssignTask {taskId?, kind?, input?, workerId?}. */
 int
 msg_assign_task_decode(const msgpack_object *p, struct assign_task *m,
     enum err_code *code, char *why, size_t whylen)
@@ -124,6 +128,7 @@ fail:
 	return -1;
 }
 
+/* TaskAccepted {taskId, status, workerId?, position?}. */
 int
 msg_task_accepted_encode(msgpack_packer *pk, const struct task_accepted *m)
 {
@@ -143,6 +148,7 @@ fail:
 	return -1;
 }
 
+/* RegisterWorker, UnregisterWorker: {workerId}. */
 int
 msg_worker_id_decode(const msgpack_object *p, char *id, size_t size,
     enum err_code *code, char *why, size_t whylen)
@@ -156,6 +162,7 @@ fail:
 	return -1;
 }
 
+/* {workerId}: WorkerRegistered, WorkerUnregistered, StartWorker, StopWorker. */
 int
 msg_worker_id_encode(msgpack_packer *pk, const char *id)
 {
@@ -167,6 +174,7 @@ fail:
 	return -1;
 }
 
+/* CancelTask: {taskId}. */
 int
 msg_task_id_decode(const msgpack_object *p, char *id, size_t size,
     enum err_code *code, char *why, size_t whylen)
@@ -180,6 +188,7 @@ fail:
 	return -1;
 }
 
+/* {taskId}: TaskCancelled, AbortTask. */
 int
 msg_task_id_encode(msgpack_packer *pk, const char *id)
 {
@@ -259,6 +268,7 @@ fail:
 	return -1;
 }
 
+/* ProcessTask {taskId, kind, input}, the input as stored (msgpack). */
 int
 msg_process_task_encode(msgpack_packer *pk, const struct process_task *m)
 {
@@ -277,6 +287,7 @@ fail:
 	return -1;
 }
 
+/* LogEvent {level, source, message, data: {taskId?, workerId?, attempts?}}. */
 int
 msg_log_event_encode(msgpack_packer *pk, const struct log_event *m)
 {
@@ -303,6 +314,7 @@ fail:
 	return -1;
 }
 
+/* Error {code, error}. */
 int
 msg_error_encode(msgpack_packer *pk, enum err_code code, const char *text)
 {
@@ -315,6 +327,7 @@ fail:
 	return -1;
 }
 
+/* An empty map: Subscribed, Unsubscribed. */
 int
 msg_empty_encode(msgpack_packer *pk)
 {

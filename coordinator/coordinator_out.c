@@ -55,6 +55,7 @@ outbox_push(struct outbox *ob, const char *to, enum msg_type type, int reply)
 	return m;
 }
 
+/* Start a message; the caller packs one payload object, then outbox_end(). */
 msgpack_packer *
 outbox_begin(struct outbox *ob, const char *to, enum msg_type type,
     int reply)
@@ -63,6 +64,7 @@ outbox_begin(struct outbox *ob, const char *to, enum msg_type type,
 	return &ob->pk;
 }
 
+/* Close the message begun last: its payload is what was packed since. */
 void
 outbox_end(struct outbox *ob)
 {
@@ -71,6 +73,7 @@ outbox_end(struct outbox *ob)
 	m->len = ob->sb.size - m->off;
 }
 
+/* Add a message whose payload is already packed (a stored reply). */
 void
 outbox_add_raw(struct outbox *ob, const char *to, enum msg_type type,
     int reply, const void *payload, size_t len)
@@ -87,6 +90,7 @@ outbox_payload(const struct outbox *ob, size_t i)
 	return ob->sb.data + ob->v[i].off;
 }
 
+/* Append bytes that are already msgpack to what pk is packing. */
 void
 mp_pack_raw(msgpack_packer *pk, const void *buf, size_t len)
 {

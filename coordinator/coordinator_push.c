@@ -47,6 +47,7 @@ struct pushset {
 	int			 have_snapshot;
 };
 
+/* Milliseconds of the monotonic clock. */
 static int64_t
 mono_ms(void)
 {
@@ -69,6 +70,7 @@ snapshot(struct pushset *ps)
 	return 0;
 }
 
+/* Send the packed snapshot to one subscriber; it is up to date now. */
 static void
 push_one(struct pushset *ps, struct sub *s, int64_t now)
 {
@@ -106,6 +108,7 @@ arm(struct pushset *ps, int64_t now)
 	evtimer_add(ps->timer, &tv);
 }
 
+/* The timer: push to every pending subscriber whose interval has passed. */
 static void
 tick(evutil_socket_t fd, short what, void *arg)
 {
@@ -129,6 +132,7 @@ tick(evutil_socket_t fd, short what, void *arg)
 	arm(ps, now);
 }
 
+/* A set of subscribers whose pushes are at most one per interval_ms. */
 struct pushset *
 push_new(struct event_base *base, int interval_ms, const struct push_ops *ops,
     void *arg)
@@ -147,6 +151,7 @@ push_new(struct event_base *base, int interval_ms, const struct push_ops *ops,
 	return ps;
 }
 
+/* Forget every subscriber and the timer. */
 void
 push_free(struct pushset *ps)
 {
@@ -164,6 +169,7 @@ push_free(struct pushset *ps)
 	free(ps);
 }
 
+/* A new interval (reload); the timer follows it. */
 void
 push_set_interval(struct pushset *ps, int interval_ms)
 {
@@ -171,6 +177,7 @@ push_set_interval(struct pushset *ps, int interval_ms)
 	arm(ps, mono_ms());
 }
 
+/* Add a subscriber; a second Subscribe from the same address is a no-op. */
 int
 push_add(struct pushset *ps, const char *addr)
 {
@@ -188,6 +195,7 @@ push_add(struct pushset *ps, const char *addr)
 	return 0;
 }
 
+/* Send one subscriber the snapshot at once (after Subscribed). */
 int
 push_now(struct pushset *ps, const char *addr)
 {
@@ -205,6 +213,7 @@ push_now(struct pushset *ps, const char *addr)
 	return rc;
 }
 
+/* Forget a subscriber. */
 int
 push_del(struct pushset *ps, const char *addr)
 {
@@ -220,6 +229,7 @@ push_del(struct pushset *ps, const char *addr)
 	return 0;
 }
 
+/* The state changed: every subscriber is pending; arm the timer. */
 void
 push_changed(struct pushset *ps)
 {

@@ -178,6 +178,7 @@ worker_add(struct coord *c, const char *id, uint64_t processed)
 	return w;
 }
 
+/* Remove a worker from the in-memory registry and free it. */
 static void
 worker_remove(struct coord *c, struct cworker *w)
 {
@@ -904,6 +905,10 @@ worker_report(struct coord *c, const struct envelope *env,
 	return worker_freed(c, w, ob);
 }
 
+/*
+ * One message for coordinator:main: commands, queries, the worker process's
+ * reports.
+ */
 int
 coord_handle(struct coord *c, const struct envelope *env, struct outbox *ob)
 {
@@ -945,6 +950,10 @@ coord_handle(struct coord *c, const struct envelope *env, struct outbox *ob)
 	}
 }
 
+/*
+ * The worker process went away: every worker offline, every running task
+ * taken back.
+ */
 int
 coord_workers_down(struct coord *c, struct outbox *ob)
 {
@@ -969,12 +978,13 @@ coord_workers_down(struct coord *c, struct outbox *ob)
 			return -1;
 	}
 	if (nworkers > 0 || ntasks > 0)
-		activity(ob, "warn", NULL, NULL, -1, "worker process went away: "
-		    "%zu workers offline, %zu running tasks taken back",
+		activity(ob, "warn", NULL, NULL, -1, "worker process went "
+		    "away: %zu workers offline, %zu running tasks taken back",
 		    nworkers, ntasks);
 	return 0;
 }
 
+/* StartWorker to every offline worker: each answers with its announcement. */
 int
 coord_workers_up(struct coord *c, struct outbox *ob)
 {
@@ -986,6 +996,7 @@ coord_workers_up(struct coord *c, struct outbox *ob)
 	return 0;
 }
 
+/* At start every worker is offline: ask the worker process for each. */
 int
 coord_start(struct coord *c, struct outbox *ob)
 {
@@ -1118,6 +1129,7 @@ out:
 	return ret;
 }
 
+/* Open coordinator.db (refusing a bad one) and rebuild the indexes from it. */
 struct coord *
 coord_open(const char *path, const struct coord_conf *conf)
 {
@@ -1142,6 +1154,7 @@ fail:
 	return NULL;
 }
 
+/* Commit, close the database, free the indexes. */
 void
 coord_close(struct coord *c)
 {
@@ -1163,6 +1176,7 @@ coord_close(struct coord *c)
 	free(c);
 }
 
+/* New settings (SIGHUP); the recent list follows a new length. */
 void
 coord_reconf(struct coord *c, const struct coord_conf *conf)
 {

@@ -58,6 +58,7 @@ recent_fill(struct recent *r, enum task_status status, const char *worker,
 		r->error = xstrdup(error);
 }
 
+/* Task task changed: move it to the head of 'recent', dropping the oldest. */
 void
 recent_touch(struct coord *c, const char *task, enum task_status status,
     const char *worker, int64_t attempts, const void *result,
@@ -82,6 +83,7 @@ recent_touch(struct coord *c, const char *task, enum task_status status,
 		recent_drop(c, TAILQ_LAST(&c->recent, recent_list));
 }
 
+/* Empty the 'recent' list. */
 void
 recent_clear(struct coord *c)
 {
@@ -192,6 +194,7 @@ pack_queue(struct coord *c, msgpack_packer *pk)
 	return 0;
 }
 
+/* Pack the 'recent' list, newest first. */
 static void
 pack_recent(struct coord *c, msgpack_packer *pk)
 {
@@ -219,6 +222,7 @@ pack_recent(struct coord *c, msgpack_packer *pk)
 	}
 }
 
+/* Pack the StatusUpdated payload. */
 int
 coord_pack_status(struct coord *c, msgpack_packer *pk)
 {
@@ -236,6 +240,7 @@ coord_pack_status(struct coord *c, msgpack_packer *pk)
 	return 0;
 }
 
+/* Pack the coordinator's `inspect` summary. */
 void
 coord_pack_inspect(struct coord *c, msgpack_packer *pk, size_t subscribers)
 {

@@ -17,6 +17,7 @@ static struct {
 	struct elog	*log;
 } el;
 
+/* What the log sends leaves through the runtime (after the commit). */
 static void
 sink(const char *to, enum msg_type type, const char *reply_to,
     const void *payload, size_t len, void *arg)
@@ -29,6 +30,7 @@ sink(const char *to, enum msg_type type, const char *reply_to,
 	actor_end();
 }
 
+/* Open eventlog.db and spawn eventlog:main. */
 static int
 eventlog_setup(const struct config *cfg)
 {
@@ -47,6 +49,7 @@ eventlog_setup(const struct config *cfg)
 	return 0;
 }
 
+/* One message for eventlog:main. */
 static void
 eventlog_receive(struct actor *a, const struct envelope *env)
 {
@@ -56,18 +59,21 @@ eventlog_receive(struct actor *a, const struct envelope *env)
 		    "restart recovers the last committed state");
 }
 
+/* A connection went: forget its subscription. */
 static void
 eventlog_peer_down(const char *identity)
 {
 	elog_peer_down(el.log, identity);
 }
 
+/* The event log's part of `inspect`. */
 static void
 eventlog_inspect(msgpack_packer *pk)
 {
 	elog_pack_inspect(el.log, pk);
 }
 
+/* SIGHUP: a new retention. */
 static void
 eventlog_reload(const struct config *cfg)
 {

@@ -48,6 +48,7 @@ struct collect {
 	const char	*push_to;	/* push each instead of collecting */
 };
 
+/* The log over store s; everything it sends goes to sink. */
 struct elog *
 elog_new(struct evstore *s, elog_sink sink, void *arg)
 {
@@ -65,6 +66,7 @@ elog_new(struct evstore *s, elog_sink sink, void *arg)
 	return l;
 }
 
+/* Forget the subscribers and free the log (not its store). */
 void
 elog_free(struct elog *l)
 {
@@ -97,6 +99,7 @@ emit(struct elog *l, const char *to, enum msg_type type,
 	l->sb.size = 0;
 }
 
+/* Reply Error {code, error} to env. */
 static void
 reply_error(struct elog *l, const struct envelope *env, enum err_code code,
     const char *why)
@@ -263,6 +266,7 @@ unsubscribe(struct elog *l, const char *addr)
 	return 0;
 }
 
+/* One message: LogEvent, GetEvents, Subscribe, Unsubscribe. */
 int
 elog_handle(struct elog *l, const struct envelope *env)
 {
@@ -293,6 +297,7 @@ elog_handle(struct elog *l, const struct envelope *env)
 	}
 }
 
+/* A connection went: forget the subscriber of that address. */
 void
 elog_peer_down(struct elog *l, const char *identity)
 {
@@ -300,6 +305,7 @@ elog_peer_down(struct elog *l, const char *identity)
 		log_debug("subscriber %s went away", identity);
 }
 
+/* Pack the event log's `inspect` summary. */
 void
 elog_pack_inspect(struct elog *l, msgpack_packer *pk)
 {

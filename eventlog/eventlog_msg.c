@@ -9,22 +9,26 @@
 
 #include "eventlog.h"
 
+/* Pack a NUL-terminated string. */
 static int
 pk_str(msgpack_packer *pk, const char *s)
 {
 	size_t	 n = strlen(s);
 
-	if (msgpack_pack_str(pk, n) != 0 || msgpack_pack_str_body(pk, s, n) != 0)
+	if (msgpack_pack_str(pk, n) != 0 ||
+	    msgpack_pack_str_body(pk, s, n) != 0)
 		return -1;
 	return 0;
 }
 
+/* Pack key and a string. */
 static int
 pk_kv_str(msgpack_packer *pk, const char *k, const char *v)
 {
 	return pk_str(pk, k) == -1 || pk_str(pk, v) == -1 ? -1 : 0;
 }
 
+/* Pack key and an unsigned integer. */
 static int
 pk_kv_uint(msgpack_packer *pk, const char *k, uint64_t v)
 {
@@ -79,6 +83,7 @@ dec_map(const msgpack_object *p, char *why, size_t whylen)
 	return -1;
 }
 
+/* LogEvent {level, source, message, data?}. */
 int
 msg_log_event_decode(const msgpack_object *p, struct log_event_in *m,
     enum err_code *code, char *why, size_t whylen)
@@ -128,6 +133,7 @@ fail:
 	return -1;
 }
 
+/* GetEvents {since?, limit?}. */
 int
 msg_get_events_decode(const msgpack_object *p, struct range *m,
     enum err_code *code, char *why, size_t whylen)
@@ -161,6 +167,7 @@ fail:
 	return -1;
 }
 
+/* Subscribe {since?}. */
 int
 msg_subscribe_decode(const msgpack_object *p, struct range *m,
     enum err_code *code, char *why, size_t whylen)
@@ -175,6 +182,7 @@ fail:
 	return -1;
 }
 
+/* Subscribed {lastSeq}. */
 int
 msg_subscribed_encode(msgpack_packer *pk, uint64_t last_seq)
 {
@@ -186,6 +194,7 @@ fail:
 	return -1;
 }
 
+/* Error {code, error}. */
 int
 msg_error_encode(msgpack_packer *pk, enum err_code code, const char *text)
 {

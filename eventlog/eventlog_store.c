@@ -98,6 +98,7 @@ prune(struct evstore *s)
 	return 0;
 }
 
+/* Keep the last n events from now on; drop the older ones now. */
 void
 evstore_set_retention(struct evstore *s, uint64_t n)
 {
@@ -106,6 +107,7 @@ evstore_set_retention(struct evstore *s, uint64_t n)
 		log_warnx("eventlog.db: cannot apply the new retention now");
 }
 
+/* Store ev with the next seq, then drop what the retention exceeds. */
 int
 evstore_append(struct evstore *s, struct event_row *ev)
 {
@@ -137,6 +139,7 @@ evstore_append(struct evstore *s, struct event_row *ev)
 	return prune(s);
 }
 
+/* Call fn for each event after since, oldest first, at most limit. */
 int
 evstore_each(struct evstore *s, uint64_t since, size_t limit,
     int (*fn)(const struct event_row *, void *), void *arg)
@@ -186,6 +189,7 @@ query_u64(struct evstore *s, const char *sql, uint64_t *out)
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
 }
 
+/* Open eventlog.db (refusing a bad one) and find the range kept. */
 struct evstore *
 evstore_open(const char *path, int synchronous, uint64_t retention)
 {
@@ -213,6 +217,7 @@ fail:
 	return NULL;
 }
 
+/* Finalize the statements and close the database. */
 void
 evstore_close(struct evstore *s)
 {

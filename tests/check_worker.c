@@ -109,7 +109,8 @@ task_payload(const char *task, const char *kind, const char *key,
 		mp_pack_str(&pk, "input");
 		msgpack_pack_map(&pk, 1);
 		if (*key == '=')
-			mp_pack_kv_uint(&pk, key + 1, strtoull(value, NULL, 10));
+			mp_pack_kv_uint(&pk, key + 1,
+			    strtoull(value, NULL, 10));
 		else
 			mp_pack_kv_str(&pk, key, value);
 	}

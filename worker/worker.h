@@ -122,7 +122,7 @@ struct task {
 
 struct task_kind {
 	const char	*name;
-	/* Start the task: 0 when completed or scheduled, -1 after task_error. */
+	/* Start the task: 0 done or scheduled, -1 after task_error(). */
 	int		(*run)(struct task *t, const msgpack_object *input);
 };
 

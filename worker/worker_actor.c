@@ -48,6 +48,7 @@ timer_output(struct wstate *s, void *arg)
 	settle(0, NULL);
 }
 
+/* Open worker.db, spawn an actor per stored worker, announce them all. */
 static int
 worker_setup(const struct config *cfg)
 {
@@ -82,6 +83,7 @@ worker_resolve(const char *name, const struct envelope *env)
 	return w->actor;
 }
 
+/* One message for a worker actor; StopWorker also ends the actor. */
 static void
 worker_receive(struct actor *a, const struct envelope *env)
 {
@@ -95,6 +97,7 @@ worker_receive(struct actor *a, const struct envelope *env)
 	settle(ws_handle(ws, w, env), env);
 }
 
+/* The worker process's part of `inspect`. */
 static void
 worker_inspect(msgpack_packer *pk)
 {

@@ -9,12 +9,14 @@
 
 #include "worker.h"
 
+/* Pack a NUL-terminated string. */
 static int
 pk_str(msgpack_packer *pk, const char *s)
 {
 	size_t	 n = strlen(s);
 
-	if (msgpack_pack_str(pk, n) != 0 || msgpack_pack_str_body(pk, s, n) != 0)
+	if (msgpack_pack_str(pk, n) != 0 ||
+	    msgpack_pack_str_body(pk, s, n) != 0)
 		return -1;
 	return 0;
 }
@@ -42,6 +44,7 @@ pk_kv_raw(msgpack_packer *pk, const char *k, const void *v, size_t len)
 	return 0;
 }
 
+/* Pack key and an unsigned integer. */
 static int
 pk_kv_uint(msgpack_packer *pk, const char *k, uint64_t v)
 {
@@ -67,6 +70,7 @@ dec_name(const msgpack_object *p, const char *key, char *buf, size_t size,
 	return 0;
 }
 
+/* ProcessTask {taskId, kind, input?}. */
 int
 msg_process_task_decode(const msgpack_object *p, struct process_task *m,
     enum err_code *code, char *why, size_t whylen)
@@ -98,6 +102,7 @@ fail:
 	return -1;
 }
 
+/* AbortTask {taskId}. */
 int
 msg_task_id_decode(const msgpack_object *p, char *id, size_t size,
     enum err_code *code, char *why, size_t whylen)
@@ -110,6 +115,7 @@ fail:
 	return -1;
 }
 
+/* TaskStarted {taskId, workerId}. */
 int
 msg_task_started_encode(msgpack_packer *pk, const char *task,
     const char *worker)
@@ -123,6 +129,7 @@ fail:
 	return -1;
 }
 
+/* TaskCompleted {taskId, workerId, result, processedCount}. */
 int
 msg_task_completed_encode(msgpack_packer *pk, const struct task_outcome *m)
 {
@@ -137,6 +144,7 @@ fail:
 	return -1;
 }
 
+/* TaskFailed {taskId, workerId, error, processedCount}. */
 int
 msg_task_failed_encode(msgpack_packer *pk, const struct task_outcome *m)
 {

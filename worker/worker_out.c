@@ -34,6 +34,10 @@ outbox_free(struct outbox *ob)
 	memset(ob, 0, sizeof(*ob));
 }
 
+/*
+ * Start a message from one worker; pack one payload object, then
+ * outbox_end().
+ */
 msgpack_packer *
 outbox_begin(struct outbox *ob, const char *from, const char *to,
     enum msg_type type, int reply)
@@ -56,6 +60,7 @@ outbox_begin(struct outbox *ob, const char *from, const char *to,
 	return &ob->pk;
 }
 
+/* Close the message begun last: its payload is what was packed since. */
 void
 outbox_end(struct outbox *ob)
 {
@@ -70,6 +75,7 @@ outbox_payload(const struct outbox *ob, size_t i)
 	return ob->sb.data + ob->v[i].off;
 }
 
+/* Append bytes that are already msgpack to what pk is packing. */
 void
 mp_pack_raw(msgpack_packer *pk, const void *buf, size_t len)
 {

@@ -110,6 +110,7 @@ run(struct wstate *ws, sqlite3_stmt *st)
 	return 0;
 }
 
+/* Bind a string, or NULL for NULL or "". */
 static void
 bind_text(sqlite3_stmt *st, int i, const char *s)
 {
@@ -149,6 +150,7 @@ wactor_new(struct wstate *ws, const char *id)
 	return w;
 }
 
+/* Forget a worker's memory (not its row); its timer goes with it. */
 static void
 wactor_free(struct wstate *ws, struct wactor *w)
 {
@@ -288,6 +290,7 @@ pack_copy(const msgpack_object *obj, size_t *len)
 	return b;
 }
 
+/* The running task is done, with result: stored and reported now. */
 int
 task_complete(struct task *t, const msgpack_object *result)
 {
@@ -307,6 +310,10 @@ task_complete(struct task *t, const msgpack_object *result)
 	return 0;
 }
 
+/*
+ * The running task is done after ms, with result: the worker's timer reports
+ * it.
+ */
 int
 task_complete_after(struct task *t, uint64_t ms,
     const msgpack_object *result)
@@ -324,6 +331,7 @@ task_complete_after(struct task *t, uint64_t ms,
 	return evtimer_add(w->timer, &tv) == 0 ? 0 : -1;
 }
 
+/* The running task failed: keep the reason (valid UTF-8) and return -1. */
 int
 task_error(struct task *t, const char *fmt, ...)
 {
@@ -343,6 +351,7 @@ task_error(struct task *t, const char *fmt, ...)
 	return -1;
 }
 
+/* The id of the running task. */
 const char *
 task_id(const struct task *t)
 {
@@ -381,6 +390,7 @@ send_state(struct wstate *ws, struct wactor *w, const char *to, int reply)
 	outbox_end(&ws->ob);
 }
 
+/* Announce every worker to the coordinator (WorkerState pushes). */
 void
 ws_announce_all(struct wstate *ws)
 {
@@ -455,6 +465,7 @@ process(struct wstate *ws, struct wactor *w, const struct process_task *m)
 	return 0;
 }
 
+/* One message for worker w: StartWorker, GetState, ProcessTask, AbortTask. */
 int
 ws_handle(struct wstate *ws, struct wactor *w, const struct envelope *env)
 {
@@ -500,6 +511,7 @@ ws_handle(struct wstate *ws, struct wactor *w, const struct envelope *env)
 	return 0;
 }
 
+/* The worker id, made and stored if it is new. */
 struct wactor *
 ws_create(struct wstate *ws, const char *id)
 {
@@ -519,6 +531,7 @@ ws_create(struct wstate *ws, const char *id)
 	return wactor_new(ws, id);
 }
 
+/* StopWorker: drop its task, delete its row, free its memory. */
 int
 ws_stop(struct wstate *ws, struct wactor *w)
 {
@@ -589,6 +602,7 @@ ws_load(struct wstate *ws)
 	return db_commit(ws->db);
 }
 
+/* Open worker.db (refusing a bad one) and load every worker. */
 struct wstate *
 ws_open(const char *path, int synchronous, struct event_base *base)
 {
@@ -614,6 +628,7 @@ fail:
 	return NULL;
 }
 
+/* Free every worker, commit and close the database. */
 void
 ws_close(struct wstate *ws)
 {
@@ -634,6 +649,7 @@ ws_close(struct wstate *ws)
 	free(ws);
 }
 
+/* Pack the worker process's `inspect` summary. */
 void
 ws_pack_inspect(struct wstate *ws, msgpack_packer *pk)
 {

@@ -69,6 +69,7 @@ static const struct task_kind kinds[] = {
 	{ "sleep",	kind_sleep },
 };
 
+/* The kind called name, or NULL. */
 const struct task_kind *
 task_kind_find(const char *name)
 {
@@ -80,6 +81,7 @@ task_kind_find(const char *name)
 	return NULL;
 }
 
+/* The table of kinds and its length. */
 const struct task_kind *
 task_kinds(size_t *n)
 {
