@@ -524,9 +524,9 @@ START_TEST(test_err_size)
 	size_t			 i;
 
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		ck_one_error(load("[session]\nmax_message_bytes = %s\n", bad[i]),
-		    2, "[session] max_message_bytes = %s: not a size (a number "
-		    "with k, m or g)", bad[i]);
+		ck_one_error(load("[session]\nmax_message_bytes = %s\n",
+		    bad[i]), 2, "[session] max_message_bytes = %s: not a size "
+		    "(a number with k, m or g)", bad[i]);
 }
 END_TEST
 

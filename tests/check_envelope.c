@@ -120,8 +120,9 @@ decode_with(const char *field, const char *v)
 
 	n += (size_t)snprintf(text + n, sizeof(text) - n, "{");
 	for (i = 0; i < 5; i++)
-		n += (size_t)snprintf(text + n, sizeof(text) - n, "\"%s\": %s, ",
-		    names[i], strcmp(names[i], field) == 0 ? v : vals[i]);
+		n += (size_t)snprintf(text + n, sizeof(text) - n,
+		    "\"%s\": %s, ", names[i],
+		    strcmp(names[i], field) == 0 ? v : vals[i]);
 	if (strcmp(field, "replyTo") == 0)
 		n += (size_t)snprintf(text + n, sizeof(text) - n,
 		    "\"replyTo\": %s, ", v);
@@ -799,8 +800,8 @@ START_TEST(test_new_id_unique)
 		env_new_id(id, sizeof(id));
 		len = strlen(id);
 		ck_assert_msg(len > 0 && len <= 32, "id '%s'", id);
-		ck_assert_uint_eq(strspn(id, "0123456789abcdefghijklmnopqrstuvwxyz-"),
-		    len);
+		ck_assert_uint_eq(strspn(id, "0123456789"
+		    "abcdefghijklmnopqrstuvwxyz-"), len);
 		ck_assert_msg(strmap_put(seen, id, seen) == NULL,
 		    "id %s repeated after %zu ids", id, i);
 	}

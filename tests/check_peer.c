@@ -903,7 +903,11 @@ START_TEST(test_gate_commit_fails)
 	ck_assert_int_ne(pid = fork(), -1);
 	if (pid == 0) {
 		struct rec	 r;
-		struct peer	*p = pair_peer(&r);
+		struct peer	*p;
+
+		if (base != NULL)	/* CK_FORK=no: the parent's base */
+			event_reinit(base);
+		p = pair_peer(&r);
 
 		hook_result = -1;
 		peer_set_commit_hook(hook, &hook_calls);

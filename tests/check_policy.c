@@ -116,10 +116,10 @@ END_TEST
 START_TEST(test_intensity_ring_limit)
 {
 	/* The largest max_restarts the ring can count still trips. */
-	ck_assert_int_eq(restarts(INTENSITY_SLOTS - 1, 7, 1, INTENSITY_SLOTS - 1,
-	    3600), 0);
-	ck_assert(intensity_exceeded(&in, 7 + INTENSITY_SLOTS, INTENSITY_SLOTS - 1,
-	    3600));
+	ck_assert_int_eq(restarts(INTENSITY_SLOTS - 1, 7, 1,
+	    INTENSITY_SLOTS - 1, 3600), 0);
+	ck_assert(intensity_exceeded(&in, 7 + INTENSITY_SLOTS,
+	    INTENSITY_SLOTS - 1, 3600));
 }
 END_TEST
 
@@ -234,8 +234,8 @@ START_TEST(test_restart_wanted)
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		ck_assert_msg(restart_wanted(cases[i].type,
 		    status_of(cases[i].code, cases[i].sig)) == cases[i].want,
-		    "%s, exit %d, signal %d: want %s", restart_name(cases[i].type),
-		    cases[i].code, cases[i].sig,
+		    "%s, exit %d, signal %d: want %s",
+		    restart_name(cases[i].type), cases[i].code, cases[i].sig,
 		    cases[i].want ? "restart" : "none");
 }
 END_TEST
