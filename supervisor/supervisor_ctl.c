@@ -404,7 +404,7 @@ timeout_of(const struct envelope *env)
 static int
 parse_signal(const msgpack_object *o)
 {
-	char		 name[16];
+	char		 name[16], *end;
 	uint64_t	 v;
 	int		 i;
 
@@ -414,6 +414,10 @@ parse_signal(const msgpack_object *o)
 		return v > 0 && v < NSIG ? (int)v : -1;
 	if (mp_strcpy(o, name, sizeof(name)) == -1)
 		return -1;
+	if (name[0] >= '0' && name[0] <= '9') {	/* "9", as kill(1) takes */
+		v = strtoull(name, &end, 10);
+		return *end == '\0' && v > 0 && v < NSIG ? (int)v : -1;
+	}
 	for (i = 1; i < NSIG; i++) {
 		const char *abbr = sigabbrev_np(i);
 
