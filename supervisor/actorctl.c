@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -637,6 +638,8 @@ main(int argc, char *argv[])
 	int		 ch;
 
 	log_init("actorctl", LOG_WARNING);
+	/* A write to an actord that went away is EPIPE and exit 111. */
+	signal(SIGPIPE, SIG_IGN);
 	while ((ch = getopt_long(argc, argv, "+c:hjs:t:V", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
