@@ -161,8 +161,30 @@ t_kill_coordinator() {
 	check "shutdown leaves no process and no socket" tree_stop
 }
 
+t_corrupt_database() {
+	local sum pid
+	TMP=$(mktemp -d /tmp/actord-it.XXXXXX)
+	T_DIRS+=("$TMP")
+	write_config "[supervisor]" "max_restarts = 2" "max_seconds = 60"
+	mkdir -p "$TMP/state"
+	head -c 8192 /dev/urandom >"$TMP/state/coordinator.db"
+	sum=$(md5sum <"$TMP/state/coordinator.db")
+	"$ACTORD" -c "$TMP/actord.conf" >"$TMP/actord.log" 2>&1 &
+	pid=$!
+	T_PIDS+=("$pid")
+	check "a corrupt coordinator.db: the coordinator exits 111" wait_for 5 \
+	    grep -q 'coordinator: pid [0-9]* exited 111' "$TMP/actord.log"
+	check "... saying which file and why" grep -q \
+	    "coordinator.db: .*not a database" "$TMP/actord.log"
+	kill -TERM "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	check_eq "... and the file is left as it was" "$sum" \
+	    "$(md5sum <"$TMP/state/coordinator.db")"
+}
+
 programs || { not_ok "program directory"; finish; exit; }
 t_flow
 t_kill_worker
 t_kill_coordinator
+t_corrupt_database
 finish
