@@ -1,0 +1,361 @@
+/*
+ * session: one process per WebSocket connection.
+ *
+ * The gateway starts it with a control channel on fd 3 (a socketpair).
+ * It gets ready first (configuration, event loop, runtime, its random
+ * session id), says Ready, and waits, blocked in recvmsg(2), for the one
+ * SessionOpen frame that carries the client's socket (SCM_RIGHTS) with
+ * what the gateway learnt from the request head: the Sec-WebSocket-Accept
+ * value, the path, the peer address, and any bytes read past the head.  A
+ * pre-started session thus costs a connection one sendmsg and one
+ * recvmsg; a session started for a connection gets the same frame, which
+ * waits in the socketpair while it starts.
+ *
+ * Then fd 3 becomes the runtime's channel to its parent (SessionClose,
+ * Inspect; SessionStats go the other way), the session writes the 101
+ * response, and serves the connection until it closes, when the process
+ * exits.  SIGTERM or the gateway going away closes the WebSocket with
+ * 1001 first.
+ */
+#include <sys/random.h>
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "actor.h"
+#include "child.h"
+#include "config.h"
+#include "frame.h"
+#include "log.h"
+#include "peer.h"
+#include "session.h"
+#include "version.h"
+
+#define OPEN_MAX_BYTES	(128 * 1024)	/* a SessionOpen frame */
+
+static struct config	 cfg;
+static char		 self_id[SESSION_ID_LEN + 1];
+static char		 self_addr[ADDR_MAX + 1];
+static int		 echo;
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: session [-hV]\n"
+	    "One WebSocket connection of actord.  The gateway starts it with\n"
+	    "its control channel on fd %d; it is not meant to be run by "
+	    "hand.\n", CHILD_FD_CTL);
+}
+
+/* A random id: 16 hex digits from getrandom(2). */
+static void
+make_id(char *buf)
+{
+	static const char	 hex[] = "0123456789abcdef";
+	uint8_t			 r[SESSION_ID_LEN / 2];
+	size_t			 i;
+
+	if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
+		fatal("getrandom");
+	for (i = 0; i < sizeof(r); i++) {
+		buf[2 * i] = hex[r[i] >> 4];
+		buf[2 * i + 1] = hex[r[i] & 0xf];
+	}
+	buf[SESSION_ID_LEN] = '\0';
+}
+
+/* Say Ready on the control channel before the runtime owns it. */
+static int
+say_ready(void)
+{
+	msgpack_sbuffer	 sb;
+	msgpack_packer	 pk;
+	char		 id[ID_MAX + 1];
+	int		 r;
+
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	env_new_id(id, sizeof(id));
+	env_pack_header(&pk, "gateway:main", self_addr, MSG_READY, id, NULL,
+	    env_now_ms());
+	msgpack_pack_map(&pk, 2);
+	mp_pack_kv_int(&pk, "pid", getpid());
+	mp_pack_kv_str(&pk, "sessionId", self_id);
+	r = frame_write_fd(CHILD_FD_CTL, sb.data, sb.size);
+	msgpack_sbuffer_destroy(&sb);
+	return r;
+}
+
+/* Read exactly len bytes, blocking. */
+static int
+read_full(int fd, void *buf, size_t len)
+{
+	char	*p = buf;
+	ssize_t	 n;
+
+	while (len > 0) {
+		if ((n = read(fd, p, len)) == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/*
+ * Wait for SessionOpen: its 4-byte header comes with the client's
+ * descriptor.  Returns the descriptor and the frame body in *body, or -1
+ * (the gateway went away: nothing to do but exit).
+ */
+static int
+wait_open(char **body, size_t *len)
+{
+	struct msghdr	 msg;
+	struct cmsghdr	*cm;
+	struct iovec	 iov;
+	union {
+		struct cmsghdr	 hdr;
+		char		 buf[CMSG_SPACE(sizeof(int))];
+	} cmsgbuf;
+	unsigned char	 hdr[FRAME_HDR];
+	ssize_t		 n;
+	size_t		 got = 0;
+	int		 fd = -1;
+
+	while (got < FRAME_HDR) {
+		memset(&msg, 0, sizeof(msg));
+		iov.iov_base = hdr + got;
+		iov.iov_len = FRAME_HDR - got;
+		msg.msg_iov = &iov;
+		msg.msg_iovlen = 1;
+		msg.msg_control = cmsgbuf.buf;
+		msg.msg_controllen = sizeof(cmsgbuf.buf);
+		n = recvmsg(CHILD_FD_CTL, &msg, MSG_CMSG_CLOEXEC);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			goto fail;
+		for (cm = CMSG_FIRSTHDR(&msg); cm != NULL;
+		    cm = CMSG_NXTHDR(&msg, cm))
+			if (cm->cmsg_level == SOL_SOCKET &&
+			    cm->cmsg_type == SCM_RIGHTS &&
+			    cm->cmsg_len == CMSG_LEN(sizeof(int))) {
+				if (fd != -1)
+					close(fd);
+				memcpy(&fd, CMSG_DATA(cm), sizeof(int));
+			}
+		got += (size_t)n;
+	}
+	*len = frame_get_len(hdr);
+	if (*len == 0 || *len > OPEN_MAX_BYTES) {
+		log_warnx("SessionOpen of %zu bytes; giving up", *len);
+		goto fail;
+	}
+	*body = malloc(*len);
+	if (*body == NULL || read_full(CHILD_FD_CTL, *body, *len) == -1) {
+		free(*body);
+		goto fail;
+	}
+	if (fd == -1) {
+		log_warnx("SessionOpen without a descriptor");
+		free(*body);
+		goto fail;
+	}
+	return fd;
+fail:
+	if (fd != -1)
+		close(fd);
+	return -1;
+}
+
+/* Everything the gateway tells us about the connection. */
+struct open_info {
+	char		 accept[64];
+	char		 path[16];
+	char		 peer[64];
+	const char	*early;
+	size_t		 earlylen;
+	int		 echo;
+};
+
+static int
+decode_open(const char *body, size_t len, msgpack_zone *zone,
+    struct open_info *oi)
+{
+	msgpack_object		 obj;
+	const msgpack_object	*v;
+	struct envelope		 env;
+	enum err_code		 code;
+	char			 why[256];
+	size_t			 off = 0;
+
+	memset(oi, 0, sizeof(*oi));
+	if (msgpack_unpack(body, len, &off, zone, &obj) !=
+	    MSGPACK_UNPACK_SUCCESS || off != len ||
+	    env_decode(&obj, &env, &code, why, sizeof(why)) == -1 ||
+	    env.type != MSG_SESSION_OPEN) {
+		log_warnx("the gateway's first frame is not SessionOpen");
+		return -1;
+	}
+	if (mp_strcpy(mp_get(env.payload, "accept"), oi->accept,
+	    sizeof(oi->accept)) == -1) {
+		log_warnx("SessionOpen without 'accept'");
+		return -1;
+	}
+	mp_strcpy(mp_get(env.payload, "path"), oi->path, sizeof(oi->path));
+	mp_strcpy(mp_get(env.payload, "peer"), oi->peer, sizeof(oi->peer));
+	v = mp_get(env.payload, "echo");
+	oi->echo = v != NULL && v->type == MSGPACK_OBJECT_BOOLEAN &&
+	    v->via.boolean;
+	v = mp_get(env.payload, "early");
+	if (v != NULL && v->type == MSGPACK_OBJECT_BIN) {
+		oi->early = v->via.bin.ptr;
+		oi->earlylen = v->via.bin.size;
+	}
+	return 0;
+}
+
+/* An echo session sends every message back as it came. */
+static void
+echo_message(int opcode, const uint8_t *data, size_t len)
+{
+	ws_send(opcode, data, len, NULL);
+}
+
+static void
+closed(uint16_t code)
+{
+	log_debug("connection closed (%u)", code);
+	if (!echo)
+		route_stop();
+	rt_stop();
+}
+
+static const struct ws_cb echo_cb = {
+	.message = echo_message,
+	.closed = closed,
+};
+
+static const struct ws_cb route_cb = {
+	.message = route_client_message,
+	.closed = closed,
+};
+
+static void
+parent_gone(void)
+{
+	log_info("the gateway went away; closing");
+	ws_close(1001, "server going away");
+}
+
+static void
+signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+	(void)what;
+	(void)arg;
+	if (sig == SIGTERM || sig == SIGINT)
+		ws_close(1001, "server going away");
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct event_base	*base;
+	struct event		*sigterm, *sigint;
+	struct ws_limits	 lim;
+	struct open_info	 oi;
+	msgpack_zone		 zone;
+	char			*body = NULL, head[256];
+	size_t			 len;
+	int			 ch, fd, i;
+
+	while ((ch = getopt(argc, argv, "hV")) != -1) {
+		switch (ch) {
+		case 'V':
+			printf("session (actord) %s\n", ACTORD_VERSION);
+			return 0;
+		case 'h':
+			usage();
+			return 0;
+		default:
+			usage();
+			return EXIT_USAGE;
+		}
+	}
+	log_init("session", LOG_INFO);
+	if (fcntl(CHILD_FD_CTL, F_GETFD) == -1) {
+		usage();
+		return EXIT_USAGE;
+	}
+	if (config_load_env(&cfg) == -1) {
+		config_print_errors(&cfg, stderr);
+		return EXIT_USAGE;
+	}
+	i = child_lookup("gateway");
+	log_setlevel(cfg.child[i].log_level[0] ?
+	    log_level_parse(cfg.child[i].log_level) : cfg.log_level);
+	signal(SIGPIPE, SIG_IGN);
+	if ((base = event_base_new()) == NULL)
+		fatalx("event_base_new");
+	make_id(self_id);
+	snprintf(self_addr, sizeof(self_addr), "session:%s", self_id);
+	rt_init(base, &cfg, self_addr);
+	rt_register(&session_kind);
+	actor_spawn(&session_kind, self_id, NULL);
+	if (!msgpack_zone_init(&zone, 1024))
+		fatalx("msgpack_zone_init");
+
+	/* Idle until the gateway hands us a connection. */
+	if (say_ready() == -1 || (fd = wait_open(&body, &len)) == -1)
+		return 0;
+	if (decode_open(body, len, &zone, &oi) == -1) {
+		close(fd);
+		return EXIT_FAILURE_RT;
+	}
+	echo = oi.echo;
+	log_debug("%s from %s on %s", self_id, oi.peer, oi.path);
+
+	if ((sigterm = evsignal_new(base, SIGTERM, signal_cb, NULL)) == NULL ||
+	    (sigint = evsignal_new(base, SIGINT, signal_cb, NULL)) == NULL ||
+	    evsignal_add(sigterm, NULL) == -1 || evsignal_add(sigint, NULL) == -1)
+		fatalx("evsignal_new");
+	signal(SIGHUP, SIG_IGN);
+	rt_adopt_parent(CHILD_FD_CTL, "gateway:main", parent_gone);
+
+	snprintf(head, sizeof(head), "HTTP/1.1 101 Switching Protocols\r\n"
+	    "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+	    "Sec-WebSocket-Accept: %s\r\n\r\n", oi.accept);
+	memset(&lim, 0, sizeof(lim));
+	lim.max_message = (uint64_t)(echo ? cfg.echo_max_message_bytes :
+	    cfg.max_message_bytes);
+	/* Echo replies are bounded by not reading: room for one message. */
+	lim.send_queue = echo ? (size_t)cfg.echo_max_message_bytes * 2 +
+	    (size_t)cfg.send_queue_bytes : (size_t)cfg.send_queue_bytes;
+	lim.ping_interval_ms = cfg.ping_interval_ms;
+	lim.pong_timeout_ms = cfg.pong_timeout_ms;
+	if (!echo)
+		route_init(&cfg, self_id);
+	if (ws_start(base, fd, head, oi.early, oi.earlylen, &lim,
+	    echo ? &echo_cb : &route_cb) == -1) {
+		log_warnx("cannot set up the connection");
+		return EXIT_SYSTEM;
+	}
+	free(body);
+	msgpack_zone_destroy(&zone);
+	if (!echo)
+		route_established();
+	event_base_dispatch(base);
+	peer_flush();
+	return 0;
+}

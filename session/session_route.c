@@ -1,0 +1,855 @@
+/*
+ * The session's router: the wire protocol of PROTOCOL.md between one
+ * WebSocket client and the actors.
+ *
+ * Client to actor.  Every text message is parsed, checked (route_check:
+ * the envelope, the address, the catalogue's `forbidden`, the payload's
+ * schema, the size) and, if it passes, sent with from = session:<id> to
+ * the actor's process through the runtime, which connects to
+ * $RUN/<kind>.sock on first use and reconnects when the actor restarts.
+ * Anything wrong gets an Error with replyTo = the message's id, and the
+ * connection stays.
+ *
+ * Actor to client.  The runtime gives each message a fresh id; a request
+ * waiting for its reply is remembered under that id with the client's
+ * own id and `from`, so the reply goes back with replyTo = the client's
+ * id and to = the client actor that asked.  A push (no replyTo) goes to
+ * every client actor that subscribed to its sender (client:ui if none).
+ * A request not answered within actor_wait_ms gets Error unavailable.
+ *
+ * Actor restarts.  When the connection to an actor's process comes back,
+ * the client's subscriptions to actors of that kind are sent again (with
+ * since = the last event seen, for the event log), so that pushes resume
+ * without the client noticing.
+ */
+#include <sys/queue.h>
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/event.h>
+
+#include "actor.h"
+#include "config.h"
+#include "log.h"
+#include "session.h"
+#include "strmap.h"
+#include "version.h"
+#include "xmalloc.h"
+
+#define MAX_PENDING	1024	/* requests waiting for a reply */
+#define MAX_SUBS	16	/* subscribed actors */
+#define MAX_SUB_FROMS	8	/* client actors per subscribed actor */
+#define STATS_MS	5000	/* SessionStats to the gateway, if changed */
+#define DEFAULT_CLIENT	"client:ui"
+
+/* A request sent to an actor, waiting for its reply. */
+struct pending {
+	TAILQ_ENTRY(pending)	 entry;		/* by deadline */
+	int64_t			 deadline;	/* monotonic ms */
+	enum msg_type		 type;
+	char			*fwd_id;	/* the id it left with */
+	char			*client_id;	/* NULL: our own resubscribe */
+	char			*client_from;
+	char			*to;
+};
+
+/* An actor some client actors subscribed to. */
+struct sub {
+	LIST_ENTRY(sub)		 entry;
+	char			*target;	/* coordinator:main */
+	unsigned		 kindbit;
+	char			*froms[MAX_SUB_FROMS];
+	int			 nfroms;
+	char			*payload;	/* the Subscribe's, msgpack */
+	size_t			 payload_len;
+	uint64_t		 last_seq;	/* event log: last pushed */
+};
+
+static struct {
+	const struct config	*cfg;
+	char			 self_id[SESSION_ID_LEN + 1];
+	char			 self[ADDR_MAX + 1];	/* session:<id> */
+	double			 tokens;		/* rate limit bucket */
+	int64_t			 tokens_ms;
+	struct strmap		*pending;	/* fwd id -> pending */
+	TAILQ_HEAD(, pending)	 by_deadline;
+	size_t			 npending;
+	struct event		*deadline_ev;
+	LIST_HEAD(, sub)	 subs;
+	size_t			 nsubs;
+	unsigned		 down;		/* K_* whose process went away */
+	msgpack_sbuffer		 sb;		/* a payload being checked */
+	msgpack_packer		 pk;
+	msgpack_zone		 zone;
+	struct event		*stats_ev;
+	uint64_t		 stats_in, stats_out;
+	int			 stopped;
+} R;
+
+static int64_t
+mono_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A string member of 1 to max bytes without NUL, or NULL. */
+static const char *
+member_str(const json_t *msg, const char *key, size_t max)
+{
+	const json_t	*v = json_object_get(msg, key);
+	size_t		 n;
+
+	if (!json_is_string(v))
+		return NULL;
+	n = json_string_length(v);
+	if (n == 0 || n > max || memchr(json_string_value(v), '\0', n))
+		return NULL;
+	return json_string_value(v);
+}
+
+int
+route_check(const json_t *msg, const char *self_id, struct route_req *req,
+    const char **reply_to, enum err_code *code, char *why, size_t whylen)
+{
+	const json_t	*ts;
+	struct addr	 a;
+	const char	*type;
+	size_t		 n;
+
+	memset(req, 0, sizeof(*req));
+	*reply_to = NULL;
+	if (!json_is_object(msg)) {
+		*code = ERR_BAD_JSON;
+		snprintf(why, whylen, "Invalid message format");
+		return -1;
+	}
+	*reply_to = member_str(msg, "id", ID_MAX);
+	*code = ERR_BAD_ENVELOPE;
+	if ((type = member_str(msg, "type", 64)) == NULL) {
+		snprintf(why, whylen, "Missing or invalid 'type' field");
+		return -1;
+	}
+	if ((req->to = member_str(msg, "to", ADDR_MAX)) == NULL) {
+		snprintf(why, whylen, "Missing or invalid 'to' field: "
+		    "expected a string of 1-%d bytes", ADDR_MAX);
+		return -1;
+	}
+	req->from = member_str(msg, "from", ADDR_MAX);
+	if (req->from == NULL || addr_parse(req->from, strlen(req->from),
+	    &a) == -1 || a.kindbit != K_CLIENT) {
+		snprintf(why, whylen, "Missing or invalid 'from' field: "
+		    "expected client:<name>");
+		return -1;
+	}
+	if ((req->id = member_str(msg, "id", ID_MAX)) == NULL) {
+		snprintf(why, whylen, "Missing or invalid 'id' field: "
+		    "expected a string of 1-%d bytes", ID_MAX);
+		return -1;
+	}
+	ts = json_object_get(msg, "timestamp");
+	if (ts != NULL && (!json_is_number(ts) || json_number_value(ts) < 0)) {
+		snprintf(why, whylen, "Invalid 'timestamp' field: expected "
+		    "milliseconds since the epoch");
+		return -1;
+	}
+	req->payload = json_object_get(msg, "payload");
+
+	n = strlen(req->to);
+	if (strcmp(req->to, "session") == 0 || (n == 8 + strlen(self_id) &&
+	    strncmp(req->to, "session:", 8) == 0 &&
+	    strcmp(req->to + 8, self_id) == 0)) {
+		req->local = true;
+		req->kindbit = K_SESSION;
+	} else {
+		if (addr_parse(req->to, n, &a) == -1) {
+			*code = ERR_BAD_ADDRESS;
+			snprintf(why, whylen, "Invalid 'to' field: %s",
+			    req->to);
+			return -1;
+		}
+		req->kindbit = a.kindbit;
+		if (a.kindbit == 0 || a.kindbit == K_CLIENT) {
+			*code = ERR_UNKNOWN_ACTOR;
+			snprintf(why, whylen, "Unknown actor type: %.*s",
+			    (int)a.kindlen, a.kind);
+			return -1;
+		}
+		if (a.kindbit == K_SESSION) {
+			*code = ERR_UNKNOWN_ACTOR;
+			snprintf(why, whylen, "Unknown actor: %s", req->to);
+			return -1;
+		}
+	}
+	if ((req->type = msg_lookup(type, strlen(type))) == MSG_UNKNOWN) {
+		*code = ERR_UNKNOWN_TYPE;
+		snprintf(why, whylen, "Unknown message type: %s", type);
+		return -1;
+	}
+	if (!msg_client_may_send(req->type)) {
+		*code = ERR_FORBIDDEN;
+		snprintf(why, whylen, "%s is not a message clients may send",
+		    type);
+		return -1;
+	}
+	if (req->kindbit == K_SYSTEM && req->type != MSG_GET_TREE &&
+	    req->type != MSG_SUBSCRIBE && req->type != MSG_UNSUBSCRIBE &&
+	    req->type != MSG_PING) {
+		*code = ERR_FORBIDDEN;
+		snprintf(why, whylen, "%s is read-only from the WebSocket: "
+		    "%s is not allowed", req->to, type);
+		return -1;
+	}
+	if (req->type != MSG_PING && (req->local ||
+	    !(msg_info(req->type)->kinds & req->kindbit))) {
+		*code = ERR_UNKNOWN_TYPE;
+		snprintf(why, whylen, "Unknown message type for %s: %s",
+		    kind_name(req->kindbit), type);
+		return -1;
+	}
+	return 0;
+}
+
+/* Send one JSON object to the client; key names a coalescible push. */
+static void
+send_json(json_t *o, const char *key)
+{
+	char	*text;
+
+	text = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	if (text == NULL) {
+		log_warnx("cannot encode a message for the client");
+		return;
+	}
+	ws_send(WS_TEXT, text, strlen(text), key);
+	free(text);
+}
+
+/* An envelope from us; payload is taken. */
+static json_t *
+envelope(const char *to, const char *from, const char *type, const char *id,
+    int64_t timestamp, const char *reply_to, json_t *payload)
+{
+	json_t	*o = json_object();
+	char	 fresh[ID_MAX + 1];
+
+	if (id == NULL) {
+		env_new_id(fresh, sizeof(fresh));
+		id = fresh;
+	}
+	json_object_set_new(o, "to", json_string(to));
+	json_object_set_new(o, "from", json_string(from));
+	json_object_set_new(o, "type", json_string(type));
+	json_object_set_new(o, "id", json_string(id));
+	json_object_set_new(o, "timestamp", json_integer(timestamp));
+	if (reply_to != NULL)
+		json_object_set_new(o, "replyTo", json_string(reply_to));
+	json_object_set_new(o, "payload", payload != NULL ? payload :
+	    json_null());
+	return o;
+}
+
+/* Error {code, error} from the session to the client. */
+static void
+client_error(const char *to, const char *reply_to, enum err_code code,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static void
+client_error(const char *to, const char *reply_to, enum err_code code,
+    const char *fmt, ...)
+{
+	va_list	 ap;
+	char	 text[512];
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	send_json(envelope(to, R.self, msg_name(MSG_ERROR), NULL,
+	    env_now_ms(), reply_to, json_pack("{s:s, s:s}", "code",
+	    err_code_name(code), "error", text)), NULL);
+}
+
+/* The client actor a message came from, for addressing an Error. */
+static const char *
+client_of(const json_t *msg)
+{
+	const char	*from;
+	struct addr	 a;
+
+	if (!json_is_object(msg) ||
+	    (from = member_str(msg, "from", ADDR_MAX)) == NULL ||
+	    addr_parse(from, strlen(from), &a) == -1 || a.kindbit != K_CLIENT)
+		return DEFAULT_CLIENT;
+	return from;
+}
+
+/* Take one token from the per-connection bucket; false if empty. */
+static bool
+rate_ok(void)
+{
+	int64_t	 now = mono_ms();
+
+	R.tokens += (double)(now - R.tokens_ms) * R.cfg->rate_limit / 1000.0;
+	R.tokens_ms = now;
+	if (R.tokens > R.cfg->rate_burst)
+		R.tokens = R.cfg->rate_burst;
+	if (R.tokens < 1.0)
+		return false;
+	R.tokens -= 1.0;
+	return true;
+}
+
+static void
+pending_free(struct pending *p)
+{
+	free(p->fwd_id);
+	free(p->client_id);
+	free(p->client_from);
+	free(p->to);
+	free(p);
+}
+
+static void
+deadline_arm(void)
+{
+	struct pending	*p = TAILQ_FIRST(&R.by_deadline);
+	int64_t		 ms;
+
+	if (p == NULL) {
+		evtimer_del(R.deadline_ev);
+		return;
+	}
+	ms = p->deadline - mono_ms();
+	if (ms < 0)
+		ms = 0;
+	event_add(R.deadline_ev, &(struct timeval){ ms / 1000,
+	    (ms % 1000) * 1000 });
+}
+
+/* Remember a request until its reply; deadlines are in insertion order. */
+static void
+pending_add(const char *fwd_id, enum msg_type type, const char *client_id,
+    const char *client_from, const char *to)
+{
+	struct pending	*p = xcalloc(1, sizeof(*p));
+	int		 first = TAILQ_EMPTY(&R.by_deadline);
+
+	p->deadline = mono_ms() + R.cfg->actor_wait_ms;
+	p->type = type;
+	p->fwd_id = xstrdup(fwd_id);
+	p->client_id = client_id != NULL ? xstrdup(client_id) : NULL;
+	p->client_from = xstrdup(client_from);
+	p->to = xstrdup(to);
+	TAILQ_INSERT_TAIL(&R.by_deadline, p, entry);
+	strmap_put(R.pending, p->fwd_id, p);
+	R.npending++;
+	if (first)
+		deadline_arm();
+}
+
+static struct pending *
+pending_take(const char *fwd_id)
+{
+	struct pending	*p;
+
+	if ((p = strmap_del(R.pending, fwd_id)) == NULL)
+		return NULL;
+	TAILQ_REMOVE(&R.by_deadline, p, entry);
+	R.npending--;
+	return p;
+}
+
+/* Requests past actor_wait_ms: the actor is not coming back in time. */
+static void
+deadline_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct pending	*p;
+	int64_t		 now = mono_ms();
+
+	(void)fd;
+	(void)what;
+	(void)arg;
+	while ((p = TAILQ_FIRST(&R.by_deadline)) != NULL &&
+	    p->deadline <= now) {
+		p = pending_take(p->fwd_id);
+		if (p->client_id != NULL) {
+			log_info("%s did not answer %s within %d ms",
+			    p->to, msg_name(p->type), R.cfg->actor_wait_ms);
+			client_error(p->client_from, p->client_id,
+			    ERR_UNAVAILABLE, "Actor unavailable: %s did not "
+			    "answer within %d ms", p->to,
+			    R.cfg->actor_wait_ms);
+		}
+		pending_free(p);
+	}
+	deadline_arm();
+}
+
+static struct sub *
+sub_find(const char *target)
+{
+	struct sub	*s;
+
+	LIST_FOREACH(s, &R.subs, entry)
+		if (strcmp(s->target, target) == 0)
+			return s;
+	return NULL;
+}
+
+static void
+sub_free(struct sub *s)
+{
+	int	 i;
+
+	LIST_REMOVE(s, entry);
+	R.nsubs--;
+	for (i = 0; i < s->nfroms; i++)
+		free(s->froms[i]);
+	free(s->target);
+	free(s->payload);
+	free(s);
+}
+
+static int
+sub_has(const struct sub *s, const char *from)
+{
+	int	 i;
+
+	for (i = 0; i < s->nfroms; i++)
+		if (strcmp(s->froms[i], from) == 0)
+			return i;
+	return -1;
+}
+
+/* Forget one client actor's subscription; the last one frees it. */
+static void
+sub_drop(const char *target, const char *from)
+{
+	struct sub	*s = sub_find(target);
+	int		 i;
+
+	if (s == NULL || (i = sub_has(s, from)) == -1)
+		return;
+	free(s->froms[i]);
+	s->froms[i] = s->froms[--s->nfroms];
+	if (s->nfroms == 0)
+		sub_free(s);
+}
+
+/* Pack the scratch payload as a Subscribe's or Unsubscribe's (copy). */
+static void
+sub_record(const struct route_req *req)
+{
+	struct sub	*s;
+
+	if ((s = sub_find(req->to)) == NULL) {
+		s = xcalloc(1, sizeof(*s));
+		s->target = xstrdup(req->to);
+		s->kindbit = req->kindbit;
+		LIST_INSERT_HEAD(&R.subs, s, entry);
+		R.nsubs++;
+	}
+	if (sub_has(s, req->from) == -1)
+		s->froms[s->nfroms++] = xstrdup(req->from);
+	free(s->payload);
+	s->payload = xmalloc(R.sb.size);
+	memcpy(s->payload, R.sb.data, R.sb.size);
+	s->payload_len = R.sb.size;
+}
+
+/* Is there room to record this Subscribe? */
+static bool
+sub_room(const struct route_req *req)
+{
+	struct sub	*s = sub_find(req->to);
+
+	if (s == NULL)
+		return R.nsubs < MAX_SUBS;
+	return sub_has(s, req->from) != -1 || s->nfroms < MAX_SUB_FROMS;
+}
+
+/* Answer Ping to this session without leaving the process. */
+static void
+local_ping(const struct route_req *req)
+{
+	json_t	*payload = req->payload != NULL ?
+	    json_deep_copy(req->payload) : json_null();
+
+	send_json(envelope(req->from, R.self, msg_name(MSG_PONG), NULL,
+	    env_now_ms(), req->id, payload), NULL);
+}
+
+/* Check the payload against the catalogue and send the request on. */
+static void
+forward(const struct route_req *req)
+{
+	msgpack_object	 obj;
+	msgpack_packer	*pk;
+	struct sub	*s;
+	enum err_code	 code;
+	size_t		 off = 0;
+	char		 why[256];
+	int		 r;
+
+	R.sb.size = 0;
+	if (sjson_pack(&R.pk, req->payload != NULL ? req->payload :
+	    json_null(), SJSON_MAX_DEPTH) == -1) {
+		client_error(req->from, req->id, ERR_BAD_PAYLOAD,
+		    "'payload' is nested deeper than %d levels",
+		    SJSON_MAX_DEPTH);
+		return;
+	}
+	r = msgpack_unpack(R.sb.data, R.sb.size, &off, &R.zone, &obj);
+	if (r != MSGPACK_UNPACK_SUCCESS) {
+		msgpack_zone_clear(&R.zone);
+		client_error(req->from, req->id, ERR_BAD_PAYLOAD,
+		    "'payload' cannot be translated");
+		return;
+	}
+	r = msg_check_payload(req->type, &obj, &code, why, sizeof(why));
+	msgpack_zone_clear(&R.zone);
+	if (r == -1) {
+		client_error(req->from, req->id, code, "%s", why);
+		return;
+	}
+	/* The envelope's other fields take at most ~700 bytes. */
+	if (R.sb.size + 1024 > (size_t)R.cfg->max_frame_bytes) {
+		client_error(req->from, req->id, ERR_TOO_LARGE,
+		    "Message too large: over the %ld-byte limit between "
+		    "processes", R.cfg->max_frame_bytes);
+		return;
+	}
+	if (R.npending >= MAX_PENDING) {
+		client_error(req->from, req->id, ERR_RATE_LIMITED,
+		    "Too many requests waiting for a reply (limit %d)",
+		    MAX_PENDING);
+		return;
+	}
+	if (req->type == MSG_SUBSCRIBE && !sub_room(req)) {
+		client_error(req->from, req->id, ERR_RATE_LIMITED,
+		    "Too many subscriptions (limit %d actors, %d client "
+		    "actors each)", MAX_SUBS, MAX_SUB_FROMS);
+		return;
+	}
+	if (req->type == MSG_UNSUBSCRIBE && (s = sub_find(req->to)) != NULL &&
+	    (s->nfroms > 1 || sub_has(s, req->from) == -1)) {
+		/* Other client actors still want these pushes. */
+		sub_drop(req->to, req->from);
+		send_json(envelope(req->from, req->to,
+		    msg_name(MSG_UNSUBSCRIBED), NULL, env_now_ms(), req->id,
+		    json_object()), NULL);
+		return;
+	}
+	pk = actor_begin(R.self, req->to, req->type, NULL);
+	pk->callback(pk->data, R.sb.data, R.sb.size);
+	if (actor_end() == -1) {
+		client_error(req->from, req->id, ERR_UNAVAILABLE,
+		    "Actor unavailable: %s", req->to);
+		return;
+	}
+	if (req->type == MSG_SUBSCRIBE)
+		sub_record(req);
+	else if (req->type == MSG_UNSUBSCRIBE)
+		sub_drop(req->to, req->from);
+	if (req->type != MSG_LOG_EVENT)
+		pending_add(actor_last_id(), req->type, req->id, req->from,
+		    req->to);
+}
+
+void
+route_client_message(int opcode, const uint8_t *data, size_t len)
+{
+	struct route_req	 req;
+	enum err_code		 code;
+	const char		*reply_to;
+	json_t			*msg = NULL;
+	char			 why[512];
+
+	if (R.stopped)
+		return;
+	if (opcode != WS_TEXT) {
+		/* Binary frames are not part of protocol v1. */
+		client_error(DEFAULT_CLIENT, NULL, ERR_BAD_JSON,
+		    "Invalid message format");
+		return;
+	}
+	msg = sjson_parse(data, len);
+	if (msg == NULL || !json_is_object(msg)) {
+		client_error(DEFAULT_CLIENT, NULL, ERR_BAD_JSON,
+		    "Invalid message format");
+		goto done;
+	}
+	if (!rate_ok()) {
+		client_error(client_of(msg), member_str(msg, "id", ID_MAX),
+		    ERR_RATE_LIMITED, "Rate limit exceeded: %d messages per "
+		    "second (burst %d)", R.cfg->rate_limit,
+		    R.cfg->rate_burst);
+		goto done;
+	}
+	if (route_check(msg, R.self_id, &req, &reply_to, &code, why,
+	    sizeof(why)) == -1) {
+		client_error(client_of(msg), reply_to, code, "%s", why);
+		goto done;
+	}
+	if (req.local)
+		local_ping(&req);
+	else
+		forward(&req);
+done:
+	json_decref(msg);
+}
+
+/* One reply or push from an actor, to the client actor(s) it is for. */
+static void
+to_client(const struct envelope *env, const char *to, const char *reply_to,
+    const char *key)
+{
+	json_t	*payload = sjson_from_msgpack(env->payload);
+
+	if (payload == NULL) {
+		log_warnx("cannot translate %s from %s", msg_name(env->type),
+		    env->from);
+		return;
+	}
+	send_json(envelope(to, env->from, msg_name(env->type), env->id,
+	    env->timestamp, reply_to, payload), key);
+}
+
+/* A push: to every client actor subscribed to its sender. */
+static void
+push(const struct envelope *env)
+{
+	struct sub	*s = sub_find(env->from);
+	uint64_t	 seq;
+	char		 key[2 * ADDR_MAX + 64];
+	int		 i, coalesce;
+
+	coalesce = env->type == MSG_STATUS_UPDATED ||
+	    env->type == MSG_TREE_UPDATED;
+	if (s != NULL && env->type == MSG_LOG_EVENT &&
+	    mp_uint(mp_get(env->payload, "seq"), &seq) == 0 &&
+	    seq > s->last_seq)
+		s->last_seq = seq;
+	if (s == NULL) {
+		snprintf(key, sizeof(key), "%s %s %s", env->from,
+		    msg_name(env->type), DEFAULT_CLIENT);
+		to_client(env, DEFAULT_CLIENT, NULL, coalesce ? key : NULL);
+		return;
+	}
+	for (i = 0; i < s->nfroms; i++) {
+		snprintf(key, sizeof(key), "%s %s %s", env->from,
+		    msg_name(env->type), s->froms[i]);
+		to_client(env, s->froms[i], NULL, coalesce ? key : NULL);
+	}
+}
+
+/* The runtime delivers what actors (and the gateway) send us here. */
+static void
+session_receive(struct actor *self, const struct envelope *env)
+{
+	struct pending	*p;
+	uint64_t	 code = 1001;
+	char		 reason[124] = "";
+
+	(void)self;
+	if (env->type == MSG_SESSION_CLOSE) {
+		if (mp_uint(mp_get(env->payload, "code"), &code) == -1 ||
+		    code < 1000 || code > 4999)
+			code = 1001;
+		mp_strcpy(mp_get(env->payload, "reason"), reason,
+		    sizeof(reason));
+		log_debug("the gateway asks us to close with %llu",
+		    (unsigned long long)code);
+		ws_close((uint16_t)code, reason);
+		return;
+	}
+	if (msg_info(env->type)->who == MSG_WHO_INTERNAL) {
+		log_warnx("%s from %s is not for sessions; dropped",
+		    msg_name(env->type), env->from);
+		return;
+	}
+	if (R.stopped)
+		return;
+	if (env->reply_to[0] == '\0') {
+		push(env);
+		return;
+	}
+	if ((p = pending_take(env->reply_to)) == NULL) {
+		log_debug("%s from %s answers nothing waiting (late?); "
+		    "dropped", msg_name(env->type), env->from);
+		return;
+	}
+	if (p->client_id != NULL) {
+		to_client(env, p->client_from, p->client_id, NULL);
+		if (p->type == MSG_SUBSCRIBE && env->type == MSG_ERROR)
+			sub_drop(p->to, p->client_from);
+	} else if (env->type == MSG_ERROR)
+		log_info("%s refused our renewed Subscribe", p->to);
+	pending_free(p);
+}
+
+/* Send one subscription again, after its actor's process came back. */
+static void
+resubscribe(struct sub *s)
+{
+	msgpack_packer	*pk;
+
+	pk = actor_begin(R.self, s->target, MSG_SUBSCRIBE, NULL);
+	if (s->kindbit == K_EVENTLOG && s->last_seq > 0) {
+		msgpack_pack_map(pk, 1);
+		mp_pack_kv_uint(pk, "since", s->last_seq);
+	} else
+		pk->callback(pk->data, s->payload, s->payload_len);
+	if (actor_end() == 0)
+		pending_add(actor_last_id(), MSG_SUBSCRIBE, NULL,
+		    s->froms[0], s->target);
+}
+
+/* The runtime (re)connected to an actor process: renew subscriptions. */
+static void
+session_peer_up(const char *identity)
+{
+	unsigned	 bit = kind_lookup(identity, strlen(identity));
+	struct sub	*s;
+
+	if (bit == 0 || !(R.down & bit))
+		return;
+	R.down &= ~bit;
+	LIST_FOREACH(s, &R.subs, entry)
+		if (s->kindbit == bit) {
+			log_info("%s is back; subscribing again",
+			    s->target);
+			resubscribe(s);
+		}
+}
+
+static void
+session_peer_down(const char *identity)
+{
+	R.down |= kind_lookup(identity, strlen(identity));
+}
+
+static void
+session_inspect(msgpack_packer *pk)
+{
+	const struct ws_stats	*st = ws_stats();
+
+	msgpack_pack_map(pk, 6);
+	mp_pack_kv_str(pk, "id", R.self_id);
+	mp_pack_kv_uint(pk, "wsIn", st->msgs_in);
+	mp_pack_kv_uint(pk, "wsOut", st->msgs_out);
+	mp_pack_kv_uint(pk, "unsentBytes", ws_unsent());
+	mp_pack_kv_uint(pk, "pending", R.npending);
+	mp_pack_kv_uint(pk, "subscriptions", R.nsubs);
+}
+
+const struct actor_kind session_kind = {
+	.name = "session",
+	.receive = session_receive,
+	.peer_up = session_peer_up,
+	.peer_down = session_peer_down,
+	.inspect = session_inspect,
+};
+
+/* Tell the gateway our counters now and then, when they moved. */
+static void
+stats_cb(evutil_socket_t fd, short what, void *arg)
+{
+	const struct ws_stats	*st = ws_stats();
+	msgpack_packer		*pk;
+
+	(void)fd;
+	(void)what;
+	(void)arg;
+	if (st->msgs_in == R.stats_in && st->msgs_out == R.stats_out)
+		return;
+	R.stats_in = st->msgs_in;
+	R.stats_out = st->msgs_out;
+	pk = actor_begin(R.self, "gateway:main", MSG_SESSION_STATS, NULL);
+	msgpack_pack_map(pk, 2);
+	mp_pack_kv_uint(pk, "msgsIn", st->msgs_in);
+	mp_pack_kv_uint(pk, "msgsOut", st->msgs_out);
+	actor_end();
+}
+
+void
+route_init(const struct config *cfg, const char *self_id)
+{
+	R.cfg = cfg;
+	snprintf(R.self_id, sizeof(R.self_id), "%s", self_id);
+	snprintf(R.self, sizeof(R.self), "session:%s", self_id);
+	R.tokens = cfg->rate_burst;
+	R.tokens_ms = mono_ms();
+	R.pending = strmap_new();
+	TAILQ_INIT(&R.by_deadline);
+	LIST_INIT(&R.subs);
+	msgpack_sbuffer_init(&R.sb);
+	msgpack_packer_init(&R.pk, &R.sb, msgpack_sbuffer_write);
+	if (!msgpack_zone_init(&R.zone, 4096))
+		fatalx("msgpack_zone_init");
+	if (rt_base() != NULL) {
+		R.deadline_ev = evtimer_new(rt_base(), deadline_cb, NULL);
+		R.stats_ev = event_new(rt_base(), -1, EV_PERSIST, stats_cb,
+		    NULL);
+		if (R.deadline_ev == NULL || R.stats_ev == NULL)
+			fatalx("evtimer_new");
+		event_add(R.stats_ev, &(struct timeval){ STATS_MS / 1000,
+		    (STATS_MS % 1000) * 1000 });
+	}
+}
+
+void
+route_established(void)
+{
+	send_json(envelope(DEFAULT_CLIENT, R.self,
+	    msg_name(MSG_SESSION_ESTABLISHED), NULL, env_now_ms(), NULL,
+	    json_pack("{s:s, s:{s:s, s:s, s:i}, s:{s:I, s:i, s:i}}",
+	    "sessionId", R.self_id,
+	    "server", "name", "actord", "version", ACTORD_VERSION,
+	    "protocol", PROTOCOL_VERSION,
+	    "limits", "maxMessageBytes", (json_int_t)R.cfg->max_message_bytes,
+	    "rateLimit", R.cfg->rate_limit, "rateBurst", R.cfg->rate_burst)),
+	    NULL);
+}
+
+void
+route_stop(void)
+{
+	struct pending	*p;
+	struct sub	*s;
+
+	if (R.stopped)
+		return;
+	R.stopped = 1;
+	while ((s = LIST_FIRST(&R.subs)) != NULL) {
+		actor_send(R.self, s->target, MSG_UNSUBSCRIBE);
+		sub_free(s);
+	}
+	while ((p = TAILQ_FIRST(&R.by_deadline)) != NULL)
+		pending_free(pending_take(p->fwd_id));
+	if (R.deadline_ev != NULL)
+		evtimer_del(R.deadline_ev);
+	if (R.stats_ev != NULL) {
+		stats_cb(-1, 0, NULL);
+		evtimer_del(R.stats_ev);
+	}
+}
+
+size_t
+route_pending(void)
+{
+	return R.npending;
+}
+
+size_t
+route_subscriptions(void)
+{
+	return R.nsubs;
+}
