@@ -1,0 +1,435 @@
+/*
+ * HTTP connections.  Each accepted connection gets a bufferevent, a
+ * request-head parser and a timer: the whole head must arrive within
+ * header_timeout_ms and max_header_bytes, or the client gets 408 or 431
+ * and the connection is closed, so that a slow or silent client costs a
+ * descriptor for a bounded time only.  Requests for files and /healthz
+ * are answered here (keep-alive included); an upgrade goes to a session
+ * process with the connection's descriptor, and the gateway forgets it.
+ */
+#include <sys/queue.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/openat2.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <jansson.h>
+
+#include "config.h"
+#include "gateway.h"
+#include "log.h"
+#include "version.h"
+#include "xmalloc.h"
+
+#define MAX_CONNS	1024		/* HTTP connections before upgrade */
+#define OUT_MAX		(256 * 1024)	/* queued output: stop reading */
+
+struct conn {
+	LIST_ENTRY(conn)	 entry;
+	struct bufferevent	*bev;
+	struct event		*timer;		/* the head's deadline */
+	struct http_req		 req;
+	int			 closing;	/* close once flushed */
+	char			 peer[64];
+};
+
+static struct {
+	struct event_base	*base;
+	const struct config	*cfg;
+	LIST_HEAD(, conn)	 conns;
+	size_t			 nconns;
+	int			 webfd;		/* web_dir, or -1 */
+	int64_t			 started;	/* ms, monotonic */
+	int			 stopping;
+} C;
+
+static void	conn_process(struct conn *);
+
+static int64_t
+mono_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+conn_free(struct conn *c)
+{
+	LIST_REMOVE(c, entry);
+	C.nconns--;
+	event_free(c->timer);
+	if (c->bev != NULL)
+		bufferevent_free(c->bev);
+	free(c);
+}
+
+/* (Re)start the head's deadline. */
+static void
+conn_arm(struct conn *c)
+{
+	int	 ms = C.cfg->header_timeout_ms;
+
+	event_add(c->timer, &(struct timeval){ ms / 1000, (ms % 1000) * 1000 });
+}
+
+/* Start a response: status line and the headers every response has. */
+static void
+respond_head(struct conn *c, int status, const char *type, size_t len,
+    const char *extra)
+{
+	struct evbuffer	*out = bufferevent_get_output(c->bev);
+
+	evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\n"
+	    "Server: actord/%s\r\n"
+	    "Content-Type: %s\r\n"
+	    "Content-Length: %zu\r\n"
+	    "X-Content-Type-Options: nosniff\r\n"
+	    "%s%s\r\n", status, http_reason(status), ACTORD_VERSION, type,
+	    len, extra, c->closing ? "Connection: close\r\n" : "");
+}
+
+/* An error response; the connection closes after it. */
+static void
+respond_error(struct conn *c, int status, const char *text,
+    const char *extra)
+{
+	char	 body[256];
+	int	 n;
+
+	n = snprintf(body, sizeof(body), "%d %s: %s\n", status,
+	    http_reason(status), text);
+	c->closing = 1;
+	respond_head(c, status, "text/plain; charset=utf-8", (size_t)n, extra);
+	if (c->req.method != HTTP_HEAD)
+		evbuffer_add(bufferevent_get_output(c->bev), body, (size_t)n);
+	log_debug("%s: %d %s", c->peer, status, text);
+}
+
+/* Open a file beneath web_dir: the kernel refuses any escape. */
+static int
+open_beneath(const char *file)
+{
+	struct open_how	 how;
+	int		 fd;
+
+	if (C.webfd == -1)
+		return -1;
+	memset(&how, 0, sizeof(how));
+	how.flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
+	how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+	fd = (int)syscall(SYS_openat2, C.webfd, file, &how, sizeof(how));
+	if (fd == -1 && errno == ENOSYS)
+		/* Before Linux 5.6: http_file_path already refused "..". */
+		fd = openat(C.webfd, file, O_RDONLY | O_CLOEXEC | O_NOCTTY |
+		    O_NOFOLLOW | O_NONBLOCK);
+	return fd;
+}
+
+static void
+serve_file(struct conn *c, const char *file)
+{
+	struct stat	 st;
+	char		 etag[80], extra[192];
+	int		 fd;
+
+	if ((fd = open_beneath(file)) == -1) {
+		respond_error(c, 404, "Not found", "");
+		return;
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		respond_error(c, 404, "Not found", "");
+		return;
+	}
+	snprintf(etag, sizeof(etag), "\"%llx-%llx-%lx\"",
+	    (unsigned long long)st.st_size,
+	    (unsigned long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+	snprintf(extra, sizeof(extra), "ETag: %s\r\nCache-Control: no-cache\r\n",
+	    etag);
+	if (c->req.hdrlen[H_IF_NONE_MATCH] > 0 &&
+	    (http_token_list_has(c->req.hdr[H_IF_NONE_MATCH], etag) ||
+	    strcmp(c->req.hdr[H_IF_NONE_MATCH], "*") == 0)) {
+		close(fd);
+		evbuffer_add_printf(bufferevent_get_output(c->bev),
+		    "HTTP/1.1 304 Not Modified\r\nServer: actord/%s\r\n%s%s\r\n",
+		    ACTORD_VERSION, extra,
+		    c->closing ? "Connection: close\r\n" : "");
+		return;
+	}
+	respond_head(c, 200, http_content_type(file), (size_t)st.st_size,
+	    extra);
+	if (c->req.method == HTTP_HEAD || st.st_size == 0) {
+		close(fd);
+		return;
+	}
+	/* evbuffer_add_file owns fd from here, even on failure. */
+	if (evbuffer_add_file(bufferevent_get_output(c->bev), fd, 0,
+	    st.st_size) == -1) {
+		log_warn("%s: sending %s", c->peer, file);
+		c->closing = 1;
+	}
+}
+
+static void
+serve_health(struct conn *c)
+{
+	json_t	*j;
+	char	*text;
+	size_t	 n;
+
+	j = json_pack("{s:s, s:s, s:I, s:i, s:I, s:I, s:i, s:I}",
+	    "status", "ok", "version", ACTORD_VERSION,
+	    "uptimeMs", (json_int_t)(mono_ms() - C.started),
+	    "pid", (int)getpid(),
+	    "sessions", (json_int_t)sessions_busy(),
+	    "idleSessions", (json_int_t)sessions_idle(),
+	    "maxSessions", C.cfg->max_sessions,
+	    "httpConnections", (json_int_t)C.nconns);
+	text = j != NULL ? json_dumps(j, JSON_COMPACT) : NULL;
+	json_decref(j);
+	if (text == NULL) {
+		respond_error(c, 500, "Internal error", "");
+		return;
+	}
+	n = strlen(text);
+	respond_head(c, 200, "application/json", n + 1,
+	    "Cache-Control: no-store\r\n");
+	if (c->req.method != HTTP_HEAD) {
+		evbuffer_add(bufferevent_get_output(c->bev), text, n);
+		evbuffer_add(bufferevent_get_output(c->bev), "\n", 1);
+	}
+	free(text);
+}
+
+/*
+ * Hand the upgraded connection to a session with the bytes read past the
+ * head.  On success the connection is gone from here; -1 leaves it to the
+ * caller to answer.
+ */
+static int
+upgrade(struct conn *c, const struct http_decision *d)
+{
+	struct evbuffer	*in = bufferevent_get_input(c->bev);
+	struct handoff	 h;
+	size_t		 n = evbuffer_get_length(in);
+
+	memset(&h, 0, sizeof(h));
+	h.accept = d->accept;
+	h.path = d->path;
+	h.peer = c->peer;
+	h.echo = d->route == ROUTE_ECHO;
+	h.early = n > 0 ? evbuffer_pullup(in, -1) : NULL;
+	h.earlylen = n;
+	if (sessions_handoff(bufferevent_getfd(c->bev), &h) == -1)
+		return -1;
+	conn_free(c);
+	return 0;
+}
+
+/* One complete request head: answer it. Returns 1 if c is gone. */
+static int
+conn_request(struct conn *c)
+{
+	struct http_decision	 d;
+
+	http_decide(&c->req, C.cfg, &d);
+	if (d.status == 0 && (d.route == ROUTE_WS || d.route == ROUTE_ECHO)) {
+		if (sessions_full()) {
+			log_info("%s: max_sessions (%d) reached; 503",
+			    c->peer, C.cfg->max_sessions);
+			respond_error(c, 503, "Too many sessions",
+			    "Retry-After: 5\r\n");
+			return 0;
+		}
+		if (upgrade(c, &d) == 0)
+			return 1;
+		respond_error(c, 503, "No session available", "Retry-After: 1\r\n");
+		return 0;
+	}
+	if (!c->req.keep_alive || C.stopping)
+		c->closing = 1;
+	if (d.status != 0)
+		respond_error(c, d.status, d.text, d.extra);
+	else if (d.route == ROUTE_HEALTH)
+		serve_health(c);
+	else
+		serve_file(c, d.file);
+	return 0;
+}
+
+/* Parse what arrived; answer each complete request in turn. */
+static void
+conn_process(struct conn *c)
+{
+	struct evbuffer	*in = bufferevent_get_input(c->bev);
+	enum http_feed	 f;
+	size_t		 len, used;
+	char		*data;
+
+	while (!c->closing && (len = evbuffer_get_length(in)) > 0) {
+		if (evbuffer_get_length(bufferevent_get_output(c->bev)) >
+		    OUT_MAX) {
+			/* Pipelined requests wait for the output to drain. */
+			bufferevent_disable(c->bev, EV_READ);
+			return;
+		}
+		data = (char *)evbuffer_pullup(in, -1);
+		f = http_req_feed(&c->req, data, len, &used);
+		evbuffer_drain(in, used);
+		if (f == HTTP_MORE)
+			return;
+		if (f == HTTP_BAD) {
+			respond_error(c, c->req.status,
+			    c->req.status == 431 ? "Request head too large" :
+			    c->req.status == 414 ? "Request target too long" :
+			    c->req.status == 405 ? "Method not allowed" :
+			    "Malformed request", c->req.status == 405 ?
+			    "Allow: GET, HEAD\r\n" : "");
+			break;
+		}
+		event_del(c->timer);
+		if (conn_request(c))
+			return;
+		if (!c->closing) {
+			http_req_init(&c->req,
+			    (size_t)C.cfg->max_header_bytes);
+			conn_arm(c);
+		}
+	}
+	if (c->closing) {
+		bufferevent_disable(c->bev, EV_READ);
+		if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+			conn_free(c);
+	}
+}
+
+static void
+read_cb(struct bufferevent *bev, void *arg)
+{
+	(void)bev;
+	conn_process(arg);
+}
+
+static void
+write_cb(struct bufferevent *bev, void *arg)
+{
+	struct conn	*c = arg;
+
+	if (c->closing) {
+		if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+			conn_free(c);
+		return;
+	}
+	bufferevent_enable(bev, EV_READ);
+	conn_process(c);
+}
+
+static void
+event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct conn	*c = arg;
+
+	if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR) &&
+	    evbuffer_get_length(bufferevent_get_output(bev)) > 0) {
+		/* Half-closed: the answer may still go out. */
+		c->closing = 1;
+		bufferevent_disable(bev, EV_READ);
+		conn_arm(c);
+		return;
+	}
+	conn_free(c);
+}
+
+/* The head did not arrive in time: 408, and the connection goes. */
+static void
+timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn	*c = arg;
+
+	(void)fd;
+	(void)what;
+	if (c->closing) {
+		conn_free(c);
+		return;
+	}
+	log_debug("%s: no complete request head within %d ms", c->peer,
+	    C.cfg->header_timeout_ms);
+	respond_error(c, 408, "Request head not received in time", "");
+	bufferevent_disable(c->bev, EV_READ);
+	/* Give the 408 one more timeout to leave, then drop. */
+	conn_arm(c);
+}
+
+void
+conn_accept(int fd, const char *peer)
+{
+	struct conn	*c;
+
+	if (C.stopping || C.nconns >= MAX_CONNS) {
+		log_info("%s: %zu HTTP connections open; refused", peer,
+		    C.nconns);
+		close(fd);
+		return;
+	}
+	c = xcalloc(1, sizeof(*c));
+	snprintf(c->peer, sizeof(c->peer), "%s", peer);
+	c->bev = bufferevent_socket_new(C.base, fd, BEV_OPT_CLOSE_ON_FREE);
+	c->timer = evtimer_new(C.base, timer_cb, c);
+	if (c->bev == NULL || c->timer == NULL)
+		fatalx("conn_accept: bufferevent_socket_new");
+	LIST_INSERT_HEAD(&C.conns, c, entry);
+	C.nconns++;
+	http_req_init(&c->req, (size_t)C.cfg->max_header_bytes);
+	bufferevent_setcb(c->bev, read_cb, write_cb, event_cb, c);
+	bufferevent_setwatermark(c->bev, EV_READ, 0,
+	    (size_t)C.cfg->max_header_bytes + 4096);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	conn_arm(c);
+}
+
+void
+conn_init(struct event_base *base, const struct config *cfg)
+{
+	C.base = base;
+	C.cfg = cfg;
+	C.started = mono_ms();
+	LIST_INIT(&C.conns);
+	C.webfd = open(cfg->web_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (C.webfd == -1)
+		log_warn("web_dir %s; every file is 404", cfg->web_dir);
+}
+
+/* Stop taking requests: idle connections go now, busy ones when done. */
+void
+conn_shutdown(void)
+{
+	struct conn	*c, *next;
+
+	C.stopping = 1;
+	for (c = LIST_FIRST(&C.conns); c != NULL; c = next) {
+		next = LIST_NEXT(c, entry);
+		if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+			conn_free(c);
+		else
+			c->closing = 1;
+	}
+}
+
+size_t
+conn_count(void)
+{
+	return C.nconns;
+}

@@ -1,0 +1,659 @@
+/*
+ * Session processes: the gateway is their supervisor.
+ *
+ * Each session is a fork+exec of the session program with one descriptor,
+ * fd 3: its end of a socketpair whose other end the gateway keeps (as a
+ * peer) and which is the only descriptor the gateway holds per session.
+ * A pool of session_pool sessions is kept started and idle, each blocked
+ * waiting for its first frame; an upgrade takes one and sends it
+ * SessionOpen with the client's descriptor (SCM_RIGHTS), so that a
+ * connection does not wait for a fork+exec.  When the pool is empty a
+ * session is started for the connection, and the same frame waits in its
+ * socketpair while it starts.
+ *
+ * Sessions are temporary children: reaped (SIGCHLD, waitpid WNOHANG),
+ * never restarted; the pool is refilled, with a growing delay when
+ * sessions die before serving anyone (a broken program or config must not
+ * become a fork loop).  The list of serving sessions goes to actord as
+ * SessionsChanged whenever it changes (coalesced), and with fresh counters
+ * every few seconds.  On shutdown every session is told to close its
+ * WebSocket with 1001 and waited for, within a bound.
+ */
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "actor.h"
+#include "child.h"
+#include "config.h"
+#include "frame.h"
+#include "gateway.h"
+#include "log.h"
+#include "peer.h"
+#include "strmap.h"
+#include "xmalloc.h"
+
+#define CHANGED_DELAY_MS	100	/* SessionsChanged coalescing */
+#define COUNTERS_MS		5000	/* ... and with fresh counters */
+#define STOP_WAIT_MS		3000	/* sessions close within, or SIGKILL */
+#define KILL_WAIT_MS		500
+#define RESPAWN_MAX_MS		5000	/* cap of the pool refill delay */
+
+enum gs_state {
+	GS_IDLE,		/* in the pool: started, waiting */
+	GS_BUSY,		/* serving a connection */
+	GS_GONE,		/* exited; waiting to be reaped */
+};
+
+struct gsession {
+	TAILQ_ENTRY(gsession)	 entry;		/* pool or busy list */
+	pid_t			 pid;
+	struct peer		*ctl;		/* NULL once closed */
+	enum gs_state		 state;
+	int			 ready;		/* said Ready */
+	char			 id[24];
+	char			 peer[64];
+	int64_t			 started;	/* ms, monotonic */
+	int64_t			 busy_since;
+	uint64_t		 msgs_in, msgs_out;
+	int			 signalled;	/* we sent a signal */
+};
+
+TAILQ_HEAD(gs_list, gsession);
+
+static struct {
+	struct event_base	*base;
+	const struct config	*cfg;
+	char			 program[PATH_MAX];
+	struct peer_limits	 lim;
+	struct gs_list		 pool;
+	struct gs_list		 busy;
+	size_t			 npool, nbusy;
+	struct strmap		*by_pid;
+	struct event		*changed_ev;
+	struct event		*counters_ev;
+	struct event		*refill_ev;
+	struct event		*stop_ev;
+	int			 dirty;		/* counters moved */
+	int			 refill_ms;	/* delay after failures */
+	int			 stopping;
+	int			 killed;
+	void			(*done)(void);
+} S;
+
+static void	refill(void);
+
+static int64_t
+mono_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+timer_ms(struct event *ev, int ms)
+{
+	struct timeval	 tv;
+
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	event_add(ev, &tv);
+}
+
+static void
+pid_key(pid_t pid, char *buf, size_t size)
+{
+	snprintf(buf, size, "%ld", (long)pid);
+}
+
+/* The set of sessions changed: tell actord soon, once. */
+static void
+changed(void)
+{
+	if (!evtimer_pending(S.changed_ev, NULL))
+		timer_ms(S.changed_ev, CHANGED_DELAY_MS);
+}
+
+/* Send SessionsChanged to system:supervisor. */
+static void
+report(void)
+{
+	struct gsession	*gs;
+	msgpack_packer	*pk;
+	int64_t		 now = mono_ms();
+	size_t		 n, max;
+
+	/* Stay well inside one frame: ~100 bytes per session. */
+	max = ((size_t)S.cfg->max_frame_bytes - 1024) / 128;
+	n = S.nbusy < max ? S.nbusy : max;
+	pk = actor_begin(NULL, "system:supervisor", MSG_SESSIONS_CHANGED,
+	    NULL);
+	msgpack_pack_map(pk, 4);
+	mp_pack_str(pk, "sessions");
+	msgpack_pack_array(pk, n);
+	TAILQ_FOREACH(gs, &S.busy, entry) {
+		if (n-- == 0)
+			break;
+		msgpack_pack_map(pk, 6);
+		mp_pack_kv_str(pk, "id", gs->id);
+		mp_pack_kv_int(pk, "pid", gs->pid);
+		mp_pack_kv_str(pk, "peer", gs->peer);
+		mp_pack_kv_int(pk, "ageMs", now - gs->busy_since);
+		mp_pack_kv_uint(pk, "msgsIn", gs->msgs_in);
+		mp_pack_kv_uint(pk, "msgsOut", gs->msgs_out);
+	}
+	mp_pack_kv_uint(pk, "count", S.nbusy);
+	mp_pack_kv_uint(pk, "idle", S.npool);
+	mp_pack_kv_int(pk, "max", S.cfg->max_sessions);
+	actor_end();
+	S.dirty = 0;
+}
+
+static void
+changed_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	report();
+}
+
+static void
+counters_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	if (S.dirty && !evtimer_pending(S.changed_ev, NULL))
+		report();
+}
+
+/* A frame from a session: Ready, or its counters. */
+static void
+ctl_message(struct peer *p, const struct envelope *env, void *arg)
+{
+	struct gsession	*gs = arg;
+	uint64_t	 v;
+
+	(void)p;
+	switch (env->type) {
+	case MSG_READY:
+		gs->ready = 1;
+		mp_strcpy(mp_get(env->payload, "sessionId"), gs->id,
+		    sizeof(gs->id));
+		/* A session that starts fine earns the pool its pace back. */
+		S.refill_ms = 0;
+		break;
+	case MSG_SESSION_STATS:
+		if (mp_uint(mp_get(env->payload, "msgsIn"), &v) == 0)
+			gs->msgs_in = v;
+		if (mp_uint(mp_get(env->payload, "msgsOut"), &v) == 0)
+			gs->msgs_out = v;
+		S.dirty = 1;
+		break;
+	default:
+		log_debug("session %ld: unexpected %s", (long)gs->pid,
+		    msg_name(env->type));
+		break;
+	}
+}
+
+static void
+ctl_closed(struct peer *p, void *arg)
+{
+	struct gsession	*gs = arg;
+
+	(void)p;
+	gs->ctl = NULL;
+}
+
+static const struct peer_cb ctl_cb = {
+	.message = ctl_message,
+	.closed = ctl_closed,
+};
+
+/* Start one session process; it joins the pool. */
+static struct gsession *
+spawn(void)
+{
+	struct gsession		*gs;
+	struct child_fds	 fds;
+	char			*argv[2], key[24];
+	int			 sv[2];
+	pid_t			 pid;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1) {
+		log_warn("session: socketpair");
+		return NULL;
+	}
+	argv[0] = (char *)(uintptr_t)"session";
+	argv[1] = NULL;
+	fds.fds[0] = sv[1];
+	fds.nfds = 1;
+	if ((pid = child_spawn(S.program, argv, &fds, NULL)) == -1) {
+		log_warn("session: fork");
+		close(sv[0]);
+		close(sv[1]);
+		return NULL;
+	}
+	close(sv[1]);
+	gs = xcalloc(1, sizeof(*gs));
+	gs->pid = pid;
+	gs->state = GS_IDLE;
+	gs->started = mono_ms();
+	snprintf(gs->id, sizeof(gs->id), "?");
+	gs->ctl = peer_new_fd(sv[0], &S.lim, &ctl_cb, gs);
+	peer_set_name(gs->ctl, "session");
+	pid_key(pid, key, sizeof(key));
+	strmap_put(S.by_pid, key, gs);
+	TAILQ_INSERT_TAIL(&S.pool, gs, entry);
+	S.npool++;
+	return gs;
+}
+
+static void
+refill_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	refill();
+}
+
+/* Keep session_pool sessions waiting, within max_sessions. */
+static void
+refill(void)
+{
+	if (S.stopping || evtimer_pending(S.refill_ev, NULL))
+		return;
+	while (S.npool < (size_t)S.cfg->session_pool &&
+	    S.npool + S.nbusy < (size_t)S.cfg->max_sessions +
+	    (size_t)S.cfg->session_pool)
+		if (spawn() == NULL) {
+			timer_ms(S.refill_ev, 1000);
+			return;
+		}
+}
+
+/*
+ * Send SessionOpen with the client's descriptor.  The session's channel
+ * carries nothing else before this frame and holds nothing unsent, so
+ * the frame goes whole, at once, or not at all.
+ */
+static int
+send_open(struct gsession *gs, int fd, const struct handoff *h)
+{
+	msgpack_sbuffer	 sb;
+	msgpack_packer	 pk;
+	struct msghdr	 msg;
+	struct cmsghdr	*cm;
+	struct iovec	 iov[2];
+	union {
+		struct cmsghdr	 hdr;
+		char		 buf[CMSG_SPACE(sizeof(int))];
+	} cmsgbuf;
+	unsigned char	 hdr[FRAME_HDR];
+	char		 id[ID_MAX + 1];
+	ssize_t		 n;
+	int		 ctlfd, r = -1;
+
+	if (gs->ctl == NULL || (ctlfd = peer_fd(gs->ctl)) == -1 ||
+	    peer_unsent(gs->ctl) != 0)
+		return -1;
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	env_new_id(id, sizeof(id));
+	env_pack_header(&pk, "session:new", "gateway:main", MSG_SESSION_OPEN,
+	    id, NULL, env_now_ms());
+	msgpack_pack_map(&pk, 5);
+	mp_pack_kv_str(&pk, "accept", h->accept);
+	mp_pack_kv_str(&pk, "path", h->path);
+	mp_pack_kv_str(&pk, "peer", h->peer);
+	mp_pack_str(&pk, "echo");
+	if (h->echo)
+		msgpack_pack_true(&pk);
+	else
+		msgpack_pack_false(&pk);
+	mp_pack_str(&pk, "early");
+	msgpack_pack_bin(&pk, h->earlylen);
+	msgpack_pack_bin_body(&pk, h->early, h->earlylen);
+	frame_put_len(hdr, (uint32_t)sb.size);
+
+	memset(&msg, 0, sizeof(msg));
+	iov[0].iov_base = hdr;
+	iov[0].iov_len = sizeof(hdr);
+	iov[1].iov_base = sb.data;
+	iov[1].iov_len = sb.size;
+	msg.msg_iov = iov;
+	msg.msg_iovlen = 2;
+	memset(&cmsgbuf, 0, sizeof(cmsgbuf));
+	msg.msg_control = cmsgbuf.buf;
+	msg.msg_controllen = sizeof(cmsgbuf.buf);
+	cm = CMSG_FIRSTHDR(&msg);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	do
+		n = sendmsg(ctlfd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+	while (n == -1 && errno == EINTR);
+	if (n == (ssize_t)(sizeof(hdr) + sb.size))
+		r = 0;
+	else if (n == -1)
+		log_warn("session %ld: sendmsg", (long)gs->pid);
+	else
+		log_warnx("session %ld: SessionOpen cut short", (long)gs->pid);
+	msgpack_sbuffer_destroy(&sb);
+	return r;
+}
+
+static void
+to_busy(struct gsession *gs, const struct handoff *h)
+{
+	TAILQ_REMOVE(&S.pool, gs, entry);
+	S.npool--;
+	gs->state = GS_BUSY;
+	gs->busy_since = mono_ms();
+	snprintf(gs->peer, sizeof(gs->peer), "%s", h->peer);
+	TAILQ_INSERT_TAIL(&S.busy, gs, entry);
+	S.nbusy++;
+	changed();
+}
+
+/* A session that failed us: it goes, and the reaper forgets it. */
+static void
+discard(struct gsession *gs)
+{
+	kill(gs->pid, SIGKILL);
+	gs->signalled = 1;
+	TAILQ_REMOVE(&S.pool, gs, entry);
+	S.npool--;
+	gs->state = GS_GONE;
+	if (gs->ctl != NULL) {
+		peer_close(gs->ctl);
+		gs->ctl = NULL;
+	}
+}
+
+int
+sessions_handoff(int fd, const struct handoff *h)
+{
+	struct gsession	*gs;
+	int		 tries;
+
+	for (tries = 0; tries < 3; tries++) {
+		/* A session that said Ready first; else the oldest. */
+		TAILQ_FOREACH(gs, &S.pool, entry)
+			if (gs->ready && gs->ctl != NULL)
+				break;
+		if (gs == NULL)
+			gs = TAILQ_FIRST(&S.pool);
+		if (gs == NULL && (gs = spawn()) == NULL)
+			return -1;
+		if (send_open(gs, fd, h) == 0) {
+			to_busy(gs, h);
+			refill();
+			return 0;
+		}
+		discard(gs);
+	}
+	return -1;
+}
+
+bool
+sessions_full(void)
+{
+	return S.nbusy >= (size_t)S.cfg->max_sessions;
+}
+
+size_t
+sessions_busy(void)
+{
+	return S.nbusy;
+}
+
+size_t
+sessions_idle(void)
+{
+	return S.npool;
+}
+
+/* Forget a reaped session; say why it ended if that is news. */
+static void
+reaped(struct gsession *gs, int status)
+{
+	char	 why[64], key[24];
+	int	 abnormal;
+
+	child_exit_text(status, why, sizeof(why));
+	abnormal = !(WIFEXITED(status) && WEXITSTATUS(status) == 0) &&
+	    !(gs->signalled && WIFSIGNALED(status));
+	switch (gs->state) {
+	case GS_IDLE:
+		TAILQ_REMOVE(&S.pool, gs, entry);
+		S.npool--;
+		if (abnormal) {
+			/* Died before serving anyone: slow the refill. */
+			log_warnx("idle session %ld %s", (long)gs->pid, why);
+			S.refill_ms = S.refill_ms == 0 ? 100 :
+			    S.refill_ms * 2 > RESPAWN_MAX_MS ? RESPAWN_MAX_MS :
+			    S.refill_ms * 2;
+			if (!S.stopping)
+				timer_ms(S.refill_ev, S.refill_ms);
+		}
+		break;
+	case GS_BUSY:
+		TAILQ_REMOVE(&S.busy, gs, entry);
+		S.nbusy--;
+		if (abnormal)
+			log_warnx("session %s (pid %ld, %s) %s", gs->id,
+			    (long)gs->pid, gs->peer, why);
+		else
+			log_debug("session %s (pid %ld) %s", gs->id,
+			    (long)gs->pid, why);
+		changed();
+		break;
+	case GS_GONE:
+		break;
+	}
+	if (gs->ctl != NULL)
+		peer_close(gs->ctl);
+	pid_key(gs->pid, key, sizeof(key));
+	strmap_del(S.by_pid, key);
+	free(gs);
+}
+
+/* Reap every session that has exited (from the SIGCHLD event). */
+void
+sessions_reap(void)
+{
+	struct gsession	*gs;
+	char		 key[24];
+	pid_t		 pid;
+	int		 status;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		pid_key(pid, key, sizeof(key));
+		if ((gs = strmap_get(S.by_pid, key)) == NULL) {
+			log_debug("reaped unknown child %ld", (long)pid);
+			continue;
+		}
+		reaped(gs, status);
+	}
+	if (S.stopping) {
+		if (S.npool == 0 && S.nbusy == 0 &&
+		    strmap_count(S.by_pid) == 0 && S.done != NULL) {
+			evtimer_del(S.stop_ev);
+			S.done();
+			S.done = NULL;
+		}
+		return;
+	}
+	refill();
+}
+
+/* Sessions that did not close in time get SIGKILL, then we give up. */
+static void
+stop_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct gsession	*gs;
+
+	(void)fd;
+	(void)what;
+	(void)arg;
+	if (!S.killed) {
+		S.killed = 1;
+		TAILQ_FOREACH(gs, &S.busy, entry) {
+			log_warnx("session %s (pid %ld) did not close in "
+			    "time; killing it", gs->id, (long)gs->pid);
+			kill(gs->pid, SIGKILL);
+			gs->signalled = 1;
+		}
+		TAILQ_FOREACH(gs, &S.pool, entry) {
+			kill(gs->pid, SIGKILL);
+			gs->signalled = 1;
+		}
+		timer_ms(S.stop_ev, KILL_WAIT_MS);
+		return;
+	}
+	if (S.done != NULL) {
+		S.done();
+		S.done = NULL;
+	}
+}
+
+/* Ask a serving session to close its WebSocket with 1001. */
+static void
+ask_close(struct gsession *gs)
+{
+	msgpack_sbuffer	 sb;
+	msgpack_packer	 pk;
+	char		 id[ID_MAX + 1], to[ADDR_MAX + 1];
+	unsigned char	 hdr[FRAME_HDR];
+
+	if (gs->ctl == NULL) {
+		kill(gs->pid, SIGTERM);
+		gs->signalled = 1;
+		return;
+	}
+	msgpack_sbuffer_init(&sb);
+	msgpack_sbuffer_write(&sb, "\0\0\0\0", FRAME_HDR);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	env_new_id(id, sizeof(id));
+	snprintf(to, sizeof(to), "session:%s", gs->id);
+	env_pack_header(&pk, to, "gateway:main", MSG_SESSION_CLOSE, id, NULL,
+	    env_now_ms());
+	msgpack_pack_map(&pk, 2);
+	mp_pack_kv_int(&pk, "code", 1001);
+	mp_pack_kv_str(&pk, "reason", "server going away");
+	frame_put_len(hdr, (uint32_t)(sb.size - FRAME_HDR));
+	memcpy(sb.data, hdr, FRAME_HDR);
+	if (peer_write(gs->ctl, sb.data, sb.size) == -1) {
+		kill(gs->pid, SIGTERM);
+		gs->signalled = 1;
+	}
+	msgpack_sbuffer_destroy(&sb);
+}
+
+void
+sessions_shutdown(void (*done)(void))
+{
+	struct gsession	*gs;
+
+	S.stopping = 1;
+	S.done = done;
+	evtimer_del(S.refill_ev);
+	TAILQ_FOREACH(gs, &S.pool, entry) {
+		kill(gs->pid, SIGTERM);
+		gs->signalled = 1;
+	}
+	TAILQ_FOREACH(gs, &S.busy, entry)
+		ask_close(gs);
+	timer_ms(S.stop_ev, STOP_WAIT_MS);
+	sessions_reap();
+}
+
+/* The session program: program_dir, or next to the running gateway. */
+static int
+find_program(const struct config *cfg)
+{
+	char	 exe[PATH_MAX];
+	ssize_t	 n;
+
+	if (cfg->program_dir[0] != '\0') {
+		snprintf(S.program, sizeof(S.program), "%s/session",
+		    cfg->program_dir);
+		return 0;
+	}
+	if ((n = readlink("/proc/self/exe", exe, sizeof(exe) - 1)) == -1) {
+		log_warn("readlink /proc/self/exe");
+		return -1;
+	}
+	exe[n] = '\0';
+	snprintf(S.program, sizeof(S.program), "%s/session", dirname(exe));
+	return 0;
+}
+
+int
+sessions_init(struct event_base *base, const struct config *cfg)
+{
+	S.base = base;
+	S.cfg = cfg;
+	TAILQ_INIT(&S.pool);
+	TAILQ_INIT(&S.busy);
+	S.by_pid = strmap_new();
+	peer_default_limits(&S.lim);
+	S.lim.max_frame = 64 * 1024;
+	S.lim.high_water = 256 * 1024;
+	S.lim.max_queue = 1024 * 1024;
+	if (find_program(cfg) == -1)
+		return -1;
+	if (access(S.program, X_OK) == -1) {
+		log_warn("%s", S.program);
+		return -1;
+	}
+	S.changed_ev = evtimer_new(base, changed_cb, NULL);
+	S.counters_ev = event_new(base, -1, EV_PERSIST, counters_cb, NULL);
+	S.refill_ev = evtimer_new(base, refill_cb, NULL);
+	S.stop_ev = evtimer_new(base, stop_cb, NULL);
+	if (S.changed_ev == NULL || S.counters_ev == NULL ||
+	    S.refill_ev == NULL || S.stop_ev == NULL)
+		return -1;
+	timer_ms(S.counters_ev, COUNTERS_MS);
+	refill();
+	changed();
+	return 0;
+}
+
+/* A new config: the pool grows or shrinks to the new size. */
+void
+sessions_reload(const struct config *cfg)
+{
+	struct gsession	*gs;
+
+	S.cfg = cfg;
+	while (S.npool > (size_t)cfg->session_pool &&
+	    (gs = TAILQ_LAST(&S.pool, gs_list)) != NULL) {
+		kill(gs->pid, SIGTERM);
+		gs->signalled = 1;
+		TAILQ_REMOVE(&S.pool, gs, entry);
+		S.npool--;
+		gs->state = GS_GONE;
+	}
+	refill();
+	changed();
+}
