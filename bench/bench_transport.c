@@ -876,6 +876,14 @@ print_table(struct result runs[2][NSCENARIOS][MAX_REPS], int ncols)
 	    ncols, RAW_RTT, RT_RTT);
 }
 
+/* Was scenario s on layout c (0: one CPU, 1: two) asked for? */
+static int
+wanted(int s, int c)
+{
+	return (opt.scenario_only == -1 || s == opt.scenario_only) &&
+	    (opt.cpus_only == 0 || opt.cpus_only == c + 1);
+}
+
 static void __attribute__((noreturn))
 usage(void)
 {
@@ -936,9 +944,7 @@ main(int argc, char *argv[])
 	for (i = 0; i < opt.reps; i++)
 		for (c = 0; c < ncols; c++)
 			for (s = 0; s < NSCENARIOS; s++) {
-				if ((opt.scenario_only != -1 &&
-				    s != opt.scenario_only) ||
-				    (opt.cpus_only != 0 && opt.cpus_only != c + 1))
+				if (!wanted(s, c))
 					continue;
 				m = &runs[c][s][i];
 				run_one(s, c, m);
