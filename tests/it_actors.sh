@@ -182,9 +182,170 @@ t_corrupt_database() {
 	    "$(md5sum <"$TMP/state/coordinator.db")"
 }
 
+# client SOCKET: a session-like client speaking the internal protocol
+# itself (python3, with its own msgpack subset): Hello as session:it,
+# Subscribe, 50 AssignTask at once, one id sent twice; prints a JSON
+# summary of what came back.
+client() {
+	python3 - "$1" <<'PY'
+import json, socket, struct, sys, time
+
+def pack(o):
+    if o is None: return b'\xc0'
+    if o is True: return b'\xc3'
+    if o is False: return b'\xc2'
+    if isinstance(o, int):
+        if 0 <= o < 128: return bytes([o])
+        return (b'\xcf' + struct.pack('>Q', o)) if o >= 0 else \
+            (b'\xd3' + struct.pack('>q', o))
+    if isinstance(o, str):
+        b = o.encode()
+        if len(b) < 32: return bytes([0xa0 | len(b)]) + b
+        return b'\xda' + struct.pack('>H', len(b)) + b
+    if isinstance(o, dict):
+        out = bytes([0x80 | len(o)]) if len(o) < 16 else \
+            b'\xde' + struct.pack('>H', len(o))
+        for k, v in o.items(): out += pack(k) + pack(v)
+        return out
+    raise TypeError(o)
+
+def unpack(b, i=0):
+    t = b[i]; i += 1
+    if t < 0x80: return t, i
+    if t >= 0xe0: return t - 256, i
+    if 0x80 <= t <= 0x8f: return unmap(b, i, t & 15)
+    if 0x90 <= t <= 0x9f: return unarr(b, i, t & 15)
+    if 0xa0 <= t <= 0xbf: n = t & 31; return b[i:i+n].decode(), i + n
+    if t == 0xc0: return None, i
+    if t in (0xc2, 0xc3): return t == 0xc3, i
+    fixed = {0xcc: '>B', 0xcd: '>H', 0xce: '>I', 0xcf: '>Q', 0xd0: '>b',
+        0xd1: '>h', 0xd2: '>i', 0xd3: '>q', 0xca: '>f', 0xcb: '>d'}
+    if t in fixed:
+        n = struct.calcsize(fixed[t])
+        return struct.unpack(fixed[t], b[i:i+n])[0], i + n
+    if t in (0xd9, 0xda, 0xdb, 0xc4, 0xc5, 0xc6):
+        w = {0xd9: 1, 0xda: 2, 0xdb: 4, 0xc4: 1, 0xc5: 2, 0xc6: 4}[t]
+        n = int.from_bytes(b[i:i+w], 'big'); i += w
+        v = b[i:i+n]
+        return (v.decode() if t >= 0xd9 else v), i + n
+    if t in (0xdc, 0xdd):
+        w = 2 if t == 0xdc else 4
+        return unarr(b, i + w, int.from_bytes(b[i:i+w], 'big'))
+    if t in (0xde, 0xdf):
+        w = 2 if t == 0xde else 4
+        return unmap(b, i + w, int.from_bytes(b[i:i+w], 'big'))
+    raise ValueError(hex(t))
+
+def unmap(b, i, n):
+    d = {}
+    for _ in range(n):
+        k, i = unpack(b, i); v, i = unpack(b, i); d[k] = v
+    return d, i
+
+def unarr(b, i, n):
+    a = []
+    for _ in range(n):
+        v, i = unpack(b, i); a.append(v)
+    return a, i
+
+ME = 'session:it'
+seq = 0
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect(sys.argv[1])
+
+def send(typ, payload, to='coordinator:main', mid=None):
+    global seq
+    seq += 1
+    body = pack({'to': to, 'from': ME, 'type': typ,
+        'id': mid or 'it-%d' % seq, 'timestamp': int(time.time() * 1000),
+        'payload': payload})
+    s.sendall(struct.pack('>I', len(body)) + body)
+
+buf = b''
+def recv(deadline):
+    global buf
+    while True:
+        if len(buf) >= 4:
+            n = struct.unpack('>I', buf[:4])[0]
+            if len(buf) >= 4 + n:
+                m, _ = unpack(buf[4:4+n]); buf = buf[4+n:]
+                return m
+        left = deadline - time.time()
+        if left <= 0: return None
+        s.settimeout(left)
+        try:
+            d = s.recv(65536)
+        except socket.timeout:
+            return None
+        if not d: return None
+        buf += d
+
+send('Hello', {'pid': 0}, to=ME)
+send('Subscribe', {})
+first = [recv(time.time() + 5), recv(time.time() + 5)]
+for i in range(50):
+    send('AssignTask', {'taskId': 'p%d' % i, 'kind': 'sleep',
+        'input': {'ms': 10}})
+send('AssignTask', {'taskId': 'dup', 'kind': 'echo'}, mid='same-id')
+send('AssignTask', {'taskId': 'dup', 'kind': 'echo'}, mid='same-id')
+accepted, dup, pushes, last = 0, [], [], None
+end = time.time() + 15
+while time.time() < end:
+    m = recv(end)
+    if m is None: break
+    if m['type'] == 'TaskAccepted':
+        if m['payload']['taskId'] == 'dup': dup.append(m['payload'])
+        else: accepted += 1
+    elif m['type'] == 'StatusUpdated':
+        pushes.append(time.time()); last = m['payload']
+        if last['tasks']['completed'] >= 51 and len(dup) == 2: break
+gaps = [round((b - a) * 1000) for a, b in zip(pushes, pushes[1:])]
+print(json.dumps({'first': [m and m['type'] for m in first],
+    'accepted': accepted, 'dup': dup, 'pushes': len(pushes),
+    'min_gap_ms': min(gaps) if gaps else None,
+    'completed': last and last['tasks']['completed'],
+    'queued': last and last['queue']['length']}))
+PY
+}
+
+t_pushes() {
+	tree_start || { not_ok "tree starts"; return; }
+	local r
+	register w1 w2
+	until_status 5 '[.workers[] | select(.status == "idle")] | length == 2'
+	r=$(client "$TMP/run/coordinator.sock")
+	check_eq "Subscribe: Subscribed, then a snapshot" \
+	    "Subscribed StatusUpdated" "$(jq -r '.first | join(" ")' <<<"$r")"
+	check_eq "50 tasks accepted over the socket" 50 \
+	    "$(jq .accepted <<<"$r")"
+	check_eq "one id sent twice: one task, the same reply twice" true \
+	    "$(jq '.dup | length == 2 and .[0] == .[1]' <<<"$r")"
+	check_eq "the last push shows the final state" "51 0" \
+	    "$(jq -r '"\(.completed) \(.queued)"' <<<"$r")"
+	check "pushes are coalesced: fewer than the changes, spaced out" \
+	    coalesced "$r"
+	check_eq "the task sent twice ran once" 51 "$(status .tasks.completed)"
+	check "the subscriber is forgotten when its connection goes" \
+	    wait_for 5 no_subscribers
+	check "shutdown leaves no process and no socket" tree_stop
+}
+
+# coalesced SUMMARY: fewer pushes than changes, none in a burst (the
+# interval is 50 ms; the client's clock sees some jitter).
+coalesced() {
+	jq -e '.pushes > 1 and .pushes < 50 and .min_gap_ms >= 20' \
+	    <<<"$1" >/dev/null
+}
+
+no_subscribers() {
+	[ "$(ctl --json inspect coordinator |
+	    jq .inspect.coordinator.subscribers)" = 0 ]
+}
+
 programs || { not_ok "program directory"; finish; exit; }
 t_flow
 t_kill_worker
+t_pushes
 t_kill_coordinator
 t_corrupt_database
 finish
