@@ -105,7 +105,6 @@ tests: $(TEST_BINS)
 check: test
 
 bench: all
-	@$(MAKE) --no-print-directory -C . bench-bins
 	bench/run-all
 
 FUZZ_SECONDS	?= 60
