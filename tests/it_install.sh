@@ -132,6 +132,7 @@ CONF
 		not_ok "the installed actord starts its tree"
 		return
 	fi
+	PORT=$(ctl --json status | jq -r .listen | sed 's/.*://')
 	check_eq "the installed tree: status shows 4 up" 4 \
 	    "$(ctl --json status | jq '[.processes[] |
 	    select(.state == "up")] | length')"
@@ -249,8 +250,9 @@ CONF
 		not_ok "the tree starts under strace"
 		return
 	fi
+	PORT=$(ctl --json status | jq -r .listen | sed 's/.*://')
 	# Exercise what a service does: status, inspect, a restart, a
-	# reload, a request to the gateway, shutdown.
+	# reload, a page and a WebSocket session from the gateway, shutdown.
 	ctl status >/dev/null
 	ctl inspect coordinator >/dev/null
 	ctl restart worker >/dev/null
@@ -258,6 +260,13 @@ CONF
 	(exec 3<>"/dev/tcp/127.0.0.1/$PORT" &&
 	    printf 'GET / HTTP/1.0\r\n\r\n' >&3 && timeout 2 cat <&3) \
 	    >/dev/null 2>&1
+	(exec 3<>"/dev/tcp/127.0.0.1/$PORT" &&
+	    printf '%s\r\n' "GET /ws HTTP/1.1" "Host: 127.0.0.1:$PORT" \
+	    "Upgrade: websocket" "Connection: Upgrade" \
+	    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==" \
+	    "Sec-WebSocket-Version: 13" "" >&3 && timeout 1 cat <&3) \
+	    >/dev/null 2>&1
+	ctl sessions >/dev/null
 	ctl shutdown >/dev/null
 	wait "$ACTORD_PID"
 	ACTORCTL=$BIN/actorctl
