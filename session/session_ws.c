@@ -393,15 +393,21 @@ ws_outbytes(void)
 	    wslay_event_get_queued_msg_length(ws.ctx);
 }
 
-/* Frame what wslay holds into the output (after wslay_event_recv). */
+/*
+ * Frame what wslay holds into the output.  This runs inside
+ * wslay_event_recv too (an echo, a reply): the messages of a batch of
+ * input then leave in order, ahead of a close frame that a later frame of
+ * the same batch may cause (wslay sends control frames first).
+ */
 static void
 ws_send_now(void)
 {
-	if (ws.state >= WS_FLUSHING || ws.in_recv)
+	if (ws.state >= WS_FLUSHING)
 		return;
 	if (wslay_event_send(ws.ctx) != 0) {
 		ws.io_error = 1;
-		ws_finish();
+		if (!ws.in_recv)
+			ws_finish();
 		return;
 	}
 	ws_after_io();
