@@ -27,7 +27,6 @@
  */
 #include "../coordinator/coordinator_db.c"
 #include "../coordinator/coordinator_msg.c"
-#include "../coordinator/coordinator_out.c"
 #include "../coordinator/coordinator_queue.c"
 #include "../coordinator/coordinator_status.c"
 

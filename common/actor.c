@@ -665,6 +665,12 @@ mp_pack_kv_uint(msgpack_packer *pk, const char *k, uint64_t v)
 	msgpack_pack_uint64(pk, v);
 }
 
+void
+mp_pack_raw(msgpack_packer *pk, const void *buf, size_t len)
+{
+	pk->callback(pk->data, buf, len);
+}
+
 /* Leave the loop once every connection has sent what it holds (or 1 s). */
 static void
 drain_cb(evutil_socket_t fd, short what, void *arg)

@@ -125,5 +125,7 @@ void	mp_pack_str(msgpack_packer *pk, const char *s);
 void	mp_pack_kv_str(msgpack_packer *pk, const char *k, const char *v);
 void	mp_pack_kv_int(msgpack_packer *pk, const char *k, int64_t v);
 void	mp_pack_kv_uint(msgpack_packer *pk, const char *k, uint64_t v);
+/* Append bytes that are already one msgpack object. */
+void	mp_pack_raw(msgpack_packer *pk, const void *buf, size_t len);
 
 #endif

@@ -30,6 +30,7 @@
 #include <sqlite3.h>
 
 #include "envelope.h"
+#include "outbox.h"
 
 struct db;
 struct event_base;
@@ -42,37 +43,6 @@ struct strmap;
 #define STATUS_WORKERS_MAX 5000	/* workers listed in StatusUpdated */
 #define ERROR_TEXT_MAX	4096	/* bytes of a task's error */
 
-/* coordinator_out.c: what one message or event wants sent, in order. */
-struct outmsg {
-	char		 to[ADDR_MAX + 1];
-	enum msg_type	 type;
-	int		 reply;		/* answers the message being handled */
-	size_t		 off;		/* payload: offset in the buffer */
-	size_t		 len;
-};
-
-struct outbox {
-	struct outmsg	*v;
-	size_t		 n;
-	size_t		 cap;
-	msgpack_sbuffer	 sb;		/* every payload, back to back */
-	msgpack_packer	 pk;
-};
-
-void		 outbox_init(struct outbox *ob);
-void		 outbox_clear(struct outbox *ob);
-void		 outbox_free(struct outbox *ob);
-/* Start a message; pack exactly one payload object, then outbox_end(). */
-msgpack_packer	*outbox_begin(struct outbox *ob, const char *to,
-		    enum msg_type type, int reply);
-void		 outbox_end(struct outbox *ob);
-/* A message whose payload is already packed. */
-void		 outbox_add_raw(struct outbox *ob, const char *to,
-		    enum msg_type type, int reply, const void *payload,
-		    size_t len);
-const void	*outbox_payload(const struct outbox *ob, size_t i);
-/* Append raw msgpack bytes to whatever pk is packing. */
-void		 mp_pack_raw(msgpack_packer *pk, const void *buf, size_t len);
 
 enum task_status {
 	TASK_QUEUED,

@@ -49,21 +49,10 @@ conf_from(const struct config *cfg, struct coord_conf *conf)
 static void
 settle(int rc, const struct envelope *req)
 {
-	const struct outmsg	*m;
-	msgpack_packer		*pk;
-	size_t			 i;
-
 	if (rc == -1)
 		fatalx("coordinator.db: a write failed; exiting so that the "
 		    "restart recovers the last committed state");
-	for (i = 0; i < co.ob.n; i++) {
-		m = &co.ob.v[i];
-		pk = actor_begin(COORD_ADDRESS, m->to, m->type,
-		    m->reply && req != NULL ? req->id : NULL);
-		mp_pack_raw(pk, outbox_payload(&co.ob, i), m->len);
-		actor_end();
-	}
-	outbox_clear(&co.ob);
+	outbox_send(&co.ob, COORD_ADDRESS, req);
 	if (coord_take_dirty(co.c))
 		push_changed(co.push);
 }

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "actor.h"
 #include "coordinator.h"
 
 /* Pack a NUL-terminated string. */

@@ -106,7 +106,7 @@ activity(struct outbox *ob, const char *level, const char *task,
 	ev.task_id = task;
 	ev.worker_id = worker;
 	ev.attempts = attempts;
-	pk = outbox_begin(ob, EVENTLOG_ADDRESS, MSG_LOG_EVENT, 0);
+	pk = outbox_begin(ob, NULL, EVENTLOG_ADDRESS, MSG_LOG_EVENT, 0);
 	msg_log_event_encode(pk, &ev);
 	outbox_end(ob);
 }
@@ -120,7 +120,7 @@ to_worker(struct outbox *ob, const char *worker, enum msg_type type,
 	char		 addr[ADDR_MAX + 1];
 
 	snprintf(addr, sizeof(addr), "worker:%s", worker);
-	pk = outbox_begin(ob, addr, type, 0);
+	pk = outbox_begin(ob, NULL, addr, type, 0);
 	if (task != NULL)
 		msg_task_id_encode(pk, task);
 	else
@@ -140,7 +140,7 @@ reply_error(const struct envelope *env, struct outbox *ob,
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
-	pk = outbox_begin(ob, env->from, MSG_ERROR, 1);
+	pk = outbox_begin(ob, NULL, env->from, MSG_ERROR, 1);
 	msg_error_encode(pk, code, text);
 	outbox_end(ob);
 }
@@ -305,7 +305,7 @@ task_start(struct coord *c, const char *id, struct cworker *w,
 	pt.inputlen = (size_t)sqlite3_column_bytes(st, 1);
 	attempts = sqlite3_column_int64(st, 2);
 	snprintf(addr, sizeof(addr), "worker:%s", w->id);
-	pk = outbox_begin(ob, addr, MSG_PROCESS_TASK, 0);
+	pk = outbox_begin(ob, NULL, addr, MSG_PROCESS_TASK, 0);
 	msg_process_task_encode(pk, &pt);
 	outbox_end(ob);
 	sqlite3_reset(st);
@@ -544,7 +544,7 @@ cmd_register(struct coord *c, const struct envelope *env, struct outbox *ob)
 	}
 	if (w->status == WORKER_OFFLINE)
 		to_worker(ob, id, MSG_START_WORKER, NULL);
-	pk = outbox_begin(ob, env->from, MSG_WORKER_REGISTERED, 1);
+	pk = outbox_begin(ob, NULL, env->from, MSG_WORKER_REGISTERED, 1);
 	msg_worker_id_encode(pk, id);
 	outbox_end(ob);
 	return 0;
@@ -582,7 +582,7 @@ cmd_unregister(struct coord *c, const struct envelope *env,
 	activity(ob, "info", NULL, id, -1, "worker %s unregistered", id);
 	if (task[0] != '\0' && task_requeue(c, task, 0, ob) == -1)
 		return -1;
-	pk = outbox_begin(ob, env->from, MSG_WORKER_UNREGISTERED, 1);
+	pk = outbox_begin(ob, NULL, env->from, MSG_WORKER_UNREGISTERED, 1);
 	msg_worker_id_encode(pk, id);
 	outbox_end(ob);
 	return 0;
@@ -664,7 +664,7 @@ cmd_assign(struct coord *c, const struct envelope *env, struct outbox *ob)
 		acc.worker_id = w != NULL ? w->id : NULL;
 		acc.position = c->ntasks[TASK_QUEUED];
 	}
-	pk = outbox_begin(ob, env->from, MSG_TASK_ACCEPTED, 1);
+	pk = outbox_begin(ob, NULL, env->from, MSG_TASK_ACCEPTED, 1);
 	msg_task_accepted_encode(pk, &acc);
 	outbox_end(ob);
 	rc = 0;
@@ -725,7 +725,7 @@ cmd_cancel(struct coord *c, const struct envelope *env, struct outbox *ob)
 		    task_status_name(t.status));
 		return 0;
 	}
-	pk = outbox_begin(ob, env->from, MSG_TASK_CANCELLED, 1);
+	pk = outbox_begin(ob, NULL, env->from, MSG_TASK_CANCELLED, 1);
 	msg_task_id_encode(pk, id);
 	outbox_end(ob);
 	return 0;
@@ -758,7 +758,7 @@ command(struct coord *c, const struct envelope *env, struct outbox *ob,
 			name = (const char *)sqlite3_column_text(st, 0);
 			type = msg_lookup(name, strlen(name));
 			if (type != MSG_UNKNOWN) {
-				outbox_add_raw(ob, env->from, type, 1,
+				outbox_add_raw(ob, NULL, env->from, type, 1,
 				    sqlite3_column_blob(st, 1),
 				    (size_t)sqlite3_column_bytes(st, 1));
 				sqlite3_reset(st);
@@ -924,7 +924,7 @@ coord_handle(struct coord *c, const struct envelope *env, struct outbox *ob)
 	case MSG_CANCEL_TASK:
 		return command(c, env, ob, cmd_cancel);
 	case MSG_GET_STATUS:
-		pk = outbox_begin(ob, env->from, MSG_STATUS_UPDATED, 1);
+		pk = outbox_begin(ob, NULL, env->from, MSG_STATUS_UPDATED, 1);
 		if (coord_pack_status(c, pk) == -1)
 			return -1;
 		outbox_end(ob);

@@ -26,6 +26,7 @@
 #include <sqlite3.h>
 
 #include "envelope.h"
+#include "outbox.h"
 
 struct db;
 struct event;
@@ -37,32 +38,6 @@ struct strmap;
 #define ERROR_TEXT_MAX	4096		/* bytes of a task's error */
 #define SLEEP_MAX_MS	(24 * 3600 * 1000ULL)	/* longest sleep task */
 
-/* worker_out.c: messages to send, in order (see coordinator_out.c). */
-struct outmsg {
-	char		 from[ADDR_MAX + 1];
-	char		 to[ADDR_MAX + 1];
-	enum msg_type	 type;
-	int		 reply;		/* answers the message being handled */
-	size_t		 off;
-	size_t		 len;
-};
-
-struct outbox {
-	struct outmsg	*v;
-	size_t		 n;
-	size_t		 cap;
-	msgpack_sbuffer	 sb;
-	msgpack_packer	 pk;
-};
-
-void		 outbox_init(struct outbox *ob);
-void		 outbox_clear(struct outbox *ob);
-void		 outbox_free(struct outbox *ob);
-msgpack_packer	*outbox_begin(struct outbox *ob, const char *from,
-		    const char *to, enum msg_type type, int reply);
-void		 outbox_end(struct outbox *ob);
-const void	*outbox_payload(const struct outbox *ob, size_t i);
-void		 mp_pack_raw(msgpack_packer *pk, const void *buf, size_t len);
 
 struct wstate;
 

@@ -22,21 +22,10 @@ static struct wstate	*ws;
 static void
 settle(int rc, const struct envelope *req)
 {
-	const struct outmsg	*m;
-	msgpack_packer		*pk;
-	size_t			 i;
-
 	if (rc == -1)
 		fatalx("worker.db: a write failed; exiting so that the "
 		    "restart recovers the last committed state");
-	for (i = 0; i < ws->ob.n; i++) {
-		m = &ws->ob.v[i];
-		pk = actor_begin(m->from, m->to, m->type,
-		    m->reply && req != NULL ? req->id : NULL);
-		mp_pack_raw(pk, outbox_payload(&ws->ob, i), m->len);
-		actor_end();
-	}
-	outbox_clear(&ws->ob);
+	outbox_send(&ws->ob, NULL, req);
 }
 
 /* Output made by a timer (a sleep task finished). */

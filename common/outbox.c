@@ -1,14 +1,12 @@
 /*
- * The outbox: the messages one input of the state machine wants sent, in
- * order, with their payloads packed back to back in one buffer.  The actor
- * glue turns each into an envelope; the tests read them as they are.
+ * The outbox: see outbox.h.
  */
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "coordinator.h"
+#include "actor.h"
 #include "log.h"
+#include "outbox.h"
 #include "xmalloc.h"
 
 void
@@ -36,17 +34,21 @@ outbox_free(struct outbox *ob)
 
 /* Add an entry whose payload starts at the end of the buffer. */
 static struct outmsg *
-outbox_push(struct outbox *ob, const char *to, enum msg_type type, int reply)
+outbox_push(struct outbox *ob, const char *from, const char *to,
+    enum msg_type type, int reply)
 {
 	struct outmsg	*m;
 
+	if (from == NULL)
+		from = "";
 	if (ob->n == ob->cap) {
 		ob->cap = ob->cap ? ob->cap * 2 : 16;
 		ob->v = xreallocarray(ob->v, ob->cap, sizeof(*ob->v));
 	}
 	m = &ob->v[ob->n++];
-	if (strlen(to) >= sizeof(m->to))
+	if (strlen(from) >= sizeof(m->from) || strlen(to) >= sizeof(m->to))
 		fatalx("outbox: address too long");
+	memcpy(m->from, from, strlen(from) + 1);
 	memcpy(m->to, to, strlen(to) + 1);
 	m->type = type;
 	m->reply = reply;
@@ -55,16 +57,14 @@ outbox_push(struct outbox *ob, const char *to, enum msg_type type, int reply)
 	return m;
 }
 
-/* Start a message; the caller packs one payload object, then outbox_end(). */
 msgpack_packer *
-outbox_begin(struct outbox *ob, const char *to, enum msg_type type,
-    int reply)
+outbox_begin(struct outbox *ob, const char *from, const char *to,
+    enum msg_type type, int reply)
 {
-	outbox_push(ob, to, type, reply);
+	outbox_push(ob, from, to, type, reply);
 	return &ob->pk;
 }
 
-/* Close the message begun last: its payload is what was packed since. */
 void
 outbox_end(struct outbox *ob)
 {
@@ -73,12 +73,11 @@ outbox_end(struct outbox *ob)
 	m->len = ob->sb.size - m->off;
 }
 
-/* Add a message whose payload is already packed (a stored reply). */
 void
-outbox_add_raw(struct outbox *ob, const char *to, enum msg_type type,
-    int reply, const void *payload, size_t len)
+outbox_add_raw(struct outbox *ob, const char *from, const char *to,
+    enum msg_type type, int reply, const void *payload, size_t len)
 {
-	struct outmsg	*m = outbox_push(ob, to, type, reply);
+	struct outmsg	*m = outbox_push(ob, from, to, type, reply);
 
 	msgpack_sbuffer_write(&ob->sb, payload, len);
 	m->len = len;
@@ -90,9 +89,19 @@ outbox_payload(const struct outbox *ob, size_t i)
 	return ob->sb.data + ob->v[i].off;
 }
 
-/* Append bytes that are already msgpack to what pk is packing. */
 void
-mp_pack_raw(msgpack_packer *pk, const void *buf, size_t len)
+outbox_send(struct outbox *ob, const char *from, const struct envelope *req)
 {
-	pk->callback(pk->data, buf, len);
+	struct outmsg	*m;
+	msgpack_packer	*pk;
+	size_t		 i;
+
+	for (i = 0; i < ob->n; i++) {
+		m = &ob->v[i];
+		pk = actor_begin(m->from[0] != '\0' ? m->from : from, m->to,
+		    m->type, m->reply && req != NULL ? req->id : NULL);
+		mp_pack_raw(pk, outbox_payload(ob, i), m->len);
+		actor_end();
+	}
+	outbox_clear(ob);
 }

@@ -1,0 +1,56 @@
+/*
+ * The outbox: what one input of an actor's state machine wants sent, in
+ * order, with the payloads packed back to back in one buffer.  State
+ * machines append to an outbox instead of sending, so that unit tests can
+ * read what they would send without sockets; the actor glue then hands the
+ * whole outbox to the runtime with outbox_send().
+ */
+#ifndef OUTBOX_H
+#define OUTBOX_H
+
+#include <stddef.h>
+
+#include <msgpack.h>
+
+#include "envelope.h"
+
+struct outmsg {
+	char		 from[ADDR_MAX + 1];	/* "" : outbox_send()'s default */
+	char		 to[ADDR_MAX + 1];
+	enum msg_type	 type;
+	int		 reply;		/* answers the message being handled */
+	size_t		 off;		/* payload: offset in the buffer */
+	size_t		 len;
+};
+
+struct outbox {
+	struct outmsg	*v;
+	size_t		 n;
+	size_t		 cap;
+	msgpack_sbuffer	 sb;		/* every payload, back to back */
+	msgpack_packer	 pk;
+};
+
+void		 outbox_init(struct outbox *ob);
+void		 outbox_clear(struct outbox *ob);
+void		 outbox_free(struct outbox *ob);
+/*
+ * Start a message from `from` (NULL: the default sender); pack exactly one
+ * payload object with the returned packer, then outbox_end().
+ */
+msgpack_packer	*outbox_begin(struct outbox *ob, const char *from,
+		    const char *to, enum msg_type type, int reply);
+void		 outbox_end(struct outbox *ob);
+/* A message whose payload is already packed (a stored reply). */
+void		 outbox_add_raw(struct outbox *ob, const char *from,
+		    const char *to, enum msg_type type, int reply,
+		    const void *payload, size_t len);
+const void	*outbox_payload(const struct outbox *ob, size_t i);
+/*
+ * Send every message through the runtime and empty the outbox: messages
+ * without a sender go from `from`; replies answer req (if not NULL).
+ */
+void		 outbox_send(struct outbox *ob, const char *from,
+		    const struct envelope *req);
+
+#endif
