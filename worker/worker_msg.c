@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "actor.h"
 #include "worker.h"
 
 /* Pack a NUL-terminated string. */
