@@ -324,7 +324,8 @@ main(int argc, char *argv[])
 		return EXIT_FAILURE_RT;
 	}
 	echo = oi.echo;
-	log_debug("%s from %s on %s", self_id, oi.peer, oi.path);
+	log_debug("%s from %s on %s (%zu early bytes)", self_id, oi.peer,
+	    oi.path, oi.earlylen);
 
 	if ((sigterm = evsignal_new(base, SIGTERM, signal_cb, NULL)) == NULL ||
 	    (sigint = evsignal_new(base, SIGINT, signal_cb, NULL)) == NULL ||

@@ -75,6 +75,7 @@ struct outmsg {
 static struct {
 	struct event_base		*base;
 	struct bufferevent		*bev;
+	struct evbuffer			*early;		/* read by the gateway */
 	wslay_event_context_ptr		 ctx;
 	struct ws_limits		 lim;
 	const struct ws_cb		*cb;
@@ -182,6 +183,9 @@ recv_cb(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, int flags,
 
 	(void)flags;
 	(void)arg;
+	/* What the gateway read past the request head comes first. */
+	if (evbuffer_get_length(ws.early) > 0)
+		in = ws.early;
 	if (ws.budget <= 0 || evbuffer_get_length(in) == 0) {
 		wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
 		return -1;
@@ -477,7 +481,8 @@ ws_pump(void)
 		return;
 	if (!wslay_event_want_read(ws.ctx))
 		evbuffer_drain(in, evbuffer_get_length(in));
-	else if (ws.budget <= 0 && evbuffer_get_length(in) > 0)
+	else if (ws.budget <= 0 && (evbuffer_get_length(in) > 0 ||
+	    evbuffer_get_length(ws.early) > 0))
 		event_active(ws.again_ev, EV_TIMEOUT, 0);
 	if (ws.eof && ws.state < WS_FLUSHING &&
 	    evbuffer_get_length(in) == 0) {
@@ -623,10 +628,12 @@ ws_start(struct event_base *base, int fd, const char *head,
 	bufferevent_set_max_single_read(ws.bev, READ_BUDGET);
 	bufferevent_set_max_single_write(ws.bev, 1024 * 1024);
 	evbuffer_add(bufferevent_get_output(ws.bev), head, strlen(head));
-	if (earlylen > 0) {
-		evbuffer_add(bufferevent_get_input(ws.bev), early, earlylen);
+	/* The socket's input buffer only takes what the socket reads. */
+	if ((ws.early = evbuffer_new()) == NULL ||
+	    evbuffer_add(ws.early, early, earlylen) == -1)
+		return -1;
+	if (earlylen > 0)
 		event_active(ws.again_ev, EV_TIMEOUT, 0);
-	}
 	bufferevent_enable(ws.bev, EV_READ | EV_WRITE);
 	timer_ms(ws.ping_ev, lim->ping_interval_ms);
 	return 0;
