@@ -140,6 +140,8 @@ static const struct key keys[] = {
 	    "queued task ids listed in StatusUpdated"),
 	INT("coordinator", "finished_tasks", finished_tasks, 0, 1000000000,
 	    "100000", "finished tasks kept in the database; 0: all"),
+	BOOL("coordinator", "group_commit", group_commit, "yes",
+	    "one commit per loop turn; no: one per message (for comparison)"),
 
 	CHILD("worker", CHILD_WORKER, "permanent"),
 	ENUM("worker", "synchronous", worker_sync, sync_names, "normal",

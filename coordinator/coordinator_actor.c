@@ -26,6 +26,7 @@ static struct {
 	struct pushset	*push;
 	struct outbox	 ob;
 	int		 worker_gone;	/* since we last asked for workers */
+	int		 group_commit;	/* 0: commit after every message */
 } co;
 
 /* The state machine's settings from the configuration. */
@@ -45,12 +46,20 @@ conf_from(const struct config *cfg, struct coord_conf *conf)
  * subscribers about a change.  A failed database write leaves the memory
  * and the database apart: exit, and let the restart recover from the last
  * commit (nothing of this turn has left the process).
+ *
+ * Without group commit ([coordinator] group_commit = no, for comparison)
+ * each message's changes are committed here, before the next message is
+ * handled, instead of once at the end of the loop turn.  The replies still
+ * leave only at the end of the turn.
  */
 static void
 settle(int rc, const struct envelope *req)
 {
 	if (rc == -1)
 		fatalx("coordinator.db: a write failed; exiting so that the "
+		    "restart recovers the last committed state");
+	if (!co.group_commit && db_commit(coord_db(co.c)) == -1)
+		fatalx("coordinator.db: a commit failed; exiting so that the "
 		    "restart recovers the last committed state");
 	outbox_send(&co.ob, COORD_ADDRESS, req);
 	if (coord_take_dirty(co.c))
@@ -91,6 +100,7 @@ coordinator_setup(const struct config *cfg)
 
 	snprintf(path, sizeof(path), "%s/coordinator.db", cfg->state_dir);
 	conf_from(cfg, &conf);
+	co.group_commit = cfg->group_commit;
 	if ((co.c = coord_open(path, &conf)) == NULL)
 		return -1;
 	rt_use_db(coord_db(co.c));
@@ -174,6 +184,7 @@ coordinator_reload(const struct config *cfg)
 
 	conf_from(cfg, &conf);
 	coord_reconf(co.c, &conf);
+	co.group_commit = cfg->group_commit;
 	push_set_interval(co.push, cfg->push_interval_ms);
 	if (coord_take_dirty(co.c))
 		push_changed(co.push);
