@@ -416,9 +416,13 @@ msg_check_payload(enum msg_type type, const msgpack_object *payload,
 bool
 utf8_valid(const void *s, size_t len)
 {
-	const unsigned char	*p = s, *end = p + len;
+	const unsigned char	*p = s, *end;
 	unsigned char		 c;
 
+	/* msgpack-c gives an empty string a NULL pointer: no arithmetic. */
+	if (len == 0)
+		return true;
+	end = p + len;
 	while (p < end) {
 		c = *p;
 		if (c < 0x80) {
