@@ -533,7 +533,7 @@ mp_sane(const void *buf, size_t len)
 				skip = be(p + 1, hdr - 1);
 				break;
 			case 0xc7: case 0xc8: case 0xc9:
-				skip = be(p + 1, hdr - 2) + 1;	/* + type */
+				skip = be(p + 1, hdr - 2);	/* type: in hdr */
 				break;
 			case 0xdc: case 0xdd:
 				n = be(p + 1, hdr - 1);
