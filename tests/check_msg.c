@@ -803,6 +803,186 @@ START_TEST(test_mp_helpers)
 }
 END_TEST
 
+/* Pack one object holding every msgpack format; big adds the 32-bit ones. */
+static void
+pack_everything(msgpack_packer *p, int big)
+{
+	static char	 blob[70000];
+	uint32_t	 i;
+
+	memset(blob, 'b', sizeof(blob));
+	msgpack_pack_array(p, big ? 34 : 31);
+	msgpack_pack_nil(p);
+	msgpack_pack_true(p);
+	msgpack_pack_false(p);
+	msgpack_pack_int(p, 5);				/* positive fixint */
+	msgpack_pack_int(p, -5);			/* negative fixint */
+	msgpack_pack_uint64(p, 200);			/* uint8 */
+	msgpack_pack_uint64(p, 60000);			/* uint16 */
+	msgpack_pack_uint64(p, 4000000000u);		/* uint32 */
+	msgpack_pack_uint64(p, UINT64_MAX);		/* uint64 */
+	msgpack_pack_int64(p, -100);			/* int8 */
+	msgpack_pack_int64(p, -30000);			/* int16 */
+	msgpack_pack_int64(p, -2000000000);		/* int32 */
+	msgpack_pack_int64(p, INT64_MIN);		/* int64 */
+	msgpack_pack_float(p, 1.5f);
+	msgpack_pack_double(p, 2.5);
+	msgpack_pack_str(p, 3);				/* fixstr */
+	msgpack_pack_str_body(p, blob, 3);
+	msgpack_pack_str(p, 0);				/* empty fixstr */
+	msgpack_pack_str(p, 40);			/* str8 */
+	msgpack_pack_str_body(p, blob, 40);
+	msgpack_pack_str(p, 300);			/* str16 */
+	msgpack_pack_str_body(p, blob, 300);
+	msgpack_pack_bin(p, 3);				/* bin8 */
+	msgpack_pack_bin_body(p, blob, 3);
+	msgpack_pack_bin(p, 300);			/* bin16 */
+	msgpack_pack_bin_body(p, blob, 300);
+	for (i = 1; i <= 16; i *= 2) {			/* fixext 1..16 */
+		msgpack_pack_ext(p, i, 1);
+		msgpack_pack_ext_body(p, blob, i);
+	}
+	msgpack_pack_ext(p, 3, 2);			/* ext8 */
+	msgpack_pack_ext_body(p, blob, 3);
+	msgpack_pack_ext(p, 300, 2);			/* ext16 */
+	msgpack_pack_ext_body(p, blob, 300);
+	msgpack_pack_array(p, 0);			/* empty fixarray */
+	msgpack_pack_array(p, 20);			/* array16 */
+	for (i = 0; i < 20; i++)
+		msgpack_pack_array(p, 0);
+	msgpack_pack_map(p, 17);			/* map16, nested */
+	for (i = 0; i < 17; i++) {
+		msgpack_pack_int(p, (int)i);
+		msgpack_pack_map(p, 1);
+		msgpack_pack_nil(p);
+		msgpack_pack_str(p, 1);
+		msgpack_pack_str_body(p, "v", 1);
+	}
+	if (!big)
+		return;
+	msgpack_pack_str(p, sizeof(blob));		/* str32 */
+	msgpack_pack_str_body(p, blob, sizeof(blob));
+	msgpack_pack_array(p, 70000);			/* array32 */
+	for (i = 0; i < 70000; i++)
+		msgpack_pack_nil(p);
+	msgpack_pack_map(p, 70000);			/* map32 */
+	for (i = 0; i < 70000; i++) {
+		msgpack_pack_true(p);
+		msgpack_pack_false(p);
+	}
+}
+
+/* msgpack-c decodes buf[0..len) as exactly one object. */
+static bool
+unpacks_whole(const void *buf, size_t len)
+{
+	msgpack_zone	 zone;
+	msgpack_object	 obj;
+	size_t		 off = 0;
+	bool		 ok;
+
+	msgpack_zone_init(&zone, 4096);
+	ok = msgpack_unpack(buf, len, &off, &zone, &obj) ==
+	    MSGPACK_UNPACK_SUCCESS && off == len;
+	msgpack_zone_destroy(&zone);
+	return ok;
+}
+
+START_TEST(test_sane_valid)
+{
+	size_t	 n;
+	char	*copy;
+
+	/* Every format, as msgpack-c packs it, is sane; cut or padded not. */
+	pack_everything(&pk, 0);
+	ck_assert(unpacks_whole(sb.data, sb.size));
+	ck_assert(mp_sane(sb.data, sb.size));
+	for (n = 0; n < sb.size; n++)
+		ck_assert_msg(!mp_sane(sb.data, n), "prefix of %zu/%zu bytes",
+		    n, sb.size);
+	copy = malloc(sb.size + 1);
+	memcpy(copy, sb.data, sb.size);
+	copy[sb.size] = '\0';
+	ck_assert(!mp_sane(copy, sb.size + 1));
+	free(copy);
+
+	msgpack_sbuffer_clear(&sb);
+	pack_everything(&pk, 1);
+	ck_assert(unpacks_whole(sb.data, sb.size));
+	ck_assert(mp_sane(sb.data, sb.size));
+	ck_assert(!mp_sane(sb.data, sb.size - 1));
+	ck_assert(!mp_sane(sb.data, sb.size / 2));
+	ck_assert(!mp_sane(sb.data, 1));
+}
+END_TEST
+
+START_TEST(test_sane_lies)
+{
+	static const struct {
+		const char	*s;
+		size_t		 len;
+	} bad[] = {
+		{ "", 0 },
+		{ "\xc1", 1 },				/* never used */
+		{ "\xdd\xff\xff\xff\xff", 5 },		/* array32, 2^32-1 */
+		{ "\xdf\xff\xff\xff\xff", 5 },		/* map32 */
+		{ "\xdc\xff\xff", 3 },			/* array16 */
+		{ "\xde\x00\x02\xc0\xc0\xc0", 6 },	/* map16, 3 of 4 */
+		{ "\x9f\xc0", 2 },			/* fixarray of 15 */
+		{ "\x81\xc0", 2 },			/* fixmap, no value */
+		{ "\xdb\xff\xff\xff\xff" "abc", 8 },	/* str32 */
+		{ "\xc6\x00\x01\x00\x00" "x", 6 },	/* bin32 */
+		{ "\xc9\xff\xff\xff\xff\x01", 6 },	/* ext32 */
+		{ "\xd8\x01" "short", 7 },		/* fixext16 */
+		{ "\xcf\x00\x00", 3 },			/* uint64 cut */
+		{ "\xdd\x00\x00", 3 },			/* array32 header cut */
+		{ "\xc0\xc0", 2 },			/* two objects */
+	};
+	size_t			 i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ck_assert_msg(!mp_sane(bad[i].s, bad[i].len), "case %zu", i);
+	ck_assert(mp_sane("\xc0", 1));
+	ck_assert(mp_sane("\x90", 1));
+	ck_assert(mp_sane("\x80", 1));
+	ck_assert(mp_sane("\xdd\x00\x00\x00\x00", 5));
+}
+END_TEST
+
+/* Whatever mp_sane lets through, msgpack-c decodes whole. */
+START_TEST(test_sane_sound)
+{
+	uint32_t	 seed = 12345;
+	unsigned char	*orig, *buf;
+	size_t		 len, j;
+	int		 i, passed = 0;
+
+	pack_everything(&pk, 0);
+	len = sb.size;
+	orig = malloc(len);
+	buf = malloc(len);
+	memcpy(orig, sb.data, len);
+	for (i = 0; i < 20000; i++) {
+		memcpy(buf, orig, len);
+		for (j = 1 + (size_t)i % 3; j > 0; j--) {
+			seed ^= seed << 13;
+			seed ^= seed >> 17;
+			seed ^= seed << 5;
+			buf[seed % len] = (unsigned char)(seed >> 8);
+		}
+		if (mp_sane(buf, len)) {
+			passed++;
+			ck_assert_msg(unpacks_whole(buf, len),
+			    "mutation %d: sane, but msgpack-c refuses it", i);
+		}
+	}
+	/* The mutations were not all refused: the check did something. */
+	ck_assert_int_gt(passed, 1000);
+	free(orig);
+	free(buf);
+}
+END_TEST
+
 /*
  * A second, independent UTF-8 check: decode the code point and test its
  * range, the way RFC 3629 states it.
@@ -1014,6 +1194,14 @@ msg_suite(void)
 	tcase_add_test(tc, test_kinds);
 	tcase_add_test(tc, test_name_valid);
 	tcase_add_test(tc, test_mp_helpers);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("mp_sane");
+	tcase_set_timeout(tc, TIMEOUT);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_sane_valid);
+	tcase_add_test(tc, test_sane_lies);
+	tcase_add_test(tc, test_sane_sound);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("utf8");
