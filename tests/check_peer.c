@@ -555,6 +555,57 @@ START_TEST(test_max_frame_exact)
 }
 END_TEST
 
+/* Payloads of every kind pass through, ext and bin included. */
+START_TEST(test_payload_formats)
+{
+	struct rec	 r;
+	msgpack_sbuffer	 sb;
+	msgpack_packer	 pk;
+	char		 buf[512];
+	int		 i;
+
+	pair_peer(&r);
+	memset(buf, 'e', sizeof(buf));
+	for (i = 0; i < 4; i++) {
+		msgpack_sbuffer_init(&sb);
+		msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+		env_pack_header(&pk, "worker:w1", "coordinator:main", MSG_PING,
+		    "x", NULL, 1);
+		msgpack_pack_map(&pk, 2);
+		msgpack_pack_str(&pk, 3);
+		msgpack_pack_str_body(&pk, "seq", 3);
+		msgpack_pack_int(&pk, i);
+		msgpack_pack_str(&pk, 1);
+		msgpack_pack_str_body(&pk, "v", 1);
+		switch (i) {
+		case 0:		/* ext8 */
+			msgpack_pack_ext(&pk, 3, 1);
+			msgpack_pack_ext_body(&pk, "abc", 3);
+			break;
+		case 1:		/* ext16 */
+			msgpack_pack_ext(&pk, 300, -1);
+			msgpack_pack_ext_body(&pk, buf, 300);
+			break;
+		case 2:		/* fixext4 */
+			msgpack_pack_ext(&pk, 4, 2);
+			msgpack_pack_ext_body(&pk, "abcd", 4);
+			break;
+		case 3:		/* bin8 and a float */
+			msgpack_pack_array(&pk, 2);
+			msgpack_pack_bin(&pk, 2);
+			msgpack_pack_bin_body(&pk, "\0\1", 2);
+			msgpack_pack_float(&pk, 0.5f);
+			break;
+		}
+		put(sv[1], buf, rawframe(buf, sb.data, sb.size));
+		msgpack_sbuffer_destroy(&sb);
+		wait_for(&r.msgs, i + 1, "the message");
+		ck_assert_int_eq(r.num[i], i);
+	}
+	ck_assert_int_eq(r.closed, 0);
+}
+END_TEST
+
 /* A length over max_frame drops the peer from the header alone. */
 START_TEST(test_oversize)
 {
@@ -1200,6 +1251,38 @@ START_TEST(test_outbound_stale_socket)
 }
 END_TEST
 
+/* An outbound peer that is down sheds its backlog instead of dying. */
+START_TEST(test_outbound_backlog_limit)
+{
+	struct server	 s;
+	struct rec	 c;
+	struct peer	*p;
+	char		 path[108], buf[256];
+	size_t		 n;
+	int		 i, rc = 0;
+
+	lim.max_queue = 1000;
+	sock_path(path, sizeof(path), "worker.sock");
+	p = path_peer(&c, path, "coordinator:main");
+	n = mkframe(buf, sizeof(buf), 1);
+	for (i = 0; i < 100 && rc == 0; i++)
+		rc = peer_write(p, buf, n);
+	ck_assert_int_eq(rc, -1);
+	ck_logged("over the queue limit of 1000; dropping its backlog");
+	ck_assert_int_eq(c.closed, 0);
+	/* It lives on: the next frame is queued, the dropped ones are gone. */
+	ck_assert_int_eq(peer_write(p, buf, mkframe(buf, sizeof(buf), 99)),
+	    0);
+	server_start(&s, "worker.sock");
+	wait_for(&c.connected, 1, "connected");
+	wait_for(&s.nconn, 1, "the accept");
+	wait_for(&s.conn[0].msgs, 2, "Hello and the message");
+	ck_assert_int_eq(s.conn[0].type[0], MSG_HELLO);
+	ck_assert_int_eq(s.conn[0].num[1], 99);
+	server_stop(&s);
+}
+END_TEST
+
 static Suite *
 peer_suite(void)
 {
@@ -1213,6 +1296,7 @@ peer_suite(void)
 	tcase_add_test(tc, test_split_reads);
 	tcase_add_test(tc, test_many_one_write);
 	tcase_add_test(tc, test_frame_across_writes);
+	tcase_add_test(tc, test_payload_formats);
 	tcase_add_test(tc, test_close_in_callback);
 	tcase_add_test(tc, test_close_by_owner);
 	tcase_add_test(tc, test_far_end_closes);
@@ -1260,6 +1344,7 @@ peer_suite(void)
 	tcase_add_test(tc, test_outbound_reconnect);
 	tcase_add_test(tc, test_outbound_listener_later);
 	tcase_add_test(tc, test_outbound_stale_socket);
+	tcase_add_test(tc, test_outbound_backlog_limit);
 	suite_add_tcase(s, tc);
 	return s;
 }
