@@ -157,6 +157,8 @@ string_lossy(const char *s, size_t len)
 	char		*buf;
 	size_t		 i = 0, o = 0, n;
 
+	if (len == 0)
+		return json_string("");	/* msgpack-c: s is NULL */
 	if (utf8_valid(s, len))
 		return json_stringn_nocheck(s, len);
 	buf = malloc(len * 3 + 1);
@@ -251,8 +253,9 @@ from_msgpack(const msgpack_object *o, int depth)
 					continue;
 				v = from_msgpack(&kv->val, depth + 1);
 				if (v == NULL || json_object_setn_new_nocheck(j,
-				    kv->key.via.str.ptr, kv->key.via.str.size,
-				    v) == -1)
+				    kv->key.via.str.size > 0 ?
+				    kv->key.via.str.ptr : "",
+				    kv->key.via.str.size, v) == -1)
 					goto fail;
 			} else if (kv->key.type ==
 			    MSGPACK_OBJECT_POSITIVE_INTEGER ||
