@@ -974,6 +974,68 @@ START_TEST(test_gate_commit_fails)
 }
 END_TEST
 
+static bool
+all_sent(void *arg)
+{
+	return peer_unsent(arg) == 0;
+}
+
+/* A frame of a whole MiB each way, many reads and writes long. */
+START_TEST(test_big_frames)
+{
+	struct rec	 r;
+	struct peer	*p;
+	char		*buf;
+	size_t		 n, size = FRAME_MAX_DEFAULT + 64;
+	pid_t		 pid;
+	int		 status;
+
+	lim.max_frame = FRAME_MAX_DEFAULT;
+	lim.high_water = 64 * 1024;
+	lim.max_queue = 4 * FRAME_MAX_DEFAULT;
+	p = pair_peer(&r);
+	buf = malloc(size);
+	n = mkframe_pad(buf, size, MSG_PING, 8, FRAME_MAX_DEFAULT - 100);
+	ck_assert_uint_le(n - FRAME_HDR, FRAME_MAX_DEFAULT);
+	ck_assert_uint_gt(n - FRAME_HDR, FRAME_MAX_DEFAULT - 100);
+
+	/* In: a writer process, since the socket holds far less. */
+	ck_assert_int_ne(pid = fork(), -1);
+	if (pid == 0) {
+		size_t	 off = 0;
+		ssize_t	 w;
+
+		while (off < n && (w = write(sv[1], buf + off, n - off)) > 0)
+			off += (size_t)w;
+		_exit(off == n ? 0 : 1);
+	}
+	wait_for(&r.msgs, 1, "the big message");
+	ck_assert_int_eq(r.num[0], 8);
+	ck_assert_uint_eq(peer_stats(p)->bytes_in, n);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+
+	/* Out: a reader process checks the frame it gets. */
+	ck_assert_int_ne(pid = fork(), -1);
+	if (pid == 0) {
+		char	*body;
+		size_t	 len;
+
+		if (frame_read_fd(sv[1], FRAME_MAX_DEFAULT, WAIT_MS, &body,
+		    &len) == -1)
+			_exit(2);
+		_exit(len == n - FRAME_HDR &&
+		    memcmp(body, buf + FRAME_HDR, len) == 0 ? 0 : 1);
+	}
+	ck_assert_int_eq(peer_write(p, buf, n), 0);
+	ck_assert(run_until(loop(), all_sent, p, WAIT_MS));
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	    "the reader got something else: status %d", status);
+	free(buf);
+}
+END_TEST
+
 /* Past max_queue unsent bytes the peer is dropped, its queue with it. */
 START_TEST(test_max_queue)
 {
@@ -1333,6 +1395,7 @@ peer_suite(void)
 	tcase_set_timeout(tc, TIMEOUT);
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_max_frame_exact);
+	tcase_add_test(tc, test_big_frames);
 	tcase_add_test(tc, test_max_queue);
 	tcase_add_test(tc, test_congested_drained);
 	suite_add_tcase(s, tc);
