@@ -282,6 +282,7 @@ static const struct {
 	const char	*valid;
 	const char	*required[4];
 } schemas[] = {
+	{ "AbortTask", "{\"taskId\": \"t1\"}", { "taskId" } },
 	{ "AssignTask", "{\"taskId\": \"t-1\", \"kind\": \"echo\", "
 	    "\"input\": {\"value\": [1]}, \"workerId\": \"w1\"}", { NULL } },
 	{ "CancelTask", "{\"taskId\": \"t1\"}", { "taskId" } },
@@ -324,7 +325,8 @@ static const char *const empty_schemas[] = {
 /* Types that take any payload at all. */
 static const char *const free_payloads[] = {
 	"CtlReply", "Events", "Hello", "Inspect", "Inspected", "Ping", "Pong",
-	"Ready", "SessionEstablished", "SessionsChanged", "StatusUpdated",
+	"Ready", "SessionClose", "SessionEstablished", "SessionOpen",
+	"SessionStats", "SessionsChanged", "StatusUpdated",
 	"Subscribed", "TaskAccepted", "TaskCancelled", "TreeUpdated",
 	"Unsubscribed", "WorkerRegistered", "WorkerState",
 	"WorkerUnregistered",
@@ -439,6 +441,36 @@ START_TEST(test_schema_free)
 		for (i = 0; i < sizeof(any) / sizeof(any[0]); i++)
 			ck_assert_msg(chk(free_payloads[s], "%s", any[i]) == 0,
 			    "%s %s: %s", free_payloads[s], any[i], why);
+}
+END_TEST
+
+/* Every catalogue row, listed above or not, answers in one of two ways. */
+START_TEST(test_schema_every_type)
+{
+	static const char *const any[] = {
+		"null", "{}", "[1]", "7", "\"s\"", "{\"zz\": [null]}",
+	};
+	const char		*req = "' is required";
+	size_t			 i, n;
+	int			 t, free_form;
+
+	for (t = 0; t < MSG_COUNT; t++) {
+		free_form = chk(msg_name(t), "[1]") == 0;
+		if (!free_form)
+			ck_assert_str_eq(why, "'payload' must be an object");
+		for (i = 0; i < sizeof(any) / sizeof(any[0]); i++) {
+			if (chk(msg_name(t), "%s", any[i]) == 0)
+				continue;
+			ck_assert_msg(!free_form, "%s: %s refused", msg_name(t),
+			    any[i]);
+			ck_assert_int_eq(code, ERR_BAD_PAYLOAD);
+			n = strlen(why);
+			ck_assert_msg((n > strlen(req) &&
+			    strcmp(why + n - strlen(req), req) == 0) ||
+			    strcmp(why, "'payload' must be an object") == 0,
+			    "%s %s: %s", msg_name(t), any[i], why);
+		}
+	}
 }
 END_TEST
 
@@ -1173,6 +1205,7 @@ msg_suite(void)
 	tcase_add_test(tc, test_schema_empty);
 	tcase_add_test(tc, test_schema_free);
 	tcase_add_test(tc, test_schema_unknown_type);
+	tcase_add_test(tc, test_schema_every_type);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("limits");
