@@ -79,8 +79,12 @@ $(BINDIR)/$(1): $$(src_$(1):%.c=$(BUILD)/%.o) $(LIBCOMMON)
 endef
 $(foreach p,$(PROGS),$(eval $(call prog_rule,$(p))))
 
-# Unit tests may link the program sources they test (tests/<name>.deps).
-$(BUILD)/tests/%: tests/%.c $(LIBCOMMON)
+# Unit tests may link the program sources they test (tests/<name>.deps);
+# a change to one of those sources rebuilds the test.  check_regress
+# includes the fuzz targets' code.
+.SECONDEXPANSION:
+$(BUILD)/tests/%: tests/%.c $$(shell cat tests/$$*.deps 2>/dev/null) \
+    $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(CHECK_CFLAGS) -o $@ $< \
 	    $(shell cat tests/$*.deps 2>/dev/null) $(LIBCOMMON) \
@@ -101,6 +105,9 @@ test: bootstrap-test
 	@BINDIR=$(BINDIR) BUILD=$(BUILD) tests/run-all
 
 tests: $(TEST_BINS)
+
+$(BUILD)/tests/check_regress: $(wildcard fuzz/fuzz_*.c session/*.h \
+    gateway/*.h)
 
 check: test
 

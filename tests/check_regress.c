@@ -5,6 +5,13 @@
  *
  *	frame-*		a byte stream on an actor socket (peer.c's read loop)
  *	config-*	an actord.conf (config_load)
+ *	json-*		the session's JSON <-> msgpack and checks (fuzz_json)
+ *	http-*		the gateway's request heads (fuzz_http)
+ *	handshake-*	the WebSocket handshake checks (fuzz_handshake)
+ *
+ * The last three go through the fuzz target's own code, included below
+ * with its entry point renamed, so that a replay checks the very
+ * invariants the fuzzer checked (a broken one is an abort()).
  */
 #include <sys/resource.h>
 
@@ -21,6 +28,16 @@
 #include "msg.h"
 
 #define REGRESS_DIR	"tests/regress"
+
+#define LLVMFuzzerTestOneInput	fuzz_json_input
+#include "../fuzz/fuzz_json.c"
+#undef LLVMFuzzerTestOneInput
+#define LLVMFuzzerTestOneInput	fuzz_http_input
+#include "../fuzz/fuzz_http.c"
+#undef LLVMFuzzerTestOneInput
+#define LLVMFuzzerTestOneInput	fuzz_handshake_input
+#include "../fuzz/fuzz_handshake.c"
+#undef LLVMFuzzerTestOneInput
 
 /* Read a whole file; NULL if it cannot be read. */
 static unsigned char *
@@ -124,6 +141,58 @@ START_TEST(configs_from_fuzzing)
 }
 END_TEST
 
+/* Every file of dir named prefix* through fn; how many there were. */
+static int
+replay(const char *dir, const char *prefix,
+    int (*fn)(const uint8_t *, size_t))
+{
+	struct rlimit	 rl = { 512 << 20, 512 << 20 };
+	struct dirent	*de;
+	DIR		*d;
+	unsigned char	*buf;
+	char		 path[512];
+	size_t		 len;
+	int		 seen = 0;
+
+	setrlimit(RLIMIT_AS, &rl);
+	ck_assert_ptr_nonnull(d = opendir(dir));
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.' ||
+		    strncmp(de->d_name, prefix, strlen(prefix)) != 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		ck_assert_ptr_nonnull(buf = slurp(path, &len));
+		fn(buf, len);
+		free(buf);
+		seen++;
+	}
+	closedir(d);
+	return seen;
+}
+
+/* The regressions, and the seed corpus: its invariants hold there too. */
+START_TEST(json_from_fuzzing)
+{
+	ck_assert_int_gt(replay(REGRESS_DIR, "json-", fuzz_json_input), 0);
+	ck_assert_int_gt(replay("fuzz/corpus/json", "", fuzz_json_input), 0);
+}
+END_TEST
+
+START_TEST(http_from_fuzzing)
+{
+	replay(REGRESS_DIR, "http-", fuzz_http_input);
+	ck_assert_int_gt(replay("fuzz/corpus/http", "", fuzz_http_input), 0);
+}
+END_TEST
+
+START_TEST(handshake_from_fuzzing)
+{
+	replay(REGRESS_DIR, "handshake-", fuzz_handshake_input);
+	ck_assert_int_gt(replay("fuzz/corpus/handshake", "",
+	    fuzz_handshake_input), 0);
+}
+END_TEST
+
 START_TEST(huge_declared_counts_refused)
 {
 	/* Each claims more elements than there are bytes left. */
@@ -158,6 +227,9 @@ main(void)
 	tcase_add_test(tc, frames_from_fuzzing);
 	tcase_add_test(tc, configs_from_fuzzing);
 	tcase_add_test(tc, huge_declared_counts_refused);
+	tcase_add_test(tc, json_from_fuzzing);
+	tcase_add_test(tc, http_from_fuzzing);
+	tcase_add_test(tc, handshake_from_fuzzing);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
