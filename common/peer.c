@@ -20,6 +20,14 @@
 #include "peer.h"
 #include "xmalloc.h"
 
+/*
+ * libevent 2.1 reads at most this much per wake-up (EVBUFFER_MAX_READ in
+ * its buffer.c), whatever bufferevent_set_max_single_read() says; read_cb
+ * reads on, up to READ_BUDGET, while the socket has more.
+ */
+#define EV_READ_MAX	4096
+#define READ_BUDGET	(256 * 1024)
+
 enum peer_state {
 	PEER_UP,		/* connected */
 	PEER_CONNECTING,	/* outbound, connect(2) in progress */
@@ -39,6 +47,7 @@ struct peer {
 	int			 on_held;
 	int			 retry_ms;	/* next reconnect delay */
 	size_t			 handling;	/* bytes of the frame in hand */
+	size_t			 kept;		/* input left after read_cb */
 	char			*path;		/* outbound: socket path */
 	char			*hello_from;	/* outbound: our identity */
 	char			 name[ADDR_MAX + 1];	/* for logs, routes */
@@ -106,12 +115,13 @@ peer_alloc(const struct peer_limits *l, const struct peer_cb *cb, void *arg)
 	return p;
 }
 
-/* Decode and deliver every whole frame in the input buffer. */
-static void
-read_cb(struct bufferevent *bev, void *arg)
+/*
+ * Decode and deliver every whole frame in the input buffer; 0, or -1 when
+ * the peer failed or was closed meanwhile (its bufferevent may be gone).
+ */
+static int
+deliver(struct peer *p, struct evbuffer *in)
 {
-	struct peer		*p = arg;
-	struct evbuffer		*in = bufferevent_get_input(bev);
 	struct envelope		 env;
 	msgpack_object		 obj;
 	unsigned char		 hdr[FRAME_HDR], *data;
@@ -130,7 +140,7 @@ read_cb(struct bufferevent *bev, void *arg)
 			    frame_status_str(body ? FRAME_TOO_LARGE :
 			    FRAME_EMPTY), body, p->lim.max_frame);
 			peer_fail(p, why);
-			return;
+			return -1;
 		}
 		if (len < FRAME_HDR + body)
 			break;
@@ -141,12 +151,12 @@ read_cb(struct bufferevent *bev, void *arg)
 		    &zone, &obj) != MSGPACK_UNPACK_SUCCESS || off != body) {
 			msgpack_zone_clear(&zone);
 			peer_fail(p, "frame body is not one msgpack object");
-			return;
+			return -1;
 		}
 		if (env_decode(&obj, &env, &code, why, sizeof(why)) == -1) {
 			msgpack_zone_clear(&zone);
 			peer_fail(p, why);
-			return;
+			return -1;
 		}
 		p->stats.msgs_in++;
 		p->stats.bytes_in += FRAME_HDR + body;
@@ -156,8 +166,50 @@ read_cb(struct bufferevent *bev, void *arg)
 		p->handling = 0;
 		msgpack_zone_clear(&zone);
 		if (p->state == PEER_CLOSED)
-			return;
+			return -1;
 		evbuffer_drain(in, FRAME_HDR + body);
+	}
+	return p->state == PEER_UP ? 0 : -1;
+}
+
+/*
+ * Input arrived: deliver its frames, and while the last read filled
+ * libevent's 4 KiB, read on (up to READ_BUDGET) and deliver those too.
+ * Every loop turn ends with a flush and so a commit: at 4 KiB a turn, a
+ * connection that carries many messages (the worker process's reports to
+ * the coordinator) would get one fsync per 4 KiB and group commit would
+ * batch little.  A read that comes short stops it: the socket is empty.
+ * The end of the stream is left to the bufferevent, which reports it on
+ * its next read as before.  (libevent 2.2 has evbuffer_set_max_read().)
+ */
+static void
+read_cb(struct bufferevent *bev, void *arg)
+{
+	struct peer	*p = arg;
+	struct evbuffer	*in = bufferevent_get_input(bev);
+	size_t		 got, total;
+	int		 n;
+
+	got = total = evbuffer_get_length(in) - p->kept;
+	while (deliver(p, in) == 0) {
+		if (got < EV_READ_MAX || total >= READ_BUDGET) {
+			p->kept = evbuffer_get_length(in);
+			return;
+		}
+		/* The bufferevent keeps its input's end frozen but here. */
+		evbuffer_unfreeze(in, 0);
+		n = evbuffer_read(in, bufferevent_getfd(bev), -1);
+		evbuffer_freeze(in, 0);
+		if (n <= 0) {
+			if (n == -1 && errno != EAGAIN && errno != EINTR) {
+				peer_fail(p, strerror(errno));
+				return;
+			}
+			p->kept = evbuffer_get_length(in);
+			return;
+		}
+		got = (size_t)n;
+		total += got;
 	}
 }
 
@@ -200,6 +252,7 @@ peer_attach(struct peer *p, int fd)
 	p->bev = bufferevent_socket_new(pbase, fd, BEV_OPT_CLOSE_ON_FREE);
 	if (p->bev == NULL)
 		fatalx("peer: bufferevent_socket_new");
+	p->kept = 0;
 	bufferevent_setcb(p->bev, read_cb, write_cb, event_cb, p);
 	bufferevent_setwatermark(p->bev, EV_WRITE, p->lim.high_water / 2, 0);
 	bufferevent_set_max_single_read(p->bev, 256 * 1024);
