@@ -1,0 +1,1050 @@
+/*
+ * bench_assign: the coordinator's throughput and latency through its
+ * socket, on the real tree.
+ *
+ * Every run starts bin/actord with a temporary config (its own state and
+ * run directories, the gateway on a free port, [coordinator] synchronous =
+ * full) and waits for the tree on the control socket.  The senders are
+ * connections to $RUN/coordinator.sock made with common/'s peer.c, each
+ * saying Hello as its own identity (bench:s1, bench:s2, ...), and each
+ * keeping a window of requests unanswered so that the coordinator finds
+ * many messages in one loop turn.  Three measurements:
+ *
+ *	assign	AssignTask {kind echo, input} from 1, 10 and 100 senders,
+ *		no workers registered: every task is queued and answered
+ *		TaskAccepted.  TaskAccepted per second over -t seconds after
+ *		a second of warm-up, with group commit (the default: one
+ *		commit per loop turn) and with [coordinator] group_commit =
+ *		no (a commit after every message), back to back.
+ *	cycles	100 workers registered (RegisterWorker, then idle), then
+ *		AssignTask kind echo from 10 senders; a subscriber
+ *		(bench:watch) follows tasks.completed in the coalesced
+ *		StatusUpdated pushes.  Completed tasks per second between two
+ *		pushes -t seconds apart, after a second of warm-up.  At most
+ *		-Q tasks are accepted and not yet completed, so that the
+ *		queue stays short.
+ *	queue	AssignTask round trips (one sender, one request at a time:
+ *		each includes the commit's fsync) on the empty queue; then
+ *		-q tasks queued by 100 senders; then the same round trips
+ *		with that queue.  p50 and p99, the coordinator's RSS
+ *		(`actorctl --json status`) and coordinator.db's size.
+ *
+ * Each measurement runs -r times in a fresh tree and the tables show the
+ * median; the group / per-message ratio is the median of the back-to-back
+ * pairs, so that a change in the machine's load between runs cancels out.
+ *
+ *	make -f bench/Makefile
+ *	build/rel/bench/bench_assign [-b bindir] [-r runs] [-s scenario]
+ *	    [-t seconds] [-w window] [-q queued] [-n samples] [-Q ahead]
+ */
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <jansson.h>
+#include <msgpack.h>
+
+#include "config.h"
+#include "envelope.h"
+#include "frame.h"
+#include "log.h"
+#include "peer.h"
+#include "xmalloc.h"
+
+#define COORD		"coordinator:main"
+#define WATCH		"bench:watch"
+#define MAX_REPS	9
+#define MAX_SENDERS	1000
+#define WAIT_MS		10000		/* the tree's start, per CtlWait */
+#define WARMUP_S	1.0		/* not counted */
+#define LAT_WARM	200		/* round trips not counted */
+#define FILL_SENDERS	100
+
+enum scenario { S_ASSIGN, S_CYCLES, S_QUEUE, S_ALL };
+
+static const char *const scenario_names[] = { "assign", "cycles", "queue" };
+static const int sender_counts[] = { 1, 10, 100 };
+#define NCOUNTS	(int)(sizeof(sender_counts) / sizeof(sender_counts[0]))
+
+static struct {
+	char		 bindir[PATH_MAX];
+	int		 reps;
+	int		 scenario;	/* S_ALL: every one */
+	double		 secs;		/* measured seconds per run */
+	int		 window;	/* unanswered requests per sender */
+	long		 queue;		/* tasks queued for the long queue */
+	long		 samples;	/* round trips per latency figure */
+	long		 ahead;		/* cycles: accepted, not completed */
+	int		 workers;	/* cycles: workers registered */
+	int		 csenders;	/* cycles: senders */
+	char		 dir[64];	/* the run's temporary directory */
+	char		 self[32];	/* our address on the control socket */
+	pid_t		 actord;
+	int		 ctl;		/* control connection */
+} opt = { "", 3, S_ALL, 5.0, 16, 1000000, 2000, 5000, 100, 10, "", "",
+    -1, -1 };
+
+struct sender {
+	struct peer	*p;
+	char		 name[32];	/* bench:sN */
+	long		 out;		/* requests unanswered */
+	uint64_t	 t_sent;	/* latency: when the request left */
+};
+
+enum phase {
+	P_IDLE,			/* nothing to send */
+	P_FLOOD,		/* every sender keeps its window full */
+	P_LATENCY,		/* sender 0, one request at a time */
+	P_REGISTER,		/* cycles: waiting for idle workers */
+	P_CYCLES,		/* cycles: flooding, gated by completions */
+};
+
+/* The state of the run in progress. */
+static struct {
+	struct event_base	*base;
+	struct peer_limits	 lim;
+	struct sender		 s[MAX_SENDERS];
+	int			 n;		/* senders connected */
+	int			 active;	/* senders sending */
+	enum phase		 phase;
+	uint64_t		 sent, accepted, errors;
+	long			 limit;		/* flood: sends at most */
+	/* latency */
+	uint64_t		*lat;
+	long			 nlat, warm;
+	/* cycles */
+	struct peer		*watch;
+	uint64_t		 completed, failed;
+	int			 idle;
+	uint64_t		 t_go;		/* flooding began */
+	uint64_t		 ta, ca;	/* first counted push */
+	uint64_t		 tb, cb;	/* last counted push */
+	int			 measuring;
+	/* timers */
+	struct event		*timer;
+	uint64_t		 t0, a0, t1, a1;
+	char			 last_error[256];
+} r;
+
+static msgpack_sbuffer	 sb;
+static msgpack_packer	 pk;
+
+static uint64_t
+now_ns(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double	 x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double
+median(const double *v, int n)
+{
+	double	 t[MAX_REPS];
+
+	memcpy(t, v, sizeof(*v) * (size_t)n);
+	qsort(t, (size_t)n, sizeof(*t), cmp_double);
+	return n % 2 ? t[n / 2] : (t[n / 2 - 1] + t[n / 2]) / 2;
+}
+
+static int
+cmp_u64(const void *a, const void *b)
+{
+	uint64_t	 x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int
+rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+/* ---- the tree: actord with a temporary config, the control socket ---- */
+
+static void
+write_config(const char *cfgpath, int group_commit)
+{
+	FILE	*fp;
+
+	if ((fp = fopen(cfgpath, "w")) == NULL)
+		fatal("%s", cfgpath);
+	fprintf(fp, "[actord]\n"
+	    "state_dir = %s/state\n"
+	    "run_dir = %s/run\n"
+	    "program_dir = %s\n"
+	    "log_level = info\n"
+	    "\n"
+	    "[coordinator]\n"
+	    "synchronous = full\n"
+	    "group_commit = %s\n"
+	    "\n"
+	    "[gateway]\n"
+	    "listen = 127.0.0.1:0\n", opt.dir, opt.dir, opt.bindir,
+	    group_commit ? "yes" : "no");
+	if (fclose(fp) == EOF)
+		fatal("%s", cfgpath);
+}
+
+/* Start actord with its stderr (the log) in $DIR/actord.log. */
+static void
+start_actord(const char *cfgpath)
+{
+	char	 path[PATH_MAX + 16], logpath[128];
+	int	 fd;
+
+	snprintf(path, sizeof(path), "%s/actord", opt.bindir);
+	snprintf(logpath, sizeof(logpath), "%s/actord.log", opt.dir);
+	if ((opt.actord = fork()) == -1)
+		fatal("fork");
+	if (opt.actord > 0)
+		return;
+	if ((fd = open(logpath, O_WRONLY | O_CREAT | O_TRUNC, 0600)) == -1)
+		_exit(111);
+	dup2(fd, STDOUT_FILENO);
+	dup2(fd, STDERR_FILENO);
+	unsetenv("NOTIFY_SOCKET");
+	unsetenv("JOURNAL_STREAM");
+	execl(path, "actord", "-c", cfgpath, (char *)NULL);
+	_exit(111);
+}
+
+/* Connect to actord.sock, retrying while actord starts (10 s). */
+static int
+ctl_connect(void)
+{
+	struct sockaddr_un	 sun;
+	int			 fd, i;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/run/actord.sock",
+	    opt.dir);
+	for (i = 0; i < 1000; i++) {
+		if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) ==
+		    -1)
+			fatal("socket");
+		if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0)
+			return fd;
+		close(fd);
+		if (waitpid(opt.actord, NULL, WNOHANG) == opt.actord)
+			fatalx("actord exited; see %s/actord.log", opt.dir);
+		usleep(10000);
+	}
+	fatalx("no control socket at %s", sun.sun_path);
+}
+
+/*
+ * One control request: CtlWait for name to be up, or CtlShutdown when name
+ * is NULL.  0 when the reply says ok, -1 otherwise.
+ */
+static int
+ctl_call(int fd, const char *name)
+{
+	static unsigned		 seq;
+	msgpack_sbuffer		 csb;
+	msgpack_packer		 cpk;
+	msgpack_unpacked	 up;
+	struct envelope		 env;
+	enum err_code		 code;
+	const msgpack_object	*ok;
+	char			 id[16], why[256], *buf;
+	size_t			 len;
+	int			 rv = -1;
+
+	snprintf(id, sizeof(id), "%u", ++seq);
+	msgpack_sbuffer_init(&csb);
+	msgpack_packer_init(&cpk, &csb, msgpack_sbuffer_write);
+	env_pack_header(&cpk, "system:supervisor", opt.self, name != NULL ?
+	    MSG_CTL_WAIT : MSG_CTL_SHUTDOWN, id, NULL, env_now_ms());
+	if (name != NULL) {
+		msgpack_pack_map(&cpk, 3);
+		msgpack_pack_str_with_body(&cpk, "name", 4);
+		msgpack_pack_str_with_body(&cpk, name, strlen(name));
+		msgpack_pack_str_with_body(&cpk, "state", 5);
+		msgpack_pack_str_with_body(&cpk, "up", 2);
+		msgpack_pack_str_with_body(&cpk, "timeoutMs", 9);
+		msgpack_pack_uint64(&cpk, WAIT_MS);
+	} else
+		msgpack_pack_map(&cpk, 0);
+	if (frame_write_fd(fd, csb.data, csb.size) == -1) {
+		msgpack_sbuffer_destroy(&csb);
+		return -1;
+	}
+	msgpack_sbuffer_destroy(&csb);
+	for (;;) {
+		if (frame_read_fd(fd, FRAME_MAX_DEFAULT, WAIT_MS + 2000, &buf,
+		    &len) == -1)
+			return -1;
+		msgpack_unpacked_init(&up);
+		if (msgpack_unpack_next(&up, buf, len, NULL) ==
+		    MSGPACK_UNPACK_SUCCESS && env_decode(&up.data, &env,
+		    &code, why, sizeof(why)) == 0 &&
+		    strcmp(env.reply_to, id) == 0)
+			break;
+		msgpack_unpacked_destroy(&up);
+		free(buf);
+	}
+	ok = mp_get(env.payload, "ok");
+	if (ok != NULL && ok->type == MSGPACK_OBJECT_BOOLEAN &&
+	    ok->via.boolean)
+		rv = 0;
+	msgpack_unpacked_destroy(&up);
+	free(buf);
+	return rv;
+}
+
+/* A fresh tree in a fresh directory, up to the gateway. */
+static void
+tree_start(int group_commit)
+{
+	char	 tmpl[] = "/tmp/actord-assign.XXXXXX", path[128];
+
+	if (mkdtemp(tmpl) == NULL)
+		fatal("mkdtemp");
+	snprintf(opt.dir, sizeof(opt.dir), "%s", tmpl);
+	snprintf(path, sizeof(path), "%s/state", opt.dir);
+	mkdir(path, 0700);
+	snprintf(path, sizeof(path), "%s/run", opt.dir);
+	mkdir(path, 0700);
+	snprintf(path, sizeof(path), "%s/actord.conf", opt.dir);
+	write_config(path, group_commit);
+	start_actord(path);
+	opt.ctl = ctl_connect();
+	/* The gateway starts last: when it is up, so is the tree. */
+	if (ctl_call(opt.ctl, "gateway") == -1 ||
+	    ctl_call(opt.ctl, "coordinator") == -1)
+		fatalx("the tree did not come up; see %s/actord.log",
+		    opt.dir);
+}
+
+/* Shut the tree down (SIGKILL after 10 s) and remove its directory. */
+static void
+tree_stop(int keep)
+{
+	int	 i, status;
+
+	(void)ctl_call(opt.ctl, NULL);
+	close(opt.ctl);
+	opt.ctl = -1;
+	for (i = 0; i < 1000; i++) {
+		if (waitpid(opt.actord, &status, WNOHANG) == opt.actord)
+			break;
+		usleep(10000);
+	}
+	if (i == 1000) {
+		log_warnx("actord did not stop; killing it");
+		kill(opt.actord, SIGKILL);
+		waitpid(opt.actord, &status, 0);
+	}
+	if (keep)
+		printf("  (kept %s)\n", opt.dir);
+	else
+		nftw(opt.dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* The coordinator's RSS in bytes, from `actorctl --json status`. */
+static long long
+coordinator_rss(void)
+{
+	json_t		*root, *procs, *p;
+	json_error_t	 err;
+	FILE		*fp;
+	char		 cmd[PATH_MAX + 256];
+	char		*out = NULL;
+	size_t		 len = 0, cap = 0, n;
+	long long	 rss = -1;
+	size_t		 i;
+
+	snprintf(cmd, sizeof(cmd), "'%s/actorctl' -c '%s/actord.conf' --json "
+	    "status", opt.bindir, opt.dir);
+	if ((fp = popen(cmd, "r")) == NULL)
+		fatal("popen");
+	for (;;) {
+		if (len + 4096 > cap)
+			out = xreallocarray(out, 1, cap = cap * 2 + 4096);
+		if ((n = fread(out + len, 1, cap - len - 1, fp)) == 0)
+			break;
+		len += n;
+	}
+	out[len] = '\0';
+	pclose(fp);
+	if ((root = json_loads(out, 0, &err)) == NULL) {
+		log_warnx("actorctl status: %s", err.text);
+		free(out);
+		return -1;
+	}
+	procs = json_object_get(root, "processes");
+	json_array_foreach(procs, i, p) {
+		if (strcmp(json_string_value(json_object_get(p, "name")) ?
+		    json_string_value(json_object_get(p, "name")) : "",
+		    "coordinator") == 0)
+			rss = json_integer_value(json_object_get(p,
+			    "rss_bytes"));
+	}
+	json_decref(root);
+	free(out);
+	return rss;
+}
+
+/* coordinator.db and its WAL, bytes. */
+static long long
+db_bytes(void)
+{
+	struct stat	 st;
+	char		 path[128];
+	long long	 n = 0;
+
+	snprintf(path, sizeof(path), "%s/state/coordinator.db", opt.dir);
+	if (stat(path, &st) == 0)
+		n += st.st_size;
+	snprintf(path, sizeof(path), "%s/state/coordinator.db-wal", opt.dir);
+	if (stat(path, &st) == 0)
+		n += st.st_size;
+	return n;
+}
+
+/* ---- the senders: peers on coordinator.sock ---- */
+
+/* Begin a message to the coordinator; pack one payload, then msg_end(). */
+static msgpack_packer *
+msg_begin(const char *from, enum msg_type type)
+{
+	char	 id[ID_MAX + 1];
+
+	sb.size = 0;
+	msgpack_sbuffer_write(&sb, "\0\0\0\0", FRAME_HDR);
+	env_new_id(id, sizeof(id));
+	env_pack_header(&pk, COORD, from, type, id, NULL, env_now_ms());
+	return &pk;
+}
+
+static void
+msg_end(struct peer *p)
+{
+	frame_put_len(sb.data, (uint32_t)(sb.size - FRAME_HDR));
+	if (peer_write(p, sb.data, sb.size) == -1)
+		fatalx("peer %s: dropped", peer_name(p));
+}
+
+static void
+pack_kv_str(msgpack_packer *p, const char *k, const char *v)
+{
+	msgpack_pack_str_with_body(p, k, strlen(k));
+	msgpack_pack_str_with_body(p, v, strlen(v));
+}
+
+/* AssignTask {kind: echo, input: {value: n}} from s. */
+static void
+send_assign(struct sender *s)
+{
+	msgpack_packer	*p = msg_begin(s->name, MSG_ASSIGN_TASK);
+
+	msgpack_pack_map(p, 2);
+	pack_kv_str(p, "kind", "echo");
+	msgpack_pack_str_with_body(p, "input", 5);
+	msgpack_pack_map(p, 1);
+	msgpack_pack_str_with_body(p, "value", 5);
+	msgpack_pack_uint64(p, r.sent);
+	msg_end(s->p);
+	s->out++;
+	r.sent++;
+}
+
+/* Keep s's window full, within the phase's limits. */
+static void
+pump(struct sender *s)
+{
+	switch (r.phase) {
+	case P_FLOOD:
+		while (s->out < opt.window &&
+		    (r.limit < 0 || (long)r.sent < r.limit))
+			send_assign(s);
+		break;
+	case P_CYCLES:
+		while (s->out < opt.window &&
+		    r.sent - r.completed < (uint64_t)opt.ahead)
+			send_assign(s);
+		break;
+	case P_LATENCY:
+		if (s == &r.s[0] && s->out == 0) {
+			s->t_sent = now_ns();
+			send_assign(s);
+		}
+		break;
+	default:
+		break;
+	}
+}
+
+static void
+pump_all(void)
+{
+	int	 i;
+
+	for (i = 0; i < r.active; i++)
+		pump(&r.s[i]);
+}
+
+/* Remember the text of an Error reply. */
+static void
+note_error(const struct envelope *env)
+{
+	const msgpack_object	*e = mp_get(env->payload, "error");
+
+	r.errors++;
+	if (e != NULL && e->type == MSGPACK_OBJECT_STR)
+		snprintf(r.last_error, sizeof(r.last_error), "%.*s",
+		    (int)e->via.str.size, e->via.str.ptr);
+}
+
+/* A reply to a sender. */
+static void
+sender_message(struct peer *p, const struct envelope *env, void *arg)
+{
+	struct sender	*s = arg;
+
+	(void)p;
+	if (env->type == MSG_ERROR)
+		note_error(env);
+	else if (env->type != MSG_TASK_ACCEPTED)
+		return;
+	s->out--;
+	r.accepted++;
+	if (r.phase == P_LATENCY) {
+		if (r.warm > 0)
+			r.warm--;
+		else
+			r.lat[r.nlat++] = now_ns() - s->t_sent;
+		if (r.nlat == opt.samples) {
+			r.phase = P_IDLE;
+			event_base_loopbreak(r.base);
+			return;
+		}
+	}
+	if (r.phase == P_FLOOD && r.limit >= 0 &&
+	    r.accepted >= (uint64_t)r.limit) {
+		r.phase = P_IDLE;
+		event_base_loopbreak(r.base);
+		return;
+	}
+	pump(s);
+}
+
+static void
+sender_closed(struct peer *p, void *arg)
+{
+	(void)arg;
+	fatalx("%s: the coordinator closed the connection; see %s/actord.log",
+	    peer_name(p), opt.dir);
+}
+
+static const struct peer_cb sender_cb = {
+	.message = sender_message,
+	.closed = sender_closed,
+};
+
+/* Connect n senders (more if needed); the first n are active. */
+static void
+senders(int n)
+{
+	char	 path[128];
+
+	snprintf(path, sizeof(path), "%s/run/coordinator.sock", opt.dir);
+	for (; r.n < n; r.n++) {
+		snprintf(r.s[r.n].name, sizeof(r.s[r.n].name), "bench:s%d",
+		    r.n + 1);
+		r.s[r.n].out = 0;
+		r.s[r.n].p = peer_new_path(path, r.s[r.n].name, &r.lim,
+		    &sender_cb, &r.s[r.n]);
+	}
+	r.active = n;
+}
+
+/* Close every peer and let the loop free them. */
+static void
+close_all(void)
+{
+	int	 i;
+
+	for (i = 0; i < r.n; i++)
+		peer_close(r.s[i].p);
+	r.n = r.active = 0;
+	if (r.watch != NULL)
+		peer_close(r.watch);
+	r.watch = NULL;
+	event_base_loop(r.base, EVLOOP_NONBLOCK);
+}
+
+/* ---- assign: throughput ---- */
+
+/* Warm-up over: start counting; then the end of the run. */
+static void
+assign_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct timeval	 tv;
+
+	(void)fd;
+	(void)what;
+	(void)arg;
+	if (r.t0 == 0) {
+		r.t0 = now_ns();
+		r.a0 = r.accepted;
+		tv.tv_sec = (time_t)opt.secs;
+		tv.tv_usec = (suseconds_t)((opt.secs - (double)tv.tv_sec) *
+		    1e6);
+		evtimer_add(r.timer, &tv);
+		return;
+	}
+	r.t1 = now_ns();
+	r.a1 = r.accepted;
+	r.phase = P_IDLE;
+	event_base_loopbreak(r.base);
+}
+
+/* One throughput run: n senders, each with its window; tasks/s. */
+static double
+run_assign(int n, int group_commit)
+{
+	struct timeval	 tv = { (time_t)WARMUP_S, 0 };
+	double		 rate;
+
+	tree_start(group_commit);
+	memset(&r.s, 0, sizeof(r.s));
+	r.sent = r.accepted = r.errors = 0;
+	r.t0 = r.t1 = 0;
+	r.limit = -1;
+	senders(n);
+	r.phase = P_FLOOD;
+	pump_all();
+	evtimer_assign(r.timer, r.base, assign_timer, NULL);
+	evtimer_add(r.timer, &tv);
+	event_base_dispatch(r.base);
+	close_all();
+	rate = (double)(r.a1 - r.a0) / ((double)(r.t1 - r.t0) / 1e9);
+	if (r.errors > 0)
+		log_warnx("%llu Error replies, the last: %s",
+		    (unsigned long long)r.errors, r.last_error);
+	tree_stop(r.errors > 0);
+	if (r.errors > 0)
+		exit(1);
+	return rate;
+}
+
+static void
+scenario_assign(void)
+{
+	double	 g[NCOUNTS][MAX_REPS], m[NCOUNTS][MAX_REPS];
+	double	 ratio[MAX_REPS];
+	int	 i, c;
+
+	printf("== AssignTask throughput: 1, 10 and 100 senders, %d "
+	    "unanswered each, %.0f s per run after %.0f s warm-up, "
+	    "synchronous=full, %d runs\n", opt.window, opt.secs, WARMUP_S,
+	    opt.reps);
+	fflush(stdout);
+	for (i = 0; i < opt.reps; i++)
+		for (c = 0; c < NCOUNTS; c++) {
+			g[c][i] = run_assign(sender_counts[c], 1);
+			m[c][i] = run_assign(sender_counts[c], 0);
+			printf("run %d, %3d senders: group commit %8.0f/s, "
+			    "per-message commit %6.0f/s (%.1fx)\n", i + 1,
+			    sender_counts[c], g[c][i], m[c][i],
+			    g[c][i] / m[c][i]);
+			fflush(stdout);
+		}
+	printf("\n| senders x %d unanswered | group commit, tasks/s | "
+	    "per-message commit, tasks/s | ratio |\n|---:|---:|---:|---:|\n",
+	    opt.window);
+	for (c = 0; c < NCOUNTS; c++) {
+		for (i = 0; i < opt.reps; i++)
+			ratio[i] = g[c][i] / m[c][i];
+		printf("| %d | %.0f | %.0f | **%.1fx** |\n", sender_counts[c],
+		    median(g[c], opt.reps), median(m[c], opt.reps),
+		    median(ratio, opt.reps));
+	}
+	printf("\ntargets: at least 20,000 tasks/s with group commit, and "
+	    "at least 20x the per-message rate\n\n");
+}
+
+/* ---- cycles: assign -> complete with 100 workers ---- */
+
+/* Count the workers of a StatusUpdated snapshot whose status is idle. */
+static int
+count_idle(const msgpack_object *snap)
+{
+	const msgpack_object	*ws = mp_get(snap, "workers"), *st;
+	uint32_t		 i;
+	int			 n = 0;
+
+	if (ws == NULL || ws->type != MSGPACK_OBJECT_ARRAY)
+		return 0;
+	for (i = 0; i < ws->via.array.size; i++) {
+		st = mp_get(&ws->via.array.ptr[i], "status");
+		if (st != NULL && st->type == MSGPACK_OBJECT_STR &&
+		    st->via.str.size == 4 &&
+		    memcmp(st->via.str.ptr, "idle", 4) == 0)
+			n++;
+	}
+	return n;
+}
+
+/* A push or reply to bench:watch. */
+static void
+watch_message(struct peer *p, const struct envelope *env, void *arg)
+{
+	const msgpack_object	*tasks;
+	uint64_t		 t = now_ns(), v;
+
+	(void)p;
+	(void)arg;
+	if (env->type == MSG_ERROR) {
+		note_error(env);
+		return;
+	}
+	if (env->type != MSG_STATUS_UPDATED)
+		return;
+	tasks = mp_get(env->payload, "tasks");
+	if (mp_uint(mp_get(tasks, "completed"), &v) == 0)
+		r.completed = v;
+	if (mp_uint(mp_get(tasks, "failed"), &v) == 0)
+		r.failed = v;
+	switch (r.phase) {
+	case P_REGISTER:
+		if ((r.idle = count_idle(env->payload)) < opt.workers)
+			return;
+		r.phase = P_CYCLES;
+		r.t_go = t;
+		pump_all();
+		return;
+	case P_CYCLES:
+		if (!r.measuring &&
+		    t - r.t_go >= (uint64_t)(WARMUP_S * 1e9)) {
+			r.measuring = 1;
+			r.ta = t;
+			r.ca = r.completed;
+		} else if (r.measuring &&
+		    t - r.ta >= (uint64_t)(opt.secs * 1e9)) {
+			r.tb = t;
+			r.cb = r.completed;
+			r.phase = P_IDLE;
+			event_base_loopbreak(r.base);
+			return;
+		}
+		pump_all();
+		return;
+	default:
+		return;
+	}
+}
+
+static void
+watch_closed(struct peer *p, void *arg)
+{
+	(void)arg;
+	fatalx("%s: the coordinator closed the connection; see %s/actord.log",
+	    peer_name(p), opt.dir);
+}
+
+static const struct peer_cb watch_cb = {
+	.message = watch_message,
+	.closed = watch_closed,
+};
+
+/* Give up on a run that makes no progress. */
+static void
+stall_timer(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	fatalx("no progress in %d s (phase %d, %d idle workers, %llu sent, "
+	    "%llu accepted, %llu completed); see %s/actord.log", WAIT_MS /
+	    1000 + (int)opt.secs, r.phase, r.idle,
+	    (unsigned long long)r.sent, (unsigned long long)r.accepted,
+	    (unsigned long long)r.completed, opt.dir);
+}
+
+/* One cycles run: register the workers, subscribe, flood; cycles/s. */
+static double
+run_cycles(void)
+{
+	struct timeval	 tv = { WAIT_MS / 1000 + (time_t)opt.secs +
+			    (time_t)WARMUP_S, 0 };
+	msgpack_packer	*p;
+	char		 path[128], id[16];
+	double		 rate;
+	int		 i;
+
+	tree_start(1);
+	memset(&r.s, 0, sizeof(r.s));
+	r.sent = r.accepted = r.errors = r.completed = r.failed = 0;
+	r.measuring = 0;
+	r.idle = 0;
+	r.limit = -1;
+	snprintf(path, sizeof(path), "%s/run/coordinator.sock", opt.dir);
+	r.watch = peer_new_path(path, WATCH, &r.lim, &watch_cb, NULL);
+	p = msg_begin(WATCH, MSG_SUBSCRIBE);
+	msgpack_pack_map(p, 0);
+	msg_end(r.watch);
+	for (i = 0; i < opt.workers; i++) {
+		snprintf(id, sizeof(id), "w%d", i + 1);
+		p = msg_begin(WATCH, MSG_REGISTER_WORKER);
+		msgpack_pack_map(p, 1);
+		pack_kv_str(p, "workerId", id);
+		msg_end(r.watch);
+	}
+	senders(opt.csenders);
+	r.phase = P_REGISTER;
+	evtimer_assign(r.timer, r.base, stall_timer, NULL);
+	evtimer_add(r.timer, &tv);
+	event_base_dispatch(r.base);
+	evtimer_del(r.timer);
+	close_all();
+	rate = (double)(r.cb - r.ca) / ((double)(r.tb - r.ta) / 1e9);
+	if (r.errors > 0 || r.failed > 0)
+		log_warnx("%llu Error replies (the last: %s), %llu tasks "
+		    "failed", (unsigned long long)r.errors, r.last_error,
+		    (unsigned long long)r.failed);
+	tree_stop(r.errors > 0 || r.failed > 0);
+	if (r.errors > 0 || r.failed > 0)
+		exit(1);
+	return rate;
+}
+
+static void
+scenario_cycles(void)
+{
+	double	 v[MAX_REPS];
+	int	 i;
+
+	printf("== Full task cycles: %d workers, AssignTask kind echo from "
+	    "%d senders (%d unanswered each, at most %ld accepted and not "
+	    "completed), %.0f s per run after %.0f s warm-up, %d runs\n",
+	    opt.workers, opt.csenders, opt.window, opt.ahead, opt.secs,
+	    WARMUP_S, opt.reps);
+	fflush(stdout);
+	for (i = 0; i < opt.reps; i++) {
+		v[i] = run_cycles();
+		printf("run %d: %.0f cycles/s\n", i + 1, v[i]);
+		fflush(stdout);
+	}
+	printf("\nmedian: **%.0f cycles/s** (target: 10,000/s)\n\n",
+	    median(v, opt.reps));
+}
+
+/* ---- queue: latency and memory with a long queue ---- */
+
+struct qresult {
+	double		 p50[2], p99[2];	/* empty, long queue; us */
+	double		 rss[2], db[2];		/* MiB */
+	double		 fill_s;		/* seconds to queue them */
+};
+
+/* Round trips of one AssignTask at a time from sender 0: p50, p99 (us). */
+static void
+latency(double *p50, double *p99)
+{
+	r.lat = xcalloc((size_t)opt.samples, sizeof(*r.lat));
+	r.nlat = 0;
+	r.warm = LAT_WARM;
+	r.active = 1;
+	r.phase = P_LATENCY;
+	pump(&r.s[0]);
+	event_base_dispatch(r.base);
+	qsort(r.lat, (size_t)opt.samples, sizeof(*r.lat), cmp_u64);
+	*p50 = (double)r.lat[opt.samples / 2] / 1e3;
+	*p99 = (double)r.lat[(opt.samples * 99) / 100] / 1e3;
+	free(r.lat);
+	r.lat = NULL;
+}
+
+/* One queue run: latency empty, fill, latency again; RSS and db size. */
+static void
+run_queue(struct qresult *q)
+{
+	uint64_t	 t;
+
+	tree_start(1);
+	memset(&r.s, 0, sizeof(r.s));
+	r.sent = r.accepted = r.errors = 0;
+	senders(FILL_SENDERS);
+	latency(&q->p50[0], &q->p99[0]);
+	q->rss[0] = (double)coordinator_rss() / 1048576.0;
+	q->db[0] = (double)db_bytes() / 1048576.0;
+
+	t = now_ns();
+	r.limit = (long)r.accepted + opt.queue;
+	r.active = FILL_SENDERS;
+	r.phase = P_FLOOD;
+	pump_all();
+	event_base_dispatch(r.base);
+	q->fill_s = (double)(now_ns() - t) / 1e9;
+
+	latency(&q->p50[1], &q->p99[1]);
+	q->rss[1] = (double)coordinator_rss() / 1048576.0;
+	q->db[1] = (double)db_bytes() / 1048576.0;
+	close_all();
+	if (r.errors > 0)
+		log_warnx("%llu Error replies, the last: %s",
+		    (unsigned long long)r.errors, r.last_error);
+	tree_stop(r.errors > 0);
+	if (r.errors > 0)
+		exit(1);
+}
+
+static void
+scenario_queue(void)
+{
+	struct qresult	 q[MAX_REPS];
+	double		 v[6][MAX_REPS], ratio[MAX_REPS], fill[MAX_REPS];
+	int		 i, k;
+
+	printf("== AssignTask latency and coordinator memory with %ld "
+	    "tasks queued: %ld round trips (after %d warm-up), one at a "
+	    "time, on the empty queue and on the long one; %d runs\n",
+	    opt.queue, opt.samples, LAT_WARM, opt.reps);
+	fflush(stdout);
+	for (i = 0; i < opt.reps; i++) {
+		run_queue(&q[i]);
+		printf("run %d: empty p50 %.0f us p99 %.0f us, rss %.1f MiB; "
+		    "queued %ld in %.1f s (%.0f/s); p50 %.0f us p99 %.0f us, "
+		    "rss %.1f MiB, db %.0f MiB\n", i + 1, q[i].p50[0],
+		    q[i].p99[0], q[i].rss[0], opt.queue, q[i].fill_s,
+		    (double)opt.queue / q[i].fill_s, q[i].p50[1],
+		    q[i].p99[1], q[i].rss[1], q[i].db[1]);
+		fflush(stdout);
+	}
+	for (i = 0; i < opt.reps; i++) {
+		for (k = 0; k < 2; k++) {
+			v[k][i] = q[i].p50[k];
+			v[2 + k][i] = q[i].p99[k];
+			v[4 + k][i] = q[i].rss[k];
+		}
+		ratio[i] = q[i].p50[1] / q[i].p50[0];
+		fill[i] = (double)opt.queue / q[i].fill_s;
+	}
+	printf("\n| median of %d runs | empty queue | %ld queued | ratio |\n"
+	    "|---|---:|---:|---:|\n", opt.reps, opt.queue);
+	printf("| AssignTask round trip p50 | %.0f us | %.0f us | "
+	    "**%.2fx** |\n", median(v[0], opt.reps), median(v[1], opt.reps),
+	    median(ratio, opt.reps));
+	for (i = 0; i < opt.reps; i++)
+		ratio[i] = q[i].p99[1] / q[i].p99[0];
+	printf("| AssignTask round trip p99 | %.0f us | %.0f us | %.2fx |\n",
+	    median(v[2], opt.reps), median(v[3], opt.reps),
+	    median(ratio, opt.reps));
+	printf("| coordinator RSS | %.1f MiB | %.1f MiB | |\n",
+	    median(v[4], opt.reps), median(v[5], opt.reps));
+	for (i = 0; i < opt.reps; i++)
+		v[0][i] = q[i].db[1];
+	printf("| coordinator.db + WAL | | %.0f MiB | |\n",
+	    median(v[0], opt.reps));
+	printf("\nfilling: %.0f tasks/s (%d senders, %d unanswered each); "
+	    "target: p50 within 2x of the empty queue\n\n",
+	    median(fill, opt.reps), FILL_SENDERS, opt.window);
+}
+
+static void __attribute__((noreturn))
+usage(void)
+{
+	fprintf(stderr, "usage: bench_assign [-b bindir] [-n samples] "
+	    "[-Q ahead] [-q queued] [-r runs] [-s assign|cycles|queue] "
+	    "[-t seconds] [-w window]\n");
+	exit(100);
+}
+
+int
+main(int argc, char *argv[])
+{
+	const char	*bindir = "bin";
+	int		 ch, s;
+
+	while ((ch = getopt(argc, argv, "b:n:Q:q:r:s:t:w:")) != -1) {
+		switch (ch) {
+		case 'b':
+			bindir = optarg;
+			break;
+		case 'n':
+			opt.samples = strtol(optarg, NULL, 10);
+			break;
+		case 'Q':
+			opt.ahead = strtol(optarg, NULL, 10);
+			break;
+		case 'q':
+			opt.queue = strtol(optarg, NULL, 10);
+			break;
+		case 'r':
+			opt.reps = atoi(optarg);
+			break;
+		case 's':
+			for (s = 0; s < S_ALL; s++)
+				if (strcmp(optarg, scenario_names[s]) == 0)
+					opt.scenario = s;
+			if (opt.scenario == S_ALL)
+				usage();
+			break;
+		case 't':
+			opt.secs = strtod(optarg, NULL);
+			break;
+		case 'w':
+			opt.window = atoi(optarg);
+			break;
+		default:
+			usage();
+		}
+	}
+	if (opt.reps < 1 || opt.reps > MAX_REPS || opt.secs <= 0 ||
+	    opt.window < 1 || opt.queue < 1 || opt.samples < 1 ||
+	    opt.ahead < 1)
+		usage();
+	log_init("bench_assign", LOG_INFO);
+	signal(SIGPIPE, SIG_IGN);
+	if (realpath(bindir, opt.bindir) == NULL)
+		fatal("%s", bindir);
+	snprintf(opt.self, sizeof(opt.self), "ctl:bench-%ld", (long)getpid());
+
+	if ((r.base = event_base_new()) == NULL)
+		fatalx("event_base_new");
+	peer_init(r.base);
+	peer_default_limits(&r.lim);
+	if ((r.timer = evtimer_new(r.base, assign_timer, NULL)) == NULL)
+		fatalx("evtimer_new");
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+
+	if (opt.scenario == S_ALL || opt.scenario == S_ASSIGN)
+		scenario_assign();
+	if (opt.scenario == S_ALL || opt.scenario == S_CYCLES)
+		scenario_cycles();
+	if (opt.scenario == S_ALL || opt.scenario == S_QUEUE)
+		scenario_queue();
+	return 0;
+}
