@@ -122,6 +122,7 @@ clean:
 	rm -rf bin build tests/out fuzz/out
 
 -include $(COMMON_OBJ:.o=.d) $(foreach p,$(PROGS),$(src_$(p):%.c=$(BUILD)/%.d))
+-include $(wildcard $(BUILD)/tests/*.d)
 
 .PHONY: all bootstrap bootstrap-test run test tests check bench fuzz clean
 

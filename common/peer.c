@@ -20,6 +20,8 @@
 #include "peer.h"
 #include "xmalloc.h"
 
+#define PEER_HEALTHY_MS	1000	/* up this long: reconnect without backoff */
+
 /*
  * libevent 2.1 reads at most this much per wake-up (EVBUFFER_MAX_READ in
  * its buffer.c), whatever bufferevent_set_max_single_read() says; read_cb
@@ -46,6 +48,7 @@ struct peer {
 	enum peer_state		 state;
 	int			 on_held;
 	int			 retry_ms;	/* next reconnect delay */
+	struct timeval		 up_since;	/* when the connection came up */
 	size_t			 handling;	/* bytes of the frame in hand */
 	size_t			 kept;		/* input left after read_cb */
 	char			*path;		/* outbound: socket path */
@@ -232,6 +235,7 @@ event_cb(struct bufferevent *bev, short what, void *arg)
 	(void)bev;
 	if (what & BEV_EVENT_CONNECTED) {
 		p->state = PEER_UP;
+		event_base_gettimeofday_cached(pbase, &p->up_since);
 		log_debug("peer %s: connected", p->name);
 		evbuffer_add_buffer(bufferevent_get_output(p->bev),
 		    p->backlog);
@@ -362,8 +366,18 @@ retry:
 static void
 schedule_retry(struct peer *p)
 {
-	struct timeval	 tv;
+	struct timeval	 tv, now;
 
+	/*
+	 * A connection that stayed up a while was healthy, even if it only
+	 * sent: start the backoff over.  One that failed at once backs off.
+	 */
+	event_base_gettimeofday_cached(pbase, &now);
+	if (p->up_since.tv_sec != 0 && (now.tv_sec - p->up_since.tv_sec) *
+	    1000 + (now.tv_usec - p->up_since.tv_usec) / 1000 >=
+	    PEER_HEALTHY_MS)
+		p->retry_ms = 0;
+	p->up_since.tv_sec = 0;
 	if (p->retry_ms == 0)
 		p->retry_ms = p->lim.retry_initial_ms;
 	else if ((p->retry_ms *= 2) > p->lim.retry_max_ms)
