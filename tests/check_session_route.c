@@ -397,7 +397,7 @@ setup_session(void)
 
 START_TEST(test_local_ping)
 {
-	json_t	*j;
+	json_t	*j, *want;
 
 	send_text(msg("session", "Ping", ",\"payload\":{\"k\":[1,\"v\"]}"));
 	j = next_json(1000);
@@ -405,8 +405,9 @@ START_TEST(test_local_ping)
 	ck_assert_str_eq(jstr(j, "to"), "client:t");
 	ck_assert_str_eq(jstr(j, "replyTo"), "m1");
 	ck_assert_str_eq(jstr(j, "from"), "session:" SELF);
-	ck_assert(json_equal(json_object_get(j, "payload"),
-	    json_pack("{s:[i,s]}", "k", 1, "v")));
+	want = json_pack("{s:[i,s]}", "k", 1, "v");
+	ck_assert(json_equal(json_object_get(j, "payload"), want));
+	json_decref(want);
 	json_decref(j);
 }
 END_TEST

@@ -207,6 +207,8 @@ describe('WebSocket upgrades', () => {
       }
     });
   it('503 with Retry-After past max_sessions', async () => {
+    await until(async () => (await gw.health()).sessions === 0, 5000,
+      'earlier sessions to end');
     const held = [];
     for (let i = 0; i < 3; i++)
       held.push(await RawWS.connect(gw.port, '/echo?token=s3cret'));
@@ -220,6 +222,9 @@ describe('WebSocket upgrades', () => {
     c.destroy();
   });
   it('reports the sessions on its control channel', async () => {
+    await until(async () => (await gw.health()).sessions === 0, 5000,
+      'earlier sessions to end');
+    gw.ctlData.length = 0;
     const c = await RawWS.connect(gw.port, '/echo?token=s3cret');
     await until(() => Buffer.concat(gw.ctlData).includes('SessionsChanged'),
       2000, 'SessionsChanged');

@@ -19,6 +19,12 @@ export { WebSocket };
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+// A sanitizer build (BINDIR=build/san/bin) reports on stderr: fail on it.
+function checkSanitizers(log) {
+  const m = /(AddressSanitizer|LeakSanitizer|runtime error:)[^\n]*/.exec(log);
+  if (m) throw new Error(`sanitizer report: ${m[0]}\n${log.slice(-4000)}`);
+}
+
 // Wait until fn() is truthy (polling), or throw after ms.
 export async function until(fn, ms = 5000, what = 'condition') {
   const end = Date.now() + ms;
@@ -88,6 +94,7 @@ export async function startGateway(lines = []) {
         child.kill('SIGTERM');
       const r = await exited;
       rmSync(dir, { recursive: true, force: true });
+      checkSanitizers(log);
       return r;
     },
   };
@@ -124,6 +131,7 @@ export async function startTree(lines = []) {
         child.kill('SIGKILL'); return { code: null, sig: 'SIGKILL' };
       })]);
       rmSync(dir, { recursive: true, force: true });
+      checkSanitizers(log);
       return r;
     },
   };
