@@ -3,7 +3,9 @@
 #
 # Usage: scripts/bootstrap.sh [build|test]
 #   build  the C toolchain and libraries (default)
-#   test   build, plus what the test suites use (node, chromium, jq)
+#   test   build, plus what the test suites use (node, chromium, jq) and
+#          their node packages (npm ci, when node_modules is missing or
+#          older than package-lock.json)
 #
 # Already installed packages are skipped, so this is cheap to run on every
 # `make`.  As root it runs apt-get; otherwise it prints the exact command and
@@ -30,7 +32,24 @@ if [ "${1:-build}" = test ]; then
 	command -v node >/dev/null 2>&1 || missing="$missing nodejs"
 	command -v npm >/dev/null 2>&1 || missing="$missing npm"
 fi
-[ -z "$missing" ] && exit 0
+# The node packages of the test suites (playwright-core, ws), as
+# package-lock.json pins them; again whenever the lock file is newer than
+# node_modules.  Run after the packages, as npm may be one of them.
+node_modules() {
+	[ "${1:-build}" = test ] || return 0
+	cd "$(dirname "$0")/.."
+	if [ -d node_modules ] &&
+	    [ -z "$(find package-lock.json -newer node_modules)" ]; then
+		return 0
+	fi
+	echo "bootstrap: npm ci" >&2
+	npm ci --no-audit --no-fund >&2
+}
+
+if [ -z "$missing" ]; then
+	node_modules "$@"
+	exit 0
+fi
 
 cmd="apt-get install -y --no-install-recommends$missing"
 if [ "$(id -u)" -ne 0 ]; then
@@ -43,3 +62,4 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq >&2
 # shellcheck disable=SC2086
 apt-get install -y -qq --no-install-recommends $missing >/dev/null
+node_modules "$@"
