@@ -7,11 +7,11 @@ import { onRowAction, setText, syncRows } from './dom.js';
 import { INPUT_HINTS, generateWorkerId, parseTaskForm, parseWorkerForm }
   from './forms.js';
 
-export const MAX_NOTICES_SHOWN = 5;
+export const MAX_NOTICES_SHOWN = 3;
 export const MAX_KNOWN_WORKERS = 500;
 const NOTICE_MS = { info: 6000, error: 15000 };
 
-const TABLE = { rowTag: 'tr', cellTag: 'td', rowHeader: true };
+const TABLE = { rowTag: 'tr', cellTag: 'td', rowHeader: true, roles: true };
 
 // Bind the page in `doc`; `send(actor, msg)` delivers to the actors.
 export function createDomView(doc, send) {
@@ -48,8 +48,7 @@ export function createDomView(doc, send) {
       setText($('reconnect-countdown'),
         v.retryInSeconds === null ? '' : String(v.retryInSeconds));
       $('reconnect-info').hidden = v.retryInSeconds === null;
-      setText($('server-info'), v.server ?
-        `${v.server.name ?? 'actord'} ${v.server.version ?? ''}`.trim() : '');
+      setText($('server-info'), serverInfo(v.server));
       $('reconnect-now').hidden = v.state !== 'closed';
     },
 
@@ -69,6 +68,8 @@ export function createDomView(doc, send) {
         (m.workers.length === 0 ? 'No workers yet: register one.' : ''));
       setText($('recent-empty'), waiting ||
         (m.tasks.length === 0 ? 'No tasks yet.' : ''));
+      setText($('queue-empty'), waiting ||
+        (m.queue.length === 0 ? 'No tasks waiting.' : ''));
       syncRows($('known-workers'), m.workers.slice(0, MAX_KNOWN_WORKERS)
         .map((r) => ({ key: r.key, cells: [], actions: [] })),
       { rowTag: 'option', cellTag: 'span', keyAttr: 'value' });
@@ -127,6 +128,17 @@ export function createDomView(doc, send) {
         box.firstElementChild.remove();
     },
   };
+}
+
+// "0.1.0" next to the page's title (which names actord already), or
+// "<name> <version>" for a server of another name.
+function serverInfo(server) {
+  if (!server)
+    return '';
+  const version = server.version ?? '';
+  if (server.name === undefined || server.name === 'actord')
+    return version;
+  return `${server.name} ${version}`.trim();
 }
 
 // Wire the register and assign forms to the coordinator proxy.

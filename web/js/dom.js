@@ -7,7 +7,9 @@ const actionSigs = new WeakMap();   /* actions cell -> its actions, as JSON */
 // Make `container`'s children the rows, in order. Options: keyAttr (the
 // attribute holding the key, e.g. data-worker-id), rowTag ('tr' or 'li'),
 // cellTag ('td' or 'span'), rowHeader (first cell a <th scope="row">),
-// actions (an extra cell holding the row's buttons).
+// actions (an extra cell holding the row's buttons), roles (ARIA row and
+// cell roles, which keep a table a table for screen readers when a
+// narrow card shows its rows as blocks).
 export function syncRows(container, rows, opts) {
   let cache = rowCaches.get(container);
   if (cache === undefined) {
@@ -38,6 +40,8 @@ export function syncRows(container, rows, opts) {
     if (entry === undefined) {
       const el = container.ownerDocument.createElement(opts.rowTag);
       el.setAttribute(opts.keyAttr, row.key);
+      if (opts.roles)
+        el.setAttribute('role', 'row');
       entry = { el, sig: '' };
       cache.set(row.key, entry);
     }
@@ -73,12 +77,16 @@ function updateRow(el, row, opts) {
       const c = doc.createElement(header ? 'th' : opts.cellTag);
       if (header)
         c.setAttribute('scope', 'row');
+      if (opts.roles)
+        c.setAttribute('role', header ? 'rowheader' : 'cell');
       c.setAttribute('data-testid', cell.name);
       el.append(c);
     });
     if (opts.actions) {
       const c = doc.createElement(opts.cellTag);
       c.setAttribute('data-testid', 'actions');
+      if (opts.roles)
+        c.setAttribute('role', 'cell');
       c.className = 'actions';
       el.append(c);
     }

@@ -11,7 +11,7 @@ import { connectionView } from './connection-monitor.js';
 import { eventRows, queueRows, summaryView, taskRows, treeRows,
   workerDetailsView, workerRows } from './view-model.js';
 
-export const MAX_NOTICES_PER_FRAME = 5;
+export const MAX_NOTICES_PER_FRAME = 3;
 export const TICK_MS = 1000;
 
 export class UIActor {

@@ -105,7 +105,8 @@ export function eventRows(events) {
         { name: 'time', text: formatClock(e.timestamp) },
         { name: 'level', text: e.level, status: e.level },
         { name: 'source', text: e.source },
-        { name: 'message', text: data ? `${e.message} ${data}` : e.message },
+        { name: 'message', text: e.message },
+        { name: 'data', text: data },
       ],
       actions: [],
     });
