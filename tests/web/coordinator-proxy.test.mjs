@@ -149,3 +149,16 @@ test('an unavailable coordinator is explained, not just coded', async () => {
   assert.match(a.text, /try again/);
   assert.match(b.text, /^Request refused: too many messages \(100 messages\/s\)/);
 });
+
+test('the session\'s own unavailable text is shown as it is', async () => {
+  const env = setup();
+  env.send({ type: 'AssignTask', payload: { taskId: 't9' } });
+  await flush();
+  env.send(serverMsg('coordinator-proxy', 'Error', { code: 'unavailable',
+    error: 'Actor unavailable: coordinator:main did not answer within ' +
+      '5000 ms' }, { replyTo: 'id-1', from: 'session:s1' }));
+  await flush();
+  assert.equal(env.notices()[0].text, 'AssignTask t9 failed: Actor ' +
+    'unavailable: coordinator:main did not answer within 5000 ms (its ' +
+    'process is down or restarting); try again in a moment.');
+});

@@ -36,13 +36,22 @@ export function errorNotice(payload, request, from) {
     `${request.type}${subject(request.payload)}`;
   let text;
   if (code === 'unavailable')
-    text = `${what} failed: ${detail || from || 'the actor'} is unavailable ` +
-      '(its process is down or restarting); try again in a moment.';
+    text = `${what} failed: ${unavailable(detail, from)} (its process is ` +
+      'down or restarting); try again in a moment.';
   else if (code === 'rate_limited')
     text = `${what} refused: too many messages (${detail}).`;
   else
     text = `${what} failed: ${detail || code}`;
   return { level: 'error', code, text };
+}
+
+// Why an actor is unavailable: the server's text when it says more than
+// the actor's address (the session says "Actor unavailable: coordinator:main
+// did not answer within 5000 ms"), else "<actor> is unavailable".
+function unavailable(detail, from) {
+  if (detail !== '' && !/^[a-z]+:\S+$/.test(detail))
+    return detail;
+  return `${detail || from || 'the actor'} is unavailable`;
 }
 
 // " w1" or " t42": the worker or task a request is about, for messages.
