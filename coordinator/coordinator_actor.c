@@ -17,6 +17,7 @@
 #include "coordinator.h"
 #include "db.h"
 #include "log.h"
+#include "peer.h"
 
 extern const struct actor_kind coordinator_kind;
 
@@ -48,9 +49,9 @@ conf_from(const struct config *cfg, struct coord_conf *conf)
  * commit (nothing of this turn has left the process).
  *
  * Without group commit ([coordinator] group_commit = no, for comparison)
- * each message's changes are committed here, before the next message is
- * handled, instead of once at the end of the loop turn.  The replies still
- * leave only at the end of the turn.
+ * each message is committed and its replies sent here, before the next
+ * message is handled, instead of once at the end of the loop turn: the
+ * flush runs the commit before it releases anything (the output gate).
  */
 static void
 settle(int rc, const struct envelope *req)
@@ -58,12 +59,11 @@ settle(int rc, const struct envelope *req)
 	if (rc == -1)
 		fatalx("coordinator.db: a write failed; exiting so that the "
 		    "restart recovers the last committed state");
-	if (!co.group_commit && db_commit(coord_db(co.c)) == -1)
-		fatalx("coordinator.db: a commit failed; exiting so that the "
-		    "restart recovers the last committed state");
 	outbox_send(&co.ob, COORD_ADDRESS, req);
 	if (coord_take_dirty(co.c))
 		push_changed(co.push);
+	if (!co.group_commit)
+		peer_flush();
 }
 
 /* Pack the snapshot for a push (push_ops). */
