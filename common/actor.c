@@ -373,13 +373,17 @@ msgpack_packer *
 actor_begin(const char *from, const char *to, enum msg_type type,
     const char *reply_to)
 {
+	size_t	 len;
+
 	if (rt.packing)
 		fatalx("actor_begin: %s begun inside another message",
 		    msg_name(type));
 	rt.packing = 1;
-	snprintf(rt.dest, sizeof(rt.dest), "%s", to);
+	len = strlen(to);
+	rt.dest_ok = len < sizeof(rt.dest);
+	if (rt.dest_ok)
+		memcpy(rt.dest, to, len + 1);
 	env_new_id(rt.last_id, sizeof(rt.last_id));
-	rt.dest_ok = strlen(to) < sizeof(rt.dest);
 	rt.sb.size = 0;
 	msgpack_sbuffer_write(&rt.sb, "\0\0\0\0", FRAME_HDR);
 	env_pack_header(&rt.pk, to, from != NULL ? from : rt.identity, type,

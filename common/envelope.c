@@ -157,30 +157,33 @@ env_pack_header(msgpack_packer *pk, const char *to, const char *from,
 void
 env_new_id(char *buf, size_t size)
 {
-	static uint64_t		 prefix, counter;
+	static char		 prefix[24];	/* "<48 bits in hex>-" */
+	static size_t		 plen;
+	static uint64_t		 counter;
 	static const char	 digits[] = "0123456789abcdefghijklmnopqrstuvwxyz";
-	char			 tmp[32];
+	char			 tmp[16];
 	uint64_t		 v;
 	size_t			 n = 0, i;
 
-	if (prefix == 0) {
-		if (getrandom(&prefix, sizeof(prefix), 0) !=
-		    (ssize_t)sizeof(prefix))
-			prefix = (uint64_t)getpid() << 20 ^
-			    (uint64_t)time(NULL);
-		prefix = (prefix & 0xffffffffffffULL) | 1;
+	if (plen == 0) {
+		if (getrandom(&v, sizeof(v), 0) != (ssize_t)sizeof(v))
+			v = (uint64_t)getpid() << 20 ^ (uint64_t)time(NULL);
+		plen = (size_t)snprintf(prefix, sizeof(prefix), "%llx-",
+		    (unsigned long long)((v & 0xffffffffffffULL) | 1));
 	}
 	v = ++counter;
 	do {
 		tmp[n++] = digits[v % 36];
 		v /= 36;
-	} while (v != 0 && n < sizeof(tmp));
-	i = (size_t)snprintf(buf, size, "%llx-",
-	    (unsigned long long)prefix);
-	while (n > 0 && i + 1 < size)
+	} while (v != 0);
+	if (size == 0)
+		return;
+	/* Like snprintf: as much as fits, always terminated. */
+	i = plen < size - 1 ? plen : size - 1;
+	memcpy(buf, prefix, i);
+	while (n > 0 && i < size - 1)
 		buf[i++] = tmp[--n];
-	if (i < size)
-		buf[i] = '\0';
+	buf[i] = '\0';
 }
 
 int64_t
