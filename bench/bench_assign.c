@@ -24,10 +24,11 @@
  *		-Q tasks are accepted and not yet completed, so that the
  *		queue stays short.
  *	queue	AssignTask round trips (one sender, one request at a time:
- *		each includes the commit's fsync) on the empty queue; then
- *		-q tasks queued by 100 senders; then the same round trips
- *		with that queue.  p50 and p99, the coordinator's RSS
- *		(`actorctl --json status`) and coordinator.db's size.
+ *		each includes the commit's fsync) and GetStatus round trips
+ *		(no write, no commit) on the empty queue; then -q tasks
+ *		queued by 100 senders; then the same round trips with that
+ *		queue.  p50 and p99, the coordinator's RSS (`actorctl --json
+ *		status`) and coordinator.db's size.
  *
  * Each measurement runs -r times in a fresh tree and the tables show the
  * median; the group / per-message ratio is the median of the back-to-back
@@ -126,6 +127,7 @@ static struct {
 	/* latency */
 	uint64_t		*lat;
 	long			 nlat, warm;
+	enum msg_type		 lat_type;	/* AssignTask or GetStatus */
 	/* cycles */
 	struct peer		*watch;
 	uint64_t		 completed, failed;
@@ -176,6 +178,22 @@ cmp_u64(const void *a, const void *b)
 	uint64_t	 x = *(const uint64_t *)a, y = *(const uint64_t *)b;
 
 	return x < y ? -1 : x > y;
+}
+
+/* Print the load averages, for the record: the machine is shared. */
+static void
+print_load(const char *when)
+{
+	FILE	*fp;
+	char	 line[128] = "?";
+
+	if ((fp = fopen("/proc/loadavg", "r")) != NULL) {
+		if (fgets(line, sizeof(line), fp) == NULL)
+			snprintf(line, sizeof(line), "?\n");
+		fclose(fp);
+	}
+	printf("load %s: %s", when, line);
+	fflush(stdout);
 }
 
 static int
@@ -478,6 +496,17 @@ send_assign(struct sender *s)
 	r.sent++;
 }
 
+/* GetStatus {} from s. */
+static void
+send_status(struct sender *s)
+{
+	msgpack_packer	*p = msg_begin(s->name, MSG_GET_STATUS);
+
+	msgpack_pack_map(p, 0);
+	msg_end(s->p);
+	s->out++;
+}
+
 /* Keep s's window full, within the phase's limits. */
 static void
 pump(struct sender *s)
@@ -496,7 +525,10 @@ pump(struct sender *s)
 	case P_LATENCY:
 		if (s == &r.s[0] && s->out == 0) {
 			s->t_sent = now_ns();
-			send_assign(s);
+			if (r.lat_type == MSG_GET_STATUS)
+				send_status(s);
+			else
+				send_assign(s);
 		}
 		break;
 	default:
@@ -534,10 +566,11 @@ sender_message(struct peer *p, const struct envelope *env, void *arg)
 	(void)p;
 	if (env->type == MSG_ERROR)
 		note_error(env);
-	else if (env->type != MSG_TASK_ACCEPTED)
+	else if (env->type == MSG_TASK_ACCEPTED)
+		r.accepted++;
+	else if (env->type != MSG_STATUS_UPDATED)
 		return;
 	s->out--;
-	r.accepted++;
 	if (r.phase == P_LATENCY) {
 		if (r.warm > 0)
 			r.warm--;
@@ -670,6 +703,7 @@ scenario_assign(void)
 	    "synchronous=full, %d runs\n", opt.window, opt.secs, WARMUP_S,
 	    opt.reps);
 	fflush(stdout);
+	print_load("before");
 	for (i = 0; i < opt.reps; i++)
 		for (c = 0; c < NCOUNTS; c++) {
 			g[c][i] = run_assign(sender_counts[c], 1);
@@ -691,7 +725,9 @@ scenario_assign(void)
 		    median(ratio, opt.reps));
 	}
 	printf("\ntargets: at least 20,000 tasks/s with group commit, and "
-	    "at least 20x the per-message rate\n\n");
+	    "at least 20x the per-message rate\n");
+	print_load("after");
+	printf("\n");
 }
 
 /* ---- cycles: assign -> complete with 100 workers ---- */
@@ -851,30 +887,35 @@ scenario_cycles(void)
 	    opt.workers, opt.csenders, opt.window, opt.ahead, opt.secs,
 	    WARMUP_S, opt.reps);
 	fflush(stdout);
+	print_load("before");
 	for (i = 0; i < opt.reps; i++) {
 		v[i] = run_cycles();
 		printf("run %d: %.0f cycles/s\n", i + 1, v[i]);
 		fflush(stdout);
 	}
-	printf("\nmedian: **%.0f cycles/s** (target: 10,000/s)\n\n",
+	printf("\nmedian: **%.0f cycles/s** (target: 10,000/s)\n",
 	    median(v, opt.reps));
+	print_load("after");
+	printf("\n");
 }
 
 /* ---- queue: latency and memory with a long queue ---- */
 
 struct qresult {
 	double		 p50[2], p99[2];	/* empty, long queue; us */
+	double		 s50[2], s99[2];	/* the same for GetStatus */
 	double		 rss[2], db[2];		/* MiB */
 	double		 fill_s;		/* seconds to queue them */
 };
 
-/* Round trips of one AssignTask at a time from sender 0: p50, p99 (us). */
+/* Round trips of one request of type at a time from sender 0 (us). */
 static void
-latency(double *p50, double *p99)
+latency(enum msg_type type, double *p50, double *p99)
 {
 	r.lat = xcalloc((size_t)opt.samples, sizeof(*r.lat));
 	r.nlat = 0;
 	r.warm = LAT_WARM;
+	r.lat_type = type;
 	r.active = 1;
 	r.phase = P_LATENCY;
 	pump(&r.s[0]);
@@ -896,7 +937,8 @@ run_queue(struct qresult *q)
 	memset(&r.s, 0, sizeof(r.s));
 	r.sent = r.accepted = r.errors = 0;
 	senders(FILL_SENDERS);
-	latency(&q->p50[0], &q->p99[0]);
+	latency(MSG_ASSIGN_TASK, &q->p50[0], &q->p99[0]);
+	latency(MSG_GET_STATUS, &q->s50[0], &q->s99[0]);
 	q->rss[0] = (double)coordinator_rss() / 1048576.0;
 	q->db[0] = (double)db_bytes() / 1048576.0;
 
@@ -908,7 +950,8 @@ run_queue(struct qresult *q)
 	event_base_dispatch(r.base);
 	q->fill_s = (double)(now_ns() - t) / 1e9;
 
-	latency(&q->p50[1], &q->p99[1]);
+	latency(MSG_ASSIGN_TASK, &q->p50[1], &q->p99[1]);
+	latency(MSG_GET_STATUS, &q->s50[1], &q->s99[1]);
 	q->rss[1] = (double)coordinator_rss() / 1048576.0;
 	q->db[1] = (double)db_bytes() / 1048576.0;
 	close_all();
@@ -920,56 +963,90 @@ run_queue(struct qresult *q)
 		exit(1);
 }
 
+enum qfield { QF_P50, QF_P99, QF_S50, QF_S99, QF_RSS };
+
+/* One figure of a queue run: k 0 on the empty queue, 1 on the long one. */
+static double
+qget(const struct qresult *q, enum qfield f, int k)
+{
+	switch (f) {
+	case QF_P50:
+		return q->p50[k];
+	case QF_P99:
+		return q->p99[k];
+	case QF_S50:
+		return q->s50[k];
+	case QF_S99:
+		return q->s99[k];
+	default:
+		return q->rss[k];
+	}
+}
+
+/* One row of the queue table: the medians, and the median paired ratio. */
+static void
+queue_row(const char *label, const struct qresult *q, enum qfield f,
+    int bold)
+{
+	double	 e[MAX_REPS], l[MAX_REPS], ratio[MAX_REPS];
+	int	 i;
+
+	for (i = 0; i < opt.reps; i++) {
+		e[i] = qget(&q[i], f, 0);
+		l[i] = qget(&q[i], f, 1);
+		ratio[i] = l[i] / e[i];
+	}
+	printf("| %s | %.*f | %.*f | %s%.2fx%s |\n", label,
+	    f == QF_RSS ? 1 : 0, median(e, opt.reps), f == QF_RSS ? 1 : 0,
+	    median(l, opt.reps), bold ? "**" : "", median(ratio, opt.reps),
+	    bold ? "**" : "");
+}
+
 static void
 scenario_queue(void)
 {
 	struct qresult	 q[MAX_REPS];
-	double		 v[6][MAX_REPS], ratio[MAX_REPS], fill[MAX_REPS];
-	int		 i, k;
+	double		 v[3][MAX_REPS];
+	int		 i;
 
-	printf("== AssignTask latency and coordinator memory with %ld "
-	    "tasks queued: %ld round trips (after %d warm-up), one at a "
-	    "time, on the empty queue and on the long one; %d runs\n",
+	printf("== Latency and memory with %ld tasks queued: %ld round "
+	    "trips of AssignTask, then of GetStatus (after %d warm-up), one "
+	    "at a time, on the empty queue and on the long one; %d runs\n",
 	    opt.queue, opt.samples, LAT_WARM, opt.reps);
 	fflush(stdout);
+	print_load("before");
 	for (i = 0; i < opt.reps; i++) {
 		run_queue(&q[i]);
-		printf("run %d: empty p50 %.0f us p99 %.0f us, rss %.1f MiB; "
-		    "queued %ld in %.1f s (%.0f/s); p50 %.0f us p99 %.0f us, "
-		    "rss %.1f MiB, db %.0f MiB\n", i + 1, q[i].p50[0],
-		    q[i].p99[0], q[i].rss[0], opt.queue, q[i].fill_s,
-		    (double)opt.queue / q[i].fill_s, q[i].p50[1],
-		    q[i].p99[1], q[i].rss[1], q[i].db[1]);
+		printf("run %d: empty: AssignTask p50 %.0f p99 %.0f us, "
+		    "GetStatus p50 %.0f p99 %.0f us, rss %.1f MiB; queued %ld "
+		    "in %.1f s (%.0f/s); AssignTask p50 %.0f p99 %.0f us, "
+		    "GetStatus p50 %.0f p99 %.0f us, rss %.1f MiB, db %.0f "
+		    "MiB\n", i + 1, q[i].p50[0], q[i].p99[0], q[i].s50[0],
+		    q[i].s99[0], q[i].rss[0], opt.queue, q[i].fill_s,
+		    (double)opt.queue / q[i].fill_s, q[i].p50[1], q[i].p99[1],
+		    q[i].s50[1], q[i].s99[1], q[i].rss[1], q[i].db[1]);
 		fflush(stdout);
-	}
-	for (i = 0; i < opt.reps; i++) {
-		for (k = 0; k < 2; k++) {
-			v[k][i] = q[i].p50[k];
-			v[2 + k][i] = q[i].p99[k];
-			v[4 + k][i] = q[i].rss[k];
-		}
-		ratio[i] = q[i].p50[1] / q[i].p50[0];
-		fill[i] = (double)opt.queue / q[i].fill_s;
 	}
 	printf("\n| median of %d runs | empty queue | %ld queued | ratio |\n"
 	    "|---|---:|---:|---:|\n", opt.reps, opt.queue);
-	printf("| AssignTask round trip p50 | %.0f us | %.0f us | "
-	    "**%.2fx** |\n", median(v[0], opt.reps), median(v[1], opt.reps),
-	    median(ratio, opt.reps));
-	for (i = 0; i < opt.reps; i++)
-		ratio[i] = q[i].p99[1] / q[i].p99[0];
-	printf("| AssignTask round trip p99 | %.0f us | %.0f us | %.2fx |\n",
-	    median(v[2], opt.reps), median(v[3], opt.reps),
-	    median(ratio, opt.reps));
-	printf("| coordinator RSS | %.1f MiB | %.1f MiB | |\n",
-	    median(v[4], opt.reps), median(v[5], opt.reps));
-	for (i = 0; i < opt.reps; i++)
+	queue_row("AssignTask round trip p50, us", q, QF_P50, 1);
+	queue_row("AssignTask round trip p99, us", q, QF_P99, 0);
+	queue_row("GetStatus round trip p50, us", q, QF_S50, 1);
+	queue_row("GetStatus round trip p99, us", q, QF_S99, 0);
+	queue_row("coordinator RSS, MiB", q, QF_RSS, 0);
+	for (i = 0; i < opt.reps; i++) {
 		v[0][i] = q[i].db[1];
-	printf("| coordinator.db + WAL | | %.0f MiB | |\n",
+		v[1][i] = (double)opt.queue / q[i].fill_s;
+		v[2][i] = q[i].fill_s;
+	}
+	printf("| coordinator.db + WAL, MiB | | %.0f | |\n",
 	    median(v[0], opt.reps));
-	printf("\nfilling: %.0f tasks/s (%d senders, %d unanswered each); "
-	    "target: p50 within 2x of the empty queue\n\n",
-	    median(fill, opt.reps), FILL_SENDERS, opt.window);
+	printf("\nfilling: %.0f tasks/s, %.1f s (%d senders, %d unanswered "
+	    "each); target: p50 within 2x of the empty queue\n",
+	    median(v[1], opt.reps), median(v[2], opt.reps), FILL_SENDERS,
+	    opt.window);
+	print_load("after");
+	printf("\n");
 }
 
 static void __attribute__((noreturn))
