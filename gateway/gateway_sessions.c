@@ -50,6 +50,7 @@
 #define STOP_WAIT_MS		3000	/* sessions close within, or SIGKILL */
 #define KILL_WAIT_MS		500
 #define RESPAWN_MAX_MS		5000	/* cap of the pool refill delay */
+#define REFILL_DELAY_MS		2	/* after a hand-off, then refill */
 
 enum gs_state {
 	GS_IDLE,		/* in the pool: started, waiting */
@@ -406,7 +407,13 @@ sessions_handoff(int fd, const struct handoff *h)
 			return -1;
 		if (send_open(gs, fd, h) == 0) {
 			to_busy(gs, h);
-			refill();
+			/*
+			 * Not now: a fork+exec here competes for the CPU
+			 * with the session we just woke, and makes its 101
+			 * wait (1.8 ms instead of 0.2 ms, measured).
+			 */
+			if (!evtimer_pending(S.refill_ev, NULL))
+				timer_ms(S.refill_ev, REFILL_DELAY_MS);
 			return 0;
 		}
 		discard(gs);

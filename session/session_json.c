@@ -23,8 +23,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
-
 #include "msg.h"
 #include "session.h"
 
@@ -183,19 +181,42 @@ string_lossy(const char *s, size_t len)
 	return j;
 }
 
+/*
+ * Binary as base64 (RFC 4648).  Written out here rather than taken from
+ * libcrypto: the session would otherwise load libcrypto only for this,
+ * and its relocated data costs every session process 400 KB.
+ */
 static json_t *
 base64(const char *p, size_t len)
 {
-	json_t		*j;
-	unsigned char	*buf;
-	int		 n;
+	static const char	 digits[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	const unsigned char	*s = (const unsigned char *)p;
+	json_t			*j;
+	char			*buf;
+	size_t			 i, o = 0;
+	uint32_t		 v;
 
-	if (len > (size_t)INT32_MAX / 2)
+	if (len > SIZE_MAX / 2)
 		return json_null();
 	if ((buf = malloc((len + 2) / 3 * 4 + 1)) == NULL)
 		return NULL;
-	n = EVP_EncodeBlock(buf, (const unsigned char *)p, (int)len);
-	j = json_stringn_nocheck((const char *)buf, (size_t)n);
+	for (i = 0; i + 2 < len; i += 3) {
+		v = (uint32_t)s[i] << 16 | (uint32_t)s[i + 1] << 8 | s[i + 2];
+		buf[o++] = digits[v >> 18];
+		buf[o++] = digits[(v >> 12) & 63];
+		buf[o++] = digits[(v >> 6) & 63];
+		buf[o++] = digits[v & 63];
+	}
+	if (i < len) {
+		v = (uint32_t)s[i] << 16 | (i + 1 < len ? (uint32_t)s[i + 1] << 8 :
+		    0);
+		buf[o++] = digits[v >> 18];
+		buf[o++] = digits[(v >> 12) & 63];
+		buf[o++] = i + 1 < len ? digits[(v >> 6) & 63] : '=';
+		buf[o++] = '=';
+	}
+	j = json_stringn_nocheck(buf, o);
 	free(buf);
 	return j;
 }

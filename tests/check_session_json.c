@@ -262,6 +262,36 @@ START_TEST(test_from_msgpack_edges)
 }
 END_TEST
 
+START_TEST(test_base64)
+{
+	static const struct {
+		const char	*in;
+		const char	*out;
+	} cases[] = {
+		{ "", "\"\"" }, { "f", "\"Zg==\"" }, { "fo", "\"Zm8=\"" },
+		{ "foo", "\"Zm9v\"" }, { "foob", "\"Zm9vYg==\"" },
+		{ "fooba", "\"Zm9vYmE=\"" }, { "foobar", "\"Zm9vYmFy\"" },
+	};
+	msgpack_object	 o;
+	json_t		*j;
+	char		*s;
+	size_t		 i;
+
+	/* RFC 4648 section 10. */
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		sb.size = 0;
+		msgpack_pack_bin(&pk, strlen(cases[i].in));
+		msgpack_pack_bin_body(&pk, cases[i].in, strlen(cases[i].in));
+		o = unpack();
+		j = sjson_from_msgpack(&o);
+		s = json_dumps(j, JSON_ENCODE_ANY);
+		ck_assert_str_eq(s, cases[i].out);
+		free(s);
+		json_decref(j);
+	}
+}
+END_TEST
+
 START_TEST(test_large)
 {
 	char	*buf, *out;
@@ -302,6 +332,7 @@ suite(void)
 	tcase_add_test(tc, test_unicode);
 	tcase_add_test(tc, test_big_numbers);
 	tcase_add_test(tc, test_from_msgpack_edges);
+	tcase_add_test(tc, test_base64);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("limits");
