@@ -114,7 +114,7 @@ t_ready_after_all_up() {
 }
 
 t_status_lines() {
-	local w
+	local w mark
 	start_notified || { not_ok "the tree starts"; return; }
 	wait_for 10 noted READY=1 || { not_ok "READY=1 arrives"; return; }
 	w=$(field worker pid)
@@ -129,7 +129,31 @@ t_status_lines() {
 	    "$(notes READY=1)"
 	check "every STATUS= is one line" test -z \
 	    "$(grep -v -E '^[0-9]+ [0-9.]+ [A-Z]+=' "$NLOG")"
+	if cmp -s "$BIN/gateway" "$BIN/worker"; then
+		echo "skip - sessions in STATUS=: bin/gateway is a stand-in"
+	else
+		PORT=$(ctl --json status | jq -r .listen | sed 's/.*://')
+		ws_open
+		check "STATUS= counts the WebSocket sessions" wait_for 5 \
+		    noted "STATUS=4/4 up, 1 sessions, 1 restarts"
+		mark=$(last_seq)
+		exec 5>&-
+		check "and their end" wait_for 5 noted \
+		    "STATUS=4/4 up, 0 sessions, 1 restarts" "$mark"
+	fi
 	check "shutdown leaves no process and no socket" tree_stop
+}
+
+# A WebSocket to the gateway on fd 5: true on 101 Switching Protocols.
+ws_open() {
+	local line
+	exec 5<>"/dev/tcp/127.0.0.1/$PORT" || return 1
+	printf '%s\r\n' "GET /ws HTTP/1.1" "Host: 127.0.0.1:$PORT" \
+	    "Upgrade: websocket" "Connection: Upgrade" \
+	    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==" \
+	    "Sec-WebSocket-Version: 13" "" >&5
+	IFS= read -r -t 5 line <&5 || return 1
+	[[ $line == "HTTP/1.1 101"* ]]
 }
 
 t_reload() {
