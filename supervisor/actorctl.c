@@ -30,6 +30,7 @@
 #include "version.h"
 
 #define DEFAULT_TIMEOUT_MS	30000
+#define SERVICE_RUN_DIR		"/run/actord"	/* RuntimeDirectory= */
 
 static int		 jflag;		/* --json */
 static int		 timeout_ms = DEFAULT_TIMEOUT_MS;
@@ -67,11 +68,13 @@ usage(int code)
 "  -j, --json     print JSON (read commands), for scripts\n"
 "  -c FILE        find the control socket through this actord config\n"
 "  -s SOCKET      the control socket (default: $RUN/actord.sock, where $RUN\n"
-"                 is run_dir of the config, ./var/run without one)\n"
+"                 is run_dir of the config; without one ./var/run, or\n"
+"                 /run/actord when only the service's socket exists)\n"
 "  -t MS          give up waiting after MS milliseconds (default %d)\n"
 "\n"
-"Exit codes: 0 done, 1 failed (refused, unknown name, timed out),\n"
-"100 usage error, 111 cannot reach actord.\n", DEFAULT_TIMEOUT_MS);
+"Exit codes: 0 done, 1 failed (refused, unknown name, timed out, an\n"
+"Error reply to send), 100 usage error, 111 cannot reach actord.\n",
+	    DEFAULT_TIMEOUT_MS);
 	exit(code);
 }
 
@@ -471,6 +474,7 @@ cmd_send(int argc, char *argv[])
 {
 	struct send_args	 a = { NULL, NULL, NULL };
 	struct reply		 r;
+	const msgpack_object	*reply;
 	json_error_t		 err;
 	int			 code = 0;
 
@@ -488,8 +492,13 @@ cmd_send(int argc, char *argv[])
 	json_decref(a.payload);
 	if (!reply_ok(&r))
 		code = failed(&r, "send");
-	else
-		print_json(mp_get(r.env.payload, "reply"));
+	else {
+		reply = mp_get(r.env.payload, "reply");
+		print_json(reply);
+		/* Delivered, but the actor refused it: scripts see 1. */
+		if (mp_streq(mp_get(reply, "type"), msg_name(MSG_ERROR)))
+			code = EXIT_FAILURE_RT;
+	}
 	reply_free(&r);
 	return code;
 }
@@ -602,27 +611,35 @@ cmd_logs(int argc, char *argv[])
 	}
 }
 
-/* Where is the control socket: -s, else run_dir of -c or the defaults. */
+/*
+ * Where is the control socket: -s; else run_dir of the config (-c or
+ * $ACTORD_CONFIG); else ./var/run/actord.sock from a source tree, or the
+ * packaged service's /run/actord/actord.sock when only that exists.
+ */
 static void
 find_socket(const char *sflag, const char *cfile)
 {
 	static struct config	 cfg;
+	const char		*slash;
 
+	if (sflag != NULL) {
+		snprintf(sock_path, sizeof(sock_path), "%s", sflag);
+		if ((slash = strrchr(sflag, '/')) != NULL)
+			snprintf(run_dir, sizeof(run_dir), "%.*s",
+			    (int)(slash - sflag), sflag);
+		else
+			snprintf(run_dir, sizeof(run_dir), ".");
+		return;
+	}
 	if (config_load(&cfg, cfile) == -1) {
 		config_print_errors(&cfg, stderr);
 		exit(EXIT_USAGE);
 	}
 	snprintf(run_dir, sizeof(run_dir), "%s", cfg.run_dir);
-	if (sflag != NULL) {
-		const char *slash = strrchr(sflag, '/');
-
-		snprintf(sock_path, sizeof(sock_path), "%s", sflag);
-		if (slash != NULL)
-			snprintf(run_dir, sizeof(run_dir), "%.*s",
-			    (int)(slash - sflag), sflag);
-	} else
-		snprintf(sock_path, sizeof(sock_path), "%s/actord.sock",
-		    cfg.run_dir);
+	if (cfile == NULL && access(SERVICE_RUN_DIR "/actord.sock", F_OK) == 0 &&
+	    access("var/run/actord.sock", F_OK) == -1)
+		snprintf(run_dir, sizeof(run_dir), "%s", SERVICE_RUN_DIR);
+	snprintf(sock_path, sizeof(sock_path), "%s/actord.sock", run_dir);
 }
 
 int

@@ -226,6 +226,7 @@ t_send() {
 	run ctl send coordinator:main Ping
 	json_ok "the payload defaults to {}" '.type == "Pong"'
 	run ctl --json send worker:nosuch-actor Ping
+	rc_is "send exits 1 when the actor answers Error" 1
 	json_ok "an Error reply is printed like any other" \
 	    '.type == "Error" and .payload.code == "unknown_actor"'
 	run ctl send nosuch:main Ping
