@@ -23,12 +23,19 @@
  *		pushes -t seconds apart, after a second of warm-up.  At most
  *		-Q tasks are accepted and not yet completed, so that the
  *		queue stays short.
- *	queue	AssignTask round trips (one sender, one request at a time:
- *		each includes the commit's fsync) and GetStatus round trips
- *		(no write, no commit) on the empty queue; then -q tasks
- *		queued by 100 senders; then the same round trips with that
- *		queue.  p50 and p99, the coordinator's RSS (`actorctl --json
- *		status`) and coordinator.db's size.
+ *	queue	two trees side by side: -q tasks queued in one by 100
+ *		senders, the other's queue empty.  Then AssignTask round
+ *		trips (one request at a time: each waits for its commit's
+ *		fsync) and GetStatus round trips (no write, no commit), in
+ *		blocks of 100 taken in turn from the empty tree and the
+ *		long one, so that both see the same minutes of the disk and
+ *		of the machine's load.  p50 and p99, each coordinator's RSS
+ *		(`actorctl --json status`) and coordinator.db's size.
+ *
+ * The disk's own fsync latency changes from minute to minute on a shared
+ * machine, and a commit is mostly that: each assign pair and the queue
+ * runs print the p50 of 100 fdatasync(2) of a 4 KiB write in /tmp, taken
+ * just before.
  *
  * Each measurement runs -r times in a fresh tree and the tables show the
  * median; the group / per-message ratio is the median of the back-to-back
@@ -73,6 +80,8 @@
 #define WAIT_MS		10000		/* the tree's start, per CtlWait */
 #define WARMUP_S	1.0		/* not counted */
 #define LAT_WARM	200		/* round trips not counted */
+#define LAT_BLOCK	100		/* round trips per tree in turn */
+#define FSYNC_PROBES	100
 #define FILL_SENDERS	100
 
 enum scenario { S_ASSIGN, S_CYCLES, S_QUEUE, S_ALL };
@@ -92,15 +101,19 @@ static struct {
 	long		 ahead;		/* cycles: accepted, not completed */
 	int		 workers;	/* cycles: workers registered */
 	int		 csenders;	/* cycles: senders */
-	char		 dir[64];	/* the run's temporary directory */
 	char		 self[32];	/* our address on the control socket */
+} opt = { "", 3, S_ALL, 5.0, 16, 1000000, 2000, 5000, 100, 10, "" };
+
+/* A running tree: actord and its children, in a temporary directory. */
+struct tree {
+	char		 dir[64];
 	pid_t		 actord;
 	int		 ctl;		/* control connection */
-} opt = { "", 3, S_ALL, 5.0, 16, 1000000, 2000, 5000, 100, 10, "", "",
-    -1, -1 };
+};
 
 struct sender {
 	struct peer	*p;
+	struct tree	*t;		/* the tree it talks to */
 	char		 name[32];	/* bench:sN */
 	long		 out;		/* requests unanswered */
 	uint64_t	 t_sent;	/* latency: when the request left */
@@ -109,7 +122,7 @@ struct sender {
 enum phase {
 	P_IDLE,			/* nothing to send */
 	P_FLOOD,		/* every sender keeps its window full */
-	P_LATENCY,		/* sender 0, one request at a time */
+	P_LATENCY,		/* the probe, one request at a time */
 	P_REGISTER,		/* cycles: waiting for idle workers */
 	P_CYCLES,		/* cycles: flooding, gated by completions */
 };
@@ -125,8 +138,10 @@ static struct {
 	uint64_t		 sent, accepted, errors;
 	long			 limit;		/* flood: sends at most */
 	/* latency */
-	uint64_t		*lat;
-	long			 nlat, warm;
+	struct sender		*probe;		/* the sender timed */
+	struct sender		 probe_e;	/* in the empty tree */
+	uint64_t		*lat;		/* round trips, ns */
+	long			 nlat, want, warm;
 	enum msg_type		 lat_type;	/* AssignTask or GetStatus */
 	/* cycles */
 	struct peer		*watch;
@@ -196,6 +211,33 @@ print_load(const char *when)
 	fflush(stdout);
 }
 
+/* The p50 of FSYNC_PROBES fdatasync() of a 4 KiB write in /tmp, in ms. */
+static double
+fsync_ms(void)
+{
+	char		 path[] = "/tmp/actord-fsync.XXXXXX", page[4096];
+	double		 v[FSYNC_PROBES];
+	uint64_t	 t;
+	int		 fd, i;
+
+	if ((fd = mkstemp(path)) == -1)
+		fatal("mkstemp");
+	unlink(path);
+	memset(page, 'x', sizeof(page));
+	for (i = 0; i < FSYNC_PROBES; i++) {
+		if (pwrite(fd, page, sizeof(page), (off_t)(i % 8) *
+		    (off_t)sizeof(page)) != (ssize_t)sizeof(page))
+			fatal("pwrite");
+		t = now_ns();
+		if (fdatasync(fd) == -1)
+			fatal("fdatasync");
+		v[i] = (double)(now_ns() - t) / 1e6;
+	}
+	close(fd);
+	qsort(v, FSYNC_PROBES, sizeof(*v), cmp_double);
+	return v[FSYNC_PROBES / 2];
+}
+
 static int
 rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
@@ -208,7 +250,7 @@ rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 /* ---- the tree: actord with a temporary config, the control socket ---- */
 
 static void
-write_config(const char *cfgpath, int group_commit)
+write_config(const struct tree *t, const char *cfgpath, int group_commit)
 {
 	FILE	*fp;
 
@@ -225,7 +267,7 @@ write_config(const char *cfgpath, int group_commit)
 	    "group_commit = %s\n"
 	    "\n"
 	    "[gateway]\n"
-	    "listen = 127.0.0.1:0\n", opt.dir, opt.dir, opt.bindir,
+	    "listen = 127.0.0.1:0\n", t->dir, t->dir, opt.bindir,
 	    group_commit ? "yes" : "no");
 	if (fclose(fp) == EOF)
 		fatal("%s", cfgpath);
@@ -233,16 +275,16 @@ write_config(const char *cfgpath, int group_commit)
 
 /* Start actord with its stderr (the log) in $DIR/actord.log. */
 static void
-start_actord(const char *cfgpath)
+start_actord(struct tree *t, const char *cfgpath)
 {
 	char	 path[PATH_MAX + 16], logpath[128];
 	int	 fd;
 
 	snprintf(path, sizeof(path), "%s/actord", opt.bindir);
-	snprintf(logpath, sizeof(logpath), "%s/actord.log", opt.dir);
-	if ((opt.actord = fork()) == -1)
+	snprintf(logpath, sizeof(logpath), "%s/actord.log", t->dir);
+	if ((t->actord = fork()) == -1)
 		fatal("fork");
-	if (opt.actord > 0)
+	if (t->actord > 0)
 		return;
 	if ((fd = open(logpath, O_WRONLY | O_CREAT | O_TRUNC, 0600)) == -1)
 		_exit(111);
@@ -256,7 +298,7 @@ start_actord(const char *cfgpath)
 
 /* Connect to actord.sock, retrying while actord starts (10 s). */
 static int
-ctl_connect(void)
+ctl_connect(const struct tree *t)
 {
 	struct sockaddr_un	 sun;
 	int			 fd, i;
@@ -264,7 +306,7 @@ ctl_connect(void)
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
 	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/run/actord.sock",
-	    opt.dir);
+	    t->dir);
 	for (i = 0; i < 1000; i++) {
 		if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) ==
 		    -1)
@@ -272,8 +314,8 @@ ctl_connect(void)
 		if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0)
 			return fd;
 		close(fd);
-		if (waitpid(opt.actord, NULL, WNOHANG) == opt.actord)
-			fatalx("actord exited; see %s/actord.log", opt.dir);
+		if (waitpid(t->actord, NULL, WNOHANG) == t->actord)
+			fatalx("actord exited; see %s/actord.log", t->dir);
 		usleep(10000);
 	}
 	fatalx("no control socket at %s", sun.sun_path);
@@ -341,56 +383,56 @@ ctl_call(int fd, const char *name)
 
 /* A fresh tree in a fresh directory, up to the gateway. */
 static void
-tree_start(int group_commit)
+tree_start(struct tree *t, int group_commit)
 {
-	char	 tmpl[] = "/tmp/actord-assign.XXXXXX", path[128];
+	char	 tmpl[] = "/tmp/actord-assign.XXXXXX", path[PATH_MAX];
 
 	if (mkdtemp(tmpl) == NULL)
 		fatal("mkdtemp");
-	snprintf(opt.dir, sizeof(opt.dir), "%s", tmpl);
-	snprintf(path, sizeof(path), "%s/state", opt.dir);
+	snprintf(t->dir, sizeof(t->dir), "%s", tmpl);
+	snprintf(path, sizeof(path), "%s/state", t->dir);
 	mkdir(path, 0700);
-	snprintf(path, sizeof(path), "%s/run", opt.dir);
+	snprintf(path, sizeof(path), "%s/run", t->dir);
 	mkdir(path, 0700);
-	snprintf(path, sizeof(path), "%s/actord.conf", opt.dir);
-	write_config(path, group_commit);
-	start_actord(path);
-	opt.ctl = ctl_connect();
+	snprintf(path, sizeof(path), "%s/actord.conf", t->dir);
+	write_config(t, path, group_commit);
+	start_actord(t, path);
+	t->ctl = ctl_connect(t);
 	/* The gateway starts last: when it is up, so is the tree. */
-	if (ctl_call(opt.ctl, "gateway") == -1 ||
-	    ctl_call(opt.ctl, "coordinator") == -1)
+	if (ctl_call(t->ctl, "gateway") == -1 ||
+	    ctl_call(t->ctl, "coordinator") == -1)
 		fatalx("the tree did not come up; see %s/actord.log",
-		    opt.dir);
+		    t->dir);
 }
 
 /* Shut the tree down (SIGKILL after 10 s) and remove its directory. */
 static void
-tree_stop(int keep)
+tree_stop(struct tree *t, int keep)
 {
 	int	 i, status;
 
-	(void)ctl_call(opt.ctl, NULL);
-	close(opt.ctl);
-	opt.ctl = -1;
+	(void)ctl_call(t->ctl, NULL);
+	close(t->ctl);
+	t->ctl = -1;
 	for (i = 0; i < 1000; i++) {
-		if (waitpid(opt.actord, &status, WNOHANG) == opt.actord)
+		if (waitpid(t->actord, &status, WNOHANG) == t->actord)
 			break;
 		usleep(10000);
 	}
 	if (i == 1000) {
 		log_warnx("actord did not stop; killing it");
-		kill(opt.actord, SIGKILL);
-		waitpid(opt.actord, &status, 0);
+		kill(t->actord, SIGKILL);
+		waitpid(t->actord, &status, 0);
 	}
 	if (keep)
-		printf("  (kept %s)\n", opt.dir);
+		printf("  (kept %s)\n", t->dir);
 	else
-		nftw(opt.dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+		nftw(t->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 /* The coordinator's RSS in bytes, from `actorctl --json status`. */
 static long long
-coordinator_rss(void)
+coordinator_rss(const struct tree *t)
 {
 	json_t		*root, *procs, *p;
 	json_error_t	 err;
@@ -402,7 +444,7 @@ coordinator_rss(void)
 	size_t		 i;
 
 	snprintf(cmd, sizeof(cmd), "'%s/actorctl' -c '%s/actord.conf' --json "
-	    "status", opt.bindir, opt.dir);
+	    "status", opt.bindir, t->dir);
 	if ((fp = popen(cmd, "r")) == NULL)
 		fatal("popen");
 	for (;;) {
@@ -434,16 +476,16 @@ coordinator_rss(void)
 
 /* coordinator.db and its WAL, bytes. */
 static long long
-db_bytes(void)
+db_bytes(const struct tree *t)
 {
 	struct stat	 st;
-	char		 path[128];
+	char		 path[PATH_MAX];
 	long long	 n = 0;
 
-	snprintf(path, sizeof(path), "%s/state/coordinator.db", opt.dir);
+	snprintf(path, sizeof(path), "%s/state/coordinator.db", t->dir);
 	if (stat(path, &st) == 0)
 		n += st.st_size;
-	snprintf(path, sizeof(path), "%s/state/coordinator.db-wal", opt.dir);
+	snprintf(path, sizeof(path), "%s/state/coordinator.db-wal", t->dir);
 	if (stat(path, &st) == 0)
 		n += st.st_size;
 	return n;
@@ -523,7 +565,7 @@ pump(struct sender *s)
 			send_assign(s);
 		break;
 	case P_LATENCY:
-		if (s == &r.s[0] && s->out == 0) {
+		if (s == r.probe && s->out == 0) {
 			s->t_sent = now_ns();
 			if (r.lat_type == MSG_GET_STATUS)
 				send_status(s);
@@ -571,12 +613,12 @@ sender_message(struct peer *p, const struct envelope *env, void *arg)
 	else if (env->type != MSG_STATUS_UPDATED)
 		return;
 	s->out--;
-	if (r.phase == P_LATENCY) {
+	if (r.phase == P_LATENCY && s == r.probe) {
 		if (r.warm > 0)
 			r.warm--;
 		else
 			r.lat[r.nlat++] = now_ns() - s->t_sent;
-		if (r.nlat == opt.samples) {
+		if (r.warm == 0 && r.nlat >= r.want) {
 			r.phase = P_IDLE;
 			event_base_loopbreak(r.base);
 			return;
@@ -594,9 +636,10 @@ sender_message(struct peer *p, const struct envelope *env, void *arg)
 static void
 sender_closed(struct peer *p, void *arg)
 {
-	(void)arg;
+	struct sender	*s = arg;
+
 	fatalx("%s: the coordinator closed the connection; see %s/actord.log",
-	    peer_name(p), opt.dir);
+	    peer_name(p), s->t->dir);
 }
 
 static const struct peer_cb sender_cb = {
@@ -604,19 +647,28 @@ static const struct peer_cb sender_cb = {
 	.closed = sender_closed,
 };
 
-/* Connect n senders (more if needed); the first n are active. */
+/* Connect s to t's coordinator.sock, saying Hello as bench:<name>. */
 static void
-senders(int n)
+sender_connect(struct sender *s, struct tree *t, const char *name)
 {
-	char	 path[128];
+	char	 path[PATH_MAX];
 
-	snprintf(path, sizeof(path), "%s/run/coordinator.sock", opt.dir);
+	snprintf(path, sizeof(path), "%s/run/coordinator.sock", t->dir);
+	snprintf(s->name, sizeof(s->name), "bench:%s", name);
+	s->t = t;
+	s->out = 0;
+	s->p = peer_new_path(path, s->name, &r.lim, &sender_cb, s);
+}
+
+/* Connect n senders to t; they are the active ones. */
+static void
+senders(struct tree *t, int n)
+{
+	char	 name[16];
+
 	for (; r.n < n; r.n++) {
-		snprintf(r.s[r.n].name, sizeof(r.s[r.n].name), "bench:s%d",
-		    r.n + 1);
-		r.s[r.n].out = 0;
-		r.s[r.n].p = peer_new_path(path, r.s[r.n].name, &r.lim,
-		    &sender_cb, &r.s[r.n]);
+		snprintf(name, sizeof(name), "s%d", r.n + 1);
+		sender_connect(&r.s[r.n], t, name);
 	}
 	r.active = n;
 }
@@ -630,6 +682,9 @@ close_all(void)
 	for (i = 0; i < r.n; i++)
 		peer_close(r.s[i].p);
 	r.n = r.active = 0;
+	if (r.probe_e.p != NULL)
+		peer_close(r.probe_e.p);
+	r.probe_e.p = NULL;
 	if (r.watch != NULL)
 		peer_close(r.watch);
 	r.watch = NULL;
@@ -667,14 +722,15 @@ static double
 run_assign(int n, int group_commit)
 {
 	struct timeval	 tv = { (time_t)WARMUP_S, 0 };
+	struct tree	 t;
 	double		 rate;
 
-	tree_start(group_commit);
+	tree_start(&t, group_commit);
 	memset(&r.s, 0, sizeof(r.s));
 	r.sent = r.accepted = r.errors = 0;
 	r.t0 = r.t1 = 0;
 	r.limit = -1;
-	senders(n);
+	senders(&t, n);
 	r.phase = P_FLOOD;
 	pump_all();
 	evtimer_assign(r.timer, r.base, assign_timer, NULL);
@@ -685,7 +741,7 @@ run_assign(int n, int group_commit)
 	if (r.errors > 0)
 		log_warnx("%llu Error replies, the last: %s",
 		    (unsigned long long)r.errors, r.last_error);
-	tree_stop(r.errors > 0);
+	tree_stop(&t, r.errors > 0);
 	if (r.errors > 0)
 		exit(1);
 	return rate;
@@ -695,8 +751,8 @@ static void
 scenario_assign(void)
 {
 	double	 g[NCOUNTS][MAX_REPS], m[NCOUNTS][MAX_REPS];
-	double	 ratio[MAX_REPS];
-	int	 i, c;
+	double	 f[NCOUNTS * MAX_REPS], ratio[MAX_REPS];
+	int	 i, c, nf = 0;
 
 	printf("== AssignTask throughput: 1, 10 and 100 senders, %d "
 	    "unanswered each, %.0f s per run after %.0f s warm-up, "
@@ -706,13 +762,15 @@ scenario_assign(void)
 	print_load("before");
 	for (i = 0; i < opt.reps; i++)
 		for (c = 0; c < NCOUNTS; c++) {
+			f[nf] = fsync_ms();
 			g[c][i] = run_assign(sender_counts[c], 1);
 			m[c][i] = run_assign(sender_counts[c], 0);
 			printf("run %d, %3d senders: group commit %8.0f/s, "
-			    "per-message commit %6.0f/s (%.1fx)\n", i + 1,
-			    sender_counts[c], g[c][i], m[c][i],
-			    g[c][i] / m[c][i]);
+			    "per-message commit %6.0f/s (%.1fx); fsync p50 "
+			    "%.2f ms\n", i + 1, sender_counts[c], g[c][i],
+			    m[c][i], g[c][i] / m[c][i], f[nf]);
 			fflush(stdout);
+			nf++;
 		}
 	printf("\n| senders x %d unanswered | group commit, tasks/s | "
 	    "per-message commit, tasks/s | ratio |\n|---:|---:|---:|---:|\n",
@@ -724,7 +782,10 @@ scenario_assign(void)
 		    median(g[c], opt.reps), median(m[c], opt.reps),
 		    median(ratio, opt.reps));
 	}
-	printf("\ntargets: at least 20,000 tasks/s with group commit, and "
+	qsort(f, (size_t)nf, sizeof(*f), cmp_double);
+	printf("\nfsync p50 before each pair: %.2f to %.2f ms, median %.2f "
+	    "ms\n", f[0], f[nf - 1], f[nf / 2]);
+	printf("targets: at least 20,000 tasks/s with group commit, and "
 	    "at least 20x the per-message rate\n");
 	print_load("after");
 	printf("\n");
@@ -804,9 +865,8 @@ watch_message(struct peer *p, const struct envelope *env, void *arg)
 static void
 watch_closed(struct peer *p, void *arg)
 {
-	(void)arg;
 	fatalx("%s: the coordinator closed the connection; see %s/actord.log",
-	    peer_name(p), opt.dir);
+	    peer_name(p), ((const struct tree *)arg)->dir);
 }
 
 static const struct peer_cb watch_cb = {
@@ -818,14 +878,15 @@ static const struct peer_cb watch_cb = {
 static void
 stall_timer(evutil_socket_t fd, short what, void *arg)
 {
+	const struct tree	*t = arg;
+
 	(void)fd;
 	(void)what;
-	(void)arg;
 	fatalx("no progress in %d s (phase %d, %d idle workers, %llu sent, "
 	    "%llu accepted, %llu completed); see %s/actord.log", WAIT_MS /
 	    1000 + (int)opt.secs, r.phase, r.idle,
 	    (unsigned long long)r.sent, (unsigned long long)r.accepted,
-	    (unsigned long long)r.completed, opt.dir);
+	    (unsigned long long)r.completed, t->dir);
 }
 
 /* One cycles run: register the workers, subscribe, flood; cycles/s. */
@@ -834,19 +895,20 @@ run_cycles(void)
 {
 	struct timeval	 tv = { WAIT_MS / 1000 + (time_t)opt.secs +
 			    (time_t)WARMUP_S, 0 };
+	struct tree	 t;
 	msgpack_packer	*p;
-	char		 path[128], id[16];
+	char		 path[PATH_MAX], id[16];
 	double		 rate;
 	int		 i;
 
-	tree_start(1);
+	tree_start(&t, 1);
 	memset(&r.s, 0, sizeof(r.s));
 	r.sent = r.accepted = r.errors = r.completed = r.failed = 0;
 	r.measuring = 0;
 	r.idle = 0;
 	r.limit = -1;
-	snprintf(path, sizeof(path), "%s/run/coordinator.sock", opt.dir);
-	r.watch = peer_new_path(path, WATCH, &r.lim, &watch_cb, NULL);
+	snprintf(path, sizeof(path), "%s/run/coordinator.sock", t.dir);
+	r.watch = peer_new_path(path, WATCH, &r.lim, &watch_cb, &t);
 	p = msg_begin(WATCH, MSG_SUBSCRIBE);
 	msgpack_pack_map(p, 0);
 	msg_end(r.watch);
@@ -857,9 +919,9 @@ run_cycles(void)
 		pack_kv_str(p, "workerId", id);
 		msg_end(r.watch);
 	}
-	senders(opt.csenders);
+	senders(&t, opt.csenders);
 	r.phase = P_REGISTER;
-	evtimer_assign(r.timer, r.base, stall_timer, NULL);
+	evtimer_assign(r.timer, r.base, stall_timer, &t);
 	evtimer_add(r.timer, &tv);
 	event_base_dispatch(r.base);
 	evtimer_del(r.timer);
@@ -869,7 +931,7 @@ run_cycles(void)
 		log_warnx("%llu Error replies (the last: %s), %llu tasks "
 		    "failed", (unsigned long long)r.errors, r.last_error,
 		    (unsigned long long)r.failed);
-	tree_stop(r.errors > 0 || r.failed > 0);
+	tree_stop(&t, r.errors > 0 || r.failed > 0);
 	if (r.errors > 0 || r.failed > 0)
 		exit(1);
 	return rate;
@@ -906,59 +968,102 @@ struct qresult {
 	double		 s50[2], s99[2];	/* the same for GetStatus */
 	double		 rss[2], db[2];		/* MiB */
 	double		 fill_s;		/* seconds to queue them */
+	double		 fsync;			/* ms, before the round trips */
 };
 
-/* Round trips of one request of type at a time from sender 0 (us). */
+/*
+ * n round trips of type from s, one at a time, after warm of them not
+ * counted; the times (ns) go to v[*nv..].
+ */
 static void
-latency(enum msg_type type, double *p50, double *p99)
+round_trips(struct sender *s, enum msg_type type, long warm, long n,
+    uint64_t *v, long *nv)
 {
-	r.lat = xcalloc((size_t)opt.samples, sizeof(*r.lat));
-	r.nlat = 0;
-	r.warm = LAT_WARM;
+	r.probe = s;
 	r.lat_type = type;
-	r.active = 1;
+	r.lat = v + *nv;
+	r.nlat = 0;
+	r.want = n;
+	r.warm = warm;
 	r.phase = P_LATENCY;
-	pump(&r.s[0]);
+	pump(s);
 	event_base_dispatch(r.base);
-	qsort(r.lat, (size_t)opt.samples, sizeof(*r.lat), cmp_u64);
-	*p50 = (double)r.lat[opt.samples / 2] / 1e3;
-	*p99 = (double)r.lat[(opt.samples * 99) / 100] / 1e3;
-	free(r.lat);
-	r.lat = NULL;
+	*nv += r.nlat;
+	r.probe = NULL;
 }
 
-/* One queue run: latency empty, fill, latency again; RSS and db size. */
+/* p50 and p99 of n round trips, in microseconds. */
+static void
+percentiles(uint64_t *v, long n, double *p50, double *p99)
+{
+	qsort(v, (size_t)n, sizeof(*v), cmp_u64);
+	*p50 = (double)v[n / 2] / 1e3;
+	*p99 = (double)v[(n * 99) / 100] / 1e3;
+}
+
+/*
+ * Round trips of type on the empty tree (probe_e) and on the long one
+ * (sender 0), LAT_BLOCK at a time from each in turn: p50 and p99 of each.
+ */
+static void
+latency(enum msg_type type, double p50[2], double p99[2])
+{
+	uint64_t	*v[2];
+	long		 n[2] = { 0, 0 }, k, m;
+
+	v[0] = xcalloc((size_t)opt.samples, sizeof(*v[0]));
+	v[1] = xcalloc((size_t)opt.samples, sizeof(*v[1]));
+	round_trips(&r.probe_e, type, LAT_WARM, 0, v[0], &n[0]);
+	round_trips(&r.s[0], type, LAT_WARM, 0, v[1], &n[1]);
+	for (k = 0; k < opt.samples; k += m) {
+		m = opt.samples - k < LAT_BLOCK ? opt.samples - k : LAT_BLOCK;
+		round_trips(&r.probe_e, type, 0, m, v[0], &n[0]);
+		round_trips(&r.s[0], type, 0, m, v[1], &n[1]);
+	}
+	percentiles(v[0], n[0], &p50[0], &p99[0]);
+	percentiles(v[1], n[1], &p50[1], &p99[1]);
+	free(v[0]);
+	free(v[1]);
+}
+
+/*
+ * One queue run: two trees, one filled with opt.queue tasks; round trips
+ * on both in turn; RSS and database sizes.
+ */
 static void
 run_queue(struct qresult *q)
 {
-	uint64_t	 t;
+	struct tree	 t[2];		/* the empty one, the long one */
+	uint64_t	 t0;
+	int		 k;
 
-	tree_start(1);
+	tree_start(&t[0], 1);
+	tree_start(&t[1], 1);
 	memset(&r.s, 0, sizeof(r.s));
 	r.sent = r.accepted = r.errors = 0;
-	senders(FILL_SENDERS);
-	latency(MSG_ASSIGN_TASK, &q->p50[0], &q->p99[0]);
-	latency(MSG_GET_STATUS, &q->s50[0], &q->s99[0]);
-	q->rss[0] = (double)coordinator_rss() / 1048576.0;
-	q->db[0] = (double)db_bytes() / 1048576.0;
+	sender_connect(&r.probe_e, &t[0], "probe");
+	senders(&t[1], FILL_SENDERS);
 
-	t = now_ns();
-	r.limit = (long)r.accepted + opt.queue;
-	r.active = FILL_SENDERS;
+	t0 = now_ns();
+	r.limit = opt.queue;
 	r.phase = P_FLOOD;
 	pump_all();
 	event_base_dispatch(r.base);
-	q->fill_s = (double)(now_ns() - t) / 1e9;
+	q->fill_s = (double)(now_ns() - t0) / 1e9;
 
-	latency(MSG_ASSIGN_TASK, &q->p50[1], &q->p99[1]);
-	latency(MSG_GET_STATUS, &q->s50[1], &q->s99[1]);
-	q->rss[1] = (double)coordinator_rss() / 1048576.0;
-	q->db[1] = (double)db_bytes() / 1048576.0;
+	q->fsync = fsync_ms();
+	latency(MSG_ASSIGN_TASK, q->p50, q->p99);
+	latency(MSG_GET_STATUS, q->s50, q->s99);
+	for (k = 0; k < 2; k++) {
+		q->rss[k] = (double)coordinator_rss(&t[k]) / 1048576.0;
+		q->db[k] = (double)db_bytes(&t[k]) / 1048576.0;
+	}
 	close_all();
 	if (r.errors > 0)
 		log_warnx("%llu Error replies, the last: %s",
 		    (unsigned long long)r.errors, r.last_error);
-	tree_stop(r.errors > 0);
+	tree_stop(&t[0], r.errors > 0);
+	tree_stop(&t[1], r.errors > 0);
 	if (r.errors > 0)
 		exit(1);
 }
@@ -1006,25 +1111,27 @@ static void
 scenario_queue(void)
 {
 	struct qresult	 q[MAX_REPS];
-	double		 v[3][MAX_REPS];
+	double		 v[4][MAX_REPS];
 	int		 i;
 
-	printf("== Latency and memory with %ld tasks queued: %ld round "
-	    "trips of AssignTask, then of GetStatus (after %d warm-up), one "
-	    "at a time, on the empty queue and on the long one; %d runs\n",
-	    opt.queue, opt.samples, LAT_WARM, opt.reps);
+	printf("== Latency and memory with %ld tasks queued: two trees, one "
+	    "filled by %d senders (%d unanswered each), the other empty; "
+	    "%ld round trips of AssignTask, then of GetStatus, one at a "
+	    "time, %d at a time from each tree in turn (after %d warm-up); "
+	    "%d runs\n", opt.queue, FILL_SENDERS, opt.window, opt.samples,
+	    LAT_BLOCK, LAT_WARM, opt.reps);
 	fflush(stdout);
 	print_load("before");
 	for (i = 0; i < opt.reps; i++) {
 		run_queue(&q[i]);
-		printf("run %d: empty: AssignTask p50 %.0f p99 %.0f us, "
-		    "GetStatus p50 %.0f p99 %.0f us, rss %.1f MiB; queued %ld "
-		    "in %.1f s (%.0f/s); AssignTask p50 %.0f p99 %.0f us, "
-		    "GetStatus p50 %.0f p99 %.0f us, rss %.1f MiB, db %.0f "
-		    "MiB\n", i + 1, q[i].p50[0], q[i].p99[0], q[i].s50[0],
-		    q[i].s99[0], q[i].rss[0], opt.queue, q[i].fill_s,
-		    (double)opt.queue / q[i].fill_s, q[i].p50[1], q[i].p99[1],
-		    q[i].s50[1], q[i].s99[1], q[i].rss[1], q[i].db[1]);
+		printf("run %d: queued %ld in %.1f s (%.0f/s); fsync p50 %.2f "
+		    "ms; empty / long: AssignTask p50 %.0f / %.0f us, p99 "
+		    "%.0f / %.0f us; GetStatus p50 %.0f / %.0f us, p99 %.0f / "
+		    "%.0f us; rss %.1f / %.1f MiB; db %.0f MiB\n", i + 1,
+		    opt.queue, q[i].fill_s, (double)opt.queue / q[i].fill_s,
+		    q[i].fsync, q[i].p50[0], q[i].p50[1], q[i].p99[0],
+		    q[i].p99[1], q[i].s50[0], q[i].s50[1], q[i].s99[0],
+		    q[i].s99[1], q[i].rss[0], q[i].rss[1], q[i].db[1]);
 		fflush(stdout);
 	}
 	printf("\n| median of %d runs | empty queue | %ld queued | ratio |\n"
@@ -1038,13 +1145,14 @@ scenario_queue(void)
 		v[0][i] = q[i].db[1];
 		v[1][i] = (double)opt.queue / q[i].fill_s;
 		v[2][i] = q[i].fill_s;
+		v[3][i] = q[i].fsync;
 	}
 	printf("| coordinator.db + WAL, MiB | | %.0f | |\n",
 	    median(v[0], opt.reps));
-	printf("\nfilling: %.0f tasks/s, %.1f s (%d senders, %d unanswered "
-	    "each); target: p50 within 2x of the empty queue\n",
-	    median(v[1], opt.reps), median(v[2], opt.reps), FILL_SENDERS,
-	    opt.window);
+	printf("\nfilling: %.0f tasks/s, %.1f s; fsync p50 before the round "
+	    "trips: %.2f ms; target: p50 within 2x of the empty queue\n",
+	    median(v[1], opt.reps), median(v[2], opt.reps),
+	    median(v[3], opt.reps));
 	print_load("after");
 	printf("\n");
 }
