@@ -17,8 +17,10 @@
  * exits.  SIGTERM or the gateway going away closes the WebSocket with
  * 1001 first.
  */
+#include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -50,10 +52,11 @@ static int		 echo;
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: session [-hV]\n"
+	fprintf(stderr, "usage: session [-hVz]\n"
 	    "One WebSocket connection of actord.  The gateway starts it with\n"
 	    "its control channel on fd %d; it is not meant to be run by "
-	    "hand.\n", CHILD_FD_CTL);
+	    "hand.\n"
+	    "  -z  be the zygote that forks the sessions\n", CHILD_FD_CTL);
 }
 
 /* A random id: 16 hex digits from getrandom(2). */
@@ -268,8 +271,12 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 		ws_close(1001, "server going away");
 }
 
-int
-main(int argc, char *argv[])
+/*
+ * Serve one connection: everything after the configuration, in a process
+ * of its own (exec'd by the gateway, or forked by the zygote).
+ */
+static int
+session_run(void)
 {
 	struct event_base	*base;
 	struct event		*sigterm, *sigint;
@@ -278,33 +285,8 @@ main(int argc, char *argv[])
 	msgpack_zone		 zone;
 	char			*body = NULL, head[256];
 	size_t			 len;
-	int			 ch, fd, i;
+	int			 fd;
 
-	while ((ch = getopt(argc, argv, "hV")) != -1) {
-		switch (ch) {
-		case 'V':
-			printf("session (actord) %s\n", ACTORD_VERSION);
-			return 0;
-		case 'h':
-			usage();
-			return 0;
-		default:
-			usage();
-			return EXIT_USAGE;
-		}
-	}
-	log_init("session", LOG_INFO);
-	if (fcntl(CHILD_FD_CTL, F_GETFD) == -1) {
-		usage();
-		return EXIT_USAGE;
-	}
-	if (config_load_env(&cfg) == -1) {
-		config_print_errors(&cfg, stderr);
-		return EXIT_USAGE;
-	}
-	i = child_lookup("gateway");
-	log_setlevel(cfg.child[i].log_level[0] ?
-	    log_level_parse(cfg.child[i].log_level) : cfg.log_level);
 	signal(SIGPIPE, SIG_IGN);
 	if ((base = event_base_new()) == NULL)
 		fatalx("event_base_new");
@@ -359,4 +341,150 @@ main(int argc, char *argv[])
 	event_base_dispatch(base);
 	peer_flush();
 	return 0;
+}
+
+/* Read the configuration and set the log level from it. */
+static int
+load_config(void)
+{
+	int	 i;
+
+	if (config_load_env(&cfg) == -1) {
+		config_print_errors(&cfg, stderr);
+		return -1;
+	}
+	i = child_lookup("gateway");
+	log_setlevel(cfg.child[i].log_level[0] ?
+	    log_level_parse(cfg.child[i].log_level) : cfg.log_level);
+	return 0;
+}
+
+/*
+ * In the grandchild of the zygote: become a session of the gateway.  The
+ * intermediate process has exited, so we are the gateway's child now (it
+ * is a subreaper): only then may the parent-death signal be set, and the
+ * gateway must still be there.
+ */
+static int
+zygote_child(int ctl, pid_t middle, pid_t gateway, char *flag)
+{
+	int	 i;
+
+	/* `ps` shows "session", not the zygote's "session -z". */
+	memset(flag, 0, strlen(flag));
+	if (dup2(ctl, CHILD_FD_CTL) == -1)
+		_exit(EXIT_SYSTEM);
+	if (ctl != CHILD_FD_CTL)
+		close(ctl);
+	for (i = 0; getppid() == middle && i < 100000; i++)
+		usleep(10);
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	if (getppid() != gateway)
+		_exit(0);
+	prctl(PR_SET_NAME, "session");
+	log_init("session", LOG_INFO);
+	if (load_config() == -1)
+		_exit(EXIT_USAGE);
+	return session_run();
+}
+
+/*
+ * The zygote: a session process that serves no connection but forks the
+ * sessions.  A fork of this small, already linked and configured process
+ * costs a tenth of a fork+exec and shares every page of the libraries
+ * with its siblings.  The gateway sends one byte per session with the
+ * session's end of its control socketpair (SCM_RIGHTS); we fork twice so
+ * that the session is reparented to the gateway, a subreaper, which then
+ * reaps it like any other child.  Returns in the session; exits otherwise.
+ */
+static int
+zygote(char *flag)
+{
+	struct msghdr	 msg;
+	struct cmsghdr	*cm;
+	struct iovec	 iov;
+	union {
+		struct cmsghdr	 hdr;
+		char		 buf[CMSG_SPACE(sizeof(int))];
+	} cmsgbuf;
+	pid_t		 gateway = getppid(), middle, pid;
+	ssize_t		 n;
+	char		 byte;
+	int		 fd;
+
+	prctl(PR_SET_NAME, "session-zygote");
+	for (;;) {
+		memset(&msg, 0, sizeof(msg));
+		iov.iov_base = &byte;
+		iov.iov_len = 1;
+		msg.msg_iov = &iov;
+		msg.msg_iovlen = 1;
+		msg.msg_control = cmsgbuf.buf;
+		msg.msg_controllen = sizeof(cmsgbuf.buf);
+		n = recvmsg(CHILD_FD_CTL, &msg, MSG_CMSG_CLOEXEC);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			exit(0);	/* the gateway went away */
+		fd = -1;
+		cm = CMSG_FIRSTHDR(&msg);
+		if (cm != NULL && cm->cmsg_level == SOL_SOCKET &&
+		    cm->cmsg_type == SCM_RIGHTS &&
+		    cm->cmsg_len == CMSG_LEN(sizeof(int)))
+			memcpy(&fd, CMSG_DATA(cm), sizeof(int));
+		if (fd == -1) {
+			log_warnx("zygote: a request without a descriptor");
+			continue;
+		}
+		if ((middle = fork()) == -1) {
+			log_warn("zygote: fork");
+			close(fd);
+			continue;
+		}
+		if (middle == 0) {
+			middle = getpid();
+			if ((pid = fork()) == 0)
+				return zygote_child(fd, middle, gateway,
+				    flag);
+			_exit(pid == -1 ? EXIT_SYSTEM : 0);
+		}
+		close(fd);
+		while (waitpid(middle, NULL, 0) == -1 && errno == EINTR)
+			;
+	}
+}
+
+int
+main(int argc, char *argv[])
+{
+	int	 ch, zflag = 0;
+
+	while ((ch = getopt(argc, argv, "hVz")) != -1) {
+		switch (ch) {
+		case 'V':
+			printf("session (actord) %s\n", ACTORD_VERSION);
+			return 0;
+		case 'h':
+			usage();
+			return 0;
+		case 'z':
+			zflag = 1;
+			break;
+		default:
+			usage();
+			return EXIT_USAGE;
+		}
+	}
+	log_init("session", LOG_INFO);
+	if (fcntl(CHILD_FD_CTL, F_GETFD) == -1) {
+		usage();
+		return EXIT_USAGE;
+	}
+	if (load_config() == -1)
+		return EXIT_USAGE;
+	if (zflag) {
+		signal(SIGPIPE, SIG_IGN);
+		return zygote(argv[optind - 1]);
+	}
+	return session_run();
 }
