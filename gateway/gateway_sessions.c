@@ -106,6 +106,7 @@ static struct {
 	void			(*done)(void);
 	int			 zfd;		/* to the zygote, or -1 */
 	pid_t			 zpid;
+	int			 zrestart;	/* new config: new zygote */
 	struct event		*zygote_ev;	/* restart it */
 	pid_t			 reaped[REAPED_RING];	/* before Ready */
 	int			 nreaped;
@@ -445,15 +446,21 @@ zygote_reaped(int status)
 {
 	char	 why[64];
 
-	if (!S.stopping)
-		log_warnx("session zygote (pid %ld) %s; restarting it",
-		    (long)S.zpid, child_exit_text(status, why, sizeof(why)));
 	if (S.zfd != -1)
 		close(S.zfd);
 	S.zfd = -1;
 	S.zpid = 0;
-	if (!S.stopping)
-		timer_ms(S.zygote_ev, ZYGOTE_RETRY_MS);
+	if (S.stopping)
+		return;
+	if (S.zrestart) {
+		/* It read the old configuration; this one reads the new. */
+		S.zrestart = 0;
+		zygote_start();
+		return;
+	}
+	log_warnx("session zygote %s; restarting it",
+	    child_exit_text(status, why, sizeof(why)));
+	timer_ms(S.zygote_ev, ZYGOTE_RETRY_MS);
 }
 
 static void
@@ -848,6 +855,12 @@ sessions_reload(const struct config *cfg)
 	struct gsession	*gs;
 
 	S.cfg = cfg;
+	if (S.zfd != -1) {
+		/* Its channel closed, the zygote exits; then a new one. */
+		close(S.zfd);
+		S.zfd = -1;
+		S.zrestart = 1;
+	}
 	while (S.npool > (size_t)cfg->session_pool &&
 	    (gs = TAILQ_LAST(&S.pool, gs_list)) != NULL) {
 		if (gs->pid > 0) {

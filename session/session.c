@@ -382,9 +382,12 @@ zygote_child(int ctl, pid_t middle, pid_t gateway, char *flag)
 	if (getppid() != gateway)
 		_exit(0);
 	prctl(PR_SET_NAME, "session");
-	log_init("session", LOG_INFO);
-	if (load_config() == -1)
-		_exit(EXIT_USAGE);
+	/*
+	 * The zygote's configuration is ours: reading it again would copy
+	 * its pages into every session.  The gateway starts a new zygote
+	 * when the configuration is reloaded.
+	 */
+	log_init("session", log_getlevel());
 	return session_run();
 }
 

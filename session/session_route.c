@@ -792,7 +792,7 @@ route_init(const struct config *cfg, const char *self_id)
 	LIST_INIT(&R.subs);
 	msgpack_sbuffer_init(&R.sb);
 	msgpack_packer_init(&R.pk, &R.sb, msgpack_sbuffer_write);
-	if (!msgpack_zone_init(&R.zone, 4096))
+	if (!msgpack_zone_init(&R.zone, 1024))
 		fatalx("msgpack_zone_init");
 	if (rt_base() != NULL) {
 		R.deadline_ev = evtimer_new(rt_base(), deadline_cb, NULL);
