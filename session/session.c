@@ -1,8 +1,8 @@
 /*
  * session: one process per WebSocket connection.
  *
- * The gateway starts it with a control channel on fd 3 (a socketpair).
- * It gets ready first (configuration, event loop, runtime, its random
+ * A session starts with a control channel to the gateway on fd 3 (a
+ * socketpair).  It gets ready first (event loop, runtime, its random
  * session id), says Ready, and waits, blocked in recvmsg(2), for the one
  * SessionOpen frame that carries the client's socket (SCM_RIGHTS) with
  * what the gateway learnt from the request head: the Sec-WebSocket-Accept
@@ -16,6 +16,10 @@
  * response, and serves the connection until it closes, when the process
  * exits.  SIGTERM or the gateway going away closes the WebSocket with
  * 1001 first.
+ *
+ * With -z the program is instead the zygote that forks the sessions (see
+ * zygote() and gateway_sessions.c); when the zygote is down, the gateway
+ * fork+execs sessions itself.
  */
 #include <sys/prctl.h>
 #include <sys/random.h>
