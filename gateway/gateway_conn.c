@@ -34,6 +34,7 @@
 
 #define MAX_CONNS	1024		/* HTTP connections before upgrade */
 #define OUT_MAX		(256 * 1024)	/* queued output: stop reading */
+#define EARLY_MAX	(64 * 1024)	/* bytes sent before the 101 */
 
 struct conn {
 	LIST_ENTRY(conn)	 entry;
@@ -216,8 +217,8 @@ serve_health(struct conn *c)
 
 /*
  * Hand the upgraded connection to a session with the bytes read past the
- * head.  On success the connection is gone from here; -1 leaves it to the
- * caller to answer.
+ * head: 1, and the connection is gone from here; 0, refused and answered;
+ * -1, no session took it (the caller answers).
  */
 static int
 upgrade(struct conn *c, const struct http_decision *d)
@@ -226,6 +227,12 @@ upgrade(struct conn *c, const struct http_decision *d)
 	struct handoff	 h;
 	size_t		 n = evbuffer_get_length(in);
 
+	if (n > EARLY_MAX) {
+		/* A client waits for the 101 before it sends (RFC 6455 4.1). */
+		respond_error(c, 400, "Too much data before the handshake",
+		    "");
+		return 0;
+	}
 	memset(&h, 0, sizeof(h));
 	h.accept = d->accept;
 	h.path = d->path;
@@ -236,7 +243,7 @@ upgrade(struct conn *c, const struct http_decision *d)
 	if (sessions_handoff(bufferevent_getfd(c->bev), &h) == -1)
 		return -1;
 	conn_free(c);
-	return 0;
+	return 1;
 }
 
 /* One complete request head: answer it. Returns 1 if c is gone. */
@@ -244,6 +251,7 @@ static int
 conn_request(struct conn *c)
 {
 	struct http_decision	 d;
+	int			 r;
 
 	http_decide(&c->req, C.cfg, &d);
 	if (d.status == 0 && (d.route == ROUTE_WS || d.route == ROUTE_ECHO)) {
@@ -254,9 +262,11 @@ conn_request(struct conn *c)
 			    "Retry-After: 5\r\n");
 			return 0;
 		}
-		if (upgrade(c, &d) == 0)
+		if ((r = upgrade(c, &d)) == 1)
 			return 1;
-		respond_error(c, 503, "No session available", "Retry-After: 1\r\n");
+		if (r == -1)
+			respond_error(c, 503, "No session available",
+			    "Retry-After: 1\r\n");
 		return 0;
 	}
 	if (!c->req.keep_alive || C.stopping)
