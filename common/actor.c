@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -790,6 +791,14 @@ actor_main(int argc, char *argv[], const struct actor_kind *kind)
 	level = i >= 0 && cfg.child[i].log_level[0] ?
 	    log_level_parse(cfg.child[i].log_level) : cfg.log_level;
 	log_setlevel(level);
+	/*
+	 * Keep up to 1 MiB free at the top of the heap rather than handing
+	 * it back at once.  SQLite's b-tree code allocates and frees about
+	 * 150 KiB on many deletes; with glibc's defaults every time was a
+	 * brk(2) to grow the heap, page faults, and a brk(2) to trim it: two
+	 * brk per task cycle in the coordinator, a fifth of its CPU.
+	 */
+	mallopt(M_TOP_PAD, 1024 * 1024);
 	signal(SIGPIPE, SIG_IGN);
 	if ((base = event_base_new()) == NULL)
 		fatalx("event_base_new");
