@@ -309,3 +309,35 @@ describe('sessions', () => {
     ws.close();
   });
 });
+
+describe('keepalive', () => {
+  let gw;
+  before(async () => { gw = await startGateway(['[session]',
+    'ping_interval_ms = 100', 'pong_timeout_ms = 300']); });
+  after(async () => { assert.equal((await gw.stop()).code, 0); });
+
+  it('the server pings; a client that never answers is closed', async () => {
+    const c = await RawWS.connect(gw.port, '/echo');
+    const f = await c.read(1000);
+    assert.equal(f.opcode, OP.PING);
+    const t0 = Date.now();
+    const close = await c.closeFrame(3000);
+    assert.equal(close.code, 1001);
+    assert.ok(Date.now() - t0 < 2000);
+    assert.ok(await c.tcpClosed(3000));
+  });
+  it('a client that answers the pings stays', async () => {
+    const c = await RawWS.connect(gw.port, '/echo');
+    const end = Date.now() + 1200;
+    while (Date.now() < end) {
+      const f = await c.read(1000);
+      assert.equal(f.opcode, OP.PING, 'closed while answering pings');
+      c.sendFrame({ opcode: OP.PONG, payload: f.payload });
+    }
+    c.sendFrame({ opcode: OP.TEXT, payload: 'still here' });
+    let m;
+    do m = await c.message(); while (m.opcode === OP.PING);
+    assert.equal(m.payload.toString(), 'still here');
+    c.destroy();
+  });
+});
