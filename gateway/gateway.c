@@ -124,6 +124,7 @@ parent_gone(void)
 	gateway_stop();
 }
 
+/* Read the configuration again (SIGHUP); keep the old one on errors. */
 static void
 reload(void)
 {
@@ -146,6 +147,7 @@ reload(void)
 	log_info("configuration reloaded");
 }
 
+/* Signals arrive here from the loop: stop, reload, reap. */
 static void
 signal_cb(evutil_socket_t sig, short what, void *arg)
 {
@@ -201,6 +203,7 @@ raise_nofile(void)
 	}
 }
 
+/* Set up from the inherited descriptors, then serve until stopped. */
 int
 main(int argc, char *argv[])
 {

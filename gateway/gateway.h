@@ -51,7 +51,7 @@ struct http_req {
 	size_t		 max_head;		/* max_header_bytes */
 	size_t		 head_bytes;		/* parsed so far */
 	int		 done;			/* message complete */
-	int		 status;		/* an error found while parsing */
+	int		 status;	/* an error found while parsing */
 	int		 method;		/* enum http_method */
 	int		 major, minor;
 	int		 keep_alive;
@@ -79,7 +79,7 @@ struct http_decision {
 	const char	*text;		/* error body */
 	const char	*extra;		/* extra header lines or "" */
 	enum http_route	 route;
-	char		 file[HTTP_URL_MAX + 1];	/* ROUTE_FILE, relative */
+	char		 file[HTTP_URL_MAX + 1]; /* ROUTE_FILE, relative */
 	char		 accept[32];	/* Sec-WebSocket-Accept */
 	char		 path[16];	/* of a WebSocket */
 };

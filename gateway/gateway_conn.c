@@ -139,6 +139,7 @@ open_beneath(const char *file)
 	return fd;
 }
 
+/* Answer with a file under web_dir: 200, 304 or 404. */
 static void
 serve_file(struct conn *c, const char *file)
 {
@@ -158,14 +159,15 @@ serve_file(struct conn *c, const char *file)
 	snprintf(etag, sizeof(etag), "\"%llx-%llx-%lx\"",
 	    (unsigned long long)st.st_size,
 	    (unsigned long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
-	snprintf(extra, sizeof(extra), "ETag: %s\r\nCache-Control: no-cache\r\n",
-	    etag);
+	snprintf(extra, sizeof(extra), "ETag: %s\r\n"
+	    "Cache-Control: no-cache\r\n", etag);
 	if (c->req.hdrlen[H_IF_NONE_MATCH] > 0 &&
 	    (http_token_list_has(c->req.hdr[H_IF_NONE_MATCH], etag) ||
 	    strcmp(c->req.hdr[H_IF_NONE_MATCH], "*") == 0)) {
 		close(fd);
 		evbuffer_add_printf(bufferevent_get_output(c->bev),
-		    "HTTP/1.1 304 Not Modified\r\nServer: actord/%s\r\n%s%s\r\n",
+		    "HTTP/1.1 304 Not Modified\r\nServer: actord/%s\r\n"
+		    "%s%s\r\n",
 		    ACTORD_VERSION, extra,
 		    c->closing ? "Connection: close\r\n" : "");
 		return;
@@ -184,6 +186,7 @@ serve_file(struct conn *c, const char *file)
 	}
 }
 
+/* Answer /healthz with the gateway's view as JSON. */
 static void
 serve_health(struct conn *c)
 {
@@ -347,6 +350,10 @@ write_cb(struct bufferevent *bev, void *arg)
 	conn_process(c);
 }
 
+/*
+ * The connection ended or failed; a half-closed one may still get its
+ * answer.
+ */
 static void
 event_cb(struct bufferevent *bev, short what, void *arg)
 {
@@ -383,6 +390,10 @@ timer_cb(evutil_socket_t fd, short what, void *arg)
 	conn_arm(c);
 }
 
+/*
+ * Take a new TCP connection: a bufferevent, a parser and the head's
+ * deadline.
+ */
 void
 conn_accept(int fd, const char *peer)
 {

@@ -88,6 +88,7 @@ on_header_field(http_parser *p, const char *at, size_t len)
 	return 0;
 }
 
+/* Keep (bounded) the value of a header we act on. */
 static int
 on_header_value(http_parser *p, const char *at, size_t len)
 {
@@ -110,6 +111,7 @@ on_header_value(http_parser *p, const char *at, size_t len)
 	return 0;
 }
 
+/* The head is complete: note the method and version; refuse any body. */
 static int
 on_headers_complete(http_parser *p)
 {
@@ -316,6 +318,7 @@ http_file_path(const char *path, size_t len, char *out, size_t size)
 	return 0;
 }
 
+/* The Content-Type of a file, by its extension. */
 const char *
 http_content_type(const char *file)
 {
@@ -353,6 +356,7 @@ http_content_type(const char *file)
 	return "application/octet-stream";
 }
 
+/* The reason phrase of a status code. */
 const char *
 http_reason(int status)
 {
@@ -398,7 +402,8 @@ static bool
 token_ok(const struct http_req *r, const struct config *cfg,
     const struct http_parser_url *u)
 {
-	const char	*want = cfg->access_token, *auth = r->hdr[H_AUTHORIZATION];
+	const char	*want = cfg->access_token;
+	const char	*auth = r->hdr[H_AUTHORIZATION];
 	char		 got[512];
 	size_t		 wlen = strlen(want);
 

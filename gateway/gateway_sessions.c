@@ -586,6 +586,7 @@ discard(struct gsession *gs)
 	gone(gs, 0);
 }
 
+/* Hand a connection to an idle session (or a new one); -1 if none took it. */
 int
 sessions_handoff(int fd, const struct handoff *h)
 {
@@ -764,6 +765,7 @@ ask_close(struct gsession *gs)
 	msgpack_sbuffer_destroy(&sb);
 }
 
+/* Stop: close every session with 1001 and call done once all are gone. */
 void
 sessions_shutdown(void (*done)(void))
 {
@@ -811,6 +813,10 @@ find_program(const struct config *cfg)
 	return 0;
 }
 
+/*
+ * Find the session program, become a subreaper, start the zygote and the
+ * pool.
+ */
 int
 sessions_init(struct event_base *base, const struct config *cfg)
 {

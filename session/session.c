@@ -196,6 +196,7 @@ struct open_info {
 	int		 echo;
 };
 
+/* Decode SessionOpen into oi (pointing into body); -1 if it is not one. */
 static int
 decode_open(const char *body, size_t len, msgpack_zone *zone,
     struct open_info *oi)
@@ -315,7 +316,8 @@ session_run(void)
 
 	if ((sigterm = evsignal_new(base, SIGTERM, signal_cb, NULL)) == NULL ||
 	    (sigint = evsignal_new(base, SIGINT, signal_cb, NULL)) == NULL ||
-	    evsignal_add(sigterm, NULL) == -1 || evsignal_add(sigint, NULL) == -1)
+	    evsignal_add(sigterm, NULL) == -1 ||
+	    evsignal_add(sigint, NULL) == -1)
 		fatalx("evsignal_new");
 	signal(SIGHUP, SIG_IGN);
 	rt_adopt_parent(CHILD_FD_CTL, "gateway:main", parent_gone);
@@ -461,6 +463,7 @@ zygote(char *flag)
 	}
 }
 
+/* A session, or with -z the zygote that forks them. */
 int
 main(int argc, char *argv[])
 {

@@ -70,6 +70,7 @@ ints_back(json_t *j, int depth)
 	}
 }
 
+/* Parse JSON text; integers beyond int64 are read as doubles. */
 json_t *
 sjson_parse(const void *buf, size_t len)
 {
@@ -93,6 +94,7 @@ pack_strn(msgpack_packer *pk, const char *s, size_t len)
 	msgpack_pack_str_body(pk, s, len);
 }
 
+/* Pack a JSON value as msgpack, refusing nesting deeper than maxdepth. */
 int
 sjson_pack(msgpack_packer *pk, const json_t *j, int maxdepth)
 {
@@ -209,8 +211,9 @@ base64(const char *p, size_t len)
 		buf[o++] = digits[v & 63];
 	}
 	if (i < len) {
-		v = (uint32_t)s[i] << 16 | (i + 1 < len ? (uint32_t)s[i + 1] << 8 :
-		    0);
+		v = (uint32_t)s[i] << 16;
+		if (i + 1 < len)
+			v |= (uint32_t)s[i + 1] << 8;
 		buf[o++] = digits[v >> 18];
 		buf[o++] = digits[(v >> 12) & 63];
 		buf[o++] = i + 1 < len ? digits[(v >> 6) & 63] : '=';
@@ -290,8 +293,8 @@ from_msgpack(const msgpack_object *o, int depth)
 					snprintf(num, sizeof(num), "%lld",
 					    (long long)kv->key.via.i64);
 				v = from_msgpack(&kv->val, depth + 1);
-				if (v == NULL ||
-				    json_object_set_new_nocheck(j, num, v) == -1)
+				if (v == NULL || json_object_set_new_nocheck(j,
+				    num, v) == -1)
 					goto fail;
 			}
 		}

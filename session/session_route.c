@@ -81,7 +81,7 @@ static struct {
 	struct event		*deadline_ev;
 	LIST_HEAD(, sub)	 subs;
 	size_t			 nsubs;
-	unsigned		 down;		/* K_* whose process went away */
+	unsigned		 down;	/* K_* whose process went away */
 	msgpack_sbuffer		 sb;		/* a payload being checked */
 	msgpack_packer		 pk;
 	msgpack_zone		 zone;
@@ -114,6 +114,7 @@ member_str(const json_t *msg, const char *key, size_t max)
 	return json_string_value(v);
 }
 
+/* Check one client message against PROTOCOL.md; the first failure wins. */
 int
 route_check(const json_t *msg, const char *self_id, struct route_req *req,
     const char **reply_to, enum err_code *code, char *why, size_t whylen)
@@ -316,6 +317,7 @@ pending_free(struct pending *p)
 	free(p);
 }
 
+/* Arm the timer for the oldest waiting request. */
 static void
 deadline_arm(void)
 {
@@ -563,6 +565,7 @@ forward(const struct route_req *req)
 		    req->to);
 }
 
+/* One WebSocket message from the client: parse, limit, check, route. */
 void
 route_client_message(int opcode, const uint8_t *data, size_t len)
 {
@@ -779,6 +782,7 @@ stats_cb(evutil_socket_t fd, short what, void *arg)
 	actor_end();
 }
 
+/* Set up the router for session self_id. */
 void
 route_init(const struct config *cfg, const char *self_id)
 {
@@ -819,6 +823,7 @@ route_established(void)
 	    NULL);
 }
 
+/* The connection is gone: unsubscribe and forget waiting requests. */
 void
 route_stop(void)
 {

@@ -51,7 +51,7 @@
 #include "xmalloc.h"
 
 #define READ_BUDGET	(256 * 1024)	/* bytes parsed per loop turn */
-#define OUT_HIGH	(64 * 1024)	/* output bytes: stop framing, reading */
+#define OUT_HIGH	(64 * 1024) /* output bytes: stop framing, reading */
 #define OUT_LOW		(16 * 1024)	/* ... resume under this */
 #define CLOSE_LINGER_MS	1000		/* closing handshake, flush, drain */
 
@@ -75,16 +75,16 @@ struct outmsg {
 static struct {
 	struct event_base		*base;
 	struct bufferevent		*bev;
-	struct evbuffer			*early;		/* read by the gateway */
+	struct evbuffer			*early;		/* before the 101 */
 	wslay_event_context_ptr		 ctx;
 	struct ws_limits		 lim;
 	const struct ws_cb		*cb;
 	enum ws_state			 state;
-	int				 io_error;	/* socket, not protocol */
+	int				 io_error; /* socket, not protocol */
 	int				 eof;
-	int				 budget;	/* bytes left this turn */
-	int				 paused;	/* not reading the client */
-	int				 in_recv;	/* inside wslay_event_recv */
+	int				 budget; /* bytes left this turn */
+	int				 paused; /* not reading the client */
+	int				 in_recv;	/* parsing input */
 	uint16_t			 fail_code;	/* ours to send, or 0 */
 	uint16_t			 code;		/* the close code */
 	int				 frame_opcode;	/* frame being read */
@@ -217,6 +217,10 @@ send_cb(wslay_event_context_ptr ctx, const uint8_t *data, size_t len,
 	return (ssize_t)len;
 }
 
+/*
+ * A frame begins: note its opcode, start the UTF-8 check, catch 1-byte
+ * closes.
+ */
 static void
 frame_start_cb(wslay_event_context_ptr ctx,
     const struct wslay_event_on_frame_recv_start_arg *a, void *arg)
@@ -251,6 +255,7 @@ frame_chunk_cb(wslay_event_context_ptr ctx,
 	}
 }
 
+/* A whole text or binary message: hand it to the session. */
 static void
 msg_cb(wslay_event_context_ptr ctx, const struct wslay_event_on_msg_recv_arg *a,
     void *arg)
@@ -525,6 +530,7 @@ write_cb(struct bufferevent *bev, void *arg)
 	ws_progress();
 }
 
+/* EOF or an error on the socket. */
 static void
 event_cb(struct bufferevent *bev, short what, void *arg)
 {
@@ -552,6 +558,7 @@ event_cb(struct bufferevent *bev, short what, void *arg)
 	}
 }
 
+/* Ping the client, and expect an answer within pong_timeout_ms. */
 static void
 ping_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -580,6 +587,7 @@ pong_cb(evutil_socket_t fd, short what, void *arg)
 	ws_progress();
 }
 
+/* A closing step took too long: move on, or drop the connection. */
 static void
 linger_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -596,6 +604,7 @@ linger_cb(evutil_socket_t fd, short what, void *arg)
 	ws_finish();
 }
 
+/* Take over an upgraded connection and start speaking WebSocket on it. */
 int
 ws_start(struct event_base *base, int fd, const char *head,
     const void *early, size_t earlylen, const struct ws_limits *lim,
@@ -668,6 +677,7 @@ ws_flush_later(void)
 	}
 }
 
+/* Queue a message, coalescing keyed pushes while the client does not read. */
 int
 ws_send(int opcode, const void *data, size_t len, const char *key)
 {
@@ -711,6 +721,7 @@ ws_send(int opcode, const void *data, size_t len, const char *key)
 	return 0;
 }
 
+/* Start the closing handshake with code and reason. */
 void
 ws_close(uint16_t code, const char *reason)
 {

@@ -39,9 +39,9 @@ function children(pid) {
 const sessionPids = () => children(tree.pidOf('gateway'))
   .filter((p) => p.name === 'session').map((p) => p.pid);
 
-async function client() {
+async function client(ms = 5000) {
   const c = await jsonClient(tree.port, '/ws');
-  c.established = await c.next((m) => m.type === 'SessionEstablished');
+  c.established = await c.next((m) => m.type === 'SessionEstablished', ms);
   return c;
 }
 
@@ -387,19 +387,20 @@ describe('processes', () => {
   it('200 concurrent connections, a session process each, all gone after',
     async () => {
       const before = sessionPids().length;
+      // Generous timeouts: 200 processes start at once on a shared box.
       const clients = await Promise.all(Array.from({ length: 200 },
-        () => client()));
+        () => client(20000)));
       const ids = new Set(clients.map((c) => c.established.payload.sessionId));
       assert.equal(ids.size, 200);
       // Each answers on its own connection.
       await Promise.all(clients.map(async (c, i) => {
         const id = c.send({ to: 'coordinator:main', type: 'Ping',
           payload: i });
-        assert.equal((await c.reply(id)).payload, i);
+        assert.equal((await c.reply(id, 20000)).payload, i);
       }));
       assert.ok(sessionPids().length >= 200, `${sessionPids().length}`);
       await Promise.all(clients.map((c) => c.close()));
-      await until(() => sessionPids().length <= before, 10000,
+      await until(() => sessionPids().length <= before, 20000,
         'the 200 sessions to exit');
     });
   it('kill -9 of a session ends only its own connection', async () => {
