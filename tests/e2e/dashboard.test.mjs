@@ -557,4 +557,34 @@ describe('dashboard in chromium against a real actord', { timeout: 300000 },
           fullPage: true, animations: 'disabled' });
         assert.deepEqual(pageErrors, []);
       });
+
+    step('cancel a queued task, inspect a worker, register by keyboard',
+      async () => {
+        const A = pages.A;
+        // The batch's last three wait behind 60 s sleeps: still queued.
+        await A.click('#queue-next li[data-task-id="e2e-batch-6"] ' +
+          'button[data-action=cancel]');
+        await waitCell(A, TASK_ROW('e2e-batch-6'), 'status', 'cancelled');
+        await waitText(A, '#queue-length', '2');
+        await A.waitForSelector('#queue-next li[data-task-id="e2e-batch-6"]',
+          { state: 'detached', timeout: WAIT });
+        await waitSeen(A, 'notice:TaskCancelled');
+        // The worker's own state, asked of worker:e2e-w2 by the page.
+        await A.click(`${WORKER_ROW('e2e-w2')} button[data-action=inspect]`);
+        await waitFor(A, '#worker-details:not([hidden])');
+        await waitText(A, '#worker-details-id', 'e2e-w2');
+        await waitText(A, '#worker-details-text',
+          'busy; current task e2e-batch-2; processed 0');
+        await A.click('#close-worker-details');
+        await A.waitForSelector('#worker-details', { state: 'hidden',
+          timeout: WAIT });
+        // The register form with the keyboard alone.
+        await A.focus('#worker-id');
+        await A.keyboard.type('e2e-kb');
+        await A.keyboard.press('Enter');
+        await waitCell(A, WORKER_ROW('e2e-kb'), 'status', 'busy');
+        await waitCell(A, WORKER_ROW('e2e-kb'), 'current-task', 'e2e-batch-4');
+        await waitText(A, '#queue-length', '1');
+        assert.deepEqual(pageErrors, []);
+      });
   });
