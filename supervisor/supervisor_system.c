@@ -127,14 +127,19 @@ system_sessions_changed(const msgpack_object *payload)
 {
 	const msgpack_object	*list = mp_get(payload, "sessions");
 	msgpack_packer		 pk;
+	uint64_t		 count;
 
 	if (list == NULL || list->type != MSGPACK_OBJECT_ARRAY)
 		return;
 	msgpack_sbuffer_clear(&sessions);
 	msgpack_packer_init(&pk, &sessions, msgpack_sbuffer_write);
 	msgpack_pack_object(&pk, *list);
-	if (sup->nsessions != (int)list->via.array.size) {
-		sup->nsessions = (int)list->via.array.size;
+	/* The list is cut to fit a frame; the count is the whole truth. */
+	if (mp_uint(mp_get(payload, "count"), &count) == -1 ||
+	    count > INT32_MAX)
+		count = list->via.array.size;
+	if (sup->nsessions != (int)count) {
+		sup->nsessions = (int)count;
 		tree_changed();
 	}
 }
