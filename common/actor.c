@@ -374,6 +374,13 @@ msgpack_packer *
 actor_begin(const char *from, const char *to, enum msg_type type,
     const char *reply_to)
 {
+	return actor_begin_id(from, to, type, NULL, reply_to);
+}
+
+msgpack_packer *
+actor_begin_id(const char *from, const char *to, enum msg_type type,
+    const char *id, const char *reply_to)
+{
 	size_t	 len;
 
 	if (rt.packing)
@@ -384,7 +391,10 @@ actor_begin(const char *from, const char *to, enum msg_type type,
 	rt.dest_ok = len < sizeof(rt.dest);
 	if (rt.dest_ok)
 		memcpy(rt.dest, to, len + 1);
-	env_new_id(rt.last_id, sizeof(rt.last_id));
+	if (id != NULL && id[0] != '\0' && strlen(id) < sizeof(rt.last_id))
+		memcpy(rt.last_id, id, strlen(id) + 1);
+	else
+		env_new_id(rt.last_id, sizeof(rt.last_id));
 	rt.sb.size = 0;
 	msgpack_sbuffer_write(&rt.sb, "\0\0\0\0", FRAME_HDR);
 	env_pack_header(&rt.pk, to, from != NULL ? from : rt.identity, type,

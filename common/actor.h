@@ -105,6 +105,13 @@ size_t	actor_count(void);
  */
 msgpack_packer *actor_begin(const char *from, const char *to,
 	    enum msg_type type, const char *reply_to);
+/*
+ * The same with the message id chosen by the caller (NULL or too long: a
+ * fresh one), for a message that forwards someone else's: a session
+ * passes its client's ids on, so that a retried command is recognised.
+ */
+msgpack_packer *actor_begin_id(const char *from, const char *to,
+	    enum msg_type type, const char *id, const char *reply_to);
 int	actor_end(void);
 /* Finish the message and queue it on p, whatever its address says. */
 int	actor_end_peer(struct peer *p);

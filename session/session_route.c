@@ -497,7 +497,7 @@ forward(const struct route_req *req)
 	struct sub	*s;
 	enum err_code	 code;
 	size_t		 off = 0;
-	char		 why[256];
+	char		 why[256], fwd_id[ID_MAX + 1];
 	int		 r;
 
 	R.sb.size = 0;
@@ -549,7 +549,15 @@ forward(const struct route_req *req)
 		    json_object()), NULL);
 		return;
 	}
-	pk = actor_begin(R.self, req->to, req->type, NULL);
+	/*
+	 * The request leaves with "<client actor>|<client id>" as its id, so
+	 * that the actor recognises a retry (same sender, same id) and
+	 * applies it once; too long for an id: a fresh one, no dedupe.
+	 */
+	if (snprintf(fwd_id, sizeof(fwd_id), "%s|%s", req->from, req->id) >=
+	    (int)sizeof(fwd_id))
+		fwd_id[0] = '\0';
+	pk = actor_begin_id(R.self, req->to, req->type, fwd_id, NULL);
 	pk->callback(pk->data, R.sb.data, R.sb.size);
 	if (actor_end() == -1) {
 		client_error(req->from, req->id, ERR_UNAVAILABLE,
@@ -560,7 +568,9 @@ forward(const struct route_req *req)
 		sub_record(req);
 	else if (req->type == MSG_UNSUBSCRIBE)
 		sub_drop(req->to, req->from);
-	if (req->type != MSG_LOG_EVENT)
+	/* A retry of a request still waiting shares its reply. */
+	if (req->type != MSG_LOG_EVENT &&
+	    strmap_get(R.pending, actor_last_id()) == NULL)
 		pending_add(actor_last_id(), req->type, req->id, req->from,
 		    req->to);
 }

@@ -280,6 +280,29 @@ describe('routing replies and pushes', () => {
     assert.deepEqual(byTo, { 'client:a': 'a', 'client:b': 'b' });
     await c.close();
   });
+  it('a command retried with the same id is applied once', async () => {
+    const c = await client();
+    const status = async () => {
+      const id = c.send({ to: 'coordinator:main', type: 'GetStatus' });
+      const t = (await c.reply(id)).payload.tasks;
+      return t.queued + t.running + t.completed + t.failed + t.cancelled;
+    };
+    const before = await status();
+    const cmd = { to: 'coordinator:main', type: 'AssignTask',
+      id: 'retry-1', from: 'client:retrier',
+      payload: { kind: 'echo', input: { value: 1 } } };
+    c.send(cmd);
+    const first = await c.reply('retry-1');
+    c.send(cmd);
+    const second = await c.reply('retry-1');
+    assert.equal(first.type, 'TaskAccepted', JSON.stringify(first));
+    assert.deepEqual(second.payload, first.payload);
+    assert.equal(await status(), before + 1, 'one task, not two');
+    const other = c.send({ ...cmd, id: 'retry-2' });
+    assert.notEqual((await c.reply(other)).payload.taskId,
+      first.payload.taskId);
+    await c.close();
+  });
   it('coordinator pushes go to the subscriber', async () => {
     const c = await client();
     const s = c.send({ to: 'coordinator:main', type: 'Subscribe',
