@@ -42,8 +42,9 @@
  * pairs, so that a change in the machine's load between runs cancels out.
  *
  *	make -f bench/Makefile
- *	build/rel/bench/bench_assign [-b bindir] [-r runs] [-s scenario]
- *	    [-t seconds] [-w window] [-q queued] [-n samples] [-Q ahead]
+ *	build/rel/bench/bench_assign [-b bindir] [-c senders] [-r runs]
+ *	    [-s scenario] [-t seconds] [-w window] [-q queued] [-n samples]
+ *	    [-Q ahead]
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -87,8 +88,9 @@
 enum scenario { S_ASSIGN, S_CYCLES, S_QUEUE, S_ALL };
 
 static const char *const scenario_names[] = { "assign", "cycles", "queue" };
-static const int sender_counts[] = { 1, 10, 100 };
-#define NCOUNTS	(int)(sizeof(sender_counts) / sizeof(sender_counts[0]))
+#define NCOUNTS		3
+static int	 sender_counts[NCOUNTS] = { 1, 10, 100 };	/* -c: one */
+static int	 ncounts = NCOUNTS;
 
 static struct {
 	char		 bindir[PATH_MAX];
@@ -754,14 +756,17 @@ scenario_assign(void)
 	double	 f[NCOUNTS * MAX_REPS], ratio[MAX_REPS];
 	int	 i, c, nf = 0;
 
-	printf("== AssignTask throughput: 1, 10 and 100 senders, %d "
-	    "unanswered each, %.0f s per run after %.0f s warm-up, "
-	    "synchronous=full, %d runs\n", opt.window, opt.secs, WARMUP_S,
-	    opt.reps);
+	printf("== AssignTask throughput: ");
+	for (c = 0; c < ncounts; c++)
+		printf("%s%d", c == 0 ? "" : c == ncounts - 1 ? " and " : ", ",
+		    sender_counts[c]);
+	printf(" senders, %d unanswered each, %.0f s per run after %.0f s "
+	    "warm-up, synchronous=full, %d runs\n", opt.window, opt.secs,
+	    WARMUP_S, opt.reps);
 	fflush(stdout);
 	print_load("before");
 	for (i = 0; i < opt.reps; i++)
-		for (c = 0; c < NCOUNTS; c++) {
+		for (c = 0; c < ncounts; c++) {
 			f[nf] = fsync_ms();
 			g[c][i] = run_assign(sender_counts[c], 1);
 			m[c][i] = run_assign(sender_counts[c], 0);
@@ -775,7 +780,7 @@ scenario_assign(void)
 	printf("\n| senders x %d unanswered | group commit, tasks/s | "
 	    "per-message commit, tasks/s | ratio |\n|---:|---:|---:|---:|\n",
 	    opt.window);
-	for (c = 0; c < NCOUNTS; c++) {
+	for (c = 0; c < ncounts; c++) {
 		for (i = 0; i < opt.reps; i++)
 			ratio[i] = g[c][i] / m[c][i];
 		printf("| %d | %.0f | %.0f | **%.1fx** |\n", sender_counts[c],
@@ -1160,9 +1165,9 @@ scenario_queue(void)
 static void __attribute__((noreturn))
 usage(void)
 {
-	fprintf(stderr, "usage: bench_assign [-b bindir] [-n samples] "
-	    "[-Q ahead] [-q queued] [-r runs] [-s assign|cycles|queue] "
-	    "[-t seconds] [-w window]\n");
+	fprintf(stderr, "usage: bench_assign [-b bindir] [-c senders] "
+	    "[-n samples] [-Q ahead] [-q queued] [-r runs] "
+	    "[-s assign|cycles|queue] [-t seconds] [-w window]\n");
 	exit(100);
 }
 
@@ -1172,10 +1177,17 @@ main(int argc, char *argv[])
 	const char	*bindir = "bin";
 	int		 ch, s;
 
-	while ((ch = getopt(argc, argv, "b:n:Q:q:r:s:t:w:")) != -1) {
+	while ((ch = getopt(argc, argv, "b:c:n:Q:q:r:s:t:w:")) != -1) {
 		switch (ch) {
 		case 'b':
 			bindir = optarg;
+			break;
+		case 'c':
+			sender_counts[0] = atoi(optarg);
+			if (sender_counts[0] < 1 ||
+			    sender_counts[0] > MAX_SENDERS)
+				usage();
+			ncounts = 1;
 			break;
 		case 'n':
 			opt.samples = strtol(optarg, NULL, 10);
