@@ -383,6 +383,9 @@ scenarios['noread-pushes'] = async (log) => {
   const closed = await readUntilClose(slow.sock, slow.frames, 10000);
   const driverAlive = (await driver.ask(env('session', 'Ping', {})))?.type;
   driver.ws.close(1000);
+  // The session lingers a little after its close frame (bounded: 1 s).
+  for (let i = 0; i < 100 && existsSync(`/proc/${pid}`); i++)
+    await sleep(30);
   return { baseKiB: base, peakKiB: peak, events, seenWarning,
     code: closed.code, end: closed.end, driverAlive,
     sessionGone: !existsSync(`/proc/${pid}`) };
