@@ -41,6 +41,7 @@
 #include "xmalloc.h"
 
 #define MAX_PENDING	1024	/* requests waiting for a reply */
+#define PENDING_BYTES	(1024 * 1024)	/* their payloads kept for resending */
 #define MAX_SUBS	16	/* subscribed actors */
 #define MAX_SUB_FROMS	8	/* client actors per subscribed actor */
 #define STATS_MS	5000	/* SessionStats to the gateway, if changed */
@@ -55,6 +56,8 @@ struct pending {
 	char			*client_id;	/* NULL: our own resubscribe */
 	char			*client_from;
 	char			*to;
+	char			*payload;	/* msgpack; NULL: not resendable */
+	size_t			 payload_len;
 };
 
 /* An actor some client actors subscribed to. */
@@ -78,6 +81,7 @@ static struct {
 	struct strmap		*pending;	/* fwd id -> pending */
 	TAILQ_HEAD(, pending)	 by_deadline;
 	size_t			 npending;
+	size_t			 pending_bytes;	/* of kept payloads */
 	struct event		*deadline_ev;
 	LIST_HEAD(, sub)	 subs;
 	size_t			 nsubs;
@@ -310,6 +314,9 @@ rate_ok(void)
 static void
 pending_free(struct pending *p)
 {
+	if (p->payload != NULL)
+		R.pending_bytes -= p->payload_len;
+	free(p->payload);
 	free(p->fwd_id);
 	free(p->client_id);
 	free(p->client_from);
@@ -335,13 +342,26 @@ deadline_arm(void)
 	    (ms % 1000) * 1000 });
 }
 
-/* Remember a request until its reply; deadlines are in insertion order. */
+/*
+ * Remember a request until its reply; deadlines are in insertion order.
+ * Its payload is kept (within PENDING_BYTES in all) so that it can be sent
+ * again if the actor's process restarts before answering.
+ */
 static void
 pending_add(const char *fwd_id, enum msg_type type, const char *client_id,
-    const char *client_from, const char *to)
+    const char *client_from, const char *to, const void *payload,
+    size_t payload_len)
 {
 	struct pending	*p = xcalloc(1, sizeof(*p));
 	int		 first = TAILQ_EMPTY(&R.by_deadline);
+
+	if (payload != NULL && R.pending_bytes + payload_len <=
+	    PENDING_BYTES) {
+		p->payload = xmalloc(payload_len);
+		memcpy(p->payload, payload, payload_len);
+		p->payload_len = payload_len;
+		R.pending_bytes += payload_len;
+	}
 
 	p->deadline = mono_ms() + R.cfg->actor_wait_ms;
 	p->type = type;
@@ -572,7 +592,7 @@ forward(const struct route_req *req)
 	if (req->type != MSG_LOG_EVENT &&
 	    strmap_get(R.pending, actor_last_id()) == NULL)
 		pending_add(actor_last_id(), req->type, req->id, req->from,
-		    req->to);
+		    req->to, R.sb.data, R.sb.size);
 }
 
 /* One WebSocket message from the client: parse, limit, check, route. */
@@ -722,7 +742,35 @@ resubscribe(struct sub *s)
 		pk->callback(pk->data, s->payload, s->payload_len);
 	if (actor_end() == 0)
 		pending_add(actor_last_id(), MSG_SUBSCRIBE, NULL,
-		    s->froms[0], s->target);
+		    s->froms[0], s->target, NULL, 0);
+}
+
+/*
+ * Send again what an actor's process had not answered when it went away:
+ * the request may have died with it.  The same id, so an actor that did
+ * apply it (and stored its reply) answers again without applying it twice.
+ */
+static void
+resend_pending(unsigned kindbit)
+{
+	struct pending	*p;
+	struct addr	 a;
+	msgpack_packer	*pk;
+	int		 n = 0;
+
+	TAILQ_FOREACH(p, &R.by_deadline, entry) {
+		if (p->payload == NULL || p->type == MSG_SUBSCRIBE ||
+		    addr_parse(p->to, strlen(p->to), &a) == -1 ||
+		    a.kindbit != kindbit)
+			continue;
+		pk = actor_begin_id(R.self, p->to, p->type, p->fwd_id, NULL);
+		pk->callback(pk->data, p->payload, p->payload_len);
+		if (actor_end() == 0)
+			n++;
+	}
+	if (n > 0)
+		log_info("sent %d waiting request%s again", n, n == 1 ? "" :
+		    "s");
 }
 
 /* The runtime (re)connected to an actor process: renew subscriptions. */
@@ -741,6 +789,7 @@ session_peer_up(const char *identity)
 			    s->target);
 			resubscribe(s);
 		}
+	resend_pending(bit);
 }
 
 static void

@@ -459,6 +459,33 @@ describe('processes', () => {
       assert.equal(c.ws.readyState, 1);
       await c.close();
     });
+  it('requests in flight when the coordinator dies are answered, once each',
+    async () => {
+      const c = await client();
+      const total = async () => {
+        const t = (await c.reply(c.send({ to: 'coordinator:main',
+          type: 'GetStatus' }), 5000)).payload.tasks;
+        return t.queued + t.running + t.completed + t.failed + t.cancelled;
+      };
+      const before = await total();
+      const ids = [];
+      const assign = () => ids.push(c.send({ to: 'coordinator:main',
+        type: 'AssignTask', payload: { kind: 'echo', input: { value: 1 } } }));
+      for (let i = 0; i < 20; i++) assign();
+      const old = tree.pidOf('coordinator');
+      process.kill(old, 'SIGKILL');
+      for (let i = 0; i < 20; i++) assign();
+      const t0 = Date.now();
+      for (const id of ids) {
+        const r = await c.reply(id, 5000);
+        assert.equal(r.type, 'TaskAccepted', JSON.stringify(r));
+      }
+      assert.ok(Date.now() - t0 < 1400,
+        `answered after ${Date.now() - t0} ms: sooner than actor_wait_ms`);
+      assert.notEqual(tree.pidOf('coordinator'), old);
+      assert.equal(await total(), before + 40, 'one task per request');
+      await c.close();
+    });
   it('requests wait for a restarting actor, then get unavailable',
     async () => {
       const c = await client();
