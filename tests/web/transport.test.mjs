@@ -200,6 +200,29 @@ test('reconnect delays double from 0.5 s with jitter and cap at 30 s',
       30000, 30000]);
   });
 
+test('a handshake that hangs is given up after 5 s and retried', async (t) => {
+  const env = setup(t, { random: () => 0.999999 });
+  env.send({ type: 'Connect' });
+  await flush();
+  const hung = FakeWebSocket.last();
+  env.clock.tick(4999);
+  await flush();
+  assert.equal(env.lastState().state, 'connecting', 'still waiting at 4.999 s');
+  env.clock.tick(1);
+  await flush();
+  assert.equal(env.lastState().state, 'closed');
+  assert.ok(hung.closedByClient, 'the hung socket was closed');
+  assert.match(env.log.warnings.at(-1), /no handshake within 5000 ms/);
+  env.clock.tick(env.lastState().retryInMs);
+  await flush();
+  assert.equal(FakeWebSocket.instances.length, 2, 'a new attempt');
+  FakeWebSocket.last().open();
+  await flush();
+  env.clock.tick(10000);
+  await flush();
+  assert.equal(env.lastState().state, 'open', 'an open socket has no deadline');
+});
+
 test('jitter keeps each delay in the upper half of its nominal value',
   () => {
     for (let attempt = 0; attempt < 12; attempt++) {

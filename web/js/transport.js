@@ -15,7 +15,11 @@ import { backoffDelay } from './backoff.js';
 import { createIdGenerator } from './ids.js';
 
 export const CLIENT_PREFIX = 'client:';
-export const DEFAULT_MAX_QUEUE = 1000;
+export // A handshake that has not completed in this long is given up and retried:
+// while the gateway restarts, actord keeps its listening socket, so the TCP
+// connect succeeds and the WebSocket handshake would just wait.
+const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
+const DEFAULT_MAX_QUEUE = 1000;
 
 // The dashboard's WebSocket URL: /ws on the page's own host, with the page's
 // ?token= passed along as `token`.
@@ -28,10 +32,11 @@ export function defaultSocketUrl(location) {
 
 export class TransportActor {
   // Options: WebSocket (constructor, required), url, monitor (actor name),
-  // maxQueue, random, newId and now (for tests), log, backoff ({baseMs,
-  // capMs}).
+  // maxQueue, connectTimeoutMs, random, newId and now (for tests), log,
+  // backoff ({baseMs, capMs}).
   constructor({ WebSocket, url, monitor = 'connection-monitor',
-    maxQueue = DEFAULT_MAX_QUEUE, random = Math.random,
+    maxQueue = DEFAULT_MAX_QUEUE,
+    connectTimeoutMs = DEFAULT_CONNECT_TIMEOUT_MS, random = Math.random,
     newId = createIdGenerator(), now = () => Date.now(), log = console,
     backoff = {} }) {
     if (typeof WebSocket !== 'function')
@@ -40,6 +45,8 @@ export class TransportActor {
     this.url = url;
     this.monitor = monitor;
     this.maxQueue = maxQueue;
+    this.connectTimeoutMs = connectTimeoutMs;
+    this.connectTimer = null; /* pending handshake deadline */
     this.random = random;
     this.newId = newId;
     this.now = now;
@@ -96,6 +103,10 @@ export class TransportActor {
       if (msg.socket === this.socket)
         this.onOpen();
       break;
+    case 'ConnectTimeout':
+      if (msg.socket === this.socket && this.state === 'connecting')
+        this.abandon(msg.socket);
+      break;
     case 'SocketMessage':
       if (msg.socket === this.socket)
         this.onFrame(msg.data);
@@ -132,6 +143,9 @@ export class TransportActor {
       return;
     }
     this.socket = socket;
+    this.clearConnectTimer();
+    this.connectTimer = setTimeout(() =>
+      send(self, { type: 'ConnectTimeout', socket }), this.connectTimeoutMs);
     socket.onopen = () => send(self, { type: 'SocketOpen', socket });
     socket.onmessage = (ev) =>
       send(self, { type: 'SocketMessage', socket, data: ev.data });
@@ -146,6 +160,7 @@ export class TransportActor {
   disconnect() {
     this.wanted = false;
     this.cancelRetry();
+    this.clearConnectTimer();
     const socket = this.socket;
     this.socket = null;
     this.sessionId = null;
@@ -157,8 +172,24 @@ export class TransportActor {
     this.publish();
   }
 
+  // The handshake took too long: drop that socket and retry after backoff.
+  abandon(socket) {
+    this.log.warn(`transport: no handshake within ${this.connectTimeoutMs} ms;` +
+      ' trying again');
+    this.socket = null;
+    try { socket.close(); } catch { /* never opened */ }
+    this.scheduleRetry(null, 'connection timed out');
+  }
+
+  clearConnectTimer() {
+    if (this.connectTimer !== null)
+      clearTimeout(this.connectTimer);
+    this.connectTimer = null;
+  }
+
   // The socket is open: renew subscriptions, then flush the queue in order.
   onOpen() {
+    this.clearConnectTimer();
     this.state = 'open';
     this.closeInfo = null;
     for (const sub of this.subscriptions.values())
@@ -172,6 +203,7 @@ export class TransportActor {
 
   // The socket closed (or never opened): forget the session, plan a retry.
   onClose(code, reason) {
+    this.clearConnectTimer();
     this.socket = null;
     this.sessionId = null;
     this.scheduleRetry(code, reason);
