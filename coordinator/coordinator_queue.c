@@ -951,14 +951,18 @@ coord_handle(struct coord *c, const struct envelope *env, struct outbox *ob)
 }
 
 /*
- * The worker process went away: every worker offline, every running task
- * taken back.
+ * The worker process went away: every worker offline.  Their running
+ * tasks stay theirs until each worker's announcement, when the process is
+ * back, says what became of them (worker_report): a task the worker
+ * finished and recorded before dying is then taken as finished instead of
+ * being run again, and one that died with the process is requeued there.
+ * Every worker lives in that one process, so requeueing now would gain
+ * nothing: no other worker could take the task meanwhile.
  */
 int
 coord_workers_down(struct coord *c, struct outbox *ob)
 {
 	struct cworker	*w;
-	char		 task[NAME_MAX_LEN + 1];
 	size_t		 ntasks = 0, nworkers = 0;
 
 	if (db_begin(c->db) == -1)
@@ -966,21 +970,14 @@ coord_workers_down(struct coord *c, struct outbox *ob)
 	TAILQ_FOREACH(w, &c->all, entry) {
 		if (w->status != WORKER_OFFLINE)
 			nworkers++;
+		if (w->task[0] != '\0')
+			ntasks++;
 		worker_set_status(c, w, WORKER_OFFLINE);
-	}
-	TAILQ_FOREACH(w, &c->all, entry) {
-		if (w->task[0] == '\0')
-			continue;
-		snprintf(task, sizeof(task), "%s", w->task);
-		w->task[0] = '\0';
-		ntasks++;
-		if (task_requeue(c, task, 1, ob) == -1)
-			return -1;
 	}
 	if (nworkers > 0 || ntasks > 0)
 		activity(ob, "warn", NULL, NULL, -1, "worker process went "
-		    "away: %zu workers offline, %zu running tasks taken back",
-		    nworkers, ntasks);
+		    "away: %zu workers offline, %zu running tasks wait for "
+		    "their outcome", nworkers, ntasks);
 	return 0;
 }
 

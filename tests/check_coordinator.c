@@ -513,16 +513,18 @@ START_TEST(test_worker_death_requeue)
 	ck_assert_int_eq(coord_workers_down(c, &ob), 0);
 	ck_assert_int_eq(db_commit(coord_db(c)), 0);
 	ck_assert_int_eq(coord_worker(c, "w1")->status, WORKER_OFFLINE);
-	ck_assert_str_eq(coord_worker(c, "w1")->task, "");
-	ck_assert_int_eq(task_row("t1", &attempts), TASK_QUEUED);
+	/* t1 waits for w1's word on it: it may have finished. */
+	ck_assert_str_eq(coord_worker(c, "w1")->task, "t1");
+	ck_assert_int_eq(task_row("t1", &attempts), TASK_RUNNING);
 	ck_assert_int_eq(attempts, 1);
-	ck_assert_uint_eq(c->ntasks[TASK_QUEUED], 2);
-	ck_assert_uint_eq(c->ntasks[TASK_RUNNING], 0);
+	ck_assert_uint_eq(c->ntasks[TASK_QUEUED], 1);
+	ck_assert_uint_eq(c->ntasks[TASK_RUNNING], 1);
 	/* The worker process is back: it is asked for w1, which announces. */
 	outbox_clear(&ob);
 	ck_assert_int_eq(coord_workers_up(c, &ob), 0);
 	ck_assert_int_ge(find_out(0, MSG_START_WORKER, "worker:w1"), 0);
 	outbox_clear(&ob);
+	/* Nothing of t1: its run died with the process, it is requeued. */
 	announce("w1", NULL, NULL, NULL);
 	/* The requeued task went to the front: it runs before t2. */
 	ck_assert_str_eq(processed_by("w1"), "t1");
@@ -531,10 +533,44 @@ START_TEST(test_worker_death_requeue)
 	complete("t1", "w1");
 	ck_assert_str_eq(processed_by("w1"), "t2");
 	ck_assert_uint_eq(c->ntasks[TASK_COMPLETED], 1);
-	/* A second down/up while nothing runs loses nothing. */
+	/* Two downs in a row lose nothing: t2 waits, then runs again. */
 	for (i = 0; i < 2; i++)
 		ck_assert_int_eq(coord_workers_down(c, &ob), 0);
-	ck_assert_int_eq(task_row("t2", NULL), TASK_QUEUED);
+	ck_assert_int_eq(task_row("t2", NULL), TASK_RUNNING);
+	outbox_clear(&ob);
+	announce("w1", NULL, NULL, NULL);
+	ck_assert_str_eq(processed_by("w1"), "t2");
+	ck_assert_int_eq(task_row("t2", &attempts), TASK_RUNNING);
+	ck_assert_int_eq(attempts, 2);
+}
+END_TEST
+
+/*
+ * The worker process died after its worker finished t1 and recorded it,
+ * before the TaskCompleted reached us: the worker's announcement carries
+ * the outcome, and t1 is completed once, not run a second time.
+ */
+START_TEST(test_worker_death_outcome_kept)
+{
+	int64_t	 attempts = 0;
+
+	open_coord();
+	online_worker("w1");
+	assign("t1", NULL);
+	assign("t2", NULL);
+	outbox_clear(&ob);
+	ck_assert_int_eq(coord_workers_down(c, &ob), 0);
+	ck_assert_int_eq(db_commit(coord_db(c)), 0);
+	ck_assert_int_eq(coord_worker(c, "w1")->status, WORKER_OFFLINE);
+	outbox_clear(&ob);
+	ck_assert_int_eq(coord_workers_up(c, &ob), 0);
+	outbox_clear(&ob);
+	announce("w1", NULL, "t1", "completed");
+	ck_assert_int_eq(task_row("t1", &attempts), TASK_COMPLETED);
+	ck_assert_int_eq(attempts, 1);
+	ck_assert_str_eq(processed_by("w1"), "t2");
+	ck_assert_uint_eq(c->ntasks[TASK_COMPLETED], 1);
+	ck_assert_uint_eq(c->ntasks[TASK_QUEUED], 0);
 }
 END_TEST
 
@@ -1082,6 +1118,7 @@ coordinator_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 20);
 	tcase_add_test(tc, test_worker_death_requeue);
+	tcase_add_test(tc, test_worker_death_outcome_kept);
 	tcase_add_test(tc, test_max_attempts);
 	tcase_add_test(tc, test_unregister_requeues);
 	tcase_add_test(tc, test_restart_keeps_running);
