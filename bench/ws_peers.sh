@@ -72,16 +72,20 @@ RES=$OUTDIR/results.jsonl
 : >"$RES"
 PIDS=()
 
+stop_actord() {		# stop_actord DIR PID
+	[ -n "$2" ] && kill -0 "$2" 2>/dev/null || return 0
+	"$BIN/actorctl" -c "$1/actord.conf" shutdown >/dev/null 2>&1 ||
+	    kill -TERM "$2" 2>/dev/null
+	for _ in $(seq 100); do
+		kill -0 "$2" 2>/dev/null || break
+		sleep 0.1
+	done
+}
+
 cleanup() {
 	local p
-	if [ -n "${ACTORD_PID:-}" ] && kill -0 "$ACTORD_PID" 2>/dev/null; then
-		"$BIN/actorctl" -c "$TMP/actord.conf" shutdown >/dev/null 2>&1 ||
-		    kill -TERM "$ACTORD_PID" 2>/dev/null
-		for _ in $(seq 100); do
-			kill -0 "$ACTORD_PID" 2>/dev/null || break
-			sleep 0.1
-		done
-	fi
+	stop_actord "$TMP/actord" "${ACTORD_PID:-}"
+	stop_actord "$TMP/actord0" "${ACTORD0_PID:-}"
 	for p in "${PIDS[@]}"; do
 		kill -TERM "$p" 2>/dev/null
 	done
@@ -89,13 +93,15 @@ cleanup() {
 	for p in "${PIDS[@]}"; do
 		kill -KILL "$p" 2>/dev/null
 	done
-	rm -rf "$TMP/state" "$TMP/run"
+	rm -rf "$TMP/actord" "$TMP/actord0"
 	[ "$OUTDIR" = "$TMP/out" ] || rm -rf "$TMP"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
+
+has_test() { case ",$TESTS," in *",$1,"*) return 0 ;; esac; return 1; }
 
 free_port() {
 	python3 -c 'import socket; s = socket.socket(); \
@@ -115,11 +121,15 @@ wait_port() {
 
 # ---- the servers ----
 
+# start_actord NAME POOL: a tree in $TMP/NAME; sets PORT_NAME, PATH_NAME,
+# NAME's actord pid in ${NAME^^}_PID and its gateway's in GW_NAME.
 start_actord() {
-	cat >"$TMP/actord.conf" <<CONF
+	local name=$1 pool=$2 dir=$TMP/$1 apid gw port
+	mkdir -p "$dir"
+	cat >"$dir/actord.conf" <<CONF
 [actord]
-state_dir = $TMP/state
-run_dir = $TMP/run
+state_dir = $dir/state
+run_dir = $dir/run
 program_dir = $BIN
 web_dir = $ROOT/web
 log_level = warn
@@ -127,26 +137,29 @@ log_level = warn
 [gateway]
 listen = 127.0.0.1:0
 max_sessions = $((MEM_MAX + 1000))
-session_pool = $POOL
+session_pool = $pool
 
 [session]
 rate_limit = 1000000
 rate_burst = 1000000
 CONF
-	"$BIN/actord" -c "$TMP/actord.conf" >"$TMP/actord.log" 2>&1 &
-	ACTORD_PID=$!
-	PIDS+=("$ACTORD_PID")
-	"$BIN/actorctl" -c "$TMP/actord.conf" -t 10000 wait gateway up \
+	"$BIN/actord" -c "$dir/actord.conf" >"$dir/actord.log" 2>&1 </dev/null &
+	apid=$!
+	PIDS+=("$apid")
+	printf -v "${name^^}_PID" %s "$apid"
+	"$BIN/actorctl" -c "$dir/actord.conf" -t 10000 wait gateway up \
 	    >/dev/null 2>&1 || { sleep 1; "$BIN/actorctl" -c \
-	    "$TMP/actord.conf" -t 10000 wait gateway up >/dev/null; } ||
+	    "$dir/actord.conf" -t 10000 wait gateway up >/dev/null; } ||
 	    return 1
-	PORT_actord=$("$BIN/actorctl" -c "$TMP/actord.conf" --json status |
+	port=$("$BIN/actorctl" -c "$dir/actord.conf" --json status |
 	    python3 -c 'import json,sys; print(json.load(sys.stdin)["listen"].rsplit(":",1)[1])')
-	GW_PID=$(pgrep -P "$ACTORD_PID" -x gateway)
-	PATH_actord=/echo
-	# The pool fills.
+	gw=$(pgrep -P "$apid" -x gateway)
+	printf -v "PORT_$name" %s "$port"
+	printf -v "PATH_$name" %s /echo
+	printf -v "GW_$name" %s "$gw"
+	# The pool fills (the zygote is a child of the gateway too).
 	for _ in $(seq 100); do
-		[ "$(pgrep -c -P "$GW_PID")" -ge "$POOL" ] && break
+		[ "$(pgrep -c -P "$gw")" -ge "$pool" ] && break
 		sleep 0.1
 	done
 }
@@ -178,8 +191,13 @@ start_node() {
 }
 
 SERVERS=()
-start_actord && SERVERS+=(actord) ||
-    { echo "ws_peers: actord did not start" >&2; cat "$TMP/actord.log" >&2; }
+start_actord actord "$POOL" && SERVERS+=(actord) ||
+    { echo "ws_peers: actord did not start" >&2; cat "$TMP/actord/actord.log" >&2; }
+# The same without the pool: every connection waits for a zygote fork.
+if has_test first && [ "$POOL" -gt 0 ]; then
+	start_actord actord0 0 || { echo "ws_peers: actord0 did not start" >&2;
+	    cat "$TMP/actord0/actord.log" >&2; }
+fi
 if start_websocketd; then
 	SERVERS+=(websocketd)
 else
@@ -197,7 +215,7 @@ fi
 # The processes whose memory a server's connections cost.
 server_pids() {
 	case $1 in
-	actord) echo "$GW_PID"; pgrep -P "$GW_PID" ;;
+	actord) echo "$GW_actord"; pgrep -P "$GW_actord" ;;
 	websocketd) echo "$WSD_PID"; pgrep -P "$WSD_PID" ;;
 	node) echo "$NODE_PID" ;;
 	esac
@@ -208,9 +226,10 @@ settle() {
 	local n
 	case $1 in
 	actord)
+		# The pool and the zygote, and nobody else.
 		for _ in $(seq 300); do
-			n=$(pgrep -c -P "$GW_PID")
-			[ "$n" -le "$POOL" ] && [ "$n" -ge $((POOL / 2)) ] &&
+			n=$(pgrep -c -P "$GW_actord")
+			[ "$n" -le $((POOL + 1)) ] && [ "$n" -ge $((POOL / 2)) ] &&
 			    break
 			sleep 0.1
 		done ;;
@@ -232,7 +251,7 @@ pss_probe() {
 	pss=$(cat "${files[@]}" 2>/dev/null | awk '/^Pss:/ { s += $2 }
 	    END { print s + 0 }')
 	case $srv in
-	actord) fds=$(ls "/proc/$GW_PID/fd" | wc -l) ;;
+	actord) fds=$(ls "/proc/$GW_actord/fd" | wc -l) ;;
 	websocketd) fds=$(ls "/proc/$WSD_PID/fd" | wc -l) ;;
 	node) fds=$(ls "/proc/$NODE_PID/fd" | wc -l) ;;
 	esac
@@ -281,8 +300,6 @@ mem() {
 	wait "$lpid"
 }
 
-has_test() { case ",$TESTS," in *",$1,"*) return 0 ;; esac; return 1; }
-
 {
 	echo "date:    $(date -u +%Y-%m-%dT%H:%M:%SZ)"
 	rev=$(git rev-parse --short HEAD 2>/dev/null || echo '?')
@@ -299,7 +316,8 @@ has_test() { case ",$TESTS," in *",$1,"*) return 0 ;; esac; return 1; }
 	    2>/dev/null || echo '-'), node $(node --version 2>/dev/null ||
 	    echo '-'), ws $(node -p 'require("./node_modules/ws/package.json").version' \
 	    2>/dev/null || echo '-')"
-	echo "actord:  session_pool $POOL, max_sessions $((MEM_MAX + 1000))"
+	echo "actord:  session_pool $POOL (actord0: 0), max_sessions" \
+	    "$((MEM_MAX + 1000)), [session] rate_limit 1000000"
 	echo "load:    $(uptime)"
 } | tee "$OUTDIR/machine.txt"
 
@@ -340,6 +358,10 @@ for r in $(seq "$ROUNDS"); do
 			settle "$s"
 			run "r$r/$s/first" "$s" -m connect -c "$FIRST_N" -f 1 \
 			    -g "$FIRST_GAP" -T 120
+			if [ "$s" = actord ] && [ -n "${PORT_actord0:-}" ]; then
+				run "r$r/actord0/first" actord0 -m connect \
+				    -c "$FIRST_N" -f 1 -g "$FIRST_GAP" -T 120
+			fi
 		done
 	fi
 	if has_test mem; then
@@ -355,7 +377,7 @@ for r in $(seq "$ROUNDS"); do
 done
 echo "load:    $(uptime)" | tee -a "$OUTDIR/machine.txt"
 
-python3 bench/ws_summary.py "$RES" "$MEM_LO" "$MEM_HI" "$WSD_MAX" |
+python3 bench/ws_summary.py "$RES" "$MEM_LO" "$MEM_HI" "$WSD_MAX" "$CONN_N" |
     tee "$OUTDIR/summary.txt"
 if [ -s "$TMP/ws_load.err" ]; then
 	echo "ws_load said (first lines; all in $OUTDIR/ws_load.err):"

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The table of bench/ws_peers.sh: medians over the rounds, targets beside.
 
-    python3 bench/ws_summary.py results.jsonl [MEM_LO MEM_HI WSD_MAX]
+    python3 bench/ws_summary.py results.jsonl [MEM_LO MEM_HI WSD_MAX CONN_N]
 
 Each input line is one JSON object from ws_load ("result", "held") or the
 memory probe ("mem"), labelled "r<round>/<server>/<test>".  Ratios are
@@ -33,6 +33,7 @@ def main():
     lo = int(sys.argv[2]) if len(sys.argv) > 2 else 1000
     hi = int(sys.argv[3]) if len(sys.argv) > 3 else 5000
     wsd_max = int(sys.argv[4]) if len(sys.argv) > 4 else 4500
+    conn_n = int(sys.argv[5]) if len(sys.argv) > 5 else 2000
     res = {}                        # (round, server, test) -> result
     mem = defaultdict(dict)         # (round, server) -> held -> probe
     loads = []
@@ -126,7 +127,7 @@ def main():
              f"{fmt(m('actord', t, 'rtt_p99_us'))}"]
             + ["-"] * (len(servers) - 1), "p99 < 3000 us")
     t = "connect"
-    row("usable connections/s (2,000 held)",
+    row(f"usable connections/s ({conn_n:,} held)",
         [fmt(m(s, t, "usable_per_s")) for s in servers],
         ">= 2x websocketd", ratio(per_round("actord", t, "usable_per_s"),
                                   per_round("websocketd", t, "usable_per_s")))
@@ -141,6 +142,11 @@ def main():
         "actord p50 < 550 us")
     row("... of which handshake (101) p50 (us)",
         [fmt(m(s, t, "handshake_p50_us")) for s in servers])
+    if any((r, "actord0", t) in res for r in rounds):
+        row("... actord with session_pool = 0 (a zygote fork each) p50 / p99",
+            [f"{fmt(m('actord0', t, 'first_echo_p50_us'))} / "
+             f"{fmt(m('actord0', t, 'first_echo_p99_us'))}"]
+            + ["-"] * (len(servers) - 1), "(0.75 ms: fork+exec)")
 
     # memory
     def slope(srv):
@@ -187,7 +193,7 @@ def main():
             [fmt(at_max(s, "server_fds")) for s in servers],
             "gateway <= 1 per session")
     print()
-    bad = {f"{s}/{t}": fails(s, t) for s in servers
+    bad = {f"{s}/{t}": fails(s, t) for s in servers + ["actord0"]
            for t in ("echo100", "rtt1", "json100", "connect", "first", "mem")}
     bad = {k: v for k, v in bad.items() if v}
     print("failed connections, errors or time-outs: " +
