@@ -1,6 +1,7 @@
 /*
- * JSON <-> msgpack for the session.  The client speaks JSON text, the
- * actors msgpack; this file is the whole translation, both ways.
+ * JSON <-> msgpack: the session's translation between its client's JSON
+ * and the actors' msgpack, and actorctl's --json and `send`.  This file is
+ * the whole translation, both ways.
  *
  * JSON to msgpack: objects become maps with string keys (in the order the
  * client wrote them), integers become msgpack integers, other numbers
@@ -8,7 +9,7 @@
  * makes the whole text be read again with every number as a double, the
  * way a browser would read it; integral doubles within 2^53 then go back
  * to integers so that {"ms": 100} stays an integer.  Nesting is bounded
- * by the caller (SJSON_MAX_DEPTH for payloads): the actors' msgpack
+ * by the caller (SJSON_MAX_DEPTH for a session's payloads): the actors' msgpack
  * unpacker stops at 32 levels, and a frame it cannot unpack would cost
  * the session its connection to that actor.
  *
@@ -23,8 +24,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "log.h"
+#include "mpjson.h"
 #include "msg.h"
-#include "session.h"
 
 #define TWO53	9007199254740992.0
 
@@ -72,7 +74,7 @@ ints_back(json_t *j, int depth)
 
 /* Parse JSON text; integers beyond int64 are read as doubles. */
 json_t *
-sjson_parse(const void *buf, size_t len)
+mpjson_parse(const void *buf, size_t len)
 {
 	json_error_t	 err;
 	json_t		*j;
@@ -96,7 +98,7 @@ pack_strn(msgpack_packer *pk, const char *s, size_t len)
 
 /* Pack a JSON value as msgpack, refusing nesting deeper than maxdepth. */
 int
-sjson_pack(msgpack_packer *pk, const json_t *j, int maxdepth)
+mpjson_pack(msgpack_packer *pk, const json_t *j, int maxdepth)
 {
 	const char	*key;
 	json_t		*v;
@@ -110,7 +112,7 @@ sjson_pack(msgpack_packer *pk, const json_t *j, int maxdepth)
 		json_object_keylen_foreach((json_t *)(uintptr_t)j, key, klen,
 		    v) {
 			pack_strn(pk, key, klen);
-			if (sjson_pack(pk, v, maxdepth - 1) == -1)
+			if (mpjson_pack(pk, v, maxdepth - 1) == -1)
 				return -1;
 		}
 		return 0;
@@ -119,7 +121,7 @@ sjson_pack(msgpack_packer *pk, const json_t *j, int maxdepth)
 			return -1;
 		msgpack_pack_array(pk, json_array_size(j));
 		for (i = 0; i < json_array_size(j); i++)
-			if (sjson_pack(pk, json_array_get(j, i),
+			if (mpjson_pack(pk, json_array_get(j, i),
 			    maxdepth - 1) == -1)
 				return -1;
 		return 0;
@@ -309,7 +311,7 @@ from_msgpack(const msgpack_object *o, int depth)
 }
 
 json_t *
-sjson_from_msgpack(const msgpack_object *o)
+mpjson_from_msgpack(const msgpack_object *o)
 {
 	return from_msgpack(o, 0);
 }

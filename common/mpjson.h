@@ -1,17 +1,27 @@
 /*
- * msgpack <-> JSON (jansson) for tools and tests that show or take JSON:
- * actorctl's --json and `send`.  Maps with non-string keys get their keys
- * rendered as JSON text; binary becomes a string of hex digits.
+ * JSON (jansson) <-> msgpack, both ways: the session's translation of its
+ * client's messages, and actorctl's --json and `send`.  See mpjson.c for
+ * how numbers, binary, invalid UTF-8 and non-string keys are mapped.
  */
 #ifndef MPJSON_H
 #define MPJSON_H
 
+#include <stddef.h>
+
 #include <jansson.h>
 #include <msgpack.h>
 
-/* A new reference, or NULL when out of memory. */
-json_t	*mpjson_to_json(const msgpack_object *o);
-/* Pack a JSON value; 0, or -1 if it holds something msgpack cannot. */
-int	 mpjson_pack(msgpack_packer *pk, const json_t *j);
+/*
+ * Parse one JSON text.  Integers beyond the int64 range are accepted as
+ * doubles, as a browser would read them.  NULL if it is not JSON.
+ */
+json_t	*mpjson_parse(const void *buf, size_t len);
+/*
+ * Pack j as msgpack.  -1 if j is nested deeper than maxdepth containers;
+ * what was packed so far must then be thrown away.
+ */
+int	 mpjson_pack(msgpack_packer *pk, const json_t *j, int maxdepth);
+/* A new JSON value for a msgpack object (binary becomes base64). */
+json_t	*mpjson_from_msgpack(const msgpack_object *o);
 
 #endif

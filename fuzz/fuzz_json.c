@@ -1,6 +1,6 @@
 /*
  * Fuzz the session's translation between the client's JSON and the
- * actors' msgpack (session/session_json.c) and its checks of a client
+ * actors' msgpack (common/mpjson.c) and its checks of a client
  * message (route_check in session/session_route.c).  The first byte picks
  * what the rest is:
  *
@@ -76,7 +76,7 @@ client_text(const uint8_t *data, size_t size)
 	char			 why[512];
 	size_t			 off = 0;
 
-	if ((msg = sjson_parse(data, size)) == NULL)
+	if ((msg = mpjson_parse(data, size)) == NULL)
 		return;
 	if (route_check(msg, SELF_ID, &req, &reply_to, &code, why,
 	    sizeof(why)) == -1) {
@@ -93,14 +93,14 @@ client_text(const uint8_t *data, size_t size)
 	}
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	if (sjson_pack(&pk, req.payload != NULL ? req.payload : json_null(),
+	if (mpjson_pack(&pk, req.payload != NULL ? req.payload : json_null(),
 	    SJSON_MAX_DEPTH) == -1)
 		goto done;
 	if (msgpack_unpack(sb.data, sb.size, &off, &fj_zone, &obj) !=
 	    MSGPACK_UNPACK_SUCCESS)
 		goto done;
 	/* The reply direction must be able to show it back. */
-	if ((back = sjson_from_msgpack(&obj)) == NULL)
+	if ((back = mpjson_from_msgpack(&obj)) == NULL)
 		abort();
 	json_decref(back);
 	if (msg_check_payload(req.type, &obj, &code, why, sizeof(why)) == 0) {
@@ -127,7 +127,7 @@ actor_payload(const uint8_t *data, size_t size)
 		msgpack_zone_clear(&fj_zone);
 		return;
 	}
-	j = sjson_from_msgpack(&obj);
+	j = mpjson_from_msgpack(&obj);
 	msgpack_zone_clear(&fj_zone);
 	if (j == NULL)
 		abort();

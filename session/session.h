@@ -4,7 +4,6 @@
  *   session.c		main: configuration, the hand-off from the gateway
  *   session_ws.c	RFC 6455 over wslay: frames, ping/pong, close,
  *			the outgoing queue with coalescing and its bound
- *   session_json.c	JSON <-> msgpack, both directions
  *   session_route.c	the wire protocol: checks every client message,
  *			routes it to an actor, and routes replies and pushes
  *			back to the client actor that asked
@@ -23,6 +22,7 @@
 #include <msgpack.h>
 
 #include "envelope.h"
+#include "mpjson.h"
 
 #define SESSION_ID_LEN		16	/* hex digits of a session id */
 #define SJSON_MAX_DEPTH		20	/* nesting of a payload, both ways */
@@ -30,20 +30,7 @@
 struct config;
 struct event_base;
 
-/* session_json.c */
-
-/*
- * Parse one JSON text.  Integers beyond the int64 range are accepted as
- * doubles, as a browser would read them.  NULL if it is not JSON.
- */
-json_t	*sjson_parse(const void *buf, size_t len);
-/*
- * Pack j as msgpack.  -1 if j is nested deeper than maxdepth containers;
- * what was packed so far must then be thrown away.
- */
-int	 sjson_pack(msgpack_packer *pk, const json_t *j, int maxdepth);
-/* A new JSON value for a msgpack object (binary becomes base64). */
-json_t	*sjson_from_msgpack(const msgpack_object *o);
+/* JSON <-> msgpack: common/mpjson.h */
 
 /* session_ws.c */
 

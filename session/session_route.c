@@ -521,7 +521,7 @@ forward(const struct route_req *req)
 	int		 r;
 
 	R.sb.size = 0;
-	if (sjson_pack(&R.pk, req->payload != NULL ? req->payload :
+	if (mpjson_pack(&R.pk, req->payload != NULL ? req->payload :
 	    json_null(), SJSON_MAX_DEPTH) == -1) {
 		client_error(req->from, req->id, ERR_BAD_PAYLOAD,
 		    "'payload' is nested deeper than %d levels",
@@ -613,7 +613,7 @@ route_client_message(int opcode, const uint8_t *data, size_t len)
 		    "Invalid message format");
 		return;
 	}
-	msg = sjson_parse(data, len);
+	msg = mpjson_parse(data, len);
 	if (msg == NULL || !json_is_object(msg)) {
 		client_error(DEFAULT_CLIENT, NULL, ERR_BAD_JSON,
 		    "Invalid message format");
@@ -644,7 +644,7 @@ static void
 to_client(const struct envelope *env, const char *to, const char *reply_to,
     const char *key)
 {
-	json_t	*payload = sjson_from_msgpack(env->payload);
+	json_t	*payload = mpjson_from_msgpack(env->payload);
 
 	if (payload == NULL) {
 		log_warnx("cannot translate %s from %s", msg_name(env->type),

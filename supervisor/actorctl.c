@@ -186,7 +186,7 @@ call(enum msg_type type, void (*pack)(msgpack_packer *, void *), void *arg,
 static void
 print_json(const msgpack_object *o)
 {
-	json_t	*j = mpjson_to_json(o);
+	json_t	*j = mpjson_from_msgpack(o);
 
 	json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	fputc('\n', stdout);
@@ -464,7 +464,7 @@ pack_send(msgpack_packer *pk, void *arg)
 	mp_pack_kv_int(pk, "timeoutMs", timeout_ms);
 	mp_pack_str(pk, "payload");
 	if (a->payload != NULL)
-		mpjson_pack(pk, a->payload);
+		mpjson_pack(pk, a->payload, 64);
 	else
 		msgpack_pack_map(pk, 0);
 }
@@ -522,7 +522,7 @@ print_event(const msgpack_object *e)
 	uint64_t	 ms = uint_of(e, "timestamp");
 
 	if (jflag) {
-		json_t	*j = mpjson_to_json(e);
+		json_t	*j = mpjson_from_msgpack(e);
 
 		json_dumpf(j, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
 		fputc('\n', stdout);

@@ -99,7 +99,7 @@ decode_json(const char *fmt, ...)
 	j = json_loads(text, JSON_DECODE_ANY, &err);
 	ck_assert_msg(j != NULL, "bad test JSON %s: %s", text, err.text);
 	msgpack_sbuffer_clear(&sb);
-	ck_assert_int_eq(mpjson_pack(&pk, j), 0);
+	ck_assert_int_eq(mpjson_pack(&pk, j, 64), 0);
 	json_decref(j);
 	return decode();
 }

@@ -1,5 +1,5 @@
 /*
- * Unit tests for session/session_json.c: JSON -> msgpack -> JSON round
+ * Unit tests for common/mpjson.c: JSON -> msgpack -> JSON round
  * trips of every JSON type, nesting, Unicode, numbers beyond int64 and
  * beyond double precision, invalid input, the depth bound, and msgpack
  * values JSON cannot spell (uint64, NaN, binary, non-UTF-8, odd keys).
@@ -54,12 +54,12 @@ round_trip(const char *in)
 	msgpack_object	 o;
 	char		*out;
 
-	j = sjson_parse(in, strlen(in));
+	j = mpjson_parse(in, strlen(in));
 	ck_assert_msg(j != NULL, "did not parse: %s", in);
 	sb.size = 0;
-	ck_assert_int_eq(sjson_pack(&pk, j, 64), 0);
+	ck_assert_int_eq(mpjson_pack(&pk, j, 64), 0);
 	o = unpack();
-	back = sjson_from_msgpack(&o);
+	back = mpjson_from_msgpack(&o);
 	ck_assert_ptr_nonnull(back);
 	out = json_dumps(back, JSON_COMPACT | JSON_ENCODE_ANY);
 	json_decref(j);
@@ -90,8 +90,8 @@ START_TEST(test_types)
 	/* Key order is the client's. */
 	same("{\"z\":1,\"a\":2,\"m\":3}", "{\"z\":1,\"a\":2,\"m\":3}");
 	/* Only objects and arrays at the top (scalars are bad_json anyway). */
-	ck_assert_ptr_null(sjson_parse("7", 1));
-	ck_assert_ptr_null(sjson_parse("\"s\"", 3));
+	ck_assert_ptr_null(mpjson_parse("7", 1));
+	ck_assert_ptr_null(mpjson_parse("\"s\"", 3));
 }
 END_TEST
 
@@ -103,9 +103,9 @@ START_TEST(test_msgpack_types)
 	const char	*in = "{\"i\":300,\"n\":-300,\"f\":0.5,\"s\":\"x\","
 	    "\"b\":true,\"z\":null,\"a\":[1]}";
 
-	j = sjson_parse(in, strlen(in));
+	j = mpjson_parse(in, strlen(in));
 	ck_assert_ptr_nonnull(j);
-	ck_assert_int_eq(sjson_pack(&pk, j, 8), 0);
+	ck_assert_int_eq(mpjson_pack(&pk, j, 8), 0);
 	o = unpack();
 	ck_assert_int_eq(o.type, MSGPACK_OBJECT_MAP);
 	ck_assert_int_eq(o.via.map.ptr[0].val.type,
@@ -131,9 +131,9 @@ START_TEST(test_unicode)
 	same("[\"a\\u0000b\"]", "[\"a\\u0000b\"]");
 	same("[\"tab\\t\\\"q\\\" \\\\ \\/\"]", "[\"tab\\t\\\"q\\\" \\\\ /\"]");
 	/* Lone surrogates and invalid UTF-8 are not JSON. */
-	ck_assert_ptr_null(sjson_parse("[\"\\ud800\"]", 10));
-	ck_assert_ptr_null(sjson_parse("[\"\xff\"]", 5));
-	ck_assert_ptr_null(sjson_parse("[\"\xed\xa0\x80\"]", 7));
+	ck_assert_ptr_null(mpjson_parse("[\"\\ud800\"]", 10));
+	ck_assert_ptr_null(mpjson_parse("[\"\xff\"]", 5));
+	ck_assert_ptr_null(mpjson_parse("[\"\xed\xa0\x80\"]", 7));
 }
 END_TEST
 
@@ -156,9 +156,9 @@ START_TEST(test_big_numbers)
 	same("[1e300,-1e-300]", "[1.0000000000000001e300,-1e-300]");
 	same("[5.0]", "[5.0]");
 	/* Out of double range: not a number we can hold. */
-	ck_assert_ptr_null(sjson_parse("[1e400]", 7));
-	ck_assert_ptr_null(sjson_parse("[NaN]", 5));
-	ck_assert_ptr_null(sjson_parse("[Infinity]", 10));
+	ck_assert_ptr_null(mpjson_parse("[1e400]", 7));
+	ck_assert_ptr_null(mpjson_parse("[NaN]", 5));
+	ck_assert_ptr_null(mpjson_parse("[Infinity]", 10));
 }
 END_TEST
 
@@ -172,10 +172,10 @@ START_TEST(test_invalid)
 	size_t	 i;
 
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		ck_assert_msg(sjson_parse(bad[i], strlen(bad[i])) == NULL,
+		ck_assert_msg(mpjson_parse(bad[i], strlen(bad[i])) == NULL,
 		    "%s parsed", bad[i]);
 	/* Bytes after a NUL are not ignored. */
-	ck_assert_ptr_null(sjson_parse("{}\0{}", 5));
+	ck_assert_ptr_null(mpjson_parse("{}\0{}", 5));
 }
 END_TEST
 
@@ -191,26 +191,26 @@ START_TEST(test_depth)
 			buf[i] = '[';
 		for (i = 0; i < n; i++)
 			buf[n + i] = ']';
-		j = sjson_parse(buf, (size_t)(2 * n));
+		j = mpjson_parse(buf, (size_t)(2 * n));
 		ck_assert_ptr_nonnull(j);
 		sb.size = 0;
-		ck_assert_int_eq(sjson_pack(&pk, j, SJSON_MAX_DEPTH),
+		ck_assert_int_eq(mpjson_pack(&pk, j, SJSON_MAX_DEPTH),
 		    n <= SJSON_MAX_DEPTH ? 0 : -1);
 		json_decref(j);
 	}
 	/* Objects count like arrays; scalars do not count. */
-	j = sjson_parse("{\"a\":{\"b\":1}}", 13);
+	j = mpjson_parse("{\"a\":{\"b\":1}}", 13);
 	sb.size = 0;
-	ck_assert_int_eq(sjson_pack(&pk, j, 2), 0);
+	ck_assert_int_eq(mpjson_pack(&pk, j, 2), 0);
 	sb.size = 0;
-	ck_assert_int_eq(sjson_pack(&pk, j, 1), -1);
+	ck_assert_int_eq(mpjson_pack(&pk, j, 1), -1);
 	json_decref(j);
 	/* Deeper than the parser allows: refused, not a crash. */
 	for (i = 0; i < 4000; i++) {
 		buf[i] = '[';
 		buf[4000 + i] = ']';
 	}
-	ck_assert_ptr_null(sjson_parse(buf, 8000));
+	ck_assert_ptr_null(mpjson_parse(buf, 8000));
 }
 END_TEST
 
@@ -251,7 +251,7 @@ START_TEST(test_from_msgpack_edges)
 	msgpack_pack_str_body(&pk, "f", 1);
 	msgpack_pack_float(&pk, 0.5f);
 	o = unpack();
-	j = sjson_from_msgpack(&o);
+	j = mpjson_from_msgpack(&o);
 	ck_assert_ptr_nonnull(j);
 	s = json_dumps(j, JSON_COMPACT);
 	ck_assert_str_eq(s, "{\"u\":1.8446744073709552e19,\"n\":null,"
@@ -283,7 +283,7 @@ START_TEST(test_base64)
 		msgpack_pack_bin(&pk, strlen(cases[i].in));
 		msgpack_pack_bin_body(&pk, cases[i].in, strlen(cases[i].in));
 		o = unpack();
-		j = sjson_from_msgpack(&o);
+		j = mpjson_from_msgpack(&o);
 		s = json_dumps(j, JSON_ENCODE_ANY);
 		ck_assert_str_eq(s, cases[i].out);
 		free(s);
@@ -321,7 +321,7 @@ END_TEST
 static Suite *
 suite(void)
 {
-	Suite	*s = suite_create("session_json");
+	Suite	*s = suite_create("mpjson");
 	TCase	*tc;
 
 	tc = tcase_create("core");

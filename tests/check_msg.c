@@ -88,7 +88,7 @@ chk(const char *type, const char *fmt, ...)
 	ck_assert_msg((j = json_loads(text, JSON_DECODE_ANY, &err)) != NULL,
 	    "bad test JSON %s: %s", text, err.text);
 	msgpack_sbuffer_clear(&sb);
-	ck_assert_int_eq(mpjson_pack(&pk, j), 0);
+	ck_assert_int_eq(mpjson_pack(&pk, j, 64), 0);
 	json_decref(j);
 	return check_sb(lookup(type));
 }

@@ -38,7 +38,7 @@ check(const char *text)
 	static json_t	*msg;
 
 	json_decref(msg);
-	msg = sjson_parse(text, strlen(text));
+	msg = mpjson_parse(text, strlen(text));
 	return route_check(msg, SELF, &req, &reply_to, &code, why,
 	    sizeof(why));
 }
@@ -494,13 +494,13 @@ deliver(enum msg_type type, const char *from, const char *reply_to_id,
 	msgpack_packer	 p;
 	msgpack_zone	 z;
 	msgpack_object	 o;
-	json_t		*pj = sjson_parse(payload_json, strlen(payload_json));
+	json_t		*pj = mpjson_parse(payload_json, strlen(payload_json));
 	size_t		 off = 0;
 
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&p, &sb, msgpack_sbuffer_write);
 	msgpack_zone_init(&z, 1024);
-	ck_assert_int_eq(sjson_pack(&p, pj, 30), 0);
+	ck_assert_int_eq(mpjson_pack(&p, pj, 30), 0);
 	msgpack_unpack(sb.data, sb.size, &off, &z, &o);
 	memset(&env, 0, sizeof(env));
 	env.type = type;
