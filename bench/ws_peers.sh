@@ -55,7 +55,7 @@ WSD_MAX=${WS_WSD_MAX:-4500}	# websocketd: 4 descriptors per connection
 POOL=${WS_POOL:-64}		# [gateway] session_pool
 
 LOAD=$ROOT/build/rel/bench/ws_load
-BIN=${BINDIR:-$ROOT/bin}
+SRCBIN=${BINDIR:-$ROOT/bin}
 ulimit -n "$(ulimit -Hn)"
 
 if ! make --no-print-directory -s all >&2 ||
@@ -66,6 +66,13 @@ then
 fi
 
 TMP=$(mktemp -d /tmp/ws_peers.XXXXXX)
+# The programs as built now: a rebuild during the run must not change them.
+BIN=$TMP/bin
+mkdir -p "$BIN"
+cp "$SRCBIN"/actord "$SRCBIN"/actorctl "$SRCBIN"/coordinator \
+    "$SRCBIN"/worker "$SRCBIN"/eventlog "$SRCBIN"/gateway "$SRCBIN"/session \
+    "$BIN"/ || exit 1
+cp "$LOAD" "$BIN"/ws_load && LOAD=$BIN/ws_load
 [ -n "$OUTDIR" ] || OUTDIR=$TMP/out
 mkdir -p "$OUTDIR"
 RES=$OUTDIR/results.jsonl
@@ -93,13 +100,25 @@ cleanup() {
 	for p in "${PIDS[@]}"; do
 		kill -KILL "$p" 2>/dev/null
 	done
-	rm -rf "$TMP/actord" "$TMP/actord0"
+	rm -rf "$TMP/actord" "$TMP/actord0" "$TMP/bin"
 	[ "$OUTDIR" = "$TMP/out" ] || rm -rf "$TMP"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
+
+# Runnable processes right now, the mean of 5 looks over 0.5 s (minus
+# the one looking): what else wants the CPUs as a test starts.  The load
+# average lags by a minute and counts our own bursts of processes.
+runq() {
+	local i n=0
+	for i in 1 2 3 4 5; do
+		n=$((n + $(awk '/^procs_running/ { print $2 - 1 }' /proc/stat)))
+		sleep 0.1
+	done
+	echo "$((n / 5)).$((n * 2 % 10))"
+}
 
 has_test() { case ",$TESTS," in *",$1,"*) return 0 ;; esac; return 1; }
 
@@ -267,9 +286,12 @@ run() {
 	shift 2
 	port=PORT_$srv
 	path=PATH_$srv
-	echo "# $label  load $(loadavg)" >&2
+	local rq
+	rq=$(runq)
+	echo "# $label  load $(loadavg), runnable $rq" >&2
 	"$LOAD" -p "${!port}" -P "${!path}" -l "$label" "$@" 2>>"$TMP/ws_load.err" |
-	    sed "s/^{/{\"load\":\"$(loadavg)\",/" | tee -a "$RES" >/dev/null
+	    sed "s/^{/{\"load\":\"$(loadavg)\",\"runq\":$rq,/" |
+	    tee -a "$RES" >/dev/null
 }
 
 # mem LABEL SERVER MAX HOLDS: connect, holding at each count to probe.

@@ -37,6 +37,7 @@ def main():
     res = {}                        # (round, server, test) -> result
     mem = defaultdict(dict)         # (round, server) -> held -> probe
     loads = []
+    runq = []
     with open(path) as f:
         for line in f:
             line = line.strip()
@@ -52,6 +53,8 @@ def main():
             rnd, srv, test = int(parts[0][1:]), parts[1], parts[2]
             if "load" in o:
                 loads.append(float(str(o["load"]).split()[0]))
+            if "runq" in o:
+                runq.append(float(o["runq"]))
             if o.get("event") == "result":
                 res[(rnd, srv, test)] = o
             elif o.get("event") == "mem":
@@ -88,6 +91,10 @@ def main():
     print(f"rounds: {len(rounds)}; load average (1 min) during the runs: "
           f"min {min(loads):.2f}, median {statistics.median(loads):.2f}, "
           f"max {max(loads):.2f}" if loads else "no results")
+    if runq:
+        print(f"other runnable processes as each test started: min "
+              f"{min(runq):.1f}, median {statistics.median(runq):.1f}, "
+              f"max {max(runq):.1f} (2 CPUs)")
     print()
     hdr = "| median of rounds | " + " | ".join(servers) + " | target | ratio |"
     print(hdr)
