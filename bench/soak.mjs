@@ -10,7 +10,8 @@
 //   node soak.mjs memory ACTORD_PID OUT   every SAMPLE_S seconds until
 //        killed, a line to OUT: RSS of every process of the tree, PSS of
 //        the sessions (every minute), the kernel's page tables, stacks
-//        and slab, and the machine's MemAvailable.
+//        and slab, the machine's MemAvailable, and the machine's busiest
+//        commands since the last line (% of one core).
 //
 //   env: IDLE (10000), ACTIVE (1000), MINUTES (10), SAMPLE_S (10),
 //        RAMP (100: connections opened at once)
@@ -106,7 +107,9 @@ async function active(c, n) {
   }
 }
 
-// Every process under actord: pid -> { name, ppid, rssKiB }.
+let lastAll = new Map();	// every process of the machine, last sample
+
+// Every process under actord: pid -> { name, ppid, rssKiB, cpu }.
 function tree() {
   const procs = new Map();
   for (const d of readdirSync('/proc')) {
@@ -117,11 +120,13 @@ function tree() {
       const name = s.slice(s.indexOf('(') + 1, s.lastIndexOf(')'));
       const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
       procs.set(Number(d), { name, ppid: Number(f[1]),
-        rssKiB: Number(f[21]) * PAGE_KIB });
+        rssKiB: Number(f[21]) * PAGE_KIB,
+        cpu: Number(f[11]) + Number(f[12]) });
     } catch {
       // gone meanwhile
     }
   }
+  lastAll = procs;
   const mine = new Map();
   const root = Number(arg);
   let added = true;
@@ -178,10 +183,30 @@ function clientSample(t0, phase, sessions) {
   console.log(JSON.stringify(line));
 }
 
+// CPU of the whole machine since the last sample, by command name, in
+// percent of one core: who else was busy when a round trip was slow.
+function cpuTop(before, after, ms) {
+  const by = {};
+  for (const [pid, p] of after) {
+    const q = before.get(pid);
+    const d = p.cpu - (q && q.name === p.name ? q.cpu : 0);
+    if (d > 0)
+      by[p.name] = (by[p.name] || 0) + d;
+  }
+  return Object.entries(by).sort((a, b) => b[1] - a[1]).slice(0, 6)
+    .map(([n, j]) => [n, Math.round(j * 1000 / ms)]);
+}
+
+let lastSampleAt = 0;
+
 // One line of the memory timeline.
 function memorySample(t0, withPss) {
   const started = Date.now();
+  const before = lastAll;
   const procs = tree();
+  const top = lastSampleAt ? cpuTop(before, lastAll, started -
+    lastSampleAt) : [];
+  lastSampleAt = started;
   const byName = {};
   let sessions = 0, sessionRss = 0, sessionPss = 0;
   for (const [pid, p] of procs) {
@@ -197,7 +222,7 @@ function memorySample(t0, withPss) {
   appendFileSync(out, JSON.stringify({ t: Math.round((started - t0) /
     1000), sessions, rssKiB: byName, sessionRssKiB: sessionRss,
     sessionPssKiB: withPss ? sessionPss : undefined, memMiB: meminfo(),
-    sampleMs: Date.now() - started }) + '\n');
+    cpuTop: top, sampleMs: Date.now() - started }) + '\n');
 }
 
 async function clients() {
