@@ -131,16 +131,17 @@ t_kill_worker() {
 t_kill_coordinator() {
 	tree_start || { not_ok "tree starts"; return; }
 	local pid i ntasks=${IT_TASKS:-1000} accepted dups sum
-	register w1 w2 w3 w4
-	until_status 5 '[.workers[] | select(.status == "idle")] | length == 4'
+	# Queue them all before any worker exists, so that however slowly
+	# they arrive (ASan, a loaded machine) none has finished yet.
 	accepted=$(for i in $(seq 1 "$ntasks"); do echo "$i"; done |
 	    xargs -P 8 -I{} "$ACTORCTL" -c "$TMP/actord.conf" -t 5000 send \
 	    coordinator:main AssignTask \
 	    '{"taskId":"x{}","kind":"sleep","input":{"ms":20}}' |
 	    grep -c '"TaskAccepted"')
 	check_eq "$ntasks tasks accepted" "$ntasks" "$accepted"
+	register w1 w2 w3 w4
 	check "tasks are still queued and running when it is killed" \
-	    status_is '.tasks.queued > 0 and .tasks.running > 0'
+	    until_status 10 '.tasks.queued > 0 and .tasks.running > 0'
 	pid=$(field coordinator pid)
 	kill -KILL "$pid"
 	check "the coordinator comes back" ctl_quiet -t 5000 wait \
