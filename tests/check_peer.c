@@ -62,7 +62,13 @@ static struct peer_limits	 lim;
 static char			 tmpdir[64];
 static int			 sv[2] = { -1, -1 };
 static int			 saved_stderr = -1;
-static struct rec		*recs[1024];	/* every rec with a peer */
+/*
+ * Every rec with a peer, for teardown to close what a test left open.
+ * Teardown runs after the test function returned, so the tests' recs and
+ * servers are static, not on their stack (fd_peer, path_peer and
+ * server_start zero them).
+ */
+static struct rec		*recs[1024];
 static int			 nrecs;
 static int			 hook_calls;
 static int			 readable_at_hook;
@@ -446,7 +452,7 @@ put(int fd, const void *buf, size_t len)
 
 START_TEST(test_deliver)
 {
-	struct rec	 r;
+	static struct rec	 r;
 	struct peer	*p = pair_peer(&r);
 	char		 buf[256];
 	size_t		 n = mkframe(buf, sizeof(buf), 42);
@@ -470,7 +476,7 @@ END_TEST
 /* A frame arriving one byte per read is delivered once, whole. */
 START_TEST(test_split_reads)
 {
-	struct rec	 r;
+	static struct rec	 r;
 	struct peer	*p = pair_peer(&r);
 	char		 buf[512];
 	size_t		 n, i;
@@ -503,7 +509,7 @@ END_TEST
 /* Many frames in one write: all delivered, in order. */
 START_TEST(test_many_one_write)
 {
-	struct rec	 r;
+	static struct rec	 r;
 	char		*buf = malloc(200 * 128);
 	size_t		 n = 0;
 	int		 i;
@@ -523,7 +529,7 @@ END_TEST
 /* A frame split across two writes, with the next one's start. */
 START_TEST(test_frame_across_writes)
 {
-	struct rec	 r;
+	static struct rec	 r;
 	char		 buf[512];
 	size_t		 n, cut;
 
@@ -544,7 +550,7 @@ END_TEST
 
 START_TEST(test_max_frame_exact)
 {
-	struct rec	 r;
+	static struct rec	 r;
 	char		 buf[MAX_FRAME + 64];
 	size_t		 n = mkframe_body(buf, sizeof(buf), MAX_FRAME);
 
@@ -558,7 +564,7 @@ END_TEST
 /* Payloads of every kind pass through, ext and bin included. */
 START_TEST(test_payload_formats)
 {
-	struct rec	 r;
+	static struct rec	 r;
 	msgpack_sbuffer	 sb;
 	msgpack_packer	 pk;
 	char		 buf[512];
@@ -609,7 +615,7 @@ END_TEST
 /* A length over max_frame drops the peer from the header alone. */
 START_TEST(test_oversize)
 {
-	struct rec	 r;
+	static struct rec	 r;
 	unsigned char	 hdr[FRAME_HDR];
 	struct peer	*p = pair_peer(&r);
 
@@ -627,7 +633,7 @@ END_TEST
 
 START_TEST(test_oversize_huge)
 {
-	struct rec	 r;
+	static struct rec	 r;
 	unsigned char	 buf[64];
 
 	/* 4 GiB announced, a little body sent: dropped, nothing buffered. */
@@ -644,7 +650,7 @@ END_TEST
 
 START_TEST(test_oversize_after_good)
 {
-	struct rec	 r;
+	static struct rec	 r;
 	char		 buf[512];
 	size_t		 n;
 
@@ -661,7 +667,7 @@ END_TEST
 
 START_TEST(test_zero_length)
 {
-	struct rec	 r;
+	static struct rec	 r;
 	char		 buf[512];
 	size_t		 n;
 
@@ -683,7 +689,7 @@ END_TEST
 static void
 expect_drop(const void *body, size_t len, const char *logline)
 {
-	struct rec	 r;
+	static struct rec	 r;
 	char		 buf[MAX_FRAME + FRAME_HDR];
 
 	pair_peer(&r);
@@ -852,7 +858,7 @@ far_seq(int fd)
 /* peer_write holds the frame until the end of the loop turn. */
 START_TEST(test_gate_turn)
 {
-	struct rec	 r;
+	static struct rec	 r;
 	struct peer	*p = pair_peer(&r);
 	char		 buf[256];
 	size_t		 n = mkframe(buf, sizeof(buf), 9);
@@ -878,7 +884,7 @@ END_TEST
 /* peer_flush commits and releases now; the turn's end adds nothing. */
 START_TEST(test_gate_flush)
 {
-	struct rec	 r;
+	static struct rec	 r;
 	struct peer	*p = pair_peer(&r);
 	char		 buf[256];
 	size_t		 n = mkframe(buf, sizeof(buf), 3);
@@ -904,7 +910,7 @@ END_TEST
 /* One commit for a whole turn, whatever was written to whom. */
 START_TEST(test_gate_one_commit)
 {
-	struct rec	 r1, r2;
+	static struct rec	 r1, r2;
 	struct peer	*p1 = pair_peer(&r1), *p2;
 	char		 buf[256];
 	int		 fds[2], i;
@@ -953,7 +959,7 @@ START_TEST(test_gate_commit_fails)
 
 	ck_assert_int_ne(pid = fork(), -1);
 	if (pid == 0) {
-		struct rec	 r;
+		static struct rec	 r;
 		struct peer	*p;
 
 		if (base != NULL)	/* CK_FORK=no: the parent's base */
@@ -983,7 +989,7 @@ all_sent(void *arg)
 /* A frame of a whole MiB each way, many reads and writes long. */
 START_TEST(test_big_frames)
 {
-	struct rec	 r;
+	static struct rec	 r;
 	struct peer	*p;
 	char		*buf;
 	size_t		 n, size = FRAME_MAX_DEFAULT + 64;
@@ -1007,6 +1013,7 @@ START_TEST(test_big_frames)
 
 		while (off < n && (w = write(sv[1], buf + off, n - off)) > 0)
 			off += (size_t)w;
+		free(buf);	/* no leak report from a memory checker */
 		_exit(off == n ? 0 : 1);
 	}
 	wait_for(&r.msgs, 1, "the big message");
@@ -1021,11 +1028,16 @@ START_TEST(test_big_frames)
 		char	*body;
 		size_t	 len;
 
+		int	 same;
+
 		if (frame_read_fd(sv[1], FRAME_MAX_DEFAULT, WAIT_MS, &body,
 		    &len) == -1)
 			_exit(2);
-		_exit(len == n - FRAME_HDR &&
-		    memcmp(body, buf + FRAME_HDR, len) == 0 ? 0 : 1);
+		same = len == n - FRAME_HDR &&
+		    memcmp(body, buf + FRAME_HDR, len) == 0;
+		free(body);
+		free(buf);
+		_exit(same ? 0 : 1);
 	}
 	ck_assert_int_eq(peer_write(p, buf, n), 0);
 	ck_assert(run_until(loop(), all_sent, p, WAIT_MS));
@@ -1039,7 +1051,7 @@ END_TEST
 /* Past max_queue unsent bytes the peer is dropped, its queue with it. */
 START_TEST(test_max_queue)
 {
-	struct rec	 r;
+	static struct rec	 r;
 	struct peer	*p;
 	char		 buf[256];
 	size_t		 n, total = 0;
@@ -1069,7 +1081,7 @@ END_TEST
 /* Over high_water the peer is congested; drained when it empties. */
 START_TEST(test_congested_drained)
 {
-	struct rec	 r;
+	static struct rec	 r;
 	struct peer	*p;
 	char		 buf[256];
 	size_t		 n, total = 0;
@@ -1096,7 +1108,7 @@ END_TEST
 
 START_TEST(test_close_in_callback)
 {
-	struct rec	 r;
+	static struct rec	 r;
 	char		 buf[512];
 	size_t		 n = 0;
 	int		 i;
@@ -1116,7 +1128,7 @@ END_TEST
 
 START_TEST(test_close_by_owner)
 {
-	struct rec	 r;
+	static struct rec	 r;
 	struct peer	*p = pair_peer(&r);
 	char		 buf[256];
 
@@ -1131,7 +1143,7 @@ END_TEST
 
 START_TEST(test_far_end_closes)
 {
-	struct rec	 r;
+	static struct rec	 r;
 	struct peer	*p = pair_peer(&r);
 
 	(void)p;
@@ -1191,8 +1203,8 @@ server_stop(struct server *s)
 
 START_TEST(test_outbound_hello_first)
 {
-	struct server	 s;
-	struct rec	 c;
+	static struct server	 s;
+	static struct rec	 c;
 	struct peer	*p;
 	char		 path[108], buf[256];
 
@@ -1221,8 +1233,8 @@ END_TEST
 
 START_TEST(test_outbound_reconnect)
 {
-	struct server	 s;
-	struct rec	 c;
+	static struct server	 s;
+	static struct rec	 c;
 	struct peer	*p;
 	char		 path[108], buf[256];
 
@@ -1264,8 +1276,8 @@ END_TEST
 /* Nothing listens yet: retry until something does. */
 START_TEST(test_outbound_listener_later)
 {
-	struct server	 s;
-	struct rec	 c;
+	static struct server	 s;
+	static struct rec	 c;
 	struct peer	*p;
 	char		 path[108], buf[256];
 
@@ -1292,8 +1304,8 @@ END_TEST
 /* A socket file nobody listens on (a dead process's): refused, retried. */
 START_TEST(test_outbound_stale_socket)
 {
-	struct server	 s;
-	struct rec	 c;
+	static struct server	 s;
+	static struct rec	 c;
 	struct peer	*p;
 	char		 path[108];
 
@@ -1316,8 +1328,8 @@ END_TEST
 /* An outbound peer that is down sheds its backlog instead of dying. */
 START_TEST(test_outbound_backlog_limit)
 {
-	struct server	 s;
-	struct rec	 c;
+	static struct server	 s;
+	static struct rec	 c;
 	struct peer	*p;
 	char		 path[108], buf[256];
 	size_t		 n;
