@@ -824,6 +824,9 @@ START_TEST(test_new_id_small_buffer)
 }
 END_TEST
 
+/* This binary: argv[0] (under Valgrind /proc/self/exe is Valgrind). */
+static const char	*self_path = "/proc/self/exe";
+
 /* The first id of a fresh process (this binary run with --new-id). */
 static void
 id_of_new_process(char *buf, size_t size)
@@ -836,8 +839,7 @@ id_of_new_process(char *buf, size_t size)
 	ck_assert_int_ne(pid = fork(), -1);
 	if (pid == 0) {
 		dup2(fds[1], STDOUT_FILENO);
-		execl("/proc/self/exe", "check_envelope", "--new-id",
-		    (char *)NULL);
+		execl(self_path, "check_envelope", "--new-id", (char *)NULL);
 		_exit(127);
 	}
 	close(fds[1]);
@@ -935,6 +937,8 @@ main(int argc, char *argv[])
 	char	 id[ID_MAX + 1];
 	int	 failed;
 
+	if (strchr(argv[0], '/') != NULL)
+		self_path = argv[0];
 	if (argc == 2 && strcmp(argv[1], "--new-id") == 0) {
 		env_new_id(id, sizeof(id));
 		printf("%s", id);
