@@ -650,34 +650,35 @@ actor_count(void)
 	return strmap_count(rt.actors);
 }
 
-void
+int
 mp_pack_str(msgpack_packer *pk, const char *s)
 {
 	size_t	 n = strlen(s);
 
-	msgpack_pack_str(pk, n);
-	msgpack_pack_str_body(pk, s, n);
+	if (msgpack_pack_str(pk, n) != 0 ||
+	    msgpack_pack_str_body(pk, s, n) != 0)
+		return -1;
+	return 0;
 }
 
-void
+int
 mp_pack_kv_str(msgpack_packer *pk, const char *k, const char *v)
 {
-	mp_pack_str(pk, k);
-	mp_pack_str(pk, v);
+	return mp_pack_str(pk, k) == -1 || mp_pack_str(pk, v) == -1 ? -1 : 0;
 }
 
-void
+int
 mp_pack_kv_int(msgpack_packer *pk, const char *k, int64_t v)
 {
-	mp_pack_str(pk, k);
-	msgpack_pack_int64(pk, v);
+	return mp_pack_str(pk, k) == -1 || msgpack_pack_int64(pk, v) != 0 ?
+	    -1 : 0;
 }
 
-void
+int
 mp_pack_kv_uint(msgpack_packer *pk, const char *k, uint64_t v)
 {
-	mp_pack_str(pk, k);
-	msgpack_pack_uint64(pk, v);
+	return mp_pack_str(pk, k) == -1 || msgpack_pack_uint64(pk, v) != 0 ?
+	    -1 : 0;
 }
 
 void

@@ -127,11 +127,11 @@ int	actor_error(const char *from, const struct envelope *req,
 	    enum err_code code, const char *fmt, ...)
 	    __attribute__((format(printf, 4, 5)));
 
-/* Packing helpers. */
-void	mp_pack_str(msgpack_packer *pk, const char *s);
-void	mp_pack_kv_str(msgpack_packer *pk, const char *k, const char *v);
-void	mp_pack_kv_int(msgpack_packer *pk, const char *k, int64_t v);
-void	mp_pack_kv_uint(msgpack_packer *pk, const char *k, uint64_t v);
+/* Packing helpers: 0, or -1 if the packer's buffer failed. */
+int	mp_pack_str(msgpack_packer *pk, const char *s);
+int	mp_pack_kv_str(msgpack_packer *pk, const char *k, const char *v);
+int	mp_pack_kv_int(msgpack_packer *pk, const char *k, int64_t v);
+int	mp_pack_kv_uint(msgpack_packer *pk, const char *k, uint64_t v);
 /* Append bytes that are already one msgpack object. */
 void	mp_pack_raw(msgpack_packer *pk, const void *buf, size_t len);
 

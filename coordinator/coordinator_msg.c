@@ -11,36 +11,15 @@
 #include "actor.h"
 #include "coordinator.h"
 
-/* Pack a NUL-terminated string. */
-static int
-pk_str(msgpack_packer *pk, const char *s)
-{
-	size_t	 n = strlen(s);
-
-	if (msgpack_pack_str(pk, n) != 0 ||
-	    msgpack_pack_str_body(pk, s, n) != 0)
-		return -1;
-	return 0;
-}
-
 /* Pack key and the string v, or nil for NULL. */
 static int
 pk_kv_str(msgpack_packer *pk, const char *k, const char *v)
 {
-	if (pk_str(pk, k) == -1)
+	if (mp_pack_str(pk, k) == -1)
 		return -1;
 	if (v == NULL)
 		return msgpack_pack_nil(pk) != 0 ? -1 : 0;
-	return pk_str(pk, v);
-}
-
-/* Pack key and an unsigned integer. */
-static int
-pk_kv_uint(msgpack_packer *pk, const char *k, uint64_t v)
-{
-	if (pk_str(pk, k) == -1 || msgpack_pack_uint64(pk, v) != 0)
-		return -1;
-	return 0;
+	return mp_pack_str(pk, v);
 }
 
 /*
@@ -142,7 +121,7 @@ msg_task_accepted_encode(msgpack_packer *pk, const struct task_accepted *m)
 	if (m->worker_id != NULL &&
 	    pk_kv_str(pk, "workerId", m->worker_id) == -1)
 		goto fail;
-	if (m->position != 0 && pk_kv_uint(pk, "position", m->position) == -1)
+	if (m->position != 0 && mp_pack_kv_uint(pk, "position", m->position) == -1)
 		goto fail;
 	return 0;
 fail:
@@ -276,7 +255,7 @@ msg_process_task_encode(msgpack_packer *pk, const struct process_task *m)
 	if (msgpack_pack_map(pk, 3) != 0 ||
 	    pk_kv_str(pk, "taskId", m->task_id) == -1 ||
 	    pk_kv_str(pk, "kind", m->kind) == -1 ||
-	    pk_str(pk, "input") == -1)
+	    mp_pack_str(pk, "input") == -1)
 		goto fail;
 	if (m->input == NULL || m->inputlen == 0) {
 		if (msgpack_pack_nil(pk) != 0)
@@ -299,7 +278,7 @@ msg_log_event_encode(msgpack_packer *pk, const struct log_event *m)
 	    pk_kv_str(pk, "level", m->level) == -1 ||
 	    pk_kv_str(pk, "source", COORD_ADDRESS) == -1 ||
 	    pk_kv_str(pk, "message", m->message) == -1 ||
-	    pk_str(pk, "data") == -1 ||
+	    mp_pack_str(pk, "data") == -1 ||
 	    msgpack_pack_map(pk, n) != 0)
 		goto fail;
 	if (m->task_id != NULL && pk_kv_str(pk, "taskId", m->task_id) == -1)
@@ -308,7 +287,7 @@ msg_log_event_encode(msgpack_packer *pk, const struct log_event *m)
 	    pk_kv_str(pk, "workerId", m->worker_id) == -1)
 		goto fail;
 	if (m->attempts >= 0 &&
-	    pk_kv_uint(pk, "attempts", (uint64_t)m->attempts) == -1)
+	    mp_pack_kv_uint(pk, "attempts", (uint64_t)m->attempts) == -1)
 		goto fail;
 	return 0;
 fail:

@@ -7,33 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "actor.h"
 #include "eventlog.h"
-
-/* Pack a NUL-terminated string. */
-static int
-pk_str(msgpack_packer *pk, const char *s)
-{
-	size_t	 n = strlen(s);
-
-	if (msgpack_pack_str(pk, n) != 0 ||
-	    msgpack_pack_str_body(pk, s, n) != 0)
-		return -1;
-	return 0;
-}
-
-/* Pack key and a string. */
-static int
-pk_kv_str(msgpack_packer *pk, const char *k, const char *v)
-{
-	return pk_str(pk, k) == -1 || pk_str(pk, v) == -1 ? -1 : 0;
-}
-
-/* Pack key and an unsigned integer. */
-static int
-pk_kv_uint(msgpack_packer *pk, const char *k, uint64_t v)
-{
-	return pk_str(pk, k) == -1 || msgpack_pack_uint64(pk, v) != 0 ? -1 : 0;
-}
 
 /* Copy the required UTF-8 string field key into buf (size - 1 at most). */
 static int
@@ -115,13 +90,13 @@ int
 msg_event_encode(msgpack_packer *pk, const struct event_row *ev)
 {
 	if (msgpack_pack_map(pk, 6) != 0 ||
-	    pk_kv_uint(pk, "seq", ev->seq) == -1 ||
-	    pk_str(pk, "timestamp") == -1 ||
+	    mp_pack_kv_uint(pk, "seq", ev->seq) == -1 ||
+	    mp_pack_str(pk, "timestamp") == -1 ||
 	    msgpack_pack_int64(pk, ev->timestamp) != 0 ||
-	    pk_kv_str(pk, "level", ev->level) == -1 ||
-	    pk_kv_str(pk, "source", ev->source) == -1 ||
-	    pk_kv_str(pk, "message", ev->message) == -1 ||
-	    pk_str(pk, "data") == -1)
+	    mp_pack_kv_str(pk, "level", ev->level) == -1 ||
+	    mp_pack_kv_str(pk, "source", ev->source) == -1 ||
+	    mp_pack_kv_str(pk, "message", ev->message) == -1 ||
+	    mp_pack_str(pk, "data") == -1)
 		goto fail;
 	if (ev->data == NULL || ev->datalen == 0) {
 		if (msgpack_pack_nil(pk) != 0)
@@ -155,12 +130,12 @@ int
 msg_events_encode(msgpack_packer *pk, size_t n, const void *buf, size_t len,
     uint64_t last_seq)
 {
-	if (msgpack_pack_map(pk, 2) != 0 || pk_str(pk, "events") == -1 ||
+	if (msgpack_pack_map(pk, 2) != 0 || mp_pack_str(pk, "events") == -1 ||
 	    msgpack_pack_array(pk, n) != 0)
 		goto fail;
 	if (len > 0)
 		pk->callback(pk->data, buf, len);
-	if (pk_kv_uint(pk, "lastSeq", last_seq) == -1)
+	if (mp_pack_kv_uint(pk, "lastSeq", last_seq) == -1)
 		goto fail;
 	return 0;
 fail:
@@ -187,7 +162,7 @@ int
 msg_subscribed_encode(msgpack_packer *pk, uint64_t last_seq)
 {
 	if (msgpack_pack_map(pk, 1) != 0 ||
-	    pk_kv_uint(pk, "lastSeq", last_seq) == -1)
+	    mp_pack_kv_uint(pk, "lastSeq", last_seq) == -1)
 		goto fail;
 	return 0;
 fail:
@@ -199,8 +174,8 @@ int
 msg_error_encode(msgpack_packer *pk, enum err_code code, const char *text)
 {
 	if (msgpack_pack_map(pk, 2) != 0 ||
-	    pk_kv_str(pk, "code", err_code_name(code)) == -1 ||
-	    pk_kv_str(pk, "error", text) == -1)
+	    mp_pack_kv_str(pk, "code", err_code_name(code)) == -1 ||
+	    mp_pack_kv_str(pk, "error", text) == -1)
 		goto fail;
 	return 0;
 fail:

@@ -10,47 +10,26 @@
 #include "actor.h"
 #include "worker.h"
 
-/* Pack a NUL-terminated string. */
-static int
-pk_str(msgpack_packer *pk, const char *s)
-{
-	size_t	 n = strlen(s);
-
-	if (msgpack_pack_str(pk, n) != 0 ||
-	    msgpack_pack_str_body(pk, s, n) != 0)
-		return -1;
-	return 0;
-}
-
 /* Pack key and the string v, or nil for NULL or "". */
 static int
 pk_kv_str(msgpack_packer *pk, const char *k, const char *v)
 {
-	if (pk_str(pk, k) == -1)
+	if (mp_pack_str(pk, k) == -1)
 		return -1;
 	if (v == NULL || *v == '\0')
 		return msgpack_pack_nil(pk) != 0 ? -1 : 0;
-	return pk_str(pk, v);
+	return mp_pack_str(pk, v);
 }
 
 /* Pack key and raw msgpack bytes, or nil. */
 static int
 pk_kv_raw(msgpack_packer *pk, const char *k, const void *v, size_t len)
 {
-	if (pk_str(pk, k) == -1)
+	if (mp_pack_str(pk, k) == -1)
 		return -1;
 	if (v == NULL || len == 0)
 		return msgpack_pack_nil(pk) != 0 ? -1 : 0;
 	mp_pack_raw(pk, v, len);
-	return 0;
-}
-
-/* Pack key and an unsigned integer. */
-static int
-pk_kv_uint(msgpack_packer *pk, const char *k, uint64_t v)
-{
-	if (pk_str(pk, k) == -1 || msgpack_pack_uint64(pk, v) != 0)
-		return -1;
 	return 0;
 }
 
@@ -138,7 +117,7 @@ msg_task_completed_encode(msgpack_packer *pk, const struct task_outcome *m)
 	    pk_kv_str(pk, "taskId", m->task_id) == -1 ||
 	    pk_kv_str(pk, "workerId", m->worker_id) == -1 ||
 	    pk_kv_raw(pk, "result", m->result, m->resultlen) == -1 ||
-	    pk_kv_uint(pk, "processedCount", m->processed) == -1)
+	    mp_pack_kv_uint(pk, "processedCount", m->processed) == -1)
 		goto fail;
 	return 0;
 fail:
@@ -153,7 +132,7 @@ msg_task_failed_encode(msgpack_packer *pk, const struct task_outcome *m)
 	    pk_kv_str(pk, "taskId", m->task_id) == -1 ||
 	    pk_kv_str(pk, "workerId", m->worker_id) == -1 ||
 	    pk_kv_str(pk, "error", m->error) == -1 ||
-	    pk_kv_uint(pk, "processedCount", m->processed) == -1)
+	    mp_pack_kv_uint(pk, "processedCount", m->processed) == -1)
 		goto fail;
 	return 0;
 fail:
@@ -172,7 +151,7 @@ msg_worker_state_encode(msgpack_packer *pk, const struct wactor *w)
 	    pk_kv_str(pk, "workerId", w->id) == -1 ||
 	    pk_kv_str(pk, "status", w->task[0] ? "busy" : "idle") == -1 ||
 	    pk_kv_str(pk, "currentTask", w->task) == -1 ||
-	    pk_kv_uint(pk, "processedCount", w->processed) == -1 ||
+	    mp_pack_kv_uint(pk, "processedCount", w->processed) == -1 ||
 	    pk_kv_str(pk, "lastTask", w->last_task) == -1 ||
 	    pk_kv_str(pk, "lastStatus", w->last_status) == -1 ||
 	    pk_kv_raw(pk, "lastResult", w->last_result,
