@@ -73,6 +73,7 @@ int	 ws_start(struct event_base *base, int fd, const char *head,
 int	 ws_send(int opcode, const void *data, size_t len, const char *key);
 /* Start the closing handshake with code; the connection ends after it. */
 void	 ws_close(uint16_t code, const char *reason);
+void	 ws_free(void);
 bool	 ws_is_open(void);
 size_t	 ws_unsent(void);
 const struct ws_stats *ws_stats(void);
@@ -116,6 +117,7 @@ void	 route_client_message(int opcode, const uint8_t *data, size_t len);
 void	 route_established(void);
 /* The connection is closing: unsubscribe, drop pending requests. */
 void	 route_stop(void);
+void	 route_free(void);
 size_t	 route_pending(void);
 size_t	 route_subscriptions(void);
 

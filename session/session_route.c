@@ -906,6 +906,24 @@ route_stop(void)
 	}
 }
 
+/*
+ * Free the router after route_stop(): a session exits instead; the tests
+ * set up many routers in one process.
+ */
+void
+route_free(void)
+{
+	route_stop();
+	if (R.deadline_ev != NULL)
+		event_free(R.deadline_ev);
+	if (R.stats_ev != NULL)
+		event_free(R.stats_ev);
+	strmap_free(R.pending);
+	msgpack_sbuffer_destroy(&R.sb);
+	msgpack_zone_destroy(&R.zone);
+	memset(&R, 0, sizeof(R));
+}
+
 size_t
 route_pending(void)
 {

@@ -672,6 +672,35 @@ ws_start(struct event_base *base, int fd, const char *head,
 	return 0;
 }
 
+/*
+ * Free everything ws_start() made, whatever state the connection is in.
+ * A session exits instead; this is for the tests, which start many
+ * connections in one process.
+ */
+void
+ws_free(void)
+{
+	later_clear();
+	if (ws.bev != NULL)
+		bufferevent_free(ws.bev);
+	if (ws.ctx != NULL)
+		wslay_event_context_free(ws.ctx);
+	if (ws.early != NULL)
+		evbuffer_free(ws.early);
+	if (ws.obuf != NULL)
+		evbuffer_free(ws.obuf);
+	if (ws.again_ev != NULL)
+		event_free(ws.again_ev);
+	if (ws.ping_ev != NULL)
+		event_free(ws.ping_ev);
+	if (ws.pong_ev != NULL)
+		event_free(ws.pong_ev);
+	if (ws.linger_ev != NULL)
+		event_free(ws.linger_ev);
+	memset(&ws, 0, sizeof(ws));
+	ws.state = WS_CLOSED;
+}
+
 /* Frame one message now. */
 static int
 frame(int opcode, const void *data, size_t len)

@@ -373,10 +373,17 @@ setup_session(void)
 	cfg.rate_limit = 10;
 	cfg.rate_burst = 10;
 	cfg.max_frame_bytes = 4096;
-	base = event_base_new();
-	rt_init(base, &cfg, "session:" SELF);
-	rt_register(&session_kind);
-	actor_spawn(&session_kind, SELF, NULL);
+	/*
+	 * The runtime has no teardown (a process has one runtime for its
+	 * life): set it up once per process, which under CK_FORK=no (as
+	 * for Valgrind) is once for all the tests.
+	 */
+	if (base == NULL) {
+		base = event_base_new();
+		rt_init(base, &cfg, "session:" SELF);
+		rt_register(&session_kind);
+		actor_spawn(&session_kind, SELF, NULL);
+	}
 	route_init(&cfg, SELF);
 	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
 	cfd = sv[1];
@@ -393,6 +400,15 @@ setup_session(void)
 	ck_assert_ptr_nonnull(strstr(p, "\"SessionEstablished\""));
 	ck_assert_ptr_nonnull(strstr(p, "\"sessionId\":\"" SELF "\""));
 	free(p);
+}
+
+static void
+teardown_session(void)
+{
+	route_free();
+	ws_free();
+	close(cfd);
+	cfd = -1;
 }
 
 START_TEST(test_local_ping)
@@ -628,7 +644,7 @@ suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("session");
-	tcase_add_checked_fixture(tc, setup_session, NULL);
+	tcase_add_checked_fixture(tc, setup_session, teardown_session);
 	tcase_set_timeout(tc, TIMEOUT);
 	tcase_add_test(tc, test_local_ping);
 	tcase_add_test(tc, test_errors_in_session);

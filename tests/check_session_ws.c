@@ -146,6 +146,16 @@ setup(void)
 }
 
 static void
+teardown(void)
+{
+	ws_free();
+	close(cfd);
+	cfd = -1;
+	event_base_free(base);
+	base = NULL;
+}
+
+static void
 spin(int turns)
 {
 	while (turns-- > 0)
@@ -218,7 +228,7 @@ suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("limits");
-	tcase_add_checked_fixture(tc, setup, NULL);
+	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, TIMEOUT);
 	tcase_add_test(tc, test_coalesce);
 	tcase_add_test(tc, test_send_queue_limit);
