@@ -111,6 +111,11 @@ $(BUILD)/tests/check_regress: $(wildcard fuzz/fuzz_*.c session/*.h \
 
 check: test
 
+# The Check unit tests under Valgrind's memcheck (no leak, no bad access).
+valgrind: bootstrap-test
+	@$(MAKE) --no-print-directory all tests
+	@VALGRIND=1 ONLY='^check_' BINDIR=$(BINDIR) BUILD=$(BUILD) tests/run-all
+
 bench: all
 	bench/run-all
 
@@ -124,7 +129,8 @@ clean:
 -include $(COMMON_OBJ:.o=.d) $(foreach p,$(PROGS),$(src_$(p):%.c=$(BUILD)/%.d))
 -include $(wildcard $(BUILD)/tests/*.d)
 
-.PHONY: all bootstrap bootstrap-test run test tests check bench fuzz clean
+.PHONY: all bootstrap bootstrap-test run test tests check valgrind bench fuzz \
+    clean
 
 # --- install, uninstall ------------------------------------------------------
 #
