@@ -140,6 +140,16 @@ wait_port() {
 
 # ---- the servers ----
 
+# Under a gateway: its children (the zygote, sessions it fork+exec'd or
+# inherited from a zygote that died) and theirs (the zygote's sessions).
+gw_descendants() {
+	local c
+	for c in $(pgrep -P "$1"); do
+		echo "$c"
+		pgrep -P "$c"
+	done
+}
+
 # start_actord NAME POOL: a tree in $TMP/NAME; sets PORT_NAME, PATH_NAME,
 # NAME's actord pid in ${NAME^^}_PID and its gateway's in GW_NAME.
 start_actord() {
@@ -176,9 +186,9 @@ CONF
 	printf -v "PORT_$name" %s "$port"
 	printf -v "PATH_$name" %s /echo
 	printf -v "GW_$name" %s "$gw"
-	# The pool fills (the zygote is a child of the gateway too).
+	# The pool fills (and the zygote is there).
 	for _ in $(seq 100); do
-		[ "$(pgrep -c -P "$gw")" -ge "$pool" ] && break
+		[ "$(gw_descendants "$gw" | wc -l)" -ge $((pool + 1)) ] && break
 		sleep 0.1
 	done
 }
@@ -234,7 +244,7 @@ fi
 # The processes whose memory a server's connections cost.
 server_pids() {
 	case $1 in
-	actord) echo "$GW_actord"; pgrep -P "$GW_actord" ;;
+	actord) echo "$GW_actord"; gw_descendants "$GW_actord" ;;
 	websocketd) echo "$WSD_PID"; pgrep -P "$WSD_PID" ;;
 	node) echo "$NODE_PID" ;;
 	esac
@@ -247,7 +257,7 @@ settle() {
 	actord)
 		# The pool and the zygote, and nobody else.
 		for _ in $(seq 300); do
-			n=$(pgrep -c -P "$GW_actord")
+			n=$(gw_descendants "$GW_actord" | wc -l)
 			[ "$n" -le $((POOL + 1)) ] && [ "$n" -ge $((POOL / 2)) ] &&
 			    break
 			sleep 0.1

@@ -170,11 +170,16 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 static void
 gateway_inspect(msgpack_packer *pk)
 {
-	msgpack_pack_map(pk, 4);
+	const struct sessions_counters	*c = sessions_counters();
+
+	msgpack_pack_map(pk, 7);
 	mp_pack_kv_uint(pk, "sessions", sessions_busy());
 	mp_pack_kv_uint(pk, "idleSessions", sessions_idle());
 	mp_pack_kv_int(pk, "maxSessions", cfg->max_sessions);
 	mp_pack_kv_uint(pk, "httpConnections", conn_count());
+	mp_pack_kv_uint(pk, "sessionsEnded", c->ended);
+	mp_pack_kv_uint(pk, "sessionsFailed", c->failed);
+	mp_pack_kv_uint(pk, "sessionsUnreported", c->unreported);
 }
 
 static void

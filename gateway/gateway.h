@@ -8,8 +8,9 @@
  *   gateway_conn.c	HTTP connections: read a head within its bounds,
  *			answer it (files, /healthz, errors), or hand an
  *			upgrade to a session
- *   gateway_sessions.c	session processes: the pre-started pool, fork+exec,
- *			SCM_RIGHTS hand-off, reaping, the list for actord
+ *   gateway_sessions.c	session processes: the zygote, the pre-started pool,
+ *			fork+exec, SCM_RIGHTS hand-off, exits, the list for
+ *			actord
  */
 #ifndef GATEWAY_H
 #define GATEWAY_H
@@ -113,6 +114,13 @@ struct handoff {
 	size_t		 earlylen;
 };
 
+/* How sessions ended, for Inspect. */
+struct sessions_counters {
+	uint64_t	 ended;		/* exit status known */
+	uint64_t	 failed;	/* ... not 0, or a signal we did not send */
+	uint64_t	 unreported;	/* no exit status came */
+};
+
 int	 sessions_init(struct event_base *base, const struct config *cfg);
 void	 sessions_reload(const struct config *cfg);
 bool	 sessions_full(void);
@@ -123,5 +131,6 @@ void	 sessions_shutdown(void (*done)(void));
 size_t	 sessions_busy(void);
 size_t	 sessions_idle(void);
 void	 sessions_reap(void);
+const struct sessions_counters *sessions_counters(void);
 
 #endif

@@ -11,22 +11,30 @@
  * waits in its socketpair while it starts.
  *
  * Sessions are forked by a zygote: one `session -z` process, started
- * once, that forks (twice, so that the session becomes our child: we are
- * a subreaper) on request.  A fork of that small, linked and configured
- * process is ten times cheaper than a fork+exec, and its children share
- * every library page: an idle session costs about 100 KB instead of 270.
- * The price: sessions share the zygote's address-space layout (as Android
- * apps share theirs).  Without a zygote (it died, and is restarted with a
- * delay), sessions are fork+exec'd as before.  A session forked by the
- * zygote is known by its control channel until its Ready says its pid.
+ * once, that forks once per request (common/zygote.h).  A fork of that
+ * small, linked and configured process is ten times cheaper than a
+ * fork+exec, and its children share every library page: an idle session
+ * costs about 100 KB instead of 270.  The price: sessions share the
+ * zygote's address-space layout (as Android apps share theirs).  Without
+ * a zygote (it died, and is restarted with a delay), sessions are
+ * fork+exec'd as before.
  *
- * Sessions are temporary children: reaped (SIGCHLD, waitpid WNOHANG),
- * never restarted; the pool is refilled, with a growing delay when
- * sessions die before serving anyone (a broken program or config must not
- * become a fork loop).  The list of serving sessions goes to actord as
- * SessionsChanged whenever it changes (coalesced), and with fresh counters
- * every few seconds.  On shutdown every session is told to close its
- * WebSocket with 1001 and waited for, within a bound.
+ * The zygote stays the parent of the sessions it forks: it reaps them
+ * and reports each exit (pid and wait status) on its channel.  So we know
+ * such a session by its control channel, learn its pid from its Ready,
+ * see its end as that channel closing, and learn how it ended from the
+ * zygote's report.  If the zygote dies, its sessions become our children
+ * (we are a subreaper) and we reap them ourselves, as we reap the
+ * sessions we fork+exec.  A session whose exit status never comes (a lost
+ * report) is forgotten STATUS_WAIT_MS after its channel closed; a garbled
+ * report drops the zygote's channel (it exits, and its sessions are ours).
+ *
+ * Sessions are temporary: never restarted; the pool is refilled, with a
+ * growing delay when sessions die before serving anyone (a broken program
+ * or config must not become a fork loop).  The list of serving sessions
+ * goes to actord as SessionsChanged whenever it changes (coalesced), and
+ * with fresh counters every few seconds.  On shutdown every session is
+ * told to close its WebSocket with 1001 and waited for, within a bound.
  */
 #include <sys/prctl.h>
 #include <sys/queue.h>
@@ -54,6 +62,7 @@
 #include "peer.h"
 #include "strmap.h"
 #include "xmalloc.h"
+#include "zygote.h"
 
 #define CHANGED_DELAY_MS	100	/* SessionsChanged coalescing */
 #define COUNTERS_MS		5000	/* ... and with fresh counters */
@@ -62,16 +71,20 @@
 #define RESPAWN_MAX_MS		5000	/* cap of the pool refill delay */
 #define REFILL_DELAY_MS		2	/* after a hand-off, then refill */
 #define ZYGOTE_RETRY_MS		1000	/* restart a dead zygote after */
-#define REAPED_RING		64	/* unknown pids remembered */
+#define ZYGOTE_READ_BATCH	256	/* exit reports read per wake-up */
+#define STATUS_WAIT_MS		5000	/* an exit status, after the channel */
+#define REAPED_RING		64	/* exits of pids not known yet */
+#define REAPED_KEEP_MS		2000	/* ... remembered this long */
 
 enum gs_state {
 	GS_IDLE,		/* in the pool: started, waiting */
 	GS_BUSY,		/* serving a connection */
-	GS_GONE,		/* exited; waiting to be reaped */
+	GS_GONE,		/* out of the lists; channel still open */
+	GS_ENDED,		/* channel closed; waiting for its status */
 };
 
 struct gsession {
-	TAILQ_ENTRY(gsession)	 entry;		/* pool or busy list */
+	TAILQ_ENTRY(gsession)	 entry;		/* pool, busy or ended list */
 	pid_t			 pid;		/* 0 until Ready (zygote) */
 	struct peer		*ctl;		/* NULL once closed */
 	enum gs_state		 state;
@@ -80,6 +93,7 @@ struct gsession {
 	char			 peer[64];
 	int64_t			 started;	/* ms, monotonic */
 	int64_t			 busy_since;
+	int64_t			 closed_at;	/* GS_ENDED since */
 	uint64_t		 msgs_in, msgs_out;
 	int			 signalled;	/* we sent a signal */
 };
@@ -93,6 +107,7 @@ static struct {
 	struct peer_limits	 lim;
 	struct gs_list		 pool;
 	struct gs_list		 busy;
+	struct gs_list		 ended;		/* oldest first */
 	size_t			 npool, nbusy;
 	struct strmap		*by_pid;
 	struct event		*changed_ev;
@@ -105,15 +120,25 @@ static struct {
 	int			 killed;
 	void			(*done)(void);
 	int			 zfd;		/* to the zygote, or -1 */
+	struct event		*zread_ev;	/* its exit reports */
+	int			 zforks;	/* it takes requests */
 	pid_t			 zpid;
 	int			 zrestart;	/* new config: new zygote */
 	struct event		*zygote_ev;	/* restart it */
-	pid_t			 reaped[REAPED_RING];	/* before Ready */
+	struct {
+		pid_t		 pid;
+		int64_t		 at;		/* ms, monotonic */
+	}			 reaped[REAPED_RING];	/* before Ready */
 	int			 nreaped;
+	struct sessions_counters counters;
 } S;
 
 static void	refill(void);
 static void	gone(struct gsession *, int);
+static void	forget(struct gsession *);
+static void	exited(pid_t, int);
+static void	stopped(void);
+static void	sweep_ended(void);
 
 static int64_t
 mono_ms(void)
@@ -200,6 +225,7 @@ counters_cb(evutil_socket_t fd, short what, void *arg)
 	(void)arg;
 	if (S.dirty && !evtimer_pending(S.changed_ev, NULL))
 		report();
+	sweep_ended();
 }
 
 /* Signal a session, if we know its pid; else end its channel. */
@@ -217,24 +243,49 @@ gs_kill(struct gsession *gs, int sig)
 	}
 }
 
-/* A session forked by the zygote said its pid. */
+/*
+ * Find the session by its pid from now on.  A record still holding the
+ * pid belongs to a session whose exit status never came and whose pid has
+ * been reused: forget it.
+ */
+static void
+map_pid(struct gsession *gs, pid_t pid)
+{
+	struct gsession	*old;
+	char		 key[24];
+
+	pid_key(pid, key, sizeof(key));
+	if ((old = strmap_get(S.by_pid, key)) != NULL) {
+		log_warnx("session %s (pid %ld): its exit status was not "
+		    "reported before the pid was reused", old->id, (long)pid);
+		S.counters.unreported++;
+		strmap_del(S.by_pid, key);
+		old->pid = 0;
+		if (old->state == GS_ENDED) {
+			TAILQ_REMOVE(&S.ended, old, entry);
+			free(old);
+		}
+	}
+	gs->pid = pid;
+	strmap_put(S.by_pid, key, gs);
+}
+
+/* A session forked by the zygote said its pid; its exit may have come. */
 static void
 known_pid(struct gsession *gs, pid_t pid)
 {
-	char	 key[24];
-	int	 i;
+	int64_t		 now = mono_ms();
+	int		 i;
 
-	gs->pid = pid;
 	for (i = 0; i < REAPED_RING; i++)
-		if (S.reaped[i] == pid) {
+		if (S.reaped[i].pid == pid &&
+		    now - S.reaped[i].at < REAPED_KEEP_MS) {
 			/* It died before its Ready was read. */
-			S.reaped[i] = 0;
-			gs->pid = 0;
+			S.reaped[i].pid = 0;
 			gs_kill(gs, SIGKILL);
 			return;
 		}
-	pid_key(pid, key, sizeof(key));
-	strmap_put(S.by_pid, key, gs);
+	map_pid(gs, pid);
 }
 
 /* A frame from a session: Ready, or its counters. */
@@ -271,13 +322,11 @@ ctl_message(struct peer *p, const struct envelope *env, void *arg)
 }
 
 /*
- * A session leaves its lists: its channel closed (it exited, or is about
- * to) or it was reaped.  It is freed once both happened, or at once when
- * its pid is unknown (the reaper cannot find it).  abnormal: a pool
- * session that died before serving anyone slows the refill.
+ * A session leaves the pool or the busy list.  abnormal: a pool session
+ * that died before serving anyone slows the refill.
  */
 static void
-gone(struct gsession *gs, int abnormal)
+leave(struct gsession *gs, int abnormal)
 {
 	switch (gs->state) {
 	case GS_IDLE:
@@ -297,11 +346,63 @@ gone(struct gsession *gs, int abnormal)
 		changed();
 		break;
 	case GS_GONE:
-		break;
+	case GS_ENDED:
+		return;
 	}
 	gs->state = GS_GONE;
-	if (gs->pid == 0 && gs->ctl == NULL)
+}
+
+/*
+ * A session is over for its clients: it leaves its list (see leave()).
+ * Once its channel is closed too (it exited, or is about to), it waits on
+ * the ended list for its exit status, from the zygote or the reaper; with
+ * its pid unknown nothing can tell it, so it is freed at once.
+ */
+static void
+gone(struct gsession *gs, int abnormal)
+{
+	leave(gs, abnormal);
+	if (gs->ctl != NULL || gs->state == GS_ENDED)
+		return;
+	if (gs->pid == 0) {
 		free(gs);
+		return;
+	}
+	gs->state = GS_ENDED;
+	gs->closed_at = mono_ms();
+	TAILQ_INSERT_TAIL(&S.ended, gs, entry);
+}
+
+/* Free a session whose exit is known (or will never be). */
+static void
+forget(struct gsession *gs)
+{
+	char	 key[24];
+
+	if (gs->state == GS_ENDED)
+		TAILQ_REMOVE(&S.ended, gs, entry);
+	if (gs->pid > 0) {
+		pid_key(gs->pid, key, sizeof(key));
+		if (strmap_get(S.by_pid, key) == gs)
+			strmap_del(S.by_pid, key);
+	}
+	free(gs);
+}
+
+/* Sessions whose exit status did not come in time: say so, forget them. */
+static void
+sweep_ended(void)
+{
+	struct gsession	*gs;
+	int64_t		 now = mono_ms();
+
+	while ((gs = TAILQ_FIRST(&S.ended)) != NULL &&
+	    now - gs->closed_at >= STATUS_WAIT_MS) {
+		log_warnx("session %s (pid %ld) ended; its exit status was "
+		    "not reported", gs->id, (long)gs->pid);
+		S.counters.unreported++;
+		forget(gs);
+	}
 }
 
 static void
@@ -313,7 +414,7 @@ ctl_closed(struct peer *p, void *arg)
 	gs->ctl = NULL;
 	gone(gs, gs->state == GS_IDLE && !gs->signalled);
 	if (S.stopping)
-		sessions_reap();
+		stopped();
 }
 
 static const struct peer_cb ctl_cb = {
@@ -325,32 +426,14 @@ static const struct peer_cb ctl_cb = {
 static int
 zygote_fork(int fd)
 {
-	struct msghdr	 msg;
-	struct cmsghdr	*cm;
-	struct iovec	 iov;
-	union {
-		struct cmsghdr	 hdr;
-		char		 buf[CMSG_SPACE(sizeof(int))];
-	} cmsgbuf;
-	char		 byte = 'S';
-
-	if (S.zfd == -1)
+	if (S.zfd == -1 || !S.zforks)
 		return -1;
-	memset(&msg, 0, sizeof(msg));
-	memset(&cmsgbuf, 0, sizeof(cmsgbuf));
-	iov.iov_base = &byte;
-	iov.iov_len = 1;
-	msg.msg_iov = &iov;
-	msg.msg_iovlen = 1;
-	msg.msg_control = cmsgbuf.buf;
-	msg.msg_controllen = sizeof(cmsgbuf.buf);
-	cm = CMSG_FIRSTHDR(&msg);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	if (sendmsg(S.zfd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL) != 1) {
-		log_warn("zygote: sendmsg");
+	if (zygote_send_fork(S.zfd, fd) == -1) {
+		/* A full queue is a burst: fork+exec this one. */
+		if (errno == EAGAIN)
+			log_debug("zygote: busy; fork+exec instead");
+		else
+			log_warn("zygote: sendmsg");
 		return -1;
 	}
 	return 0;
@@ -362,7 +445,7 @@ spawn(void)
 {
 	struct gsession		*gs;
 	struct child_fds	 fds;
-	char			*argv[2], key[24];
+	char			*argv[2];
 	int			 sv[2];
 	pid_t			 pid = 0;
 
@@ -389,13 +472,84 @@ spawn(void)
 	snprintf(gs->id, sizeof(gs->id), "?");
 	gs->ctl = peer_new_fd(sv[0], &S.lim, &ctl_cb, gs);
 	peer_set_name(gs->ctl, "session");
-	if ((gs->pid = pid) != 0) {
-		pid_key(pid, key, sizeof(key));
-		strmap_put(S.by_pid, key, gs);
-	}
+	if (pid != 0)
+		map_pid(gs, pid);
 	TAILQ_INSERT_TAIL(&S.pool, gs, entry);
 	S.npool++;
 	return gs;
+}
+
+/* Close the zygote's channel: it exits when it sees so. */
+static void
+zygote_close(void)
+{
+	if (S.zread_ev != NULL)
+		event_free(S.zread_ev);
+	S.zread_ev = NULL;
+	if (S.zfd != -1)
+		close(S.zfd);
+	S.zfd = -1;
+	S.zforks = 0;
+}
+
+/*
+ * Ask the zygote to exit (new config, shutdown): no more requests, but
+ * its reports are read until it closes its end.
+ */
+static void
+zygote_stop(void)
+{
+	if (S.zfd == -1)
+		return;
+	S.zforks = 0;
+	if (shutdown(S.zfd, SHUT_WR) == -1) {
+		log_warn("zygote: shutdown");
+		zygote_close();
+	}
+}
+
+/*
+ * Read the zygote's exit reports, at most max.  A garbled one is a bug
+ * of the zygote's: drop its channel (it exits; its sessions become our
+ * children, and we reap them).  End of file: it exited or is exiting.
+ */
+static void
+zygote_read(int max)
+{
+	unsigned char	 buf[ZYGOTE_EXIT_LEN + 1];
+	ssize_t		 n;
+	pid_t		 pid;
+	int		 i, status;
+
+	for (i = 0; S.zfd != -1 && i < max; i++) {
+		n = recv(S.zfd, buf, sizeof(buf), MSG_DONTWAIT | MSG_TRUNC);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && errno == EAGAIN)
+			return;
+		if (n <= 0) {
+			zygote_close();
+			return;
+		}
+		if (zygote_decode_exit(buf, (size_t)n, &pid, &status) == -1) {
+			log_warnx("zygote %ld: a garbled exit report (%zd "
+			    "bytes); closing its channel", (long)S.zpid, n);
+			zygote_close();
+			return;
+		}
+		exited(pid, status);
+	}
+}
+
+static void
+zygote_read_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	zygote_read(ZYGOTE_READ_BATCH);
+	if (S.stopping)
+		stopped();
 }
 
 /* Start the zygote; sessions are fork+exec'd until it runs. */
@@ -429,6 +583,12 @@ zygote_start(void)
 	close(sv[1]);
 	S.zfd = sv[0];
 	S.zpid = pid;
+	S.zforks = 1;
+	evutil_make_socket_nonblocking(S.zfd);
+	S.zread_ev = event_new(S.base, S.zfd, EV_READ | EV_PERSIST,
+	    zygote_read_cb, NULL);
+	if (S.zread_ev == NULL || event_add(S.zread_ev, NULL) == -1)
+		fatalx("zygote: event_new");
 }
 
 static void
@@ -440,15 +600,17 @@ zygote_cb(evutil_socket_t fd, short what, void *arg)
 	zygote_start();
 }
 
-/* The zygote exited: say why, and start another in a while. */
+/*
+ * The zygote exited: take the reports it sent before, say why it ended,
+ * and start another in a while.  The sessions it left are our children.
+ */
 static void
 zygote_reaped(int status)
 {
 	char	 why[64];
 
-	if (S.zfd != -1)
-		close(S.zfd);
-	S.zfd = -1;
+	zygote_read(INT_MAX);
+	zygote_close();
 	S.zpid = 0;
 	if (S.stopping)
 		return;
@@ -636,11 +798,14 @@ sessions_idle(void)
 	return S.npool;
 }
 
-/* Forget a reaped session; say why it ended if that is news. */
+/*
+ * A session's exit status is known: say why it ended if that is news,
+ * count it, and forget it.
+ */
 static void
 reaped(struct gsession *gs, int status)
 {
-	char	 why[64], key[24];
+	char	 why[64];
 	int	 abnormal;
 
 	child_exit_text(status, why, sizeof(why));
@@ -654,51 +819,75 @@ reaped(struct gsession *gs, int status)
 	else
 		log_debug("session %s (pid %ld) %s", gs->id, (long)gs->pid,
 		    why);
+	S.counters.ended++;
+	if (abnormal)
+		S.counters.failed++;
 	if (gs->ctl != NULL) {
 		peer_close(gs->ctl);
 		gs->ctl = NULL;
 	}
-	gone(gs, abnormal);
-	pid_key(gs->pid, key, sizeof(key));
-	strmap_del(S.by_pid, key);
-	free(gs);
+	leave(gs, abnormal);
+	forget(gs);
+}
+
+/*
+ * A child's exit: from waitpid(2) (the sessions we fork+exec, and those
+ * of a zygote that died), or from the zygote's report.
+ */
+static void
+exited(pid_t pid, int status)
+{
+	struct gsession	*gs;
+	char		 key[24];
+
+	pid_key(pid, key, sizeof(key));
+	if ((gs = strmap_get(S.by_pid, key)) != NULL) {
+		reaped(gs, status);
+		return;
+	}
+	/* A zygote's session whose Ready we have not read. */
+	S.reaped[S.nreaped % REAPED_RING].pid = pid;
+	S.reaped[S.nreaped % REAPED_RING].at = mono_ms();
+	S.nreaped++;
+	log_debug("session %ld ended before its Ready", (long)pid);
+}
+
+/* While stopping: call done once every session and the zygote are gone. */
+static void
+stopped(void)
+{
+	if (S.npool == 0 && S.nbusy == 0 && strmap_count(S.by_pid) == 0 &&
+	    S.zpid == 0 && S.done != NULL) {
+		evtimer_del(S.stop_ev);
+		S.done();
+		S.done = NULL;
+	}
 }
 
 /* Reap every child that has exited (from the SIGCHLD event). */
 void
 sessions_reap(void)
 {
-	struct gsession	*gs;
-	char		 key[24];
 	pid_t		 pid;
 	int		 status;
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		if (pid == S.zpid) {
+		if (pid == S.zpid)
 			zygote_reaped(status);
-			continue;
-		}
-		pid_key(pid, key, sizeof(key));
-		if ((gs = strmap_get(S.by_pid, key)) == NULL) {
-			/* A zygote's session whose Ready we have not read. */
-			S.reaped[S.nreaped++ % REAPED_RING] = pid;
-			log_debug("reaped child %ld before its Ready",
-			    (long)pid);
-			continue;
-		}
-		reaped(gs, status);
+		else
+			exited(pid, status);
 	}
 	if (S.stopping) {
-		if (S.npool == 0 && S.nbusy == 0 &&
-		    strmap_count(S.by_pid) == 0 && S.zpid == 0 &&
-		    S.done != NULL) {
-			evtimer_del(S.stop_ev);
-			S.done();
-			S.done = NULL;
-		}
+		stopped();
 		return;
 	}
 	refill();
+}
+
+const struct sessions_counters *
+sessions_counters(void)
+{
+	return &S.counters;
 }
 
 /* Sessions that did not close in time get SIGKILL, then we give up. */
@@ -775,11 +964,7 @@ sessions_shutdown(void (*done)(void))
 	S.done = done;
 	evtimer_del(S.refill_ev);
 	evtimer_del(S.zygote_ev);
-	if (S.zfd != -1) {
-		/* Its channel closed, the zygote exits. */
-		close(S.zfd);
-		S.zfd = -1;
-	}
+	zygote_stop();
 	for (gs = TAILQ_FIRST(&S.pool); gs != NULL; gs = next) {
 		next = TAILQ_NEXT(gs, entry);
 		gs_kill(gs, SIGTERM);
@@ -824,6 +1009,7 @@ sessions_init(struct event_base *base, const struct config *cfg)
 	S.cfg = cfg;
 	TAILQ_INIT(&S.pool);
 	TAILQ_INIT(&S.busy);
+	TAILQ_INIT(&S.ended);
 	S.by_pid = strmap_new();
 	peer_default_limits(&S.lim);
 	S.lim.max_frame = 64 * 1024;
@@ -835,7 +1021,7 @@ sessions_init(struct event_base *base, const struct config *cfg)
 		log_warn("%s", S.program);
 		return -1;
 	}
-	/* The zygote's grandchildren, our sessions, become our children. */
+	/* The sessions of a zygote that dies become our children. */
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1) == -1)
 		log_warn("PR_SET_CHILD_SUBREAPER");
 	S.zfd = -1;
@@ -861,10 +1047,9 @@ sessions_reload(const struct config *cfg)
 	struct gsession	*gs;
 
 	S.cfg = cfg;
-	if (S.zfd != -1) {
-		/* Its channel closed, the zygote exits; then a new one. */
-		close(S.zfd);
-		S.zfd = -1;
+	if (S.zfd != -1 && S.zforks) {
+		/* The zygote exits; then a new one reads the new config. */
+		zygote_stop();
 		S.zrestart = 1;
 	}
 	while (S.npool > (size_t)cfg->session_pool &&

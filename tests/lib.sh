@@ -134,13 +134,20 @@ tree_start() {
 	PORT=$(ctl --json status | jq -r '.listen' | sed 's/.*://')
 }
 
-# The pids of every process of the tree, actord's children included.
+# The pids of every process of the tree: actord, its children, the
+# gateway's (the zygote, sessions it fork+exec'd or inherited) and the
+# zygote's (the sessions it forked).
 tree_pids() {
 	echo "$ACTORD_PID"
 	pgrep -P "$ACTORD_PID"
-	local g
+	local g z
 	g=$(pgrep -P "$ACTORD_PID" -x gateway)
-	[ -n "$g" ] && pgrep -P "$g"
+	[ -n "$g" ] || return 0
+	pgrep -P "$g"
+	for z in $(pgrep -P "$g" -x session-zygote); do
+		pgrep -P "$z"
+	done
+	return 0
 }
 
 # tree_stop: orderly shutdown; true when no process and no socket is left.

@@ -65,6 +65,10 @@ function children(pid) {
   return out;
 }
 
+// The gateway's children and theirs: the zygote's are the sessions.
+const descendants = (pid) => children(pid).flatMap((c) =>
+  [c, ...children(c)]);
+
 function pss(pid) {
   const m = /Pss:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/smaps_rollup`,
     'utf8'));
@@ -73,7 +77,8 @@ function pss(pid) {
 
 async function memory(gw) {
   const held = [];
-  const total = () => children(gw.child.pid).reduce((s, p) => s + pss(p), 0);
+  const total = () => descendants(gw.child.pid)
+    .reduce((s, p) => s + pss(p), 0);
   const at = {};
   for (const n of [100, 300]) {
     while (held.length < n) {
@@ -82,7 +87,7 @@ async function memory(gw) {
       held.push(c);
     }
     await sleep(300);
-    at[n] = { sessions: children(gw.child.pid).length, pss: total(),
+    at[n] = { sessions: descendants(gw.child.pid).length, pss: total(),
       gateway: pss(gw.child.pid) };
   }
   held.forEach((c) => c.destroy());

@@ -36,8 +36,14 @@ function children(pid) {
   }
   return out;
 }
-const sessionPids = () => children(tree.pidOf('gateway'))
-  .filter((p) => p.name === 'session').map((p) => p.pid);
+// The sessions: the zygote's children, and the gateway's own (fork+exec'd,
+// or left by a zygote that died).
+function sessionPids() {
+  const gw = children(tree.pidOf('gateway'));
+  return gw.concat(...gw.filter((p) => p.name === 'session-zygote')
+    .map((z) => children(z.pid)))
+    .filter((p) => p.name === 'session').map((p) => p.pid);
+}
 
 async function client(ms = 5000) {
   const c = await jsonClient(tree.port, '/ws');
