@@ -19,6 +19,8 @@ PKG_CFLAGS	:= $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS	:= $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 GW_LIBS		:= $(shell pkg-config --libs jansson libcrypto 2>/dev/null) \
 		   -lwslay -lhttp_parser
+# The session's sandbox (session/sandbox.c) and its test.
+SECCOMP_LIBS	:= $(shell pkg-config --libs libseccomp 2>/dev/null)
 CHECK_CFLAGS	:= $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS	:= $(shell pkg-config --libs check 2>/dev/null)
 
@@ -54,7 +56,7 @@ src_eventlog	:= $(wildcard eventlog/*.c)
 src_gateway	:= $(wildcard gateway/*.c)
 src_session	:= $(wildcard session/*.c)
 libs_gateway	:= $(GW_LIBS)
-libs_session	:= $(GW_LIBS)
+libs_session	:= $(GW_LIBS) $(SECCOMP_LIBS)
 
 BINS		:= $(PROGS:%=$(BINDIR)/%)
 
@@ -79,16 +81,17 @@ $(BINDIR)/$(1): $$(src_$(1):%.c=$(BUILD)/%.o) $(LIBCOMMON)
 endef
 $(foreach p,$(PROGS),$(eval $(call prog_rule,$(p))))
 
-# Unit tests may link the program sources they test (tests/<name>.deps);
-# a change to one of those sources rebuilds the test.  check_regress
-# includes the fuzz targets' code.
+# Unit tests may link the program sources they test (tests/<name>.deps)
+# and the libraries those need (libs_test_<name>); a change to one of those
+# sources rebuilds the test.  check_regress includes the fuzz targets' code.
+libs_test_check_sandbox	:= $(SECCOMP_LIBS)
 .SECONDEXPANSION:
 $(BUILD)/tests/%: tests/%.c $$(shell cat tests/$$*.deps 2>/dev/null) \
     $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(CHECK_CFLAGS) -o $@ $< \
 	    $(shell cat tests/$*.deps 2>/dev/null) $(LIBCOMMON) \
-	    $(GW_LIBS) $(PKG_LIBS) $(CHECK_LIBS) -lm
+	    $(libs_test_$*) $(GW_LIBS) $(PKG_LIBS) $(CHECK_LIBS) -lm
 
 bootstrap:
 	@scripts/bootstrap.sh build

@@ -14,7 +14,7 @@ set -eu
 
 BUILD_PKGS="build-essential pkg-config libevent-dev libmsgpack-dev
 libsqlite3-dev check libinih-dev libwslay-dev libjansson-dev
-libhttp-parser-dev libssl-dev"
+libhttp-parser-dev libssl-dev libseccomp-dev"
 TEST_PKGS="jq procps sqlite3 chromium clang libclang-rt-14-dev
 systemd python3 strace valgrind"
 

@@ -1,0 +1,17 @@
+/*
+ * The session's sandbox: what a session process gives up before it reads
+ * a byte from its client.  See sandbox.c and docs/security.md.
+ */
+#ifndef SANDBOX_H
+#define SANDBOX_H
+
+/*
+ * Confine the calling process for good: no new privileges, not dumpable,
+ * no file opened by path (Landlock, when the kernel has it), no exec, no
+ * new process, no ptrace, no signal or socket beyond its own (seccomp).
+ * Call once, single-threaded, after every file the process needs is open.
+ * Returns 0, or -1 after logging why (the caller must not serve then).
+ */
+int	sandbox_apply(void);
+
+#endif
