@@ -180,6 +180,9 @@ static const struct key keys[] = {
 	    "a restarting actor's messages wait this long, then: unavailable"),
 	SIZE("session", "send_queue_bytes", send_queue_bytes, 4 * KiB,
 	    1024 * MiB, "1M", "unsent bytes to a slow client before 1008"),
+	BOOL("session", "sandbox", sandbox, "yes",
+	    "confine each session: no files, exec, fork or ptrace; "
+	    "docs/security.md"),
 };
 
 #define NKEYS	(sizeof(keys) / sizeof(keys[0]))

@@ -105,6 +105,7 @@ struct config {
 	int	 pong_timeout_ms;	/* close if no pong within */
 	int	 actor_wait_ms;		/* wait for a restarting actor */
 	long	 send_queue_bytes;	/* slow client: coalesce, then 1008 */
+	int	 sandbox;		/* confine sessions (sandbox.c) */
 
 	/* errors of the last load, "file:line: text" */
 	int	 nerrors;
