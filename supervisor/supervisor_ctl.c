@@ -5,7 +5,8 @@
  * CtlReply {ok, error?, ...}.  Commands that change the tree reply when
  * the change has happened or their timeout passed: a waiter holds the
  * request and is checked on every change of the tree.  Only the owner of
- * actord (or root) may connect: SO_PEERCRED is checked on accept.
+ * actord (or root) may connect: SO_PEERCRED is checked on accept; and no
+ * session, nor anything else under the gateway (peer_refusal()).
  */
 #include <sys/queue.h>
 #include <sys/socket.h>
@@ -25,11 +26,13 @@
 #include "log.h"
 #include "peer.h"
 #include "supervisor.h"
+#include "supervisor_proc.h"
 #include "version.h"
 #include "xmalloc.h"
 
 #define CTL_DEFAULT_TIMEOUT_MS	15000
 #define CTL_INSPECT_TIMEOUT_MS	500
+#define CTL_ANCESTRY_DEPTH	256	/* parents walked; deeper: refused */
 
 enum wait_for {
 	WAIT_NONE,
@@ -46,6 +49,7 @@ struct client {
 	LIST_ENTRY(client)	 entry;
 	struct peer		*peer;
 	char			 from[ADDR_MAX + 1];
+	const char		*refused;	/* every request's answer */
 };
 
 struct waiter {
@@ -556,6 +560,11 @@ client_message(struct peer *p, const struct envelope *env, void *arg)
 
 	(void)p;
 	snprintf(cl->from, sizeof(cl->from), "%s", env->from);
+	if (cl->refused != NULL) {
+		if (env->type != MSG_HELLO)
+			reply_simple(cl, env->id, 0, cl->refused);
+		return;
+	}
 	switch (env->type) {
 	case MSG_HELLO:
 		return;
@@ -658,6 +667,44 @@ client_closed(struct peer *p, void *arg)
 	free(cl);
 }
 
+/*
+ * Why a peer of actord's own uid is refused, or NULL.  A session runs as
+ * actord's user, so the uid does not tell it from an operator's actorctl;
+ * its place in the tree does: every session runs under the gateway.  That
+ * holds only together with the session's seccomp filter, which denies it
+ * fork and exec (session/sandbox.c).  A process it could fork would stay
+ * under the gateway only while the gateway lives (the gateway is a
+ * subreaper, so even a double fork lands back on it); once the gateway
+ * exits or restarts, such orphans move up out of its tree and past this
+ * check.  A sandboxed session is one process without children, under the
+ * gateway until the gateway exits (a session then ends by itself; one
+ * running an attacker's code need not: docs/security.md, "Known gaps").
+ * A peer whose /proc entry we cannot read is refused too: under the unit's
+ * ProtectProc=invisible, that is what a session, not dumpable, looks like.
+ */
+static const char *
+peer_refusal(pid_t pid)
+{
+	pid_t	 gw = sup->child[CHILD_GATEWAY].pid;
+
+	switch (proc_descends_from(pid, gw, CTL_ANCESTRY_DEPTH)) {
+	case 0:
+		return NULL;
+	case 1:
+		log_warnx("control socket: refused pid %ld: it is the gateway "
+		    "(pid %ld) or runs under it, as sessions do", (long)pid,
+		    (long)gw);
+		return "refused: this process is the gateway or runs under it "
+		    "(a session); the control socket is for operators";
+	default:
+		log_warnx("control socket: refused pid %ld: cannot read its "
+		    "ancestry from /proc (gone, hidden, or more than %d "
+		    "parents deep)", (long)pid, CTL_ANCESTRY_DEPTH);
+		return "refused: actord cannot tell whether this process runs "
+		    "under the gateway";
+	}
+}
+
 static void
 accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
     int salen, void *arg)
@@ -679,6 +726,8 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	}
 	cl = xcalloc(1, sizeof(*cl));
 	snprintf(cl->from, sizeof(cl->from), "ctl-%ld", (long)cred.pid);
+	if (cred.uid == geteuid())
+		cl->refused = peer_refusal(cred.pid);
 	cl->peer = peer_new_fd(fd, &(struct peer_limits){
 	    .max_frame = (size_t)sup->cfg.max_frame_bytes,
 	    .high_water = (size_t)sup->cfg.queue_high_bytes,

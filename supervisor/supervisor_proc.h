@@ -1,0 +1,17 @@
+/*
+ * Who a process is in the tree, from /proc: for the control socket's peer
+ * check (supervisor_ctl.c).
+ */
+#ifndef SUPERVISOR_PROC_H
+#define SUPERVISOR_PROC_H
+
+#include <sys/types.h>
+
+/*
+ * Is pid the process ancestor or one of its descendants?  1 yes, 0 no, -1
+ * when it cannot tell: pid's own /proc entry is unreadable (gone, or
+ * hidden from us), or the chain is longer than max_depth.
+ */
+int	proc_descends_from(pid_t pid, pid_t ancestor, int max_depth);
+
+#endif
