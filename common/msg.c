@@ -10,6 +10,7 @@ enum field_type {
 	F_STR,		/* non-empty UTF-8 string of at most max bytes */
 	F_NAME,		/* a name usable in an address: [A-Za-z0-9._-] */
 	F_UINT,		/* non-negative integer of at most max */
+	F_BOOL,		/* true or false */
 	F_ANY,		/* any value */
 };
 
@@ -54,6 +55,15 @@ static const struct msg_field schema_log_event[] = {
 	{ "source", F_STR, REQ, 128 },
 	{ "message", F_STR, REQ, 4096 },
 	{ "data", F_ANY, OPT, 0 },
+	/* Numbered by a server actor that keeps its events until acked. */
+	{ "sourceSeq", F_UINT, OPT, UINT64_MAX >> 1 },
+	{ "sourceFirst", F_BOOL, OPT, 0 },
+	END
+};
+static const struct msg_field schema_log_event_ack[] = {
+	{ "source", F_STR, REQ, 128 },
+	{ "sourceSeq", F_UINT, REQ, UINT64_MAX >> 1 },
+	{ "gap", F_BOOL, OPT, 0 },
 	END
 };
 static const struct msg_field schema_process_task[] = {
@@ -366,6 +376,13 @@ check_field(const struct msg_field *f, const msgpack_object *v, char *why,
 		if (mp_uint(v, &u) == -1 || u > f->max) {
 			snprintf(why, whylen, "'%s' must be an integer from 0 "
 			    "to %llu", f->name, (unsigned long long)f->max);
+			return -1;
+		}
+		return 0;
+	case F_BOOL:
+		if (v->type != MSGPACK_OBJECT_BOOLEAN) {
+			snprintf(why, whylen, "'%s' must be true or false",
+			    f->name);
 			return -1;
 		}
 		return 0;

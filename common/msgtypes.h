@@ -43,6 +43,7 @@
 	MSG(INSPECT,		"Inspect",	INTERNAL, K_ANY,	none)		\
 	MSG(INSPECTED,		"Inspected",	INTERNAL, K_ANY,	none)		\
 	MSG(LOG_EVENT,		"LogEvent",	CLIENT,	K_EVENTLOG | K_SESSION, log_event) \
+	MSG(LOG_EVENT_ACK,	"LogEventAck",	INTERNAL, K_COORD,	log_event_ack)	\
 	MSG(PING,		"Ping",		CLIENT,	K_ANY,		none)		\
 	MSG(PONG,		"Pong",		SERVER,	K_ANY,		none)		\
 	MSG(PROCESS_TASK,	"ProcessTask",	INTERNAL, K_WORKER,	process_task)	\

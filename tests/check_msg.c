@@ -301,6 +301,8 @@ static const struct {
 	{ "LogEvent", "{\"level\": \"info\", \"source\": \"worker:w1\", "
 	    "\"message\": \"done\", \"data\": {\"ms\": 3}}",
 	    { "level", "source", "message" } },
+	{ "LogEventAck", "{\"source\": \"coordinator:main\", "
+	    "\"sourceSeq\": 12, \"gap\": true}", { "source", "sourceSeq" } },
 	{ "ProcessTask", "{\"taskId\": \"t1\", \"kind\": \"sleep\", "
 	    "\"input\": {\"ms\": 1}}", { "taskId", "kind" } },
 	{ "RegisterWorker", "{\"workerId\": \"w1\"}", { "workerId" } },
@@ -624,6 +626,34 @@ START_TEST(test_uint_fields)
 	ck_payload_err(chk("CtlWait", "{\"name\": \"w\", \"state\": \"up\", "
 	    "\"notPid\": 2147483648}"),
 	    "'notPid' must be an integer from 0 to 2147483647");
+}
+END_TEST
+
+/* F_BOOL, and the numbering fields of LogEvent (internal senders'). */
+START_TEST(test_bool_fields)
+{
+	const char	*ev = "\"level\": \"info\", \"source\": \"s\", "
+	    "\"message\": \"m\"";
+
+	ck_payload_ok(chk("LogEvent", "{%s, \"sourceSeq\": 1, "
+	    "\"sourceFirst\": true}", ev));
+	ck_payload_ok(chk("LogEvent", "{%s, \"sourceSeq\": 2, "
+	    "\"sourceFirst\": false}", ev));
+	ck_payload_ok(chk("LogEvent", "{%s, \"sourceFirst\": null}", ev));
+	ck_payload_err(chk("LogEvent", "{%s, \"sourceFirst\": 1}", ev),
+	    "'sourceFirst' must be true or false");
+	ck_payload_err(chk("LogEvent", "{%s, \"sourceFirst\": \"true\"}",
+	    ev), "'sourceFirst' must be true or false");
+	ck_payload_err(chk("LogEvent", "{%s, \"sourceSeq\": -1}", ev),
+	    "'sourceSeq' must be an integer from 0 to 9223372036854775807");
+	ck_payload_ok(chk("LogEventAck", "{\"source\": \"s\", "
+	    "\"sourceSeq\": 0}"));
+	ck_payload_err(chk("LogEventAck", "{\"source\": \"s\", "
+	    "\"sourceSeq\": 1, \"gap\": [true]}"),
+	    "'gap' must be true or false");
+	/* Internal: a WebSocket client may not send it. */
+	ck_assert(!msg_client_may_send(MSG_LOG_EVENT_ACK));
+	ck_assert_int_eq(msg_info(MSG_LOG_EVENT_ACK)->who, MSG_WHO_INTERNAL);
 }
 END_TEST
 
@@ -1216,6 +1246,7 @@ msg_suite(void)
 	tcase_add_test(tc, test_name_fields);
 	tcase_add_test(tc, test_uint_fields);
 	tcase_add_test(tc, test_uint_packed);
+	tcase_add_test(tc, test_bool_fields);
 	tcase_add_test(tc, test_small_why);
 	suite_add_tcase(s, tc);
 
