@@ -6,10 +6,20 @@
  * queries, subscribers), which sends through a sink so that the tests see
  * what would leave the process; eventlog_actor.c plugs the sink into the
  * runtime.
+ *
+ * Numbered sources.  A server actor that keeps its events until they are
+ * acknowledged (the coordinator) numbers them per source: LogEvent
+ * {..., sourceSeq, sourceFirst?}.  The log keeps a cursor per source, the
+ * last number it took, written in the transaction of the event: a number
+ * at or below the cursor is a resend and is dropped, one past a gap is
+ * refused, and after each loop turn every source heard from gets one
+ * LogEventAck {source, sourceSeq: cursor, gap?} (after the commit, like
+ * everything else the log sends).  So a resent event is recorded once.
  */
 #ifndef EVENTLOG_H
 #define EVENTLOG_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <msgpack.h>
@@ -28,6 +38,13 @@ struct evstore;
 #define LEVEL_MAX		16
 #define SOURCE_MAX		128
 #define MESSAGE_MAX		4096
+/*
+ * The kinds whose numbered events get a cursor, when an actor of that
+ * kind logs as itself (from == source).  A client's LogEvent, through its
+ * session, is stored as before whatever numbers it carries: it could
+ * otherwise move the coordinator's cursor, or make one row per session.
+ */
+#define NUMBERED_KINDS		K_COORD
 
 /* One event, as stored and as sent. */
 struct event_row {
@@ -56,6 +73,13 @@ uint64_t	 evstore_count(const struct evstore *s);
 int		 evstore_each(struct evstore *s, uint64_t since,
 		    size_t limit, int (*fn)(const struct event_row *, void *),
 		    void *arg);
+/* Record source's cursor (in the turn's transaction, with its event). */
+int		 evstore_set_cursor(struct evstore *s, const char *source,
+		    uint64_t seq);
+/* Call fn for every source's cursor (at start). */
+int		 evstore_each_cursor(struct evstore *s,
+		    void (*fn)(const char *source, uint64_t seq, void *),
+		    void *arg);
 
 /* eventlog_log.c */
 struct elog;
@@ -66,6 +90,10 @@ struct elog	*elog_new(struct evstore *s, elog_sink sink, void *arg);
 void		 elog_free(struct elog *l);
 /* One message for eventlog:main, its payload checked; 0 or -1 (db). */
 int		 elog_handle(struct elog *l, const struct envelope *env);
+/* True when a LogEventAck is due: call elog_send_acks() after the turn. */
+bool		 elog_acks_due(const struct elog *l);
+/* One LogEventAck per numbered source heard from since the last call. */
+void		 elog_send_acks(struct elog *l);
 /* A connection went away: forget the subscriber of that address. */
 void		 elog_peer_down(struct elog *l, const char *identity);
 size_t		 elog_subscribers(const struct elog *l);
@@ -77,6 +105,16 @@ struct log_event_in {
 	char			 source[SOURCE_MAX + 1];
 	char			 message[MESSAGE_MAX + 1];
 	const msgpack_object	*data;		/* NULL: none; borrowed */
+	int			 has_seq;	/* sourceSeq given */
+	uint64_t		 source_seq;	/* the sender's number */
+	int			 first;		/* sourceFirst */
+};
+
+/* LogEventAck {source, sourceSeq, gap?}. */
+struct log_event_ack {
+	const char	*source;
+	uint64_t	 seq;		/* the cursor: every event up to it */
+	int		 gap;		/* one past a gap was refused */
 };
 
 struct range {
@@ -89,6 +127,8 @@ struct range {
 int	msg_log_event_decode(const msgpack_object *p, struct log_event_in *m,
 	    enum err_code *code, char *why, size_t whylen);
 int	msg_event_encode(msgpack_packer *pk, const struct event_row *ev);
+int	msg_log_event_ack_encode(msgpack_packer *pk,
+	    const struct log_event_ack *m);
 int	msg_get_events_decode(const msgpack_object *p, struct range *m,
 	    enum err_code *code, char *why, size_t whylen);
 /* Events {events: [n events packed in buf], lastSeq}. */

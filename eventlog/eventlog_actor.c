@@ -2,8 +2,14 @@
  * The event log actor: the glue between the runtime and eventlog_log.c.
  * What the log sends goes out through actor_begin()/actor_end(), held by
  * the runtime until the loop turn's commit.
+ *
+ * Acknowledgements of numbered events go once per loop turn: the first
+ * message that makes one due activates ack_ev, which runs after the
+ * messages read in this turn and sends one LogEventAck per source.
  */
 #include <stdio.h>
+
+#include <event2/event.h>
 
 #include "actor.h"
 #include "config.h"
@@ -15,6 +21,7 @@ extern const struct actor_kind eventlog_kind;
 static struct {
 	struct evstore	*store;
 	struct elog	*log;
+	struct event	*ack_ev;	/* sends the acks due, once a turn */
 } el;
 
 /* What the log sends leaves through the runtime (after the commit). */
@@ -30,6 +37,16 @@ sink(const char *to, enum msg_type type, const char *reply_to,
 	actor_end();
 }
 
+/* The end of a turn that took numbered events: acknowledge them. */
+static void
+send_acks(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	elog_send_acks(el.log);
+}
+
 /* Open eventlog.db and spawn eventlog:main. */
 static int
 eventlog_setup(const struct config *cfg)
@@ -41,7 +58,11 @@ eventlog_setup(const struct config *cfg)
 	    (uint64_t)cfg->retention)) == NULL)
 		return -1;
 	rt_use_db(evstore_db(el.store));
-	el.log = elog_new(el.store, sink, NULL);
+	if ((el.log = elog_new(el.store, sink, NULL)) == NULL)
+		return -1;
+	if ((el.ack_ev = event_new(rt_base(), -1, 0, send_acks, NULL)) ==
+	    NULL)
+		fatalx("eventlog: event_new");
 	actor_spawn(&eventlog_kind, "main", NULL);
 	log_info("%s: %llu events, last seq %llu", path,
 	    (unsigned long long)evstore_count(el.store),
@@ -57,6 +78,8 @@ eventlog_receive(struct actor *a, const struct envelope *env)
 	if (elog_handle(el.log, env) == -1)
 		fatalx("eventlog.db: a write failed; exiting so that the "
 		    "restart recovers the last committed state");
+	if (elog_acks_due(el.log))
+		event_active(el.ack_ev, EV_TIMEOUT, 1);
 }
 
 /* A connection went: forget its subscription. */

@@ -8,6 +8,12 @@
  * first, at most limit (default 100, at most 1000, and at most 512 KiB);
  * without since, the newest `limit` events.  lastSeq is always the newest
  * seq in the log, so a client can tell whether it has everything.
+ *
+ * A numbered LogEvent (see eventlog.h) is taken only in order: sourceSeq
+ * one past the source's cursor, or any number above it when the sender
+ * says it keeps nothing older (sourceFirst: what it had before was
+ * acknowledged, or dropped past its own bound).  Each source heard from
+ * gets one LogEventAck per loop turn with its cursor.
  */
 #include <sys/queue.h>
 
@@ -27,6 +33,16 @@ struct esub {
 	char			 addr[ADDR_MAX + 1];
 };
 
+/* A numbered source: its cursor, and the acknowledgement it is due. */
+struct esrc {
+	TAILQ_ENTRY(esrc)	 due_entry;	/* on the due list */
+	char			 source[SOURCE_MAX + 1];
+	char			 to[ADDR_MAX + 1];	/* its last sender */
+	uint64_t		 seq;		/* the cursor */
+	int			 due;		/* an ack is due */
+	int			 gap;		/* one past a gap was refused */
+};
+
 struct elog {
 	struct evstore		*s;
 	elog_sink		 sink;
@@ -35,6 +51,10 @@ struct elog {
 	TAILQ_HEAD(, esub)	 subs;
 	size_t			 n;
 	uint64_t		 pushed;
+	struct strmap		*srcs;		/* source -> struct esrc */
+	TAILQ_HEAD(, esrc)	 due;		/* sources owed an ack */
+	uint64_t		 duplicates;	/* numbered, seen before */
+	uint64_t		 refused;	/* numbered events past a gap */
 	msgpack_sbuffer		 sb;		/* the payload being packed */
 	msgpack_packer		 pk;
 	msgpack_sbuffer		 tmp;		/* a reply's events */
@@ -48,7 +68,40 @@ struct collect {
 	const char	*push_to;	/* push each instead of collecting */
 };
 
-/* The log over store s; everything it sends goes to sink. */
+/* The numbered source of that name, made with cursor 0 if new. */
+static struct esrc *
+source_get(struct elog *l, const char *source)
+{
+	struct esrc	*e;
+
+	if ((e = strmap_get(l->srcs, source)) != NULL)
+		return e;
+	e = xcalloc(1, sizeof(*e));
+	snprintf(e->source, sizeof(e->source), "%s", source);
+	strmap_put(l->srcs, e->source, e);
+	return e;
+}
+
+/* evstore_each_cursor() callback: a cursor from the database. */
+static void
+source_load(const char *source, uint64_t seq, void *arg)
+{
+	source_get(arg, source)->seq = seq;
+}
+
+/* strmap_each() callback: free a source. */
+static void
+source_free(const char *key, void *val, void *arg)
+{
+	(void)key;
+	(void)arg;
+	free(val);
+}
+
+/*
+ * The log over store s; everything it sends goes to sink.  NULL (logged)
+ * if the sources' cursors cannot be read.
+ */
 struct elog *
 elog_new(struct evstore *s, elog_sink sink, void *arg)
 {
@@ -59,10 +112,17 @@ elog_new(struct evstore *s, elog_sink sink, void *arg)
 	l->arg = arg;
 	l->map = strmap_new();
 	TAILQ_INIT(&l->subs);
+	l->srcs = strmap_new();
+	TAILQ_INIT(&l->due);
 	msgpack_sbuffer_init(&l->sb);
 	msgpack_packer_init(&l->pk, &l->sb, msgpack_sbuffer_write);
 	msgpack_sbuffer_init(&l->tmp);
 	msgpack_packer_init(&l->tpk, &l->tmp, msgpack_sbuffer_write);
+	if (evstore_each_cursor(s, source_load, l) == -1) {
+		log_warnx("eventlog.db: cannot read the sources' cursors");
+		elog_free(l);
+		return NULL;
+	}
 	return l;
 }
 
@@ -79,6 +139,8 @@ elog_free(struct elog *l)
 		free(e);
 	}
 	strmap_free(l->map);
+	strmap_each(l->srcs, source_free, NULL);
+	strmap_free(l->srcs);
 	msgpack_sbuffer_destroy(&l->sb);
 	msgpack_sbuffer_destroy(&l->tmp);
 	free(l);
@@ -131,36 +193,27 @@ collect_cb(const struct event_row *ev, void *arg)
 	return 0;
 }
 
-/* LogEvent: append and push to every subscriber. */
+/* Store one event and push it to every subscriber. */
 static int
-log_event(struct elog *l, const struct envelope *env)
+append(struct elog *l, const struct log_event_in *m)
 {
-	struct log_event_in	 m;
 	struct event_row	 ev;
 	struct esub		*e;
 	msgpack_packer		 dpk;
-	enum err_code		 code;
-	char			 why[256];
-	int			 rc;
 
-	if (msg_log_event_decode(env->payload, &m, &code, why,
-	    sizeof(why)) == -1) {
-		reply_error(l, env, code, why);
-		return 0;
-	}
 	l->tmp.size = 0;
-	if (m.data != NULL) {
+	if (m->data != NULL) {
 		msgpack_packer_init(&dpk, &l->tmp, msgpack_sbuffer_write);
-		msgpack_pack_object(&dpk, *m.data);
+		msgpack_pack_object(&dpk, *m->data);
 	}
 	memset(&ev, 0, sizeof(ev));
 	ev.timestamp = env_now_ms();
-	ev.level = m.level;
-	ev.source = m.source;
-	ev.message = m.message;
+	ev.level = m->level;
+	ev.source = m->source;
+	ev.message = m->message;
 	ev.data = l->tmp.size > 0 ? l->tmp.data : NULL;
 	ev.datalen = l->tmp.size;
-	if ((rc = evstore_append(l->s, &ev)) == -1)
+	if (evstore_append(l->s, &ev) == -1)
 		return -1;
 	if (l->n == 0)
 		return 0;
@@ -173,6 +226,104 @@ log_event(struct elog *l, const struct envelope *env)
 	}
 	l->sb.size = 0;
 	return 0;
+}
+
+/* Does this LogEvent come numbered from a source that keeps a cursor? */
+static bool
+numbered(const struct envelope *env, const struct log_event_in *m)
+{
+	struct addr	 a;
+
+	if (!m->has_seq || strcmp(env->from, m->source) != 0)
+		return false;
+	return addr_parse(env->from, strlen(env->from), &a) == 0 &&
+	    (a.kindbit & NUMBERED_KINDS) != 0;
+}
+
+/*
+ * A numbered event: taken if it is the next of its source (or the oldest
+ * the source still has), dropped if seen before, refused past a gap.
+ * Either way the source is owed an ack with its cursor: for a resend or a
+ * refusal that is how the sender learns where to go on from.
+ */
+static int
+log_numbered(struct elog *l, const struct envelope *env,
+    const struct log_event_in *m)
+{
+	struct esrc	*e = source_get(l, m->source);
+
+	snprintf(e->to, sizeof(e->to), "%s", env->from);
+	if (!e->due) {
+		TAILQ_INSERT_TAIL(&l->due, e, due_entry);
+		e->due = 1;
+	}
+	if (m->source_seq <= e->seq) {
+		l->duplicates++;
+		return 0;
+	}
+	if (m->source_seq != e->seq + 1 && !m->first) {
+		if (!e->gap)
+			log_info("%s: event %llu refused: %llu is the last "
+			    "taken", e->source,
+			    (unsigned long long)m->source_seq,
+			    (unsigned long long)e->seq);
+		l->refused++;
+		e->gap = 1;
+		return 0;
+	}
+	if (append(l, m) == -1 ||
+	    evstore_set_cursor(l->s, e->source, m->source_seq) == -1)
+		return -1;
+	e->seq = m->source_seq;
+	return 0;
+}
+
+/* LogEvent: append (numbered or not) and push to every subscriber. */
+static int
+log_event(struct elog *l, const struct envelope *env)
+{
+	struct log_event_in	 m;
+	enum err_code		 code;
+	char			 why[256];
+
+	if (msg_log_event_decode(env->payload, &m, &code, why,
+	    sizeof(why)) == -1) {
+		reply_error(l, env, code, why);
+		return 0;
+	}
+	if (numbered(env, &m))
+		return log_numbered(l, env, &m);
+	return append(l, &m);
+}
+
+bool
+elog_acks_due(const struct elog *l)
+{
+	return !TAILQ_EMPTY(&l->due);
+}
+
+/*
+ * LogEventAck {source, sourceSeq, gap?} to each source heard from since
+ * the last call.  Sent at the end of a loop turn, it leaves after the
+ * commit of every event it covers (the output gate).
+ */
+void
+elog_send_acks(struct elog *l)
+{
+	struct log_event_ack	 a;
+	struct esrc		*e;
+
+	while ((e = TAILQ_FIRST(&l->due)) != NULL) {
+		TAILQ_REMOVE(&l->due, e, due_entry);
+		e->due = 0;
+		a.source = e->source;
+		a.seq = e->seq;
+		a.gap = e->gap;
+		e->gap = 0;
+		l->sb.size = 0;
+		msg_log_event_ack_encode(&l->pk, &a);
+		emit(l, e->to, MSG_LOG_EVENT_ACK, NULL);
+	}
 }
 
 /* GetEvents {since?, limit?}: Events {events, lastSeq}. */
@@ -309,11 +460,14 @@ elog_peer_down(struct elog *l, const char *identity)
 void
 elog_pack_inspect(struct elog *l, msgpack_packer *pk)
 {
-	msgpack_pack_map(pk, 6);
+	msgpack_pack_map(pk, 9);
 	mp_pack_kv_uint(pk, "events", evstore_count(l->s));
 	mp_pack_kv_uint(pk, "lastSeq", evstore_last_seq(l->s));
 	mp_pack_kv_uint(pk, "subscribers", l->n);
 	mp_pack_kv_uint(pk, "pushed", l->pushed);
+	mp_pack_kv_uint(pk, "sources", strmap_count(l->srcs));
+	mp_pack_kv_uint(pk, "duplicates", l->duplicates);
+	mp_pack_kv_uint(pk, "refused", l->refused);
 	mp_pack_kv_int(pk, "dbBytes", db_size(evstore_db(l->s)));
 	mp_pack_kv_int(pk, "schemaVersion", db_version(evstore_db(l->s)));
 }

@@ -47,6 +47,24 @@ dec_uint(const msgpack_object *p, const char *key, int *has, uint64_t *v,
 	return 0;
 }
 
+/* An optional boolean field. */
+static int
+dec_bool(const msgpack_object *p, const char *key, int *v, char *why,
+    size_t whylen)
+{
+	const msgpack_object	*o = mp_get(p, key);
+
+	*v = 0;
+	if (o == NULL || o->type == MSGPACK_OBJECT_NIL)
+		return 0;
+	if (o->type != MSGPACK_OBJECT_BOOLEAN) {
+		snprintf(why, whylen, "'%s' must be true or false", key);
+		return -1;
+	}
+	*v = o->via.boolean;
+	return 0;
+}
+
 /* The payload must be a map, or nil for no fields. */
 static int
 dec_map(const msgpack_object *p, char *why, size_t whylen)
@@ -58,7 +76,7 @@ dec_map(const msgpack_object *p, char *why, size_t whylen)
 	return -1;
 }
 
-/* LogEvent {level, source, message, data?}. */
+/* LogEvent {level, source, message, data?, sourceSeq?, sourceFirst?}. */
 int
 msg_log_event_decode(const msgpack_object *p, struct log_event_in *m,
     enum err_code *code, char *why, size_t whylen)
@@ -80,6 +98,26 @@ msg_log_event_decode(const msgpack_object *p, struct log_event_in *m,
 		goto fail;
 	if ((v = mp_get(p, "data")) != NULL && v->type != MSGPACK_OBJECT_NIL)
 		m->data = v;
+	if (dec_uint(p, "sourceSeq", &m->has_seq, &m->source_seq, why,
+	    whylen) == -1 ||
+	    dec_bool(p, "sourceFirst", &m->first, why, whylen) == -1)
+		goto fail;
+	return 0;
+fail:
+	return -1;
+}
+
+/* LogEventAck {source, sourceSeq, gap?}. */
+int
+msg_log_event_ack_encode(msgpack_packer *pk, const struct log_event_ack *m)
+{
+	if (msgpack_pack_map(pk, m->gap ? 3 : 2) != 0 ||
+	    mp_pack_kv_str(pk, "source", m->source) == -1 ||
+	    mp_pack_kv_uint(pk, "sourceSeq", m->seq) == -1)
+		goto fail;
+	if (m->gap && (mp_pack_str(pk, "gap") == -1 ||
+	    msgpack_pack_true(pk) != 0))
+		goto fail;
 	return 0;
 fail:
 	return -1;

@@ -1,11 +1,16 @@
 /*
- * The event table.  Schema version 2:
+ * The event table.  Schema version 3:
  *
  *	events (seq INTEGER PRIMARY KEY, ts, level, source, message, data)
+ *	sources (source TEXT PRIMARY KEY, seq)
  *
  * seq is the rowid: one past the newest, assigned here, so the events kept
  * are always a contiguous range [first, last] and "the last N" is a range
  * delete on the primary key.  data is msgpack (NULL when absent).
+ *
+ * sources holds the cursor of each numbered source: the last sourceSeq
+ * taken, written with the event in one transaction.  Retention does not
+ * touch it: a cursor must outlive the events it let in.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +32,11 @@ const char *const eventlog_migrations[] = {
 	"  source TEXT NOT NULL,"
 	"  message TEXT NOT NULL,"
 	"  data BLOB)",
+
+	/* 3: the cursors of numbered sources. */
+	"CREATE TABLE sources ("
+	"  source TEXT PRIMARY KEY,"
+	"  seq INTEGER NOT NULL)",
 };
 const int eventlog_nmigrations = sizeof(eventlog_migrations) /
     sizeof(eventlog_migrations[0]);
@@ -35,6 +45,7 @@ enum {
 	ST_INSERT,
 	ST_PRUNE,
 	ST_RANGE,
+	ST_CURSOR,
 	ST_COUNT
 };
 
@@ -44,6 +55,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_PRUNE] = "DELETE FROM events WHERE seq <= ?1",
 	[ST_RANGE] = "SELECT seq, ts, level, source, message, data FROM events"
 	    " WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+	[ST_CURSOR] = "INSERT OR REPLACE INTO sources (source, seq)"
+	    " VALUES (?1, ?2)",
 };
 
 struct evstore {
@@ -171,6 +184,47 @@ evstore_each(struct evstore *s, uint64_t since, size_t limit,
 		return -1;
 	}
 	return 0;
+}
+
+/* Record the last number taken from source, with its event. */
+int
+evstore_set_cursor(struct evstore *s, const char *source, uint64_t seq)
+{
+	sqlite3_stmt	*st = s->st[ST_CURSOR];
+	int		 rc;
+
+	if (db_begin(s->db) == -1)
+		return -1;
+	sqlite3_reset(st);
+	sqlite3_bind_text(st, 1, source, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (int64_t)seq);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc != SQLITE_DONE) {
+		log_warnx("eventlog.db: cursor of %s: %s", source,
+		    sqlite3_errmsg(db_handle(s->db)));
+		return -1;
+	}
+	return 0;
+}
+
+/* Call fn for every numbered source's cursor. */
+int
+evstore_each_cursor(struct evstore *s,
+    void (*fn)(const char *source, uint64_t seq, void *), void *arg)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	if ((st = db_prepare(s->db, "SELECT source, seq FROM sources")) ==
+	    NULL)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		fn((const char *)sqlite3_column_text(st, 0),
+		    (uint64_t)sqlite3_column_int64(st, 1), arg);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -1;
 }
 
 /* Read one integer (0 for NULL). */

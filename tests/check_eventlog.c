@@ -1,8 +1,9 @@
 /*
  * The event log against real SQLite files: sequence numbers, paging,
  * retention (also across a restart and a reload), subscriptions with and
- * without a backlog, migrations and refusing a corrupt database.  The
- * sink records what would leave the process.
+ * without a backlog, numbered sources (duplicates, gaps, acks, cursors),
+ * migrations and refusing a corrupt database.  The sink records what
+ * would leave the process.
  */
 #include <sys/stat.h>
 
@@ -391,6 +392,164 @@ START_TEST(test_corrupt_refused)
 }
 END_TEST
 
+/* LogEvent from `from` as source, numbered seq (first: sourceFirst). */
+static void
+log_numbered(const char *from, const char *source, uint64_t seq, int first)
+{
+	msgpack_packer	 pk;
+	char		 msg[32];
+
+	snprintf(msg, sizeof(msg), "n%llu", (unsigned long long)seq);
+	msgpack_sbuffer_destroy(&pbuf);
+	msgpack_sbuffer_init(&pbuf);
+	msgpack_packer_init(&pk, &pbuf, msgpack_sbuffer_write);
+	msgpack_pack_map(&pk, first ? 5 : 4);
+	mp_pack_kv_str(&pk, "level", "info");
+	mp_pack_kv_str(&pk, "source", source);
+	mp_pack_kv_str(&pk, "message", msg);
+	mp_pack_kv_uint(&pk, "sourceSeq", seq);
+	if (first) {
+		mp_pack_str(&pk, "sourceFirst");
+		msgpack_pack_true(&pk);
+	}
+	msgpack_unpacked_destroy(&pview);
+	msgpack_unpacked_init(&pview);
+	ck_assert_int_eq(msgpack_unpack_next(&pview, pbuf.data, pbuf.size,
+	    NULL), MSGPACK_UNPACK_SUCCESS);
+	ck_assert_int_eq(handle(MSG_LOG_EVENT, from, &pview.data), 0);
+}
+
+/* The acks due now: exactly one, to the coordinator, with this cursor. */
+static void
+expect_ack(uint64_t seq, int gap)
+{
+	const msgpack_object	*p, *g;
+
+	clear_sent();
+	ck_assert(elog_acks_due(elog));
+	elog_send_acks(elog);
+	ck_assert(!elog_acks_due(elog));
+	ck_assert_int_eq(nsent, 1);
+	ck_assert_int_eq(sent[0].type, MSG_LOG_EVENT_ACK);
+	ck_assert_str_eq(sent[0].to, "coordinator:main");
+	ck_assert_str_eq(sent[0].reply_to, "");
+	p = sent_payload(0);
+	ck_assert(mp_streq(mp_get(p, "source"), "coordinator:main"));
+	ck_assert_uint_eq(get_uint(p, "sourceSeq"), seq);
+	g = mp_get(p, "gap");
+	ck_assert_int_eq(g != NULL && g->type == MSGPACK_OBJECT_BOOLEAN &&
+	    g->via.boolean, gap);
+	clear_sent();
+}
+
+#define COORD	"coordinator:main"
+
+/* In order: taken, one ack per turn with the cursor. */
+START_TEST(test_numbered_in_order)
+{
+	open_log(100);
+	log_numbered(COORD, COORD, 1, 1);
+	log_numbered(COORD, COORD, 2, 0);
+	log_numbered(COORD, COORD, 3, 0);
+	ck_assert_int_eq(nsent, 0);		/* acks wait for the turn */
+	ck_assert_uint_eq(evstore_last_seq(store), 3);
+	expect_ack(3, 0);
+	ck_assert(!elog_acks_due(elog));
+	expect_events(uint_payload(NULL, 0, NULL, 0), 1, 3, 3);
+}
+END_TEST
+
+/* A number at or below the cursor is a resend: dropped, acked. */
+START_TEST(test_numbered_duplicate_ignored)
+{
+	open_log(100);
+	log_numbered(COORD, COORD, 1, 1);
+	log_numbered(COORD, COORD, 2, 0);
+	expect_ack(2, 0);
+	log_numbered(COORD, COORD, 1, 1);
+	log_numbered(COORD, COORD, 2, 0);
+	ck_assert_uint_eq(evstore_last_seq(store), 2);	/* recorded once */
+	expect_ack(2, 0);
+	log_numbered(COORD, COORD, 3, 0);
+	ck_assert_uint_eq(evstore_last_seq(store), 3);
+	expect_ack(3, 0);
+}
+END_TEST
+
+/* One past a gap is refused, so that the sender sends in order. */
+START_TEST(test_numbered_gap_refused)
+{
+	open_log(100);
+	log_numbered(COORD, COORD, 1, 1);
+	log_numbered(COORD, COORD, 3, 0);
+	log_numbered(COORD, COORD, 4, 0);
+	ck_assert_uint_eq(evstore_last_seq(store), 1);
+	expect_ack(1, 1);
+	log_numbered(COORD, COORD, 2, 0);
+	log_numbered(COORD, COORD, 3, 0);
+	log_numbered(COORD, COORD, 4, 0);
+	expect_ack(4, 0);
+	expect_events(uint_payload(NULL, 0, NULL, 0), 1, 4, 4);
+	/* sourceFirst: the sender keeps nothing older; taken past a gap. */
+	log_numbered(COORD, COORD, 10, 1);
+	expect_ack(10, 0);
+	ck_assert_uint_eq(evstore_last_seq(store), 5);
+}
+END_TEST
+
+/* The cursor is written with its event: a restart keeps it. */
+START_TEST(test_numbered_cursor_restart)
+{
+	open_log(2);
+	log_numbered(COORD, COORD, 1, 1);
+	log_numbered(COORD, COORD, 2, 0);
+	log_numbered(COORD, COORD, 3, 0);
+	open_log(2);		/* retention pruned event 1: not its number */
+	log_numbered(COORD, COORD, 1, 1);
+	log_numbered(COORD, COORD, 3, 0);
+	ck_assert_uint_eq(evstore_last_seq(store), 3);
+	expect_ack(3, 0);
+	log_numbered(COORD, COORD, 4, 0);
+	ck_assert_uint_eq(evstore_last_seq(store), 4);
+}
+END_TEST
+
+/* Numbers from a client (through its session) are not a cursor's. */
+START_TEST(test_numbered_only_from_source)
+{
+	open_log(100);
+	log_numbered(COORD, COORD, 5, 1);
+	expect_ack(5, 0);
+	log_numbered("session:s1", COORD, 100, 0);
+	log_numbered("session:s1", "session:s1", 100, 0);
+	log_numbered("worker:w1", "worker:w1", 7, 0);
+	ck_assert(!elog_acks_due(elog));
+	ck_assert_uint_eq(evstore_last_seq(store), 4);	/* stored as before */
+	log_numbered(COORD, COORD, 6, 0);
+	expect_ack(6, 0);
+	ck_assert_uint_eq(evstore_last_seq(store), 5);
+}
+END_TEST
+
+/* A database of the previous schema (2) opens and keeps its events. */
+START_TEST(test_migrate_v2)
+{
+	struct db	*old;
+
+	old = db_open(dbpath, 1, eventlog_migrations, 2);
+	ck_assert_ptr_nonnull(old);
+	ck_assert_int_eq(db_exec(old, "INSERT INTO events (seq, ts, level, "
+	    "source, message) VALUES (7, 1, 'info', 'x:y', 'old')"), 0);
+	db_close(old);
+	open_log(10);
+	ck_assert_int_eq(db_version(evstore_db(store)), 3);
+	ck_assert_uint_eq(evstore_last_seq(store), 7);
+	log_numbered(COORD, COORD, 1, 1);
+	expect_ack(1, 0);
+	expect_events(uint_payload(NULL, 0, NULL, 0), 7, 8, 8);
+}
+END_TEST
+
 static Suite *
 eventlog_suite(void)
 {
@@ -411,7 +570,18 @@ eventlog_suite(void)
 	tcase_set_timeout(tc, 20);
 	tcase_add_test(tc, test_retention);
 	tcase_add_test(tc, test_migrate_v1);
+	tcase_add_test(tc, test_migrate_v2);
 	tcase_add_test(tc, test_corrupt_refused);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("numbered");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 20);
+	tcase_add_test(tc, test_numbered_in_order);
+	tcase_add_test(tc, test_numbered_duplicate_ignored);
+	tcase_add_test(tc, test_numbered_gap_refused);
+	tcase_add_test(tc, test_numbered_cursor_restart);
+	tcase_add_test(tc, test_numbered_only_from_source);
 	suite_add_tcase(s, tc);
 	return s;
 }
