@@ -26,6 +26,7 @@
  *	    [-d dir]
  */
 #include "../coordinator/coordinator_db.c"
+#include "../coordinator/coordinator_events.c"
 #include "../coordinator/coordinator_msg.c"
 #include "../coordinator/coordinator_queue.c"
 #include "../coordinator/coordinator_status.c"
@@ -163,7 +164,7 @@ bench_open(struct bench *b, const char *path, int fresh)
 	struct coord_conf	 conf = {
 		.max_attempts = 3, .dedupe_window_s = 600, .recent_tasks = 20,
 		.queue_preview = 10, .finished_tasks = 100000,
-		.synchronous = 2,
+		.unacked_events = 100000, .synchronous = 2,
 	};
 
 	memset(b, 0, sizeof(*b));

@@ -140,6 +140,9 @@ static const struct key keys[] = {
 	    "queued task ids listed in StatusUpdated"),
 	INT("coordinator", "finished_tasks", finished_tasks, 0, 1000000000,
 	    "100000", "finished tasks kept in the database; 0: all"),
+	INT("coordinator", "unacked_events", unacked_events, 1, 100000000,
+	    "100000", "events kept until the event log acks them; past it: "
+	    "drop the oldest"),
 	BOOL("coordinator", "group_commit", group_commit, "yes",
 	    "one commit per loop turn; no: one per message (for comparison)"),
 

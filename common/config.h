@@ -77,6 +77,7 @@ struct config {
 	int	 recent_tasks;		/* 'recent' list length */
 	int	 queue_preview;		/* 'next' list length */
 	int	 finished_tasks;	/* finished tasks kept; 0: all */
+	int	 unacked_events;	/* events kept for the event log */
 	int	 group_commit;		/* one commit per turn; 0: per message */
 
 	/* [worker] */

@@ -17,6 +17,10 @@
  *			the pinned ones; the head is one LIMIT 1 probe
  *	counts		tasks per status, kept in memory
  *	recent		the last recent_tasks tasks that changed, in memory
+ *
+ * The activity it logs is kept in coordinator.db until the event log has
+ * it (coordinator_events.c): each event is written in the transaction of
+ * the change it tells of, and resent until acknowledged.
  */
 #ifndef COORDINATOR_H
 #define COORDINATOR_H
@@ -42,6 +46,11 @@ struct strmap;
 #define RESULT_RECENT_MAX 1024	/* result bytes shown in 'recent' */
 #define STATUS_WORKERS_MAX 5000	/* workers listed in StatusUpdated */
 #define ERROR_TEXT_MAX	4096	/* bytes of a task's error */
+#define EVENTS_BATCH	512	/* events sent again in one loop turn */
+#define EVENTS_WINDOW	10000	/* events sent and not yet acknowledged */
+#define EVENTS_TRIM	256	/* acknowledged rows deleted together */
+#define EVENTS_RESEND_MS 2000	/* no ack this long: send again */
+#define EVENTS_TICK_MS	1000	/* how often the glue calls the tick */
 
 
 enum task_status {
@@ -66,6 +75,7 @@ struct coord_conf {
 	int	 recent_tasks;		/* 'recent' length */
 	int	 queue_preview;		/* 'next' length */
 	int	 finished_tasks;	/* finished tasks kept; 0: all */
+	int	 unacked_events;	/* events kept for the event log */
 	int	 synchronous;		/* PRAGMA synchronous, 0-2 */
 };
 
@@ -92,6 +102,29 @@ struct recent {
 };
 TAILQ_HEAD(recent_list, recent);
 
+/*
+ * The event outbox (coordinator_events.c).  Rows lo .. next - 1 of
+ * events_out are kept; everything up to floor = max(acked, lo - 1) is
+ * done (acknowledged, or dropped past unacked_events), floor + 1 .. sent
+ * is in flight on the current connection to the event log.
+ */
+struct cevents {
+	int64_t		 next;		/* the number of the next event */
+	int64_t		 lo;		/* the oldest row kept */
+	int64_t		 acked;		/* the event log has up to this */
+	int64_t		 sent;		/* sent up to this, this connection */
+	int64_t		 gap_at;	/* cursor of the last gap resend; -1 */
+	int64_t		 progress_at;	/* ms: the last ack that moved */
+	int		 synced;	/* an ack came since the last rewind */
+	int		 probing;	/* out of step, a probe is out */
+	int		 stalled;	/* logged the stall; quiet till acked */
+	int		 dropping;	/* logged the drop; quiet till an ack */
+	int64_t		 high;		/* the highest number ever sent */
+	uint64_t	 dropped;	/* events dropped past the bound */
+	uint64_t	 resent;	/* events sent more than once */
+	msgpack_sbuffer	 data;		/* the data of the event being added */
+};
+
 /* Prepared statements, one per row of coordinator_db.c's table. */
 enum cstmt {
 	ST_TASK_INSERT,
@@ -110,6 +143,11 @@ enum cstmt {
 	ST_DEDUPE_GET,
 	ST_DEDUPE_PUT,
 	ST_DEDUPE_PRUNE,
+	ST_EVENT_INSERT,
+	ST_EVENT_FROM,
+	ST_EVENT_TRIM,
+	ST_EVENT_DONE,
+	ST_EVENT_SHIFT,
 	ST_COUNT
 };
 
@@ -131,6 +169,7 @@ struct coord {
 	struct recent_list	 recent;
 	size_t			 nrecent;
 	int			 dirty;		/* a StatusUpdated is due */
+	struct cevents		 ev;		/* the event outbox */
 	int64_t			 fake_now;	/* tests: the clock, or 0 */
 };
 
@@ -142,6 +181,8 @@ sqlite3_stmt	*cdb_stmt(struct coord *c, enum cstmt which);
 /* Step a write statement to completion and reset it; 0 or -1 logged. */
 int		 cdb_run(struct coord *c, sqlite3_stmt *st);
 int		 cdb_bind_text(sqlite3_stmt *st, int i, const char *s);
+/* Run a query returning one integer (NULL or no row: 0). */
+int		 cdb_query_int(struct coord *c, const char *sql, int64_t *out);
 extern const char *const coord_migrations[];
 extern const int coord_nmigrations;
 
@@ -160,11 +201,29 @@ int		 coord_handle(struct coord *c, const struct envelope *env,
 int		 coord_workers_down(struct coord *c, struct outbox *ob);
 /* The worker process is back: ask it for every offline worker. */
 int		 coord_workers_up(struct coord *c, struct outbox *ob);
+/* The event log's connection went down: what is in flight is lost. */
+void		 coord_events_down(struct coord *c);
+/* It is back: send the oldest unacknowledged event to learn its place. */
+int		 coord_events_up(struct coord *c, struct outbox *ob);
+/* Every EVENTS_TICK_MS: trim acked rows, resend when acks stopped. */
+int		 coord_events_tick(struct coord *c, struct outbox *ob);
 /* True once after any change a subscriber should see. */
 bool		 coord_take_dirty(struct coord *c);
 struct cworker	*coord_worker(const struct coord *c, const char *id);
 const char	*task_status_name(enum task_status s);
 const char	*worker_status_name(enum worker_status s);
+
+/* coordinator_events.c: the event outbox. */
+int		 events_load(struct coord *c);
+void		 events_free(struct coord *c);
+/* Log an activity line: a row now, a LogEvent after the commit. */
+int		 events_add(struct coord *c, struct outbox *ob,
+		    const char *level, const char *task, const char *worker,
+		    int64_t attempts, const char *text);
+/* LogEventAck from the event log. */
+int		 events_ack(struct coord *c, const struct envelope *env,
+		    struct outbox *ob);
+void		 events_pack_inspect(struct coord *c, msgpack_packer *pk);
 
 /* coordinator_status.c: the snapshot and the 'recent' list. */
 int		 coord_pack_status(struct coord *c, msgpack_packer *pk);
@@ -219,12 +278,21 @@ struct process_task {
 	size_t		 inputlen;
 };
 
+/* A numbered LogEvent, as kept in events_out. */
 struct log_event {
 	const char	*level;
 	const char	*message;
-	const char	*task_id;	/* NULL: none */
-	const char	*worker_id;	/* NULL: none */
-	int64_t		 attempts;	/* < 0: none */
+	const void	*data;		/* msgpack map; NULL: none */
+	size_t		 datalen;
+	int64_t		 seq;		/* sourceSeq */
+	int		 first;		/* sourceFirst: none kept before it */
+};
+
+/* LogEventAck {source, sourceSeq, gap?}. */
+struct log_event_ack {
+	char		 source[ADDR_MAX + 1];
+	int64_t		 seq;		/* the event log has up to this */
+	int		 gap;		/* it refused one past a gap */
 };
 
 int	msg_assign_task_decode(const msgpack_object *p, struct assign_task *m,
@@ -246,6 +314,12 @@ int	msg_worker_report_decode(const msgpack_object *p,
 int	msg_process_task_encode(msgpack_packer *pk,
 	    const struct process_task *m);
 int	msg_log_event_encode(msgpack_packer *pk, const struct log_event *m);
+/* An event's data {taskId?, workerId?, attempts?}. */
+int	msg_event_data_encode(msgpack_packer *pk, const char *task_id,
+	    const char *worker_id, int64_t attempts);
+int	msg_log_event_ack_decode(const msgpack_object *p,
+	    struct log_event_ack *m, enum err_code *code, char *why,
+	    size_t whylen);
 int	msg_error_encode(msgpack_packer *pk, enum err_code code,
 	    const char *text);
 int	msg_empty_encode(msgpack_packer *pk);

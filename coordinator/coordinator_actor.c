@@ -8,9 +8,16 @@
  * when its connection drops ("worker"), its running tasks are requeued and
  * every worker goes offline; when it is back, every offline worker is asked
  * for (StartWorker) and comes online with the worker's announcement.
+ *
+ * So is the event log ("eventlog"): when its connection drops, the events
+ * in flight count as lost; when it is back, the oldest unacknowledged one
+ * goes out and its ack resumes the sending.  A timer trims acknowledged
+ * events and sends again when acks stop (coord_events_tick).
  */
 #include <stdio.h>
 #include <string.h>
+
+#include <event2/event.h>
 
 #include "actor.h"
 #include "config.h"
@@ -25,6 +32,7 @@ static struct {
 	struct coord	*c;
 	struct actor	*self;
 	struct pushset	*push;
+	struct event	*tick;		/* the event outbox's timer */
 	struct outbox	 ob;
 	int		 worker_gone;	/* since we last asked for workers */
 	int		 group_commit;	/* 0: commit after every message */
@@ -39,6 +47,7 @@ conf_from(const struct config *cfg, struct coord_conf *conf)
 	conf->recent_tasks = cfg->recent_tasks;
 	conf->queue_preview = cfg->queue_preview;
 	conf->finished_tasks = cfg->finished_tasks;
+	conf->unacked_events = cfg->unacked_events;
 	conf->synchronous = cfg->coordinator_sync;
 }
 
@@ -91,11 +100,22 @@ static const struct push_ops push_ops = {
 	.send = push_send,
 };
 
+/* Every EVENTS_TICK_MS: the event outbox's housekeeping. */
+static void
+events_tick(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	settle(coord_events_tick(co.c, &co.ob), NULL);
+}
+
 /* Open and load coordinator.db, spawn coordinator:main, ask for the workers. */
 static int
 coordinator_setup(const struct config *cfg)
 {
 	struct coord_conf	 conf;
+	struct timeval		 tv;
 	char			 path[CONFIG_PATH_MAX + 32];
 
 	snprintf(path, sizeof(path), "%s/coordinator.db", cfg->state_dir);
@@ -107,6 +127,11 @@ coordinator_setup(const struct config *cfg)
 	outbox_init(&co.ob);
 	co.self = actor_spawn(&coordinator_kind, "main", NULL);
 	co.push = push_new(rt_base(), cfg->push_interval_ms, &push_ops, NULL);
+	tv.tv_sec = EVENTS_TICK_MS / 1000;
+	tv.tv_usec = (EVENTS_TICK_MS % 1000) * 1000;
+	if ((co.tick = event_new(rt_base(), -1, EV_PERSIST, events_tick,
+	    NULL)) == NULL || event_add(co.tick, &tv) == -1)
+		fatalx("coordinator: the event outbox's timer");
 	settle(coord_start(co.c, &co.ob), NULL);
 	log_info("%s: %zu workers, %llu tasks queued, %llu running", path,
 	    co.c->nworkers, (unsigned long long)co.c->ntasks[TASK_QUEUED],
@@ -144,10 +169,17 @@ coordinator_receive(struct actor *a, const struct envelope *env)
 	}
 }
 
-/* A connection went: the worker process (requeue) or a subscriber. */
+/*
+ * A connection went: the worker process (requeue), the event log (what
+ * was in flight is sent again) or a subscriber.
+ */
 static void
 coordinator_peer_down(const char *identity)
 {
+	if (strcmp(identity, "eventlog") == 0) {
+		coord_events_down(co.c);
+		return;
+	}
 	if (strcmp(identity, "worker") == 0) {
 		log_info("the worker process went away");
 		co.worker_gone = 1;
@@ -158,10 +190,17 @@ coordinator_peer_down(const char *identity)
 		log_debug("subscriber %s went away", identity);
 }
 
-/* The worker process is back after going away: ask it for its workers. */
+/*
+ * The event log is back: probe it.  The worker process is back after
+ * going away: ask it for its workers.
+ */
 static void
 coordinator_peer_up(const char *identity)
 {
+	if (strcmp(identity, "eventlog") == 0) {
+		settle(coord_events_up(co.c, &co.ob), NULL);
+		return;
+	}
 	if (strcmp(identity, "worker") != 0 || !co.worker_gone)
 		return;
 	log_info("the worker process is back; asking for its workers");

@@ -3,7 +3,7 @@
  * migrations below (PRAGMA user_version counts them), and every statement
  * the state machine runs, prepared once.
  *
- * Schema version 2:
+ * Schema version 3:
  *
  *	workers	  the registry: id, the finished-task count, when it was
  *		  registered (its rowid keeps the registration order)
@@ -16,7 +16,12 @@
  *		  rows keeps the counters
  *	dedupe	  (sender, message id) -> the reply that was sent, for
  *		  dedupe_window_s
- *	meta	  from version 1, unused so far
+ *	events_out  the event outbox (version 3): each activity event
+ *		  (seq, level, message, data) until the event log has
+ *		  acknowledged it; seq numbers the coordinator's events
+ *	meta	  from version 1; 'events_done' holds the last event
+ *		  number deleted, so that the numbering goes on after the
+ *		  outbox was emptied
  *
  * The partial indexes are the queue: tasks_queue orders every queued task
  * (the 'next' list), tasks_free the unpinned ones and tasks_pinned the
@@ -74,6 +79,13 @@ const char *const coord_migrations[] = {
 	"  payload BLOB NOT NULL,"
 	"  UNIQUE (sender, id));"
 	"CREATE INDEX dedupe_at ON dedupe(at);",
+
+	/* 3: the event outbox. */
+	"CREATE TABLE events_out ("
+	"  seq INTEGER PRIMARY KEY,"
+	"  level TEXT NOT NULL,"
+	"  message TEXT NOT NULL,"
+	"  data BLOB)",
 };
 const int coord_nmigrations = sizeof(coord_migrations) /
     sizeof(coord_migrations[0]);
@@ -125,6 +137,19 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_DEDUPE_PRUNE] =
 	    "DELETE FROM dedupe WHERE rowid IN (SELECT rowid FROM dedupe"
 	    " WHERE at < ?1 ORDER BY at LIMIT ?2)",
+	[ST_EVENT_INSERT] =
+	    "INSERT INTO events_out (seq, level, message, data)"
+	    " VALUES (?1, ?2, ?3, ?4)",
+	[ST_EVENT_FROM] =
+	    "SELECT seq, level, message, data FROM events_out WHERE seq > ?1"
+	    " ORDER BY seq LIMIT ?2",
+	[ST_EVENT_TRIM] =
+	    "DELETE FROM events_out WHERE seq <= ?1",
+	[ST_EVENT_DONE] =
+	    "INSERT OR REPLACE INTO meta (key, value)"
+	    " VALUES ('events_done', ?1)",
+	[ST_EVENT_SHIFT] =
+	    "UPDATE events_out SET seq = seq + ?1",
 };
 
 /* Open coordinator.db and bring its schema up to date. */
@@ -193,4 +218,25 @@ cdb_bind_text(sqlite3_stmt *st, int i, const char *s)
 	if (s == NULL || *s == '\0')
 		return sqlite3_bind_null(st, i);
 	return sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
+}
+
+/* Run a query returning one integer (NULL or no row: 0). */
+int
+cdb_query_int(struct coord *c, const char *sql, int64_t *out)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	*out = 0;
+	if ((st = db_prepare(c->db, sql)) == NULL)
+		return -1;
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		*out = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		log_warnx("coordinator.db: %s: %s", sql,
+		    sqlite3_errmsg(db_handle(c->db)));
+		return -1;
+	}
+	return 0;
 }

@@ -267,28 +267,82 @@ fail:
 	return -1;
 }
 
-/* LogEvent {level, source, message, data: {taskId?, workerId?, attempts?}}. */
+/*
+ * LogEvent {level, source, message, data, sourceSeq, sourceFirst?}: data
+ * is packed already (msg_event_data_encode, kept in events_out).
+ */
 int
 msg_log_event_encode(msgpack_packer *pk, const struct log_event *m)
 {
-	size_t	 n = (m->task_id != NULL) + (m->worker_id != NULL) +
-	    (m->attempts >= 0);
-
-	if (msgpack_pack_map(pk, 4) != 0 ||
+	if (msgpack_pack_map(pk, m->first ? 6 : 5) != 0 ||
 	    pk_kv_str(pk, "level", m->level) == -1 ||
 	    pk_kv_str(pk, "source", COORD_ADDRESS) == -1 ||
 	    pk_kv_str(pk, "message", m->message) == -1 ||
-	    mp_pack_str(pk, "data") == -1 ||
-	    msgpack_pack_map(pk, n) != 0)
+	    mp_pack_str(pk, "data") == -1)
 		goto fail;
-	if (m->task_id != NULL && pk_kv_str(pk, "taskId", m->task_id) == -1)
+	if (m->data == NULL || m->datalen == 0) {
+		if (msgpack_pack_nil(pk) != 0)
+			goto fail;
+	} else
+		mp_pack_raw(pk, m->data, m->datalen);
+	if (mp_pack_kv_uint(pk, "sourceSeq", (uint64_t)m->seq) == -1)
 		goto fail;
-	if (m->worker_id != NULL &&
-	    pk_kv_str(pk, "workerId", m->worker_id) == -1)
+	if (m->first && (mp_pack_str(pk, "sourceFirst") == -1 ||
+	    msgpack_pack_true(pk) != 0))
 		goto fail;
-	if (m->attempts >= 0 &&
-	    mp_pack_kv_uint(pk, "attempts", (uint64_t)m->attempts) == -1)
+	return 0;
+fail:
+	return -1;
+}
+
+/* An event's data: {taskId?, workerId?, attempts?}. */
+int
+msg_event_data_encode(msgpack_packer *pk, const char *task_id,
+    const char *worker_id, int64_t attempts)
+{
+	size_t	 n = (task_id != NULL) + (worker_id != NULL) + (attempts >= 0);
+
+	if (msgpack_pack_map(pk, n) != 0)
 		goto fail;
+	if (task_id != NULL && pk_kv_str(pk, "taskId", task_id) == -1)
+		goto fail;
+	if (worker_id != NULL && pk_kv_str(pk, "workerId", worker_id) == -1)
+		goto fail;
+	if (attempts >= 0 &&
+	    mp_pack_kv_uint(pk, "attempts", (uint64_t)attempts) == -1)
+		goto fail;
+	return 0;
+fail:
+	return -1;
+}
+
+/* LogEventAck {source, sourceSeq, gap?}. */
+int
+msg_log_event_ack_decode(const msgpack_object *p, struct log_event_ack *m,
+    enum err_code *code, char *why, size_t whylen)
+{
+	const msgpack_object	*v;
+	uint64_t		 u;
+
+	memset(m, 0, sizeof(*m));
+	*code = ERR_BAD_PAYLOAD;
+	if (dec_map(p, why, whylen) == -1 ||
+	    dec_str(p, "source", 1, m->source, sizeof(m->source), why,
+	    whylen) == -1)
+		goto fail;
+	if (mp_uint(mp_get(p, "sourceSeq"), &u) == -1 || u > INT64_MAX) {
+		snprintf(why, whylen, "'sourceSeq' must be an integer from 0 "
+		    "to %lld", (long long)INT64_MAX);
+		goto fail;
+	}
+	m->seq = (int64_t)u;
+	if ((v = mp_get(p, "gap")) != NULL && v->type != MSGPACK_OBJECT_NIL) {
+		if (v->type != MSGPACK_OBJECT_BOOLEAN) {
+			snprintf(why, whylen, "'gap' must be true or false");
+			goto fail;
+		}
+		m->gap = v->via.boolean;
+	}
 	return 0;
 fail:
 	return -1;

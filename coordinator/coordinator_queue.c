@@ -88,27 +88,22 @@ coord_worker(const struct coord *c, const char *id)
 	return strmap_get(c->workers, id);
 }
 
-/* Send an activity line to the event log (a cast). */
-static void
-activity(struct outbox *ob, const char *level, const char *task,
-    const char *worker, int64_t attempts, const char *fmt, ...)
+/*
+ * Log an activity line for the event log: kept in coordinator.db with the
+ * change it tells of until the event log has it (coordinator_events.c).
+ */
+static int __attribute__((format(printf, 7, 8)))
+activity(struct coord *c, struct outbox *ob, const char *level,
+    const char *task, const char *worker, int64_t attempts,
+    const char *fmt, ...)
 {
-	struct log_event	 ev;
-	msgpack_packer		*pk;
-	va_list			 ap;
-	char			 text[256];
+	va_list	 ap;
+	char	 text[256];
 
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
-	ev.level = level;
-	ev.message = text;
-	ev.task_id = task;
-	ev.worker_id = worker;
-	ev.attempts = attempts;
-	pk = outbox_begin(ob, NULL, EVENTLOG_ADDRESS, MSG_LOG_EVENT, 0);
-	msg_log_event_encode(pk, &ev);
-	outbox_end(ob);
+	return events_add(c, ob, level, task, worker, attempts, text);
 }
 
 /* Queue a message {workerId|taskId: id} for worker:<worker>. */
@@ -315,9 +310,8 @@ task_start(struct coord *c, const char *id, struct cworker *w,
 	c->ntasks[TASK_QUEUED]--;
 	c->ntasks[TASK_RUNNING]++;
 	recent_touch(c, id, TASK_RUNNING, w->id, attempts, NULL, 0, NULL);
-	activity(ob, "info", id, w->id, attempts, "task %s assigned to %s", id,
-	    w->id);
-	return 0;
+	return activity(c, ob, "info", id, w->id, attempts,
+	    "task %s assigned to %s", id, w->id);
 }
 
 /* Read one (id, qseq) head row; 0 found, 1 none, -1 error. */
@@ -435,9 +429,8 @@ task_requeue(struct coord *c, const char *id, int died, struct outbox *ob)
 		if (task_finish(c, id, TASK_RUNNING, TASK_FAILED, &t, NULL, 0,
 		    err) == -1)
 			return -1;
-		activity(ob, "error", id, t.worker, t.attempts,
+		return activity(c, ob, "error", id, t.worker, t.attempts,
 		    "task %s failed: %s", id, err);
-		return 0;
 	}
 	st = cdb_stmt(c, ST_TASK_REQUEUE);
 	cdb_bind_text(st, 1, id);
@@ -449,9 +442,10 @@ task_requeue(struct coord *c, const char *id, int died, struct outbox *ob)
 	c->ntasks[TASK_RUNNING]--;
 	c->ntasks[TASK_QUEUED]++;
 	recent_touch(c, id, TASK_QUEUED, NULL, t.attempts, NULL, 0, NULL);
-	activity(ob, "warn", id, t.worker, t.attempts, "task %s requeued "
-	    "(%s on %s)", id, died ? "worker died" : "worker unregistered",
-	    t.worker);
+	if (activity(c, ob, "warn", id, t.worker, t.attempts, "task %s "
+	    "requeued (%s on %s)", id, died ? "worker died" :
+	    "worker unregistered", t.worker) == -1)
+		return -1;
 	return task_offer(c, id, t.pin, NULL, ob) == -1 ? -1 : 0;
 }
 
@@ -510,12 +504,10 @@ task_outcome(struct coord *c, struct cworker *w, const char *id,
 	if (r == -1)
 		return -1;
 	if (failed)
-		activity(ob, "warn", id, w->id, t.attempts, "task %s failed on "
-		    "%s: %s", id, w->id, error);
-	else
-		activity(ob, "info", id, w->id, t.attempts, "task %s "
-		    "completed by %s", id, w->id);
-	return 0;
+		return activity(c, ob, "warn", id, w->id, t.attempts,
+		    "task %s failed on %s: %s", id, w->id, error);
+	return activity(c, ob, "info", id, w->id, t.attempts,
+	    "task %s completed by %s", id, w->id);
 }
 
 /* RegisterWorker {workerId}: idempotent. */
@@ -540,7 +532,9 @@ cmd_register(struct coord *c, const struct envelope *env, struct outbox *ob)
 		if (cdb_run(c, st) == -1)
 			return -1;
 		w = worker_add(c, id, 0);
-		activity(ob, "info", NULL, id, -1, "worker %s registered", id);
+		if (activity(c, ob, "info", NULL, id, -1,
+		    "worker %s registered", id) == -1)
+			return -1;
 	}
 	if (w->status == WORKER_OFFLINE)
 		to_worker(ob, id, MSG_START_WORKER, NULL);
@@ -579,7 +573,9 @@ cmd_unregister(struct coord *c, const struct envelope *env,
 	if (cdb_run(c, st) == -1)
 		return -1;
 	to_worker(ob, id, MSG_STOP_WORKER, NULL);
-	activity(ob, "info", NULL, id, -1, "worker %s unregistered", id);
+	if (activity(c, ob, "info", NULL, id, -1, "worker %s unregistered",
+	    id) == -1)
+		return -1;
 	if (task[0] != '\0' && task_requeue(c, task, 0, ob) == -1)
 		return -1;
 	pk = outbox_begin(ob, NULL, env->from, MSG_WORKER_UNREGISTERED, 1);
@@ -700,15 +696,18 @@ cmd_cancel(struct coord *c, const struct envelope *env, struct outbox *ob)
 		if (task_finish(c, id, TASK_QUEUED, TASK_CANCELLED, &t, NULL, 0,
 		    NULL) == -1)
 			return -1;
-		activity(ob, "info", id, NULL, t.attempts, "task %s cancelled "
-		    "while queued", id);
+		if (activity(c, ob, "info", id, NULL, t.attempts,
+		    "task %s cancelled while queued", id) == -1)
+			return -1;
 		break;
 	case TASK_RUNNING:
 		if (task_finish(c, id, TASK_RUNNING, TASK_CANCELLED, &t, NULL,
 		    0, NULL) == -1)
 			return -1;
-		activity(ob, "info", id, t.worker, t.attempts, "task %s "
-		    "cancelled while running on %s", id, t.worker);
+		if (activity(c, ob, "info", id, t.worker, t.attempts,
+		    "task %s cancelled while running on %s", id,
+		    t.worker) == -1)
+			return -1;
 		w = coord_worker(c, t.worker);
 		if (w != NULL && strcmp(w->task, id) == 0) {
 			to_worker(ob, w->id, MSG_ABORT_TASK, id);
@@ -935,6 +934,8 @@ coord_handle(struct coord *c, const struct envelope *env, struct outbox *ob)
 		return task_report(c, env, ob);
 	case MSG_WORKER_STATE:
 		return worker_report(c, env, ob);
+	case MSG_LOG_EVENT_ACK:
+		return events_ack(c, env, ob);
 	case MSG_ERROR:
 		log_debug("Error from %s (replyTo %s); ignored", env->from,
 		    env->reply_to);
@@ -975,9 +976,9 @@ coord_workers_down(struct coord *c, struct outbox *ob)
 		worker_set_status(c, w, WORKER_OFFLINE);
 	}
 	if (nworkers > 0 || ntasks > 0)
-		activity(ob, "warn", NULL, NULL, -1, "worker process went "
-		    "away: %zu workers offline, %zu running tasks wait for "
-		    "their outcome", nworkers, ntasks);
+		return activity(c, ob, "warn", NULL, NULL, -1, "worker "
+		    "process went away: %zu workers offline, %zu running "
+		    "tasks wait for their outcome", nworkers, ntasks);
 	return 0;
 }
 
@@ -993,32 +994,18 @@ coord_workers_up(struct coord *c, struct outbox *ob)
 	return 0;
 }
 
-/* At start every worker is offline: ask the worker process for each. */
+/*
+ * At start every worker is offline: ask the worker process for each.  And
+ * the event log's place is unknown: probe it with the oldest event kept
+ * (what loading queued went nowhere).
+ */
 int
 coord_start(struct coord *c, struct outbox *ob)
 {
+	coord_events_down(c);
+	if (coord_events_up(c, ob) == -1)
+		return -1;
 	return coord_workers_up(c, ob);
-}
-
-/* Run a query returning one integer (NULL: 0). */
-static int
-query_int(struct coord *c, const char *sql, int64_t *out)
-{
-	sqlite3_stmt	*st;
-	int		 rc;
-
-	*out = 0;
-	if ((st = db_prepare(c->db, sql)) == NULL)
-		return -1;
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		*out = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		log_warnx("coordinator.db: %s: %s", sql,
-		    sqlite3_errmsg(db_handle(c->db)));
-		return -1;
-	}
-	return 0;
 }
 
 /*
@@ -1076,9 +1063,10 @@ coord_load(struct coord *c)
 	int		 rc, ret = -1;
 
 	outbox_init(&ob);
-	if (load_workers(c, &orphans, &norphans) == -1)
+	if (events_load(c) == -1 ||
+	    load_workers(c, &orphans, &norphans) == -1)
 		goto out;
-	if (query_int(c, "SELECT count(*) FROM tasks WHERE status = 0",
+	if (cdb_query_int(c, "SELECT count(*) FROM tasks WHERE status = 0",
 	    &v) == -1)
 		goto out;
 	c->ntasks[TASK_QUEUED] = (uint64_t)v;
@@ -1092,19 +1080,19 @@ coord_load(struct coord *c)
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
 		goto out;
-	if (query_int(c, "SELECT count(*) FROM tasks WHERE status >= 2",
+	if (cdb_query_int(c, "SELECT count(*) FROM tasks WHERE status >= 2",
 	    &v) == -1)
 		goto out;
 	c->nfinished_kept = (uint64_t)v;
-	if (query_int(c, "SELECT qseq FROM tasks WHERE status = 0 "
+	if (cdb_query_int(c, "SELECT qseq FROM tasks WHERE status = 0 "
 	    "ORDER BY qseq LIMIT 1", &v) == -1)
 		goto out;
 	c->qhead = v - 1;
-	if (query_int(c, "SELECT qseq FROM tasks WHERE status = 0 "
+	if (cdb_query_int(c, "SELECT qseq FROM tasks WHERE status = 0 "
 	    "ORDER BY qseq DESC LIMIT 1", &v) == -1)
 		goto out;
 	c->qtail = v + 1;
-	if (query_int(c, "SELECT max(chg) FROM tasks", &v) == -1)
+	if (cdb_query_int(c, "SELECT max(chg) FROM tasks", &v) == -1)
 		goto out;
 	c->chg = v;
 	if (recent_load(c) == -1)
@@ -1163,6 +1151,7 @@ coord_close(struct coord *c)
 		db_commit(c->db);
 	cdb_finalize(c);
 	db_close(c->db);
+	events_free(c);
 	while ((w = TAILQ_FIRST(&c->all)) != NULL) {
 		TAILQ_REMOVE(&c->all, w, entry);
 		free(w);

@@ -246,7 +246,7 @@ coord_pack_inspect(struct coord *c, msgpack_packer *pk, size_t subscribers)
 {
 	int	 i;
 
-	msgpack_pack_map(pk, 5 + TASK_NSTATUS + WORKER_NSTATUS);
+	msgpack_pack_map(pk, 8 + TASK_NSTATUS + WORKER_NSTATUS);
 	mp_pack_kv_uint(pk, "subscribers", subscribers);
 	mp_pack_kv_uint(pk, "queueLength", c->ntasks[TASK_QUEUED]);
 	for (i = 0; i < TASK_NSTATUS; i++)
@@ -256,4 +256,5 @@ coord_pack_inspect(struct coord *c, msgpack_packer *pk, size_t subscribers)
 		mp_pack_kv_uint(pk, worker_status_name(i), c->nstatus[i]);
 	mp_pack_kv_int(pk, "dbBytes", db_size(c->db));
 	mp_pack_kv_int(pk, "schemaVersion", db_version(c->db));
+	events_pack_inspect(c, pk);
 }

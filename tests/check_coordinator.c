@@ -44,6 +44,7 @@ conf_default(void)
 	conf.recent_tasks = 20;
 	conf.queue_preview = 10;
 	conf.finished_tasks = 0;
+	conf.unacked_events = 100000;
 	conf.synchronous = 1;
 }
 
@@ -85,14 +86,61 @@ teardown(void)
 		fprintf(stderr, "cannot remove %s\n", tmpdir);
 }
 
-/* Open (or reopen) the coordinator with conf. */
+/* LogEventAck {source, sourceSeq: seq, gap?} from the event log. */
 static void
-open_coord(void)
+ack_events(int64_t seq, int gap)
+{
+	msgpack_sbuffer	 sb;
+	msgpack_packer	 pk;
+	msgpack_unpacked up;
+	struct envelope	 env;
+
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	msgpack_pack_map(&pk, gap ? 3 : 2);
+	mp_pack_kv_str(&pk, "source", COORD_ADDRESS);
+	mp_pack_kv_uint(&pk, "sourceSeq", (uint64_t)seq);
+	if (gap) {
+		mp_pack_str(&pk, "gap");
+		msgpack_pack_true(&pk);
+	}
+	msgpack_unpacked_init(&up);
+	ck_assert_int_eq(msgpack_unpack_next(&up, sb.data, sb.size, NULL),
+	    MSGPACK_UNPACK_SUCCESS);
+	memset(&env, 0, sizeof(env));
+	env.type = MSG_LOG_EVENT_ACK;
+	snprintf(env.to, sizeof(env.to), "%s", COORD_ADDRESS);
+	snprintf(env.from, sizeof(env.from), "%s", EVENTLOG_ADDRESS);
+	env.payload = &up.data;
+	ck_assert_int_eq(coord_handle(c, &env, &ob), 0);
+	ck_assert_int_eq(db_commit(coord_db(c)), 0);
+	msgpack_unpacked_destroy(&up);
+	msgpack_sbuffer_destroy(&sb);
+}
+
+/*
+ * Open (or reopen) the coordinator with conf, without the event log: out
+ * of step, so that only a probe would go out.
+ */
+static void
+open_coord_alone(void)
 {
 	if (c != NULL)
 		coord_close(c);
 	c = coord_open(dbpath, &conf);
 	ck_assert_ptr_nonnull(c);
+	outbox_clear(&ob);
+}
+
+/*
+ * Open (or reopen) the coordinator with conf beside an event log that has
+ * every event so far: new events go out as they happen.
+ */
+static void
+open_coord(void)
+{
+	open_coord_alone();
+	ack_events(c->ev.next - 1, 0);
 	outbox_clear(&ob);
 }
 
@@ -1002,6 +1050,350 @@ START_TEST(test_newer_schema_refused)
 }
 END_TEST
 
+/* The event outbox: n new workers registered, one event each. */
+static void
+log_events(int n)
+{
+	static int	 k;
+	char		 w[32];
+	int		 i;
+
+	for (i = 0; i < n; i++) {
+		snprintf(w, sizeof(w), "e%d", ++k);
+		ck_assert_int_eq(send_msg(MSG_REGISTER_WORKER, "session:t",
+		    NULL, payload("workerId", w, NULL)), 0);
+	}
+}
+
+/* The sourceSeq of every LogEvent in the outbox, in order; their count. */
+static int
+sent_seqs(int64_t *v, int max)
+{
+	size_t	 i;
+	int	 n = 0;
+
+	for (i = 0; i < ob.n; i++) {
+		if (ob.v[i].type != MSG_LOG_EVENT)
+			continue;
+		ck_assert_str_eq(ob.v[i].to, EVENTLOG_ADDRESS);
+		ck_assert_str_eq(out_str(i, "source"), COORD_ADDRESS);
+		ck_assert_int_lt(n, max);
+		v[n++] = (int64_t)out_uint(i, "sourceSeq");
+	}
+	return n;
+}
+
+/* Does the outbox's LogEvent number seq carry sourceFirst? */
+static bool
+sent_first(int64_t seq)
+{
+	const msgpack_object	*v;
+	size_t			 i;
+
+	for (i = 0; i < ob.n; i++)
+		if (ob.v[i].type == MSG_LOG_EVENT &&
+		    out_uint(i, "sourceSeq") == (uint64_t)seq) {
+			v = mp_get(out_payload(i), "sourceFirst");
+			return v != NULL && v->type == MSGPACK_OBJECT_BOOLEAN &&
+			    v->via.boolean;
+		}
+	ck_abort_msg("event %lld not sent", (long long)seq);
+	return false;
+}
+
+/* Rows in events_out, and the lowest number among them. */
+static int64_t
+outbox_rows(int64_t *lowest)
+{
+	int64_t	 n;
+
+	ck_assert_int_eq(cdb_query_int(c, "SELECT count(*) FROM events_out",
+	    &n), 0);
+	if (lowest != NULL)
+		ck_assert_int_eq(cdb_query_int(c, "SELECT min(seq) FROM "
+		    "events_out", lowest), 0);
+	return n;
+}
+
+/* Each event is a row, sent at once in step, numbered one after another. */
+START_TEST(test_events_numbered)
+{
+	int64_t	 seq[8], first;
+	int	 i;
+
+	open_coord();
+	first = c->ev.next;
+	log_events(1);
+	ck_assert_int_eq(sent_seqs(seq, 8), 1);
+	ck_assert_int_eq(seq[0], first);
+	ck_assert(sent_first(first));	/* nothing older is kept */
+	outbox_clear(&ob);
+	log_events(3);
+	ck_assert_int_eq(sent_seqs(seq, 8), 3);
+	for (i = 0; i < 3; i++)
+		ck_assert_int_eq(seq[i], first + 1 + i);
+	ck_assert(!sent_first(first + 1));
+	/* Kept until acknowledged, in the transaction of their change. */
+	ck_assert_int_eq(outbox_rows(NULL), 4);
+	ck_assert_int_eq(c->ev.next - 1 - c->ev.acked, 4);
+	/* Numbered by the clock at first: above an old database's numbers. */
+	ck_assert_int_gt(first, (int64_t)1600000000000LL * 1000);
+}
+END_TEST
+
+/* An ack forgets the events; the rows go, and the numbering survives. */
+START_TEST(test_events_ack_deletes)
+{
+	int64_t	 seq[EVENTS_TRIM + 8], last, done;
+	int	 n;
+
+	open_coord();
+	log_events(5);
+	n = sent_seqs(seq, 8);
+	last = seq[n - 1];
+	outbox_clear(&ob);
+	ack_events(last - 2, 0);
+	ck_assert_int_eq(ob.n, 0);		/* nothing to send again */
+	ck_assert_int_eq(outbox_rows(NULL), 5);	/* deleted later ... */
+	ck_assert_int_eq(coord_events_tick(c, &ob), 0);
+	ck_assert_int_eq(db_commit(coord_db(c)), 0);
+	ck_assert_int_eq(outbox_rows(&done), 2);	/* ... by the tick */
+	ck_assert_int_eq(done, last - 1);
+	ack_events(last, 0);
+	ck_assert_int_eq(coord_events_tick(c, &ob), 0);
+	ck_assert_int_eq(db_commit(coord_db(c)), 0);
+	ck_assert_int_eq(outbox_rows(NULL), 0);
+	/* Or EVENTS_TRIM at a time as new events are added. */
+	outbox_clear(&ob);
+	log_events(EVENTS_TRIM + 1);
+	n = sent_seqs(seq, EVENTS_TRIM + 8);
+	ck_assert_int_eq(n, EVENTS_TRIM + 1);
+	ack_events(seq[n - 2], 0);
+	log_events(1);
+	ck_assert_int_eq(outbox_rows(NULL), 2);
+	/* An empty outbox still numbers on after a restart. */
+	outbox_clear(&ob);
+	ack_events(c->ev.next - 1, 0);
+	ck_assert_int_eq(coord_events_tick(c, &ob), 0);
+	ck_assert_int_eq(db_commit(coord_db(c)), 0);
+	ck_assert_int_eq(outbox_rows(NULL), 0);
+	last = c->ev.next - 1;
+	open_coord();
+	ck_assert_int_eq(c->ev.next, last + 1);
+	log_events(1);
+	ck_assert_int_eq(sent_seqs(seq, 8), 1);
+	ck_assert_int_eq(seq[0], last + 1);
+}
+END_TEST
+
+/* The connection drops: probe with the oldest, then the rest in order. */
+START_TEST(test_events_resend_after_reconnect)
+{
+	int64_t	 seq[8], first;
+	int	 n, i;
+
+	open_coord();
+	first = c->ev.next;
+	log_events(3);		/* sent, then lost with the connection */
+	coord_events_down(c);
+	outbox_clear(&ob);
+	ck_assert_int_eq(coord_events_up(c, &ob), 0);
+	ck_assert_int_eq(sent_seqs(seq, 8), 1);
+	ck_assert_int_eq(seq[0], first);
+	ck_assert(sent_first(first));
+	/* The probe waits for its ack: nothing more goes out meanwhile. */
+	outbox_clear(&ob);
+	log_events(3);
+	ck_assert_int_eq(coord_events_up(c, &ob), 0);
+	ck_assert_int_eq(count_out(MSG_LOG_EVENT), 0);
+	/* The event log had the first two: the rest follows, in order. */
+	ack_events(first + 1, 0);
+	n = sent_seqs(seq, 8);
+	ck_assert_int_eq(n, 4);
+	for (i = 0; i < n; i++)
+		ck_assert_int_eq(seq[i], first + 2 + i);
+	ck_assert_uint_eq(c->ev.resent, 2);	/* the probe and first + 2 */
+	/* In step again: the next one goes at once. */
+	outbox_clear(&ob);
+	log_events(1);
+	ck_assert_int_eq(sent_seqs(seq, 8), 1);
+	ck_assert_int_eq(seq[0], first + 6);
+}
+END_TEST
+
+/* A restart: the kept events go again, probe first. */
+START_TEST(test_events_resend_after_restart)
+{
+	int64_t	 seq[8], first;
+	int	 n;
+
+	open_coord();
+	first = c->ev.next;
+	log_events(4);
+	open_coord_alone();
+	ck_assert_int_eq(c->ev.next, first + 4);
+	ck_assert_int_eq(coord_start(c, &ob), 0);
+	ck_assert_int_eq(sent_seqs(seq, 8), 1);
+	ck_assert_int_eq(seq[0], first);
+	outbox_clear(&ob);
+	ack_events(first - 1, 0);	/* it had none of them */
+	n = sent_seqs(seq, 8);
+	ck_assert_int_eq(n, 3);
+	ck_assert_int_eq(seq[2], first + 3);
+}
+END_TEST
+
+/* Refused past a gap: send again from the event log's cursor, once. */
+START_TEST(test_events_gap)
+{
+	int64_t	 seq[8], first;
+	int	 n;
+
+	open_coord();
+	first = c->ev.next;
+	log_events(5);
+	outbox_clear(&ob);
+	ack_events(first + 1, 1);
+	n = sent_seqs(seq, 8);
+	ck_assert_int_eq(n, 3);
+	ck_assert_int_eq(seq[0], first + 2);
+	ck_assert_int_eq(seq[2], first + 4);
+	/* More refusals at the same cursor were for the same hole. */
+	outbox_clear(&ob);
+	ack_events(first + 1, 1);
+	ck_assert_int_eq(count_out(MSG_LOG_EVENT), 0);
+	/* A gap flag at an older cursor than we know is stale. */
+	ack_events(first + 3, 0);
+	ack_events(first + 2, 1);
+	ck_assert_int_eq(count_out(MSG_LOG_EVENT), 0);
+}
+END_TEST
+
+/* No ack for EVENTS_RESEND_MS: rewind and probe again. */
+START_TEST(test_events_stall)
+{
+	int64_t	 seq[8], first;
+
+	open_coord();
+	c->fake_now = 1000000;
+	first = c->ev.next;
+	log_events(3);
+	outbox_clear(&ob);
+	c->fake_now += EVENTS_RESEND_MS - 1;
+	ck_assert_int_eq(coord_events_tick(c, &ob), 0);
+	ck_assert_int_eq(ob.n, 0);
+	c->fake_now += 1;
+	ck_assert_int_eq(coord_events_tick(c, &ob), 0);
+	ck_assert_int_eq(sent_seqs(seq, 8), 1);
+	ck_assert_int_eq(seq[0], first);
+	outbox_clear(&ob);
+	ack_events(first, 0);
+	ck_assert_int_eq(sent_seqs(seq, 8), 2);
+	ck_assert_int_eq(seq[1], first + 2);
+}
+END_TEST
+
+/* Out of step with a long backlog: EVENTS_BATCH a turn, each ack pumps. */
+START_TEST(test_events_batches)
+{
+	int64_t	 seq[EVENTS_BATCH + 1], first;
+	int	 n;
+
+	open_coord();
+	first = c->ev.next;
+	coord_events_down(c);
+	log_events(EVENTS_BATCH + 100);
+	ck_assert_int_eq(coord_events_up(c, &ob), 0);
+	outbox_clear(&ob);
+	ack_events(first, 0);
+	n = sent_seqs(seq, EVENTS_BATCH + 1);
+	ck_assert_int_eq(n, EVENTS_BATCH);
+	ck_assert_int_eq(seq[0], first + 1);
+	outbox_clear(&ob);
+	ack_events(first + 10, 0);
+	n = sent_seqs(seq, EVENTS_BATCH + 1);
+	ck_assert_int_eq(n, 99);
+	ck_assert_int_eq(seq[98], first + EVENTS_BATCH + 99);
+}
+END_TEST
+
+/* Past unacked_events the oldest go; the oldest kept is sent as first. */
+START_TEST(test_events_bound)
+{
+	int64_t	 seq[8], first, lowest;
+
+	conf.unacked_events = 5;
+	open_coord();
+	first = c->ev.next;
+	coord_events_down(c);
+	outbox_clear(&ob);
+	log_events(12);
+	ck_assert_int_eq(outbox_rows(&lowest), 5);
+	ck_assert_int_eq(lowest, first + 7);
+	ck_assert_uint_eq(c->ev.dropped, 7);
+	/* Out of step, the first new event sent a probe: just the one. */
+	ck_assert_int_eq(sent_seqs(seq, 8), 1);
+	ck_assert_int_eq(seq[0], first);
+	/* Unanswered, it goes again with the oldest kept, taken as first. */
+	outbox_clear(&ob);
+	c->fake_now = coord_now(c) + EVENTS_RESEND_MS;
+	ck_assert_int_eq(coord_events_tick(c, &ob), 0);
+	ck_assert_int_eq(sent_seqs(seq, 8), 1);
+	ck_assert_int_eq(seq[0], first + 7);
+	ck_assert(sent_first(first + 7));
+	/* Acknowledged rows do not count as dropped. */
+	outbox_clear(&ob);
+	ack_events(first + 11, 0);
+	log_events(5);
+	ck_assert_uint_eq(c->ev.dropped, 7);
+}
+END_TEST
+
+/* The event log is ahead (a new coordinator.db): renumber past it. */
+START_TEST(test_events_ahead)
+{
+	int64_t	 seq[8], first, lowest;
+
+	open_coord();
+	first = c->ev.next;
+	coord_events_down(c);
+	log_events(2);
+	ck_assert_int_eq(coord_events_up(c, &ob), 0);
+	outbox_clear(&ob);
+	ack_events(first + 1000, 0);
+	ck_assert_int_eq(sent_seqs(seq, 8), 2);
+	ck_assert_int_eq(seq[0], first + 1001);
+	ck_assert_int_eq(seq[1], first + 1002);
+	ck_assert_int_eq(outbox_rows(&lowest), 2);
+	ck_assert_int_eq(lowest, first + 1001);
+	ck_assert_int_eq(c->ev.next, first + 1003);
+}
+END_TEST
+
+/* A database of the previous schema (2) opens, upgraded, its tasks kept. */
+START_TEST(test_migrate_v2)
+{
+	struct db	*old;
+	int64_t		 seq[8];
+
+	old = db_open(dbpath, 1, coord_migrations, 2);
+	ck_assert_ptr_nonnull(old);
+	ck_assert_int_eq(db_exec(old, "INSERT INTO workers (id, processed, "
+	    "registered) VALUES ('w1', 7, 1); INSERT INTO tasks (id, kind, "
+	    "status, qseq, created, updated, chg) VALUES ('t1', 'echo', 0, "
+	    "1, 1, 1, 1)"), 0);
+	db_close(old);
+	open_coord();
+	ck_assert_int_eq(db_version(coord_db(c)), 3);
+	ck_assert_uint_eq(coord_worker(c, "w1")->processed, 7);
+	ck_assert_uint_eq(c->ntasks[TASK_QUEUED], 1);
+	announce("w1", NULL, NULL, NULL);
+	ck_assert_str_eq(processed_by("w1"), "t1");
+	ck_assert_int_eq(sent_seqs(seq, 8), 1);	/* "task t1 assigned" */
+	ck_assert_int_eq(outbox_rows(NULL), 1);
+}
+END_TEST
+
 /* Pushes: a counter stands for the state; every push records its value. */
 static int	 state_value;
 static int	 pushes, last_pushed;
@@ -1140,6 +1532,21 @@ coordinator_suite(void)
 	tcase_add_test(tc, test_migrate_v1);
 	tcase_add_test(tc, test_corrupt_refused);
 	tcase_add_test(tc, test_newer_schema_refused);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("events");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 20);
+	tcase_add_test(tc, test_events_numbered);
+	tcase_add_test(tc, test_events_ack_deletes);
+	tcase_add_test(tc, test_events_resend_after_reconnect);
+	tcase_add_test(tc, test_events_resend_after_restart);
+	tcase_add_test(tc, test_events_gap);
+	tcase_add_test(tc, test_events_stall);
+	tcase_add_test(tc, test_events_batches);
+	tcase_add_test(tc, test_events_bound);
+	tcase_add_test(tc, test_events_ahead);
+	tcase_add_test(tc, test_migrate_v2);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("push");
