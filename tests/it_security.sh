@@ -14,14 +14,21 @@
 #   static files        nothing outside web_dir: dot segments, their
 #                       percent-encodings, encoded slashes, backslashes,
 #                       symlinks leading out
-#   sessions            hold no listening socket and no database
+#   sessions            hold no listening socket and no database; run
+#                       sandboxed (no new privileges, a seccomp filter of
+#                       their own, not dumpable), serve clients through an
+#                       actor's restart all the same; `sandbox = no` turns
+#                       it off
+#   control socket      refuses a process running under the gateway
 #
 # The uid checks need root (setpriv to nobody); without it they are
-# skipped and say so.
+# skipped and say so.  session/sandbox.c's own refusals (files, exec,
+# fork, ptrace, signals, sockets) are unit-tested by check_sandbox.
 . "$(dirname "$0")/lib.sh"
 
 SEC=$ROOT/tests/ws/security.mjs
 HOLD_PID=
+SPID=
 
 sec_cleanup() {
 	[ -n "$HOLD_PID" ] && kill -KILL "$HOLD_PID" 2>/dev/null
@@ -237,23 +244,36 @@ t_files() {
 	check "shutdown leaves no process and no socket" tree_stop
 }
 
-t_session_reach() {
-	local sid spid f listening bad="" fds
-	tree_start || { not_ok "tree starts"; return; }
+# hold_session: open one WebSocket session and keep it; its pid in SPID.
+hold_session() {
+	local sid
 	node "$SEC" hold "$PORT" 30000 >"$TMP/hold.out" 2>&1 &
 	HOLD_PID=$!
 	held() { grep -q sessionId "$TMP/hold.out"; }
-	wait_for 10 held
+	wait_for 10 held || return 1
 	sid=$(head -1 "$TMP/hold.out" | jq -r .sessionId)
 	listed() {
-		spid=$(ctl --json sessions | jq -r --arg i "$sid" \
+		SPID=$(ctl --json sessions | jq -r --arg i "$sid" \
 		    '.sessions[] | select(.id == $i) | .pid')
-		[ -n "$spid" ]
+		[ -n "$SPID" ]
 	}
-	if ! wait_for 5 listed; then
+	wait_for 5 listed
+}
+
+release_session() {
+	kill -KILL "$HOLD_PID" 2>/dev/null
+	wait "$HOLD_PID" 2>/dev/null
+	HOLD_PID=
+}
+
+t_session_reach() {
+	local spid f listening bad="" fds
+	tree_start || { not_ok "tree starts"; return; }
+	if ! hold_session; then
 		not_ok "a session to look at"
 		return
 	fi
+	spid=$SPID
 	# Every listening socket on the machine, by inode.
 	listening=$(awk 'NR > 1 && $4 == "0A" { print $10 }' \
 	    /proc/net/tcp /proc/net/tcp6; awk 'NR > 1 &&
@@ -275,9 +295,129 @@ t_session_reach() {
 	check_eq "sessions run as actord's user (see docs/security.md)" \
 	    "$(stat -c %u "/proc/$ACTORD_PID")" \
 	    "$(stat -c %u "/proc/$spid")"
-	kill -KILL "$HOLD_PID" 2>/dev/null
-	wait "$HOLD_PID" 2>/dev/null
-	HOLD_PID=
+	release_session
+	check "shutdown leaves no process and no socket" tree_stop
+}
+
+# status PID FIELD: a field of /proc/PID/status.
+status() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
+
+# as_user COMMAND...: run as the tree's user, without root's capabilities
+# (which read any process's memory): nobody when we are root.
+as_user() {
+	if [ "$(id -u)" = 0 ]; then as_nobody "$@"; else "$@"; fi
+}
+
+# peek PID: read the process's environment as another process of its user
+# would; only a dumpable process lets it.
+peek() { as_user head -c 1 "/proc/$1/environ" >/dev/null 2>&1; }
+
+# sandbox_tree [CONFIG-LINES]: tree_start, as nobody when we are root, so
+# that peek compares like with like.
+sandbox_tree() {
+	local a=$ACTORD w
+	if [ "$(id -u)" = 0 ]; then
+		w=$(mktemp -d /tmp/actord-as.XXXXXX)
+		T_DIRS+=("$w")
+		cat >"$w/actord" <<SH
+#!/bin/sh
+d=\$(dirname "\$2")
+mkdir "\$d/state" "\$d/run" && chown 65534:65534 "\$d/state" "\$d/run" &&
+    chmod 755 "\$d" || exit 111
+exec setpriv --reuid=65534 --regid=65534 --clear-groups "$a" "\$@"
+SH
+		chmod 755 "$w" "$w/actord"
+		ACTORD=$w/actord
+	fi
+	tree_start "$@"
+	local rc=$?
+	ACTORD=$a
+	return $rc
+}
+
+# The session's sandbox (session/sandbox.c) as the kernel reports it,
+# against its gateway's state: the tree may itself run under a filter (a
+# container's, the unit's), so a session must have one filter more.
+t_sandbox() {
+	local gw
+	sandbox_tree || { not_ok "tree starts"; return; }
+	gw=$(field gateway pid)
+	if ! hold_session; then
+		not_ok "a session to look at"
+		return
+	fi
+	check_eq "a session has NoNewPrivs" 1 "$(status "$SPID" NoNewPrivs)"
+	check_eq "a session is under a seccomp filter" 2 \
+	    "$(status "$SPID" Seccomp)"
+	check_eq "... one more than its gateway" \
+	    "$(($(status "$gw" Seccomp_filters) + 1))" \
+	    "$(status "$SPID" Seccomp_filters)"
+	check "a session is not dumpable: its user cannot read its memory" \
+	    test "$(peek "$SPID"; echo $?)" != 0
+	check "... as it can the gateway's" peek "$gw"
+	release_session
+	probe reconnect "$PORT" "$ACTORCTL" "$TMP/actord.conf" && {
+		check_eq "a sandboxed session starts with SessionEstablished" \
+		    SessionEstablished "$(j .first)"
+		check_eq "Ping to coordinator:main through it" Pong \
+		    "$(j .before)"
+		check_eq "... and again after a coordinator restart" Pong \
+		    "$(j .after)"
+	}
+	check "shutdown leaves no process and no socket" tree_stop
+
+	sandbox_tree "[session]" "sandbox = no" ||
+	    { not_ok "tree starts"; return; }
+	gw=$(field gateway pid)
+	if ! hold_session; then
+		not_ok "a session to look at"
+		return
+	fi
+	check_eq "sandbox = no: no filter of the session's own" \
+	    "$(status "$gw" Seccomp_filters)" \
+	    "$(status "$SPID" Seccomp_filters)"
+	check "sandbox = no: dumpable" peek "$SPID"
+	release_session
+	check "shutdown leaves no process and no socket" tree_stop
+}
+
+# A process under the gateway asks actord to shut down: the gateway runs
+# a `session` that calls actorctl before it execs the real one (a
+# sandboxed session could not exec actorctl; the ancestry is the same).
+t_control_from_gateway() {
+	local d p out
+	d=$(mktemp -d /tmp/actord-prog.XXXXXX)
+	T_DIRS+=("$d")
+	for p in coordinator worker eventlog gateway; do
+		ln -s "$BIN/$p" "$d/$p"
+	done
+	cat >"$d/session" <<SH
+#!/bin/sh
+"$ACTORCTL" -c "\$ACTORD_CONFIG" -t 2000 shutdown >"$d/ctl.\$\$" 2>&1
+echo "exit \$?" >>"$d/ctl.\$\$"
+exec "$BIN/session" "\$@"
+SH
+	chmod 755 "$d/session"
+	PROGRAM_DIR=$d tree_start || { not_ok "tree starts"; return; }
+	answered() { compgen -G "$d/ctl.*" >/dev/null &&
+	    grep -q '^exit ' "$d"/ctl.*; }
+	if ! wait_for 10 answered; then
+		not_ok "actorctl under the gateway ran"
+		check "shutdown leaves no process and no socket" tree_stop
+		return
+	fi
+	out=$(cat "$(compgen -G "$d/ctl.*" | head -1)")
+	check_eq "actorctl shutdown under the gateway: refused (exit 1)" \
+	    "exit 1" "$(tail -1 <<<"$out")"
+	check "... with the reason" grep -q \
+	    'refused: this process is the gateway or runs under it' \
+	    <<<"$out"
+	check "actord logs the refusal" grep -q \
+	    'control socket: refused pid [0-9]*: it is the gateway' \
+	    "$TMP/actord.log"
+	check_eq "the tree still runs" running \
+	    "$(ctl --json status | jq -r .state)"
+	check "actorctl from outside the tree is served" ctl_quiet version
 	check "shutdown leaves no process and no socket" tree_stop
 }
 
@@ -286,4 +426,6 @@ t_control_socket
 t_front_door
 t_files
 t_session_reach
+t_sandbox
+t_control_from_gateway
 finish

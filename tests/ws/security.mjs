@@ -12,8 +12,12 @@
 //        one WebSocket upgrade: the response's status code
 //   node security.mjs hold PORT MS     one session, open for MS ms or
 //        until stdin closes; prints its id first
+//   node security.mjs reconnect PORT ACTORCTL CONF
+//        one session through `actorctl restart coordinator`: the first
+//        message, a Ping to coordinator:main before and after
 //
 // Prints one JSON line.  Every wait is bounded.
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
@@ -60,8 +64,11 @@ const PAYLOADS = {
 async function wsClient(port) {
   const ws = new WebSocket(`ws://127.0.0.1:${port}/ws`);
   const waiting = new Map();
+  let first;
+  const established = new Promise((resolve) => { first = resolve; });
   ws.on('message', (d) => {
     const m = JSON.parse(d);
+    first(m);
     const w = m.replyTo && waiting.get(m.replyTo);
     if (w) {
       waiting.delete(m.replyTo);
@@ -80,7 +87,7 @@ async function wsClient(port) {
     ws.send(JSON.stringify({ to, from: 'client:sec', type, id,
       timestamp: Date.now(), payload }));
   });
-  return { ws, ask };
+  return { ws, ask, established };
 }
 
 async function types(port) {
@@ -333,8 +340,23 @@ async function hold(port, ms) {
   return { held: id };
 }
 
+// One session through a coordinator restart: its first message, and a
+// Ping to coordinator:main before and after (the session connects to
+// coordinator.sock again, from inside its sandbox).
+async function reconnect(port, actorctl, conf) {
+  const c = await wsClient(port);
+  const first = await Promise.race([c.established, sleep(5000)]);
+  const before = await c.ask('coordinator:main', 'Ping', {});
+  execFileSync(actorctl, ['-c', conf, 'restart', 'coordinator']);
+  const after = await c.ask('coordinator:main', 'Ping', {});
+  c.ws.close(1000);
+  return { first: first?.type ?? null, before: before?.type ?? null,
+    after: after?.type ?? null };
+}
+
 const run = { types: () => types(Number(args[0])),
   hold: () => hold(Number(args[0]), Number(args[1])),
+  reconnect: () => reconnect(Number(args[0]), args[1], args[2]),
   system: () => system(args[0]),
   upgrade: () => upgrade(Number(args[0]), args[1], args.slice(2)) }[what];
 if (!run) {
