@@ -202,6 +202,16 @@ reply_ok(const struct reply *r)
 	    ok->via.boolean;
 }
 
+/* A reply that says ok: false (a reply without "ok" carries data). */
+static int
+reply_refused(const struct reply *r)
+{
+	const msgpack_object	*ok = mp_get(r->env.payload, "ok");
+
+	return ok != NULL && ok->type == MSGPACK_OBJECT_BOOLEAN &&
+	    !ok->via.boolean;
+}
+
 /* Print the error of a failed reply and return the exit code. */
 static int
 failed(const struct reply *r, const char *what)
@@ -277,8 +287,14 @@ cmd_status(void)
 	char			 name[32], state[16], exit_[64], up[32];
 	char			 rss[32], box[32], listen[128], ver[32];
 	uint32_t		 i;
+	int			 rc;
 
 	call(MSG_CTL_STATUS, NULL, NULL, &r);
+	if (reply_refused(&r)) {
+		rc = failed(&r, "status");
+		reply_free(&r);
+		return rc;
+	}
 	if (jflag) {
 		print_json(r.env.payload);
 		reply_free(&r);

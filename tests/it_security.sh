@@ -393,6 +393,8 @@ t_control_from_gateway() {
 	done
 	cat >"$d/session" <<SH
 #!/bin/sh
+"$ACTORCTL" -c "\$ACTORD_CONFIG" -t 2000 status >"$d/st.\$\$" 2>&1
+echo "exit \$?" >>"$d/st.\$\$"
 "$ACTORCTL" -c "\$ACTORD_CONFIG" -t 2000 shutdown >"$d/ctl.\$\$" 2>&1
 echo "exit \$?" >>"$d/ctl.\$\$"
 exec "$BIN/session" "\$@"
@@ -412,6 +414,9 @@ SH
 	check "... with the reason" grep -q \
 	    'refused: this process is the gateway or runs under it' \
 	    <<<"$out"
+	out=$(cat "$(compgen -G "$d/st.*" | head -1)")
+	check_eq "actorctl status under the gateway: refused (exit 1)" \
+	    "exit 1" "$(tail -1 <<<"$out")"
 	check "actord logs the refusal" grep -q \
 	    'control socket: refused pid [0-9]*: it is the gateway' \
 	    "$TMP/actord.log"
