@@ -105,29 +105,39 @@ take_lock(void)
 	return 0;
 }
 
-/* A listening Unix socket at path with mode, replacing a stale one. */
+/*
+ * A listening Unix socket at path with mode, replacing a stale one.  It is
+ * bound and listening under a temporary name first and then renamed into
+ * place, so that whoever sees the path can connect: a client started
+ * right after actord (a test, a unit's ExecStartPost) never meets a
+ * socket that exists but refuses connections.
+ */
 static int
 unix_listen(const char *path, int mode)
 {
 	struct sockaddr_un	 sun;
 	struct stat		 sb;
+	char			 tmp[sizeof(sun.sun_path)];
+	const char		*slash;
 	mode_t			 old;
 	int			 fd, r;
 
-	if (lstat(path, &sb) == 0) {
-		if (!S_ISSOCK(sb.st_mode)) {
-			log_warnx("%s exists and is not a socket", path);
-			return -1;
-		}
-		unlink(path);	/* stale: we hold the run dir's lock */
+	if (lstat(path, &sb) == 0 && !S_ISSOCK(sb.st_mode)) {
+		log_warnx("%s exists and is not a socket", path);
+		return -1;
 	}
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof(sun.sun_path)) {
+	/* In the same directory, no longer than any socket's name. */
+	slash = strrchr(path, '/');
+	if (strlen(path) >= sizeof(tmp) || (size_t)snprintf(tmp, sizeof(tmp),
+	    "%.*s/.new.sock", slash == NULL ? 1 : (int)(slash - path),
+	    slash == NULL ? "." : path) >= sizeof(tmp)) {
 		log_warnx("%s: path too long for a socket", path);
 		return -1;
 	}
-	strcpy(sun.sun_path, path);
+	strcpy(sun.sun_path, tmp);
+	unlink(tmp);		/* stale: we hold the run dir's lock */
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1) {
 		log_warn("socket");
 		return -1;
@@ -135,9 +145,11 @@ unix_listen(const char *path, int mode)
 	old = umask(0777 & ~(mode_t)mode);
 	r = bind(fd, (struct sockaddr *)&sun, sizeof(sun));
 	umask(old);
-	if (r == -1 || chmod(path, (mode_t)mode) == -1 ||
-	    listen(fd, SOMAXCONN) == -1) {
+	if (r == -1 || chmod(tmp, (mode_t)mode) == -1 ||
+	    listen(fd, SOMAXCONN) == -1 || rename(tmp, path) == -1) {
 		log_warn("%s", path);
+		if (r == 0)
+			unlink(tmp);
 		close(fd);
 		return -1;
 	}
