@@ -28,17 +28,30 @@
  * they stay allowed), which is why the actors' sockets remain reachable
  * while every file, the databases, logs, config and web_dir included, is
  * not.  tests/check_sandbox.c holds each of these to a test.
+ *
+ * Building the seccomp filter with libseccomp costs about 100 us and 27 KB
+ * of heap that each session would dirty for itself.  So the zygote builds
+ * it once (sandbox_prepare()) and each session it forks loads the same
+ * compiled program from the zygote's pages.  That program must then be
+ * the same for every session; the one rule that would name the session's
+ * own pid (signals to other processes) is left to Landlock's signal scope
+ * where the kernel has it (ABI 6), and only where it does not is the
+ * filter built in each session, with the rule.
  */
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 
+#include <linux/filter.h>
 #include <linux/landlock.h>
+#include <linux/seccomp.h>
 
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -138,17 +151,15 @@ landlock_allow_proc(int ruleset)
 #endif
 
 /*
- * Handle every right the kernel's Landlock ABI knows and grant none.
- * Returns the ABI; 0 when there is no Landlock to use: not built, not in
- * the kernel's lsm= list, or its calls refused by a seccomp policy around
- * actord (a container's; the unit allows them), files being then left to
- * the uid and the unit's sandbox; or -1.
+ * The kernel's Landlock ABI; 0 when there is no Landlock to use: not
+ * built, not in the kernel's lsm= list, or its calls refused by a seccomp
+ * policy around actord (a container's; the unit allows them), files being
+ * then left to the uid and the unit's sandbox; or -1.
  */
 static int
-sandbox_landlock(void)
+landlock_abi(void)
 {
-	struct ruleset_attr	 attr;
-	int			 abi, fd;
+	int	 abi;
 
 	if ((abi = ruleset_create(NULL, 0,
 	    LANDLOCK_CREATE_RULESET_VERSION)) == -1) {
@@ -160,6 +171,21 @@ sandbox_landlock(void)
 		    "confined only by the uid", strerror(errno));
 		return 0;
 	}
+	return abi;
+}
+
+/*
+ * Handle every right the kernel's Landlock ABI knows and grant none.
+ * Returns the ABI, 0 without Landlock (see landlock_abi()), or -1.
+ */
+static int
+sandbox_landlock(void)
+{
+	struct ruleset_attr	 attr;
+	int			 abi, fd;
+
+	if ((abi = landlock_abi()) <= 0)
+		return abi;
 	memset(&attr, 0, sizeof(attr));
 	attr.handled_access_fs = FS_ABI1;
 	if (abi >= 2)
@@ -210,9 +236,13 @@ deny(scmp_filter_ctx ctx, int err, int nr, unsigned int argc,
 	return 0;
 }
 
-/* The filter's rules: see the comment at the top. */
+/*
+ * The filter's rules: see the comment at the top.  With by_pid, signals to
+ * another pid are refused here (for a kernel whose Landlock cannot scope
+ * them); the filter then holds this process's pid.
+ */
 static int
-seccomp_rules(scmp_filter_ctx ctx)
+seccomp_rules(scmp_filter_ctx ctx, int by_pid)
 {
 	static const int	 never[] = {
 		SCMP_SYS(execve), SCMP_SYS(execveat),
@@ -238,7 +268,7 @@ seccomp_rules(scmp_filter_ctx ctx)
 	for (i = 0; i < sizeof(never) / sizeof(never[0]); i++)
 		if (deny(ctx, EPERM, never[i], 0, NULL) == -1)
 			return -1;
-	for (i = 0; i < sizeof(signals) / sizeof(signals[0]); i++)
+	for (i = 0; by_pid && i < sizeof(signals) / sizeof(signals[0]); i++)
 		if (deny(ctx, EPERM, signals[i], 1, &other_pid) == -1)
 			return -1;
 
@@ -266,37 +296,109 @@ seccomp_rules(scmp_filter_ctx ctx)
 	return deny(ctx, EPERM, SCMP_SYS(socket), 1, &cmp);
 }
 
+/* The compiled filter, built by sandbox_prepare() for every session. */
+static struct sock_fprog	 prepared;
+
 /*
- * Build and load the filter.  A call of another architecture's ABI (a
- * 32-bit int 0x80 on x86-64) would slip past rules written for the native
- * one: such a call kills the process.
+ * Build the filter.  A call of another architecture's ABI (a 32-bit int
+ * 0x80 on x86-64) would slip past rules written for the native one: such
+ * a call kills the process.
  */
-static int
-sandbox_seccomp(void)
+static scmp_filter_ctx
+seccomp_build(int by_pid)
 {
 	scmp_filter_ctx	 ctx;
 	int		 r;
 
 	if ((ctx = seccomp_init(SCMP_ACT_ALLOW)) == NULL) {
 		log_warnx("sandbox: seccomp_init failed");
-		return -1;
+		return NULL;
 	}
 	if ((r = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH,
 	    SCMP_ACT_KILL_PROCESS)) < 0) {
 		log_warnx("sandbox: seccomp bad-arch action: %s", strerror(-r));
-		goto fail;
+		seccomp_release(ctx);
+		return NULL;
 	}
-	if (seccomp_rules(ctx) == -1)
-		goto fail;
-	if ((r = seccomp_load(ctx)) < 0) {
+	if (seccomp_rules(ctx, by_pid) == -1) {
+		seccomp_release(ctx);
+		return NULL;
+	}
+	return ctx;
+}
+
+/* Load the prepared program, or build and load one of our own. */
+static int
+sandbox_seccomp(int abi)
+{
+	scmp_filter_ctx	 ctx;
+	int		 r;
+
+	if (prepared.filter != NULL) {
+		if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prepared) ==
+		    -1) {
+			log_warn("sandbox: loading the seccomp filter");
+			return -1;
+		}
+		return 0;
+	}
+	if ((ctx = seccomp_build(abi < 6)) == NULL)
+		return -1;
+	if ((r = seccomp_load(ctx)) < 0)
 		log_warnx("sandbox: seccomp_load: %s", strerror(-r));
-		goto fail;
+	seccomp_release(ctx);
+	return r < 0 ? -1 : 0;
+}
+
+/*
+ * Compile the filter once, in the process that forks the sessions (the
+ * zygote), when it can be the same for all of them.  libseccomp 2.5
+ * exports the program only to a descriptor: a memfd, read back.
+ */
+int
+sandbox_prepare(void)
+{
+	scmp_filter_ctx	 ctx;
+	void		*buf = NULL;
+	off_t		 size;
+	int		 fd = -1, r = -1;
+
+	if (landlock_abi() < 6)
+		return 0;	/* each session builds its own, with its pid */
+	if ((ctx = seccomp_build(0)) == NULL)
+		return -1;
+	if ((fd = memfd_create("seccomp-bpf", MFD_CLOEXEC)) == -1) {
+		log_warn("sandbox: memfd_create");
+		goto done;
 	}
+	if ((r = seccomp_export_bpf(ctx, fd)) < 0) {
+		log_warnx("sandbox: seccomp_export_bpf: %s", strerror(-r));
+		r = -1;
+		goto done;
+	}
+	r = -1;
+	if ((size = lseek(fd, 0, SEEK_END)) <= 0 ||
+	    size % sizeof(struct sock_filter) != 0 ||
+	    size / sizeof(struct sock_filter) > BPF_MAXINSNS) {
+		log_warnx("sandbox: a seccomp program of %lld bytes",
+		    (long long)size);
+		goto done;
+	}
+	buf = malloc((size_t)size);
+	if (buf == NULL || pread(fd, buf, (size_t)size, 0) != size) {
+		log_warn("sandbox: reading the seccomp program");
+		goto done;
+	}
+	prepared.len = (unsigned short)(size / sizeof(struct sock_filter));
+	prepared.filter = buf;
+	buf = NULL;
+	r = 1;
+done:
+	free(buf);
+	if (fd != -1)
+		close(fd);
 	seccomp_release(ctx);
-	return 0;
-fail:
-	seccomp_release(ctx);
-	return -1;
+	return r;
 }
 
 int
@@ -312,7 +414,7 @@ sandbox_apply(void)
 		log_warn("sandbox: PR_SET_DUMPABLE");
 		return -1;
 	}
-	if ((abi = sandbox_landlock()) == -1 || sandbox_seccomp() == -1)
+	if ((abi = sandbox_landlock()) == -1 || sandbox_seccomp(abi) == -1)
 		return -1;
 	if (abi > 0)
 		log_debug("sandbox: applied (Landlock ABI %d)", abi);

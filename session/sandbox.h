@@ -13,5 +13,12 @@
  * Returns 0, or -1 after logging why (the caller must not serve then).
  */
 int	sandbox_apply(void);
+/*
+ * Compile the seccomp filter now, in a process that will fork the
+ * sessions, so that each loads it instead of building its own.  Returns 1,
+ * 0 when the filter must be built per session (no Landlock signal scope
+ * in this kernel), or -1 after logging.
+ */
+int	sandbox_prepare(void);
 
 #endif

@@ -102,6 +102,17 @@ landlock_abi(void)
 	return abi > 0 ? (int)abi : 0;
 }
 
+/*
+ * The same probes in sessions forked by a zygote: the filter compiled
+ * once by sandbox_prepare() in this (test) process, loaded by each child.
+ */
+static void
+setup_prepared(void)
+{
+	setup();
+	ck_assert_int_eq(sandbox_prepare(), landlock_abi() >= 6 ? 1 : 0);
+}
+
 /* Run probe in a forked child under the sandbox; its report in *r. */
 static void
 in_sandbox(probe_fn *probe, void *arg, struct report *r)
@@ -612,6 +623,17 @@ sandbox_suite(void)
 	tcase_set_timeout(tc, TIMEOUT);
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_open_descriptors_work);
+	tcase_add_test(tc, test_unix_connect_works);
+	tcase_add_test(tc, test_handoff_works);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("prepared");
+	tcase_set_timeout(tc, TIMEOUT);
+	tcase_add_checked_fixture(tc, setup_prepared, teardown);
+	tcase_add_test(tc, test_files_refused);
+	tcase_add_test(tc, test_exec_refused);
+	tcase_add_test(tc, test_fork_refused_threads_allowed);
+	tcase_add_test(tc, test_other_processes_refused);
 	tcase_add_test(tc, test_unix_connect_works);
 	tcase_add_test(tc, test_handoff_works);
 	suite_add_tcase(s, tc);
