@@ -17,9 +17,9 @@
  * exits.  SIGTERM or the gateway going away closes the WebSocket with
  * 1001 first.
  *
- * With -z the program is instead the zygote that forks the sessions (see
- * zygote() and gateway_sessions.c); when the zygote is down, the gateway
- * fork+execs sessions itself.
+ * With -z the program is instead the zygote that forks the sessions and
+ * reaps them (see zygote() and gateway_sessions.c); when the zygote is
+ * down, the gateway fork+execs sessions itself.
  */
 #include <sys/prctl.h>
 #include <sys/random.h>
@@ -29,6 +29,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,10 +44,13 @@
 #include "frame.h"
 #include "log.h"
 #include "peer.h"
+#include "sandbox.h"
 #include "session.h"
 #include "version.h"
+#include "zygote.h"
 
 #define OPEN_MAX_BYTES	(128 * 1024)	/* a SessionOpen frame */
+#define REPORT_BATCH	64		/* exits reported per zygote turn */
 
 static struct config	 cfg;
 static char		 self_id[SESSION_ID_LEN + 1];
@@ -300,12 +304,17 @@ session_run(void)
 	rt_init(base, &cfg, self_addr);
 	rt_register(&session_kind);
 	actor_spawn(&session_kind, self_id, NULL);
+	/* Give up what serving a stranger does not need (sandbox.c). */
+	if (cfg.sandbox && sandbox_apply() == -1)
+		return EXIT_SYSTEM;
 	if (!msgpack_zone_init(&zone, 1024))
 		fatalx("msgpack_zone_init");
 
 	/* Idle until the gateway hands us a connection. */
-	if (say_ready() == -1 || (fd = wait_open(&body, &len)) == -1)
+	if (say_ready() == -1 || (fd = wait_open(&body, &len)) == -1) {
+		msgpack_zone_destroy(&zone);
 		return 0;
+	}
 	if (decode_open(body, len, &zone, &oi) == -1) {
 		close(fd);
 		return EXIT_FAILURE_RT;
@@ -366,27 +375,27 @@ load_config(void)
 }
 
 /*
- * In the grandchild of the zygote: become a session of the gateway.  The
- * intermediate process has exited, so we are the gateway's child now (it
- * is a subreaper): only then may the parent-death signal be set, and the
- * gateway must still be there.
+ * In the zygote's child: become a session.  Its parent stays the zygote,
+ * so no parent-death signal: the zygote's death must not end a connection
+ * (the session then becomes the gateway's child, a subreaper's).  The
+ * gateway's death ends it all the same: its control channel, which only
+ * the gateway holds, reaches end of file (see parent_gone()).
  */
 static int
-zygote_child(int ctl, pid_t middle, pid_t gateway, char *flag)
+zygote_child(int ctl, const sigset_t *mask, char *flag)
 {
-	int	 i;
+	struct sigaction	 sa;
 
 	/* `ps` shows "session", not the zygote's "session -z". */
 	memset(flag, 0, strlen(flag));
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	sigaction(SIGCHLD, &sa, NULL);
+	sigprocmask(SIG_SETMASK, mask, NULL);
+	/* fd 3 is the zygote's channel until the session's own replaces it. */
 	if (dup2(ctl, CHILD_FD_CTL) == -1)
 		_exit(EXIT_SYSTEM);
-	if (ctl != CHILD_FD_CTL)
-		close(ctl);
-	for (i = 0; getppid() == middle && i < 100000; i++)
-		usleep(10);
-	prctl(PR_SET_PDEATHSIG, SIGTERM);
-	if (getppid() != gateway)
-		_exit(0);
+	close(ctl);
 	prctl(PR_SET_NAME, "session");
 	/*
 	 * The zygote's configuration is ours: reading it again would copy
@@ -397,69 +406,121 @@ zygote_child(int ctl, pid_t middle, pid_t gateway, char *flag)
 	return session_run();
 }
 
+/* The wait(2) status of an exit that waitid(2) described. */
+static int
+wait_status(const siginfo_t *si)
+{
+	switch (si->si_code) {
+	case CLD_EXITED:
+		return W_EXITCODE(si->si_status & 0xff, 0);
+	case CLD_DUMPED:
+		return (si->si_status & 0x7f) | WCOREFLAG;
+	default:
+		return si->si_status & 0x7f;
+	}
+}
+
+/*
+ * Tell the gateway how our children ended, at most REPORT_BATCH of them.
+ * A child is reaped only once its report is sent: while the channel is
+ * full it stays a zombie, so the zygote queues nothing, and if it is
+ * killed in between the gateway (our subreaper) reaps the child itself.
+ * Returns 1 if more may be waiting; *full says the channel was full.
+ */
+static int
+report_exits(int *full)
+{
+	siginfo_t	 si;
+	int		 i;
+
+	*full = 0;
+	for (i = 0; i < REPORT_BATCH; i++) {
+		memset(&si, 0, sizeof(si));
+		if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) == -1) {
+			if (errno == EINTR)
+				continue;
+			return 0;		/* ECHILD: none */
+		}
+		if (si.si_pid == 0)
+			return 0;		/* none has exited */
+		if (zygote_send_exit(CHILD_FD_CTL, si.si_pid,
+		    wait_status(&si)) == -1) {
+			if (errno == EAGAIN || errno == ENOBUFS) {
+				*full = 1;
+				return 0;
+			}
+			exit(0);		/* the gateway went away */
+		}
+		while (waitpid(si.si_pid, NULL, 0) == -1 && errno == EINTR)
+			;
+	}
+	return 1;
+}
+
+/* SIGCHLD only interrupts the zygote's ppoll(2); the loop reaps. */
+static void
+sigchld_wake(int sig)
+{
+	(void)sig;
+}
+
 /*
  * The zygote: a session process that serves no connection but forks the
  * sessions.  A fork of this small, already linked and configured process
  * costs a tenth of a fork+exec and shares every page of the libraries
- * with its siblings.  The gateway sends one byte per session with the
- * session's end of its control socketpair (SCM_RIGHTS); we fork twice so
- * that the session is reparented to the gateway, a subreaper, which then
- * reaps it like any other child.  Returns in the session; exits otherwise.
+ * with its siblings.  The gateway sends one request per session with the
+ * session's end of its control socketpair (common/zygote.h); we fork once
+ * and stay the session's parent: we reap it and report its exit status
+ * to the gateway.  SIGCHLD is blocked except inside ppoll(2), so that it
+ * can only wake the loop.  Fork requests come first: a connection may be
+ * waiting for one; exit reports only feed the gateway's logs and
+ * counters.  Returns in the session; exits otherwise.
  */
 static int
 zygote(char *flag)
 {
-	struct msghdr	 msg;
-	struct cmsghdr	*cm;
-	struct iovec	 iov;
-	union {
-		struct cmsghdr	 hdr;
-		char		 buf[CMSG_SPACE(sizeof(int))];
-	} cmsgbuf;
-	pid_t		 gateway = getppid(), middle, pid;
-	ssize_t		 n;
-	char		 byte;
-	int		 fd;
+	struct sigaction	 sa;
+	struct pollfd		 pfd;
+	const struct timespec	 now = { 0, 0 };
+	sigset_t		 chld, old, inpoll;
+	pid_t			 pid;
+	int			 fd, r, more = 0, full = 0;
 
 	prctl(PR_SET_NAME, "session-zygote");
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = sigchld_wake;
+	sa.sa_flags = SA_NOCLDSTOP;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGCHLD, &sa, NULL);
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &chld, &old);
+	inpoll = old;
+	sigdelset(&inpoll, SIGCHLD);
 	for (;;) {
-		memset(&msg, 0, sizeof(msg));
-		iov.iov_base = &byte;
-		iov.iov_len = 1;
-		msg.msg_iov = &iov;
-		msg.msg_iovlen = 1;
-		msg.msg_control = cmsgbuf.buf;
-		msg.msg_controllen = sizeof(cmsgbuf.buf);
-		n = recvmsg(CHILD_FD_CTL, &msg, MSG_CMSG_CLOEXEC);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			exit(0);	/* the gateway went away */
-		fd = -1;
-		cm = CMSG_FIRSTHDR(&msg);
-		if (cm != NULL && cm->cmsg_level == SOL_SOCKET &&
-		    cm->cmsg_type == SCM_RIGHTS &&
-		    cm->cmsg_len == CMSG_LEN(sizeof(int)))
-			memcpy(&fd, CMSG_DATA(cm), sizeof(int));
-		if (fd == -1) {
-			log_warnx("zygote: a request without a descriptor");
-			continue;
-		}
-		if ((middle = fork()) == -1) {
-			log_warn("zygote: fork");
-			close(fd);
-			continue;
-		}
-		if (middle == 0) {
-			middle = getpid();
-			if ((pid = fork()) == 0)
-				return zygote_child(fd, middle, gateway,
-				    flag);
-			_exit(pid == -1 ? EXIT_SYSTEM : 0);
-		}
-		close(fd);
-		while (waitpid(middle, NULL, 0) == -1 && errno == EINTR)
-			;
+		pfd.fd = CHILD_FD_CTL;
+		pfd.events = POLLIN | (full ? POLLOUT : 0);
+		pfd.revents = 0;
+		r = ppoll(&pfd, 1, more && !full ? &now : NULL, &inpoll);
+		if (r == -1 && errno != EINTR)
+			fatal("zygote: ppoll");
+		if (r > 0 && (pfd.revents & POLLIN)) {
+			if ((r = zygote_recv_fork(CHILD_FD_CTL, &fd)) == 0)
+				exit(0);	/* the gateway went away */
+			if (r == -1 && errno == EBADMSG)
+				log_warnx("zygote: a request that is not one");
+			else if (r == -1 && errno != EINTR && errno != EAGAIN)
+				fatal("zygote: recvmsg");
+			else if (r == 1) {
+				if ((pid = fork()) == 0)
+					return zygote_child(fd, &old, flag);
+				if (pid == -1)
+					log_warn("zygote: fork");
+				close(fd);
+			}
+		} else if (r > 0 && (pfd.revents & (POLLHUP | POLLERR)))
+			exit(0);
+		more = report_exits(&full);
 	}
 }
 
