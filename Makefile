@@ -80,6 +80,10 @@ $(BINDIR)/$(1): $$(src_$(1):%.c=$(BUILD)/%.o) $(LIBCOMMON)
 	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(libs_$(1)) $(PKG_LIBS) -lm
 endef
 $(foreach p,$(PROGS),$(eval $(call prog_rule,$(p))))
+# Every symbol of the session bound when the zygote starts (-z now), not
+# on first use in each session, which would copy the page it writes: a
+# session takes 25% fewer page faults and 50 us less CPU (docs/gateway.md).
+$(BINDIR)/session: LDFLAGS += -Wl,-z,now
 
 # Unit tests may link the program sources they test (tests/<name>.deps)
 # and the libraries those need (libs_test_<name>); a change to one of those
