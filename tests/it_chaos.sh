@@ -221,16 +221,24 @@ check_eq "no sanitizer report" "" "$(grep -E \
 # Memory and processes after the storm.
 check "every session is gone once the clients are" wait_for 10 no_sessions
 pool=$(sed -n 's/^session_pool *= *//p' "$TMP/actord.conf")
+# The sessions: the zygote's children and the gateway's own (fork+exec'd,
+# or left by a zygote we killed); the zygote ("session-zygote") stays.
+session_parents() {
+	local g
+	g=$(field gateway pid)
+	echo "$g"
+	pgrep -x -P "$g" session-zygote
+}
 idle_only() {
-	# Sessions only: the zygote (comm "session-zygote") stays.
-	[ "$(pgrep -c -x -P "$(field gateway pid)" session)" -le "${pool:-4}" ]
+	[ "$(pgrep -c -x -P "$(session_parents | paste -sd,)" session)" \
+	    -le "${pool:-4}" ]
 }
 if wait_for 10 idle_only; then
 	ok "the gateway keeps only its idle pool of sessions"
 else
 	not_ok "the gateway keeps only its idle pool of sessions"
-	ps -o pid,stat,etime,args --ppid "$(field gateway pid)" |
-	    sed 's/^/# /'
+	ps -o pid,ppid,stat,etime,args --ppid "$(session_parents |
+	    paste -sd,)" | sed 's/^/# /'
 fi
 for n in eventlog coordinator worker gateway actord; do
 	if [ "$n" = actord ]; then
