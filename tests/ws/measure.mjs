@@ -107,7 +107,7 @@ await memory(gw);
 await gw.stop();
 
 const cold = await startGateway(['session_pool = 0']);
-show('connect to first echo, fork+exec (pool 0)',
+show('connect to first echo, a zygote fork (pool 0)',
   await firstEcho(cold.port, 300, 1));
 await cold.stop();
 
