@@ -487,6 +487,9 @@ zygote(char *flag)
 	int			 fd, r, more = 0, full = 0;
 
 	prctl(PR_SET_NAME, "session-zygote");
+	/* One seccomp program for every session, in pages they share. */
+	if (cfg.sandbox && sandbox_prepare() == -1)
+		exit(EXIT_SYSTEM);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = sigchld_wake;
 	sa.sa_flags = SA_NOCLDSTOP;
