@@ -142,6 +142,7 @@ enum cstmt {
 	ST_DONE_PRUNE,
 	ST_DEDUPE_GET,
 	ST_DEDUPE_PUT,
+	ST_DEDUPE_OLDEST,
 	ST_DEDUPE_PRUNE,
 	ST_EVENT_INSERT,
 	ST_EVENT_FROM,
@@ -165,6 +166,7 @@ struct coord {
 	int64_t			 qhead;		/* next front-of-queue seq */
 	int64_t			 qtail;		/* next back-of-queue seq */
 	int64_t			 chg;		/* last change number */
+	int			 prune_pace;	/* commands since a prune */
 	struct strmap		*recent_map;	/* task -> struct recent */
 	struct recent_list	 recent;
 	size_t			 nrecent;
@@ -235,6 +237,7 @@ void		 recent_touch(struct coord *c, const char *task,
 		    const char *error);
 void		 recent_clear(struct coord *c);
 int		 recent_load(struct coord *c);
+int		 recent_last_chg(struct coord *c, int64_t *chg);
 
 /* coordinator_msg.c: payload codecs. */
 struct assign_task {

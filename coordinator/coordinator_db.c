@@ -3,7 +3,7 @@
  * migrations below (PRAGMA user_version counts them), and every statement
  * the state machine runs, prepared once.
  *
- * Schema version 3:
+ * Schema version 4:
  *
  *	workers	  the registry: id, the finished-task count, when it was
  *		  registered (its rowid keeps the registration order)
@@ -15,7 +15,9 @@
  *	totals	  finished tasks ever, per status, so that pruning old
  *		  rows keeps the counters
  *	dedupe	  (sender, message id) -> the reply that was sent, for
- *		  dedupe_window_s
+ *		  dedupe_window_s; rowids follow the order of insertion
+ *		  (a replaced row gets a new one), so the rows that expire
+ *		  first lead the table (version 4)
  *	events_out  the event outbox (version 3): each activity event
  *		  (seq, level, message, data) until the event log has
  *		  acknowledged it; seq numbers the coordinator's events
@@ -23,10 +25,18 @@
  *		  number deleted, so that the numbering goes on after the
  *		  outbox was emptied
  *
- * The partial indexes are the queue: tasks_queue orders every queued task
- * (the 'next' list), tasks_free the unpinned ones and tasks_pinned the
- * pinned ones per worker, so that the head for a worker is two LIMIT 1
- * probes whatever the queue's length.
+ * The partial indexes are the queue: tasks_free orders the unpinned
+ * queued tasks, tasks_pinned the pinned ones per worker, so that the head
+ * for a worker is two LIMIT 1 probes whatever the queue's length;
+ * tasks_pinq orders the pinned ones across workers, for the 'next' list.
+ *
+ * Every index costs each write of a task (AssignTask, start, finish), so
+ * version 4 keeps only those a message needs: 'next' merges tasks_free
+ * and tasks_pinq instead of a third index over the whole queue, and the
+ * newest changes are found at start from the ends of the queue, the
+ * running tasks and tasks_done instead of an index on chg (see
+ * newest_tasks() in coordinator_status.c).  The dedupe table lost its
+ * index on the time: the rowid order serves the pruning.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,6 +96,13 @@ const char *const coord_migrations[] = {
 	"  level TEXT NOT NULL,"
 	"  message TEXT NOT NULL,"
 	"  data BLOB)",
+
+	/* 4: fewer indexes to write per command (see the top). */
+	"DROP INDEX tasks_queue;"
+	"DROP INDEX tasks_chg;"
+	"CREATE INDEX tasks_pinq ON tasks(qseq)"
+	"  WHERE status = 0 AND pin IS NOT NULL;"
+	"DROP INDEX dedupe_at;",
 };
 const int coord_nmigrations = sizeof(coord_migrations) /
     sizeof(coord_migrations[0]);
@@ -115,7 +132,11 @@ static const char *const stmt_sql[ST_COUNT] = {
 	    "SELECT id, qseq FROM tasks WHERE status = 0 AND pin = ?1"
 	    " ORDER BY qseq LIMIT 1",
 	[ST_QUEUE_NEXT] =
-	    "SELECT id FROM tasks WHERE status = 0 ORDER BY qseq LIMIT ?1",
+	    "SELECT id, qseq FROM (SELECT id, qseq FROM tasks"
+	    " WHERE status = 0 AND pin IS NULL ORDER BY qseq LIMIT ?1)"
+	    " UNION ALL SELECT id, qseq FROM (SELECT id, qseq FROM tasks"
+	    " WHERE status = 0 AND pin IS NOT NULL ORDER BY qseq LIMIT ?1)"
+	    " ORDER BY 2 LIMIT ?1",
 	[ST_WORKER_INSERT] =
 	    "INSERT INTO workers (id, processed, registered)"
 	    " VALUES (?1, 0, ?2)",
@@ -134,9 +155,11 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_DEDUPE_PUT] =
 	    "INSERT OR REPLACE INTO dedupe (sender, id, at, type, payload)"
 	    " VALUES (?1, ?2, ?3, ?4, ?5)",
+	[ST_DEDUPE_OLDEST] =
+	    "SELECT at FROM dedupe ORDER BY rowid LIMIT 1",
 	[ST_DEDUPE_PRUNE] =
-	    "DELETE FROM dedupe WHERE rowid IN (SELECT rowid FROM dedupe"
-	    " WHERE at < ?1 ORDER BY at LIMIT ?2)",
+	    "DELETE FROM dedupe WHERE rowid IN (SELECT rowid FROM (SELECT"
+	    " rowid, at FROM dedupe ORDER BY rowid LIMIT ?2) WHERE at < ?1)",
 	[ST_EVENT_INSERT] =
 	    "INSERT INTO events_out (seq, level, message, data)"
 	    " VALUES (?1, ?2, ?3, ?4)",

@@ -28,6 +28,9 @@
 #include "strmap.h"
 #include "xmalloc.h"
 
+#define PRUNE_EVERY	64	/* commands between two dedupe prunes */
+#define PRUNE_MAX	256	/* expired dedupe rows deleted per prune */
+
 /* A task's row, as the state machine needs it. */
 struct trow {
 	enum task_status	 status;
@@ -731,6 +734,41 @@ cmd_cancel(struct coord *c, const struct envelope *env, struct outbox *ob)
 }
 
 /*
+ * Delete expired dedupe rows, oldest first: at most PRUNE_MAX every
+ * PRUNE_EVERY commands, more than the one row each command adds, so the
+ * table stays at what the window holds and no message pays for a backlog.
+ * The oldest row is looked at first, so that the usual case, nothing
+ * expired yet, costs one probe per PRUNE_EVERY commands.  After the clock
+ * went back a newer row may expire before the oldest, and waits for it:
+ * the lookup ignores it meanwhile.
+ */
+static int
+dedupe_prune(struct coord *c, int64_t since)
+{
+	sqlite3_stmt	*st;
+	int		 rc, expired;
+
+	if (++c->prune_pace < PRUNE_EVERY)
+		return 0;
+	c->prune_pace = 0;
+	st = cdb_stmt(c, ST_DEDUPE_OLDEST);
+	rc = sqlite3_step(st);
+	expired = rc == SQLITE_ROW && sqlite3_column_int64(st, 0) < since;
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		log_warnx("coordinator.db: oldest dedupe row: %s",
+		    sqlite3_errmsg(db_handle(c->db)));
+		return -1;
+	}
+	if (!expired)
+		return 0;
+	st = cdb_stmt(c, ST_DEDUPE_PRUNE);
+	sqlite3_bind_int64(st, 1, since);
+	sqlite3_bind_int(st, 2, PRUNE_MAX);
+	return cdb_run(c, st);
+}
+
+/*
  * A command: applied once per (sender, message id) within the dedupe
  * window.  A retry gets the reply the first one got, byte for byte, and
  * changes nothing.
@@ -791,10 +829,7 @@ command(struct coord *c, const struct envelope *env, struct outbox *ob,
 			return -1;
 		break;
 	}
-	st = cdb_stmt(c, ST_DEDUPE_PRUNE);
-	sqlite3_bind_int64(st, 1, since);
-	sqlite3_bind_int(st, 2, 4);
-	return cdb_run(c, st);
+	return dedupe_prune(c, since);
 }
 
 /* TaskStarted, TaskCompleted, TaskFailed from the worker process. */
@@ -1066,8 +1101,9 @@ coord_load(struct coord *c)
 	if (events_load(c) == -1 ||
 	    load_workers(c, &orphans, &norphans) == -1)
 		goto out;
-	if (cdb_query_int(c, "SELECT count(*) FROM tasks WHERE status = 0",
-	    &v) == -1)
+	if (cdb_query_int(c, "SELECT (SELECT count(*) FROM tasks WHERE "
+	    "status = 0 AND pin IS NULL) + (SELECT count(*) FROM tasks WHERE "
+	    "status = 0 AND pin IS NOT NULL)", &v) == -1)
 		goto out;
 	c->ntasks[TASK_QUEUED] = (uint64_t)v;
 	if ((st = db_prepare(c->db, "SELECT status, n FROM totals")) == NULL)
@@ -1084,18 +1120,19 @@ coord_load(struct coord *c)
 	    &v) == -1)
 		goto out;
 	c->nfinished_kept = (uint64_t)v;
-	if (cdb_query_int(c, "SELECT qseq FROM tasks WHERE status = 0 "
-	    "ORDER BY qseq LIMIT 1", &v) == -1)
+	if (cdb_query_int(c, "SELECT min(q) FROM (SELECT (SELECT qseq FROM "
+	    "tasks WHERE status = 0 AND pin IS NULL ORDER BY qseq LIMIT 1) "
+	    "AS q UNION ALL SELECT (SELECT qseq FROM tasks WHERE status = 0 "
+	    "AND pin IS NOT NULL ORDER BY qseq LIMIT 1))", &v) == -1)
 		goto out;
 	c->qhead = v - 1;
-	if (cdb_query_int(c, "SELECT qseq FROM tasks WHERE status = 0 "
-	    "ORDER BY qseq DESC LIMIT 1", &v) == -1)
+	if (cdb_query_int(c, "SELECT max(q) FROM (SELECT (SELECT qseq FROM "
+	    "tasks WHERE status = 0 AND pin IS NULL ORDER BY qseq DESC LIMIT "
+	    "1) AS q UNION ALL SELECT (SELECT qseq FROM tasks WHERE status = "
+	    "0 AND pin IS NOT NULL ORDER BY qseq DESC LIMIT 1))", &v) == -1)
 		goto out;
 	c->qtail = v + 1;
-	if (cdb_query_int(c, "SELECT max(chg) FROM tasks", &v) == -1)
-		goto out;
-	c->chg = v;
-	if (recent_load(c) == -1)
+	if (recent_last_chg(c, &c->chg) == -1 || recent_load(c) == -1)
 		goto out;
 	for (i = 0; i < norphans; i++) {
 		log_warnx("task %s runs on no registered worker; requeued",

@@ -22,6 +22,8 @@
 #include "strmap.h"
 #include "xmalloc.h"
 
+#define NEWEST_COLS	"id, status, worker, attempts, result, error, chg"
+
 /* Forget one entry of the 'recent' list. */
 static void
 recent_drop(struct coord *c, struct recent *r)
@@ -93,6 +95,69 @@ recent_clear(struct coord *c)
 		recent_drop(c, r);
 }
 
+/*
+ * The n tasks that changed last, newest first (id, status, worker,
+ * attempts, result, error, chg), without an index on chg, which every
+ * write of a task would pay for.  A queued task entered its queue at the
+ * back (new) or at the front (requeued), each time past every task queued
+ * then, so the n newest of a queue are among its first n and its last n
+ * by qseq; running tasks are at most one per worker; finished ones have
+ * tasks_done.  The candidates are the union of those: a few probes at
+ * start.
+ */
+static sqlite3_stmt *
+newest_tasks(struct coord *c, int n)
+{
+	static const char	 sql[] =
+	    "SELECT * FROM ("
+	    " SELECT * FROM (SELECT " NEWEST_COLS " FROM tasks WHERE status = 0"
+	    "  AND pin IS NULL ORDER BY qseq LIMIT ?1)"
+	    " UNION SELECT * FROM (SELECT " NEWEST_COLS " FROM tasks"
+	    "  WHERE status = 0 AND pin IS NULL ORDER BY qseq DESC LIMIT ?1)"
+	    " UNION SELECT * FROM (SELECT " NEWEST_COLS " FROM tasks"
+	    "  WHERE status = 0 AND pin IS NOT NULL ORDER BY qseq LIMIT ?1)"
+	    " UNION SELECT * FROM (SELECT " NEWEST_COLS " FROM tasks"
+	    "  WHERE status = 0 AND pin IS NOT NULL ORDER BY qseq DESC"
+	    "  LIMIT ?1)"
+	    " UNION SELECT " NEWEST_COLS " FROM tasks WHERE status = 1"
+	    " UNION SELECT * FROM (SELECT " NEWEST_COLS " FROM tasks"
+	    "  WHERE status >= 2 ORDER BY chg DESC LIMIT ?1))"
+	    " ORDER BY chg DESC LIMIT ?1";
+	sqlite3_stmt		*st;
+
+	if ((st = db_prepare(c->db, sql)) != NULL)
+		sqlite3_bind_int(st, 1, n);
+	return st;
+}
+
+/* Step a newest_tasks() statement; SQLITE_ROW, SQLITE_DONE or logged. */
+static int
+newest_step(struct coord *c, sqlite3_stmt *st)
+{
+	int	 rc = sqlite3_step(st);
+
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		log_warnx("coordinator.db: the newest tasks: %s",
+		    sqlite3_errmsg(db_handle(c->db)));
+	return rc;
+}
+
+/* The last change number (0: no task). */
+int
+recent_last_chg(struct coord *c, int64_t *chg)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	*chg = 0;
+	if ((st = newest_tasks(c, 1)) == NULL)
+		return -1;
+	if ((rc = newest_step(c, st)) == SQLITE_ROW)
+		*chg = sqlite3_column_int64(st, 6);
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}
+
 /* Fill the 'recent' list from the tasks that changed last. */
 int
 recent_load(struct coord *c)
@@ -104,11 +169,9 @@ recent_load(struct coord *c)
 
 	if (c->conf.recent_tasks <= 0)
 		return 0;
-	if ((st = db_prepare(c->db, "SELECT id, status, worker, attempts, "
-	    "result, error FROM tasks ORDER BY chg DESC LIMIT ?1")) == NULL)
+	if ((st = newest_tasks(c, c->conf.recent_tasks)) == NULL)
 		return -1;
-	sqlite3_bind_int(st, 1, c->conf.recent_tasks);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = newest_step(c, st)) == SQLITE_ROW) {
 		id = (const char *)sqlite3_column_text(st, 0);
 		if (strmap_get(c->recent_map, id) != NULL)
 			continue;
@@ -125,12 +188,7 @@ recent_load(struct coord *c)
 		c->nrecent++;
 	}
 	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		log_warnx("coordinator.db: recent tasks: %s",
-		    sqlite3_errmsg(db_handle(c->db)));
-		return -1;
-	}
-	return 0;
+	return rc == SQLITE_DONE ? 0 : -1;
 }
 
 /* Pack the workers list, cut at STATUS_WORKERS_MAX. */

@@ -956,6 +956,46 @@ START_TEST(test_status_snapshot)
 }
 END_TEST
 
+/*
+ * 'recent' and the change numbers come back after a restart without an
+ * index on chg: a task requeued at the front of the queue changed last.
+ */
+START_TEST(test_restart_recent_order)
+{
+	int64_t	 chg;
+
+	open_coord();
+	online_worker("w1");
+	assign("t1", NULL);
+	assign("t2", NULL);
+	assign("t3", NULL);
+	ck_assert_int_eq(coord_workers_down(c, &ob), 0);
+	ck_assert_int_eq(db_commit(coord_db(c)), 0);
+	/* w1 comes back without t1: t1 goes to the front, behind nothing. */
+	ck_assert_int_eq(coord_workers_up(c, &ob), 0);
+	outbox_clear(&ob);
+	announce("w1", NULL, NULL, NULL);
+	ck_assert_str_eq(processed_by("w1"), "t1");
+	complete("t1", "w1");
+	ck_assert_str_eq(processed_by("w1"), "t2");
+	ck_assert_int_eq(coord_workers_down(c, &ob), 0);
+	ck_assert_int_eq(db_commit(coord_db(c)), 0);
+	announce("w1", NULL, NULL, NULL);
+	chg = c->chg;
+	open_coord();
+	ck_assert_int_eq(c->chg, chg);
+	ck_assert_str_eq(TAILQ_FIRST(&c->recent)->task, "t2");
+	ck_assert_str_eq(TAILQ_NEXT(TAILQ_FIRST(&c->recent), entry)->task,
+	    "t1");
+	/* A new task is newer still, after another restart too. */
+	assign("t4", NULL);
+	open_coord();
+	ck_assert_int_eq(c->chg, chg + 1);
+	ck_assert_str_eq(TAILQ_FIRST(&c->recent)->task, "t4");
+	ck_assert_uint_eq(c->nrecent, 4);
+}
+END_TEST
+
 START_TEST(test_prune_finished)
 {
 	char	 id[16];
@@ -1012,6 +1052,178 @@ START_TEST(test_migrate_v1)
 	online_worker("w1");
 	assign("t1", NULL);
 	ck_assert_str_eq(processed_by("w1"), "t1");
+}
+END_TEST
+
+static int64_t
+count_rows(const char *sql)
+{
+	sqlite3_stmt	*st;
+	int64_t		 n;
+
+	ck_assert_int_eq(sqlite3_prepare_v2(db_handle(coord_db(c)), sql, -1,
+	    &st, NULL), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+	n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
+/* n AssignTask from session:<sender> with ids <prefix>1 ... */
+static void
+assign_many(const char *sender, const char *prefix, int n)
+{
+	char	 from[ADDR_MAX + 1], id[32];
+	int	 i;
+
+	snprintf(from, sizeof(from), "session:%s", sender);
+	for (i = 1; i <= n; i++) {
+		snprintf(id, sizeof(id), "%s%d", prefix, i);
+		outbox_clear(&ob);
+		ck_assert_int_eq(send_msg(MSG_ASSIGN_TASK, from, id,
+		    payload("kind", "echo", NULL)), 0);
+	}
+}
+
+/*
+ * Expired dedupe rows go oldest first, 256 every 64 commands: never more
+ * in one message, never a row still in the window, and the table keeps
+ * up with the commands.  The same across a restart.
+ */
+START_TEST(test_dedupe_prune_bounded)
+{
+	conf.dedupe_window_s = 10;
+	open_coord();
+	c->fake_now = 1000000;
+	assign_many("a", "m", 600);
+	ck_assert_int_eq(count_rows("SELECT count(*) FROM dedupe"), 600);
+	/* All 600 expire; the next 64 commands delete 256 of them. */
+	c->fake_now += 11000;
+	assign_many("b", "n", 64);
+	ck_assert_int_eq(count_rows("SELECT count(*) FROM dedupe"),
+	    600 + 64 - 256);
+	ck_assert_int_eq(count_rows("SELECT count(*) FROM dedupe WHERE "
+	    "sender = 'session:b'"), 64);
+	/* The oldest went first. */
+	ck_assert_int_eq(count_rows("SELECT count(*) FROM dedupe WHERE "
+	    "sender = 'session:a' AND CAST(substr(id, 2) AS INTEGER) <= 256"),
+	    0);
+	open_coord();
+	c->fake_now = 1011000;
+	assign_many("b", "o", 128);
+	ck_assert_int_eq(count_rows("SELECT count(*) FROM dedupe WHERE "
+	    "sender = 'session:a'"), 0);
+	ck_assert_int_eq(count_rows("SELECT count(*) FROM dedupe"), 64 + 128);
+	/* A retry of a pruned id is a new command; a kept one is not. */
+	outbox_clear(&ob);
+	send_msg(MSG_ASSIGN_TASK, "session:a", "m600", payload("kind",
+	    "echo", NULL));
+	ck_assert_uint_eq(c->ntasks[TASK_QUEUED], 600 + 64 + 128 + 1);
+	send_msg(MSG_ASSIGN_TASK, "session:b", "n1", payload("kind", "echo",
+	    NULL));
+	ck_assert_uint_eq(c->ntasks[TASK_QUEUED], 600 + 64 + 128 + 1);
+}
+END_TEST
+
+/*
+ * A database as schema version 3 left it (an index over the whole queue,
+ * one on chg and one on the dedupe time), with tasks in every state and
+ * dedupe rows: it upgrades in place, and the queue, 'recent', the
+ * counters and the remembered replies are the same after.
+ */
+START_TEST(test_migrate_v3)
+{
+	msgpack_sbuffer	 sb;
+	msgpack_packer	 pk;
+	struct db	*old;
+	sqlite3_stmt	*st;
+	const msgpack_object	*p, *next;
+	int64_t		 now = env_now_ms();
+	int		 r;
+
+	old = db_open(dbpath, 1, coord_migrations, 3);
+	ck_assert_ptr_nonnull(old);
+	/*
+	 * w1 runs r1; queued: t0 (requeued to the front, the last change),
+	 * t1, t2 (pinned to w1), t3; d1 completed.
+	 */
+	ck_assert_int_eq(db_exec(old,
+	    "INSERT INTO workers VALUES ('w1', 1, 1);"
+	    "INSERT INTO tasks (id, kind, status, worker, pin, attempts, qseq,"
+	    " created, updated, chg) VALUES"
+	    " ('d1', 'echo', 2, 'w1', NULL, 1, NULL, 1, 1, 2),"
+	    " ('r1', 'echo', 1, 'w1', NULL, 1, NULL, 1, 1, 4),"
+	    " ('t1', 'echo', 0, NULL, NULL, 0, 5, 1, 1, 5),"
+	    " ('t2', 'echo', 0, NULL, 'w1', 0, 6, 1, 1, 6),"
+	    " ('t3', 'echo', 0, NULL, NULL, 0, 7, 1, 1, 7),"
+	    " ('t0', 'echo', 0, NULL, NULL, 1, 3, 1, 1, 9);"
+	    "UPDATE totals SET n = 1 WHERE status = 2"), 0);
+	/* Two remembered replies: one in the window, one expired. */
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	msgpack_pack_map(&pk, 1);
+	mp_pack_kv_str(&pk, "taskId", "old");
+	ck_assert_int_eq(sqlite3_prepare_v2(db_handle(old), "INSERT INTO "
+	    "dedupe VALUES ('session:a', ?1, ?2, 'TaskAccepted', ?3)", -1,
+	    &st, NULL), SQLITE_OK);
+	sqlite3_bind_text(st, 1, "m0", -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, now - 700 * 1000);
+	sqlite3_bind_blob(st, 3, sb.data, (int)sb.size, SQLITE_STATIC);
+	ck_assert_int_eq(sqlite3_step(st), SQLITE_DONE);
+	sqlite3_reset(st);
+	sqlite3_bind_text(st, 1, "m1", -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, now - 1000);
+	ck_assert_int_eq(sqlite3_step(st), SQLITE_DONE);
+	sqlite3_finalize(st);
+	db_close(old);
+
+	open_coord();
+	ck_assert_int_eq(db_version(coord_db(c)), coord_nmigrations);
+	ck_assert_int_eq(count_rows("SELECT count(*) FROM sqlite_master WHERE "
+	    "name IN ('tasks_queue', 'tasks_chg', 'dedupe_at')"), 0);
+	ck_assert_uint_eq(c->ntasks[TASK_QUEUED], 4);
+	ck_assert_uint_eq(c->ntasks[TASK_RUNNING], 1);
+	ck_assert_uint_eq(c->ntasks[TASK_COMPLETED], 1);
+	ck_assert_str_eq(coord_worker(c, "w1")->task, "r1");
+	ck_assert_int_eq(c->chg, 9);
+	ck_assert_str_eq(TAILQ_FIRST(&c->recent)->task, "t0");
+	ck_assert_str_eq(TAILQ_LAST(&c->recent, recent_list)->task, "d1");
+	/* The queue in order, pinned and unpinned together. */
+	outbox_clear(&ob);
+	send_msg(MSG_GET_STATUS, "session:t", NULL, payload(NULL));
+	p = out_payload((size_t)reply_index());
+	next = mp_get(mp_get(p, "queue"), "next");
+	ck_assert_uint_eq(next->via.array.size, 4);
+	ck_assert(mp_streq(&next->via.array.ptr[0], "t0"));
+	ck_assert(mp_streq(&next->via.array.ptr[1], "t1"));
+	ck_assert(mp_streq(&next->via.array.ptr[2], "t2"));
+	ck_assert(mp_streq(&next->via.array.ptr[3], "t3"));
+	/* The reply in the window, byte for byte; the expired id is new. */
+	outbox_clear(&ob);
+	send_msg(MSG_ASSIGN_TASK, "session:a", "m1", payload("kind", "echo",
+	    NULL));
+	ck_assert_uint_eq(ob.n, 1);
+	ck_assert_uint_eq(ob.v[0].len, sb.size);
+	ck_assert_int_eq(memcmp(outbox_payload(&ob, 0), sb.data, sb.size), 0);
+	ck_assert_uint_eq(c->ntasks[TASK_QUEUED], 4);
+	outbox_clear(&ob);
+	send_msg(MSG_ASSIGN_TASK, "session:a", "m0", payload("taskId", "t4",
+	    "kind", "echo", NULL));
+	r = reply_index();
+	ck_assert_str_eq(out_str((size_t)r, "status"), "queued");
+	ck_assert_uint_eq(out_uint((size_t)r, "position"), 5);
+	msgpack_sbuffer_destroy(&sb);
+	/* New work goes to the back and is the newest change. */
+	ck_assert_int_eq(task_row("t4", NULL), TASK_QUEUED);
+	ck_assert_str_eq(TAILQ_FIRST(&c->recent)->task, "t4");
+	/* w1 comes back with r1 done: it takes t0, the older head. */
+	announce("w1", "r1", NULL, NULL);
+	complete("r1", "w1");
+	ck_assert_str_eq(processed_by("w1"), "t0");
+	complete("t0", "w1");
+	ck_assert_str_eq(processed_by("w1"), "t1");
+	complete("t1", "w1");
+	ck_assert_str_eq(processed_by("w1"), "t2");
 }
 END_TEST
 
@@ -1384,7 +1596,7 @@ START_TEST(test_migrate_v2)
 	    "1, 1, 1, 1)"), 0);
 	db_close(old);
 	open_coord();
-	ck_assert_int_eq(db_version(coord_db(c)), 3);
+	ck_assert_int_eq(db_version(coord_db(c)), coord_nmigrations);
 	ck_assert_uint_eq(coord_worker(c, "w1")->processed, 7);
 	ck_assert_uint_eq(c->ntasks[TASK_QUEUED], 1);
 	announce("w1", NULL, NULL, NULL);
@@ -1516,6 +1728,7 @@ coordinator_suite(void)
 	tcase_add_test(tc, test_restart_keeps_running);
 	tcase_add_test(tc, test_restart_lost_completion);
 	tcase_add_test(tc, test_restart_lost_run);
+	tcase_add_test(tc, test_restart_recent_order);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("idempotency");
@@ -1523,6 +1736,7 @@ coordinator_suite(void)
 	tcase_set_timeout(tc, 20);
 	tcase_add_test(tc, test_idempotent_same_reply);
 	tcase_add_test(tc, test_idempotent_errors_and_window);
+	tcase_add_test(tc, test_dedupe_prune_bounded);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("database");
@@ -1530,6 +1744,7 @@ coordinator_suite(void)
 	tcase_set_timeout(tc, 20);
 	tcase_add_test(tc, test_prune_finished);
 	tcase_add_test(tc, test_migrate_v1);
+	tcase_add_test(tc, test_migrate_v3);
 	tcase_add_test(tc, test_corrupt_refused);
 	tcase_add_test(tc, test_newer_schema_refused);
 	suite_add_tcase(s, tc);
