@@ -234,13 +234,18 @@ cdb_run(struct coord *c, sqlite3_stmt *st)
 	return 0;
 }
 
-/* Bind a string, or NULL for NULL or "". */
+/*
+ * Bind a string, or NULL for NULL or "".  Not copied (SQLITE_STATIC, as
+ * every blob bound here): each statement is stepped and reset in the
+ * function that binds it, while the bytes are still there, and the next
+ * use clears the bindings first (cdb_stmt()).
+ */
 int
 cdb_bind_text(sqlite3_stmt *st, int i, const char *s)
 {
 	if (s == NULL || *s == '\0')
 		return sqlite3_bind_null(st, i);
-	return sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
+	return sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
 }
 
 /* Run a query returning one integer (NULL or no row: 0). */

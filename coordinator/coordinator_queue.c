@@ -253,7 +253,7 @@ task_finish(struct coord *c, const char *id, enum task_status from,
 	sqlite3_bind_int(st, 2, to);
 	if (result != NULL)
 		sqlite3_bind_blob(st, 3, result, (int)resultlen,
-		    SQLITE_TRANSIENT);
+		    SQLITE_STATIC);
 	cdb_bind_text(st, 4, error);
 	sqlite3_bind_int64(st, 5, coord_now(c));
 	sqlite3_bind_int64(st, 6, ++c->chg);
@@ -641,7 +641,7 @@ cmd_assign(struct coord *c, const struct envelope *env, struct outbox *ob)
 	cdb_bind_text(st, 2, kind);
 	if (sb.size > 0)
 		sqlite3_bind_blob(st, 3, sb.data, (int)sb.size,
-		    SQLITE_TRANSIENT);
+		    SQLITE_STATIC);
 	cdb_bind_text(st, 4, m.worker_id);
 	sqlite3_bind_int64(st, 5, c->qtail++);
 	sqlite3_bind_int64(st, 6, coord_now(c));
@@ -824,7 +824,7 @@ command(struct coord *c, const struct envelope *env, struct outbox *ob,
 		sqlite3_bind_int64(st, 3, now);
 		cdb_bind_text(st, 4, msg_name(m->type));
 		sqlite3_bind_blob(st, 5, outbox_payload(ob, i), (int)m->len,
-		    SQLITE_TRANSIENT);
+		    SQLITE_STATIC);
 		if (cdb_run(c, st) == -1)
 			return -1;
 		break;

@@ -74,10 +74,17 @@ recent_touch(struct coord *c, const char *task, enum task_status status,
 	if ((r = strmap_get(c->recent_map, task)) != NULL)
 		TAILQ_REMOVE(&c->recent, r, entry);
 	else {
-		r = xcalloc(1, sizeof(*r));
+		/* A new task takes the oldest entry's place when full. */
+		if (c->nrecent >= (size_t)c->conf.recent_tasks) {
+			r = TAILQ_LAST(&c->recent, recent_list);
+			TAILQ_REMOVE(&c->recent, r, entry);
+			strmap_del(c->recent_map, r->task);
+		} else {
+			r = xcalloc(1, sizeof(*r));
+			c->nrecent++;
+		}
 		snprintf(r->task, sizeof(r->task), "%s", task);
 		strmap_put(c->recent_map, r->task, r);
-		c->nrecent++;
 	}
 	recent_fill(r, status, worker, attempts, result, resultlen, error);
 	TAILQ_INSERT_HEAD(&c->recent, r, entry);
