@@ -313,23 +313,29 @@ as_user() {
 peek() { as_user head -c 1 "/proc/$1/environ" >/dev/null 2>&1; }
 
 # sandbox_tree [CONFIG-LINES]: tree_start, as nobody when we are root, so
-# that peek compares like with like.
+# that peek compares like with like.  The programs are copied where nobody
+# can run them: the checkout may sit in a directory only root can enter
+# (a CI clone in a mktemp -d).
 sandbox_tree() {
-	local a=$ACTORD w
+	local a=$ACTORD w p
 	if [ "$(id -u)" = 0 ]; then
 		w=$(mktemp -d /tmp/actord-as.XXXXXX)
 		T_DIRS+=("$w")
+		mkdir "$w/bin"
+		for p in actord eventlog coordinator worker gateway session; do
+			cp "$BIN/$p" "$w/bin/$p" || return 1
+		done
 		cat >"$w/actord" <<SH
 #!/bin/sh
 d=\$(dirname "\$2")
 mkdir "\$d/state" "\$d/run" && chown 65534:65534 "\$d/state" "\$d/run" &&
     chmod 755 "\$d" || exit 111
-exec setpriv --reuid=65534 --regid=65534 --clear-groups "$a" "\$@"
+exec setpriv --reuid=65534 --regid=65534 --clear-groups "$w/bin/actord" "\$@"
 SH
-		chmod 755 "$w" "$w/actord"
+		chmod 755 "$w" "$w/bin" "$w/actord"
 		ACTORD=$w/actord
 	fi
-	tree_start "$@"
+	PROGRAM_DIR=${w:+$w/bin} tree_start "$@"
 	local rc=$?
 	ACTORD=$a
 	return $rc
