@@ -182,11 +182,57 @@ gateway_inspect(msgpack_packer *pk)
 	mp_pack_kv_uint(pk, "sessionsUnreported", c->unreported);
 }
 
+/*
+ * The tree as actord last pushed it (we subscribe to system:supervisor at
+ * start): what /healthz reports besides our own view.
+ */
+static struct tree_proc	 tree[TREE_MAX];
+static int		 ntree = -1;	/* -1: not heard yet */
+
+/* Keep each process's name and state from a TreeUpdated. */
+static void
+tree_updated(const msgpack_object *payload)
+{
+	const msgpack_object	*procs = mp_get(payload, "processes"), *p;
+	uint32_t		 i;
+	int			 n = 0;
+
+	if (procs == NULL || procs->type != MSGPACK_OBJECT_ARRAY)
+		return;
+	for (i = 0; i < procs->via.array.size && n < TREE_MAX; i++) {
+		p = &procs->via.array.ptr[i];
+		if (mp_strcpy(mp_get(p, "name"), tree[n].name,
+		    sizeof(tree[n].name)) == -1 ||
+		    mp_strcpy(mp_get(p, "state"), tree[n].state,
+		    sizeof(tree[n].state)) == -1)
+			continue;
+		n++;
+	}
+	ntree = n;
+}
+
+int
+gateway_tree(const struct tree_proc **procs)
+{
+	*procs = tree;
+	return ntree;
+}
+
 static void
 gateway_receive(struct actor *self, const struct envelope *env)
 {
-	actor_error(self->address, env, ERR_UNKNOWN_TYPE,
-	    "Unknown message type for gateway: %s", msg_name(env->type));
+	switch (env->type) {
+	case MSG_TREE_UPDATED:
+		tree_updated(env->payload);
+		break;
+	case MSG_SUBSCRIBED:
+		break;
+	default:
+		actor_error(self->address, env, ERR_UNKNOWN_TYPE,
+		    "Unknown message type for gateway: %s",
+		    msg_name(env->type));
+		break;
+	}
 }
 
 static const struct actor_kind gateway_kind = {
@@ -273,6 +319,8 @@ main(int argc, char *argv[])
 		fatal("listen on fd %d", CHILD_FD_LISTEN);
 	evconnlistener_set_error_cb(listener, accept_error_cb);
 	rt_ready();
+	/* The tree's state for /healthz, pushed on every change. */
+	actor_send("gateway:main", "system:supervisor", MSG_SUBSCRIBE);
 	log_debug("ready");
 	event_base_dispatch(base);
 	peer_flush();

@@ -99,6 +99,14 @@ const char *http_content_type(const char *file);
 const char *http_reason(int status);
 
 /* gateway_conn.c */
+/* gateway.c: the tree as actord last told us (for /healthz). */
+#define TREE_MAX	8
+struct tree_proc {
+	char	 name[32];
+	char	 state[16];
+};
+int	 gateway_tree(const struct tree_proc **procs);	/* -1: not known */
+
 void	 conn_init(struct event_base *base, const struct config *cfg);
 void	 conn_accept(int fd, const char *peer);
 void	 conn_shutdown(void);

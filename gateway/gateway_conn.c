@@ -186,16 +186,42 @@ serve_file(struct conn *c, const char *file)
 	}
 }
 
-/* Answer /healthz with the gateway's view as JSON. */
+/*
+ * The tree's part of /healthz: {name: state} for each process, and the
+ * status: "ok" when every one is up, "degraded" when one is not,
+ * "starting" before actord's first TreeUpdated has arrived.
+ */
+static json_t *
+health_tree(const char **status)
+{
+	const struct tree_proc	*p;
+	json_t			*t;
+	int			 i, n = gateway_tree(&p);
+
+	*status = n < 0 ? "starting" : "ok";
+	if (n < 0)
+		return json_null();
+	t = json_object();
+	for (i = 0; i < n; i++) {
+		json_object_set_new(t, p[i].name, json_string(p[i].state));
+		if (strcmp(p[i].state, "up") != 0)
+			*status = "degraded";
+	}
+	return t;
+}
+
+/* Answer /healthz with the tree's state and the gateway's view as JSON. */
 static void
 serve_health(struct conn *c)
 {
-	json_t	*j;
-	char	*text;
-	size_t	 n;
+	json_t		*j, *tree;
+	const char	*status;
+	char		*text;
+	size_t		 n;
 
-	j = json_pack("{s:s, s:s, s:I, s:i, s:I, s:I, s:i, s:I}",
-	    "status", "ok", "version", ACTORD_VERSION,
+	tree = health_tree(&status);
+	j = json_pack("{s:s, s:o, s:s, s:I, s:i, s:I, s:I, s:i, s:I}",
+	    "status", status, "tree", tree, "version", ACTORD_VERSION,
 	    "uptimeMs", (json_int_t)(mono_ms() - C.started),
 	    "pid", (int)getpid(),
 	    "sessions", (json_int_t)sessions_busy(),

@@ -47,6 +47,7 @@ struct child {
 	int			 starts;	/* spawns so far */
 	int			 quick;		/* restarts without a stable run */
 	int			 ever_ready;
+	int			 tree_sub;	/* wants TreeUpdated (ctl) */
 	char			 last_exit[64];	/* "" until it exits */
 	/* Counters from the child's last Inspected reply. */
 	uint64_t		 msgs_in, msgs_out, mailbox;
@@ -105,6 +106,7 @@ void	 ctl_child_message(struct child *c, const void *env);
 extern const struct actor_kind	 system_kind;
 void	 system_init(void);
 void	 system_tree_changed(void);
+void	 system_child_subscribe(struct child *c, int on);
 void	 system_sessions_changed(const msgpack_object *payload);
 void	 system_pack_sessions(msgpack_packer *pk);
 void	 system_log_event(const char *level, const char *fmt, ...)

@@ -333,6 +333,10 @@ ctl_child_message(struct child *c, const void *arg)
 		system_sessions_changed(env->payload);
 		return;
 	}
+	if (env->type == MSG_SUBSCRIBE || env->type == MSG_UNSUBSCRIBE) {
+		system_child_subscribe(c, env->type == MSG_SUBSCRIBE);
+		return;
+	}
 	if (env->reply_to[0] == '\0') {
 		log_debug("%s: unexpected %s on the control channel",
 		    c->name, msg_name(env->type));

@@ -47,20 +47,61 @@ push_one(const char *key, void *val, void *arg)
 	actor_end();
 }
 
+/* The tree to a child that asked on its control channel (the gateway). */
+static void
+push_child(struct child *c)
+{
+	char	 to[ADDR_MAX + 1];
+
+	if (c->ctl == NULL)
+		return;
+	snprintf(to, sizeof(to), "%s:main", c->name);
+	pack_tree(actor_begin(self->address, to, MSG_TREE_UPDATED, NULL));
+	actor_end_peer(c->ctl);
+}
+
+static int
+child_subscribers(void)
+{
+	int	 i, n = 0;
+
+	for (i = 0; i < CHILD_COUNT; i++)
+		n += sup->child[i].tree_sub;
+	return n;
+}
+
 static void
 push_cb(evutil_socket_t fd, short what, void *arg)
 {
+	int	 i;
+
 	(void)fd;
 	(void)what;
 	(void)arg;
 	strmap_each(subscribers, push_one, NULL);
+	for (i = 0; i < CHILD_COUNT; i++)
+		if (sup->child[i].tree_sub)
+			push_child(&sup->child[i]);
+}
+
+/*
+ * A child subscribes (on) or unsubscribes on its control channel, which
+ * the runtime's routing does not reach: it gets the tree there now and on
+ * every change while it runs.
+ */
+void
+system_child_subscribe(struct child *c, int on)
+{
+	c->tree_sub = on;
+	if (on)
+		push_child(c);
 }
 
 void
 system_tree_changed(void)
 {
-	if (push_ev == NULL || strmap_count(subscribers) == 0 ||
-	    evtimer_pending(push_ev, NULL))
+	if (push_ev == NULL || (strmap_count(subscribers) == 0 &&
+	    child_subscribers() == 0) || evtimer_pending(push_ev, NULL))
 		return;
 	{
 		struct timeval	 tv = { 0, PUSH_DELAY_MS * 1000 };

@@ -295,6 +295,7 @@ ctl_closed(struct peer *p, void *arg)
 	/* The exit itself arrives by SIGCHLD; just forget the channel. */
 	(void)p;
 	c->ctl = NULL;
+	c->tree_sub = 0;
 }
 
 /* Timers: backoff over, Ready overdue, or shutdown timeout. */
@@ -422,6 +423,7 @@ tree_reaped(pid_t pid, int status)
 		peer_close(c->ctl);
 		c->ctl = NULL;
 	}
+	c->tree_sub = 0;
 	if (c->state == CS_STOPPING || c->term_sent || sup->shutting_down)
 		set_state(c, CS_DOWN);
 	else

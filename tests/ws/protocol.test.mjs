@@ -8,7 +8,8 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
-import { startTree, jsonClient, RawWS, OP, frame, sleep, until } from './lib.mjs';
+import { startTree, jsonClient, RawWS, OP, frame, sleep, until, httpGet }
+  from './lib.mjs';
 
 let tree;
 before(async () => {
@@ -511,5 +512,30 @@ describe('processes', () => {
       assert.equal(p.type, 'Pong');
       assert.equal(c.ws.readyState, 1);
       await c.close();
+    });
+});
+
+describe('/healthz', () => {
+  const health = async () =>
+    JSON.parse((await httpGet(tree.port, '/healthz')).body);
+  it('reports every process of the tree, and degraded while one is down',
+    async () => {
+      const h = await until(async () => {
+        const j = await health();
+        return j.status === 'ok' && j;
+      }, 5000, 'status ok');
+      assert.deepEqual(Object.keys(h.tree).sort(),
+        ['coordinator', 'eventlog', 'gateway', 'worker']);
+      assert.ok(Object.values(h.tree).every((s) => s === 'up'));
+      tree.ctl('stop', 'worker');
+      const d = await until(async () => {
+        const j = await health();
+        return j.status === 'degraded' && j;
+      }, 5000, 'status degraded');
+      assert.equal(d.tree.worker, 'down');
+      assert.equal(d.tree.coordinator, 'up');
+      tree.ctl('start', 'worker');
+      await until(async () => (await health()).status === 'ok', 5000,
+        'status ok again');
     });
 });
