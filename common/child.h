@@ -7,6 +7,7 @@
 #define CHILD_H
 
 #include <sys/types.h>
+#include <sys/uio.h>
 
 #include <stddef.h>
 
@@ -37,6 +38,12 @@ pid_t	child_spawn(const char *path, char *const argv[],
 	    const struct child_fds *fds, char *const env[]);
 /* "exited 0", "exited 100 (usage or config error)", "killed by SIGKILL". */
 const char *child_exit_text(int status, char *buf, size_t size);
+/*
+ * Send iov with descriptor fd attached (SCM_RIGHTS) on a Unix socket,
+ * without blocking or SIGPIPE; EINTR is retried.  Returns sendmsg's count
+ * (the descriptor went with the first byte) or -1.
+ */
+ssize_t	fd_send(int sock, struct iovec *iov, int iovcnt, int fd);
 /* Resident set size of pid in bytes, from /proc; 0 if unknown. */
 unsigned long long child_rss(pid_t pid);
 

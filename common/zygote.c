@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "child.h"
 #include "zygote.h"
 
 #define FDS_MAX	4	/* descriptors a request may carry: 1, more closed */
@@ -17,33 +18,12 @@
 int
 zygote_send_fork(int zfd, int ctlfd)
 {
-	struct msghdr	 msg;
-	struct cmsghdr	*cm;
 	struct iovec	 iov;
-	union {
-		struct cmsghdr	 hdr;
-		char		 buf[CMSG_SPACE(sizeof(int))];
-	} cmsgbuf;
 	char		 tag = ZYGOTE_FORK;
-	ssize_t		 n;
 
-	memset(&msg, 0, sizeof(msg));
-	memset(&cmsgbuf, 0, sizeof(cmsgbuf));
 	iov.iov_base = &tag;
 	iov.iov_len = 1;
-	msg.msg_iov = &iov;
-	msg.msg_iovlen = 1;
-	msg.msg_control = cmsgbuf.buf;
-	msg.msg_controllen = sizeof(cmsgbuf.buf);
-	cm = CMSG_FIRSTHDR(&msg);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &ctlfd, sizeof(int));
-	do
-		n = sendmsg(zfd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
-	while (n == -1 && errno == EINTR);
-	return n == 1 ? 0 : -1;
+	return fd_send(zfd, &iov, 1, ctlfd) == 1 ? 0 : -1;
 }
 
 int

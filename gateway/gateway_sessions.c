@@ -659,13 +659,7 @@ send_open(struct gsession *gs, int fd, const struct handoff *h)
 {
 	msgpack_sbuffer	 sb;
 	msgpack_packer	 pk;
-	struct msghdr	 msg;
-	struct cmsghdr	*cm;
 	struct iovec	 iov[2];
-	union {
-		struct cmsghdr	 hdr;
-		char		 buf[CMSG_SPACE(sizeof(int))];
-	} cmsgbuf;
 	unsigned char	 hdr[FRAME_HDR];
 	char		 id[ID_MAX + 1];
 	ssize_t		 n;
@@ -693,24 +687,11 @@ send_open(struct gsession *gs, int fd, const struct handoff *h)
 	msgpack_pack_bin_body(&pk, h->early, h->earlylen);
 	frame_put_len(hdr, (uint32_t)sb.size);
 
-	memset(&msg, 0, sizeof(msg));
 	iov[0].iov_base = hdr;
 	iov[0].iov_len = sizeof(hdr);
 	iov[1].iov_base = sb.data;
 	iov[1].iov_len = sb.size;
-	msg.msg_iov = iov;
-	msg.msg_iovlen = 2;
-	memset(&cmsgbuf, 0, sizeof(cmsgbuf));
-	msg.msg_control = cmsgbuf.buf;
-	msg.msg_controllen = sizeof(cmsgbuf.buf);
-	cm = CMSG_FIRSTHDR(&msg);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	do
-		n = sendmsg(ctlfd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
-	while (n == -1 && errno == EINTR);
+	n = fd_send(ctlfd, iov, 2, fd);
 	if (n == (ssize_t)(sizeof(hdr) + sb.size))
 		r = 0;
 	else if (n == -1)
