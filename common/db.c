@@ -3,6 +3,7 @@
  */
 #include <sys/stat.h>
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,22 +35,21 @@ db_exec(struct db *db, const char *sql)
 	return 0;
 }
 
-/* Read one integer from a pragma or query; -1 on error. */
-static int
-query_int(struct db *db, const char *sql, long long *out)
+int
+db_query_int(struct db *db, const char *sql, int64_t *out)
 {
 	sqlite3_stmt	*st;
 	int		 rc;
 
+	*out = 0;
 	if (sqlite3_prepare_v2(db->h, sql, -1, &st, NULL) != SQLITE_OK) {
 		log_warnx("%s: %s: %s", db->path, sql, sqlite3_errmsg(db->h));
 		return -1;
 	}
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		*out = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
-	if (rc != SQLITE_ROW) {
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
 		log_warnx("%s: %s: %s", db->path, sql, sqlite3_errmsg(db->h));
 		return -1;
 	}
@@ -61,18 +61,18 @@ static int
 migrate(struct db *db, const char *const *migrations, int n)
 {
 	char		 sql[64];
-	long long	 v;
+	int64_t		 v;
 
-	if (query_int(db, "PRAGMA user_version", &v) == -1)
+	if (db_query_int(db, "PRAGMA user_version", &v) == -1)
 		return -1;
 	if (v > n) {
 		log_warnx("%s: schema version %lld is newer than this "
-		    "program's %d; refusing to open it", db->path, v, n);
+		    "program's %d; refusing to open it", db->path, (long long)v, n);
 		return -1;
 	}
 	for (; v < n; v++) {
 		snprintf(sql, sizeof(sql), "PRAGMA user_version = %lld",
-		    v + 1);
+		    (long long)v + 1);
 		if (db_exec(db, "BEGIN IMMEDIATE") == -1)
 			return -1;
 		if (db_exec(db, migrations[v]) == -1 ||
@@ -84,7 +84,7 @@ migrate(struct db *db, const char *const *migrations, int n)
 			return -1;
 		if (v > 0)
 			log_info("%s: schema upgraded to version %lld",
-			    db->path, v + 1);
+			    db->path, (long long)v + 1);
 	}
 	db->version = n;
 	return 0;

@@ -10,6 +10,8 @@
 #ifndef DB_H
 #define DB_H
 
+#include <stdint.h>
+
 #include <sqlite3.h>
 
 struct db;
@@ -30,6 +32,8 @@ int		 db_begin(struct db *db);
 /* Commit the open transaction, if any. */
 int		 db_commit(void *db);
 int		 db_exec(struct db *db, const char *sql);
+/* One integer from a query or pragma (NULL or no row: 0); -1 logged. */
+int		 db_query_int(struct db *db, const char *sql, int64_t *out);
 /* Prepare a statement the caller keeps and finalizes; NULL logged. */
 sqlite3_stmt	*db_prepare(struct db *db, const char *sql);
 /* Size of the database file and its WAL, bytes. */

@@ -183,8 +183,6 @@ sqlite3_stmt	*cdb_stmt(struct coord *c, enum cstmt which);
 /* Step a write statement to completion and reset it; 0 or -1 logged. */
 int		 cdb_run(struct coord *c, sqlite3_stmt *st);
 int		 cdb_bind_text(sqlite3_stmt *st, int i, const char *s);
-/* Run a query returning one integer (NULL or no row: 0). */
-int		 cdb_query_int(struct coord *c, const char *sql, int64_t *out);
 extern const char *const coord_migrations[];
 extern const int coord_nmigrations;
 

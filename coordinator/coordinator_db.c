@@ -248,23 +248,3 @@ cdb_bind_text(sqlite3_stmt *st, int i, const char *s)
 	return sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
 }
 
-/* Run a query returning one integer (NULL or no row: 0). */
-int
-cdb_query_int(struct coord *c, const char *sql, int64_t *out)
-{
-	sqlite3_stmt	*st;
-	int		 rc;
-
-	*out = 0;
-	if ((st = db_prepare(c->db, sql)) == NULL)
-		return -1;
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		*out = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		log_warnx("coordinator.db: %s: %s", sql,
-		    sqlite3_errmsg(db_handle(c->db)));
-		return -1;
-	}
-	return 0;
-}

@@ -77,9 +77,9 @@ events_load(struct coord *c)
 	int64_t		 lo, hi, done;
 
 	msgpack_sbuffer_init(&ev->data);
-	if (cdb_query_int(c, "SELECT min(seq) FROM events_out", &lo) == -1 ||
-	    cdb_query_int(c, "SELECT max(seq) FROM events_out", &hi) == -1 ||
-	    cdb_query_int(c, "SELECT value FROM meta WHERE key = "
+	if (db_query_int(c->db, "SELECT min(seq) FROM events_out", &lo) == -1 ||
+	    db_query_int(c->db, "SELECT max(seq) FROM events_out", &hi) == -1 ||
+	    db_query_int(c->db, "SELECT value FROM meta WHERE key = "
 	    "'events_done'", &done) == -1)
 		return -1;
 	if (hi > 0) {

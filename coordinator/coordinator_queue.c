@@ -1101,7 +1101,7 @@ coord_load(struct coord *c)
 	if (events_load(c) == -1 ||
 	    load_workers(c, &orphans, &norphans) == -1)
 		goto out;
-	if (cdb_query_int(c, "SELECT (SELECT count(*) FROM tasks WHERE "
+	if (db_query_int(c->db, "SELECT (SELECT count(*) FROM tasks WHERE "
 	    "status = 0 AND pin IS NULL) + (SELECT count(*) FROM tasks WHERE "
 	    "status = 0 AND pin IS NOT NULL)", &v) == -1)
 		goto out;
@@ -1116,17 +1116,17 @@ coord_load(struct coord *c)
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
 		goto out;
-	if (cdb_query_int(c, "SELECT count(*) FROM tasks WHERE status >= 2",
+	if (db_query_int(c->db, "SELECT count(*) FROM tasks WHERE status >= 2",
 	    &v) == -1)
 		goto out;
 	c->nfinished_kept = (uint64_t)v;
-	if (cdb_query_int(c, "SELECT min(q) FROM (SELECT (SELECT qseq FROM "
+	if (db_query_int(c->db, "SELECT min(q) FROM (SELECT (SELECT qseq FROM "
 	    "tasks WHERE status = 0 AND pin IS NULL ORDER BY qseq LIMIT 1) "
 	    "AS q UNION ALL SELECT (SELECT qseq FROM tasks WHERE status = 0 "
 	    "AND pin IS NOT NULL ORDER BY qseq LIMIT 1))", &v) == -1)
 		goto out;
 	c->qhead = v - 1;
-	if (cdb_query_int(c, "SELECT max(q) FROM (SELECT (SELECT qseq FROM "
+	if (db_query_int(c->db, "SELECT max(q) FROM (SELECT (SELECT qseq FROM "
 	    "tasks WHERE status = 0 AND pin IS NULL ORDER BY qseq DESC LIMIT "
 	    "1) AS q UNION ALL SELECT (SELECT qseq FROM tasks WHERE status = "
 	    "0 AND pin IS NOT NULL ORDER BY qseq DESC LIMIT 1))", &v) == -1)

@@ -227,28 +227,12 @@ evstore_each_cursor(struct evstore *s,
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
-/* Read one integer (0 for NULL). */
-static int
-query_u64(struct evstore *s, const char *sql, uint64_t *out)
-{
-	sqlite3_stmt	*st;
-	int		 rc;
-
-	*out = 0;
-	if ((st = db_prepare(s->db, sql)) == NULL)
-		return -1;
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		*out = (uint64_t)sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
-}
-
 /* Open eventlog.db (refusing a bad one) and find the range kept. */
 struct evstore *
 evstore_open(const char *path, int synchronous, uint64_t retention)
 {
 	struct evstore	*s = xcalloc(1, sizeof(*s));
-	uint64_t	 min;
+	int64_t		 min, last;
 	int		 i;
 
 	s->retention = retention > 0 ? retention : 1;
@@ -258,10 +242,11 @@ evstore_open(const char *path, int synchronous, uint64_t retention)
 	for (i = 0; i < ST_COUNT; i++)
 		if ((s->st[i] = db_prepare(s->db, stmt_sql[i])) == NULL)
 			goto fail;
-	if (query_u64(s, "SELECT max(seq) FROM events", &s->last) == -1 ||
-	    query_u64(s, "SELECT min(seq) FROM events", &min) == -1)
+	if (db_query_int(s->db, "SELECT max(seq) FROM events", &last) == -1 ||
+	    db_query_int(s->db, "SELECT min(seq) FROM events", &min) == -1)
 		goto fail;
-	s->first = s->last == 0 ? 1 : min;
+	s->last = (uint64_t)last;
+	s->first = s->last == 0 ? 1 : (uint64_t)min;
 	if (prune(s) == -1 || db_commit(s->db) == -1)
 		goto fail;
 	return s;

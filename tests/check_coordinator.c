@@ -1319,10 +1319,10 @@ outbox_rows(int64_t *lowest)
 {
 	int64_t	 n;
 
-	ck_assert_int_eq(cdb_query_int(c, "SELECT count(*) FROM events_out",
+	ck_assert_int_eq(db_query_int(c->db, "SELECT count(*) FROM events_out",
 	    &n), 0);
 	if (lowest != NULL)
-		ck_assert_int_eq(cdb_query_int(c, "SELECT min(seq) FROM "
+		ck_assert_int_eq(db_query_int(c->db, "SELECT min(seq) FROM "
 		    "events_out", lowest), 0);
 	return n;
 }
