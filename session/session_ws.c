@@ -1,5 +1,6 @@
 /*
- * RFC 6455 for the session, on wslay's event API and one bufferevent.
+ * RFC 6455 for the session, on wslay's event API, one read event and one
+ * bufferevent for the output.
  *
  * wslay parses and builds frames, answers pings, checks masks, reserved
  * bits, opcodes, fragmentation and UTF-8 (fail fast, across fragments)
@@ -24,6 +25,13 @@
  * While the output is over OUT_HIGH we also stop reading the client, so
  * that a client sending requests without reading the replies is slowed
  * by TCP rather than by our memory.
+ *
+ * Input.  wslay's receive callback reads the socket itself, straight into
+ * wslay's frame buffer; a read that comes back short means the socket is
+ * empty, and the next call this turn says "would block" without asking
+ * the kernel.  An echo is then epoll_wait, read and write: a bufferevent
+ * would add an ioctl(FIONREAD) before every read, and a copy.  The read
+ * event is armed only while we want input (see rd_update).
  *
  * Closing.  After both close frames (or a failure), the output is flushed,
  * the write side shut down, and the socket read until EOF, so that the
@@ -74,7 +82,10 @@ struct outmsg {
 
 static struct {
 	struct event_base		*base;
-	struct bufferevent		*bev;
+	struct bufferevent		*bev;		/* output only */
+	struct event			*rd_ev;		/* the socket is readable */
+	int				 fd;
+	int				 rd_dry;	/* read came short */
 	struct evbuffer			*early;		/* before the 101 */
 	struct evbuffer			*obuf;		/* just framed */
 	wslay_event_context_ptr		 ctx;
@@ -103,6 +114,7 @@ static struct {
 static void	ws_pump(void);
 static void	ws_flush_later(void);
 static void	ws_finish(void);
+static size_t	ws_outbytes(void);
 
 void
 utf8_stream_init(struct utf8_state *st)
@@ -174,30 +186,67 @@ utf8_stream_done(const struct utf8_state *st)
 	return st->need == 0;
 }
 
-/* wslay wants bytes: hand it what the bufferevent read, within budget. */
+/*
+ * Read the socket into buf: the byte count, or 0 when there is nothing
+ * more this turn (the socket is empty, at its end, or failed: ws.eof and
+ * ws.io_error say which).
+ */
+static size_t
+sock_read(void *buf, size_t len)
+{
+	ssize_t	 n;
+
+	if (ws.rd_dry || ws.eof || ws.io_error)
+		return 0;
+	while ((n = read(ws.fd, buf, len)) == -1 && errno == EINTR)
+		;
+	if (n > 0) {
+		if ((size_t)n < len)
+			ws.rd_dry = 1;
+		return (size_t)n;
+	}
+	ws.rd_dry = 1;
+	if (n == 0)
+		ws.eof = 1;
+	else if (errno != EAGAIN && errno != EWOULDBLOCK) {
+		log_debug("read: %s", strerror(errno));
+		ws.io_error = 1;
+		if (ws.code == 0)
+			ws.code = WSLAY_CODE_ABNORMAL_CLOSURE;
+	}
+	return 0;
+}
+
+/* wslay wants bytes: hand it what the client sent, within budget. */
 static ssize_t
 recv_cb(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, int flags,
     void *arg)
 {
-	struct evbuffer	*in = bufferevent_get_input(ws.bev);
-	int		 n;
+	size_t	 n;
 
 	(void)flags;
 	(void)arg;
-	/* What the gateway read past the request head comes first. */
-	if (evbuffer_get_length(ws.early) > 0)
-		in = ws.early;
-	if (ws.budget <= 0 || evbuffer_get_length(in) == 0) {
+	/*
+	 * Stop at the budget, and as soon as the answers to what was read
+	 * fill the output: the client that does not read is not read.
+	 */
+	if (ws.budget <= 0 || ws.paused ||
+	    ws_outbytes() + ws.later_bytes > OUT_HIGH) {
 		wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
 		return -1;
 	}
 	if (len > (size_t)ws.budget)
 		len = (size_t)ws.budget;
-	if ((n = evbuffer_remove(in, buf, len)) <= 0) {
+	/* What the gateway read past the request head comes first. */
+	if (evbuffer_get_length(ws.early) > 0)
+		n = (size_t)evbuffer_remove(ws.early, buf, len);
+	else
+		n = sock_read(buf, len);
+	if (n == 0) {
 		wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
 		return -1;
 	}
-	ws.budget -= n;
+	ws.budget -= (int)n;
 	/* Anything from the client proves it is alive. */
 	if (ws.pong_ev != NULL)
 		evtimer_del(ws.pong_ev);
@@ -301,6 +350,29 @@ linger_add(void)
 	timer_ms(ws.linger_ev, CLOSE_LINGER_MS);
 }
 
+/*
+ * Arm the read event while we want the client's bytes: open or closing
+ * (their close frame is awaited) and not held back, or draining to EOF.
+ * Level-triggered, so what is left in the socket wakes us again.
+ */
+static void
+rd_update(void)
+{
+	bool	 want;
+
+	if (ws.rd_ev == NULL)
+		return;
+	if (ws.state == WS_DRAINING)
+		want = !ws.eof;
+	else
+		want = ws.state <= WS_CLOSING && !ws.paused && !ws.eof &&
+		    !ws.io_error && wslay_event_want_read(ws.ctx);
+	if (want)
+		event_add(ws.rd_ev, NULL);
+	else
+		event_del(ws.rd_ev);
+}
+
 /* Drop whatever waits unframed. */
 static void
 later_clear(void)
@@ -340,6 +412,7 @@ ws_fail(uint16_t code)
 	wslay_event_shutdown_write(ws.ctx);
 	log_debug("failing the connection with %u", code);
 	ws.state = WS_FLUSHING;
+	rd_update();
 	linger_add();
 }
 
@@ -351,6 +424,8 @@ ws_finish(void)
 		return;
 	ws.state = WS_CLOSED;
 	later_clear();
+	if (ws.rd_ev != NULL)
+		event_del(ws.rd_ev);
 	if (ws.bev != NULL) {
 		bufferevent_free(ws.bev);
 		ws.bev = NULL;
@@ -367,11 +442,13 @@ ws_progress(void)
 {
 	if (ws.state == WS_FLUSHING &&
 	    evbuffer_get_length(bufferevent_get_output(ws.bev)) == 0) {
-		shutdown(bufferevent_getfd(ws.bev), SHUT_WR);
+		shutdown(ws.fd, SHUT_WR);
 		ws.state = WS_DRAINING;
-		bufferevent_enable(ws.bev, EV_READ);
-		if (ws.eof)
+		if (ws.eof) {
 			ws_finish();
+			return;
+		}
+		rd_update();
 	}
 }
 
@@ -392,6 +469,7 @@ ws_after_io(void)
 			ws.state = WS_CLOSING;
 			linger_add();
 		}
+		rd_update();
 	}
 }
 
@@ -456,10 +534,10 @@ ws_backpressure(void)
 	out = ws_outbytes() + ws.later_bytes;
 	if (!ws.paused && out > OUT_HIGH) {
 		ws.paused = 1;
-		bufferevent_disable(ws.bev, EV_READ);
+		rd_update();
 	} else if (ws.paused && out < OUT_LOW) {
 		ws.paused = 0;
-		bufferevent_enable(ws.bev, EV_READ);
+		rd_update();
 		event_active(ws.again_ev, EV_TIMEOUT, 0);
 	}
 }
@@ -468,18 +546,24 @@ ws_backpressure(void)
 static void
 ws_pump(void)
 {
-	struct evbuffer	*in;
-	int		 r;
+	uint8_t	 junk[4096];
+	int	 r;
 
 	if (ws.state == WS_CLOSED)
 		return;
-	in = bufferevent_get_input(ws.bev);
+	ws.rd_dry = 0;
 	if (ws.state == WS_DRAINING) {
-		evbuffer_drain(in, evbuffer_get_length(in));
+		/* Read to EOF, a bounded amount per turn. */
+		for (r = 0; r < 64 && sock_read(junk, sizeof(junk)) > 0; r++)
+			;
+		if (ws.eof || ws.io_error)
+			ws_finish();
 		return;
 	}
-	if (ws.paused || ws.state >= WS_FLUSHING)
+	if (ws.paused || ws.state >= WS_FLUSHING) {
+		rd_update();
 		return;
+	}
 	ws.budget = READ_BUDGET;
 	r = 0;
 	if (wslay_event_want_read(ws.ctx)) {
@@ -507,13 +591,12 @@ ws_pump(void)
 	ws_send_now();
 	if (ws.state == WS_CLOSED)
 		return;
-	if (!wslay_event_want_read(ws.ctx))
-		evbuffer_drain(in, evbuffer_get_length(in));
-	else if (ws.budget <= 0 && (evbuffer_get_length(in) > 0 ||
-	    evbuffer_get_length(ws.early) > 0))
+	/* The socket wakes us for what it still holds; the early bytes not. */
+	if (wslay_event_want_read(ws.ctx) && ws.budget <= 0 &&
+	    evbuffer_get_length(ws.early) > 0)
 		event_active(ws.again_ev, EV_TIMEOUT, 0);
 	if (ws.eof && ws.state < WS_FLUSHING &&
-	    evbuffer_get_length(in) == 0) {
+	    evbuffer_get_length(ws.early) == 0) {
 		/* The client went away without a close frame. */
 		ws.code = WSLAY_CODE_ABNORMAL_CLOSURE;
 		ws_finish();
@@ -521,6 +604,7 @@ ws_pump(void)
 	}
 	ws_backpressure();
 	ws_progress();
+	rd_update();
 }
 
 static void
@@ -533,9 +617,10 @@ again_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 static void
-read_cb(struct bufferevent *bev, void *arg)
+read_cb(evutil_socket_t fd, short what, void *arg)
 {
-	(void)bev;
+	(void)fd;
+	(void)what;
 	(void)arg;
 	ws_pump();
 }
@@ -553,27 +638,13 @@ write_cb(struct bufferevent *bev, void *arg)
 	ws_progress();
 }
 
-/* EOF or an error on the socket. */
+/* An error writing the socket (the bufferevent does not read it). */
 static void
 event_cb(struct bufferevent *bev, short what, void *arg)
 {
 	(void)bev;
 	(void)arg;
-	if (what & BEV_EVENT_EOF) {
-		ws.eof = 1;
-		if (ws.state == WS_DRAINING) {
-			ws_finish();
-			return;
-		}
-		if (ws.state == WS_FLUSHING) {
-			ws_progress();
-			return;
-		}
-		/* Parse what is left; it may hold their close frame. */
-		ws_pump();
-		return;
-	}
-	if (what & BEV_EVENT_ERROR) {
+	if (what & (BEV_EVENT_ERROR | BEV_EVENT_EOF)) {
 		ws.io_error = 1;
 		if (ws.code == 0)
 			ws.code = WSLAY_CODE_ABNORMAL_CLOSURE;
@@ -620,6 +691,7 @@ linger_cb(evutil_socket_t fd, short what, void *arg)
 	if (ws.state == WS_CLOSING) {
 		/* No close frame came back: give up on the handshake. */
 		ws.state = WS_FLUSHING;
+		rd_update();
 		linger_add();
 		ws_progress();
 		return;
@@ -646,18 +718,18 @@ ws_start(struct event_base *base, int fd, const char *head,
 	if (wslay_event_context_server_init(&ws.ctx, &wslay_cbs, NULL) != 0)
 		return -1;
 	wslay_event_config_set_max_recv_msg_length(ws.ctx, lim->max_message);
+	ws.fd = fd;
 	ws.bev = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
+	ws.rd_ev = event_new(base, fd, EV_READ | EV_PERSIST, read_cb, NULL);
 	ws.again_ev = event_new(base, -1, 0, again_cb, NULL);
 	ws.ping_ev = event_new(base, -1, EV_PERSIST, ping_cb, NULL);
 	ws.pong_ev = evtimer_new(base, pong_cb, NULL);
 	ws.linger_ev = evtimer_new(base, linger_cb, NULL);
-	if (ws.bev == NULL || ws.again_ev == NULL || ws.ping_ev == NULL ||
+	if (ws.bev == NULL || ws.rd_ev == NULL || ws.again_ev == NULL || ws.ping_ev == NULL ||
 	    ws.pong_ev == NULL || ws.linger_ev == NULL)
 		return -1;
-	bufferevent_setcb(ws.bev, read_cb, write_cb, event_cb, NULL);
+	bufferevent_setcb(ws.bev, NULL, write_cb, event_cb, NULL);
 	bufferevent_setwatermark(ws.bev, EV_WRITE, OUT_LOW, 0);
-	bufferevent_setwatermark(ws.bev, EV_READ, 0, 4 * READ_BUDGET);
-	bufferevent_set_max_single_read(ws.bev, READ_BUDGET);
 	bufferevent_set_max_single_write(ws.bev, 1024 * 1024);
 	evbuffer_add(bufferevent_get_output(ws.bev), head, strlen(head));
 	/* The socket's input buffer only takes what the socket reads. */
@@ -667,7 +739,8 @@ ws_start(struct event_base *base, int fd, const char *head,
 		return -1;
 	if (earlylen > 0)
 		event_active(ws.again_ev, EV_TIMEOUT, 0);
-	bufferevent_enable(ws.bev, EV_READ | EV_WRITE);
+	bufferevent_enable(ws.bev, EV_WRITE);
+	event_add(ws.rd_ev, NULL);
 	timer_ms(ws.ping_ev, lim->ping_interval_ms);
 	return 0;
 }
@@ -681,6 +754,8 @@ void
 ws_free(void)
 {
 	later_clear();
+	if (ws.rd_ev != NULL)
+		event_free(ws.rd_ev);
 	if (ws.bev != NULL)
 		bufferevent_free(ws.bev);
 	if (ws.ctx != NULL)
@@ -794,11 +869,9 @@ ws_close(uint16_t code, const char *reason)
 		linger_add();
 	}
 	/* Keep reading: their close frame is the answer we wait for. */
-	if (ws.paused) {
-		ws.paused = 0;
-		bufferevent_enable(ws.bev, EV_READ);
-	}
+	ws.paused = 0;
 	ws_progress();
+	rd_update();
 }
 
 bool
