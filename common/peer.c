@@ -1,5 +1,10 @@
 /*
- * Framed connections on bufferevents: see peer.h.
+ * Framed connections: see peer.h.  A bufferevent carries the output (and
+ * the outbound connect); the input is read by our own event, into a
+ * static buffer and on into the peer's evbuffer.  libevent 2.1's
+ * bufferevent would ask ioctl(FIONREAD) before every read and read at
+ * most 4 KiB at a time; here one read(2) takes up to READ_CHUNK, and a
+ * read that comes back short ends the turn: the socket is empty.
  */
 #include <sys/ioctl.h>
 #include <sys/queue.h>
@@ -22,13 +27,8 @@
 
 #define PEER_HEALTHY_MS	1000	/* up this long: reconnect without backoff */
 
-/*
- * libevent 2.1 reads at most this much per wake-up (EVBUFFER_MAX_READ in
- * its buffer.c), whatever bufferevent_set_max_single_read() says; read_cb
- * reads on, up to READ_BUDGET, while the socket has more.
- */
-#define EV_READ_MAX	4096
-#define READ_BUDGET	(256 * 1024)
+#define READ_CHUNK	(64 * 1024)	/* one read(2) */
+#define READ_BUDGET	(256 * 1024)	/* bytes read per peer per turn */
 
 enum peer_state {
 	PEER_UP,		/* connected */
@@ -41,6 +41,8 @@ struct peer {
 	TAILQ_ENTRY(peer)	 held_entry;	/* on the held list */
 	LIST_ENTRY(peer)	 all_entry;	/* on the list of all peers */
 	struct bufferevent	*bev;		/* NULL unless up/connecting */
+	struct event		*rd_ev;		/* NULL unless up */
+	struct evbuffer		*in;		/* read, not yet delivered */
 	struct evbuffer		*held;		/* written this turn */
 	struct evbuffer		*backlog;	/* written while down */
 	struct event		*retry_ev;	/* reconnect timer */
@@ -50,7 +52,6 @@ struct peer {
 	int			 retry_ms;	/* next reconnect delay */
 	struct timeval		 up_since;	/* when the connection came up */
 	size_t			 handling;	/* bytes of the frame in hand */
-	size_t			 kept;		/* input left after read_cb */
 	char			*path;		/* outbound: socket path */
 	char			*hello_from;	/* outbound: our identity */
 	char			 name[ADDR_MAX + 1];	/* for logs, routes */
@@ -112,7 +113,8 @@ peer_alloc(const struct peer_limits *l, const struct peer_cb *cb, void *arg)
 	p->cb = cb;
 	p->arg = arg;
 	if ((p->held = evbuffer_new()) == NULL ||
-	    (p->backlog = evbuffer_new()) == NULL)
+	    (p->backlog = evbuffer_new()) == NULL ||
+	    (p->in = evbuffer_new()) == NULL)
 		fatalx("peer: evbuffer_new");
 	LIST_INSERT_HEAD(&all_peers, p, all_entry);
 	return p;
@@ -176,43 +178,68 @@ deliver(struct peer *p, struct evbuffer *in)
 }
 
 /*
- * Input arrived: deliver its frames, and while the last read filled
- * libevent's 4 KiB, read on (up to READ_BUDGET) and deliver those too.
- * Every loop turn ends with a flush and so a commit: at 4 KiB a turn, a
- * connection that carries many messages (the worker process's reports to
- * the coordinator) would get one fsync per 4 KiB and group commit would
- * batch little.  A read that comes short stops it: the socket is empty.
- * The end of the stream is left to the bufferevent, which reports it on
- * its next read as before.  (libevent 2.2 has evbuffer_set_max_read().)
+ * The socket is readable: read and deliver, chunk by chunk, until a read
+ * comes short or READ_BUDGET is read.  The budget keeps one busy peer
+ * from starving the others; it is large because every loop turn ends
+ * with a flush and so a commit: a connection that carries many messages
+ * (the worker process's reports to the coordinator) would otherwise get
+ * one fsync per small read and group commit would batch little.
  */
 static void
-read_cb(struct bufferevent *bev, void *arg)
+read_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct peer	*p = arg;
-	struct evbuffer	*in = bufferevent_get_input(bev);
-	size_t		 got, total;
-	int		 n;
+	static unsigned char	 buf[READ_CHUNK];
+	struct peer		*p = arg;
+	size_t			 total = 0;
+	ssize_t			 n;
 
-	got = total = evbuffer_get_length(in) - p->kept;
-	while (deliver(p, in) == 0) {
-		if (got < EV_READ_MAX || total >= READ_BUDGET) {
-			p->kept = evbuffer_get_length(in);
-			return;
-		}
-		/* The bufferevent keeps its input's end frozen but here. */
-		evbuffer_unfreeze(in, 0);
-		n = evbuffer_read(in, bufferevent_getfd(bev), -1);
-		evbuffer_freeze(in, 0);
-		if (n <= 0) {
-			if (n == -1 && errno != EAGAIN && errno != EINTR) {
+	(void)what;
+	while (total < READ_BUDGET) {
+		if ((n = read(fd, buf, sizeof(buf))) == -1) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN && errno != EWOULDBLOCK)
 				peer_fail(p, strerror(errno));
-				return;
-			}
-			p->kept = evbuffer_get_length(in);
 			return;
 		}
-		got = (size_t)n;
-		total += got;
+		if (n == 0) {
+			/* Frames before the end were delivered already. */
+			peer_fail(p, NULL);
+			return;
+		}
+		if (evbuffer_add(p->in, buf, (size_t)n) == -1)
+			fatalx("peer: evbuffer_add");
+		if (deliver(p, p->in) == -1 || (size_t)n < sizeof(buf))
+			return;
+		total += (size_t)n;
+	}
+}
+
+/* Start reading a connection that is up. */
+static void
+peer_read_start(struct peer *p)
+{
+	p->rd_ev = event_new(pbase, bufferevent_getfd(p->bev),
+	    EV_READ | EV_PERSIST, read_cb, p);
+	if (p->rd_ev == NULL || event_add(p->rd_ev, NULL) == -1)
+		fatalx("peer: read event");
+}
+
+/*
+ * Drop the connection's descriptor and events.  What it left unread in
+ * p->in goes when the next connection is attached: this may run inside
+ * deliver(), whose message the callback may still hold.
+ */
+static void
+peer_detach(struct peer *p)
+{
+	if (p->rd_ev != NULL) {
+		event_free(p->rd_ev);
+		p->rd_ev = NULL;
+	}
+	if (p->bev != NULL) {
+		bufferevent_free(p->bev);
+		p->bev = NULL;
 	}
 }
 
@@ -239,6 +266,7 @@ event_cb(struct bufferevent *bev, short what, void *arg)
 		log_debug("peer %s: connected", p->name);
 		evbuffer_add_buffer(bufferevent_get_output(p->bev),
 		    p->backlog);
+		peer_read_start(p);
 		if (p->cb->connected != NULL)
 			p->cb->connected(p, p->arg);
 		return;
@@ -249,19 +277,18 @@ event_cb(struct bufferevent *bev, short what, void *arg)
 		peer_fail(p, strerror(EVUTIL_SOCKET_ERROR()));
 }
 
-/* Wrap fd in a bufferevent with our callbacks and limits. */
+/* Wrap fd in a bufferevent for the output, with our limits. */
 static void
 peer_attach(struct peer *p, int fd)
 {
 	p->bev = bufferevent_socket_new(pbase, fd, BEV_OPT_CLOSE_ON_FREE);
 	if (p->bev == NULL)
 		fatalx("peer: bufferevent_socket_new");
-	p->kept = 0;
-	bufferevent_setcb(p->bev, read_cb, write_cb, event_cb, p);
+	bufferevent_setcb(p->bev, NULL, write_cb, event_cb, p);
+	evbuffer_drain(p->in, evbuffer_get_length(p->in));
 	bufferevent_setwatermark(p->bev, EV_WRITE, p->lim.high_water / 2, 0);
-	bufferevent_set_max_single_read(p->bev, 256 * 1024);
 	bufferevent_set_max_single_write(p->bev, 256 * 1024);
-	bufferevent_enable(p->bev, EV_READ | EV_WRITE);
+	bufferevent_enable(p->bev, EV_WRITE);
 }
 
 struct peer *
@@ -275,6 +302,7 @@ peer_new_fd(int fd, const struct peer_limits *l, const struct peer_cb *cb,
 	snprintf(p->name, sizeof(p->name), "fd%d", fd);
 	peer_attach(p, fd);
 	p->state = PEER_UP;
+	peer_read_start(p);
 	return p;
 }
 
@@ -356,8 +384,7 @@ peer_connect(struct peer *p)
 	    sizeof(sun)) == 0)
 		return;
 	log_debug("peer %s: connect: %s", p->name, strerror(errno));
-	bufferevent_free(p->bev);
-	p->bev = NULL;
+	peer_detach(p);
 retry:
 	schedule_retry(p);
 }
@@ -408,10 +435,7 @@ peer_fail(struct peer *p, const char *why)
 		log_debug("peer %s: %s", p->name, why);
 	else
 		log_debug("peer %s: connection closed", p->name);
-	if (p->bev != NULL) {
-		bufferevent_free(p->bev);
-		p->bev = NULL;
-	}
+	peer_detach(p);
 	if (p->path == NULL) {
 		peer_close(p);
 		p->cb->closed(p, p->arg);
@@ -432,13 +456,13 @@ free_cb(evutil_socket_t fd, short what, void *arg)
 	if (p->on_held)
 		TAILQ_REMOVE(&held_list, p, held_entry);
 	LIST_REMOVE(p, all_entry);
-	if (p->bev != NULL)
-		bufferevent_free(p->bev);
+	peer_detach(p);
 	if (p->retry_ev != NULL)
 		event_free(p->retry_ev);
 	event_free(p->free_ev);
 	evbuffer_free(p->held);
 	evbuffer_free(p->backlog);
+	evbuffer_free(p->in);
 	free(p->path);
 	free(p->hello_from);
 	free(p);
@@ -450,6 +474,8 @@ peer_close(struct peer *p)
 	if (p->free_ev != NULL)
 		return;
 	p->state = PEER_CLOSED;
+	if (p->rd_ev != NULL)
+		event_del(p->rd_ev);
 	if (p->bev != NULL)
 		bufferevent_disable(p->bev, EV_READ | EV_WRITE);
 	if (p->retry_ev != NULL)
@@ -608,8 +634,7 @@ peer_unread(const struct peer *p)
 
 	if (p->bev == NULL)
 		return 0;
-	total = evbuffer_get_length(bufferevent_get_input(p->bev)) -
-	    p->handling;
+	total = evbuffer_get_length(p->in) - p->handling;
 	if (ioctl(bufferevent_getfd(p->bev), FIONREAD, &n) == 0 && n > 0)
 		total += (size_t)n;
 	return total;
