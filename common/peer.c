@@ -1,9 +1,11 @@
 /*
  * Framed connections: see peer.h.  A bufferevent carries the output (and
- * the outbound connect); the input is read by our own event, into a
- * static buffer and on into the peer's evbuffer.  libevent 2.1's
+ * the outbound connect); the input is read by our own event, straight into
+ * space reserved at the end of the peer's input evbuffer.  libevent 2.1's
  * bufferevent would ask ioctl(FIONREAD) before every read and read at
- * most 4 KiB at a time; here one read(2) takes up to READ_CHUNK, and a
+ * most 4 KiB at a time.  Here the first read of a turn asks for 4 KiB
+ * (what a lone message needs, without making an idle process touch more
+ * memory), and while reads fill up, the next ones ask for READ_CHUNK; a
  * read that comes back short ends the turn: the socket is empty.
  */
 #include <sys/ioctl.h>
@@ -27,7 +29,8 @@
 
 #define PEER_HEALTHY_MS	1000	/* up this long: reconnect without backoff */
 
-#define READ_CHUNK	(64 * 1024)	/* one read(2) */
+#define READ_FIRST	4096		/* the first read(2) of a turn */
+#define READ_CHUNK	(64 * 1024)	/* the next ones */
 #define READ_BUDGET	(256 * 1024)	/* bytes read per peer per turn */
 
 enum peer_state {
@@ -188,14 +191,16 @@ deliver(struct peer *p, struct evbuffer *in)
 static void
 read_cb(evutil_socket_t fd, short what, void *arg)
 {
-	static unsigned char	 buf[READ_CHUNK];
 	struct peer		*p = arg;
-	size_t			 total = 0;
+	struct evbuffer_iovec	 v;
+	size_t			 want = READ_FIRST, total = 0;
 	ssize_t			 n;
 
 	(void)what;
 	while (total < READ_BUDGET) {
-		if ((n = read(fd, buf, sizeof(buf))) == -1) {
+		if (evbuffer_reserve_space(p->in, (ev_ssize_t)want, &v, 1) != 1)
+			fatalx("peer: evbuffer_reserve_space");
+		if ((n = read(fd, v.iov_base, want)) == -1) {
 			if (errno == EINTR)
 				continue;
 			if (errno != EAGAIN && errno != EWOULDBLOCK)
@@ -207,11 +212,13 @@ read_cb(evutil_socket_t fd, short what, void *arg)
 			peer_fail(p, NULL);
 			return;
 		}
-		if (evbuffer_add(p->in, buf, (size_t)n) == -1)
-			fatalx("peer: evbuffer_add");
-		if (deliver(p, p->in) == -1 || (size_t)n < sizeof(buf))
+		v.iov_len = (size_t)n;
+		if (evbuffer_commit_space(p->in, &v, 1) == -1)
+			fatalx("peer: evbuffer_commit_space");
+		if (deliver(p, p->in) == -1 || (size_t)n < want)
 			return;
 		total += (size_t)n;
+		want = READ_CHUNK;
 	}
 }
 

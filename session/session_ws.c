@@ -543,21 +543,34 @@ ws_backpressure(void)
 }
 
 /* Parse what was read, within this turn's budget, and answer it. */
+/*
+ * After the closing handshake: read to EOF, a bounded amount per turn.
+ * The buffer is static so that ws_pump's frame stays small: every
+ * session's stack would otherwise go 4 KiB deeper, for a step that runs
+ * once, at the end.
+ */
+static void
+ws_drain(void)
+{
+	static uint8_t	 junk[4096];
+	int		 i;
+
+	for (i = 0; i < 64 && sock_read(junk, sizeof(junk)) > 0; i++)
+		;
+	if (ws.eof || ws.io_error)
+		ws_finish();
+}
+
 static void
 ws_pump(void)
 {
-	uint8_t	 junk[4096];
 	int	 r;
 
 	if (ws.state == WS_CLOSED)
 		return;
 	ws.rd_dry = 0;
 	if (ws.state == WS_DRAINING) {
-		/* Read to EOF, a bounded amount per turn. */
-		for (r = 0; r < 64 && sock_read(junk, sizeof(junk)) > 0; r++)
-			;
-		if (ws.eof || ws.io_error)
-			ws_finish();
+		ws_drain();
 		return;
 	}
 	if (ws.paused || ws.state >= WS_FLUSHING) {
