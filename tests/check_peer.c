@@ -526,6 +526,50 @@ START_TEST(test_many_one_write)
 }
 END_TEST
 
+/*
+ * A burst bigger than one read (4 KiB first, then 64 KiB) is delivered in
+ * one loop turn, so that it shares one commit: the coordinator's group
+ * commit depends on it.
+ */
+START_TEST(test_burst_one_turn)
+{
+	static struct rec	 r;
+	char		*buf = malloc(200 * 128);
+	size_t		 n = 0;
+	int		 i;
+
+	pair_peer(&r);
+	for (i = 0; i < 200; i++)
+		n += mkframe(buf + n, 200 * 128 - n, i);
+	ck_assert_uint_gt(n, 3 * 4096);
+	put(sv[1], buf, n);
+	event_base_loop(loop(), EVLOOP_ONCE);
+	ck_assert_int_eq(r.msgs, 200);
+	ck_assert_int_eq(r.num[199], 199);
+	free(buf);
+}
+END_TEST
+
+/* Frames followed at once by the end: every frame, then the close. */
+START_TEST(test_frames_then_eof)
+{
+	static struct rec	 r;
+	char		 buf[512];
+	size_t		 n;
+
+	pair_peer(&r);
+	n = mkframe(buf, sizeof(buf), 1);
+	n += mkframe(buf + n, sizeof(buf) - n, 2);
+	n += mkframe(buf + n, sizeof(buf) - n, 3);
+	put(sv[1], buf, n);
+	close(sv[1]);
+	sv[1] = -1;
+	wait_for(&r.closed, 1, "closed");
+	ck_assert_int_eq(r.msgs, 3);
+	ck_assert_int_eq(r.num[2], 3);
+}
+END_TEST
+
 /* A frame split across two writes, with the next one's start. */
 START_TEST(test_frame_across_writes)
 {
@@ -1369,6 +1413,8 @@ peer_suite(void)
 	tcase_add_test(tc, test_deliver);
 	tcase_add_test(tc, test_split_reads);
 	tcase_add_test(tc, test_many_one_write);
+	tcase_add_test(tc, test_burst_one_turn);
+	tcase_add_test(tc, test_frames_then_eof);
 	tcase_add_test(tc, test_frame_across_writes);
 	tcase_add_test(tc, test_payload_formats);
 	tcase_add_test(tc, test_close_in_callback);
