@@ -228,10 +228,13 @@ recv_cb(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, int flags,
 	(void)arg;
 	/*
 	 * Stop at the budget, and as soon as the answers to what was read
-	 * fill the output: the client that does not read is not read.
+	 * fill the output: the client that does not read is not read.  Not
+	 * while closing: their close frame is what we wait for, and
+	 * rd_update keeps the read event armed then, so a read refused here
+	 * would wake us again at once, for as long as the output stays full.
 	 */
-	if (ws.budget <= 0 || ws.paused ||
-	    ws_outbytes() + ws.later_bytes > OUT_HIGH) {
+	if (ws.budget <= 0 || (ws.state == WS_OPEN && (ws.paused ||
+	    ws_outbytes() + ws.later_bytes > OUT_HIGH))) {
 		wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
 		return -1;
 	}
