@@ -125,3 +125,97 @@ describe('no busy loop', () => {
       c.destroy();
     });
 });
+
+// Read frames until n Pongs answering r0..r(n-1) arrived; the ids seen.
+async function pongs(c, n, ms = 20000) {
+  const seen = new Set();
+  const end = Date.now() + ms;
+  while (seen.size < n) {
+    const f = await c.read(Math.max(1, end - Date.now()));
+    assert.ok(f, `the connection ended after ${seen.size} of ${n} answers`);
+    assert.notEqual(f.opcode, OP.CLOSE,
+      `closed with ${f.code} after ${seen.size} of ${n} answers`);
+    const m = JSON.parse(f.payload.toString());
+    assert.equal(m.type, 'Pong', JSON.stringify(m).slice(0, 200));
+    seen.add(m.replyTo);
+  }
+  return seen;
+}
+
+describe('backpressure', () => {
+  it('a client that reads again gets every answer, and more', async () => {
+    const { c, pid } = await session();
+    const n = await stallWithPings(c);
+    c.sock.resume();
+    const seen = await pongs(c, n);
+    for (let i = 0; i < n; i++)
+      assert.ok(seen.has(`r${i}`), `no answer to r${i}`);
+    c.send(ping('after', 'x'));
+    const m = JSON.parse((await c.message()).payload.toString());
+    assert.equal(m.replyTo, 'rafter');
+    c.sendFrame({ opcode: OP.CLOSE, payload: closePayload(1000) });
+    assert.equal((await c.closeFrame()).code, 1000);
+    assert.ok(await c.tcpClosed(3000), 'the server did not close TCP');
+    assert.ok(await gone(pid, 3000), 'the session did not exit');
+    c.destroy();
+  });
+});
+
+describe('the end of the input', () => {
+  it('a close frame followed by more data: 1000, no spin while we hold ' +
+    'the connection, gone within the linger', async () => {
+    const { c, pid } = await session();
+    c.send(Buffer.concat([
+      frame({ opcode: OP.CLOSE, payload: closePayload(1000) }),
+      ping('late1', 'x'), ping('late2', 'y'),
+      frame({ opcode: OP.TEXT, payload: 'z'.repeat(70000) })]));
+    const f = await c.closeFrame();
+    assert.ok(f, 'no close frame');
+    assert.equal(f.code, 1000);
+    // Its write side is shut; it reads ours to the end, which we hold
+    // open: it must wait, not spin.
+    const used = await cpuOver(pid, 500);
+    assert.ok(used < 100, `draining session used ${used} ms in 0.5 s`);
+    assert.ok(await gone(pid, 3000), 'the session did not exit');
+    assert.ok(await c.tcpClosed(1000), 'the server did not close TCP');
+    c.destroy();
+  });
+
+  it('a message, then the end of our side: answered, then closed',
+    async () => {
+      const { c, pid } = await session();
+      c.sock.end(ping('last', 'x'));
+      const m = await c.message();
+      assert.ok(m && m.opcode === OP.TEXT, 'no answer');
+      assert.equal(JSON.parse(m.payload.toString()).replyTo, 'rlast');
+      assert.ok(await c.tcpClosed(2000), 'the server did not close TCP');
+      assert.ok(await gone(pid, 2000), 'the session did not exit');
+      c.destroy();
+    });
+
+  it('the end in the middle of a frame: closed at once',
+    async () => {
+      const { c, pid } = await session();
+      const f = ping('cut', 'x'.repeat(1000));
+      c.send(f.subarray(0, 500));
+      await sleep(50);
+      c.sock.end();
+      assert.ok(await c.tcpClosed(2000), 'the server did not close TCP');
+      assert.ok(await gone(pid, 2000), 'the session did not exit');
+      c.destroy();
+    });
+
+  it('the end while stalled: no spin; the answers once we read', async () => {
+    const { c, pid } = await session();
+    const n = await stallWithPings(c);
+    c.sock.end();	// sent after what is queued: the session must read it
+    const used = await cpuOver(pid, 500);
+    assert.ok(used < 100, `stalled session used ${used} ms in 0.5 s`);
+    c.sock.resume();
+    const seen = await pongs(c, n);
+    assert.equal(seen.size, n);
+    assert.ok(await c.tcpClosed(3000), 'the server did not close TCP');
+    assert.ok(await gone(pid, 3000), 'the session did not exit');
+    c.destroy();
+  });
+});
