@@ -42,6 +42,9 @@ struct rec {
 	int		 outbound;	/* outbound peers outlive a close */
 	int		 msgs, closed, connected, drained;
 	int		 close_on_msg;	/* peer_close() in the callback */
+	int		 fail_on_msg;	/* overflow the queue in the callback */
+	size_t		 unread_after_fail;
+	int64_t		 seq_after_fail;	/* read from the payload then */
 	enum msg_type	 type[MAXREC];
 	int64_t		 num[MAXREC];	/* payload's seq or pid, or -1 */
 	char		 from[ADDR_MAX + 1], to[ADDR_MAX + 1];
@@ -234,6 +237,21 @@ on_message(struct peer *p, const struct envelope *env, void *arg)
 		snprintf(r->hello_to, sizeof(r->hello_to), "%s", env->to);
 	}
 	r->msgs++;
+	if (r->fail_on_msg) {
+		static char	 big[80 * 1024];
+
+		/* Over max_queue: the peer fails inside its own delivery. */
+		r->fail_on_msg = 0;
+		ck_assert_uint_gt(sizeof(big), lim.max_queue);
+		ck_assert_int_eq(peer_write(p, big, sizeof(big)), -1);
+		ck_assert(!peer_is_up(p));
+		r->unread_after_fail = peer_unread(p);
+		/* The frame is still ours: its payload points into it. */
+		r->seq_after_fail = -1;
+		if ((v = mp_get(env->payload, "seq")) != NULL &&
+		    v->type == MSGPACK_OBJECT_POSITIVE_INTEGER)
+			r->seq_after_fail = (int64_t)v->via.u64;
+	}
 	if (r->close_on_msg) {
 		peer_close(p);
 		r->p = NULL;
@@ -1401,6 +1419,96 @@ START_TEST(test_outbound_backlog_limit)
 }
 END_TEST
 
+/*
+ * The far side sends half a frame and goes: the outbound peer reconnects,
+ * and the new connection's first frame is read as such, not as the rest
+ * of the old one.
+ */
+START_TEST(test_outbound_reconnect_half_frame)
+{
+	static struct server	 s;
+	static struct rec	 c;
+	struct peer	*p;
+	char		 path[108], buf[256];
+	size_t		 n;
+
+	server_start(&s, "coordinator.sock");
+	sock_path(path, sizeof(path), "coordinator.sock");
+	p = path_peer(&c, path, "worker:main");
+	wait_for(&c.connected, 1, "connected");
+	wait_for(&s.nconn, 1, "the accept");
+	wait_for(&s.conn[0].msgs, 1, "the Hello");
+	n = mkframe_pad(buf, sizeof(buf), MSG_PING, 1, 100);
+	put(peer_fd(s.conn[0].p), buf, n / 2);
+	/* Until the outbound peer has taken the half frame from the kernel. */
+	ck_assert(run_until(loop(), kernel_empty, &(int){ peer_fd(p) },
+	    WAIT_MS));
+	ck_assert_uint_eq(peer_unread(p), n / 2);
+	peer_close(s.conn[0].p);
+	s.conn[0].p = NULL;
+	wait_for(&c.closed, 1, "closed");
+	ck_assert_uint_eq(peer_unread(p), 0);
+	wait_for(&c.connected, 2, "the reconnect");
+	wait_for(&s.nconn, 2, "the second connection");
+	wait_for(&s.conn[1].msgs, 1, "the second Hello");
+	n = mkframe(buf, sizeof(buf), 2);
+	put(peer_fd(s.conn[1].p), buf, n);
+	wait_for(&c.msgs, 1, "the new connection's frame");
+	ck_assert_int_eq(c.msgs, 1);
+	ck_assert_int_eq(c.num[0], 2);
+	ck_assert_int_eq(c.closed, 1);
+	ck_assert(peer_is_up(p));
+	ck_assert_uint_eq(peer_unread(p), 0);
+	server_stop(&s);
+}
+END_TEST
+
+/*
+ * An outbound peer fails inside its own message callback, with more
+ * frames of the same read waiting: the callback can still read its frame,
+ * the rest is never delivered, and after the reconnect only the new
+ * connection's frames are.
+ */
+START_TEST(test_outbound_fail_in_callback)
+{
+	static struct server	 s;
+	static struct rec	 c;
+	struct peer	*p;
+	char		 path[108], buf[512];
+	size_t		 n = 0;
+	int		 i;
+
+	server_start(&s, "eventlog.sock");
+	sock_path(path, sizeof(path), "eventlog.sock");
+	p = path_peer(&c, path, "worker:main");
+	wait_for(&c.connected, 1, "connected");
+	wait_for(&s.nconn, 1, "the accept");
+	c.fail_on_msg = 1;
+	for (i = 1; i <= 3; i++)
+		n += mkframe(buf + n, sizeof(buf) - n, i);
+	n += mkframe(buf + n, sizeof(buf) - n, 4) / 2;	/* and half a 4th */
+	put(peer_fd(s.conn[0].p), buf, n);
+	wait_for(&c.closed, 1, "closed");
+	ck_assert_int_eq(c.msgs, 1);
+	ck_assert_int_eq(c.num[0], 1);
+	ck_assert_int_eq(c.seq_after_fail, 1);
+	ck_assert_uint_eq(c.unread_after_fail, 0);
+	ck_logged("over the queue limit");
+	wait_for(&c.connected, 2, "the reconnect");
+	wait_for(&s.nconn, 2, "the second connection");
+	n = mkframe(buf, sizeof(buf), 5);
+	put(peer_fd(s.conn[1].p), buf, n);
+	wait_for(&c.msgs, 2, "the new connection's frame");
+	ck_assert_int_eq(c.num[1], 5);
+	/* Nothing else: the old frames 2-4 are gone. */
+	ck_assert(!run_until(loop(), reached, &(struct at_least){ &c.msgs, 3 },
+	    100));
+	ck_assert_int_eq(c.closed, 1);
+	ck_assert(peer_is_up(p));
+	server_stop(&s);
+}
+END_TEST
+
 static Suite *
 peer_suite(void)
 {
@@ -1466,6 +1574,8 @@ peer_suite(void)
 	tcase_add_test(tc, test_outbound_listener_later);
 	tcase_add_test(tc, test_outbound_stale_socket);
 	tcase_add_test(tc, test_outbound_backlog_limit);
+	tcase_add_test(tc, test_outbound_reconnect_half_frame);
+	tcase_add_test(tc, test_outbound_fail_in_callback);
 	suite_add_tcase(s, tc);
 	return s;
 }
