@@ -613,9 +613,17 @@ ws_pump(void)
 		event_active(ws.again_ev, EV_TIMEOUT, 0);
 	if (ws.eof && ws.state < WS_FLUSHING &&
 	    evbuffer_get_length(ws.early) == 0) {
-		/* The client went away without a close frame. */
+		/*
+		 * The client went away without a close frame.  It may only
+		 * have shut its write side: what is framed (the 101, answers
+		 * to what it sent) still goes, within the linger.
+		 */
 		ws.code = WSLAY_CODE_ABNORMAL_CLOSURE;
-		ws_finish();
+		later_clear();
+		ws.state = WS_FLUSHING;
+		rd_update();
+		linger_add();
+		ws_progress();
 		return;
 	}
 	ws_backpressure();

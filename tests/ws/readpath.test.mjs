@@ -10,6 +10,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
+import net from 'node:net';
 import { startTree, RawWS, OP, frame, closePayload, sleep, until }
   from './lib.mjs';
 
@@ -217,5 +218,33 @@ describe('the end of the input', () => {
     assert.ok(await c.tcpClosed(3000), 'the server did not close TCP');
     assert.ok(await gone(pid, 3000), 'the session did not exit');
     c.destroy();
+  });
+
+  it('the head, a first message and the end in one go: the 101 and the ' +
+    'answer arrive, then the close', async () => {
+    // The gateway reads the message past the head ("early" bytes); the
+    // session reads the end at once after it.
+    const key = 'dGhlIHNhbXBsZSBub25jZQ==';
+    for (const [path, msg, want] of [
+      ['/echo', frame({ opcode: OP.TEXT, payload: 'hello' }), 'hello'],
+      ['/ws', ping('early', 'x'), '"replyTo":"rearly"']]) {
+      const s = net.connect(tree.port, '127.0.0.1');
+      await new Promise((r) => s.once('connect', r));
+      let got = Buffer.alloc(0);
+      s.on('data', (d) => { got = Buffer.concat([got, d]); });
+      s.on('error', () => {});
+      const closed = new Promise((r) => s.on('close', r));
+      s.end(Buffer.concat([Buffer.from(`GET ${path} HTTP/1.1\r\n` +
+        'Host: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+        `Sec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`),
+        msg]));
+      const ended = await Promise.race([closed.then(() => true),
+        sleep(3000).then(() => false)]);
+      s.destroy();
+      assert.ok(ended, `${path}: the server did not close TCP`);
+      const text = got.toString('latin1');
+      assert.match(text, /^HTTP\/1\.1 101 /, `${path}: no 101`);
+      assert.ok(text.includes(want), `${path}: no answer in ${text}`);
+    }
   });
 });
