@@ -132,3 +132,52 @@ fd_send(int sock, struct iovec *iov, int iovcnt, int fd)
 	while (n == -1 && errno == EINTR);
 	return n;
 }
+
+#define RECV_FDS_MAX	4	/* room to see (and close) extra descriptors */
+
+ssize_t
+fd_recv(int sock, void *buf, size_t len, int *fd)
+{
+	struct msghdr	 msg;
+	struct cmsghdr	*cm;
+	struct iovec	 iov;
+	union {
+		struct cmsghdr	 hdr;
+		char		 buf[CMSG_SPACE(RECV_FDS_MAX * sizeof(int))];
+	} cmsgbuf;
+	ssize_t		 n;
+	size_t		 i, nfds;
+	int		 fds[RECV_FDS_MAX], got = 0;
+
+	*fd = -1;
+	memset(&msg, 0, sizeof(msg));
+	iov.iov_base = buf;
+	iov.iov_len = len;
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = cmsgbuf.buf;
+	msg.msg_controllen = sizeof(cmsgbuf.buf);
+	do
+		n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+	while (n == -1 && errno == EINTR);
+	if (n == -1)
+		return -1;
+	for (cm = CMSG_FIRSTHDR(&msg); cm != NULL; cm = CMSG_NXTHDR(&msg, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET ||
+		    cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		nfds = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (i = 0; i < nfds && got < RECV_FDS_MAX; i++)
+			memcpy(&fds[got++], CMSG_DATA(cm) + i * sizeof(int),
+			    sizeof(int));
+	}
+	if (got > 1 || (msg.msg_flags & MSG_CTRUNC)) {
+		while (got > 0)
+			close(fds[--got]);
+		errno = EBADMSG;
+		return -1;
+	}
+	if (got == 1)
+		*fd = fds[0];
+	return n;
+}

@@ -44,6 +44,14 @@ const char *child_exit_text(int status, char *buf, size_t size);
  * (the descriptor went with the first byte) or -1.
  */
 ssize_t	fd_send(int sock, struct iovec *iov, int iovcnt, int fd);
+/*
+ * Receive up to len bytes into buf and at most one descriptor with them
+ * (close-on-exec); EINTR is retried.  Returns recvmsg's count (0 at EOF),
+ * the descriptor in *fd or -1 there if none came; or -1 with errno, and
+ * EBADMSG when more than one descriptor came or the control data was cut
+ * short (every descriptor that arrived is closed).
+ */
+ssize_t	fd_recv(int sock, void *buf, size_t len, int *fd);
 /* Resident set size of pid in bytes, from /proc; 0 if unknown. */
 unsigned long long child_rss(pid_t pid);
 

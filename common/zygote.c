@@ -13,8 +13,6 @@
 #include "child.h"
 #include "zygote.h"
 
-#define FDS_MAX	4	/* descriptors a request may carry: 1, more closed */
-
 int
 zygote_send_fork(int zfd, int ctlfd)
 {
@@ -29,43 +27,19 @@ zygote_send_fork(int zfd, int ctlfd)
 int
 zygote_recv_fork(int zfd, int *ctlfd)
 {
-	struct msghdr	 msg;
-	struct cmsghdr	*cm;
-	struct iovec	 iov;
-	union {
-		struct cmsghdr	 hdr;
-		char		 buf[CMSG_SPACE(FDS_MAX * sizeof(int))];
-	} cmsgbuf;
-	char		 tag[2];
+	char		 tag[2];	/* a longer request reads as 2 bytes */
 	ssize_t		 n;
-	size_t		 i, nfds;
-	int		 fds[FDS_MAX], got = 0;
+	int		 fd;
 
-	memset(&msg, 0, sizeof(msg));
-	iov.iov_base = tag;
-	iov.iov_len = sizeof(tag);
-	msg.msg_iov = &iov;
-	msg.msg_iovlen = 1;
-	msg.msg_control = cmsgbuf.buf;
-	msg.msg_controllen = sizeof(cmsgbuf.buf);
-	if ((n = recvmsg(zfd, &msg, MSG_CMSG_CLOEXEC)) <= 0)
-		return n == 0 ? 0 : -1;
-	for (cm = CMSG_FIRSTHDR(&msg); cm != NULL; cm = CMSG_NXTHDR(&msg, cm)) {
-		if (cm->cmsg_level != SOL_SOCKET ||
-		    cm->cmsg_type != SCM_RIGHTS)
-			continue;
-		nfds = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		for (i = 0; i < nfds && got < FDS_MAX; i++)
-			memcpy(&fds[got++], CMSG_DATA(cm) + i * sizeof(int),
-			    sizeof(int));
-	}
-	if (n == 1 && tag[0] == ZYGOTE_FORK && got == 1 &&
-	    (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) == 0) {
-		*ctlfd = fds[0];
+	if ((n = fd_recv(zfd, tag, sizeof(tag), &fd)) == 1 &&
+	    tag[0] == ZYGOTE_FORK && fd != -1) {
+		*ctlfd = fd;
 		return 1;
 	}
-	while (got > 0)
-		close(fds[--got]);
+	if (fd != -1)
+		close(fd);
+	if (n <= 0)
+		return n;
 	errno = EBADMSG;
 	return -1;
 }

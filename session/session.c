@@ -132,40 +132,20 @@ read_full(int fd, void *buf, size_t len)
 static int
 wait_open(char **body, size_t *len)
 {
-	struct msghdr	 msg;
-	struct cmsghdr	*cm;
-	struct iovec	 iov;
-	union {
-		struct cmsghdr	 hdr;
-		char		 buf[CMSG_SPACE(sizeof(int))];
-	} cmsgbuf;
 	unsigned char	 hdr[FRAME_HDR];
 	ssize_t		 n;
 	size_t		 got = 0;
-	int		 fd = -1;
+	int		 fd = -1, one;
 
 	while (got < FRAME_HDR) {
-		memset(&msg, 0, sizeof(msg));
-		iov.iov_base = hdr + got;
-		iov.iov_len = FRAME_HDR - got;
-		msg.msg_iov = &iov;
-		msg.msg_iovlen = 1;
-		msg.msg_control = cmsgbuf.buf;
-		msg.msg_controllen = sizeof(cmsgbuf.buf);
-		n = recvmsg(CHILD_FD_CTL, &msg, MSG_CMSG_CLOEXEC);
-		if (n == -1 && errno == EINTR)
-			continue;
+		n = fd_recv(CHILD_FD_CTL, hdr + got, FRAME_HDR - got, &one);
+		if (one != -1) {
+			if (fd != -1)
+				close(fd);
+			fd = one;
+		}
 		if (n <= 0)
 			goto fail;
-		for (cm = CMSG_FIRSTHDR(&msg); cm != NULL;
-		    cm = CMSG_NXTHDR(&msg, cm))
-			if (cm->cmsg_level == SOL_SOCKET &&
-			    cm->cmsg_type == SCM_RIGHTS &&
-			    cm->cmsg_len == CMSG_LEN(sizeof(int))) {
-				if (fd != -1)
-					close(fd);
-				memcpy(&fd, CMSG_DATA(cm), sizeof(int));
-			}
 		got += (size_t)n;
 	}
 	*len = frame_get_len(hdr);

@@ -31,6 +31,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "child.h"
 #include "log.h"
 #include "../session/sandbox.h"
 #include "../supervisor/supervisor_proc.h"
@@ -424,31 +425,14 @@ END_TEST
 static void
 probe_handoff(int *out, void *arg)
 {
-	struct msghdr	 msg;
-	struct cmsghdr	*cm;
-	struct iovec	 iov;
-	union {
-		struct cmsghdr	 hdr;
-		char		 buf[CMSG_SPACE(sizeof(int))];
-	} cmsgbuf;
 	char		 byte;
-	int		 ctl = *(int *)arg, fd = -1;
+	int		 ctl = *(int *)arg, fd;
 
-	memset(&msg, 0, sizeof(msg));
-	iov.iov_base = &byte;
-	iov.iov_len = 1;
-	msg.msg_iov = &iov;
-	msg.msg_iovlen = 1;
-	msg.msg_control = cmsgbuf.buf;
-	msg.msg_controllen = sizeof(cmsgbuf.buf);
-	if (recvmsg(ctl, &msg, 0) != 1) {
+	if (fd_recv(ctl, &byte, 1, &fd) != 1) {
 		out[0] = errno ? errno : EIO;
 		return;
 	}
 	out[0] = 0;
-	if ((cm = CMSG_FIRSTHDR(&msg)) != NULL &&
-	    cm->cmsg_type == SCM_RIGHTS)
-		memcpy(&fd, CMSG_DATA(cm), sizeof(fd));
 	out[1] = fd == -1 ? EBADF : err_of(write(fd, "client", 6) == 6 ?
 	    0 : -1);
 	out[2] = err_of(write(ctl, "ready", 5) == 5 ? 0 : -1);
@@ -456,13 +440,7 @@ probe_handoff(int *out, void *arg)
 
 START_TEST(test_handoff_works)
 {
-	struct msghdr	 msg;
-	struct cmsghdr	*cm;
-	struct iovec	 iov;
-	union {
-		struct cmsghdr	 hdr;
-		char		 buf[CMSG_SPACE(sizeof(int))];
-	} cmsgbuf;
+	struct iovec	 iov = { "x", 1 };
 	struct report	 r;
 	char		 buf[8];
 	int		 ctl[2], client[2];
@@ -470,20 +448,7 @@ START_TEST(test_handoff_works)
 	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, ctl), 0);
 	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, client), 0);
 	/* Queued before the child starts; it reads it once sandboxed. */
-	memset(&msg, 0, sizeof(msg));
-	memset(&cmsgbuf, 0, sizeof(cmsgbuf));
-	iov.iov_base = "x";
-	iov.iov_len = 1;
-	msg.msg_iov = &iov;
-	msg.msg_iovlen = 1;
-	msg.msg_control = cmsgbuf.buf;
-	msg.msg_controllen = sizeof(cmsgbuf.buf);
-	cm = CMSG_FIRSTHDR(&msg);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &client[1], sizeof(int));
-	ck_assert_int_eq(sendmsg(ctl[0], &msg, 0), 1);
+	ck_assert_int_eq(fd_send(ctl[0], &iov, 1, client[1]), 1);
 	close(client[1]);
 
 	in_sandbox(probe_handoff, &ctl[1], &r);
