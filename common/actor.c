@@ -59,6 +59,8 @@ static struct {
 	int				 packing;
 	char				 dest[ADDR_MAX + 1];	/* of the packing message */
 	int				 dest_ok;
+	enum msg_type			 type;	/* of the packing message */
+	struct outbox			 ob;	/* what a handler sends */
 	char				 last_id[ID_MAX + 1];	/* of the last message begun */
 	int				 stopping;
 	struct event			*drain_ev;
@@ -88,6 +90,7 @@ rt_init(struct event_base *base, const struct config *cfg,
 	LIST_INIT(&rt.conns);
 	msgpack_sbuffer_init(&rt.sb);
 	msgpack_packer_init(&rt.pk, &rt.sb, msgpack_sbuffer_write);
+	outbox_init(&rt.ob);
 	peer_init(base);
 }
 
@@ -135,6 +138,26 @@ local_kind(const char *kind, size_t len)
 	return NULL;
 }
 
+/* Tell every kind's peer table that identity came up (or went down). */
+static void
+peers_notify(const char *identity, int up)
+{
+	const struct peer_rule	*r;
+	void			(*fn)(const char *);
+	size_t			 j;
+	int			 i;
+
+	for (i = 0; i < rt.nkinds; i++)
+		for (j = 0; j < rt.kinds[i]->npeers; j++) {
+			r = &rt.kinds[i]->peers[j];
+			if (r->name != NULL && strcmp(r->name, identity) != 0)
+				continue;
+			if ((fn = up ? r->up : r->down) != NULL)
+				fn(identity);
+			break;
+		}
+}
+
 static struct conn *
 conn_new(struct peer *p)
 {
@@ -149,14 +172,10 @@ conn_new(struct peer *p)
 static void
 conn_gone(struct conn *c)
 {
-	int	 i;
-
 	if (c->identity[0] != '\0' &&
 	    strmap_get(rt.inbound, c->identity) == c) {
 		strmap_del(rt.inbound, c->identity);
-		for (i = 0; i < rt.nkinds; i++)
-			if (rt.kinds[i]->peer_down != NULL)
-				rt.kinds[i]->peer_down(c->identity);
+		peers_notify(c->identity, 0);
 	}
 	if (c->outbound)
 		return;
@@ -168,7 +187,6 @@ static void
 conn_closed(struct peer *p, void *arg)
 {
 	struct conn	*c = arg;
-	int		 i;
 
 	(void)p;
 	if (c->parent) {
@@ -183,9 +201,7 @@ conn_closed(struct peer *p, void *arg)
 	}
 	if (c->outbound) {
 		/* An outbound peer's name is the kind it serves. */
-		for (i = 0; i < rt.nkinds; i++)
-			if (rt.kinds[i]->peer_down != NULL)
-				rt.kinds[i]->peer_down(peer_name(p));
+		peers_notify(peer_name(p), 0);
 		return;
 	}
 	conn_gone(c);
@@ -194,12 +210,8 @@ conn_closed(struct peer *p, void *arg)
 static void
 conn_connected(struct peer *p, void *arg)
 {
-	int	 i;
-
 	(void)arg;
-	for (i = 0; i < rt.nkinds; i++)
-		if (rt.kinds[i]->peer_up != NULL)
-			rt.kinds[i]->peer_up(peer_name(p));
+	peers_notify(peer_name(p), 1);
 }
 
 static const struct peer_cb conn_cb = {
@@ -387,6 +399,7 @@ actor_begin_id(const char *from, const char *to, enum msg_type type,
 		fatalx("actor_begin: %s begun inside another message",
 		    msg_name(type));
 	rt.packing = 1;
+	rt.type = type;
 	len = strlen(to);
 	rt.dest_ok = len < sizeof(rt.dest);
 	if (rt.dest_ok)
@@ -435,6 +448,8 @@ actor_end(void)
 		return -1;
 	}
 	rt.stats.msgs_out++;
+	if (rt.type == MSG_ERROR)
+		rt.stats.errors_out++;
 	return 0;
 }
 
@@ -477,6 +492,15 @@ actor_send(const char *from, const char *to, enum msg_type type)
 	return actor_end();
 }
 
+int
+actor_put(const char *from, const char *to, enum msg_type type,
+    const char *reply_to, const void *body)
+{
+	msg_encode(actor_begin(from, to, type, reply_to),
+	    msg_info(type)->shape, body);
+	return actor_end();
+}
+
 msgpack_packer *
 actor_reply(const struct actor *self, const struct envelope *req,
     enum msg_type type)
@@ -489,24 +513,19 @@ int
 actor_error(const char *from, const struct envelope *req, enum err_code code,
     const char *fmt, ...)
 {
-	msgpack_packer	*pk;
-	const struct msg_info *mi = msg_info(req->type);
-	va_list		 ap;
-	char		 text[512];
+	struct msg_error	 m;
+	const struct msg_info	*mi = msg_info(req->type);
+	va_list			 ap;
 
 	/* Never answer a reply or push with an Error: no ping-pong. */
 	if (mi != NULL && mi->who == MSG_WHO_SERVER)
 		return 0;
+	snprintf(m.code, sizeof(m.code), "%s", err_code_name(code));
 	va_start(ap, fmt);
-	vsnprintf(text, sizeof(text), fmt, ap);
+	vsnprintf(m.error, sizeof(m.error), fmt, ap);
 	va_end(ap);
-	pk = actor_begin(from != NULL ? from : req->to, req->from, MSG_ERROR,
-	    req->id);
-	msgpack_pack_map(pk, 2);
-	mp_pack_kv_str(pk, "code", err_code_name(code));
-	mp_pack_kv_str(pk, "error", text);
-	rt.stats.errors_out++;
-	return actor_end();
+	return actor_msg(from != NULL ? from : req->to, req->from, MSG_ERROR,
+	    req->id, &m);
 }
 
 /* Answer Inspect from the parent with the process summary. */
@@ -525,7 +544,6 @@ static void
 hello(struct conn *c, const struct envelope *env)
 {
 	struct conn	*old;
-	int		 i;
 
 	if (c->outbound || c->parent)
 		return;
@@ -541,9 +559,7 @@ hello(struct conn *c, const struct envelope *env)
 	if ((old = strmap_put(rt.inbound, env->from, c)) != NULL &&
 	    old != c)
 		old->identity[0] = '\0';	/* superseded */
-	for (i = 0; i < rt.nkinds; i++)
-		if (rt.kinds[i]->peer_up != NULL)
-			rt.kinds[i]->peer_up(env->from);
+	peers_notify(env->from, 1);
 }
 
 /*
@@ -555,12 +571,9 @@ dispatch(struct peer *p, const struct envelope *env, void *arg)
 {
 	struct conn			*c = arg;
 	const struct actor_kind		*k;
-	const struct msg_info		*mi;
 	struct actor			*a;
 	struct addr			 ad;
-	enum err_code			 code;
 	msgpack_packer			*pk;
-	char				 why[256];
 
 	(void)p;
 	rt.stats.msgs_in++;
@@ -593,18 +606,79 @@ dispatch(struct peer *p, const struct envelope *env, void *arg)
 		actor_end();
 		return;
 	}
-	mi = msg_info(env->type);
-	if (mi->who != MSG_WHO_SERVER && !(mi->kinds & ad.kindbit)) {
-		actor_error(NULL, env, ERR_UNKNOWN_TYPE,
-		    "Unknown message type for %s: %s", k->name, mi->name);
+	if (k->receive != NULL) {
+		k->receive(a, env);
 		return;
 	}
-	if (msg_check_payload(env->type, env->payload, &code, why,
+	actor_settle(k, actor_handle(k, a, env, &rt.ob), &rt.ob, a->address,
+	    env);
+}
+
+void
+actor_settle(const struct actor_kind *kind, int rc, struct outbox *ob,
+    const char *from, const struct envelope *req)
+{
+	if (rc == -1)
+		fatalx("%s: a database write failed; exiting so that the "
+		    "restart recovers the last committed state", kind->name);
+	outbox_send(ob, from, req);
+	if (kind->handled != NULL)
+		kind->handled();
+}
+
+/* The row of kind's handler table for type, its MSG_UNKNOWN row, or NULL. */
+static const struct handler *
+handler_find(const struct actor_kind *kind, enum msg_type type)
+{
+	const struct handler	*any = NULL;
+	size_t			 i;
+
+	for (i = 0; i < kind->nhandlers; i++) {
+		if (kind->handlers[i].type == type)
+			return &kind->handlers[i];
+		if (kind->handlers[i].type == MSG_UNKNOWN)
+			any = &kind->handlers[i];
+	}
+	return any;
+}
+
+int
+actor_handle(const struct actor_kind *kind, struct actor *self,
+    const struct envelope *env, struct outbox *ob)
+{
+	const struct handler	*h = handler_find(kind, env->type);
+	const struct msg_info	*mi = msg_info(env->type);
+	struct envelope		 e;
+	union msg_body		 body;
+	enum err_code		 code;
+	char			 why[256];
+
+	if (h == NULL) {
+		if (mi != NULL && mi->who == MSG_WHO_SERVER)
+			log_debug("%s from %s (replyTo %s): nothing takes it "
+			    "here; dropped", mi->name, env->from,
+			    env->reply_to);
+		else
+			outbox_error(ob, env, ERR_UNKNOWN_TYPE, "Unknown "
+			    "message type for %s: %s", kind->name,
+			    msg_name(env->type));
+		return 0;
+	}
+	if (h->type == MSG_UNKNOWN)
+		return h->fn(self, env, ob);
+	if (msg_decode(env->type, env->payload, &body, &code, why,
 	    sizeof(why)) == -1) {
-		actor_error(NULL, env, code, "%s", why);
-		return;
+		/* From another process of ours: a bug worth a line. */
+		if (mi->who != MSG_WHO_CLIENT)
+			log_warnx("%s from %s: %s", mi->name, env->from, why);
+		outbox_error(ob, env, code, "%s", why);
+		return 0;
 	}
-	k->receive(a, env);
+	e = *env;
+	e.body = &body;
+	if ((h->flags & H_COMMAND) && kind->command != NULL)
+		return kind->command(self, &e, ob, h);
+	return h->fn(self, &e, ob);
 }
 
 struct actor *
@@ -648,43 +722,6 @@ size_t
 actor_count(void)
 {
 	return strmap_count(rt.actors);
-}
-
-int
-mp_pack_str(msgpack_packer *pk, const char *s)
-{
-	size_t	 n = strlen(s);
-
-	if (msgpack_pack_str(pk, n) != 0 ||
-	    msgpack_pack_str_body(pk, s, n) != 0)
-		return -1;
-	return 0;
-}
-
-int
-mp_pack_kv_str(msgpack_packer *pk, const char *k, const char *v)
-{
-	return mp_pack_str(pk, k) == -1 || mp_pack_str(pk, v) == -1 ? -1 : 0;
-}
-
-int
-mp_pack_kv_int(msgpack_packer *pk, const char *k, int64_t v)
-{
-	return mp_pack_str(pk, k) == -1 || msgpack_pack_int64(pk, v) != 0 ?
-	    -1 : 0;
-}
-
-int
-mp_pack_kv_uint(msgpack_packer *pk, const char *k, uint64_t v)
-{
-	return mp_pack_str(pk, k) == -1 || msgpack_pack_uint64(pk, v) != 0 ?
-	    -1 : 0;
-}
-
-void
-mp_pack_raw(msgpack_packer *pk, const void *buf, size_t len)
-{
-	pk->callback(pk->data, buf, len);
 }
 
 /* Leave the loop once every connection has sent what it holds (or 1 s). */

@@ -7,9 +7,13 @@
  * reconnects when that process restarts); a process that connected to us
  * said who it is in its Hello, and replies to it go back the same way.
  *
- * The runtime answers Ping for every actor, checks every payload against
- * the catalogue before receive() sees it, and answers unknown names and
- * types with the protocol's Error.  What an actor sends is held until the
+ * A kind says what it takes in two tables at the top of its
+ * <prog>_actor.c: its handlers (message type -> function) and its peers
+ * (a connection's identity -> what to do when it comes and goes).  The
+ * runtime answers Ping for every actor, decodes each payload once through
+ * the catalogue's shape before the handler runs (env->body), answers
+ * unknown names and types with the protocol's Error, and drops replies
+ * nobody handles.  What a handler appends to its outbox is held until the
  * end of the loop turn and leaves after the kind's commit (see peer.h).
  *
  * Adding a kind: a folder with a main() that calls actor_main() with a
@@ -23,30 +27,73 @@
 #include "config.h"
 #include "envelope.h"
 
+#include "outbox.h"
+
 struct actor;
 struct db;
 struct event_base;
 struct peer;
 
+/*
+ * One row of a handler table: a message type the kind takes and its
+ * function.  fn sees the payload decoded (env->body, the member its
+ * catalogue row's shape names); what it appends to ob leaves after the
+ * loop turn's commit, replies answering env.  It returns 0, or -1 when a
+ * database write failed: the process exits, and its restart recovers the
+ * last commit (nothing of the turn has left).  A row of type MSG_UNKNOWN
+ * takes every type the others do not, undecoded (env->body NULL).
+ */
+struct handler {
+	enum msg_type	 type;
+	int		(*fn)(struct actor *self, const struct envelope *env,
+			    struct outbox *ob);
+	unsigned	 flags;
+};
+#define H_COMMAND	0x1	/* through the kind's command(): applied once */
+
+/*
+ * One row of a peer table: a connection whose identity is name (an
+ * inbound peer's Hello, or the kind an outbound one serves; NULL: any
+ * other) came up or went down.
+ */
+struct peer_rule {
+	const char	*name;
+	void		(*up)(const char *identity);
+	void		(*down)(const char *identity);
+};
+
 struct actor_kind {
-	const char	*name;		/* the kind: "coordinator" */
+	const char		*name;		/* the kind: "coordinator" */
+	const struct handler	*handlers;	/* what it takes */
+	size_t			 nhandlers;
+	const struct peer_rule	*peers;		/* who it watches */
+	size_t			 npeers;
+	/*
+	 * A command (H_COMMAND): wrap h->fn with what makes it safe to retry,
+	 * e.g. the coordinator's dedupe by message id.  NULL: call h->fn.
+	 */
+	int			(*command)(struct actor *self,
+				    const struct envelope *env,
+				    struct outbox *ob, const struct handler *h);
+	/* After each message's outbox was handed on (NULL: nothing). */
+	void			(*handled)(void);
+	/*
+	 * Instead of handlers: take every message as it is.  The session
+	 * does, translating each into JSON for its client.
+	 */
+	void			(*receive)(struct actor *self,
+				    const struct envelope *env);
 	/* Open the database, recover, spawn standing actors; 0 or -1. */
-	int		(*setup)(const struct config *cfg);
-	/* Handle one message, its payload already checked. */
-	void		(*receive)(struct actor *self,
-			    const struct envelope *env);
+	int			(*setup)(const struct config *cfg);
 	/* Make an actor for an unknown name, or NULL: unknown_actor. */
-	struct actor	*(*resolve)(const char *name,
-			    const struct envelope *env);
+	struct actor		*(*resolve)(const char *name,
+				    const struct envelope *env);
 	/* Orderly stop (SIGTERM): last writes, before the final commit. */
-	void		(*stop)(void);
+	void			(*stop)(void);
 	/* Pack one map summarising the kind's state for `inspect`. */
-	void		(*inspect)(msgpack_packer *pk);
-	/* A process that connected to us said Hello / went away. */
-	void		(*peer_up)(const char *identity);
-	void		(*peer_down)(const char *identity);
+	void			(*inspect)(msgpack_packer *pk);
 	/* Reload: the config was re-read after SIGHUP. */
-	void		(*reload)(const struct config *cfg);
+	void			(*reload)(const struct config *cfg);
 };
 
 struct actor {
@@ -91,6 +138,27 @@ void	rt_stop(void);
 /* The whole program of a simple actor kind: the standard main(). */
 int	actor_main(int argc, char *argv[], const struct actor_kind *kind);
 
+/*
+ * Handle env with kind's handler table, without sockets: find the row,
+ * decode the payload once (a bad one: an Error reply on ob), run the
+ * handler, through kind->command() for a command.  A type the kind does
+ * not take gets unknown_type; a reply or push it does not take is
+ * dropped.  Returns the handler's result (-1: the database failed).  The
+ * runtime calls it for every message; unit tests call it directly.
+ */
+int	actor_handle(const struct actor_kind *kind, struct actor *self,
+	    const struct envelope *env, struct outbox *ob);
+
+/*
+ * Hand on what a handler of kind queued on ob (replies answering req), or
+ * what its state queued outside a message (a timer, a peer that came or
+ * went; req NULL): from `from` unless a message names its sender; then
+ * the kind's handled().  rc -1, a failed database write, ends the
+ * process instead: its restart recovers the last commit.
+ */
+void	actor_settle(const struct actor_kind *kind, int rc, struct outbox *ob,
+	    const char *from, const struct envelope *req);
+
 struct actor *actor_spawn(const struct actor_kind *kind, const char *name,
 	    void *data);
 struct actor *actor_find(const char *address);
@@ -119,6 +187,14 @@ int	actor_end_peer(struct peer *p);
 const char *actor_last_id(void);
 /* A message with an empty map as payload. */
 int	actor_send(const char *from, const char *to, enum msg_type type);
+/*
+ * A message whose payload is body, packed through the shape of its type:
+ * actor_msg() checks at compile time that body is that shape's struct.
+ */
+int	actor_put(const char *from, const char *to, enum msg_type type,
+	    const char *reply_to, const void *body);
+#define actor_msg(from, to, type, reply_to, body)			\
+	actor_put(from, to, type, reply_to, (const type##_body *){ (body) })
 /* Begin the reply to req: to its sender, replyTo its id. */
 msgpack_packer *actor_reply(const struct actor *self,
 	    const struct envelope *req, enum msg_type type);
@@ -126,13 +202,5 @@ msgpack_packer *actor_reply(const struct actor *self,
 int	actor_error(const char *from, const struct envelope *req,
 	    enum err_code code, const char *fmt, ...)
 	    __attribute__((format(printf, 4, 5)));
-
-/* Packing helpers: 0, or -1 if the packer's buffer failed. */
-int	mp_pack_str(msgpack_packer *pk, const char *s);
-int	mp_pack_kv_str(msgpack_packer *pk, const char *k, const char *v);
-int	mp_pack_kv_int(msgpack_packer *pk, const char *k, int64_t v);
-int	mp_pack_kv_uint(msgpack_packer *pk, const char *k, uint64_t v);
-/* Append bytes that are already one msgpack object. */
-void	mp_pack_raw(msgpack_packer *pk, const void *buf, size_t len);
 
 #endif

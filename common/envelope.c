@@ -97,6 +97,7 @@ env_decode(const msgpack_object *obj, struct envelope *env,
 	if ((v = mp_get(obj, "payload")) == NULL)
 		v = &nil;
 	env->payload = v;
+	env->body = NULL;
 	if (addr_parse(to->via.str.ptr, to->via.str.size, &a) == -1) {
 		*code = ERR_BAD_ADDRESS;
 		snprintf(why, whylen, "Invalid 'to' field: %s",

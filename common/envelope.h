@@ -24,6 +24,8 @@ struct envelope {
 	char			 reply_to[ID_MAX + 1];	/* "" unless a reply */
 	int64_t			 timestamp;		/* ms since the epoch */
 	const msgpack_object	*payload;		/* never NULL */
+	/* The payload decoded through its shape, for handlers; or NULL. */
+	const union msg_body	*body;
 };
 
 /*

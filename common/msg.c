@@ -6,121 +6,9 @@
 
 #include "msg.h"
 
-enum field_type {
-	F_STR,		/* non-empty UTF-8 string of at most max bytes */
-	F_NAME,		/* a name usable in an address: [A-Za-z0-9._-] */
-	F_UINT,		/* non-negative integer of at most max */
-	F_BOOL,		/* true or false */
-	F_ANY,		/* any value */
-};
-
-struct msg_field {
-	const char	*name;		/* NULL ends the list */
-	enum field_type	 type;
-	int		 required;
-	uint64_t	 max;		/* bytes (strings) or value (F_UINT) */
-};
-
-#define REQ	1
-#define OPT	0
-#define END	{ NULL, F_ANY, OPT, 0 }
-
-static const struct msg_field schema_empty[] = { END };
-static const struct msg_field schema_assign_task[] = {
-	{ "taskId", F_NAME, OPT, NAME_MAX_LEN },
-	{ "kind", F_STR, OPT, 32 },
-	{ "input", F_ANY, OPT, 0 },
-	{ "workerId", F_NAME, OPT, NAME_MAX_LEN },
-	END
-};
-static const struct msg_field schema_task_id[] = {
-	{ "taskId", F_NAME, REQ, NAME_MAX_LEN },
-	END
-};
-static const struct msg_field schema_worker_id[] = {
-	{ "workerId", F_NAME, REQ, NAME_MAX_LEN },
-	END
-};
-static const struct msg_field schema_get_events[] = {
-	{ "since", F_UINT, OPT, UINT64_MAX >> 1 },
-	{ "limit", F_UINT, OPT, UINT32_MAX },
-	END
-};
-static const struct msg_field schema_subscribe[] = {
-	{ "since", F_UINT, OPT, UINT64_MAX >> 1 },
-	END
-};
-static const struct msg_field schema_log_event[] = {
-	{ "level", F_STR, REQ, 16 },
-	{ "source", F_STR, REQ, 128 },
-	{ "message", F_STR, REQ, 4096 },
-	{ "data", F_ANY, OPT, 0 },
-	/* Numbered by a server actor that keeps its events until acked. */
-	{ "sourceSeq", F_UINT, OPT, UINT64_MAX >> 1 },
-	{ "sourceFirst", F_BOOL, OPT, 0 },
-	END
-};
-static const struct msg_field schema_log_event_ack[] = {
-	{ "source", F_STR, REQ, 128 },
-	{ "sourceSeq", F_UINT, REQ, UINT64_MAX >> 1 },
-	{ "gap", F_BOOL, OPT, 0 },
-	END
-};
-static const struct msg_field schema_process_task[] = {
-	{ "taskId", F_NAME, REQ, NAME_MAX_LEN },
-	{ "kind", F_STR, REQ, 32 },
-	{ "input", F_ANY, OPT, 0 },
-	END
-};
-static const struct msg_field schema_task_started[] = {
-	{ "taskId", F_NAME, REQ, NAME_MAX_LEN },
-	{ "workerId", F_NAME, REQ, NAME_MAX_LEN },
-	END
-};
-static const struct msg_field schema_task_completed[] = {
-	{ "taskId", F_NAME, REQ, NAME_MAX_LEN },
-	{ "workerId", F_NAME, REQ, NAME_MAX_LEN },
-	{ "result", F_ANY, OPT, 0 },
-	END
-};
-static const struct msg_field schema_task_failed[] = {
-	{ "taskId", F_NAME, REQ, NAME_MAX_LEN },
-	{ "workerId", F_NAME, REQ, NAME_MAX_LEN },
-	{ "error", F_STR, REQ, 4096 },
-	END
-};
-static const struct msg_field schema_error[] = {
-	{ "code", F_STR, REQ, 32 },
-	{ "error", F_STR, REQ, 4096 },
-	END
-};
-static const struct msg_field schema_name[] = {
-	{ "name", F_STR, REQ, 64 },
-	END
-};
-static const struct msg_field schema_ctl_kill[] = {
-	{ "name", F_STR, REQ, 64 },
-	{ "signal", F_UINT, OPT, 64 },
-	END
-};
-static const struct msg_field schema_ctl_send[] = {
-	{ "to", F_STR, REQ, ADDR_MAX },
-	{ "type", F_STR, REQ, 64 },
-	{ "payload", F_ANY, OPT, 0 },
-	END
-};
-static const struct msg_field schema_ctl_wait[] = {
-	{ "name", F_STR, REQ, 64 },
-	{ "state", F_STR, REQ, 16 },
-	{ "notPid", F_UINT, OPT, INT32_MAX },
-	{ "timeoutMs", F_UINT, OPT, 3600000 },
-	END
-};
-#define schema_none NULL
-
 static const struct msg_info msg_table[] = {
-#define MSG_ROW(id, name, who, kinds, schema)				\
-	{ name, MSG_WHO_##who, kinds, schema_##schema },
+#define MSG_ROW(id, name, who, kinds, shape)				\
+	{ name, MSG_WHO_##who, kinds, &msg_shape_##shape },
 	MSG_TYPES(MSG_ROW)
 #undef MSG_ROW
 };
@@ -339,65 +227,121 @@ mp_uint(const msgpack_object *o, uint64_t *v)
 	return -1;
 }
 
-/* Check one field's value against its spec; -1 with why set. */
+/*
+ * Read one present field's value into its member at out; -1 with why
+ * naming the field when it does not fit.
+ */
 static int
-check_field(const struct msg_field *f, const msgpack_object *v, char *why,
-    size_t whylen)
+decode_field(const struct msg_field *f, const msgpack_object *v, char *out,
+    char *why, size_t whylen)
 {
 	uint64_t	 u;
+	int64_t		 i;
 
 	switch (f->type) {
-	case F_STR:
+	case FT_STR:
 		if (v->type != MSGPACK_OBJECT_STR || v->via.str.size == 0) {
 			snprintf(why, whylen, "'%s' must be a non-empty string",
-			    f->name);
+			    f->key);
 			return -1;
 		}
-		if (v->via.str.size > f->max) {
-			snprintf(why, whylen, "'%s' is longer than %llu bytes",
-			    f->name, (unsigned long long)f->max);
+		if (v->via.str.size > f->size - 1) {
+			snprintf(why, whylen, "'%s' is longer than %zu bytes",
+			    f->key, f->size - 1);
 			return -1;
 		}
 		if (!utf8_valid(v->via.str.ptr, v->via.str.size)) {
 			snprintf(why, whylen, "'%s' is not valid UTF-8",
-			    f->name);
+			    f->key);
 			return -1;
 		}
-		return 0;
-	case F_NAME:
+		break;
+	case FT_NAME:
 		if (v->type != MSGPACK_OBJECT_STR ||
-		    !name_valid(v->via.str.ptr, v->via.str.size)) {
+		    !name_valid(v->via.str.ptr, v->via.str.size) ||
+		    v->via.str.size > f->size - 1) {
 			snprintf(why, whylen, "'%s' must be 1-%d letters, "
-			    "digits, '.', '_' or '-'", f->name, NAME_MAX_LEN);
+			    "digits, '.', '_' or '-'", f->key, NAME_MAX_LEN);
 			return -1;
 		}
-		return 0;
-	case F_UINT:
+		break;
+	case FT_UINT:
 		if (mp_uint(v, &u) == -1 || u > f->max) {
 			snprintf(why, whylen, "'%s' must be an integer from 0 "
-			    "to %llu", f->name, (unsigned long long)f->max);
+			    "to %llu", f->key, (unsigned long long)f->max);
 			return -1;
 		}
+		memcpy(out + f->off, &u, sizeof(u));
 		return 0;
-	case F_BOOL:
+	case FT_INT:
+		if (v->type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
+			i = v->via.i64;
+		else if (mp_uint(v, &u) == 0 && u <= INT64_MAX)
+			i = (int64_t)u;
+		else {
+			snprintf(why, whylen, "'%s' must be an integer",
+			    f->key);
+			return -1;
+		}
+		memcpy(out + f->off, &i, sizeof(i));
+		return 0;
+	case FT_BOOL:
 		if (v->type != MSGPACK_OBJECT_BOOLEAN) {
 			snprintf(why, whylen, "'%s' must be true or false",
-			    f->name);
+			    f->key);
 			return -1;
 		}
+		out[f->off] = v->via.boolean;
 		return 0;
-	case F_ANY:
+	case FT_ANY:
+		((struct mp_any *)(void *)(out + f->off))->obj = v;
 		return 0;
 	}
-	return -1;
+	/* A string or a name: copy it, NUL-terminated. */
+	memcpy(out + f->off, v->via.str.ptr, v->via.str.size);
+	out[f->off + v->via.str.size] = '\0';
+	return 0;
 }
 
 int
-msg_check_payload(enum msg_type type, const msgpack_object *payload,
-    enum err_code *code, char *why, size_t whylen)
+msg_decode_shape(const struct msg_shape *shape,
+    const msgpack_object *payload, void *out, char *why, size_t whylen)
 {
 	const struct msg_field	*f;
 	const msgpack_object	*v;
+	char			*o = out;
+
+	if (payload != NULL && payload->type != MSGPACK_OBJECT_NIL &&
+	    payload->type != MSGPACK_OBJECT_MAP) {
+		snprintf(why, whylen, "'payload' must be an object");
+		return -1;
+	}
+	memset(out, 0, shape->size);
+	for (f = shape->fields; f->key != NULL; f++) {
+		if (f->flags & F_OUT)
+			continue;
+		v = mp_get(payload, f->key);
+		if (v == NULL || v->type == MSGPACK_OBJECT_NIL) {
+			if (f->flags & F_REQ) {
+				snprintf(why, whylen, "'%s' is required",
+				    f->key);
+				return -1;
+			}
+			continue;
+		}
+		if (decode_field(f, v, o, why, whylen) == -1)
+			return -1;
+		if (f->has != NO_HAS)
+			o[f->has] = 1;
+	}
+	return 0;
+}
+
+int
+msg_decode(enum msg_type type, const msgpack_object *payload,
+    union msg_body *body, enum err_code *code, char *why, size_t whylen)
+{
+	const struct msg_shape	*shape;
 
 	*code = ERR_BAD_PAYLOAD;
 	if ((unsigned)type >= MSG_COUNT) {
@@ -405,28 +349,140 @@ msg_check_payload(enum msg_type type, const msgpack_object *payload,
 		snprintf(why, whylen, "unknown message type");
 		return -1;
 	}
-	if ((f = msg_table[type].schema) == NULL)
-		return 0;
-	if (payload == NULL || payload->type == MSGPACK_OBJECT_NIL)
-		payload = NULL;
-	else if (payload->type != MSGPACK_OBJECT_MAP) {
-		snprintf(why, whylen, "'payload' must be an object");
-		return -1;
+	if ((shape = msg_table[type].shape)->fields == NULL)
+		return 0;		/* none: any value */
+	return msg_decode_shape(shape, payload, body, why, whylen);
+}
+
+/* Is the member of f at in set: to be packed when optional? */
+static bool
+field_set(const struct msg_field *f, const char *in)
+{
+	const struct mp_any	*a;
+
+	if (f->has != NO_HAS)
+		return in[f->has] != 0;
+	switch (f->type) {
+	case FT_STR:
+	case FT_NAME:
+		return in[f->off] != '\0';
+	case FT_BOOL:
+		return in[f->off] != 0;
+	case FT_ANY:
+		a = (const struct mp_any *)(const void *)(in + f->off);
+		return a->obj != NULL || a->raw != NULL;
+	default:
+		return true;	/* a required number */
 	}
-	for (; f->name != NULL; f++) {
-		v = mp_get(payload, f->name);
-		if (v == NULL || v->type == MSGPACK_OBJECT_NIL) {
-			if (f->required) {
-				snprintf(why, whylen, "'%s' is required",
-				    f->name);
-				return -1;
-			}
+}
+
+/* Is f packed at all: required, nil when unset, or set. */
+static bool
+field_packed(const struct msg_field *f, const char *in)
+{
+	return (f->flags & (F_REQ | F_NUL)) || field_set(f, in);
+}
+
+int
+mp_pack_any(msgpack_packer *pk, const struct mp_any *v)
+{
+	if (v->obj != NULL)
+		return msgpack_pack_object(pk, *v->obj) != 0 ? -1 : 0;
+	if (v->raw != NULL && v->len > 0) {
+		mp_pack_raw(pk, v->raw, v->len);
+		return 0;
+	}
+	return msgpack_pack_nil(pk) != 0 ? -1 : 0;
+}
+
+/* Pack one field's value (nil when it is not set). */
+static int
+encode_field(msgpack_packer *pk, const struct msg_field *f, const char *in)
+{
+	uint64_t	 u;
+	int64_t		 i;
+
+	if (!field_set(f, in) && !(f->flags & F_REQ))
+		return msgpack_pack_nil(pk) != 0 ? -1 : 0;
+	switch (f->type) {
+	case FT_STR:
+	case FT_NAME:
+		return mp_pack_str(pk, in + f->off);
+	case FT_UINT:
+		memcpy(&u, in + f->off, sizeof(u));
+		return msgpack_pack_uint64(pk, u) != 0 ? -1 : 0;
+	case FT_INT:
+		memcpy(&i, in + f->off, sizeof(i));
+		return msgpack_pack_int64(pk, i) != 0 ? -1 : 0;
+	case FT_BOOL:
+		return (in[f->off] ? msgpack_pack_true(pk) :
+		    msgpack_pack_false(pk)) != 0 ? -1 : 0;
+	case FT_ANY:
+		return mp_pack_any(pk,
+		    (const struct mp_any *)(const void *)(in + f->off));
+	}
+	return -1;
+}
+
+int
+msg_encode(msgpack_packer *pk, const struct msg_shape *shape, const void *in)
+{
+	const struct msg_field	*f;
+	const char		*p = in;
+	size_t			 n = 0;
+
+	if (shape == NULL || shape->fields == NULL)
+		return msgpack_pack_map(pk, 0) != 0 ? -1 : 0;
+	for (f = shape->fields; f->key != NULL; f++)
+		if (field_packed(f, p))
+			n++;
+	if (msgpack_pack_map(pk, n) != 0)
+		return -1;
+	for (f = shape->fields; f->key != NULL; f++) {
+		if (!field_packed(f, p))
 			continue;
-		}
-		if (check_field(f, v, why, whylen) == -1)
+		if (mp_pack_str(pk, f->key) == -1 ||
+		    encode_field(pk, f, p) == -1)
 			return -1;
 	}
 	return 0;
+}
+
+int
+mp_pack_str(msgpack_packer *pk, const char *s)
+{
+	size_t	 n = strlen(s);
+
+	if (msgpack_pack_str(pk, n) != 0 ||
+	    msgpack_pack_str_body(pk, s, n) != 0)
+		return -1;
+	return 0;
+}
+
+int
+mp_pack_kv_str(msgpack_packer *pk, const char *k, const char *v)
+{
+	return mp_pack_str(pk, k) == -1 || mp_pack_str(pk, v) == -1 ? -1 : 0;
+}
+
+int
+mp_pack_kv_int(msgpack_packer *pk, const char *k, int64_t v)
+{
+	return mp_pack_str(pk, k) == -1 || msgpack_pack_int64(pk, v) != 0 ?
+	    -1 : 0;
+}
+
+int
+mp_pack_kv_uint(msgpack_packer *pk, const char *k, uint64_t v)
+{
+	return mp_pack_str(pk, k) == -1 || msgpack_pack_uint64(pk, v) != 0 ?
+	    -1 : 0;
+}
+
+void
+mp_pack_raw(msgpack_packer *pk, const void *buf, size_t len)
+{
+	pk->callback(pk->data, buf, len);
 }
 
 /* Validate UTF-8 per RFC 3629: shortest form, no surrogates, <= U+10FFFF. */

@@ -1,6 +1,6 @@
 /*
- * Message types, addresses and payload checks, generated from the one
- * catalogue in msgtypes.h.
+ * Message types, addresses and the payload codec, generated from the one
+ * catalogue in msgtypes.h and the field tables in payload.h.
  */
 #ifndef MSG_H
 #define MSG_H
@@ -11,11 +11,9 @@
 #include <msgpack.h>
 
 #include "msgtypes.h"
+#include "payload.h"
 
-#define ADDR_MAX	160	/* bytes in "<kind>:<name>" */
-#define KIND_MAX	16	/* bytes in a kind */
-#define ID_MAX		128	/* bytes in a message id */
-#define NAME_MAX_LEN	64	/* bytes in a worker id or other name */
+#define nitems(a)	(sizeof(a) / sizeof((a)[0]))
 
 enum msg_type {
 #define MSG_ENUM(id, name, who, kinds, schema) MSG_##id,
@@ -40,6 +38,11 @@ enum msg_who {
 #define K_CLIENT	0x20
 #define K_ANY		0x3f
 
+/* The well-known addresses: the singletons and the supervisor. */
+#define COORDINATOR_ADDRESS	"coordinator:main"
+#define EVENTLOG_ADDRESS	"eventlog:main"
+#define SUPERVISOR_ADDRESS	"system:supervisor"
+
 /* The protocol's error codes (PROTOCOL.md, "Errors"). */
 #define ERR_CODES(E)							\
 	E(BAD_JSON, "bad_json")						\
@@ -61,14 +64,22 @@ enum err_code {
 	ERR_COUNT
 };
 
-struct msg_field;
-
 struct msg_info {
 	const char		*name;		/* wire name */
 	enum msg_who		 who;		/* who may send it */
 	unsigned		 kinds;		/* K_* it may be sent to */
-	const struct msg_field	*schema;	/* NULL: any payload */
+	const struct msg_shape	*shape;		/* NULL: any payload */
 };
+
+/*
+ * The struct each type's payload decodes into: MSG_<ID>_body, for the
+ * typed senders (actor.h, outbox.h), which refuse at compile time a
+ * struct of another shape.
+ */
+#define MSG_BODY_TYPEDEF(id, name, who, kinds, shape)			\
+	typedef msg_struct_##shape MSG_##id##_body;
+MSG_TYPES(MSG_BODY_TYPEDEF)
+#undef MSG_BODY_TYPEDEF
 
 /* A parsed address: kind and name point into the caller's string. */
 struct addr {
@@ -91,12 +102,35 @@ const char	*kind_name(unsigned kindbit);
 bool		 name_valid(const char *s, size_t len);
 
 /*
- * Check a payload against its type's schema.  On failure returns -1 with
- * *code set (ERR_BAD_PAYLOAD) and a human sentence naming the field in why.
+ * Decode a payload through its type's field table into body: the whole
+ * check of a payload, done once.  On failure returns -1 with *code set
+ * (ERR_BAD_PAYLOAD, or ERR_UNKNOWN_TYPE for a type not in the catalogue)
+ * and a sentence naming the field in why.  A type of shape "none" decodes
+ * to nothing and takes any payload.  The body borrows the payload's
+ * strings-to-be and values: see payload.h.
  */
-int		 msg_check_payload(enum msg_type type,
-		    const msgpack_object *payload, enum err_code *code,
-		    char *why, size_t whylen);
+int		 msg_decode(enum msg_type type, const msgpack_object *payload,
+		    union msg_body *body, enum err_code *code, char *why,
+		    size_t whylen);
+/* The same through one shape, into its struct at out; -1 with why set. */
+int		 msg_decode_shape(const struct msg_shape *shape,
+		    const msgpack_object *payload, void *out, char *why,
+		    size_t whylen);
+/*
+ * Pack the struct at in as a map through its shape (NULL, or "empty": an
+ * empty map).  0, or -1 if the packer failed.
+ */
+int		 msg_encode(msgpack_packer *pk, const struct msg_shape *shape,
+		    const void *in);
+/* Pack v, one value: its decoded object, its bytes, or nil. */
+int		 mp_pack_any(msgpack_packer *pk, const struct mp_any *v);
+/* Packing helpers: 0, or -1 if the packer's buffer failed. */
+int		 mp_pack_str(msgpack_packer *pk, const char *s);
+int		 mp_pack_kv_str(msgpack_packer *pk, const char *k, const char *v);
+int		 mp_pack_kv_int(msgpack_packer *pk, const char *k, int64_t v);
+int		 mp_pack_kv_uint(msgpack_packer *pk, const char *k, uint64_t v);
+/* Append bytes that are already one msgpack object. */
+void		 mp_pack_raw(msgpack_packer *pk, const void *buf, size_t len);
 
 /* Find key in a msgpack map; NULL when absent or when obj is not a map. */
 const msgpack_object *mp_get(const msgpack_object *obj, const char *key);

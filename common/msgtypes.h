@@ -1,14 +1,15 @@
 /*
  * The message catalogue: every message type actord knows, in one table.
  *
- * MSG(id, wire name, who may send it, which kinds accept it, payload schema)
+ * MSG(id, wire name, who may send it, which kinds accept it, payload shape)
  *
  *   who	CLIENT: a request a WebSocket client may send.
  *		SERVER: a reply or push; a client sending one is forbidden.
  *		INTERNAL: between actord processes only; forbidden to clients.
  *   kinds	bitmask of the actor kinds a request may be addressed to
  *		(K_ANY for replies, which are addressed to whoever asked).
- *   schema	the payload's fields (msg.c), or none for "any value".
+ *   shape	the payload's struct and field table (payload.h); empty for a
+ *		map whose fields are ignored, none for any value, not decoded.
  *
  * Keep the rows sorted by wire name: msg_lookup() bisects them, and a unit
  * test holds the table to it.  Nothing outside this file spells a type name.
@@ -58,18 +59,18 @@
 	MSG(STATUS_UPDATED,	"StatusUpdated", SERVER, K_ANY,		none)		\
 	MSG(STOP_WORKER,	"StopWorker",	INTERNAL, K_WORKER,	worker_id)	\
 	MSG(SUBSCRIBE,		"Subscribe",	CLIENT,	K_COORD | K_EVENTLOG | K_SYSTEM, subscribe) \
-	MSG(SUBSCRIBED,		"Subscribed",	SERVER,	K_ANY,		none)		\
-	MSG(TASK_ACCEPTED,	"TaskAccepted",	SERVER,	K_ANY,		none)		\
-	MSG(TASK_CANCELLED,	"TaskCancelled", SERVER, K_ANY,		none)		\
+	MSG(SUBSCRIBED,		"Subscribed",	SERVER,	K_ANY,		subscribed)		\
+	MSG(TASK_ACCEPTED,	"TaskAccepted",	SERVER,	K_ANY,		task_accepted)		\
+	MSG(TASK_CANCELLED,	"TaskCancelled", SERVER, K_ANY,		task_id)		\
 	MSG(TASK_COMPLETED,	"TaskCompleted", INTERNAL, K_COORD,	task_completed)	\
 	MSG(TASK_FAILED,	"TaskFailed",	INTERNAL, K_COORD,	task_failed)	\
 	MSG(TASK_STARTED,	"TaskStarted",	INTERNAL, K_COORD,	task_started)	\
 	MSG(TREE_UPDATED,	"TreeUpdated",	SERVER,	K_ANY,		none)		\
 	MSG(UNREGISTER_WORKER,	"UnregisterWorker", CLIENT, K_COORD,	worker_id)	\
 	MSG(UNSUBSCRIBE,	"Unsubscribe",	CLIENT,	K_COORD | K_EVENTLOG | K_SYSTEM, empty) \
-	MSG(UNSUBSCRIBED,	"Unsubscribed",	SERVER,	K_ANY,		none)		\
-	MSG(WORKER_REGISTERED,	"WorkerRegistered", SERVER, K_ANY,	none)		\
-	MSG(WORKER_STATE,	"WorkerState",	SERVER,	K_ANY,		none)		\
-	MSG(WORKER_UNREGISTERED, "WorkerUnregistered", SERVER, K_ANY,	none)
+	MSG(UNSUBSCRIBED,	"Unsubscribed",	SERVER,	K_ANY,		empty)		\
+	MSG(WORKER_REGISTERED,	"WorkerRegistered", SERVER, K_ANY,	worker_id)		\
+	MSG(WORKER_STATE,	"WorkerState",	SERVER,	K_ANY,		worker_state)		\
+	MSG(WORKER_UNREGISTERED, "WorkerUnregistered", SERVER, K_ANY,	worker_id)
 
 #endif

@@ -1,6 +1,8 @@
 /*
  * The outbox: see outbox.h.
  */
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -81,6 +83,49 @@ outbox_add_raw(struct outbox *ob, const char *from, const char *to,
 
 	msgpack_sbuffer_write(&ob->sb, payload, len);
 	m->len = len;
+}
+
+void
+outbox_put(struct outbox *ob, const char *from, const char *to,
+    enum msg_type type, int reply, const void *body)
+{
+	outbox_begin(ob, from, to, type, reply);
+	msg_encode(&ob->pk, msg_info(type)->shape, body);
+	outbox_end(ob);
+}
+
+void
+outbox_error(struct outbox *ob, const struct envelope *req,
+    enum err_code code, const char *fmt, ...)
+{
+	struct msg_error	 m;
+	const struct msg_info	*mi = msg_info(req->type);
+	va_list			 ap;
+
+	if (mi != NULL && mi->who == MSG_WHO_SERVER)
+		return;
+	snprintf(m.code, sizeof(m.code), "%s", err_code_name(code));
+	va_start(ap, fmt);
+	vsnprintf(m.error, sizeof(m.error), fmt, ap);
+	va_end(ap);
+	outbox_msg(ob, NULL, req->from, MSG_ERROR, 1, &m);
+}
+
+void
+outbox_repeat(struct outbox *ob, size_t i, const char *to)
+{
+	struct outmsg	 src = ob->v[i];	/* the push may move ob->v */
+	struct outmsg	*m = outbox_push(ob, src.from, to, src.type, src.reply);
+	size_t		 need = ob->sb.size + src.len;
+
+	/* Grown here: msgpack_sbuffer_write() could move the source. */
+	if (need > ob->sb.alloc) {
+		ob->sb.alloc = need * 2;
+		ob->sb.data = xreallocarray(ob->sb.data, ob->sb.alloc, 1);
+	}
+	memcpy(ob->sb.data + ob->sb.size, ob->sb.data + src.off, src.len);
+	ob->sb.size += src.len;
+	m->len = src.len;
 }
 
 const void *

@@ -45,6 +45,24 @@ void		 outbox_end(struct outbox *ob);
 void		 outbox_add_raw(struct outbox *ob, const char *from,
 		    const char *to, enum msg_type type, int reply,
 		    const void *payload, size_t len);
+/*
+ * A message whose payload is body, packed through the shape of its type;
+ * outbox_msg() checks at compile time that body is that shape's struct.
+ */
+void		 outbox_put(struct outbox *ob, const char *from,
+		    const char *to, enum msg_type type, int reply,
+		    const void *body);
+#define outbox_msg(ob, from, to, type, reply, body)			\
+	outbox_put(ob, from, to, type, reply, (const type##_body *){ (body) })
+/*
+ * Reply Error {code, error} to req; nothing when req is itself a reply or
+ * a push (no ping-pong of Errors).
+ */
+void		 outbox_error(struct outbox *ob, const struct envelope *req,
+		    enum err_code code, const char *fmt, ...)
+		    __attribute__((format(printf, 4, 5)));
+/* Message i of the outbox again, to another address (a fan-out). */
+void		 outbox_repeat(struct outbox *ob, size_t i, const char *to);
 const void	*outbox_payload(const struct outbox *ob, size_t i);
 /*
  * Send every message through the runtime and empty the outbox: messages

@@ -1,12 +1,23 @@
 /*
  * The coordinator: the worker registry and the task queue.
  *
- * The state machine (coordinator_queue.c) is a set of functions over the
- * database and a few in-memory indexes; each takes one message or event
- * and appends what must be sent to an outbox, so that the Check tests
- * drive it without sockets.  The actor glue (coordinator_actor.c) feeds it
- * messages, sends the outbox and pushes StatusUpdated to subscribers
- * (coordinator_push.c).
+ * Its files, each using only those below it:
+ *
+ *	coordinator_actor.c	the handler and peer tables, the glue
+ *	coordinator_tasks.c	AssignTask, CancelTask, the workers' reports
+ *	coordinator_workers.c	(Un)RegisterWorker, the reconciliation
+ *	coordinator_command.c	commands applied once (the dedupe window)
+ *	coordinator_load.c	open, load, close, reload
+ *	coordinator_queue.c	the state: tasks and workers moving on
+ *	coordinator_status.c	StatusUpdated, inspect, the 'recent' list
+ *	coordinator_events.c	the event outbox
+ *	coordinator_push.c	subscribers and coalesced pushes
+ *	coordinator_db.c	the schema and every statement
+ *
+ * The state is a set of functions over the database and a few in-memory
+ * indexes; each handler takes one message (its payload decoded by the
+ * runtime) and appends what must be sent to an outbox, so that the Check
+ * tests drive it without sockets (coord_handle()).
  *
  * Indexes, so that no message costs more than O(log n) at 10,000 workers
  * and 1,000,000 queued tasks:
@@ -33,19 +44,14 @@
 #include <msgpack.h>
 #include <sqlite3.h>
 
-#include "envelope.h"
-#include "outbox.h"
+#include "actor.h"
 
 struct db;
 struct event_base;
 struct strmap;
 
-#define COORD_ADDRESS	"coordinator:main"
-#define EVENTLOG_ADDRESS "eventlog:main"
-#define KIND_MAX_LEN	32	/* bytes in a task kind */
 #define RESULT_RECENT_MAX 1024	/* result bytes shown in 'recent' */
 #define STATUS_WORKERS_MAX 5000	/* workers listed in StatusUpdated */
-#define ERROR_TEXT_MAX	4096	/* bytes of a task's error */
 #define EVENTS_BATCH	512	/* events sent again in one loop turn */
 #define EVENTS_WINDOW	10000	/* events sent and not yet acknowledged */
 #define EVENTS_TRIM	256	/* acknowledged rows deleted together */
@@ -149,6 +155,17 @@ enum cstmt {
 	ST_EVENT_TRIM,
 	ST_EVENT_DONE,
 	ST_EVENT_SHIFT,
+	ST_LOAD_WORKERS,
+	ST_LOAD_RUNNING,
+	ST_LOAD_TOTALS,
+	ST_COUNT_QUEUED,
+	ST_COUNT_FINISHED,
+	ST_QUEUE_FIRST,
+	ST_QUEUE_LAST,
+	ST_EVENTS_FIRST,
+	ST_EVENTS_LAST,
+	ST_EVENTS_DONE,
+	ST_NEWEST,
 	ST_COUNT
 };
 
@@ -182,36 +199,108 @@ void		 cdb_finalize(struct coord *c);
 sqlite3_stmt	*cdb_stmt(struct coord *c, enum cstmt which);
 /* Step a write statement to completion and reset it; 0 or -1 logged. */
 int		 cdb_run(struct coord *c, sqlite3_stmt *st);
+/* The integer a one-row query gives (0 for NULL or no row); -1 logged. */
+int		 cdb_int(struct coord *c, enum cstmt which, int64_t *v);
 int		 cdb_bind_text(sqlite3_stmt *st, int i, const char *s);
 extern const char *const coord_migrations[];
 extern const int coord_nmigrations;
 
-/* coordinator_queue.c: the state machine. */
+/* The clock of the state: the wall clock, or the tests' own. */
+static inline int64_t
+coord_now(const struct coord *c)
+{
+	return c->fake_now != 0 ? c->fake_now : env_now_ms();
+}
+
+/* A task's row, as the state needs it (coordinator_queue.c). */
+struct trow {
+	enum task_status	 status;
+	char			 worker[NAME_MAX_LEN + 1];
+	char			 pin[NAME_MAX_LEN + 1];
+	int64_t			 attempts;
+};
+
+/* coordinator_queue.c: the state, tasks and workers moving on. */
+struct cworker	*coord_worker(const struct coord *c, const char *id);
+struct cworker	*worker_add(struct coord *c, const char *id,
+		    uint64_t processed);
+void		 worker_remove(struct coord *c, struct cworker *w);
+void		 worker_set_status(struct coord *c, struct cworker *w,
+		    enum worker_status s);
+int		 worker_set_processed(struct coord *c, struct cworker *w,
+		    uint64_t n);
+/* w is online and has no task: give it the next one, or make it idle. */
+int		 worker_freed(struct coord *c, struct cworker *w,
+		    struct outbox *ob);
+/* Read a task's row; 0 found, 1 not found, -1 error. */
+int		 task_get(struct coord *c, const char *id, struct trow *t);
+int		 task_finish(struct coord *c, const char *id,
+		    enum task_status from, enum task_status to,
+		    const struct trow *t, const void *result,
+		    size_t resultlen, const char *error);
+/* A task just became queued: start it now if a worker may take it. */
+int		 task_offer(struct coord *c, const char *id, const char *pin,
+		    struct cworker **wp, struct outbox *ob);
+/* A running task off its worker: queued again, or failed (died). */
+int		 task_requeue(struct coord *c, const char *id, int died,
+		    struct outbox *ob);
+/* The outcome of a run of task id on w: completed or failed. */
+int		 task_outcome(struct coord *c, struct cworker *w,
+		    const char *id, int failed, const struct mp_any *result,
+		    const char *error, struct outbox *ob);
+/* Queue a message {workerId} (task NULL) or {taskId} for worker:<worker>. */
+void		 to_worker(struct outbox *ob, const char *worker,
+		    enum msg_type type, const char *task);
+int		 activity(struct coord *c, struct outbox *ob,
+		    const char *level, const char *task, const char *worker,
+		    int64_t attempts, const char *fmt, ...)
+		    __attribute__((format(printf, 7, 8)));
+const char	*task_status_name(enum task_status s);
+const char	*worker_status_name(enum worker_status s);
+/* True once after any change a subscriber should see. */
+bool		 coord_take_dirty(struct coord *c);
+struct db	*coord_db(const struct coord *c);
+
+/* The handlers, one per row of the table in coordinator_actor.c. */
+int	coord_assign_task(struct actor *self, const struct envelope *env,
+	    struct outbox *ob);
+int	coord_cancel_task(struct actor *self, const struct envelope *env,
+	    struct outbox *ob);
+int	coord_get_status(struct actor *self, const struct envelope *env,
+	    struct outbox *ob);
+int	coord_task_started(struct actor *self, const struct envelope *env,
+	    struct outbox *ob);
+int	coord_task_completed(struct actor *self, const struct envelope *env,
+	    struct outbox *ob);
+int	coord_task_failed(struct actor *self, const struct envelope *env,
+	    struct outbox *ob);
+int	coord_register_worker(struct actor *self, const struct envelope *env,
+	    struct outbox *ob);
+int	coord_unregister_worker(struct actor *self,
+	    const struct envelope *env, struct outbox *ob);
+int	coord_worker_state(struct actor *self, const struct envelope *env,
+	    struct outbox *ob);
+int	coord_log_event_ack(struct actor *self, const struct envelope *env,
+	    struct outbox *ob);
+
+/* coordinator_command.c: a command applied once per sender and id. */
+int	coord_command(struct actor *self, const struct envelope *env,
+	    struct outbox *ob, const struct handler *h);
+
+/* coordinator_workers.c: the worker process went away, came back. */
+int	coord_workers_down(struct coord *c, struct outbox *ob);
+int	coord_workers_up(struct coord *c, struct outbox *ob);
+
+/* coordinator_load.c */
 struct coord	*coord_open(const char *path, const struct coord_conf *conf);
 void		 coord_close(struct coord *c);
 void		 coord_reconf(struct coord *c, const struct coord_conf *conf);
-struct db	*coord_db(const struct coord *c);
-int64_t		 coord_now(const struct coord *c);
 /* Ask the worker process for every registered worker (start-up). */
 int		 coord_start(struct coord *c, struct outbox *ob);
-/* One message for coordinator:main, its payload already checked. */
-int		 coord_handle(struct coord *c, const struct envelope *env,
-		    struct outbox *ob);
-/* The worker process went away: requeue, mark every worker offline. */
-int		 coord_workers_down(struct coord *c, struct outbox *ob);
-/* The worker process is back: ask it for every offline worker. */
-int		 coord_workers_up(struct coord *c, struct outbox *ob);
-/* The event log's connection went down: what is in flight is lost. */
-void		 coord_events_down(struct coord *c);
-/* It is back: send the oldest unacknowledged event to learn its place. */
-int		 coord_events_up(struct coord *c, struct outbox *ob);
-/* Every EVENTS_TICK_MS: trim acked rows, resend when acks stopped. */
-int		 coord_events_tick(struct coord *c, struct outbox *ob);
-/* True once after any change a subscriber should see. */
-bool		 coord_take_dirty(struct coord *c);
-struct cworker	*coord_worker(const struct coord *c, const char *id);
-const char	*task_status_name(enum task_status s);
-const char	*worker_status_name(enum worker_status s);
+
+/* coordinator_actor.c: one message through the handler table (tests). */
+int	coord_handle(struct coord *c, const struct envelope *env,
+	    struct outbox *ob);
 
 /* coordinator_events.c: the event outbox. */
 int		 events_load(struct coord *c);
@@ -220,10 +309,13 @@ void		 events_free(struct coord *c);
 int		 events_add(struct coord *c, struct outbox *ob,
 		    const char *level, const char *task, const char *worker,
 		    int64_t attempts, const char *text);
-/* LogEventAck from the event log. */
-int		 events_ack(struct coord *c, const struct envelope *env,
-		    struct outbox *ob);
 void		 events_pack_inspect(struct coord *c, msgpack_packer *pk);
+/* The event log's connection went down: what is in flight is lost. */
+void		 coord_events_down(struct coord *c);
+/* It is back: send the oldest unacknowledged event to learn its place. */
+int		 coord_events_up(struct coord *c, struct outbox *ob);
+/* Every EVENTS_TICK_MS: trim acked rows, resend when acks stopped. */
+int		 coord_events_tick(struct coord *c, struct outbox *ob);
 
 /* coordinator_status.c: the snapshot and the 'recent' list. */
 int		 coord_pack_status(struct coord *c, msgpack_packer *pk);
@@ -236,94 +328,6 @@ void		 recent_touch(struct coord *c, const char *task,
 void		 recent_clear(struct coord *c);
 int		 recent_load(struct coord *c);
 int		 recent_last_chg(struct coord *c, int64_t *chg);
-
-/* coordinator_msg.c: payload codecs. */
-struct assign_task {
-	char			 task_id[NAME_MAX_LEN + 1];	/* "" absent */
-	char			 kind[KIND_MAX_LEN + 1];	/* "" absent */
-	const msgpack_object	*input;		/* NULL absent; borrowed */
-	char			 worker_id[NAME_MAX_LEN + 1];	/* "" absent */
-};
-
-struct task_accepted {
-	const char	*task_id;
-	const char	*status;	/* "assigned" or "queued" */
-	const char	*worker_id;	/* NULL: none */
-	uint64_t	 position;	/* 0: none */
-};
-
-struct task_report {
-	char			 task_id[NAME_MAX_LEN + 1];
-	char			 worker_id[NAME_MAX_LEN + 1];
-	const msgpack_object	*result;	/* TaskCompleted; borrowed */
-	char			 error[ERROR_TEXT_MAX + 1];	/* TaskFailed */
-	int			 has_processed;
-	uint64_t		 processed;	/* the worker's count */
-};
-
-/* A worker's announcement (WorkerState pushed by the worker process). */
-struct worker_report {
-	char			 worker_id[NAME_MAX_LEN + 1];
-	char			 current[NAME_MAX_LEN + 1];	/* "" none */
-	uint64_t		 processed;
-	char			 last_task[NAME_MAX_LEN + 1];	/* "" none */
-	char			 last_status[16];	/* completed, ... */
-	const msgpack_object	*last_result;	/* borrowed */
-	char			 last_error[ERROR_TEXT_MAX + 1];
-};
-
-struct process_task {
-	const char	*task_id;
-	const char	*kind;
-	const void	*input;		/* msgpack bytes; NULL: nil */
-	size_t		 inputlen;
-};
-
-/* A numbered LogEvent, as kept in events_out. */
-struct log_event {
-	const char	*level;
-	const char	*message;
-	const void	*data;		/* msgpack map; NULL: none */
-	size_t		 datalen;
-	int64_t		 seq;		/* sourceSeq */
-	int		 first;		/* sourceFirst: none kept before it */
-};
-
-/* LogEventAck {source, sourceSeq, gap?}. */
-struct log_event_ack {
-	char		 source[ADDR_MAX + 1];
-	int64_t		 seq;		/* the event log has up to this */
-	int		 gap;		/* it refused one past a gap */
-};
-
-int	msg_assign_task_decode(const msgpack_object *p, struct assign_task *m,
-	    enum err_code *code, char *why, size_t whylen);
-int	msg_task_accepted_encode(msgpack_packer *pk,
-	    const struct task_accepted *m);
-int	msg_worker_id_decode(const msgpack_object *p, char *id, size_t size,
-	    enum err_code *code, char *why, size_t whylen);
-int	msg_worker_id_encode(msgpack_packer *pk, const char *id);
-int	msg_task_id_decode(const msgpack_object *p, char *id, size_t size,
-	    enum err_code *code, char *why, size_t whylen);
-int	msg_task_id_encode(msgpack_packer *pk, const char *id);
-int	msg_task_report_decode(enum msg_type type, const msgpack_object *p,
-	    struct task_report *m, enum err_code *code, char *why,
-	    size_t whylen);
-int	msg_worker_report_decode(const msgpack_object *p,
-	    struct worker_report *m, enum err_code *code, char *why,
-	    size_t whylen);
-int	msg_process_task_encode(msgpack_packer *pk,
-	    const struct process_task *m);
-int	msg_log_event_encode(msgpack_packer *pk, const struct log_event *m);
-/* An event's data {taskId?, workerId?, attempts?}. */
-int	msg_event_data_encode(msgpack_packer *pk, const char *task_id,
-	    const char *worker_id, int64_t attempts);
-int	msg_log_event_ack_decode(const msgpack_object *p,
-	    struct log_event_ack *m, enum err_code *code, char *why,
-	    size_t whylen);
-int	msg_error_encode(msgpack_packer *pk, enum err_code code,
-	    const char *text);
-int	msg_empty_encode(msgpack_packer *pk);
 
 /* coordinator_push.c: subscribers and coalesced StatusUpdated pushes. */
 struct pushset;

@@ -1,18 +1,19 @@
 /*
- * The coordinator actor: the glue between the runtime and the state
- * machine.  Each message goes to coord_handle(); what it appended to the
- * outbox is sent (the runtime holds it until the loop turn's commit); a
- * change marks the subscribers for a coalesced StatusUpdated.
+ * The coordinator actor, coordinator:main: what it takes, from whom it
+ * hears, and the glue to the runtime.
  *
- * The worker process is watched through the runtime's peer callbacks:
- * when its connection drops ("worker"), its running tasks are requeued and
- * every worker goes offline; when it is back, every offline worker is asked
- * for (StartWorker) and comes online with the worker's announcement.
+ * The handlers are the state's (coordinator_tasks.c, coordinator_workers.c,
+ * coordinator_events.c); a command goes through coord_command() first,
+ * which applies it once per sender and message id.  What a handler queued
+ * leaves after the loop turn's commit; a change marks the subscribers for
+ * a coalesced StatusUpdated (coordinator_push.c).
  *
- * So is the event log ("eventlog"): when its connection drops, the events
- * in flight count as lost; when it is back, the oldest unacknowledged one
- * goes out and its ack resumes the sending.  A timer trims acknowledged
- * events and sends again when acks stop (coord_events_tick).
+ * Peers.  The worker process: when its connection drops, every worker goes
+ * offline; when it is back, every offline worker is asked for
+ * (StartWorker) and comes online with the worker's announcement.  The
+ * event log: when its connection drops, the events in flight count as
+ * lost; when it is back, the oldest unacknowledged one goes out and its
+ * ack resumes the sending.  Anyone else going away was a subscriber.
  */
 #include <stdio.h>
 #include <string.h>
@@ -20,59 +21,179 @@
 #include <event2/event.h>
 
 #include "actor.h"
+#include "clock.h"
 #include "config.h"
 #include "coordinator.h"
 #include "db.h"
 #include "log.h"
 #include "peer.h"
 
-extern const struct actor_kind coordinator_kind;
+static int	subscribe(struct actor *, const struct envelope *,
+		    struct outbox *);
+static int	unsubscribe(struct actor *, const struct envelope *,
+		    struct outbox *);
+static void	worker_process_up(const char *);
+static void	worker_process_down(const char *);
+static void	eventlog_up(const char *);
+static void	eventlog_down(const char *);
+static void	subscriber_down(const char *);
+
+static const struct handler handlers[] = {
+	{ MSG_ASSIGN_TASK,	 coord_assign_task,	  H_COMMAND },
+	{ MSG_CANCEL_TASK,	 coord_cancel_task,	  H_COMMAND },
+	{ MSG_REGISTER_WORKER,	 coord_register_worker,	  H_COMMAND },
+	{ MSG_UNREGISTER_WORKER, coord_unregister_worker, H_COMMAND },
+	{ MSG_GET_STATUS,	 coord_get_status,	  0 },
+	{ MSG_SUBSCRIBE,	 subscribe,		  0 },
+	{ MSG_UNSUBSCRIBE,	 unsubscribe,		  0 },
+	{ MSG_TASK_STARTED,	 coord_task_started,	  0 },
+	{ MSG_TASK_COMPLETED,	 coord_task_completed,	  0 },
+	{ MSG_TASK_FAILED,	 coord_task_failed,	  0 },
+	{ MSG_WORKER_STATE,	 coord_worker_state,	  0 },
+	{ MSG_LOG_EVENT_ACK,	 coord_log_event_ack,	  0 },
+};
+
+static const struct peer_rule peers[] = {
+	{ "worker",	worker_process_up,	worker_process_down },
+	{ "eventlog",	eventlog_up,		eventlog_down },
+	{ NULL,		NULL,			subscriber_down },
+};
+
+static int	coordinator_setup(const struct config *);
+static void	coordinator_handled(void);
+static void	coordinator_inspect(msgpack_packer *);
+static void	coordinator_reload(const struct config *);
+
+const struct actor_kind coordinator_kind = {
+	.name = "coordinator",
+	.handlers = handlers,
+	.nhandlers = nitems(handlers),
+	.peers = peers,
+	.npeers = nitems(peers),
+	.command = coord_command,
+	.handled = coordinator_handled,
+	.setup = coordinator_setup,
+	.inspect = coordinator_inspect,
+	.reload = coordinator_reload,
+};
 
 static struct {
 	struct coord	*c;
 	struct actor	*self;
 	struct pushset	*push;
 	struct event	*tick;		/* the event outbox's timer */
-	struct outbox	 ob;
+	struct outbox	 ob;		/* what timers and peers queue */
 	int		 worker_gone;	/* since we last asked for workers */
 	int		 group_commit;	/* 0: commit after every message */
 } co;
 
-/* The state machine's settings from the configuration. */
-static void
-conf_from(const struct config *cfg, struct coord_conf *conf)
+/* One message for the state, through the handler table (for the tests). */
+int
+coord_handle(struct coord *c, const struct envelope *env, struct outbox *ob)
 {
-	conf->max_attempts = cfg->max_attempts;
-	conf->dedupe_window_s = cfg->dedupe_window_s;
-	conf->recent_tasks = cfg->recent_tasks;
-	conf->queue_preview = cfg->queue_preview;
-	conf->finished_tasks = cfg->finished_tasks;
-	conf->unacked_events = cfg->unacked_events;
-	conf->synchronous = cfg->coordinator_sync;
+	struct actor	 a = { .kind = &coordinator_kind, .data = c };
+
+	snprintf(a.address, sizeof(a.address), "%s", COORDINATOR_ADDRESS);
+	a.name = a.address + strlen("coordinator:");
+	return actor_handle(&coordinator_kind, &a, env, ob);
 }
 
 /*
- * Send what the state machine queued (replies answer req) and tell the
- * subscribers about a change.  A failed database write leaves the memory
- * and the database apart: exit, and let the restart recover from the last
- * commit (nothing of this turn has left the process).
- *
- * Without group commit ([coordinator] group_commit = no, for comparison)
- * each message is committed and its replies sent here, before the next
- * message is handled, instead of once at the end of the loop turn: the
- * flush runs the commit before it releases anything (the output gate).
+ * After each message, timer or peer event: tell the subscribers about a
+ * change.  Without group commit ([coordinator] group_commit = no, for
+ * comparison) each message is committed and its replies sent here,
+ * before the next message is handled, instead of once at the end of the
+ * loop turn: the flush runs the commit before it releases anything (the
+ * output gate).
  */
 static void
-settle(int rc, const struct envelope *req)
+coordinator_handled(void)
 {
-	if (rc == -1)
-		fatalx("coordinator.db: a write failed; exiting so that the "
-		    "restart recovers the last committed state");
-	outbox_send(&co.ob, COORD_ADDRESS, req);
 	if (coord_take_dirty(co.c))
 		push_changed(co.push);
 	if (!co.group_commit)
 		peer_flush();
+}
+
+/* Hand on what a timer or a peer event made the state queue. */
+static void
+settle(int rc)
+{
+	actor_settle(&coordinator_kind, rc, &co.ob, COORDINATOR_ADDRESS, NULL);
+}
+
+/* Subscribe {}: Subscribed, then the snapshot now and on every change. */
+static int
+subscribe(struct actor *self, const struct envelope *env, struct outbox *ob)
+{
+	(void)self;
+	if (push_add(co.push, env->from) == -1) {
+		outbox_error(ob, env, ERR_UNAVAILABLE, "Too many subscribers");
+		return 0;
+	}
+	outbox_msg(ob, NULL, env->from, MSG_SUBSCRIBED, 1,
+	    &(struct msg_subscribed){ 0 });
+	/* Queued after the reply: sent after it, in the same turn. */
+	outbox_send(ob, COORDINATOR_ADDRESS, env);
+	push_now(co.push, env->from);
+	return 0;
+}
+
+/* Unsubscribe {}. */
+static int
+unsubscribe(struct actor *self, const struct envelope *env,
+    struct outbox *ob)
+{
+	(void)self;
+	push_del(co.push, env->from);
+	outbox_msg(ob, NULL, env->from, MSG_UNSUBSCRIBED, 1, NULL);
+	return 0;
+}
+
+/* The worker process went away: every worker offline. */
+static void
+worker_process_down(const char *identity)
+{
+	(void)identity;
+	log_info("the worker process went away");
+	co.worker_gone = 1;
+	settle(coord_workers_down(co.c, &co.ob));
+}
+
+/* The worker process is back after going away: ask it for its workers. */
+static void
+worker_process_up(const char *identity)
+{
+	(void)identity;
+	if (!co.worker_gone)
+		return;
+	log_info("the worker process is back; asking for its workers");
+	co.worker_gone = 0;
+	settle(coord_workers_up(co.c, &co.ob));
+}
+
+/* The event log went away: what was in flight is sent again. */
+static void
+eventlog_down(const char *identity)
+{
+	(void)identity;
+	coord_events_down(co.c);
+}
+
+/* The event log is back: probe it. */
+static void
+eventlog_up(const char *identity)
+{
+	(void)identity;
+	settle(coord_events_up(co.c, &co.ob));
+}
+
+/* Anyone else going away may have been a subscriber. */
+static void
+subscriber_down(const char *identity)
+{
+	if (push_del(co.push, identity) == 0)
+		log_debug("subscriber %s went away", identity);
 }
 
 /* Pack the snapshot for a push (push_ops). */
@@ -90,7 +211,7 @@ push_send(const char *to, const void *payload, size_t len, void *arg)
 	msgpack_packer	*pk;
 
 	(void)arg;
-	pk = actor_begin(COORD_ADDRESS, to, MSG_STATUS_UPDATED, NULL);
+	pk = actor_begin(COORDINATOR_ADDRESS, to, MSG_STATUS_UPDATED, NULL);
 	mp_pack_raw(pk, payload, len);
 	actor_end();
 }
@@ -107,7 +228,20 @@ events_tick(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	(void)arg;
-	settle(coord_events_tick(co.c, &co.ob), NULL);
+	settle(coord_events_tick(co.c, &co.ob));
+}
+
+/* The state's settings from the configuration. */
+static void
+conf_from(const struct config *cfg, struct coord_conf *conf)
+{
+	conf->max_attempts = cfg->max_attempts;
+	conf->dedupe_window_s = cfg->dedupe_window_s;
+	conf->recent_tasks = cfg->recent_tasks;
+	conf->queue_preview = cfg->queue_preview;
+	conf->finished_tasks = cfg->finished_tasks;
+	conf->unacked_events = cfg->unacked_events;
+	conf->synchronous = cfg->coordinator_sync;
 }
 
 /* Open and load coordinator.db, spawn coordinator:main, ask for the workers. */
@@ -115,7 +249,6 @@ static int
 coordinator_setup(const struct config *cfg)
 {
 	struct coord_conf	 conf;
-	struct timeval		 tv;
 	char			 path[CONFIG_PATH_MAX + 32];
 
 	snprintf(path, sizeof(path), "%s/coordinator.db", cfg->state_dir);
@@ -125,87 +258,16 @@ coordinator_setup(const struct config *cfg)
 		return -1;
 	rt_use_db(coord_db(co.c));
 	outbox_init(&co.ob);
-	co.self = actor_spawn(&coordinator_kind, "main", NULL);
+	co.self = actor_spawn(&coordinator_kind, "main", co.c);
 	co.push = push_new(rt_base(), cfg->push_interval_ms, &push_ops, NULL);
-	tv.tv_sec = EVENTS_TICK_MS / 1000;
-	tv.tv_usec = (EVENTS_TICK_MS % 1000) * 1000;
 	if ((co.tick = event_new(rt_base(), -1, EV_PERSIST, events_tick,
-	    NULL)) == NULL || event_add(co.tick, &tv) == -1)
+	    NULL)) == NULL || timer_ms(co.tick, EVENTS_TICK_MS) == -1)
 		fatalx("coordinator: the event outbox's timer");
-	settle(coord_start(co.c, &co.ob), NULL);
+	settle(coord_start(co.c, &co.ob));
 	log_info("%s: %zu workers, %llu tasks queued, %llu running", path,
 	    co.c->nworkers, (unsigned long long)co.c->ntasks[TASK_QUEUED],
 	    (unsigned long long)co.c->ntasks[TASK_RUNNING]);
 	return 0;
-}
-
-/* One message: subscriptions here, everything else to the state machine. */
-static void
-coordinator_receive(struct actor *a, const struct envelope *env)
-{
-	msgpack_packer	*pk;
-
-	switch (env->type) {
-	case MSG_SUBSCRIBE:
-		if (push_add(co.push, env->from) == -1) {
-			actor_error(a->address, env, ERR_UNAVAILABLE,
-			    "Too many subscribers");
-			return;
-		}
-		pk = actor_reply(a, env, MSG_SUBSCRIBED);
-		msgpack_pack_map(pk, 0);
-		actor_end();
-		push_now(co.push, env->from);
-		return;
-	case MSG_UNSUBSCRIBE:
-		push_del(co.push, env->from);
-		pk = actor_reply(a, env, MSG_UNSUBSCRIBED);
-		msgpack_pack_map(pk, 0);
-		actor_end();
-		return;
-	default:
-		settle(coord_handle(co.c, env, &co.ob), env);
-		return;
-	}
-}
-
-/*
- * A connection went: the worker process (requeue), the event log (what
- * was in flight is sent again) or a subscriber.
- */
-static void
-coordinator_peer_down(const char *identity)
-{
-	if (strcmp(identity, "eventlog") == 0) {
-		coord_events_down(co.c);
-		return;
-	}
-	if (strcmp(identity, "worker") == 0) {
-		log_info("the worker process went away");
-		co.worker_gone = 1;
-		settle(coord_workers_down(co.c, &co.ob), NULL);
-		return;
-	}
-	if (push_del(co.push, identity) == 0)
-		log_debug("subscriber %s went away", identity);
-}
-
-/*
- * The event log is back: probe it.  The worker process is back after
- * going away: ask it for its workers.
- */
-static void
-coordinator_peer_up(const char *identity)
-{
-	if (strcmp(identity, "eventlog") == 0) {
-		settle(coord_events_up(co.c, &co.ob), NULL);
-		return;
-	}
-	if (strcmp(identity, "worker") != 0 || !co.worker_gone)
-		return;
-	log_info("the worker process is back; asking for its workers");
-	co.worker_gone = 0;
-	settle(coord_workers_up(co.c, &co.ob), NULL);
 }
 
 /* The coordinator's part of `inspect`. */
@@ -228,13 +290,3 @@ coordinator_reload(const struct config *cfg)
 	if (coord_take_dirty(co.c))
 		push_changed(co.push);
 }
-
-const struct actor_kind coordinator_kind = {
-	.name = "coordinator",
-	.setup = coordinator_setup,
-	.receive = coordinator_receive,
-	.inspect = coordinator_inspect,
-	.peer_up = coordinator_peer_up,
-	.peer_down = coordinator_peer_down,
-	.reload = coordinator_reload,
-};

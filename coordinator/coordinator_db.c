@@ -107,6 +107,8 @@ const char *const coord_migrations[] = {
 const int coord_nmigrations = sizeof(coord_migrations) /
     sizeof(coord_migrations[0]);
 
+#define NEWEST_COLS	"id, status, worker, attempts, result, error, chg"
+
 /* The statements, indexed by enum cstmt. */
 static const char *const stmt_sql[ST_COUNT] = {
 	[ST_TASK_INSERT] =
@@ -173,6 +175,59 @@ static const char *const stmt_sql[ST_COUNT] = {
 	    " VALUES ('events_done', ?1)",
 	[ST_EVENT_SHIFT] =
 	    "UPDATE events_out SET seq = seq + ?1",
+	[ST_LOAD_WORKERS] =
+	    "SELECT id, processed FROM workers ORDER BY rowid",
+	[ST_LOAD_RUNNING] =
+	    "SELECT id, worker FROM tasks WHERE status = 1",
+	[ST_LOAD_TOTALS] =
+	    "SELECT status, n FROM totals",
+	/* Through each partial index of the queue: no table scan. */
+	[ST_COUNT_QUEUED] =
+	    "SELECT (SELECT count(*) FROM tasks WHERE status = 0"
+	    " AND pin IS NULL) + (SELECT count(*) FROM tasks WHERE status = 0"
+	    " AND pin IS NOT NULL)",
+	[ST_COUNT_FINISHED] =
+	    "SELECT count(*) FROM tasks WHERE status >= 2",
+	[ST_QUEUE_FIRST] =
+	    "SELECT min(q) FROM (SELECT (SELECT qseq FROM tasks"
+	    " WHERE status = 0 AND pin IS NULL ORDER BY qseq LIMIT 1) AS q"
+	    " UNION ALL SELECT (SELECT qseq FROM tasks WHERE status = 0"
+	    " AND pin IS NOT NULL ORDER BY qseq LIMIT 1))",
+	[ST_QUEUE_LAST] =
+	    "SELECT max(q) FROM (SELECT (SELECT qseq FROM tasks"
+	    " WHERE status = 0 AND pin IS NULL ORDER BY qseq DESC LIMIT 1)"
+	    " AS q UNION ALL SELECT (SELECT qseq FROM tasks WHERE status = 0"
+	    " AND pin IS NOT NULL ORDER BY qseq DESC LIMIT 1))",
+	[ST_EVENTS_FIRST] =
+	    "SELECT min(seq) FROM events_out",
+	[ST_EVENTS_LAST] =
+	    "SELECT max(seq) FROM events_out",
+	[ST_EVENTS_DONE] =
+	    "SELECT value FROM meta WHERE key = 'events_done'",
+	/*
+	 * The n tasks that changed last, without an index on chg, which
+	 * every write of a task would pay for.  A queued task entered its
+	 * queue at the back (new) or at the front (requeued), each time past
+	 * every task queued then, so the n newest of a queue are among its
+	 * first n and its last n by qseq; running tasks are at most one per
+	 * worker; finished ones have tasks_done.  The candidates are the
+	 * union of those: a few probes at start.
+	 */
+	[ST_NEWEST] =
+	    "SELECT * FROM ("
+	    " SELECT * FROM (SELECT " NEWEST_COLS " FROM tasks WHERE status = 0"
+	    "  AND pin IS NULL ORDER BY qseq LIMIT ?1)"
+	    " UNION SELECT * FROM (SELECT " NEWEST_COLS " FROM tasks"
+	    "  WHERE status = 0 AND pin IS NULL ORDER BY qseq DESC LIMIT ?1)"
+	    " UNION SELECT * FROM (SELECT " NEWEST_COLS " FROM tasks"
+	    "  WHERE status = 0 AND pin IS NOT NULL ORDER BY qseq LIMIT ?1)"
+	    " UNION SELECT * FROM (SELECT " NEWEST_COLS " FROM tasks"
+	    "  WHERE status = 0 AND pin IS NOT NULL ORDER BY qseq DESC"
+	    "  LIMIT ?1)"
+	    " UNION SELECT " NEWEST_COLS " FROM tasks WHERE status = 1"
+	    " UNION SELECT * FROM (SELECT " NEWEST_COLS " FROM tasks"
+	    "  WHERE status >= 2 ORDER BY chg DESC LIMIT ?1))"
+	    " ORDER BY chg DESC LIMIT ?1",
 };
 
 /* Open coordinator.db and bring its schema up to date. */
@@ -227,6 +282,22 @@ cdb_run(struct coord *c, sqlite3_stmt *st)
 		;
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE) {
+		log_warnx("coordinator.db: %s: %s", sqlite3_sql(st),
+		    sqlite3_errmsg(db_handle(c->db)));
+		return -1;
+	}
+	return 0;
+}
+
+int
+cdb_int(struct coord *c, enum cstmt which, int64_t *v)
+{
+	sqlite3_stmt	*st = cdb_stmt(c, which);
+	int		 rc = sqlite3_step(st);
+
+	*v = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
 		log_warnx("coordinator.db: %s: %s", sqlite3_sql(st),
 		    sqlite3_errmsg(db_handle(c->db)));
 		return -1;

@@ -50,7 +50,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "actor.h"
 #include "coordinator.h"
 #include "db.h"
 #include "log.h"
@@ -77,10 +76,9 @@ events_load(struct coord *c)
 	int64_t		 lo, hi, done;
 
 	msgpack_sbuffer_init(&ev->data);
-	if (db_query_int(c->db, "SELECT min(seq) FROM events_out", &lo) == -1 ||
-	    db_query_int(c->db, "SELECT max(seq) FROM events_out", &hi) == -1 ||
-	    db_query_int(c->db, "SELECT value FROM meta WHERE key = "
-	    "'events_done'", &done) == -1)
+	if (cdb_int(c, ST_EVENTS_FIRST, &lo) == -1 ||
+	    cdb_int(c, ST_EVENTS_LAST, &hi) == -1 ||
+	    cdb_int(c, ST_EVENTS_DONE, &done) == -1)
 		return -1;
 	if (hi > 0) {
 		ev->lo = lo;
@@ -137,22 +135,22 @@ static void
 events_send(struct coord *c, struct outbox *ob, int64_t seq,
     const char *level, const char *message, const void *data, size_t len)
 {
-	struct log_event	 m;
-	msgpack_packer		*pk;
+	struct msg_log_event	 m;
 	int64_t			 floor = events_floor(c);
 
 	/* Nothing was in flight: the wait for an ack starts now. */
 	if (c->ev.sent == floor)
 		c->ev.progress_at = coord_now(c);
-	m.level = level;
-	m.message = message;
-	m.data = data;
-	m.datalen = len;
-	m.seq = seq;
-	m.first = seq == floor + 1;
-	pk = outbox_begin(ob, NULL, EVENTLOG_ADDRESS, MSG_LOG_EVENT, 0);
-	msg_log_event_encode(pk, &m);
-	outbox_end(ob);
+	memset(&m, 0, sizeof(m));
+	snprintf(m.level, sizeof(m.level), "%s", level);
+	snprintf(m.source, sizeof(m.source), "%s", COORDINATOR_ADDRESS);
+	snprintf(m.message, sizeof(m.message), "%s", message);
+	m.data.raw = data;
+	m.data.len = len;
+	m.source_seq = (uint64_t)seq;
+	m.has_source_seq = true;
+	m.source_first = seq == floor + 1;
+	outbox_msg(ob, NULL, EVENTLOG_ADDRESS, MSG_LOG_EVENT, 0, &m);
 	c->ev.sent = seq;
 	c->ev.probing = !c->ev.synced;
 	if (seq <= c->ev.high)
@@ -232,14 +230,22 @@ int
 events_add(struct coord *c, struct outbox *ob, const char *level,
     const char *task, const char *worker, int64_t attempts, const char *text)
 {
-	msgpack_sbuffer	*sb = &c->ev.data;
-	msgpack_packer	 pk;
-	sqlite3_stmt	*st;
-	int64_t		 seq = c->ev.next;
+	struct msg_event_data	 d;
+	msgpack_sbuffer		*sb = &c->ev.data;
+	msgpack_packer		 pk;
+	sqlite3_stmt		*st;
+	int64_t			 seq = c->ev.next;
 
+	memset(&d, 0, sizeof(d));
+	if (task != NULL)
+		snprintf(d.task_id, sizeof(d.task_id), "%s", task);
+	if (worker != NULL)
+		snprintf(d.worker_id, sizeof(d.worker_id), "%s", worker);
+	d.attempts = (uint64_t)attempts;
+	d.has_attempts = attempts >= 0;
 	sb->size = 0;
 	msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
-	msg_event_data_encode(&pk, task, worker, attempts);
+	msg_encode(&pk, &msg_shape_event_data, &d);
 	if (db_begin(c->db) == -1)
 		return -1;
 	st = cdb_stmt(c, ST_EVENT_INSERT);
@@ -277,7 +283,7 @@ events_renumber(struct coord *c, int64_t k)
 
 	log_warnx("the event log has events of %s up to %lld, past this "
 	    "database's last, %lld (a new coordinator.db?): numbering on "
-	    "from %lld", COORD_ADDRESS, (long long)k,
+	    "from %lld", COORDINATOR_ADDRESS, (long long)k,
 	    (long long)(c->ev.next - 1), (long long)(k + 1));
 	if (db_begin(c->db) == -1)
 		return -1;
@@ -297,26 +303,22 @@ events_renumber(struct coord *c, int64_t k)
  * get in step, and send what follows.
  */
 int
-events_ack(struct coord *c, const struct envelope *env, struct outbox *ob)
+coord_log_event_ack(struct actor *self, const struct envelope *env,
+    struct outbox *ob)
 {
-	struct log_event_ack	 m;
-	enum err_code		 code;
-	char			 why[256];
+	struct coord			*c = self->data;
+	const struct msg_log_event_ack	*m = &env->body->log_event_ack;
+	int64_t				 seq = (int64_t)m->source_seq;
 
-	if (msg_log_event_ack_decode(env->payload, &m, &code, why,
-	    sizeof(why)) == -1) {
-		log_warnx("LogEventAck from %s: %s; dropped", env->from, why);
-		return 0;
-	}
-	if (strcmp(m.source, COORD_ADDRESS) != 0) {
+	if (strcmp(m->source, COORDINATOR_ADDRESS) != 0) {
 		log_warnx("LogEventAck from %s for %s; dropped", env->from,
-		    m.source);
+		    m->source);
 		return 0;
 	}
-	if (m.seq > c->ev.next - 1 && events_renumber(c, m.seq) == -1)
+	if (seq > c->ev.next - 1 && events_renumber(c, seq) == -1)
 		return -1;
-	if (m.seq > c->ev.acked) {
-		c->ev.acked = m.seq;
+	if (seq > c->ev.acked) {
+		c->ev.acked = seq;
 		c->ev.progress_at = coord_now(c);
 		c->ev.stalled = c->ev.dropping = 0;
 	}
@@ -324,11 +326,11 @@ events_ack(struct coord *c, const struct envelope *env, struct outbox *ob)
 		c->ev.sent = events_floor(c);
 	c->ev.synced = 1;
 	c->ev.probing = 0;
-	if (m.gap && m.seq == c->ev.acked && m.seq < c->ev.sent &&
-	    m.seq != c->ev.gap_at) {
+	if (m->gap && seq == c->ev.acked && seq < c->ev.sent &&
+	    seq != c->ev.gap_at) {
 		log_info("the event log refused an event after %lld (a gap); "
-		    "sending again from there", (long long)m.seq);
-		c->ev.gap_at = m.seq;
+		    "sending again from there", (long long)seq);
+		c->ev.gap_at = seq;
 		c->ev.sent = events_floor(c);
 	}
 	return events_pump(c, ob);

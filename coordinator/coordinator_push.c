@@ -14,10 +14,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <event2/event.h>
 
+#include "clock.h"
 #include "coordinator.h"
 #include "log.h"
 #include "strmap.h"
@@ -46,16 +46,6 @@ struct pushset {
 	msgpack_packer		 pk;
 	int			 have_snapshot;
 };
-
-/* Milliseconds of the monotonic clock. */
-static int64_t
-mono_ms(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Pack the snapshot unless this tick has one already. */
 static int
@@ -88,7 +78,6 @@ static void
 arm(struct pushset *ps, int64_t now)
 {
 	struct sub	*s;
-	struct timeval	 tv;
 	int64_t		 due, min = -1;
 
 	TAILQ_FOREACH(s, &ps->subs, entry) {
@@ -102,10 +91,7 @@ arm(struct pushset *ps, int64_t now)
 		evtimer_del(ps->timer);
 		return;
 	}
-	due = min > now ? min - now : 0;
-	tv.tv_sec = due / 1000;
-	tv.tv_usec = (due % 1000) * 1000;
-	evtimer_add(ps->timer, &tv);
+	timer_ms(ps->timer, min > now ? min - now : 0);
 }
 
 /* The timer: push to every pending subscriber whose interval has passed. */

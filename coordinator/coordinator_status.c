@@ -22,7 +22,26 @@
 #include "strmap.h"
 #include "xmalloc.h"
 
-#define NEWEST_COLS	"id, status, worker, attempts, result, error, chg"
+
+static const char *const task_status_names[TASK_NSTATUS] = {
+	"queued", "running", "completed", "failed", "cancelled",
+};
+static const char *const worker_status_names[WORKER_NSTATUS] = {
+	"offline", "idle", "busy",
+};
+
+const char *
+task_status_name(enum task_status s)
+{
+	return (unsigned)s < TASK_NSTATUS ? task_status_names[s] : "unknown";
+}
+
+const char *
+worker_status_name(enum worker_status s)
+{
+	return (unsigned)s < WORKER_NSTATUS ? worker_status_names[s] :
+	    "unknown";
+}
 
 /* Forget one entry of the 'recent' list. */
 static void
@@ -104,36 +123,15 @@ recent_clear(struct coord *c)
 
 /*
  * The n tasks that changed last, newest first (id, status, worker,
- * attempts, result, error, chg), without an index on chg, which every
- * write of a task would pay for.  A queued task entered its queue at the
- * back (new) or at the front (requeued), each time past every task queued
- * then, so the n newest of a queue are among its first n and its last n
- * by qseq; running tasks are at most one per worker; finished ones have
- * tasks_done.  The candidates are the union of those: a few probes at
- * start.
+ * attempts, result, error, chg): ST_NEWEST, which says how without an
+ * index on chg.
  */
 static sqlite3_stmt *
 newest_tasks(struct coord *c, int n)
 {
-	static const char	 sql[] =
-	    "SELECT * FROM ("
-	    " SELECT * FROM (SELECT " NEWEST_COLS " FROM tasks WHERE status = 0"
-	    "  AND pin IS NULL ORDER BY qseq LIMIT ?1)"
-	    " UNION SELECT * FROM (SELECT " NEWEST_COLS " FROM tasks"
-	    "  WHERE status = 0 AND pin IS NULL ORDER BY qseq DESC LIMIT ?1)"
-	    " UNION SELECT * FROM (SELECT " NEWEST_COLS " FROM tasks"
-	    "  WHERE status = 0 AND pin IS NOT NULL ORDER BY qseq LIMIT ?1)"
-	    " UNION SELECT * FROM (SELECT " NEWEST_COLS " FROM tasks"
-	    "  WHERE status = 0 AND pin IS NOT NULL ORDER BY qseq DESC"
-	    "  LIMIT ?1)"
-	    " UNION SELECT " NEWEST_COLS " FROM tasks WHERE status = 1"
-	    " UNION SELECT * FROM (SELECT " NEWEST_COLS " FROM tasks"
-	    "  WHERE status >= 2 ORDER BY chg DESC LIMIT ?1))"
-	    " ORDER BY chg DESC LIMIT ?1";
-	sqlite3_stmt		*st;
+	sqlite3_stmt	*st = cdb_stmt(c, ST_NEWEST);
 
-	if ((st = db_prepare(c->db, sql)) != NULL)
-		sqlite3_bind_int(st, 1, n);
+	sqlite3_bind_int(st, 1, n);
 	return st;
 }
 
@@ -157,11 +155,10 @@ recent_last_chg(struct coord *c, int64_t *chg)
 	int		 rc;
 
 	*chg = 0;
-	if ((st = newest_tasks(c, 1)) == NULL)
-		return -1;
+	st = newest_tasks(c, 1);
 	if ((rc = newest_step(c, st)) == SQLITE_ROW)
 		*chg = sqlite3_column_int64(st, 6);
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
 }
 
@@ -176,8 +173,7 @@ recent_load(struct coord *c)
 
 	if (c->conf.recent_tasks <= 0)
 		return 0;
-	if ((st = newest_tasks(c, c->conf.recent_tasks)) == NULL)
-		return -1;
+	st = newest_tasks(c, c->conf.recent_tasks);
 	while ((rc = newest_step(c, st)) == SQLITE_ROW) {
 		id = (const char *)sqlite3_column_text(st, 0);
 		if (strmap_get(c->recent_map, id) != NULL)
@@ -194,7 +190,7 @@ recent_load(struct coord *c)
 		TAILQ_INSERT_TAIL(&c->recent, r, entry);
 		c->nrecent++;
 	}
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 

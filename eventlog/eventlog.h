@@ -24,20 +24,16 @@
 
 #include <msgpack.h>
 
-#include "envelope.h"
+#include "actor.h"
 
 struct db;
 struct evstore;
 
-#define EVENTLOG_ADDRESS	"eventlog:main"
 #define EVENTS_LIMIT_DEFAULT	100	/* GetEvents without a limit */
 #define EVENTS_LIMIT_MAX	1000	/* events in one Events reply */
 #define EVENTS_BYTES_MAX	(512 * 1024)	/* bytes of one Events reply */
 #define BACKLOG_MAX		10000	/* events pushed after Subscribe */
 #define SUBSCRIBERS_MAX		4096
-#define LEVEL_MAX		16
-#define SOURCE_MAX		128
-#define MESSAGE_MAX		4096
 /*
  * The kinds whose numbered events get a cursor, when an actor of that
  * kind logs as itself (from == source).  A client's LogEvent, through its
@@ -81,63 +77,31 @@ int		 evstore_each_cursor(struct evstore *s,
 		    void (*fn)(const char *source, uint64_t seq, void *),
 		    void *arg);
 
-/* eventlog_log.c */
+/* eventlog_log.c: the log's logic; what it sends goes on an outbox. */
 struct elog;
-typedef void	(*elog_sink)(const char *to, enum msg_type type,
-		    const char *reply_to, const void *payload, size_t len,
-		    void *arg);
-struct elog	*elog_new(struct evstore *s, elog_sink sink, void *arg);
+struct elog	*elog_new(struct evstore *s);
 void		 elog_free(struct elog *l);
-/* One message for eventlog:main, its payload checked; 0 or -1 (db). */
-int		 elog_handle(struct elog *l, const struct envelope *env);
 /* True when a LogEventAck is due: call elog_send_acks() after the turn. */
 bool		 elog_acks_due(const struct elog *l);
 /* One LogEventAck per numbered source heard from since the last call. */
-void		 elog_send_acks(struct elog *l);
+void		 elog_send_acks(struct elog *l, struct outbox *ob);
 /* A connection went away: forget the subscriber of that address. */
 void		 elog_peer_down(struct elog *l, const char *identity);
 size_t		 elog_subscribers(const struct elog *l);
 void		 elog_pack_inspect(struct elog *l, msgpack_packer *pk);
 
-/* eventlog_msg.c */
-struct log_event_in {
-	char			 level[LEVEL_MAX + 1];
-	char			 source[SOURCE_MAX + 1];
-	char			 message[MESSAGE_MAX + 1];
-	const msgpack_object	*data;		/* NULL: none; borrowed */
-	int			 has_seq;	/* sourceSeq given */
-	uint64_t		 source_seq;	/* the sender's number */
-	int			 first;		/* sourceFirst */
-};
+/* The handlers, one per row of the table in eventlog_actor.c. */
+int	elog_log_event(struct actor *self, const struct envelope *env,
+	    struct outbox *ob);
+int	elog_get_events(struct actor *self, const struct envelope *env,
+	    struct outbox *ob);
+int	elog_subscribe(struct actor *self, const struct envelope *env,
+	    struct outbox *ob);
+int	elog_unsubscribe(struct actor *self, const struct envelope *env,
+	    struct outbox *ob);
 
-/* LogEventAck {source, sourceSeq, gap?}. */
-struct log_event_ack {
-	const char	*source;
-	uint64_t	 seq;		/* the cursor: every event up to it */
-	int		 gap;		/* one past a gap was refused */
-};
-
-struct range {
-	int		 has_since;
-	uint64_t	 since;
-	int		 has_limit;
-	uint64_t	 limit;
-};
-
-int	msg_log_event_decode(const msgpack_object *p, struct log_event_in *m,
-	    enum err_code *code, char *why, size_t whylen);
-int	msg_event_encode(msgpack_packer *pk, const struct event_row *ev);
-int	msg_log_event_ack_encode(msgpack_packer *pk,
-	    const struct log_event_ack *m);
-int	msg_get_events_decode(const msgpack_object *p, struct range *m,
-	    enum err_code *code, char *why, size_t whylen);
-/* Events {events: [n events packed in buf], lastSeq}. */
-int	msg_events_encode(msgpack_packer *pk, size_t n, const void *buf,
-	    size_t len, uint64_t last_seq);
-int	msg_subscribe_decode(const msgpack_object *p, struct range *m,
-	    enum err_code *code, char *why, size_t whylen);
-int	msg_subscribed_encode(msgpack_packer *pk, uint64_t last_seq);
-int	msg_error_encode(msgpack_packer *pk, enum err_code code,
-	    const char *text);
+/* eventlog_actor.c: one message through the handler table (tests). */
+int	elog_handle(struct elog *l, const struct envelope *env,
+	    struct outbox *ob);
 
 #endif

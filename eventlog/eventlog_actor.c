@@ -1,13 +1,14 @@
 /*
- * The event log actor: the glue between the runtime and eventlog_log.c.
- * What the log sends goes out through actor_begin()/actor_end(), held by
- * the runtime until the loop turn's commit.
+ * The event log actor, eventlog:main: what it takes, from whom it hears,
+ * and the glue to the runtime.  What the log queues goes out after the
+ * loop turn's commit.
  *
  * Acknowledgements of numbered events go once per loop turn: the first
  * message that makes one due activates ack_ev, which runs after the
  * messages read in this turn and sends one LogEventAck per source.
  */
 #include <stdio.h>
+#include <string.h>
 
 #include <event2/event.h>
 
@@ -16,25 +17,60 @@
 #include "eventlog.h"
 #include "log.h"
 
-extern const struct actor_kind eventlog_kind;
+static const struct handler handlers[] = {
+	{ MSG_LOG_EVENT,	elog_log_event,		0 },
+	{ MSG_GET_EVENTS,	elog_get_events,	0 },
+	{ MSG_SUBSCRIBE,	elog_subscribe,		0 },
+	{ MSG_UNSUBSCRIBE,	elog_unsubscribe,	0 },
+};
+
+static void	subscriber_down(const char *);
+
+static const struct peer_rule peers[] = {
+	{ NULL,		NULL,		subscriber_down },
+};
+
+static int	eventlog_setup(const struct config *);
+static void	eventlog_handled(void);
+static void	eventlog_inspect(msgpack_packer *);
+static void	eventlog_reload(const struct config *);
+
+const struct actor_kind eventlog_kind = {
+	.name = "eventlog",
+	.handlers = handlers,
+	.nhandlers = nitems(handlers),
+	.peers = peers,
+	.npeers = nitems(peers),
+	.handled = eventlog_handled,
+	.setup = eventlog_setup,
+	.inspect = eventlog_inspect,
+	.reload = eventlog_reload,
+};
 
 static struct {
 	struct evstore	*store;
 	struct elog	*log;
 	struct event	*ack_ev;	/* sends the acks due, once a turn */
+	struct outbox	 ob;		/* the acks */
 } el;
 
-/* What the log sends leaves through the runtime (after the commit). */
-static void
-sink(const char *to, enum msg_type type, const char *reply_to,
-    const void *payload, size_t len, void *arg)
+/* One message for the log, through the handler table (for the tests). */
+int
+elog_handle(struct elog *l, const struct envelope *env, struct outbox *ob)
 {
-	msgpack_packer	*pk;
+	struct actor	 a = { .kind = &eventlog_kind, .data = l };
 
-	(void)arg;
-	pk = actor_begin(EVENTLOG_ADDRESS, to, type, reply_to);
-	pk->callback(pk->data, payload, len);
-	actor_end();
+	snprintf(a.address, sizeof(a.address), "%s", EVENTLOG_ADDRESS);
+	a.name = a.address + strlen("eventlog:");
+	return actor_handle(&eventlog_kind, &a, env, ob);
+}
+
+/* A message took numbered events: acknowledge them after the turn. */
+static void
+eventlog_handled(void)
+{
+	if (elog_acks_due(el.log))
+		event_active(el.ack_ev, EV_TIMEOUT, 1);
 }
 
 /* The end of a turn that took numbered events: acknowledge them. */
@@ -44,7 +80,15 @@ send_acks(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	(void)arg;
-	elog_send_acks(el.log);
+	elog_send_acks(el.log, &el.ob);
+	actor_settle(&eventlog_kind, 0, &el.ob, EVENTLOG_ADDRESS, NULL);
+}
+
+/* A connection went: forget its subscription. */
+static void
+subscriber_down(const char *identity)
+{
+	elog_peer_down(el.log, identity);
 }
 
 /* Open eventlog.db and spawn eventlog:main. */
@@ -58,35 +102,17 @@ eventlog_setup(const struct config *cfg)
 	    (uint64_t)cfg->retention)) == NULL)
 		return -1;
 	rt_use_db(evstore_db(el.store));
-	if ((el.log = elog_new(el.store, sink, NULL)) == NULL)
+	if ((el.log = elog_new(el.store)) == NULL)
 		return -1;
+	outbox_init(&el.ob);
 	if ((el.ack_ev = event_new(rt_base(), -1, 0, send_acks, NULL)) ==
 	    NULL)
 		fatalx("eventlog: event_new");
-	actor_spawn(&eventlog_kind, "main", NULL);
+	actor_spawn(&eventlog_kind, "main", el.log);
 	log_info("%s: %llu events, last seq %llu", path,
 	    (unsigned long long)evstore_count(el.store),
 	    (unsigned long long)evstore_last_seq(el.store));
 	return 0;
-}
-
-/* One message for eventlog:main. */
-static void
-eventlog_receive(struct actor *a, const struct envelope *env)
-{
-	(void)a;
-	if (elog_handle(el.log, env) == -1)
-		fatalx("eventlog.db: a write failed; exiting so that the "
-		    "restart recovers the last committed state");
-	if (elog_acks_due(el.log))
-		event_active(el.ack_ev, EV_TIMEOUT, 1);
-}
-
-/* A connection went: forget its subscription. */
-static void
-eventlog_peer_down(const char *identity)
-{
-	elog_peer_down(el.log, identity);
 }
 
 /* The event log's part of `inspect`. */
@@ -102,12 +128,3 @@ eventlog_reload(const struct config *cfg)
 {
 	evstore_set_retention(el.store, (uint64_t)cfg->retention);
 }
-
-const struct actor_kind eventlog_kind = {
-	.name = "eventlog",
-	.setup = eventlog_setup,
-	.receive = eventlog_receive,
-	.peer_down = eventlog_peer_down,
-	.inspect = eventlog_inspect,
-	.reload = eventlog_reload,
-};

@@ -2,7 +2,7 @@
  * The event log actor's logic: LogEvent appends (a cast: no reply) and
  * pushes the event to every subscriber; GetEvents answers a page; Subscribe
  * answers Subscribed {lastSeq}, pushes the backlog after `since` when
- * given, then every new event.  Whatever leaves goes through the sink.
+ * given, then every new event.  Whatever leaves goes on an outbox.
  *
  * Paging: GetEvents {since, limit} answers the events after since, oldest
  * first, at most limit (default 100, at most 1000, and at most 512 KiB);
@@ -45,8 +45,6 @@ struct esrc {
 
 struct elog {
 	struct evstore		*s;
-	elog_sink		 sink;
-	void			*arg;
 	struct strmap		*map;		/* addr -> struct esub */
 	TAILQ_HEAD(, esub)	 subs;
 	size_t			 n;
@@ -55,17 +53,16 @@ struct elog {
 	TAILQ_HEAD(, esrc)	 due;		/* sources owed an ack */
 	uint64_t		 duplicates;	/* numbered, seen before */
 	uint64_t		 refused;	/* numbered events past a gap */
-	msgpack_sbuffer		 sb;		/* the payload being packed */
-	msgpack_packer		 pk;
 	msgpack_sbuffer		 tmp;		/* a reply's events */
 	msgpack_packer		 tpk;
 };
 
-/* Events packed into l->tmp, for a reply or a backlog. */
+/* Events packed into l->tmp, for a reply, or pushed, for a backlog. */
 struct collect {
 	struct elog	*l;
 	size_t		 n;
 	const char	*push_to;	/* push each instead of collecting */
+	struct outbox	*ob;		/* where pushes go */
 };
 
 /* The numbered source of that name, made with cursor 0 if new. */
@@ -99,23 +96,19 @@ source_free(const char *key, void *val, void *arg)
 }
 
 /*
- * The log over store s; everything it sends goes to sink.  NULL (logged)
- * if the sources' cursors cannot be read.
+ * The log over store s.  NULL (logged) if the sources' cursors cannot be
+ * read.
  */
 struct elog *
-elog_new(struct evstore *s, elog_sink sink, void *arg)
+elog_new(struct evstore *s)
 {
 	struct elog	*l = xcalloc(1, sizeof(*l));
 
 	l->s = s;
-	l->sink = sink;
-	l->arg = arg;
 	l->map = strmap_new();
 	TAILQ_INIT(&l->subs);
 	l->srcs = strmap_new();
 	TAILQ_INIT(&l->due);
-	msgpack_sbuffer_init(&l->sb);
-	msgpack_packer_init(&l->pk, &l->sb, msgpack_sbuffer_write);
 	msgpack_sbuffer_init(&l->tmp);
 	msgpack_packer_init(&l->tpk, &l->tmp, msgpack_sbuffer_write);
 	if (evstore_each_cursor(s, source_load, l) == -1) {
@@ -141,7 +134,6 @@ elog_free(struct elog *l)
 	strmap_free(l->map);
 	strmap_each(l->srcs, source_free, NULL);
 	strmap_free(l->srcs);
-	msgpack_sbuffer_destroy(&l->sb);
 	msgpack_sbuffer_destroy(&l->tmp);
 	free(l);
 }
@@ -152,59 +144,56 @@ elog_subscribers(const struct elog *l)
 	return l->n;
 }
 
-/* Send what l->pk packed. */
+/* A stored event as LogEvent pushes and Events replies carry it. */
 static void
-emit(struct elog *l, const char *to, enum msg_type type,
-    const char *reply_to)
+event_msg(const struct event_row *ev, struct msg_log_event *m)
 {
-	l->sink(to, type, reply_to, l->sb.data, l->sb.size, l->arg);
-	l->sb.size = 0;
-}
-
-/* Reply Error {code, error} to env. */
-static void
-reply_error(struct elog *l, const struct envelope *env, enum err_code code,
-    const char *why)
-{
-	l->sb.size = 0;
-	msg_error_encode(&l->pk, code, why);
-	emit(l, env->from, MSG_ERROR, env->id);
+	memset(m, 0, sizeof(*m));
+	m->seq = ev->seq;
+	m->has_seq = true;
+	m->timestamp = ev->timestamp;
+	m->has_timestamp = true;
+	snprintf(m->level, sizeof(m->level), "%s", ev->level);
+	snprintf(m->source, sizeof(m->source), "%s", ev->source);
+	snprintf(m->message, sizeof(m->message), "%s", ev->message);
+	m->data.raw = ev->data;
+	m->data.len = ev->datalen;
 }
 
 /* evstore_each() callback: pack one event, or push it. */
 static int
 collect_cb(const struct event_row *ev, void *arg)
 {
-	struct collect	*c = arg;
-	struct elog	*l = c->l;
+	struct collect		*c = arg;
+	struct elog		*l = c->l;
+	struct msg_log_event	 m;
 
-	if (c->push_to != NULL) {
-		l->sb.size = 0;
-		msg_event_encode(&l->pk, ev);
-		emit(l, c->push_to, MSG_LOG_EVENT, NULL);
-		l->pushed++;
-		c->n++;
-		return 0;
-	}
-	if (l->tmp.size >= EVENTS_BYTES_MAX)
+	if (c->push_to == NULL && l->tmp.size >= EVENTS_BYTES_MAX)
 		return -1;
-	msg_event_encode(&l->tpk, ev);
+	event_msg(ev, &m);
+	if (c->push_to != NULL) {
+		outbox_msg(c->ob, NULL, c->push_to, MSG_LOG_EVENT, 0, &m);
+		l->pushed++;
+	} else
+		msg_encode(&l->tpk, &msg_shape_log_event, &m);
 	c->n++;
 	return 0;
 }
 
 /* Store one event and push it to every subscriber. */
 static int
-append(struct elog *l, const struct log_event_in *m)
+append(struct elog *l, const struct msg_log_event *m, struct outbox *ob)
 {
 	struct event_row	 ev;
+	struct msg_log_event	 push;
 	struct esub		*e;
 	msgpack_packer		 dpk;
+	size_t			 first;
 
 	l->tmp.size = 0;
-	if (m->data != NULL) {
+	if (m->data.obj != NULL) {
 		msgpack_packer_init(&dpk, &l->tmp, msgpack_sbuffer_write);
-		msgpack_pack_object(&dpk, *m->data);
+		msgpack_pack_object(&dpk, *m->data.obj);
 	}
 	memset(&ev, 0, sizeof(ev));
 	ev.timestamp = env_now_ms();
@@ -217,24 +206,26 @@ append(struct elog *l, const struct log_event_in *m)
 		return -1;
 	if (l->n == 0)
 		return 0;
-	l->sb.size = 0;
-	msg_event_encode(&l->pk, &ev);
+	/* Packed once, copied to each subscriber. */
+	event_msg(&ev, &push);
+	first = ob->n;
 	TAILQ_FOREACH(e, &l->subs, entry) {
-		l->sink(e->addr, MSG_LOG_EVENT, NULL, l->sb.data, l->sb.size,
-		    l->arg);
+		if (ob->n == first)
+			outbox_msg(ob, NULL, e->addr, MSG_LOG_EVENT, 0, &push);
+		else
+			outbox_repeat(ob, first, e->addr);
 		l->pushed++;
 	}
-	l->sb.size = 0;
 	return 0;
 }
 
 /* Does this LogEvent come numbered from a source that keeps a cursor? */
 static bool
-numbered(const struct envelope *env, const struct log_event_in *m)
+numbered(const struct envelope *env, const struct msg_log_event *m)
 {
 	struct addr	 a;
 
-	if (!m->has_seq || strcmp(env->from, m->source) != 0)
+	if (!m->has_source_seq || strcmp(env->from, m->source) != 0)
 		return false;
 	return addr_parse(env->from, strlen(env->from), &a) == 0 &&
 	    (a.kindbit & NUMBERED_KINDS) != 0;
@@ -248,7 +239,7 @@ numbered(const struct envelope *env, const struct log_event_in *m)
  */
 static int
 log_numbered(struct elog *l, const struct envelope *env,
-    const struct log_event_in *m)
+    const struct msg_log_event *m, struct outbox *ob)
 {
 	struct esrc	*e = source_get(l, m->source);
 
@@ -261,7 +252,7 @@ log_numbered(struct elog *l, const struct envelope *env,
 		l->duplicates++;
 		return 0;
 	}
-	if (m->source_seq != e->seq + 1 && !m->first) {
+	if (m->source_seq != e->seq + 1 && !m->source_first) {
 		if (!e->gap)
 			log_info("%s: event %llu refused: %llu is the last "
 			    "taken", e->source,
@@ -271,7 +262,7 @@ log_numbered(struct elog *l, const struct envelope *env,
 		e->gap = 1;
 		return 0;
 	}
-	if (append(l, m) == -1 ||
+	if (append(l, m, ob) == -1 ||
 	    evstore_set_cursor(l->s, e->source, m->source_seq) == -1)
 		return -1;
 	e->seq = m->source_seq;
@@ -279,21 +270,16 @@ log_numbered(struct elog *l, const struct envelope *env,
 }
 
 /* LogEvent: append (numbered or not) and push to every subscriber. */
-static int
-log_event(struct elog *l, const struct envelope *env)
+int
+elog_log_event(struct actor *self, const struct envelope *env,
+    struct outbox *ob)
 {
-	struct log_event_in	 m;
-	enum err_code		 code;
-	char			 why[256];
+	struct elog			*l = self->data;
+	const struct msg_log_event	*m = &env->body->log_event;
 
-	if (msg_log_event_decode(env->payload, &m, &code, why,
-	    sizeof(why)) == -1) {
-		reply_error(l, env, code, why);
-		return 0;
-	}
-	if (numbered(env, &m))
-		return log_numbered(l, env, &m);
-	return append(l, &m);
+	if (numbered(env, m))
+		return log_numbered(l, env, m, ob);
+	return append(l, m, ob);
 }
 
 bool
@@ -308,44 +294,38 @@ elog_acks_due(const struct elog *l)
  * commit of every event it covers (the output gate).
  */
 void
-elog_send_acks(struct elog *l)
+elog_send_acks(struct elog *l, struct outbox *ob)
 {
-	struct log_event_ack	 a;
-	struct esrc		*e;
+	struct msg_log_event_ack	 a;
+	struct esrc			*e;
 
 	while ((e = TAILQ_FIRST(&l->due)) != NULL) {
 		TAILQ_REMOVE(&l->due, e, due_entry);
 		e->due = 0;
-		a.source = e->source;
-		a.seq = e->seq;
+		snprintf(a.source, sizeof(a.source), "%s", e->source);
+		a.source_seq = e->seq;
 		a.gap = e->gap;
 		e->gap = 0;
-		l->sb.size = 0;
-		msg_log_event_ack_encode(&l->pk, &a);
-		emit(l, e->to, MSG_LOG_EVENT_ACK, NULL);
+		outbox_msg(ob, NULL, e->to, MSG_LOG_EVENT_ACK, 0, &a);
 	}
 }
 
 /* GetEvents {since?, limit?}: Events {events, lastSeq}. */
-static int
-get_events(struct elog *l, const struct envelope *env)
+int
+elog_get_events(struct actor *self, const struct envelope *env,
+    struct outbox *ob)
 {
-	struct collect	 c;
-	struct range	 m;
-	enum err_code	 code;
-	uint64_t	 last = evstore_last_seq(l->s), limit, since;
-	char		 why[256];
+	struct elog		*l = self->data;
+	const struct msg_range	*m = &env->body->get_events;
+	struct collect		 c;
+	msgpack_packer		*pk;
+	uint64_t		 last = evstore_last_seq(l->s), limit, since;
 
-	if (msg_get_events_decode(env->payload, &m, &code, why,
-	    sizeof(why)) == -1) {
-		reply_error(l, env, code, why);
-		return 0;
-	}
-	limit = m.has_limit ? m.limit : EVENTS_LIMIT_DEFAULT;
+	limit = m->has_limit ? m->limit : EVENTS_LIMIT_DEFAULT;
 	if (limit > EVENTS_LIMIT_MAX)
 		limit = EVENTS_LIMIT_MAX;
-	if (m.has_since)
-		since = m.since;
+	if (m->has_since)
+		since = m->since;
 	else
 		since = last > limit ? last - limit : 0;
 	memset(&c, 0, sizeof(c));
@@ -354,32 +334,33 @@ get_events(struct elog *l, const struct envelope *env)
 	if (limit > 0 && evstore_each(l->s, since, limit, collect_cb,
 	    &c) == -1)
 		return -1;
-	l->sb.size = 0;
-	msg_events_encode(&l->pk, c.n, l->tmp.data, l->tmp.size, last);
-	emit(l, env->from, MSG_EVENTS, env->id);
+	/* The Events snapshot: {events: [...], lastSeq}. */
+	pk = outbox_begin(ob, NULL, env->from, MSG_EVENTS, 1);
+	msgpack_pack_map(pk, 2);
+	mp_pack_str(pk, "events");
+	msgpack_pack_array(pk, c.n);
+	mp_pack_raw(pk, l->tmp.data, l->tmp.size);
+	mp_pack_kv_uint(pk, "lastSeq", last);
+	outbox_end(ob);
 	l->tmp.size = 0;
 	return 0;
 }
 
 /* Subscribe {since?}: Subscribed {lastSeq}, the backlog, then pushes. */
-static int
-subscribe(struct elog *l, const struct envelope *env)
+int
+elog_subscribe(struct actor *self, const struct envelope *env,
+    struct outbox *ob)
 {
-	struct collect	 c;
-	struct range	 m;
-	struct esub	*e;
-	enum err_code	 code;
-	uint64_t	 last = evstore_last_seq(l->s), since;
-	char		 why[256];
+	struct elog		*l = self->data;
+	const struct msg_range	*m = &env->body->subscribe;
+	struct msg_subscribed	 sm;
+	struct collect		 c;
+	struct esub		*e;
+	uint64_t		 last = evstore_last_seq(l->s), since;
 
-	if (msg_subscribe_decode(env->payload, &m, &code, why,
-	    sizeof(why)) == -1) {
-		reply_error(l, env, code, why);
-		return 0;
-	}
 	if (strmap_get(l->map, env->from) == NULL) {
 		if (l->n >= SUBSCRIBERS_MAX) {
-			reply_error(l, env, ERR_UNAVAILABLE,
+			outbox_error(ob, env, ERR_UNAVAILABLE,
 			    "Too many subscribers");
 			return 0;
 		}
@@ -389,17 +370,18 @@ subscribe(struct elog *l, const struct envelope *env)
 		TAILQ_INSERT_TAIL(&l->subs, e, entry);
 		l->n++;
 	}
-	l->sb.size = 0;
-	msg_subscribed_encode(&l->pk, last);
-	emit(l, env->from, MSG_SUBSCRIBED, env->id);
-	if (!m.has_since || m.since >= last)
+	sm.last_seq = last;
+	sm.has_last_seq = true;
+	outbox_msg(ob, NULL, env->from, MSG_SUBSCRIBED, 1, &sm);
+	if (!m->has_since || m->since >= last)
 		return 0;
-	since = m.since;
+	since = m->since;
 	if (last - since > BACKLOG_MAX)
 		since = last - BACKLOG_MAX;
 	memset(&c, 0, sizeof(c));
 	c.l = l;
 	c.push_to = env->from;
+	c.ob = ob;
 	return evstore_each(l->s, since, BACKLOG_MAX, collect_cb, &c);
 }
 
@@ -417,35 +399,14 @@ unsubscribe(struct elog *l, const char *addr)
 	return 0;
 }
 
-/* One message: LogEvent, GetEvents, Subscribe, Unsubscribe. */
+/* Unsubscribe {}. */
 int
-elog_handle(struct elog *l, const struct envelope *env)
+elog_unsubscribe(struct actor *self, const struct envelope *env,
+    struct outbox *ob)
 {
-	const struct msg_info	*mi;
-	char			 why[128];
-
-	switch (env->type) {
-	case MSG_LOG_EVENT:
-		return log_event(l, env);
-	case MSG_GET_EVENTS:
-		return get_events(l, env);
-	case MSG_SUBSCRIBE:
-		return subscribe(l, env);
-	case MSG_UNSUBSCRIBE:
-		unsubscribe(l, env->from);
-		l->sb.size = 0;
-		msgpack_pack_map(&l->pk, 0);
-		emit(l, env->from, MSG_UNSUBSCRIBED, env->id);
-		return 0;
-	default:
-		mi = msg_info(env->type);
-		if (mi != NULL && mi->who == MSG_WHO_SERVER)
-			return 0;	/* a reply or push: nothing to do */
-		snprintf(why, sizeof(why), "Unknown message type for eventlog: "
-		    "%s", msg_name(env->type));
-		reply_error(l, env, ERR_UNKNOWN_TYPE, why);
-		return 0;
-	}
+	unsubscribe(self->data, env->from);
+	outbox_msg(ob, NULL, env->from, MSG_UNSUBSCRIBED, 1, NULL);
+	return 0;
 }
 
 /* A connection went: forget the subscriber of that address. */

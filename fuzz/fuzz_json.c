@@ -42,6 +42,7 @@ check_receiver(const struct route_req *req, const msgpack_sbuffer *payload)
 	msgpack_object	 obj;
 	struct envelope	 env;
 	enum err_code	 code;
+	union msg_body	 body;
 	char		 why[512];
 	size_t		 off = 0;
 
@@ -55,7 +56,7 @@ check_receiver(const struct route_req *req, const msgpack_sbuffer *payload)
 	    MSGPACK_UNPACK_SUCCESS || off != sb.size ||
 	    env_decode(&obj, &env, &code, why, sizeof(why)) == -1 ||
 	    env.type != req->type ||
-	    msg_check_payload(env.type, env.payload, &code, why,
+	    msg_decode(env.type, env.payload, &body, &code, why,
 	    sizeof(why)) == -1)
 		abort();
 	msgpack_zone_clear(&fj_zone);
@@ -73,6 +74,7 @@ client_text(const uint8_t *data, size_t size)
 	enum err_code		 code;
 	const char		*reply_to;
 	json_t			*msg, *back;
+	union msg_body		 body;
 	char			 why[512];
 	size_t			 off = 0;
 
@@ -103,7 +105,7 @@ client_text(const uint8_t *data, size_t size)
 	if ((back = mpjson_from_msgpack(&obj)) == NULL)
 		abort();
 	json_decref(back);
-	if (msg_check_payload(req.type, &obj, &code, why, sizeof(why)) == 0) {
+	if (msg_decode(req.type, &obj, &body, &code, why, sizeof(why)) == 0) {
 		msgpack_zone_clear(&fj_zone);
 		check_receiver(&req, &sb);
 	}

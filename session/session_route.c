@@ -86,9 +86,8 @@ static struct {
 	LIST_HEAD(, sub)	 subs;
 	size_t			 nsubs;
 	unsigned		 down;	/* K_* whose process went away */
-	msgpack_sbuffer		 sb;		/* a payload being checked */
+	msgpack_sbuffer		 sb;		/* a payload being translated */
 	msgpack_packer		 pk;
-	msgpack_zone		 zone;
 	struct event		*stats_ev;
 	uint64_t		 stats_in, stats_out;
 	int			 stopped;
@@ -508,17 +507,17 @@ local_ping(const struct route_req *req)
 	    env_now_ms(), req->id, payload), NULL);
 }
 
-/* Check the payload against the catalogue and send the request on. */
+/*
+ * Send the request on, its payload translated.  The actor decodes the
+ * payload, once, and answers a bad one with bad_payload naming the field:
+ * the session checks the envelope only (who may send what to whom).
+ */
 static void
 forward(const struct route_req *req)
 {
-	msgpack_object	 obj;
 	msgpack_packer	*pk;
 	struct sub	*s;
-	enum err_code	 code;
-	size_t		 off = 0;
-	char		 why[256], fwd_id[ID_MAX + 1];
-	int		 r;
+	char		 fwd_id[ID_MAX + 1];
 
 	R.sb.size = 0;
 	if (mpjson_pack(&R.pk, req->payload != NULL ? req->payload :
@@ -526,19 +525,6 @@ forward(const struct route_req *req)
 		client_error(req->from, req->id, ERR_BAD_PAYLOAD,
 		    "'payload' is nested deeper than %d levels",
 		    SJSON_MAX_DEPTH);
-		return;
-	}
-	r = msgpack_unpack(R.sb.data, R.sb.size, &off, &R.zone, &obj);
-	if (r != MSGPACK_UNPACK_SUCCESS) {
-		msgpack_zone_clear(&R.zone);
-		client_error(req->from, req->id, ERR_BAD_PAYLOAD,
-		    "'payload' cannot be translated");
-		return;
-	}
-	r = msg_check_payload(req->type, &obj, &code, why, sizeof(why));
-	msgpack_zone_clear(&R.zone);
-	if (r == -1) {
-		client_error(req->from, req->id, code, "%s", why);
 		return;
 	}
 	/* The envelope's other fields take at most ~700 bytes. */
@@ -798,6 +784,11 @@ session_peer_down(const char *identity)
 	R.down |= kind_lookup(identity, strlen(identity));
 }
 
+/* Any actor's process coming back or going away. */
+static const struct peer_rule session_peers[] = {
+	{ NULL,		session_peer_up,	session_peer_down },
+};
+
 static void
 session_inspect(msgpack_packer *pk)
 {
@@ -815,8 +806,8 @@ session_inspect(msgpack_packer *pk)
 const struct actor_kind session_kind = {
 	.name = "session",
 	.receive = session_receive,
-	.peer_up = session_peer_up,
-	.peer_down = session_peer_down,
+	.peers = session_peers,
+	.npeers = nitems(session_peers),
 	.inspect = session_inspect,
 };
 
@@ -855,8 +846,6 @@ route_init(const struct config *cfg, const char *self_id)
 	LIST_INIT(&R.subs);
 	msgpack_sbuffer_init(&R.sb);
 	msgpack_packer_init(&R.pk, &R.sb, msgpack_sbuffer_write);
-	if (!msgpack_zone_init(&R.zone, 1024))
-		fatalx("msgpack_zone_init");
 	if (rt_base() != NULL) {
 		R.deadline_ev = evtimer_new(rt_base(), deadline_cb, NULL);
 		R.stats_ev = event_new(rt_base(), -1, EV_PERSIST, stats_cb,
@@ -920,7 +909,6 @@ route_free(void)
 		event_free(R.stats_ev);
 	strmap_free(R.pending);
 	msgpack_sbuffer_destroy(&R.sb);
-	msgpack_zone_destroy(&R.zone);
 	memset(&R, 0, sizeof(R));
 }
 

@@ -20,8 +20,8 @@
 
 #define PUSH_DELAY_MS	20	/* coalesce changes this long */
 
-static struct actor	*self;
-static struct strmap	*subscribers;	/* address -> self */
+static struct actor	*sysactor;
+static struct strmap	*subscribers;	/* address -> sysactor */
 static struct event	*push_ev;
 static msgpack_sbuffer	 sessions;	/* packed array from the gateway */
 
@@ -43,7 +43,7 @@ push_one(const char *key, void *val, void *arg)
 {
 	(void)val;
 	(void)arg;
-	pack_tree(actor_begin(self->address, key, MSG_TREE_UPDATED, NULL));
+	pack_tree(actor_begin(sysactor->address, key, MSG_TREE_UPDATED, NULL));
 	actor_end();
 }
 
@@ -56,7 +56,7 @@ push_child(struct child *c)
 	if (c->ctl == NULL)
 		return;
 	snprintf(to, sizeof(to), "%s:main", c->name);
-	pack_tree(actor_begin(self->address, to, MSG_TREE_UPDATED, NULL));
+	pack_tree(actor_begin(sysactor->address, to, MSG_TREE_UPDATED, NULL));
 	actor_end_peer(c->ctl);
 }
 
@@ -110,46 +110,72 @@ system_tree_changed(void)
 	}
 }
 
-static void
-system_receive(struct actor *a, const struct envelope *env)
+/* GetTree {}: the tree. */
+static int
+get_tree(struct actor *self, const struct envelope *env, struct outbox *ob)
 {
-	switch (env->type) {
-	case MSG_GET_TREE:
-		pack_tree(actor_reply(a, env, MSG_TREE_UPDATED));
-		actor_end();
-		break;
-	case MSG_SUBSCRIBE:
-		strmap_put(subscribers, env->from, a);
-		msgpack_pack_map(actor_reply(a, env, MSG_SUBSCRIBED), 0);
-		actor_end();
-		pack_tree(actor_begin(a->address, env->from, MSG_TREE_UPDATED,
-		    NULL));
-		actor_end();
-		break;
-	case MSG_UNSUBSCRIBE:
-		strmap_del(subscribers, env->from);
-		msgpack_pack_map(actor_reply(a, env, MSG_UNSUBSCRIBED), 0);
-		actor_end();
-		break;
-	default:
-		actor_error(a->address, env, ERR_FORBIDDEN,
-		    "%s is read-only here: %s", a->address,
-		    msg_name(env->type));
-		break;
-	}
+	(void)self;
+	pack_tree(outbox_begin(ob, NULL, env->from, MSG_TREE_UPDATED, 1));
+	outbox_end(ob);
+	return 0;
+}
+
+/* Subscribe {}: Subscribed, the tree now, and on every change. */
+static int
+subscribe(struct actor *self, const struct envelope *env, struct outbox *ob)
+{
+	strmap_put(subscribers, env->from, self);
+	outbox_msg(ob, NULL, env->from, MSG_SUBSCRIBED, 1,
+	    &(struct msg_subscribed){ 0 });
+	pack_tree(outbox_begin(ob, NULL, env->from, MSG_TREE_UPDATED, 0));
+	outbox_end(ob);
+	return 0;
+}
+
+/* Unsubscribe {}. */
+static int
+unsubscribe(struct actor *self, const struct envelope *env,
+    struct outbox *ob)
+{
+	(void)self;
+	strmap_del(subscribers, env->from);
+	outbox_msg(ob, NULL, env->from, MSG_UNSUBSCRIBED, 1, NULL);
+	return 0;
+}
+
+/* Everything else: writes stay on actord.sock. */
+static int
+read_only(struct actor *self, const struct envelope *env, struct outbox *ob)
+{
+	outbox_error(ob, env, ERR_FORBIDDEN, "%s is read-only here: %s",
+	    self->address, msg_name(env->type));
+	return 0;
 }
 
 /* A session went away: forget its subscription. */
 static void
-system_peer_down(const char *identity)
+subscriber_down(const char *identity)
 {
 	strmap_del(subscribers, identity);
 }
 
+static const struct handler handlers[] = {
+	{ MSG_GET_TREE,		get_tree,	0 },
+	{ MSG_SUBSCRIBE,	subscribe,	0 },
+	{ MSG_UNSUBSCRIBE,	unsubscribe,	0 },
+	{ MSG_UNKNOWN,		read_only,	0 },
+};
+
+static const struct peer_rule peers[] = {
+	{ NULL,		NULL,		subscriber_down },
+};
+
 const struct actor_kind system_kind = {
 	.name = "system",
-	.receive = system_receive,
-	.peer_down = system_peer_down,
+	.handlers = handlers,
+	.nhandlers = nitems(handlers),
+	.peers = peers,
+	.npeers = nitems(peers),
 };
 
 void
@@ -157,7 +183,7 @@ system_init(void)
 {
 	subscribers = strmap_new();
 	msgpack_sbuffer_init(&sessions);
-	self = actor_spawn(&system_kind, "supervisor", NULL);
+	sysactor = actor_spawn(&system_kind, "supervisor", NULL);
 	if ((push_ev = evtimer_new(rt_base(), push_cb, NULL)) == NULL)
 		fatalx("evtimer_new");
 }
@@ -199,19 +225,17 @@ system_pack_sessions(msgpack_packer *pk)
 void
 system_log_event(const char *level, const char *fmt, ...)
 {
-	msgpack_packer	*pk;
-	va_list		 ap;
-	char		 msg[512];
+	struct msg_log_event	 m;
+	va_list			 ap;
 
-	if (self == NULL)
+	if (sysactor == NULL)
 		return;
+	memset(&m, 0, sizeof(m));
+	snprintf(m.level, sizeof(m.level), "%s", level);
+	snprintf(m.source, sizeof(m.source), "%s", SUPERVISOR_ADDRESS);
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	vsnprintf(m.message, sizeof(m.message), fmt, ap);
 	va_end(ap);
-	pk = actor_begin(self->address, "eventlog:main", MSG_LOG_EVENT, NULL);
-	msgpack_pack_map(pk, 3);
-	mp_pack_kv_str(pk, "level", level);
-	mp_pack_kv_str(pk, "source", self->address);
-	mp_pack_kv_str(pk, "message", msg);
-	actor_end();
+	actor_msg(sysactor->address, EVENTLOG_ADDRESS, MSG_LOG_EVENT, NULL,
+	    &m);
 }

@@ -98,7 +98,7 @@ ack_events(int64_t seq, int gap)
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
 	msgpack_pack_map(&pk, gap ? 3 : 2);
-	mp_pack_kv_str(&pk, "source", COORD_ADDRESS);
+	mp_pack_kv_str(&pk, "source", COORDINATOR_ADDRESS);
 	mp_pack_kv_uint(&pk, "sourceSeq", (uint64_t)seq);
 	if (gap) {
 		mp_pack_str(&pk, "gap");
@@ -109,7 +109,7 @@ ack_events(int64_t seq, int gap)
 	    MSGPACK_UNPACK_SUCCESS);
 	memset(&env, 0, sizeof(env));
 	env.type = MSG_LOG_EVENT_ACK;
-	snprintf(env.to, sizeof(env.to), "%s", COORD_ADDRESS);
+	snprintf(env.to, sizeof(env.to), "%s", COORDINATOR_ADDRESS);
 	snprintf(env.from, sizeof(env.from), "%s", EVENTLOG_ADDRESS);
 	env.payload = &up.data;
 	ck_assert_int_eq(coord_handle(c, &env, &ob), 0);
@@ -208,7 +208,7 @@ send_msg(enum msg_type type, const char *from, const char *id,
 
 	memset(&env, 0, sizeof(env));
 	env.type = type;
-	snprintf(env.to, sizeof(env.to), "%s", COORD_ADDRESS);
+	snprintf(env.to, sizeof(env.to), "%s", COORDINATOR_ADDRESS);
 	snprintf(env.from, sizeof(env.from), "%s", from);
 	snprintf(env.id, sizeof(env.id), "%s", id != NULL ? id : "");
 	env.payload = p;
@@ -1288,7 +1288,7 @@ sent_seqs(int64_t *v, int max)
 		if (ob.v[i].type != MSG_LOG_EVENT)
 			continue;
 		ck_assert_str_eq(ob.v[i].to, EVENTLOG_ADDRESS);
-		ck_assert_str_eq(out_str(i, "source"), COORD_ADDRESS);
+		ck_assert_str_eq(out_str(i, "source"), COORDINATOR_ADDRESS);
 		ck_assert_int_lt(n, max);
 		v[n++] = (int64_t)out_uint(i, "sourceSeq");
 	}

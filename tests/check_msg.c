@@ -61,10 +61,11 @@ static int
 check_sb(enum msg_type type)
 {
 	const msgpack_object	*o = unpacked();
+	union msg_body		 body;
 
 	code = ERR_COUNT;
 	snprintf(why, sizeof(why), "(untouched)");
-	return msg_check_payload(type, o, &code, why, sizeof(why));
+	return msg_decode(type, o, &body, &code, why, sizeof(why));
 }
 
 /* Check a payload given as JSON text against the named type. */
@@ -274,8 +275,9 @@ START_TEST(test_err_code_names)
 END_TEST
 
 /*
- * Every schema'd type: one valid payload and its required fields.  The
- * test removes each required field, and sets it to null, in turn.
+ * Every type with a shape, requests and replies: one valid payload and
+ * its required fields.  The test removes each required field, and sets it
+ * to null, in turn.
  */
 static const struct {
 	const char	*type;
@@ -309,6 +311,10 @@ static const struct {
 	{ "StartWorker", "{\"workerId\": \"w1\"}", { "workerId" } },
 	{ "StopWorker", "{\"workerId\": \"w1\"}", { "workerId" } },
 	{ "Subscribe", "{\"since\": 0}", { NULL } },
+	{ "Subscribed", "{\"lastSeq\": 12}", { NULL } },
+	{ "TaskAccepted", "{\"taskId\": \"t1\", \"status\": \"queued\", "
+	    "\"workerId\": \"w1\", \"position\": 3}", { "taskId", "status" } },
+	{ "TaskCancelled", "{\"taskId\": \"t1\"}", { "taskId" } },
 	{ "TaskCompleted", "{\"taskId\": \"t1\", \"workerId\": \"w1\", "
 	    "\"result\": null}", { "taskId", "workerId" } },
 	{ "TaskFailed", "{\"taskId\": \"t1\", \"workerId\": \"w1\", "
@@ -316,22 +322,25 @@ static const struct {
 	{ "TaskStarted", "{\"taskId\": \"t1\", \"workerId\": \"w1\"}",
 	    { "taskId", "workerId" } },
 	{ "UnregisterWorker", "{\"workerId\": \"w1\"}", { "workerId" } },
+	{ "WorkerRegistered", "{\"workerId\": \"w1\"}", { "workerId" } },
+	{ "WorkerState", "{\"workerId\": \"w1\", \"status\": \"busy\", "
+	    "\"currentTask\": \"t1\", \"processedCount\": 4, "
+	    "\"lastTask\": \"t0\", \"lastStatus\": \"completed\", "
+	    "\"lastResult\": [1], \"lastError\": null}", { "workerId" } },
+	{ "WorkerUnregistered", "{\"workerId\": \"w1\"}", { "workerId" } },
 };
 
 /* Types whose payload must be a map but has no fields of its own. */
 static const char *const empty_schemas[] = {
 	"CtlReload", "CtlSessions", "CtlShutdown", "CtlStatus", "CtlVersion",
-	"GetState", "GetStatus", "GetTree", "Unsubscribe",
+	"GetState", "GetStatus", "GetTree", "Unsubscribe", "Unsubscribed",
 };
 
 /* Types that take any payload at all. */
 static const char *const free_payloads[] = {
 	"CtlReply", "Events", "Hello", "Inspect", "Inspected", "Ping", "Pong",
 	"Ready", "SessionClose", "SessionEstablished", "SessionOpen",
-	"SessionStats", "SessionsChanged", "StatusUpdated",
-	"Subscribed", "TaskAccepted", "TaskCancelled", "TreeUpdated",
-	"Unsubscribed", "WorkerRegistered", "WorkerState",
-	"WorkerUnregistered",
+	"SessionStats", "SessionsChanged", "StatusUpdated", "TreeUpdated",
 };
 
 START_TEST(test_schema_valid)
@@ -691,12 +700,13 @@ END_TEST
 
 START_TEST(test_small_why)
 {
-	char	 small[8];
+	union msg_body	 body;
+	char		 small[8];
 
 	msgpack_sbuffer_clear(&sb);
 	msgpack_pack_map(&pk, 0);
 	memset(small, 'Z', sizeof(small));
-	ck_assert_int_eq(msg_check_payload(MSG_CANCEL_TASK, unpacked(), &code,
+	ck_assert_int_eq(msg_decode(MSG_CANCEL_TASK, unpacked(), &body, &code,
 	    small, sizeof(small)), -1);
 	ck_assert_str_eq(small, "'taskId");
 }

@@ -121,6 +121,24 @@ task_payload(const char *task, const char *kind, const char *key,
 	return &pview.data;
 }
 
+/* {workerId: id}, as StartWorker carries it. */
+static const msgpack_object *
+worker_payload(const char *id)
+{
+	msgpack_packer	 pk;
+
+	msgpack_sbuffer_destroy(&pbuf);
+	msgpack_sbuffer_init(&pbuf);
+	msgpack_packer_init(&pk, &pbuf, msgpack_sbuffer_write);
+	msgpack_pack_map(&pk, 1);
+	mp_pack_kv_str(&pk, "workerId", id);
+	msgpack_unpacked_destroy(&pview);
+	msgpack_unpacked_init(&pview);
+	ck_assert_int_eq(msgpack_unpack_next(&pview, pbuf.data, pbuf.size,
+	    NULL), MSGPACK_UNPACK_SUCCESS);
+	return &pview.data;
+}
+
 static const msgpack_object *
 empty_payload(void)
 {
@@ -140,7 +158,7 @@ send_msg(const char *id, enum msg_type type, const msgpack_object *p)
 	memset(&env, 0, sizeof(env));
 	env.type = type;
 	snprintf(env.to, sizeof(env.to), "worker:%s", id);
-	snprintf(env.from, sizeof(env.from), "%s", COORD_ADDRESS);
+	snprintf(env.from, sizeof(env.from), "%s", COORDINATOR_ADDRESS);
 	snprintf(env.id, sizeof(env.id), "m1");
 	env.payload = p;
 	ck_assert_int_eq(ws_handle(ws, w, &env), 0);
@@ -240,10 +258,10 @@ START_TEST(test_start_announces)
 
 	open_ws();
 	create("w1");
-	send_msg("w1", MSG_START_WORKER, empty_payload());
+	send_msg("w1", MSG_START_WORKER, worker_payload("w1"));
 	i = find_out(MSG_WORKER_STATE);
 	ck_assert_int_ge(i, 0);
-	ck_assert_str_eq(ws->ob.v[i].to, COORD_ADDRESS);
+	ck_assert_str_eq(ws->ob.v[i].to, COORDINATOR_ADDRESS);
 	ck_assert_str_eq(ws->ob.v[i].from, "worker:w1");
 	ck_assert(out_streq((size_t)i, "workerId", "w1"));
 	ck_assert(out_streq((size_t)i, "status", "idle"));

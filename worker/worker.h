@@ -25,17 +25,13 @@
 #include <msgpack.h>
 #include <sqlite3.h>
 
-#include "envelope.h"
-#include "outbox.h"
+#include "actor.h"
 
 struct db;
 struct event;
 struct event_base;
 struct strmap;
 
-#define COORD_ADDRESS	"coordinator:main"
-#define KIND_MAX_LEN	32		/* bytes in a task kind */
-#define ERROR_TEXT_MAX	4096		/* bytes of a task's error */
 #define SLEEP_MAX_MS	(24 * 3600 * 1000ULL)	/* longest sleep task */
 
 
@@ -49,7 +45,7 @@ struct wactor {
 	char			 address[ADDR_MAX + 1];	/* worker:<id> */
 	uint64_t		 processed;	/* tasks finished */
 	char			 task[NAME_MAX_LEN + 1];	/* "" idle */
-	char			 kind[KIND_MAX_LEN + 1];
+	char			 kind[TASK_KIND_MAX + 1];
 	struct event		*timer;		/* a task_complete_after() */
 	char			*pending;	/* its result (msgpack) */
 	size_t			 pendinglen;
@@ -80,7 +76,7 @@ struct wstate {
 	size_t			 n;
 	size_t			 nbusy;
 	uint64_t		 nprocessed;	/* this process's lifetime */
-	struct outbox		 ob;
+	struct outbox		 ob;		/* what timers queue */
 	void			(*output)(struct wstate *, void *);
 	void			*output_arg;
 };
@@ -91,6 +87,7 @@ struct wstate {
  */
 struct task {
 	struct wactor	*w;
+	struct outbox	*ob;		/* where its report goes now */
 	int		 done;		/* complete, after or error called */
 	char		 error[ERROR_TEXT_MAX + 1];
 };
@@ -120,48 +117,32 @@ struct wstate	*ws_open(const char *path, int synchronous,
 		    struct event_base *base);
 void		 ws_close(struct wstate *ws);
 struct db	*ws_db(const struct wstate *ws);
-/* Call fn after output produced outside a message (a timer). */
+/* Call fn after output produced outside a message (a timer) on ws->ob. */
 void		 ws_set_output(struct wstate *ws,
 		    void (*fn)(struct wstate *, void *), void *arg);
 struct wactor	*ws_find(const struct wstate *ws, const char *id);
 /* The worker id, made and stored if new; NULL on a database error. */
 struct wactor	*ws_create(struct wstate *ws, const char *id);
-/* Announce every worker to the coordinator (start-up). */
+/* Announce every worker to the coordinator (start-up), on ws->ob. */
 void		 ws_announce_all(struct wstate *ws);
-/* One message for worker w, its payload already checked. */
-int		 ws_handle(struct wstate *ws, struct wactor *w,
-		    const struct envelope *env);
 /* StopWorker: abort its task, forget it (its memory is freed). */
 int		 ws_stop(struct wstate *ws, struct wactor *w);
 void		 ws_pack_inspect(struct wstate *ws, msgpack_packer *pk);
 
-/* worker_msg.c: payload codecs. */
-struct process_task {
-	char			 task_id[NAME_MAX_LEN + 1];
-	char			 kind[KIND_MAX_LEN + 1];
-	const msgpack_object	*input;		/* NULL: none; borrowed */
-};
+/* The handlers, one per row of the table in worker_actor.c. */
+int	worker_start(struct actor *self, const struct envelope *env,
+	    struct outbox *ob);
+int	worker_stop(struct actor *self, const struct envelope *env,
+	    struct outbox *ob);
+int	worker_get_state(struct actor *self, const struct envelope *env,
+	    struct outbox *ob);
+int	worker_process_task(struct actor *self, const struct envelope *env,
+	    struct outbox *ob);
+int	worker_abort_task(struct actor *self, const struct envelope *env,
+	    struct outbox *ob);
 
-struct task_outcome {
-	const char	*task_id;
-	const char	*worker_id;
-	const void	*result;	/* msgpack; NULL: nil */
-	size_t		 resultlen;
-	const char	*error;		/* TaskFailed */
-	uint64_t	 processed;
-};
-
-int	msg_process_task_decode(const msgpack_object *p,
-	    struct process_task *m, enum err_code *code, char *why,
-	    size_t whylen);
-int	msg_task_id_decode(const msgpack_object *p, char *id, size_t size,
-	    enum err_code *code, char *why, size_t whylen);
-int	msg_task_started_encode(msgpack_packer *pk, const char *task,
-	    const char *worker);
-int	msg_task_completed_encode(msgpack_packer *pk,
-	    const struct task_outcome *m);
-int	msg_task_failed_encode(msgpack_packer *pk,
-	    const struct task_outcome *m);
-int	msg_worker_state_encode(msgpack_packer *pk, const struct wactor *w);
+/* worker_actor.c: one message through the handler table (tests), on ws->ob. */
+int	ws_handle(struct wstate *ws, struct wactor *w,
+	    const struct envelope *env);
 
 #endif

@@ -1,9 +1,10 @@
 /*
- * The worker actors: the glue between the runtime and worker_state.c.
- * Each worker:<id> is an actor whose data is its struct wactor; a
+ * The worker actors, worker:<id>: what they take, and the glue to the
+ * runtime.  Each is an actor whose data is its struct wactor; a
  * StartWorker for an id this process does not host creates it (resolve),
- * StopWorker forgets it.  What the state queued goes out after the loop
- * turn's commit, replies answering the message being handled.
+ * StopWorker forgets it.  What a handler queued goes out after the loop
+ * turn's commit, replies answering the message being handled; what a
+ * timer queued (a sleep task finished) goes out through timer_output().
  */
 #include <stdio.h>
 #include <string.h>
@@ -14,27 +15,61 @@
 #include "log.h"
 #include "worker.h"
 
-extern const struct actor_kind worker_kind;
+static const struct handler handlers[] = {
+	{ MSG_START_WORKER,	worker_start,		0 },
+	{ MSG_STOP_WORKER,	worker_stop,		0 },
+	{ MSG_GET_STATE,	worker_get_state,	0 },
+	{ MSG_PROCESS_TASK,	worker_process_task,	0 },
+	{ MSG_ABORT_TASK,	worker_abort_task,	0 },
+};
+
+static int		 worker_setup(const struct config *);
+static struct actor	*worker_resolve(const char *,
+			    const struct envelope *);
+static void		 worker_inspect(msgpack_packer *);
+
+const struct actor_kind worker_kind = {
+	.name = "worker",
+	.handlers = handlers,
+	.nhandlers = nitems(handlers),
+	.setup = worker_setup,
+	.resolve = worker_resolve,
+	.inspect = worker_inspect,
+};
 
 static struct wstate	*ws;
 
-/* Send what the state queued; a database failure ends the process. */
-static void
-settle(int rc, const struct envelope *req)
+/* One message for worker w, through the handler table (tests); on s->ob. */
+int
+ws_handle(struct wstate *s, struct wactor *w, const struct envelope *env)
 {
-	if (rc == -1)
-		fatalx("worker.db: a write failed; exiting so that the "
-		    "restart recovers the last committed state");
-	outbox_send(&ws->ob, NULL, req);
+	struct actor	 a = { .kind = &worker_kind, .data = w };
+
+	snprintf(a.address, sizeof(a.address), "%s", w->address);
+	a.name = a.address + strlen("worker:");
+	return actor_handle(&worker_kind, &a, env, &s->ob);
 }
 
-/* Output made by a timer (a sleep task finished). */
+/* StopWorker {workerId}: the actor ends with its worker. */
+int
+worker_stop(struct actor *self, const struct envelope *env,
+    struct outbox *ob)
+{
+	struct wactor	*w = self->data;
+
+	(void)env;
+	(void)ob;
+	if (w->actor != NULL)
+		actor_destroy(w->actor);
+	return ws_stop(w->ws, w);
+}
+
+/* Output a timer made (a sleep task finished), or start-up made. */
 static void
 timer_output(struct wstate *s, void *arg)
 {
-	(void)s;
 	(void)arg;
-	settle(0, NULL);
+	actor_settle(&worker_kind, 0, &s->ob, NULL, NULL);
 }
 
 /* Open worker.db, spawn an actor per stored worker, announce them all. */
@@ -52,7 +87,7 @@ worker_setup(const struct config *cfg)
 	TAILQ_FOREACH(w, &ws->all, entry)
 		w->actor = actor_spawn(&worker_kind, w->id, w);
 	ws_announce_all(ws);
-	settle(0, NULL);
+	timer_output(ws, NULL);
 	log_info("%s: %zu workers", path, ws->n);
 	return 0;
 }
@@ -72,31 +107,9 @@ worker_resolve(const char *name, const struct envelope *env)
 	return w->actor;
 }
 
-/* One message for a worker actor; StopWorker also ends the actor. */
-static void
-worker_receive(struct actor *a, const struct envelope *env)
-{
-	struct wactor	*w = a->data;
-
-	if (env->type == MSG_STOP_WORKER) {
-		actor_destroy(a);
-		settle(ws_stop(ws, w), env);
-		return;
-	}
-	settle(ws_handle(ws, w, env), env);
-}
-
 /* The worker process's part of `inspect`. */
 static void
 worker_inspect(msgpack_packer *pk)
 {
 	ws_pack_inspect(ws, pk);
 }
-
-const struct actor_kind worker_kind = {
-	.name = "worker",
-	.setup = worker_setup,
-	.receive = worker_receive,
-	.resolve = worker_resolve,
-	.inspect = worker_inspect,
-};

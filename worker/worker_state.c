@@ -199,25 +199,27 @@ store_finish(struct wstate *ws, struct wactor *w)
 
 /* Queue TaskCompleted or TaskFailed for w's last outcome. */
 static void
-report_last(struct wstate *ws, struct wactor *w)
+report_last(struct wactor *w, struct outbox *ob)
 {
-	struct task_outcome	 o;
-	msgpack_packer		*pk;
+	struct msg_task_report	 m;
 	int			 failed = strcmp(w->last_status, "failed") == 0;
 
-	o.task_id = w->last_task;
-	o.worker_id = w->id;
-	o.result = w->last_result;
-	o.resultlen = w->last_resultlen;
-	o.error = w->last_error != NULL ? w->last_error : "failed";
-	o.processed = w->processed;
-	pk = outbox_begin(&ws->ob, w->address, COORD_ADDRESS,
-	    failed ? MSG_TASK_FAILED : MSG_TASK_COMPLETED, 0);
-	if (failed)
-		msg_task_failed_encode(pk, &o);
-	else
-		msg_task_completed_encode(pk, &o);
-	outbox_end(&ws->ob);
+	memset(&m, 0, sizeof(m));
+	snprintf(m.task_id, sizeof(m.task_id), "%s", w->last_task);
+	snprintf(m.worker_id, sizeof(m.worker_id), "%s", w->id);
+	m.processed_count = w->processed;
+	m.has_processed_count = true;
+	if (failed) {
+		snprintf(m.error, sizeof(m.error), "%s",
+		    w->last_error != NULL ? w->last_error : "failed");
+		outbox_msg(ob, w->address, COORDINATOR_ADDRESS,
+		    MSG_TASK_FAILED, 0, &m);
+	} else {
+		m.result.raw = w->last_result;
+		m.result.len = w->last_resultlen;
+		outbox_msg(ob, w->address, COORDINATOR_ADDRESS,
+		    MSG_TASK_COMPLETED, 0, &m);
+	}
 }
 
 /*
@@ -226,7 +228,7 @@ report_last(struct wstate *ws, struct wactor *w)
  */
 static int
 finish(struct wstate *ws, struct wactor *w, int failed, const void *result,
-    size_t resultlen, const char *error)
+    size_t resultlen, const char *error, struct outbox *ob)
 {
 	if (db_begin(ws->db) == -1)
 		return -1;
@@ -243,7 +245,7 @@ finish(struct wstate *ws, struct wactor *w, int failed, const void *result,
 	w->pendinglen = 0;
 	ws->nbusy--;
 	ws->nprocessed++;
-	report_last(ws, w);
+	report_last(w, ob);
 	return 0;
 }
 
@@ -302,7 +304,7 @@ task_complete(struct task *t, const msgpack_object *result)
 		return -1;
 	t->done = 1;
 	bytes = pack_copy(result, &len);
-	rc = finish(t->w->ws, t->w, 0, bytes, len, NULL);
+	rc = finish(t->w->ws, t->w, 0, bytes, len, NULL, t->ob);
 	free(bytes);
 	if (rc == -1)
 		fatalx("worker.db: a write failed; exiting so that the "
@@ -371,7 +373,7 @@ timer_cb(evutil_socket_t fd, short what, void *arg)
 	if (w->task[0] == '\0')
 		return;
 	w->pending = NULL;
-	if (finish(ws, w, 0, bytes, w->pendinglen, NULL) == -1)
+	if (finish(ws, w, 0, bytes, w->pendinglen, NULL, &ws->ob) == -1)
 		fatalx("worker.db: a write failed; exiting so that the "
 		    "restart recovers the last committed state");
 	free(bytes);
@@ -379,15 +381,29 @@ timer_cb(evutil_socket_t fd, short what, void *arg)
 		ws->output(ws, ws->output_arg);
 }
 
-/* Queue w's WorkerState for to (a reply when reply is set). */
+/*
+ * Queue w's WorkerState for to (a reply when reply is set): its state, and
+ * for the coordinator's reconciliation its last outcome.
+ */
 static void
-send_state(struct wstate *ws, struct wactor *w, const char *to, int reply)
+send_state(struct wactor *w, struct outbox *ob, const char *to, int reply)
 {
-	msgpack_packer	*pk;
+	struct msg_worker_state	 m;
 
-	pk = outbox_begin(&ws->ob, w->address, to, MSG_WORKER_STATE, reply);
-	msg_worker_state_encode(pk, w);
-	outbox_end(&ws->ob);
+	memset(&m, 0, sizeof(m));
+	snprintf(m.worker_id, sizeof(m.worker_id), "%s", w->id);
+	snprintf(m.status, sizeof(m.status), "%s", w->task[0] ? "busy" :
+	    "idle");
+	snprintf(m.current_task, sizeof(m.current_task), "%s", w->task);
+	m.processed_count = w->processed;
+	snprintf(m.last_task, sizeof(m.last_task), "%s", w->last_task);
+	snprintf(m.last_status, sizeof(m.last_status), "%s", w->last_status);
+	m.last_result.raw = w->last_result;
+	m.last_result.len = w->last_resultlen;
+	if (w->last_error != NULL)
+		snprintf(m.last_error, sizeof(m.last_error), "%s",
+		    w->last_error);
+	outbox_msg(ob, w->address, to, MSG_WORKER_STATE, reply, &m);
 }
 
 /* Announce every worker to the coordinator (WorkerState pushes). */
@@ -397,17 +413,21 @@ ws_announce_all(struct wstate *ws)
 	struct wactor	*w;
 
 	TAILQ_FOREACH(w, &ws->all, entry)
-		send_state(ws, w, COORD_ADDRESS, 0);
+		send_state(w, &ws->ob, COORDINATOR_ADDRESS, 0);
 }
 
-/* ProcessTask: run it, unless it ran here already. */
-static int
-process(struct wstate *ws, struct wactor *w, const struct process_task *m)
+/* ProcessTask {taskId, kind, input}: run it, unless it ran here already. */
+int
+worker_process_task(struct actor *self, const struct envelope *env,
+    struct outbox *ob)
 {
-	const struct task_kind	*k;
-	struct task		 t;
-	msgpack_packer		*pk;
-	sqlite3_stmt		*st;
+	struct wactor			*w = self->data;
+	struct wstate			*ws = w->ws;
+	const struct msg_process_task	*m = &env->body->process_task;
+	struct msg_task_report		 started;
+	const struct task_kind		*k;
+	struct task			 t;
+	sqlite3_stmt			*st;
 	char			*input;
 	size_t			 inputlen;
 	int			 rc;
@@ -425,12 +445,12 @@ process(struct wstate *ws, struct wactor *w, const struct process_task *m)
 	    (strcmp(w->last_status, "completed") == 0 ||
 	    strcmp(w->last_status, "failed") == 0)) {
 		/* It ran here and its report was lost: report it again. */
-		report_last(ws, w);
+		report_last(w, ob);
 		return 0;
 	}
 	if (db_begin(ws->db) == -1)
 		return -1;
-	input = pack_copy(m->input, &inputlen);
+	input = pack_copy(m->input.obj, &inputlen);
 	st = stmt(ws, WST_START);
 	bind_text(st, 1, w->id);
 	bind_text(st, 2, m->task_id);
@@ -446,69 +466,57 @@ process(struct wstate *ws, struct wactor *w, const struct process_task *m)
 	snprintf(w->task, sizeof(w->task), "%s", m->task_id);
 	snprintf(w->kind, sizeof(w->kind), "%s", m->kind);
 	ws->nbusy++;
-	pk = outbox_begin(&ws->ob, w->address, COORD_ADDRESS,
-	    MSG_TASK_STARTED, 0);
-	msg_task_started_encode(pk, w->task, w->id);
-	outbox_end(&ws->ob);
+	memset(&started, 0, sizeof(started));
+	snprintf(started.task_id, sizeof(started.task_id), "%s", w->task);
+	snprintf(started.worker_id, sizeof(started.worker_id), "%s", w->id);
+	outbox_msg(ob, w->address, COORDINATOR_ADDRESS, MSG_TASK_STARTED, 0,
+	    &started);
 
 	memset(&t, 0, sizeof(t));
 	t.w = w;
+	t.ob = ob;
 	if ((k = task_kind_find(m->kind)) == NULL)
 		rc = task_error(&t, "unknown task kind: %s", m->kind);
 	else
-		rc = k->run(&t, m->input);
+		rc = k->run(&t, m->input.obj);
 	if (rc == -1)
-		return finish(ws, w, 1, NULL, 0, t.error);
+		return finish(ws, w, 1, NULL, 0, t.error, ob);
 	if (!t.done)
 		return finish(ws, w, 1, NULL, 0, "the task kind did not finish "
-		    "the task");
+		    "the task", ob);
 	return 0;
 }
 
-/* One message for worker w: StartWorker, GetState, ProcessTask, AbortTask. */
+/* StartWorker {workerId}: the worker exists now; announce it. */
 int
-ws_handle(struct wstate *ws, struct wactor *w, const struct envelope *env)
+worker_start(struct actor *self, const struct envelope *env,
+    struct outbox *ob)
 {
-	struct process_task	 m;
-	const struct msg_info	*mi;
-	msgpack_packer		*pk;
-	enum err_code		 code;
-	char			 why[256], id[NAME_MAX_LEN + 1];
-
-	switch (env->type) {
-	case MSG_START_WORKER:
-		send_state(ws, w, COORD_ADDRESS, 0);
-		return 0;
-	case MSG_GET_STATE:
-		send_state(ws, w, env->from, 1);
-		return 0;
-	case MSG_PROCESS_TASK:
-		if (msg_process_task_decode(env->payload, &m, &code, why,
-		    sizeof(why)) == -1)
-			break;
-		return process(ws, w, &m);
-	case MSG_ABORT_TASK:
-		if (msg_task_id_decode(env->payload, id, sizeof(id), &code, why,
-		    sizeof(why)) == -1)
-			break;
-		if (strcmp(w->task, id) != 0)
-			return 0;
-		return abort_task(ws, w);
-	default:
-		mi = msg_info(env->type);
-		if (mi != NULL && mi->who == MSG_WHO_SERVER)
-			return 0;	/* a reply or push: nothing to do */
-		code = ERR_UNKNOWN_TYPE;
-		snprintf(why, sizeof(why), "Unknown message type for worker: "
-		    "%s", msg_name(env->type));
-		break;
-	}
-	pk = outbox_begin(&ws->ob, w->address, env->from, MSG_ERROR, 1);
-	msgpack_pack_map(pk, 2);
-	mp_pack_kv_str(pk, "code", err_code_name(code));
-	mp_pack_kv_str(pk, "error", why);
-	outbox_end(&ws->ob);
+	(void)env;
+	send_state(self->data, ob, COORDINATOR_ADDRESS, 0);
 	return 0;
+}
+
+/* GetState {}: WorkerState. */
+int
+worker_get_state(struct actor *self, const struct envelope *env,
+    struct outbox *ob)
+{
+	send_state(self->data, ob, env->from, 1);
+	return 0;
+}
+
+/* AbortTask {taskId}: drop it if it is still the current task. */
+int
+worker_abort_task(struct actor *self, const struct envelope *env,
+    struct outbox *ob)
+{
+	struct wactor	*w = self->data;
+
+	(void)ob;
+	if (strcmp(w->task, env->body->task_id.task_id) != 0)
+		return 0;
+	return abort_task(w->ws, w);
 }
 
 /* The worker id, made and stored if it is new. */

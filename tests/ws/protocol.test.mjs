@@ -206,18 +206,22 @@ describe('every Error of PROTOCOL.md, then a valid message', () => {
     await expectError(c, id, 'unknown_type', /GetStatus/);
   });
   it('bad_payload names the field', async () => {
+    // The actor decodes the payload, once, and refuses it itself.
     let id = c.send({ to: 'coordinator:main', type: 'RegisterWorker',
       payload: {} });
-    await expectError(c, id, 'bad_payload', /'workerId'/);
+    await expectError(c, id, 'bad_payload', /'workerId'/,
+      'coordinator:main');
     id = c.send({ to: 'coordinator:main', type: 'RegisterWorker',
       payload: { workerId: 'no spaces allowed' } });
-    await expectError(c, id, 'bad_payload', /'workerId'/);
+    await expectError(c, id, 'bad_payload', /'workerId'/,
+      'coordinator:main');
     id = c.send({ to: 'coordinator:main', type: 'CancelTask',
       payload: [1] });
-    await expectError(c, id, 'bad_payload', /'payload'/);
+    await expectError(c, id, 'bad_payload', /'payload'/,
+      'coordinator:main');
     id = c.send({ to: 'eventlog:main', type: 'GetEvents',
       payload: { limit: -1 } });
-    await expectError(c, id, 'bad_payload', /'limit'/);
+    await expectError(c, id, 'bad_payload', /'limit'/, 'eventlog:main');
     let deep = 1;
     for (let i = 0; i < 40; i++) deep = [deep];
     id = c.send({ to: 'coordinator:main', type: 'AssignTask',

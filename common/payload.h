@@ -1,0 +1,413 @@
+/*
+ * Every flat payload: one struct, shared by the sender and the receiver,
+ * with its field table right beneath it.  A row says the key on the wire,
+ * the member it lands in, and what it must be:
+ *
+ *	P_STR	 a non-empty UTF-8 string; its limit is the array's size - 1
+ *	P_NAME	 a name usable in an address: 1-64 of [A-Za-z0-9._-]
+ *	P_UINT	 a non-negative integer of at most max, 0 when absent, always
+ *		 packed (P_UINT_OPT: with a has_<member> flag saying it was
+ *		 there, packed only when set)
+ *	P_INT_OPT a signed integer, with its has_<member> flag
+ *	P_BOOL	 true or false (absent: false)
+ *	P_ANY	 any value, borrowed from the frame (struct mp_any)
+ *
+ * and when it may be missing:
+ *
+ *	REQ	 required: refused when absent or null; always packed
+ *	OPT	 optional: absent or null is the zero value; packed only when
+ *		 set (a non-empty string, a has_ flag, true, a value)
+ *	NUL	 optional, and packed as nil when not set
+ *	OUT	 packed when set, never read: the receiver makes it itself
+ *
+ * msg_decode() reads a payload through a table into its struct (once, in
+ * the runtime, before the handler runs); msg_encode() packs the struct
+ * back.  A decoded struct borrows the frame for its P_ANY members: valid
+ * until the handler returns.
+ *
+ * Adding a payload: its struct and FIELDS() here, a line in MSG_SHAPES,
+ * and the shape's name in its catalogue row (msgtypes.h).
+ */
+#ifndef PAYLOAD_H
+#define PAYLOAD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <msgpack.h>
+
+#define ADDR_MAX	160	/* bytes in "<kind>:<name>" */
+#define KIND_MAX	16	/* bytes in an actor kind */
+#define ID_MAX		128	/* bytes in a message id */
+#define NAME_MAX_LEN	64	/* bytes in a worker id or other name */
+#define TASK_KIND_MAX	32	/* bytes in a task kind */
+#define ERROR_TEXT_MAX	4096	/* bytes of a task's error, an Error's text */
+#define LEVEL_MAX	16	/* bytes in an event's level */
+#define SOURCE_MAX	128	/* bytes in an event's source */
+#define MESSAGE_MAX	4096	/* bytes in an event's message */
+#define STATUS_MAX	16	/* bytes in a status word: "interrupted" */
+
+/* Any msgpack value: one decoded (borrowed), or packed bytes to send. */
+struct mp_any {
+	const msgpack_object	*obj;	/* decoded: points into the frame */
+	const void		*raw;	/* or one packed object to send */
+	size_t			 len;
+};
+
+enum field_type {
+	FT_STR,
+	FT_NAME,
+	FT_UINT,
+	FT_INT,
+	FT_BOOL,
+	FT_ANY,
+};
+
+enum field_flag {
+	F_OPT = 0x0,
+	F_REQ = 0x1,
+	F_NUL = 0x2,
+	F_OUT = 0x4,
+};
+#define NO_HAS	SIZE_MAX
+
+/* Short names for the tables below; undefined at the end of this file. */
+#define OPT	F_OPT
+#define REQ	F_REQ
+#define NUL	F_NUL
+#define OUT	F_OUT
+
+struct msg_field {
+	const char	*key;		/* on the wire; NULL ends the table */
+	enum field_type	 type;
+	unsigned	 flags;		/* F_REQ, F_NUL, F_OUT */
+	uint64_t	 max;		/* FT_UINT: the largest value */
+	size_t		 off;		/* offsetof the member */
+	size_t		 size;		/* sizeof the member */
+	size_t		 has;		/* offsetof its has_ flag, or NO_HAS */
+};
+
+#define P_MEMBER_(s, m)	offsetof(struct s, m), sizeof(((struct s *)0)->m)
+#define P_STR(s, m, key, fl)						\
+	{ key, FT_STR, fl, 0, P_MEMBER_(s, m), NO_HAS }
+#define P_NAME(s, m, key, fl)						\
+	{ key, FT_NAME, fl, 0, P_MEMBER_(s, m), NO_HAS }
+#define P_UINT(s, m, key, fl, max)					\
+	{ key, FT_UINT, fl, max, P_MEMBER_(s, m), NO_HAS }
+#define P_UINT_OPT(s, m, key, fl, max)					\
+	{ key, FT_UINT, fl, max, P_MEMBER_(s, m), offsetof(struct s, has_##m) }
+#define P_INT_OPT(s, m, key, fl)					\
+	{ key, FT_INT, fl, 0, P_MEMBER_(s, m), offsetof(struct s, has_##m) }
+#define P_BOOL(s, m, key, fl)						\
+	{ key, FT_BOOL, fl, 0, P_MEMBER_(s, m), NO_HAS }
+#define P_ANY(s, m, key, fl)						\
+	{ key, FT_ANY, fl, 0, P_MEMBER_(s, m), NO_HAS }
+
+/* payload.c defines the tables; everyone else sees their declarations. */
+#ifdef PAYLOAD_TABLES
+#define FIELDS(shape, ...)						\
+	const struct msg_field msg_##shape##_fields[] = {		\
+		__VA_ARGS__, { NULL, FT_ANY, 0, 0, 0, 0, NO_HAS }	\
+	}
+#else
+#define FIELDS(shape, ...)						\
+	extern const struct msg_field msg_##shape##_fields[]
+#endif
+
+#define SEQ_MAX		((uint64_t)INT64_MAX)	/* numbers kept in SQLite */
+
+/* {taskId}: CancelTask, TaskCancelled, AbortTask. */
+struct msg_task_id {
+	char		 task_id[NAME_MAX_LEN + 1];
+};
+FIELDS(task_id,
+	P_NAME(msg_task_id, task_id, "taskId", REQ));
+
+/* {workerId}: (Un)RegisterWorker, Worker(Un)Registered, Start/StopWorker. */
+struct msg_worker_id {
+	char		 worker_id[NAME_MAX_LEN + 1];
+};
+FIELDS(worker_id,
+	P_NAME(msg_worker_id, worker_id, "workerId", REQ));
+
+/* AssignTask: kind defaults to sleep {ms: 1000}; workerId pins it. */
+struct msg_assign_task {
+	char		 task_id[NAME_MAX_LEN + 1];	/* "": one is made */
+	char		 kind[TASK_KIND_MAX + 1];	/* "": sleep */
+	struct mp_any	 input;
+	char		 worker_id[NAME_MAX_LEN + 1];	/* "": any worker */
+};
+FIELDS(assign_task,
+	P_NAME(msg_assign_task, task_id, "taskId", OPT),
+	P_STR(msg_assign_task, kind, "kind", OPT),
+	P_ANY(msg_assign_task, input, "input", OPT),
+	P_NAME(msg_assign_task, worker_id, "workerId", OPT));
+
+/* TaskAccepted: the answer to AssignTask. */
+struct msg_task_accepted {
+	char		 task_id[NAME_MAX_LEN + 1];
+	char		 status[STATUS_MAX + 1];	/* assigned, queued */
+	char		 worker_id[NAME_MAX_LEN + 1];	/* "": none */
+	uint64_t	 position;			/* in the queue */
+	bool		 has_position;
+};
+FIELDS(task_accepted,
+	P_NAME(msg_task_accepted, task_id, "taskId", REQ),
+	P_STR(msg_task_accepted, status, "status", REQ),
+	P_NAME(msg_task_accepted, worker_id, "workerId", OPT),
+	P_UINT_OPT(msg_task_accepted, position, "position", OPT, UINT64_MAX));
+
+/* ProcessTask: the coordinator hands a worker a task. */
+struct msg_process_task {
+	char		 task_id[NAME_MAX_LEN + 1];
+	char		 kind[TASK_KIND_MAX + 1];
+	struct mp_any	 input;				/* nil: none */
+};
+FIELDS(process_task,
+	P_NAME(msg_process_task, task_id, "taskId", REQ),
+	P_STR(msg_process_task, kind, "kind", REQ),
+	P_ANY(msg_process_task, input, "input", NUL));
+
+/*
+ * TaskStarted, TaskCompleted {result}, TaskFailed {error}: a worker's
+ * report of one run, with its processed count after it.
+ */
+struct msg_task_report {
+	char		 task_id[NAME_MAX_LEN + 1];
+	char		 worker_id[NAME_MAX_LEN + 1];
+	struct mp_any	 result;			/* TaskCompleted */
+	char		 error[ERROR_TEXT_MAX + 1];	/* TaskFailed */
+	uint64_t	 processed_count;
+	bool		 has_processed_count;
+};
+FIELDS(task_started,
+	P_NAME(msg_task_report, task_id, "taskId", REQ),
+	P_NAME(msg_task_report, worker_id, "workerId", REQ));
+FIELDS(task_completed,
+	P_NAME(msg_task_report, task_id, "taskId", REQ),
+	P_NAME(msg_task_report, worker_id, "workerId", REQ),
+	P_ANY(msg_task_report, result, "result", NUL),
+	P_UINT_OPT(msg_task_report, processed_count, "processedCount", OPT,
+	    SEQ_MAX));
+FIELDS(task_failed,
+	P_NAME(msg_task_report, task_id, "taskId", REQ),
+	P_NAME(msg_task_report, worker_id, "workerId", REQ),
+	P_STR(msg_task_report, error, "error", REQ),
+	P_UINT_OPT(msg_task_report, processed_count, "processedCount", OPT,
+	    SEQ_MAX));
+
+/*
+ * WorkerState: a worker's state, the answer to GetState and its
+ * announcement to the coordinator, with its last outcome (completed,
+ * failed, interrupted) for the coordinator's reconciliation.
+ */
+struct msg_worker_state {
+	char		 worker_id[NAME_MAX_LEN + 1];
+	char		 status[STATUS_MAX + 1];	/* idle, busy */
+	char		 current_task[NAME_MAX_LEN + 1];	/* "": none */
+	uint64_t	 processed_count;
+	char		 last_task[NAME_MAX_LEN + 1];
+	char		 last_status[STATUS_MAX + 1];
+	struct mp_any	 last_result;
+	char		 last_error[ERROR_TEXT_MAX + 1];
+};
+FIELDS(worker_state,
+	P_NAME(msg_worker_state, worker_id, "workerId", REQ),
+	P_STR(msg_worker_state, status, "status", OPT),
+	P_NAME(msg_worker_state, current_task, "currentTask", NUL),
+	P_UINT(msg_worker_state, processed_count, "processedCount", OPT,
+	    SEQ_MAX),
+	P_NAME(msg_worker_state, last_task, "lastTask", NUL),
+	P_STR(msg_worker_state, last_status, "lastStatus", NUL),
+	P_ANY(msg_worker_state, last_result, "lastResult", NUL),
+	P_STR(msg_worker_state, last_error, "lastError", NUL));
+
+/*
+ * LogEvent: an activity event.  Sent to eventlog:main it asks for a row
+ * (sourceSeq and sourceFirst from a numbering source, see eventlog.h);
+ * pushed by the event log it is a row, with its seq and timestamp.
+ */
+struct msg_log_event {
+	uint64_t	 seq;
+	bool		 has_seq;
+	int64_t		 timestamp;		/* ms since the epoch */
+	bool		 has_timestamp;
+	char		 level[LEVEL_MAX + 1];
+	char		 source[SOURCE_MAX + 1];
+	char		 message[MESSAGE_MAX + 1];
+	struct mp_any	 data;
+	uint64_t	 source_seq;
+	bool		 has_source_seq;
+	bool		 source_first;
+};
+FIELDS(log_event,
+	P_UINT_OPT(msg_log_event, seq, "seq", OUT, SEQ_MAX),
+	P_INT_OPT(msg_log_event, timestamp, "timestamp", OUT),
+	P_STR(msg_log_event, level, "level", REQ),
+	P_STR(msg_log_event, source, "source", REQ),
+	P_STR(msg_log_event, message, "message", REQ),
+	P_ANY(msg_log_event, data, "data", NUL),
+	P_UINT_OPT(msg_log_event, source_seq, "sourceSeq", OPT, SEQ_MAX),
+	P_BOOL(msg_log_event, source_first, "sourceFirst", OPT));
+
+/* LogEventAck: the event log has every event of source up to sourceSeq. */
+struct msg_log_event_ack {
+	char		 source[SOURCE_MAX + 1];
+	uint64_t	 source_seq;
+	bool		 gap;			/* refused one past a gap */
+};
+FIELDS(log_event_ack,
+	P_STR(msg_log_event_ack, source, "source", REQ),
+	P_UINT(msg_log_event_ack, source_seq, "sourceSeq", REQ, SEQ_MAX),
+	P_BOOL(msg_log_event_ack, gap, "gap", OPT));
+
+/* An activity event's data: what it is about. */
+struct msg_event_data {
+	char		 task_id[NAME_MAX_LEN + 1];
+	char		 worker_id[NAME_MAX_LEN + 1];
+	uint64_t	 attempts;
+	bool		 has_attempts;
+};
+FIELDS(event_data,
+	P_NAME(msg_event_data, task_id, "taskId", OPT),
+	P_NAME(msg_event_data, worker_id, "workerId", OPT),
+	P_UINT_OPT(msg_event_data, attempts, "attempts", OPT, SEQ_MAX));
+
+/* GetEvents {since?, limit?}, Subscribe {since?}. */
+struct msg_range {
+	uint64_t	 since;
+	bool		 has_since;
+	uint64_t	 limit;
+	bool		 has_limit;
+};
+FIELDS(get_events,
+	P_UINT_OPT(msg_range, since, "since", OPT, SEQ_MAX),
+	P_UINT_OPT(msg_range, limit, "limit", OPT, UINT32_MAX));
+FIELDS(subscribe,
+	P_UINT_OPT(msg_range, since, "since", OPT, SEQ_MAX));
+
+/* Subscribed {lastSeq?}: the event log says where its log stands. */
+struct msg_subscribed {
+	uint64_t	 last_seq;
+	bool		 has_last_seq;
+};
+FIELDS(subscribed,
+	P_UINT_OPT(msg_subscribed, last_seq, "lastSeq", OPT, SEQ_MAX));
+
+/* Error {code, error}: code for programs, error for people. */
+struct msg_error {
+	char		 code[32 + 1];
+	char		 error[ERROR_TEXT_MAX + 1];
+};
+FIELDS(error,
+	P_STR(msg_error, code, "code", REQ),
+	P_STR(msg_error, error, "error", REQ));
+
+/* {name}: a process of the tree, for actorctl's requests. */
+struct msg_name {
+	char		 name[64 + 1];
+};
+FIELDS(name,
+	P_STR(msg_name, name, "name", REQ));
+
+/* CtlKill {name, signal?}: a number; actorctl also sends names. */
+struct msg_ctl_kill {
+	char		 name[64 + 1];
+	uint64_t	 signal;
+	bool		 has_signal;
+};
+FIELDS(ctl_kill,
+	P_STR(msg_ctl_kill, name, "name", REQ),
+	P_UINT_OPT(msg_ctl_kill, signal, "signal", OPT, 64));
+
+/* CtlSend {to, type, payload?}: inject a message. */
+struct msg_ctl_send {
+	char		 to[ADDR_MAX + 1];
+	char		 type[64 + 1];
+	struct mp_any	 payload;
+};
+FIELDS(ctl_send,
+	P_STR(msg_ctl_send, to, "to", REQ),
+	P_STR(msg_ctl_send, type, "type", REQ),
+	P_ANY(msg_ctl_send, payload, "payload", OPT));
+
+/* CtlWait {name, state, notPid?, timeoutMs?}. */
+struct msg_ctl_wait {
+	char		 name[64 + 1];
+	char		 state[STATUS_MAX + 1];
+	uint64_t	 not_pid;
+	bool		 has_not_pid;
+	uint64_t	 timeout_ms;
+	bool		 has_timeout_ms;
+};
+FIELDS(ctl_wait,
+	P_STR(msg_ctl_wait, name, "name", REQ),
+	P_STR(msg_ctl_wait, state, "state", REQ),
+	P_UINT_OPT(msg_ctl_wait, not_pid, "notPid", OPT, INT32_MAX),
+	P_UINT_OPT(msg_ctl_wait, timeout_ms, "timeoutMs", OPT, 3600000));
+
+/*
+ * Every shape: its name (the catalogue's column, the member of union
+ * msg_body, the table msg_<name>_fields) and its struct.  "empty" (a map
+ * whose fields are ignored) and "none" (any value, not decoded) have no
+ * struct.
+ */
+#define MSG_SHAPES(S)							\
+	S(task_id,		msg_task_id)				\
+	S(worker_id,		msg_worker_id)				\
+	S(assign_task,		msg_assign_task)			\
+	S(task_accepted,	msg_task_accepted)			\
+	S(process_task,		msg_process_task)			\
+	S(task_started,		msg_task_report)			\
+	S(task_completed,	msg_task_report)			\
+	S(task_failed,		msg_task_report)			\
+	S(worker_state,		msg_worker_state)			\
+	S(log_event,		msg_log_event)				\
+	S(log_event_ack,	msg_log_event_ack)			\
+	S(event_data,		msg_event_data)				\
+	S(get_events,		msg_range)				\
+	S(subscribe,		msg_range)				\
+	S(subscribed,		msg_subscribed)				\
+	S(error,		msg_error)				\
+	S(name,			msg_name)				\
+	S(ctl_kill,		msg_ctl_kill)				\
+	S(ctl_send,		msg_ctl_send)				\
+	S(ctl_wait,		msg_ctl_wait)
+
+/* A decoded payload, as the runtime hands it to a handler (env->body). */
+union msg_body {
+#define MSG_BODY_MEMBER(shape, type) struct type shape;
+	MSG_SHAPES(MSG_BODY_MEMBER)
+#undef MSG_BODY_MEMBER
+};
+
+struct msg_shape {
+	const char		*name;
+	const struct msg_field	*fields;	/* NULL: none, any value */
+	size_t			 size;		/* of its struct */
+};
+
+#define MSG_SHAPE_DECL(shape, type)					\
+	extern const struct msg_shape msg_shape_##shape;
+MSG_SHAPES(MSG_SHAPE_DECL)
+#undef MSG_SHAPE_DECL
+extern const struct msg_shape msg_shape_empty;
+extern const struct msg_shape msg_shape_none;
+
+/*
+ * The struct of each shape by name, for the typed senders (msg.h):
+ * msg_struct_<shape>, void for "empty" and "none".
+ */
+#define MSG_STRUCT_TYPEDEF(shape, type) typedef struct type msg_struct_##shape;
+MSG_SHAPES(MSG_STRUCT_TYPEDEF)
+#undef MSG_STRUCT_TYPEDEF
+typedef void msg_struct_empty;
+typedef void msg_struct_none;
+
+#undef OPT
+#undef REQ
+#undef NUL
+#undef OUT
+
+#endif
