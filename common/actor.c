@@ -761,7 +761,6 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 {
 	const struct actor_kind	*kind = arg;
 	static struct config	 fresh;
-	int			 i;
 
 	(void)what;
 	switch (sig) {
@@ -776,10 +775,7 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 			    "the old one");
 			break;
 		}
-		i = child_lookup(kind->name);
-		log_setlevel(i >= 0 && fresh.child[i].log_level[0] ?
-		    log_level_parse(fresh.child[i].log_level) :
-		    fresh.log_level);
+		log_setlevel(config_log_level(&fresh, kind->name));
 		if (kind->reload != NULL)
 			kind->reload(&fresh);
 		break;
@@ -808,7 +804,7 @@ actor_main(int argc, char *argv[], const struct actor_kind *kind)
 	struct event_base	*base;
 	struct event		*sigs[3];
 	const int		 signos[3] = { SIGTERM, SIGINT, SIGHUP };
-	int			 ch, i, level;
+	int			 ch, i;
 
 	while ((ch = getopt(argc, argv, "hV")) != -1) {
 		switch (ch) {
@@ -835,10 +831,7 @@ actor_main(int argc, char *argv[], const struct actor_kind *kind)
 		config_print_errors(&cfg, stderr);
 		return EXIT_USAGE;
 	}
-	i = child_lookup(kind->name);
-	level = i >= 0 && cfg.child[i].log_level[0] ?
-	    log_level_parse(cfg.child[i].log_level) : cfg.log_level;
-	log_setlevel(level);
+	log_setlevel(config_log_level(&cfg, kind->name));
 	/*
 	 * Keep up to 1 MiB free at the top of the heap rather than handing
 	 * it back at once.  SQLite's b-tree code allocates and frees about

@@ -564,6 +564,16 @@ config_write(const struct config *cfg, FILE *fp)
 }
 
 int
+config_log_level(const struct config *cfg, const char *name)
+{
+	int	 i = child_lookup(name);
+
+	if (i >= 0 && cfg->child[i].log_level[0] != '\0')
+		return log_level_parse(cfg->child[i].log_level);
+	return cfg->log_level;
+}
+
+int
 child_lookup(const char *name)
 {
 	int	 i;

@@ -124,6 +124,8 @@ void	config_print_errors(const struct config *cfg, FILE *fp);
 /* Write the effective configuration as a commented INI file. */
 void	config_write(const struct config *cfg, FILE *fp);
 int	child_lookup(const char *name);
+/* The log level of child program name: its own, or the tree's. */
+int	config_log_level(const struct config *cfg, const char *name);
 const char *restart_name(int restart);
 const char *strategy_name(int strategy);
 

@@ -129,15 +129,12 @@ static void
 reload(void)
 {
 	struct config	*next = cfg == &configs[0] ? &configs[1] : &configs[0];
-	int		 i;
 
 	if (config_load_env(next) == -1) {
 		log_warnx("reload: the config has errors; keeping the old one");
 		return;
 	}
-	i = child_lookup("gateway");
-	log_setlevel(next->child[i].log_level[0] ?
-	    log_level_parse(next->child[i].log_level) : next->log_level);
+	log_setlevel(config_log_level(next, "gateway"));
 	/*
 	 * The runtime, the connections and the sessions keep pointers to
 	 * the config: the new values are copied into the one they hold.
@@ -261,7 +258,7 @@ main(int argc, char *argv[])
 	const int	 signos[] = { SIGTERM, SIGINT, SIGHUP, SIGCHLD };
 	struct event	*sigs[4];
 	size_t		 i;
-	int		 ch, lvl;
+	int		 ch;
 
 	while ((ch = getopt(argc, argv, "hV")) != -1) {
 		switch (ch) {
@@ -288,9 +285,7 @@ main(int argc, char *argv[])
 		config_print_errors(cfg, stderr);
 		return EXIT_USAGE;
 	}
-	lvl = child_lookup("gateway");
-	log_setlevel(cfg->child[lvl].log_level[0] ?
-	    log_level_parse(cfg->child[lvl].log_level) : cfg->log_level);
+	log_setlevel(config_log_level(cfg, "gateway"));
 	signal(SIGPIPE, SIG_IGN);
 	raise_nofile();
 	/* Our sessions must not inherit the listening socket. */
