@@ -565,19 +565,24 @@ sender_receive(struct actor *self, const struct envelope *env)
 	}
 }
 
-static void
-receiver_receive(struct actor *self, const struct envelope *env)
+/*
+ * ProcessTask, decoded by the runtime through its field table as a
+ * worker's would be: every ACK_EVERY, TaskAccepted {count}.
+ */
+static int
+receiver_process(struct actor *self, const struct envelope *env,
+    struct outbox *ob)
 {
 	msgpack_packer	*pk;
 
-	if (env->type != MSG_PROCESS_TASK)
-		return;
+	(void)self;
 	if (++rb.count % ACK_EVERY == 0 || rb.count == rb.n) {
-		pk = actor_reply(self, env, MSG_TASK_ACCEPTED);
+		pk = outbox_begin(ob, NULL, env->from, MSG_TASK_ACCEPTED, 1);
 		msgpack_pack_map(pk, 1);
 		mp_pack_kv_int(pk, "count", rb.count);
-		actor_end();
+		outbox_end(ob);
 	}
+	return 0;
 }
 
 /* The sender went away: the run is over. */
@@ -588,12 +593,23 @@ receiver_peer_down(const char *identity)
 	rt_stop();
 }
 
-static const struct actor_kind receiver_kind = {
-	.name = "worker",
-	.receive = receiver_receive,
-	.peer_down = receiver_peer_down,
+static const struct handler receiver_handlers[] = {
+	{ MSG_PROCESS_TASK,	receiver_process,	0 },
 };
 
+static const struct peer_rule receiver_peers[] = {
+	{ NULL,		NULL,		receiver_peer_down },
+};
+
+static const struct actor_kind receiver_kind = {
+	.name = "worker",
+	.handlers = receiver_handlers,
+	.nhandlers = nitems(receiver_handlers),
+	.peers = receiver_peers,
+	.npeers = nitems(receiver_peers),
+};
+
+/* The sender reads its replies as they are (their counts). */
 static const struct actor_kind sender_kind = {
 	.name = "coordinator",
 	.receive = sender_receive,

@@ -236,7 +236,6 @@ decode_field(const struct msg_field *f, const msgpack_object *v, char *out,
     char *why, size_t whylen)
 {
 	uint64_t	 u;
-	int64_t		 i;
 
 	switch (f->type) {
 	case FT_STR:
@@ -273,18 +272,6 @@ decode_field(const struct msg_field *f, const msgpack_object *v, char *out,
 		}
 		memcpy(out + f->off, &u, sizeof(u));
 		return 0;
-	case FT_INT:
-		if (v->type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
-			i = v->via.i64;
-		else if (mp_uint(v, &u) == 0 && u <= INT64_MAX)
-			i = (int64_t)u;
-		else {
-			snprintf(why, whylen, "'%s' must be an integer",
-			    f->key);
-			return -1;
-		}
-		memcpy(out + f->off, &i, sizeof(i));
-		return 0;
 	case FT_BOOL:
 		if (v->type != MSGPACK_OBJECT_BOOLEAN) {
 			snprintf(why, whylen, "'%s' must be true or false",
@@ -304,20 +291,28 @@ decode_field(const struct msg_field *f, const msgpack_object *v, char *out,
 }
 
 int
-msg_decode_shape(const struct msg_shape *shape,
-    const msgpack_object *payload, void *out, char *why, size_t whylen)
+msg_decode(enum msg_type type, const msgpack_object *payload,
+    union msg_body *body, enum err_code *code, char *why, size_t whylen)
 {
 	const struct msg_field	*f;
 	const msgpack_object	*v;
-	char			*o = out;
+	char			*o = (char *)body;
 
+	*code = ERR_BAD_PAYLOAD;
+	if ((unsigned)type >= MSG_COUNT) {
+		*code = ERR_UNKNOWN_TYPE;
+		snprintf(why, whylen, "unknown message type");
+		return -1;
+	}
+	if ((f = msg_table[type].shape->fields) == NULL)
+		return 0;		/* none: any value */
 	if (payload != NULL && payload->type != MSGPACK_OBJECT_NIL &&
 	    payload->type != MSGPACK_OBJECT_MAP) {
 		snprintf(why, whylen, "'payload' must be an object");
 		return -1;
 	}
-	memset(out, 0, shape->size);
-	for (f = shape->fields; f->key != NULL; f++) {
+	memset(body, 0, msg_table[type].shape->size);
+	for (; f->key != NULL; f++) {
 		if (f->flags & F_OUT)
 			continue;
 		v = mp_get(payload, f->key);
@@ -335,23 +330,6 @@ msg_decode_shape(const struct msg_shape *shape,
 			o[f->has] = 1;
 	}
 	return 0;
-}
-
-int
-msg_decode(enum msg_type type, const msgpack_object *payload,
-    union msg_body *body, enum err_code *code, char *why, size_t whylen)
-{
-	const struct msg_shape	*shape;
-
-	*code = ERR_BAD_PAYLOAD;
-	if ((unsigned)type >= MSG_COUNT) {
-		*code = ERR_UNKNOWN_TYPE;
-		snprintf(why, whylen, "unknown message type");
-		return -1;
-	}
-	if ((shape = msg_table[type].shape)->fields == NULL)
-		return 0;		/* none: any value */
-	return msg_decode_shape(shape, payload, body, why, whylen);
 }
 
 /* Is the member of f at in set: to be packed when optional? */
@@ -376,13 +354,6 @@ field_set(const struct msg_field *f, const char *in)
 	}
 }
 
-/* Is f packed at all: required, nil when unset, or set. */
-static bool
-field_packed(const struct msg_field *f, const char *in)
-{
-	return (f->flags & (F_REQ | F_NUL)) || field_set(f, in);
-}
-
 int
 mp_pack_any(msgpack_packer *pk, const struct mp_any *v)
 {
@@ -400,7 +371,6 @@ static int
 encode_field(msgpack_packer *pk, const struct msg_field *f, const char *in)
 {
 	uint64_t	 u;
-	int64_t		 i;
 
 	if (!field_set(f, in) && !(f->flags & F_REQ))
 		return msgpack_pack_nil(pk) != 0 ? -1 : 0;
@@ -411,9 +381,6 @@ encode_field(msgpack_packer *pk, const struct msg_field *f, const char *in)
 	case FT_UINT:
 		memcpy(&u, in + f->off, sizeof(u));
 		return msgpack_pack_uint64(pk, u) != 0 ? -1 : 0;
-	case FT_INT:
-		memcpy(&i, in + f->off, sizeof(i));
-		return msgpack_pack_int64(pk, i) != 0 ? -1 : 0;
 	case FT_BOOL:
 		return (in[f->off] ? msgpack_pack_true(pk) :
 		    msgpack_pack_false(pk)) != 0 ? -1 : 0;
@@ -431,15 +398,15 @@ msg_encode(msgpack_packer *pk, const struct msg_shape *shape, const void *in)
 	const char		*p = in;
 	size_t			 n = 0;
 
+	/* Packed: what is required, nil when unset, or set. */
 	if (shape == NULL || shape->fields == NULL)
 		return msgpack_pack_map(pk, 0) != 0 ? -1 : 0;
 	for (f = shape->fields; f->key != NULL; f++)
-		if (field_packed(f, p))
-			n++;
+		n += (f->flags & (F_REQ | F_NUL)) || field_set(f, p);
 	if (msgpack_pack_map(pk, n) != 0)
 		return -1;
 	for (f = shape->fields; f->key != NULL; f++) {
-		if (!field_packed(f, p))
+		if (!(f->flags & (F_REQ | F_NUL)) && !field_set(f, p))
 			continue;
 		if (mp_pack_str(pk, f->key) == -1 ||
 		    encode_field(pk, f, p) == -1)

@@ -11,6 +11,19 @@
 #include <msgpack.h>
 
 #include "msgtypes.h"
+
+/* The protocol's limits. */
+#define ADDR_MAX	160	/* bytes in "<kind>:<name>" */
+#define KIND_MAX	16	/* bytes in an actor kind */
+#define ID_MAX		128	/* bytes in a message id */
+#define NAME_MAX_LEN	64	/* bytes in a worker id or other name */
+#define TASK_KIND_MAX	32	/* bytes in a task kind */
+#define ERROR_TEXT_MAX	4096	/* bytes of a task's error, an Error's text */
+#define LEVEL_MAX	16	/* bytes in an event's level */
+#define SOURCE_MAX	128	/* bytes in an event's source */
+#define MESSAGE_MAX	4096	/* bytes in an event's message */
+#define STATUS_MAX	16	/* bytes in a status word: "interrupted" */
+
 #include "payload.h"
 
 #define nitems(a)	(sizeof(a) / sizeof((a)[0]))
@@ -74,8 +87,13 @@ struct msg_info {
 /*
  * The struct each type's payload decodes into: MSG_<ID>_body, for the
  * typed senders (actor.h, outbox.h), which refuse at compile time a
- * struct of another shape.
+ * struct of another shape; void for "empty" and "none".
  */
+#define MSG_STRUCT_TYPEDEF(shape, type) typedef struct type msg_struct_##shape;
+MSG_SHAPES(MSG_STRUCT_TYPEDEF)
+#undef MSG_STRUCT_TYPEDEF
+typedef void msg_struct_empty;
+typedef void msg_struct_none;
 #define MSG_BODY_TYPEDEF(id, name, who, kinds, shape)			\
 	typedef msg_struct_##shape MSG_##id##_body;
 MSG_TYPES(MSG_BODY_TYPEDEF)
@@ -112,10 +130,6 @@ bool		 name_valid(const char *s, size_t len);
 int		 msg_decode(enum msg_type type, const msgpack_object *payload,
 		    union msg_body *body, enum err_code *code, char *why,
 		    size_t whylen);
-/* The same through one shape, into its struct at out; -1 with why set. */
-int		 msg_decode_shape(const struct msg_shape *shape,
-		    const msgpack_object *payload, void *out, char *why,
-		    size_t whylen);
 /*
  * Pack the struct at in as a map through its shape (NULL, or "empty": an
  * empty map).  0, or -1 if the packer failed.
@@ -126,7 +140,8 @@ int		 msg_encode(msgpack_packer *pk, const struct msg_shape *shape,
 int		 mp_pack_any(msgpack_packer *pk, const struct mp_any *v);
 /* Packing helpers: 0, or -1 if the packer's buffer failed. */
 int		 mp_pack_str(msgpack_packer *pk, const char *s);
-int		 mp_pack_kv_str(msgpack_packer *pk, const char *k, const char *v);
+int		 mp_pack_kv_str(msgpack_packer *pk, const char *k,
+		    const char *v);
 int		 mp_pack_kv_int(msgpack_packer *pk, const char *k, int64_t v);
 int		 mp_pack_kv_uint(msgpack_packer *pk, const char *k, uint64_t v);
 /* Append bytes that are already one msgpack object. */

@@ -3,7 +3,7 @@
  * size for the codec in msg.c.
  */
 #define PAYLOAD_TABLES
-#include "payload.h"
+#include "msg.h"
 
 #define MSG_SHAPE_DEF(shape, type)					\
 	const struct msg_shape msg_shape_##shape = {			\

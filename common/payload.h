@@ -8,7 +8,6 @@
  *	P_UINT	 a non-negative integer of at most max, 0 when absent, always
  *		 packed (P_UINT_OPT: with a has_<member> flag saying it was
  *		 there, packed only when set)
- *	P_INT_OPT a signed integer, with its has_<member> flag
  *	P_BOOL	 true or false (absent: false)
  *	P_ANY	 any value, borrowed from the frame (struct mp_any)
  *
@@ -26,7 +25,8 @@
  * until the handler returns.
  *
  * Adding a payload: its struct and FIELDS() here, a line in MSG_SHAPES,
- * and the shape's name in its catalogue row (msgtypes.h).
+ * and the shape's name in its catalogue row (msgtypes.h).  Included by
+ * msg.h, after the protocol's limits.
  */
 #ifndef PAYLOAD_H
 #define PAYLOAD_H
@@ -36,17 +36,6 @@
 #include <stdint.h>
 
 #include <msgpack.h>
-
-#define ADDR_MAX	160	/* bytes in "<kind>:<name>" */
-#define KIND_MAX	16	/* bytes in an actor kind */
-#define ID_MAX		128	/* bytes in a message id */
-#define NAME_MAX_LEN	64	/* bytes in a worker id or other name */
-#define TASK_KIND_MAX	32	/* bytes in a task kind */
-#define ERROR_TEXT_MAX	4096	/* bytes of a task's error, an Error's text */
-#define LEVEL_MAX	16	/* bytes in an event's level */
-#define SOURCE_MAX	128	/* bytes in an event's source */
-#define MESSAGE_MAX	4096	/* bytes in an event's message */
-#define STATUS_MAX	16	/* bytes in a status word: "interrupted" */
 
 /* Any msgpack value: one decoded (borrowed), or packed bytes to send. */
 struct mp_any {
@@ -59,7 +48,6 @@ enum field_type {
 	FT_STR,
 	FT_NAME,
 	FT_UINT,
-	FT_INT,
 	FT_BOOL,
 	FT_ANY,
 };
@@ -88,21 +76,16 @@ struct msg_field {
 	size_t		 has;		/* offsetof its has_ flag, or NO_HAS */
 };
 
-#define P_MEMBER_(s, m)	offsetof(struct s, m), sizeof(((struct s *)0)->m)
-#define P_STR(s, m, key, fl)						\
-	{ key, FT_STR, fl, 0, P_MEMBER_(s, m), NO_HAS }
-#define P_NAME(s, m, key, fl)						\
-	{ key, FT_NAME, fl, 0, P_MEMBER_(s, m), NO_HAS }
-#define P_UINT(s, m, key, fl, max)					\
-	{ key, FT_UINT, fl, max, P_MEMBER_(s, m), NO_HAS }
+#define P_(t, s, m, key, fl, max, has)					\
+	{ key, t, fl, max, offsetof(struct s, m),			\
+	    sizeof(((struct s *)0)->m), has }
+#define P_STR(s, m, key, fl)	P_(FT_STR, s, m, key, fl, 0, NO_HAS)
+#define P_NAME(s, m, key, fl)	P_(FT_NAME, s, m, key, fl, 0, NO_HAS)
+#define P_UINT(s, m, key, fl, max) P_(FT_UINT, s, m, key, fl, max, NO_HAS)
 #define P_UINT_OPT(s, m, key, fl, max)					\
-	{ key, FT_UINT, fl, max, P_MEMBER_(s, m), offsetof(struct s, has_##m) }
-#define P_INT_OPT(s, m, key, fl)					\
-	{ key, FT_INT, fl, 0, P_MEMBER_(s, m), offsetof(struct s, has_##m) }
-#define P_BOOL(s, m, key, fl)						\
-	{ key, FT_BOOL, fl, 0, P_MEMBER_(s, m), NO_HAS }
-#define P_ANY(s, m, key, fl)						\
-	{ key, FT_ANY, fl, 0, P_MEMBER_(s, m), NO_HAS }
+	P_(FT_UINT, s, m, key, fl, max, offsetof(struct s, has_##m))
+#define P_BOOL(s, m, key, fl)	P_(FT_BOOL, s, m, key, fl, 0, NO_HAS)
+#define P_ANY(s, m, key, fl)	P_(FT_ANY, s, m, key, fl, 0, NO_HAS)
 
 /* payload.c defines the tables; everyone else sees their declarations. */
 #ifdef PAYLOAD_TABLES
@@ -178,8 +161,8 @@ struct msg_task_report {
 	char		 worker_id[NAME_MAX_LEN + 1];
 	struct mp_any	 result;			/* TaskCompleted */
 	char		 error[ERROR_TEXT_MAX + 1];	/* TaskFailed */
-	uint64_t	 processed_count;
-	bool		 has_processed_count;
+	uint64_t	 processed;
+	bool		 has_processed;
 };
 FIELDS(task_started,
 	P_NAME(msg_task_report, task_id, "taskId", REQ),
@@ -188,14 +171,12 @@ FIELDS(task_completed,
 	P_NAME(msg_task_report, task_id, "taskId", REQ),
 	P_NAME(msg_task_report, worker_id, "workerId", REQ),
 	P_ANY(msg_task_report, result, "result", NUL),
-	P_UINT_OPT(msg_task_report, processed_count, "processedCount", OPT,
-	    SEQ_MAX));
+	P_UINT_OPT(msg_task_report, processed, "processedCount", OPT, SEQ_MAX));
 FIELDS(task_failed,
 	P_NAME(msg_task_report, task_id, "taskId", REQ),
 	P_NAME(msg_task_report, worker_id, "workerId", REQ),
 	P_STR(msg_task_report, error, "error", REQ),
-	P_UINT_OPT(msg_task_report, processed_count, "processedCount", OPT,
-	    SEQ_MAX));
+	P_UINT_OPT(msg_task_report, processed, "processedCount", OPT, SEQ_MAX));
 
 /*
  * WorkerState: a worker's state, the answer to GetState and its
@@ -206,7 +187,7 @@ struct msg_worker_state {
 	char		 worker_id[NAME_MAX_LEN + 1];
 	char		 status[STATUS_MAX + 1];	/* idle, busy */
 	char		 current_task[NAME_MAX_LEN + 1];	/* "": none */
-	uint64_t	 processed_count;
+	uint64_t	 processed;
 	char		 last_task[NAME_MAX_LEN + 1];
 	char		 last_status[STATUS_MAX + 1];
 	struct mp_any	 last_result;
@@ -216,8 +197,7 @@ FIELDS(worker_state,
 	P_NAME(msg_worker_state, worker_id, "workerId", REQ),
 	P_STR(msg_worker_state, status, "status", OPT),
 	P_NAME(msg_worker_state, current_task, "currentTask", NUL),
-	P_UINT(msg_worker_state, processed_count, "processedCount", OPT,
-	    SEQ_MAX),
+	P_UINT(msg_worker_state, processed, "processedCount", OPT, SEQ_MAX),
 	P_NAME(msg_worker_state, last_task, "lastTask", NUL),
 	P_STR(msg_worker_state, last_status, "lastStatus", NUL),
 	P_ANY(msg_worker_state, last_result, "lastResult", NUL),
@@ -231,7 +211,7 @@ FIELDS(worker_state,
 struct msg_log_event {
 	uint64_t	 seq;
 	bool		 has_seq;
-	int64_t		 timestamp;		/* ms since the epoch */
+	uint64_t	 timestamp;		/* ms since the epoch */
 	bool		 has_timestamp;
 	char		 level[LEVEL_MAX + 1];
 	char		 source[SOURCE_MAX + 1];
@@ -243,7 +223,7 @@ struct msg_log_event {
 };
 FIELDS(log_event,
 	P_UINT_OPT(msg_log_event, seq, "seq", OUT, SEQ_MAX),
-	P_INT_OPT(msg_log_event, timestamp, "timestamp", OUT),
+	P_UINT_OPT(msg_log_event, timestamp, "timestamp", OUT, SEQ_MAX),
 	P_STR(msg_log_event, level, "level", REQ),
 	P_STR(msg_log_event, source, "source", REQ),
 	P_STR(msg_log_event, message, "message", REQ),
@@ -394,16 +374,6 @@ MSG_SHAPES(MSG_SHAPE_DECL)
 #undef MSG_SHAPE_DECL
 extern const struct msg_shape msg_shape_empty;
 extern const struct msg_shape msg_shape_none;
-
-/*
- * The struct of each shape by name, for the typed senders (msg.h):
- * msg_struct_<shape>, void for "empty" and "none".
- */
-#define MSG_STRUCT_TYPEDEF(shape, type) typedef struct type msg_struct_##shape;
-MSG_SHAPES(MSG_STRUCT_TYPEDEF)
-#undef MSG_STRUCT_TYPEDEF
-typedef void msg_struct_empty;
-typedef void msg_struct_none;
 
 #undef OPT
 #undef REQ

@@ -210,8 +210,8 @@ task_done(struct coord *c, const struct envelope *env,
 	if (task_outcome(c, w, m->task_id, failed, &m->result,
 	    m->error[0] != '\0' ? m->error : "failed", ob) == -1)
 		return -1;
-	if (worker_set_processed(c, w, m->has_processed_count ?
-	    m->processed_count : w->processed + 1) == -1)
+	if (worker_set_processed(c, w, m->has_processed ?
+	    m->processed : w->processed + 1) == -1)
 		return -1;
 	if (w->status == WORKER_BUSY)
 		return worker_freed(c, w, ob);

@@ -112,7 +112,7 @@ coord_worker_state(struct actor *self, const struct envelope *env,
 		return 0;
 	if (db_begin(c->db) == -1)
 		return -1;
-	if (worker_set_processed(c, w, m->processed_count) == -1)
+	if (worker_set_processed(c, w, m->processed) == -1)
 		return -1;
 	if (w->task[0] != '\0') {
 		if (strcmp(m->current_task, w->task) == 0) {

@@ -151,7 +151,7 @@ event_msg(const struct event_row *ev, struct msg_log_event *m)
 	memset(m, 0, sizeof(*m));
 	m->seq = ev->seq;
 	m->has_seq = true;
-	m->timestamp = ev->timestamp;
+	m->timestamp = (uint64_t)ev->timestamp;
 	m->has_timestamp = true;
 	snprintf(m->level, sizeof(m->level), "%s", ev->level);
 	snprintf(m->source, sizeof(m->source), "%s", ev->source);

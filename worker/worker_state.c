@@ -207,8 +207,8 @@ report_last(struct wactor *w, struct outbox *ob)
 	memset(&m, 0, sizeof(m));
 	snprintf(m.task_id, sizeof(m.task_id), "%s", w->last_task);
 	snprintf(m.worker_id, sizeof(m.worker_id), "%s", w->id);
-	m.processed_count = w->processed;
-	m.has_processed_count = true;
+	m.processed = w->processed;
+	m.has_processed = true;
 	if (failed) {
 		snprintf(m.error, sizeof(m.error), "%s",
 		    w->last_error != NULL ? w->last_error : "failed");
@@ -395,7 +395,7 @@ send_state(struct wactor *w, struct outbox *ob, const char *to, int reply)
 	snprintf(m.status, sizeof(m.status), "%s", w->task[0] ? "busy" :
 	    "idle");
 	snprintf(m.current_task, sizeof(m.current_task), "%s", w->task);
-	m.processed_count = w->processed;
+	m.processed = w->processed;
 	snprintf(m.last_task, sizeof(m.last_task), "%s", w->last_task);
 	snprintf(m.last_status, sizeof(m.last_status), "%s", w->last_status);
 	m.last_result.raw = w->last_result;
