@@ -681,6 +681,18 @@ actor_handle(const struct actor_kind *kind, struct actor *self,
 	return h->fn(self, &e, ob);
 }
 
+int
+actor_handle_at(const struct actor_kind *kind, const char *address,
+    void *data, const struct envelope *env, struct outbox *ob)
+{
+	struct actor	 a = { .kind = kind, .data = data };
+
+	snprintf(a.address, sizeof(a.address), "%s", address);
+	a.name = strchr(a.address, ':') != NULL ? strchr(a.address, ':') + 1 :
+	    a.address;
+	return actor_handle(kind, &a, env, ob);
+}
+
 struct actor *
 actor_spawn(const struct actor_kind *kind, const char *name, void *data)
 {

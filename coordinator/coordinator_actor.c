@@ -16,7 +16,6 @@
  * ack resumes the sending.  Anyone else going away was a subscriber.
  */
 #include <stdio.h>
-#include <string.h>
 
 #include <event2/event.h>
 
@@ -91,11 +90,8 @@ static struct {
 int
 coord_handle(struct coord *c, const struct envelope *env, struct outbox *ob)
 {
-	struct actor	 a = { .kind = &coordinator_kind, .data = c };
-
-	snprintf(a.address, sizeof(a.address), "%s", COORDINATOR_ADDRESS);
-	a.name = a.address + strlen("coordinator:");
-	return actor_handle(&coordinator_kind, &a, env, ob);
+	return actor_handle_at(&coordinator_kind, COORDINATOR_ADDRESS, c, env,
+	    ob);
 }
 
 /*

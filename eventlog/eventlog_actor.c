@@ -8,7 +8,6 @@
  * messages read in this turn and sends one LogEventAck per source.
  */
 #include <stdio.h>
-#include <string.h>
 
 #include <event2/event.h>
 
@@ -58,11 +57,7 @@ static struct {
 int
 elog_handle(struct elog *l, const struct envelope *env, struct outbox *ob)
 {
-	struct actor	 a = { .kind = &eventlog_kind, .data = l };
-
-	snprintf(a.address, sizeof(a.address), "%s", EVENTLOG_ADDRESS);
-	a.name = a.address + strlen("eventlog:");
-	return actor_handle(&eventlog_kind, &a, env, ob);
+	return actor_handle_at(&eventlog_kind, EVENTLOG_ADDRESS, l, env, ob);
 }
 
 /* A message took numbered events: acknowledge them after the turn. */

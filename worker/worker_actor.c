@@ -43,11 +43,7 @@ static struct wstate	*ws;
 int
 ws_handle(struct wstate *s, struct wactor *w, const struct envelope *env)
 {
-	struct actor	 a = { .kind = &worker_kind, .data = w };
-
-	snprintf(a.address, sizeof(a.address), "%s", w->address);
-	a.name = a.address + strlen("worker:");
-	return actor_handle(&worker_kind, &a, env, &s->ob);
+	return actor_handle_at(&worker_kind, w->address, w, env, &s->ob);
 }
 
 /* StopWorker {workerId}: the actor ends with its worker. */
