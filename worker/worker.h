@@ -82,33 +82,31 @@ struct wstate {
 };
 
 /*
- * A running task as a task kind sees it.  A kind's function calls exactly
- * one of task_complete(), task_complete_after() or task_error().
+ * A task as a task kind sees it.  The kind's run() reads the input and
+ * fills in the outcome: its result packed on `result` (nothing packed:
+ * nil), done after `after_ms` (0: now) on the worker's timer; or it
+ * returns task_error(), failed with a reason.  A kind never blocks: the
+ * process runs every worker's tasks on one loop.
  */
 struct task {
-	struct wactor	*w;
-	struct outbox	*ob;		/* where its report goes now */
-	int		 done;		/* complete, after or error called */
+	const char	*id;
+	msgpack_packer	*result;	/* pack at most one object */
+	uint64_t	 after_ms;
 	char		 error[ERROR_TEXT_MAX + 1];
 };
 
 struct task_kind {
 	const char	*name;
-	/* Start the task: 0 done or scheduled, -1 after task_error(). */
+	/* Run the task: 0 done (now or after_ms), -1 after task_error(). */
 	int		(*run)(struct task *t, const msgpack_object *input);
 };
 
 /* worker_tasks.c: the table of task kinds. */
 const struct task_kind	*task_kind_find(const char *name);
 const struct task_kind	*task_kinds(size_t *n);
-
-/* worker_state.c: what a task kind may call. */
-int	task_complete(struct task *t, const msgpack_object *result);
-int	task_complete_after(struct task *t, uint64_t ms,
-	    const msgpack_object *result);
+/* The task failed: keep the reason (valid UTF-8) and return -1. */
 int	task_error(struct task *t, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
-const char *task_id(const struct task *t);
 
 /* worker_state.c: the workers. */
 extern const char *const worker_migrations[];

@@ -20,6 +20,7 @@
 #include <event2/event.h>
 
 #include "actor.h"
+#include "clock.h"
 #include "db.h"
 #include "log.h"
 #include "strmap.h"
@@ -292,75 +293,7 @@ pack_copy(const msgpack_object *obj, size_t *len)
 	return b;
 }
 
-/* The running task is done, with result: stored and reported now. */
-int
-task_complete(struct task *t, const msgpack_object *result)
-{
-	char	*bytes;
-	size_t	 len;
-	int	 rc;
-
-	if (t->done)
-		return -1;
-	t->done = 1;
-	bytes = pack_copy(result, &len);
-	rc = finish(t->w->ws, t->w, 0, bytes, len, NULL, t->ob);
-	free(bytes);
-	if (rc == -1)
-		fatalx("worker.db: a write failed; exiting so that the "
-		    "restart recovers the last committed state");
-	return 0;
-}
-
-/*
- * The running task is done after ms, with result: the worker's timer reports
- * it.
- */
-int
-task_complete_after(struct task *t, uint64_t ms,
-    const msgpack_object *result)
-{
-	struct wactor	*w = t->w;
-	struct timeval	 tv;
-
-	if (t->done)
-		return -1;
-	t->done = 1;
-	free(w->pending);
-	w->pending = pack_copy(result, &w->pendinglen);
-	tv.tv_sec = (time_t)(ms / 1000);
-	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
-	return evtimer_add(w->timer, &tv) == 0 ? 0 : -1;
-}
-
-/* The running task failed: keep the reason (valid UTF-8) and return -1. */
-int
-task_error(struct task *t, const char *fmt, ...)
-{
-	va_list	 ap;
-	size_t	 len;
-
-	va_start(ap, fmt);
-	vsnprintf(t->error, sizeof(t->error), fmt, ap);
-	va_end(ap);
-	/* Truncation may have cut a character: keep valid UTF-8 only. */
-	len = strlen(t->error);
-	while (len > 0 && !utf8_valid(t->error, len))
-		t->error[--len] = '\0';
-	if (len == 0)
-		snprintf(t->error, sizeof(t->error), "failed");
-	t->done = 1;
-	return -1;
-}
-
-/* The id of the running task. */
-const char *
-task_id(const struct task *t)
-{
-	return t->w->task;
-}
-
-/* A task_complete_after() is due. */
+/* A task kind's after_ms is over: the task is done. */
 static void
 timer_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -416,6 +349,42 @@ ws_announce_all(struct wstate *ws)
 		send_state(w, &ws->ob, COORDINATOR_ADDRESS, 0);
 }
 
+/*
+ * Run w's new task by its kind: done now (stored and reported), done on
+ * w's timer after the kind's after_ms, or failed.
+ */
+static int
+run_kind(struct wstate *ws, struct wactor *w,
+    const struct msg_process_task *m, struct outbox *ob)
+{
+	const struct task_kind	*k;
+	struct task		 t;
+	msgpack_sbuffer		 sb;
+	msgpack_packer		 pk;
+	int			 rc;
+
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	memset(&t, 0, sizeof(t));
+	t.id = w->task;
+	t.result = &pk;
+	if ((k = task_kind_find(m->kind)) == NULL)
+		rc = task_error(&t, "unknown task kind: %s", m->kind);
+	else
+		rc = k->run(&t, m->input.obj);
+	if (rc == -1)
+		rc = finish(ws, w, 1, NULL, 0, t.error, ob);
+	else if (t.after_ms > 0) {
+		free(w->pending);
+		w->pending = copy_bytes(sb.data, sb.size);
+		w->pendinglen = w->pending != NULL ? sb.size : 0;
+		rc = timer_ms(w->timer, (int64_t)t.after_ms);
+	} else
+		rc = finish(ws, w, 0, sb.data, sb.size, NULL, ob);
+	msgpack_sbuffer_destroy(&sb);
+	return rc;
+}
+
 /* ProcessTask {taskId, kind, input}: run it, unless it ran here already. */
 int
 worker_process_task(struct actor *self, const struct envelope *env,
@@ -425,8 +394,6 @@ worker_process_task(struct actor *self, const struct envelope *env,
 	struct wstate			*ws = w->ws;
 	const struct msg_process_task	*m = &env->body->process_task;
 	struct msg_task_report		 started;
-	const struct task_kind		*k;
-	struct task			 t;
 	sqlite3_stmt			*st;
 	char			*input;
 	size_t			 inputlen;
@@ -472,19 +439,7 @@ worker_process_task(struct actor *self, const struct envelope *env,
 	outbox_msg(ob, w->address, COORDINATOR_ADDRESS, MSG_TASK_STARTED, 0,
 	    &started);
 
-	memset(&t, 0, sizeof(t));
-	t.w = w;
-	t.ob = ob;
-	if ((k = task_kind_find(m->kind)) == NULL)
-		rc = task_error(&t, "unknown task kind: %s", m->kind);
-	else
-		rc = k->run(&t, m->input.obj);
-	if (rc == -1)
-		return finish(ws, w, 1, NULL, 0, t.error, ob);
-	if (!t.done)
-		return finish(ws, w, 1, NULL, 0, "the task kind did not finish "
-		    "the task", ob);
-	return 0;
+	return run_kind(ws, w, m, ob);
 }
 
 /* StartWorker {workerId}: the worker exists now; announce it. */

@@ -4,16 +4,16 @@
  * Adding a kind:
  *  1. write `static int kind_<name>(struct task *t, const msgpack_object
  *     *input)`: read what it needs from input (which may be NULL), then
- *     call exactly one of
- *	task_complete(t, result)		done now, with a result
- *	task_complete_after(t, ms, result)	done after ms, on a timer
- *	return task_error(t, fmt, ...)		failed, with a reason;
- *     never block: the process runs every worker's tasks on one loop;
+ *     pack its result on t->result (or nothing: nil) and return 0, with
+ *     t->after_ms set to finish on a timer; or return task_error(t, fmt,
+ *     ...), failed with a reason.  Never block: the process runs every
+ *     worker's tasks on one loop;
  *  2. add { "<name>", kind_<name> } to kinds[] below, kept sorted;
  *  3. document it in docs/actors.md ("Task kinds").
  * The coordinator does not know the kinds: an unknown kind fails on the
  * worker with "unknown task kind".
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -23,8 +23,6 @@
 static int
 kind_sleep(struct task *t, const msgpack_object *input)
 {
-	msgpack_object_kv	 kv;
-	msgpack_object		 result;
 	const msgpack_object	*v = mp_get(input, "ms");
 	uint64_t		 ms = 1000;
 
@@ -32,23 +30,21 @@ kind_sleep(struct task *t, const msgpack_object *input)
 	    (mp_uint(v, &ms) == -1 || ms > SLEEP_MAX_MS))
 		return task_error(t, "'ms' must be an integer from 0 to %llu",
 		    (unsigned long long)SLEEP_MAX_MS);
-	memset(&kv, 0, sizeof(kv));
-	kv.key.type = MSGPACK_OBJECT_STR;
-	kv.key.via.str.ptr = "sleptMs";
-	kv.key.via.str.size = 7;
-	kv.val.type = MSGPACK_OBJECT_POSITIVE_INTEGER;
-	kv.val.via.u64 = ms;
-	result.type = MSGPACK_OBJECT_MAP;
-	result.via.map.size = 1;
-	result.via.map.ptr = &kv;
-	return task_complete_after(t, ms, &result);
+	msgpack_pack_map(t->result, 1);
+	mp_pack_kv_uint(t->result, "sleptMs", ms);
+	t->after_ms = ms;
+	return 0;
 }
 
 /* echo {value}: the result is the value (nil when absent). */
 static int
 kind_echo(struct task *t, const msgpack_object *input)
 {
-	return task_complete(t, mp_get(input, "value"));
+	const msgpack_object	*v = mp_get(input, "value");
+
+	if (v != NULL)
+		msgpack_pack_object(t->result, *v);
+	return 0;
 }
 
 /* fail {message}: fails with the message; for tests and demos. */
@@ -60,7 +56,7 @@ kind_fail(struct task *t, const msgpack_object *input)
 	if (v != NULL && v->type == MSGPACK_OBJECT_STR && v->via.str.size > 0)
 		return task_error(t, "%.*s", (int)v->via.str.size,
 		    v->via.str.ptr);
-	return task_error(t, "task %s failed on purpose", task_id(t));
+	return task_error(t, "task %s failed on purpose", t->id);
 }
 
 static const struct task_kind kinds[] = {
@@ -68,6 +64,24 @@ static const struct task_kind kinds[] = {
 	{ "fail",	kind_fail },
 	{ "sleep",	kind_sleep },
 };
+
+int
+task_error(struct task *t, const char *fmt, ...)
+{
+	va_list	 ap;
+	size_t	 len;
+
+	va_start(ap, fmt);
+	vsnprintf(t->error, sizeof(t->error), fmt, ap);
+	va_end(ap);
+	/* Truncation may have cut a character: keep valid UTF-8 only. */
+	len = strlen(t->error);
+	while (len > 0 && !utf8_valid(t->error, len))
+		t->error[--len] = '\0';
+	if (len == 0)
+		snprintf(t->error, sizeof(t->error), "failed");
+	return -1;
+}
 
 /* The kind called name, or NULL. */
 const struct task_kind *
