@@ -621,7 +621,7 @@ actor_settle(const struct actor_kind *kind, int rc, struct outbox *ob,
 	if (rc == -1)
 		fatalx("%s: a database write failed; exiting so that the "
 		    "restart recovers the last committed state", kind->name);
-	outbox_send(ob, from, req);
+	actor_send_outbox(ob, from, req);
 	if (kind->handled != NULL)
 		kind->handled();
 }
@@ -679,6 +679,24 @@ actor_handle(const struct actor_kind *kind, struct actor *self,
 	if ((h->flags & H_COMMAND) && kind->command != NULL)
 		return kind->command(self, &e, ob, h);
 	return h->fn(self, &e, ob);
+}
+
+void
+actor_send_outbox(struct outbox *ob, const char *from,
+    const struct envelope *req)
+{
+	struct outmsg	*m;
+	msgpack_packer	*pk;
+	size_t		 i;
+
+	for (i = 0; i < ob->n; i++) {
+		m = &ob->v[i];
+		pk = actor_begin(m->from[0] != '\0' ? m->from : from, m->to,
+		    m->type, m->reply && req != NULL ? req->id : NULL);
+		mp_pack_raw(pk, outbox_payload(ob, i), m->len);
+		actor_end();
+	}
+	outbox_clear(ob);
 }
 
 int

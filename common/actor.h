@@ -161,6 +161,12 @@ int	actor_handle_at(const struct actor_kind *kind, const char *address,
  */
 void	actor_settle(const struct actor_kind *kind, int rc, struct outbox *ob,
 	    const char *from, const struct envelope *req);
+/*
+ * Send every message of ob and empty it: messages without a sender go
+ * from `from`; replies answer req (if not NULL).
+ */
+void	actor_send_outbox(struct outbox *ob, const char *from,
+	    const struct envelope *req);
 
 struct actor *actor_spawn(const struct actor_kind *kind, const char *name,
 	    void *data);

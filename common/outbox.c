@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "actor.h"
+#include "msg.h"
 #include "log.h"
 #include "outbox.h"
 #include "xmalloc.h"
@@ -132,21 +132,4 @@ const void *
 outbox_payload(const struct outbox *ob, size_t i)
 {
 	return ob->sb.data + ob->v[i].off;
-}
-
-void
-outbox_send(struct outbox *ob, const char *from, const struct envelope *req)
-{
-	struct outmsg	*m;
-	msgpack_packer	*pk;
-	size_t		 i;
-
-	for (i = 0; i < ob->n; i++) {
-		m = &ob->v[i];
-		pk = actor_begin(m->from[0] != '\0' ? m->from : from, m->to,
-		    m->type, m->reply && req != NULL ? req->id : NULL);
-		mp_pack_raw(pk, outbox_payload(ob, i), m->len);
-		actor_end();
-	}
-	outbox_clear(ob);
 }

@@ -2,8 +2,8 @@
  * The outbox: what one input of an actor's state machine wants sent, in
  * order, with the payloads packed back to back in one buffer.  State
  * machines append to an outbox instead of sending, so that unit tests can
- * read what they would send without sockets; the actor glue then hands the
- * whole outbox to the runtime with outbox_send().
+ * read what they would send without sockets; the runtime then sends the
+ * whole outbox (actor_send_outbox(), actor_settle() in actor.h).
  */
 #ifndef OUTBOX_H
 #define OUTBOX_H
@@ -15,7 +15,7 @@
 #include "envelope.h"
 
 struct outmsg {
-	char		 from[ADDR_MAX + 1];	/* "" : outbox_send()'s default */
+	char		 from[ADDR_MAX + 1];	/* "": the sender's default */
 	char		 to[ADDR_MAX + 1];
 	enum msg_type	 type;
 	int		 reply;		/* answers the message being handled */
@@ -64,11 +64,4 @@ void		 outbox_error(struct outbox *ob, const struct envelope *req,
 /* Message i of the outbox again, to another address (a fan-out). */
 void		 outbox_repeat(struct outbox *ob, size_t i, const char *to);
 const void	*outbox_payload(const struct outbox *ob, size_t i);
-/*
- * Send every message through the runtime and empty the outbox: messages
- * without a sender go from `from`; replies answer req (if not NULL).
- */
-void		 outbox_send(struct outbox *ob, const char *from,
-		    const struct envelope *req);
-
 #endif

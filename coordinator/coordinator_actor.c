@@ -130,7 +130,7 @@ subscribe(struct actor *self, const struct envelope *env, struct outbox *ob)
 	outbox_msg(ob, NULL, env->from, MSG_SUBSCRIBED, 1,
 	    &(struct msg_subscribed){ 0 });
 	/* Queued after the reply: sent after it, in the same turn. */
-	outbox_send(ob, COORDINATOR_ADDRESS, env);
+	actor_send_outbox(ob, COORDINATOR_ADDRESS, env);
 	push_now(co.push, env->from);
 	return 0;
 }
