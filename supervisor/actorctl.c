@@ -41,6 +41,8 @@ static char		 self_addr[32];
 static void __attribute__((noreturn))
 usage(int code)
 {
+	char	 names[128];
+
 	fprintf(code ? stderr : stdout,
 "usage: actorctl [-j] [-c file | -s socket] [-t ms] command [args]\n"
 "\n"
@@ -62,7 +64,7 @@ usage(int code)
 "  shutdown                 stop the whole tree and actord\n"
 "  version                  versions of actorctl and actord\n"
 "\n"
-"NAME is eventlog, coordinator, worker or gateway.\n"
+"NAME is %s.\n"
 "\n"
 "Options:\n"
 "  -j, --json     print JSON (read commands), for scripts\n"
@@ -74,7 +76,7 @@ usage(int code)
 "\n"
 "Exit codes: 0 done, 1 failed (refused, unknown name, timed out, an\n"
 "Error reply to send), 100 usage error, 111 cannot reach actord.\n",
-	    DEFAULT_TIMEOUT_MS);
+	    child_list(names, sizeof(names), " or "), DEFAULT_TIMEOUT_MS);
 	exit(code);
 }
 
@@ -564,7 +566,8 @@ print_event(const msgpack_object *e)
 static int
 cmd_logs(int argc, char *argv[])
 {
-	struct send_args	 a = { "eventlog:main", "GetEvents", NULL };
+	struct send_args	 a = { EVENTLOG_ADDRESS,
+				    msg_name(MSG_GET_EVENTS), NULL };
 	struct reply		 r;
 	const msgpack_object	*ev, *reply;
 	char			 path[CONFIG_PATH_MAX + 32];
@@ -603,15 +606,16 @@ cmd_logs(int argc, char *argv[])
 	reply_free(&r);
 	if (!follow)
 		return 0;
-	snprintf(path, sizeof(path), "%s/eventlog.sock", run_dir);
-	if ((fd = connect_to(path)) == -1) {
+	if (child_socket_path(path, sizeof(path), run_dir,
+	    child_specs[CHILD_EVENTLOG].name) == -1 ||
+	    (fd = connect_to(path)) == -1) {
 		fprintf(stderr, "actorctl: cannot reach the event log at %s: "
 		    "%s\n", path, strerror(errno));
 		return EXIT_SYSTEM;
 	}
 	/* Say who we are, so that pushes come back on this connection. */
 	if (send_request(fd, self_addr, MSG_HELLO, "0", NULL, NULL) == -1 ||
-	    send_request(fd, "eventlog:main", MSG_SUBSCRIBE, "1", pack_logs,
+	    send_request(fd, EVENTLOG_ADDRESS, MSG_SUBSCRIBE, "1", pack_logs,
 	    &last) == -1) {
 		fprintf(stderr, "actorctl: %s: %s\n", path, strerror(errno));
 		return EXIT_SYSTEM;
@@ -652,10 +656,14 @@ find_socket(const char *sflag, const char *cfile)
 		exit(EXIT_USAGE);
 	}
 	snprintf(run_dir, sizeof(run_dir), "%s", cfg.run_dir);
-	if (cfile == NULL && access(SERVICE_RUN_DIR "/actord.sock", F_OK) == 0 &&
-	    access("var/run/actord.sock", F_OK) == -1)
+	if (cfile == NULL && access(SERVICE_RUN_DIR "/" CONTROL_SOCKET ".sock",
+	    F_OK) == 0 && access("var/run/" CONTROL_SOCKET ".sock", F_OK) == -1)
 		snprintf(run_dir, sizeof(run_dir), "%s", SERVICE_RUN_DIR);
-	snprintf(sock_path, sizeof(sock_path), "%s/actord.sock", run_dir);
+	if (child_socket_path(sock_path, sizeof(sock_path), run_dir,
+	    CONTROL_SOCKET) == -1) {
+		fprintf(stderr, "actorctl: %s: path too long\n", run_dir);
+		exit(EXIT_USAGE);
+	}
 }
 
 int

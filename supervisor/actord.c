@@ -238,34 +238,43 @@ tcp_listen(const char *spec)
 static void
 socket_path(char *buf, size_t size, const char *name)
 {
-	snprintf(buf, size, "%s/%s.sock", sup->cfg.run_dir, name);
+	if (child_socket_path(buf, size, sup->cfg.run_dir, name) == -1)
+		fatalx("%s/%s.sock: path too long", sup->cfg.run_dir, name);
 }
 
-/* Create every socket the tree serves; the children inherit them. */
+/*
+ * Create every socket the tree serves, as its table says (child.h): the
+ * children inherit theirs; system.sock and the control socket are ours.
+ */
 static int
 make_sockets(void)
 {
 	char	 path[CONFIG_PATH_MAX + 32];
-	int	 i;
+	int	 i, fd = -1;
 
 	for (i = 0; i < CHILD_COUNT; i++) {
-		if (i == CHILD_GATEWAY)
-			continue;
-		socket_path(path, sizeof(path), child_names[i]);
-		if ((sup->child[i].listen_fd = unix_listen(path,
-		    sup->cfg.socket_mode)) == -1)
+		switch (child_specs[i].listen) {
+		case LISTEN_UNIX:
+			socket_path(path, sizeof(path), child_specs[i].name);
+			fd = unix_listen(path, sup->cfg.socket_mode);
+			break;
+		case LISTEN_TCP:
+			if ((fd = tcp_listen(sup->cfg.listen)) == -1)
+				break;
+			sup->tcp_fd = fd;
+			sock_name(fd, sup->listen_addr,
+			    sizeof(sup->listen_addr));
+			break;
+		}
+		if ((sup->child[i].listen_fd = fd) == -1)
 			return -1;
 	}
-	socket_path(path, sizeof(path), "system");
+	socket_path(path, sizeof(path), SYSTEM_SOCKET);
 	if ((sup->system_fd = unix_listen(path, sup->cfg.socket_mode)) == -1)
 		return -1;
-	socket_path(path, sizeof(path), "actord");
+	socket_path(path, sizeof(path), CONTROL_SOCKET);
 	if ((sup->ctl_fd = unix_listen(path, sup->cfg.control_mode)) == -1)
 		return -1;
-	if ((sup->tcp_fd = tcp_listen(sup->cfg.listen)) == -1)
-		return -1;
-	sup->child[CHILD_GATEWAY].listen_fd = sup->tcp_fd;
-	sock_name(sup->tcp_fd, sup->listen_addr, sizeof(sup->listen_addr));
 	return 0;
 }
 
@@ -276,13 +285,13 @@ remove_sockets(void)
 	int	 i;
 
 	for (i = 0; i < CHILD_COUNT; i++)
-		if (i != CHILD_GATEWAY) {
-			socket_path(path, sizeof(path), child_names[i]);
+		if (child_specs[i].listen == LISTEN_UNIX) {
+			socket_path(path, sizeof(path), child_specs[i].name);
 			unlink(path);
 		}
-	socket_path(path, sizeof(path), "system");
+	socket_path(path, sizeof(path), SYSTEM_SOCKET);
 	unlink(path);
-	socket_path(path, sizeof(path), "actord");
+	socket_path(path, sizeof(path), CONTROL_SOCKET);
 	unlink(path);
 	snprintf(path, sizeof(path), "%s/actord.pid", sup->cfg.run_dir);
 	unlink(path);
@@ -308,7 +317,7 @@ resolve_program_dir(struct config *cfg)
 	}
 	for (i = 0; i < CHILD_COUNT; i++) {
 		snprintf(path, sizeof(path), "%s/%s", cfg->program_dir,
-		    child_names[i]);
+		    child_specs[i].name);
 		if (access(path, X_OK) == -1) {
 			log_warn("program %s", path);
 			return -1;

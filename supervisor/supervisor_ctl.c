@@ -385,14 +385,14 @@ ctl_child_message(struct child *c, const void *arg)
 static int
 find_child(struct client *cl, const struct envelope *env)
 {
-	char	 name[65], err[256];
+	char	 name[65], err[256], known[128];
 	int	 id;
 
 	if (mp_strcpy(mp_get(env->payload, "name"), name, sizeof(name)) == -1)
 		name[0] = '\0';
 	if ((id = child_lookup(name)) == -1) {
-		snprintf(err, sizeof(err), "unknown process '%s' (known: "
-		    "eventlog, coordinator, worker, gateway)", name);
+		snprintf(err, sizeof(err), "unknown process '%s' (known: %s)",
+		    name, child_list(known, sizeof(known), ", "));
 		reply_simple(cl, env->id, 0, err);
 	}
 	return id;
@@ -479,7 +479,7 @@ do_send(struct client *cl, const struct envelope *env)
 	struct addr	 a;
 	msgpack_packer	*pk;
 	const msgpack_object *po;
-	char		 to[ADDR_MAX + 1], type[65], kind[KIND_MAX + 1];
+	char		 to[ADDR_MAX + 1], type[65];
 	char		 from[ADDR_MAX + 16];
 	enum msg_type	 t;
 	int		 id;
@@ -495,10 +495,9 @@ do_send(struct client *cl, const struct envelope *env)
 		reply_simple(cl, env->id, 0, "unknown message type");
 		return;
 	}
-	snprintf(kind, sizeof(kind), "%.*s", (int)a.kindlen, a.kind);
-	if ((id = child_lookup(kind)) == -1 || id == CHILD_GATEWAY ||
+	if ((id = child_of_kind(a.kindbit)) == -1 ||
 	    sup->child[id].ctl == NULL) {
-		reply_simple(cl, env->id, 0, id == -1 || id == CHILD_GATEWAY ?
+		reply_simple(cl, env->id, 0, id == -1 ?
 		    "no actor process of that kind" : "not running");
 		return;
 	}

@@ -69,7 +69,7 @@ tree_init(void)
 	for (i = 0; i < CHILD_COUNT; i++) {
 		c = &sup->child[i];
 		c->id = i;
-		c->name = child_names[i];
+		c->name = child_specs[i].name;
 		c->state = CS_DOWN;
 		c->want = 1;
 		c->timer = evtimer_new(rt_base(), child_timer_cb, c);
