@@ -29,6 +29,7 @@ enum child_state {
 	CS_BACKOFF,	/* waiting out a restart delay */
 	CS_STOPPING,	/* SIGTERM sent, waiting for the exit */
 	CS_FAILED,	/* exited 100: not restarted until `start` */
+	CS_COUNT
 };
 
 struct child {
@@ -47,6 +48,7 @@ struct child {
 	int			 starts;	/* spawns so far */
 	int			 quick;		/* restarts without a stable run */
 	int			 ever_ready;
+	int			 wstatus;	/* how it last ended */
 	int			 tree_sub;	/* wants TreeUpdated (ctl) */
 	char			 last_exit[64];	/* "" until it exits */
 	/* Counters from the child's last Inspected reply. */
@@ -83,9 +85,9 @@ void	 tree_init(void);
 void	 tree_step(void);
 void	 tree_reaped(pid_t pid, int status);
 void	 tree_shutdown(int code);
-int	 tree_stop(int id);
-int	 tree_start(int id);
-int	 tree_restart(int id);
+void	 tree_stop(int id);
+void	 tree_start(int id);
+void	 tree_restart(int id);
 const char *tree_state_name(enum child_state st);
 int	 tree_up_count(void);
 void	 tree_pack_process(msgpack_packer *pk, const struct child *c,

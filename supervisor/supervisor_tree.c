@@ -1,14 +1,16 @@
 /*
- * The children of actord: spawn, Ready, exit, restart and stop.
+ * The children of actord: their life as one state x event table, and the
+ * walk that enforces the start order beside it.
  *
  * Every child has a state (enum child_state) and two wishes: `want` (it
  * should be running) and `stop_pending` (it must be stopped first, e.g.
- * for a restart).  Events (an exit, Ready, a timer, an operator command)
- * change state and wishes; tree_step() then does the one next thing the
- * wishes call for, in order: stops in reverse start order, one at a time,
- * then starts in start order, each after the one before it is Ready.  So
- * the initial start, the strategies, operator commands and shutdown are
- * all the same walk.
+ * for a restart).  An event (an operator's command, Ready, a timer, an
+ * exit, or the walk's turn) runs the action that actions[] names for the
+ * child's state, and only those actions change a state.  tree_step() then
+ * does the one next thing the wishes call for, in order: stops in reverse
+ * start order, one at a time, then starts in start order, each after the
+ * one before it is Ready.  So the initial start, the strategies, operator
+ * commands and shutdown are all the same walk.
  */
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -30,7 +32,83 @@
 #include "sdnotify.h"
 #include "supervisor.h"
 
-static const char *const state_names[] = {
+enum child_event {
+	EV_START,	/* operator: run it, even after a failure */
+	EV_STOP,	/* operator, or the tree's shutdown: keep it down */
+	EV_RESTART,	/* operator: stop it if it runs, then run it */
+	EV_SIBLING,	/* the strategy restarts it with a sibling that died */
+	EV_TERM,	/* the walk: its turn to stop (stop_pending) */
+	EV_SPAWN,	/* the walk: its turn to start (want, down) */
+	EV_READY,	/* it said Ready on its channel */
+	EV_TIMER,	/* its timer: backoff over, Ready or exit overdue */
+	EV_EXIT,	/* it was reaped; c->wstatus says how it ended */
+	EV_COUNT
+};
+
+typedef void	(*action_fn)(struct child *);
+
+static void	nop(struct child *);
+static void	on(struct child *);
+static void	off(struct child *);
+static void	wake(struct child *);
+static void	halt(struct child *);
+static void	cancel(struct child *);
+static void	again(struct child *);
+static void	mark(struct child *);
+static void	clear(struct child *);
+static void	drop(struct child *);
+static void	term(struct child *);
+static void	spawn(struct child *);
+static void	ready(struct child *);
+static void	retry(struct child *);
+static void	late(struct child *);
+static void	force(struct child *);
+static void	died(struct child *);
+static void	gone(struct child *);
+
+/*
+ * The life of a child: actions[state][event].  A row is a state, a column
+ * an event, a cell the action that event takes in that state:
+ *
+ *	nop	nothing (an event that cannot matter there)
+ *	on	want it running (and forget its quick restarts)
+ *	off	want it down
+ *	wake	on, and out of backoff or failed into down now
+ *	halt	off, and have the walk stop it
+ *	cancel	off, and out of backoff into down now
+ *	again	want it running, and have the walk stop it first
+ *	mark	have the walk stop it (want stays: it comes back)
+ *	clear	the walk found nothing to stop
+ *	drop	the walk found it in backoff: down now if not wanted
+ *	term	SIGTERM, then stopping, with the shutdown timer
+ *	spawn	fork and exec it: starting, with the Ready timer
+ *	ready	up
+ *	retry	backoff over: down, so that the walk starts it
+ *	late	not Ready in time: SIGKILL
+ *	force	still running after SIGTERM: SIGKILL
+ *	died	it ended while running: stopped if asked, else by its
+ *		restart type, the intensity and the backoff (failed after
+ *		exit 100)
+ *	gone	it ended while stopping: down
+ *
+ *	  START	STOP	RESTART	SIBLING	TERM	SPAWN	READY	TIMER	EXIT
+ */
+static const action_fn actions[CS_COUNT][EV_COUNT] = {
+	[CS_DOWN] =
+	{ on,	off,	on,	nop,	clear,	spawn,	nop,	nop,	nop },
+	[CS_STARTING] =
+	{ on,	halt,	again,	mark,	term,	nop,	ready,	late,	died },
+	[CS_UP] =
+	{ on,	halt,	again,	mark,	term,	nop,	nop,	nop,	died },
+	[CS_BACKOFF] =
+	{ wake,	cancel,	wake,	nop,	drop,	nop,	nop,	retry,	nop },
+	[CS_STOPPING] =
+	{ on,	off,	on,	nop,	clear,	nop,	nop,	force,	gone },
+	[CS_FAILED] =
+	{ wake,	off,	wake,	nop,	clear,	nop,	nop,	nop,	nop },
+};
+
+static const char *const state_names[CS_COUNT] = {
 	[CS_DOWN] = "down", [CS_STARTING] = "starting", [CS_UP] = "up",
 	[CS_BACKOFF] = "backoff", [CS_STOPPING] = "stopping",
 	[CS_FAILED] = "failed",
@@ -39,6 +117,7 @@ static const char *const state_names[] = {
 static void	child_timer_cb(evutil_socket_t, short, void *);
 static void	ctl_message(struct peer *, const struct envelope *, void *);
 static void	ctl_closed(struct peer *, void *);
+static void	shutdown_begin(int code);
 
 static const struct peer_cb child_ctl_cb = {
 	.message = ctl_message,
@@ -78,6 +157,13 @@ tree_init(void)
 	}
 }
 
+/* Run the action the table names for c's state and ev. */
+static void
+child_event(struct child *c, enum child_event ev)
+{
+	actions[c->state][ev](c);
+}
+
 static void
 timer_set(struct child *c, int ms)
 {
@@ -86,6 +172,7 @@ timer_set(struct child *c, int ms)
 	evtimer_add(c->timer, &tv);
 }
 
+/* The one way to a new state, for the actions only. */
 static void
 set_state(struct child *c, enum child_state st)
 {
@@ -95,6 +182,92 @@ set_state(struct child *c, enum child_state st)
 	    state_names[st]);
 	c->state = st;
 	tree_changed();
+}
+
+static void
+nop(struct child *c)
+{
+	(void)c;
+}
+
+static void
+on(struct child *c)
+{
+	c->want = 1;
+	c->quick = 0;
+}
+
+static void
+off(struct child *c)
+{
+	c->want = 0;
+}
+
+static void
+wake(struct child *c)
+{
+	on(c);
+	evtimer_del(c->timer);
+	set_state(c, CS_DOWN);
+}
+
+static void
+halt(struct child *c)
+{
+	c->want = 0;
+	c->stop_pending = 1;
+}
+
+static void
+cancel(struct child *c)
+{
+	c->want = 0;
+	evtimer_del(c->timer);
+	set_state(c, CS_DOWN);
+}
+
+static void
+again(struct child *c)
+{
+	c->want = 1;
+	c->stop_pending = 1;
+}
+
+static void
+mark(struct child *c)
+{
+	c->stop_pending = 1;
+}
+
+static void
+clear(struct child *c)
+{
+	c->stop_pending = 0;
+}
+
+static void
+drop(struct child *c)
+{
+	c->stop_pending = 0;
+	if (!c->want)
+		cancel(c);
+}
+
+/* Send SIGTERM and arm the SIGKILL timer. */
+static void
+term(struct child *c)
+{
+	c->stop_pending = 0;
+	if (c->pid <= 0) {
+		set_state(c, CS_DOWN);
+		return;
+	}
+	log_debug("%s: stopping pid %ld", c->name, (long)c->pid);
+	c->term_sent = 1;
+	kill(c->pid, SIGTERM);
+	set_state(c, CS_STOPPING);
+	evtimer_del(c->timer);
+	timer_set(c, sup->cfg.child[c->id].shutdown_timeout_ms);
 }
 
 /* Fork and exec one child with its control channel and socket. */
@@ -150,27 +323,113 @@ fail:
 	timer_set(c, sup->cfg.backoff_max_ms ? sup->cfg.backoff_max_ms : 1000);
 }
 
-/* Send SIGTERM and arm the SIGKILL timer. */
+/* The child reported Ready on its control channel. */
 static void
-stop_child(struct child *c)
+ready(struct child *c)
 {
-	c->stop_pending = 0;
-	if (c->pid <= 0) {
+	evtimer_del(c->timer);
+	c->up_ms = mono_ms();
+	c->ever_ready = 1;
+	log_info("%s: up, pid %ld (%lld ms)", c->name, (long)c->pid,
+	    (long long)(c->up_ms - c->started_ms));
+	set_state(c, CS_UP);
+}
+
+static void
+retry(struct child *c)
+{
+	set_state(c, CS_DOWN);
+}
+
+static void
+late(struct child *c)
+{
+	log_warnx("%s: not ready within %d ms; killing pid %ld",
+	    c->name, sup->cfg.ready_timeout_ms, (long)c->pid);
+	kill(c->pid, SIGKILL);
+}
+
+static void
+force(struct child *c)
+{
+	log_warnx("%s: still running %d ms after SIGTERM; sending "
+	    "SIGKILL to pid %ld", c->name,
+	    sup->cfg.child[c->id].shutdown_timeout_ms, (long)c->pid);
+	kill(c->pid, SIGKILL);
+}
+
+/* Mark the siblings the strategy restarts along with c. */
+static void
+apply_strategy(struct child *c)
+{
+	struct child	*s;
+	int		 i;
+
+	for (i = 0; i < CHILD_COUNT; i++) {
+		s = &sup->child[i];
+		if (s == c)
+			continue;
+		if (sup->cfg.strategy == STRATEGY_ONE_FOR_ALL ||
+		    (sup->cfg.strategy == STRATEGY_REST_FOR_ONE &&
+		    s->id > c->id))
+			child_event(s, EV_SIBLING);
+	}
+}
+
+/* It ended while running: asked to, or decide what follows. */
+static void
+died(struct child *c)
+{
+	int64_t	 uptime = mono_ms() - c->started_ms;
+	int	 status = c->wstatus, delay;
+
+	if (c->term_sent || sup->shutting_down) {
 		set_state(c, CS_DOWN);
 		return;
 	}
-	log_debug("%s: stopping pid %ld", c->name, (long)c->pid);
-	c->term_sent = 1;
-	kill(c->pid, SIGTERM);
-	set_state(c, CS_STOPPING);
-	evtimer_del(c->timer);
-	timer_set(c, sup->cfg.child[c->id].shutdown_timeout_ms);
+	if (WIFEXITED(status) && WEXITSTATUS(status) == EXIT_USAGE) {
+		log_warnx("%s: configuration or usage error; not restarting "
+		    "it (fix it, then: actorctl start %s)", c->name, c->name);
+		c->want = 0;
+		set_state(c, CS_FAILED);
+		if (!sup->ready_sent)
+			shutdown_begin(EXIT_USAGE);
+		return;
+	}
+	if (!restart_wanted(sup->cfg.child[c->id].restart, status)) {
+		c->want = 0;
+		set_state(c, CS_DOWN);
+		return;
+	}
+	if (intensity_exceeded(&sup->intensity, mono_ms(),
+	    sup->cfg.max_restarts, sup->cfg.max_seconds)) {
+		log_warnx("more than %d restarts in %d s: stopping the tree",
+		    sup->cfg.max_restarts, sup->cfg.max_seconds);
+		system_log_event("error", "restart intensity exceeded: "
+		    "stopping the tree");
+		set_state(c, CS_DOWN);
+		shutdown_begin(EXIT_FAILURE_RT);
+		return;
+	}
+	if (uptime >= sup->cfg.stable_ms)
+		c->quick = 0;
+	delay = backoff_delay_ms(c->quick, sup->cfg.backoff_initial_ms,
+	    sup->cfg.backoff_max_ms);
+	c->quick++;
+	sup->total_restarts++;
+	apply_strategy(c);
+	if (delay > 0) {
+		log_info("%s: restarting in %d ms", c->name, delay);
+		set_state(c, CS_BACKOFF);
+		timer_set(c, delay);
+	} else
+		set_state(c, CS_DOWN);
 }
 
-static int
-running(const struct child *c)
+static void
+gone(struct child *c)
 {
-	return c->state == CS_STARTING || c->state == CS_UP;
+	set_state(c, CS_DOWN);
 }
 
 /* One-line summary for STATUS= and logs. */
@@ -194,16 +453,10 @@ tree_step(void)
 		c = &sup->child[i];
 		if (c->state == CS_STOPPING)
 			return;
-		if (c->stop_pending && running(c)) {
-			stop_child(c);
-			return;
-		}
 		if (c->stop_pending) {
-			c->stop_pending = 0;
-			if (c->state == CS_BACKOFF && !c->want) {
-				evtimer_del(c->timer);
-				set_state(c, CS_DOWN);
-			}
+			child_event(c, EV_TERM);
+			if (c->state == CS_STOPPING)
+				return;
 		}
 	}
 	for (i = 0; i < CHILD_COUNT && !sup->shutting_down; i++) {
@@ -211,7 +464,7 @@ tree_step(void)
 		if (c->state == CS_STARTING)
 			break;
 		if (c->want && c->state == CS_DOWN) {
-			spawn(c);
+			child_event(c, EV_SPAWN);
 			break;
 		}
 	}
@@ -260,30 +513,16 @@ tree_changed(void)
 	system_tree_changed();
 }
 
-/* The child reported Ready on its control channel. */
-static void
-child_ready(struct child *c)
-{
-	if (c->state != CS_STARTING)
-		return;
-	evtimer_del(c->timer);
-	c->up_ms = mono_ms();
-	c->ever_ready = 1;
-	log_info("%s: up, pid %ld (%lld ms)", c->name, (long)c->pid,
-	    (long long)(c->up_ms - c->started_ms));
-	set_state(c, CS_UP);
-	tree_step();
-}
-
 static void
 ctl_message(struct peer *p, const struct envelope *env, void *arg)
 {
 	struct child	*c = arg;
 
 	(void)p;
-	if (env->type == MSG_READY)
-		child_ready(c);
-	else
+	if (env->type == MSG_READY) {
+		child_event(c, EV_READY);
+		tree_step();
+	} else
 		ctl_child_message(c, env);
 }
 
@@ -306,88 +545,8 @@ child_timer_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	switch (c->state) {
-	case CS_BACKOFF:
-		set_state(c, CS_DOWN);
-		break;
-	case CS_STARTING:
-		log_warnx("%s: not ready within %d ms; killing pid %ld",
-		    c->name, sup->cfg.ready_timeout_ms, (long)c->pid);
-		kill(c->pid, SIGKILL);
-		break;
-	case CS_STOPPING:
-		log_warnx("%s: still running %d ms after SIGTERM; sending "
-		    "SIGKILL to pid %ld", c->name,
-		    sup->cfg.child[c->id].shutdown_timeout_ms, (long)c->pid);
-		kill(c->pid, SIGKILL);
-		break;
-	default:
-		break;
-	}
+	child_event(c, EV_TIMER);
 	tree_step();
-}
-
-/* Mark the siblings the strategy restarts along with c. */
-static void
-apply_strategy(struct child *c)
-{
-	struct child	*s;
-	int		 i;
-
-	for (i = 0; i < CHILD_COUNT; i++) {
-		s = &sup->child[i];
-		if (s == c || !running(s))
-			continue;
-		if (sup->cfg.strategy == STRATEGY_ONE_FOR_ALL ||
-		    (sup->cfg.strategy == STRATEGY_REST_FOR_ONE &&
-		    s->id > c->id))
-			s->stop_pending = 1;	/* want stays: restarts */
-	}
-}
-
-/* Decide what follows an exit nobody asked for. */
-static void
-unexpected_exit(struct child *c, int status, int64_t uptime)
-{
-	int	 delay;
-
-	if (WIFEXITED(status) && WEXITSTATUS(status) == EXIT_USAGE) {
-		log_warnx("%s: configuration or usage error; not restarting "
-		    "it (fix it, then: actorctl start %s)", c->name, c->name);
-		c->want = 0;
-		set_state(c, CS_FAILED);
-		if (!sup->ready_sent)
-			tree_shutdown(EXIT_USAGE);
-		return;
-	}
-	if (!restart_wanted(sup->cfg.child[c->id].restart, status)) {
-		c->want = 0;
-		set_state(c, CS_DOWN);
-		return;
-	}
-	if (intensity_exceeded(&sup->intensity, mono_ms(),
-	    sup->cfg.max_restarts, sup->cfg.max_seconds)) {
-		log_warnx("more than %d restarts in %d s: stopping the tree",
-		    sup->cfg.max_restarts, sup->cfg.max_seconds);
-		system_log_event("error", "restart intensity exceeded: "
-		    "stopping the tree");
-		set_state(c, CS_DOWN);
-		tree_shutdown(EXIT_FAILURE_RT);
-		return;
-	}
-	if (uptime >= sup->cfg.stable_ms)
-		c->quick = 0;
-	delay = backoff_delay_ms(c->quick, sup->cfg.backoff_initial_ms,
-	    sup->cfg.backoff_max_ms);
-	c->quick++;
-	sup->total_restarts++;
-	apply_strategy(c);
-	if (delay > 0) {
-		log_info("%s: restarting in %d ms", c->name, delay);
-		set_state(c, CS_BACKOFF);
-		timer_set(c, delay);
-	} else
-		set_state(c, CS_DOWN);
 }
 
 /* A child exited: record it, log it, decide, step. */
@@ -418,22 +577,24 @@ tree_reaped(pid_t pid, int status)
 	system_log_event(expected ? "info" : "warn", "%s (pid %ld) %s",
 	    c->name, (long)pid, expected ? "stopped" : how);
 	c->pid = 0;
+	c->wstatus = status;
 	evtimer_del(c->timer);
 	if (c->ctl != NULL) {
 		peer_close(c->ctl);
 		c->ctl = NULL;
 	}
 	c->tree_sub = 0;
-	if (c->state == CS_STOPPING || c->term_sent || sup->shutting_down)
-		set_state(c, CS_DOWN);
-	else
-		unexpected_exit(c, status, uptime);
+	child_event(c, EV_EXIT);
 	tree_step();
 }
 
-/* Stop everything in reverse order and leave with code. */
-void
-tree_shutdown(int code)
+/*
+ * The tree is to stop, and actord to leave with code: every child is
+ * stopped (an action may begin it too, e.g. when the intensity is
+ * exceeded: the walk follows the event).
+ */
+static void
+shutdown_begin(int code)
 {
 	int	 i;
 
@@ -443,62 +604,38 @@ tree_shutdown(int code)
 		sdnotify("STOPPING=1");
 		log_info("stopping the tree");
 	}
-	for (i = 0; i < CHILD_COUNT; i++) {
-		sup->child[i].want = 0;
-		sup->child[i].stop_pending = 1;
-		if (sup->child[i].state == CS_BACKOFF) {
-			evtimer_del(sup->child[i].timer);
-			sup->child[i].state = CS_DOWN;
-		}
-	}
+	for (i = 0; i < CHILD_COUNT; i++)
+		child_event(&sup->child[i], EV_STOP);
 	tree_changed();
+}
+
+/* Stop everything in reverse order and leave with code. */
+void
+tree_shutdown(int code)
+{
+	shutdown_begin(code);
 	tree_step();
 }
 
-int
+void
 tree_stop(int id)
 {
-	struct child	*c = &sup->child[id];
-
-	c->want = 0;
-	if (running(c))
-		c->stop_pending = 1;
-	else if (c->state == CS_BACKOFF) {
-		evtimer_del(c->timer);
-		set_state(c, CS_DOWN);
-	}
+	child_event(&sup->child[id], EV_STOP);
 	tree_step();
-	return 0;
 }
 
-int
+void
 tree_start(int id)
 {
-	struct child	*c = &sup->child[id];
-
-	c->want = 1;
-	c->quick = 0;
-	if (c->state == CS_FAILED)
-		set_state(c, CS_DOWN);
-	else if (c->state == CS_BACKOFF) {
-		evtimer_del(c->timer);
-		set_state(c, CS_DOWN);
-	}
+	child_event(&sup->child[id], EV_START);
 	tree_step();
-	return 0;
 }
 
-int
+void
 tree_restart(int id)
 {
-	struct child	*c = &sup->child[id];
-
-	if (!running(c))
-		return tree_start(id);
-	c->want = 1;
-	c->stop_pending = 1;
+	child_event(&sup->child[id], EV_RESTART);
 	tree_step();
-	return 0;
 }
 
 /* Pack one process for status (snake_case) or TreeUpdated (camelCase). */
