@@ -11,6 +11,10 @@
  * start order, one at a time, then starts in start order, each after the
  * one before it is Ready.  So the initial start, the strategies, operator
  * commands and shutdown are all the same walk.
+ *
+ * The tree names no part above it.  They watch it through hooks
+ * (tree_watch()), and hand it the table of what a child may say on its
+ * channel (tree_init()), which the tree dispatches.
  */
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -19,18 +23,21 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdarg.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
 
 #include "actor.h"
 #include "child.h"
+#include "clock.h"
 #include "log.h"
 #include "peer.h"
 #include "sdnotify.h"
 #include "supervisor.h"
+
+#define WATCHERS_MAX	4	/* parts watching the tree */
 
 enum child_event {
 	EV_START,	/* operator: run it, even after a failure */
@@ -114,14 +121,21 @@ static const char *const state_names[CS_COUNT] = {
 	[CS_FAILED] = "failed",
 };
 
-static void	child_timer_cb(evutil_socket_t, short, void *);
-static void	ctl_message(struct peer *, const struct envelope *, void *);
-static void	ctl_closed(struct peer *, void *);
-static void	shutdown_begin(int code);
+static const struct chan_handler *chan_table;	/* tree_init()'s */
+static size_t			 chan_rows;
+static const struct tree_watcher *watchers[WATCHERS_MAX];
+static int			 nwatchers;
 
-static const struct peer_cb child_ctl_cb = {
-	.message = ctl_message,
-	.closed = ctl_closed,
+static void	child_timer_cb(evutil_socket_t, short, void *);
+static void	chan_message(struct peer *, const struct envelope *, void *);
+static void	chan_closed(struct peer *, void *);
+static void	shutdown_begin(int code);
+static void	tree_log(const char *level, const char *fmt, ...)
+		    __attribute__((format(printf, 2, 3)));
+
+static const struct peer_cb chan_cb = {
+	.message = chan_message,
+	.closed = chan_closed,
 };
 
 const char *
@@ -130,21 +144,15 @@ tree_state_name(enum child_state st)
 	return state_names[st];
 }
 
-int64_t
-mono_ms(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
+/* Every child down and wanted; chan is what they may say on a channel. */
 void
-tree_init(void)
+tree_init(const struct chan_handler *chan, size_t nchan)
 {
 	struct child	*c;
 	int		 i;
 
+	chan_table = chan;
+	chan_rows = nchan;
 	for (i = 0; i < CHILD_COUNT; i++) {
 		c = &sup->child[i];
 		c->id = i;
@@ -157,19 +165,36 @@ tree_init(void)
 	}
 }
 
+/* Add a watcher: its hooks run on every change from now on. */
+void
+tree_watch(const struct tree_watcher *w)
+{
+	if (nwatchers == WATCHERS_MAX)
+		fatalx("tree_watch: more than %d watchers", WATCHERS_MAX);
+	watchers[nwatchers++] = w;
+}
+
+/* Hand an event of the tree to the watchers that log them. */
+static void
+tree_log(const char *level, const char *fmt, ...)
+{
+	char	 text[512];
+	va_list	 ap;
+	int	 i;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	for (i = 0; i < nwatchers; i++)
+		if (watchers[i]->event != NULL)
+			watchers[i]->event(level, text);
+}
+
 /* Run the action the table names for c's state and ev. */
 static void
 child_event(struct child *c, enum child_event ev)
 {
 	actions[c->state][ev](c);
-}
-
-static void
-timer_set(struct child *c, int ms)
-{
-	struct timeval	 tv = { ms / 1000, (ms % 1000) * 1000 };
-
-	evtimer_add(c->timer, &tv);
 }
 
 /* The one way to a new state, for the actions only. */
@@ -267,15 +292,16 @@ term(struct child *c)
 	kill(c->pid, SIGTERM);
 	set_state(c, CS_STOPPING);
 	evtimer_del(c->timer);
-	timer_set(c, sup->cfg.child[c->id].shutdown_timeout_ms);
+	timer_ms(c->timer, sup->cfg.child[c->id].shutdown_timeout_ms);
 }
 
-/* Fork and exec one child with its control channel and socket. */
+/* Fork and exec one child with its channel and its socket. */
 static void
 spawn(struct child *c)
 {
 	struct child_fds	 fds;
-	char			 path[CONFIG_PATH_MAX + 32], envcfg[CONFIG_PATH_MAX + 16];
+	char			 path[CONFIG_PATH_MAX + 32];
+	char			 envcfg[CONFIG_PATH_MAX + 16];
 	char			*argv[2], *env[2];
 	int			 sv[2];
 	pid_t			 pid;
@@ -302,28 +328,29 @@ spawn(struct child *c)
 	}
 	close(sv[1]);
 	c->pid = pid;
-	c->ctl = peer_new_fd(sv[0], &(struct peer_limits){
+	c->chan = peer_new_fd(sv[0], &(struct peer_limits){
 	    .max_frame = (size_t)sup->cfg.max_frame_bytes,
 	    .high_water = (size_t)sup->cfg.queue_high_bytes,
 	    .max_queue = (size_t)sup->cfg.queue_max_bytes,
-	    .retry_initial_ms = 1, .retry_max_ms = 1 }, &child_ctl_cb, c);
-	peer_set_name(c->ctl, c->name);
+	    .retry_initial_ms = 1, .retry_max_ms = 1 }, &chan_cb, c);
+	peer_set_name(c->chan, c->name);
 	c->started_ms = mono_ms();
 	c->term_sent = 0;
 	c->starts++;
 	c->msgs_in = c->msgs_out = c->mailbox = 0;
 	log_debug("%s: started, pid %ld", c->name, (long)pid);
 	set_state(c, CS_STARTING);
-	timer_set(c, sup->cfg.ready_timeout_ms);
+	timer_ms(c->timer, sup->cfg.ready_timeout_ms);
 	return;
 fail:
 	/* Treat like an immediate crash, so intensity applies. */
 	c->pid = 0;
 	set_state(c, CS_BACKOFF);
-	timer_set(c, sup->cfg.backoff_max_ms ? sup->cfg.backoff_max_ms : 1000);
+	timer_ms(c->timer, sup->cfg.backoff_max_ms ? sup->cfg.backoff_max_ms :
+	    1000);
 }
 
-/* The child reported Ready on its control channel. */
+/* The child reported Ready on its channel. */
 static void
 ready(struct child *c)
 {
@@ -405,8 +432,8 @@ died(struct child *c)
 	    sup->cfg.max_restarts, sup->cfg.max_seconds)) {
 		log_warnx("more than %d restarts in %d s: stopping the tree",
 		    sup->cfg.max_restarts, sup->cfg.max_seconds);
-		system_log_event("error", "restart intensity exceeded: "
-		    "stopping the tree");
+		tree_log("error", "restart intensity exceeded: stopping the "
+		    "tree");
 		set_state(c, CS_DOWN);
 		shutdown_begin(EXIT_FAILURE_RT);
 		return;
@@ -421,7 +448,7 @@ died(struct child *c)
 	if (delay > 0) {
 		log_info("%s: restarting in %d ms", c->name, delay);
 		set_state(c, CS_BACKOFF);
-		timer_set(c, delay);
+		timer_ms(c->timer, delay);
 	} else
 		set_state(c, CS_DOWN);
 }
@@ -476,7 +503,9 @@ tree_step(void)
 			all_up = 0;
 	}
 	if (sup->shutting_down && all_down) {
-		ctl_finish();
+		for (i = 0; i < nwatchers; i++)
+			if (watchers[i]->down != NULL)
+				watchers[i]->down();
 		rt_stop();	/* send what is held, then leave the loop */
 		return;
 	}
@@ -500,40 +529,94 @@ tree_up_count(void)
 	return n;
 }
 
+/* Every wanted child is up or on its way: the watchdog may be fed. */
+bool
+tree_healthy(void)
+{
+	int	 i;
+
+	for (i = 0; i < CHILD_COUNT; i++)
+		if (sup->child[i].want && sup->child[i].state != CS_UP &&
+		    sup->child[i].state != CS_STARTING)
+			return false;
+	return true;
+}
+
 void
 tree_changed(void)
 {
 	char	 st[128];
+	int	 i;
 
 	if (sup->ready_sent && !sup->shutting_down) {
 		status_line(st, sizeof(st));
 		sdnotify("STATUS=%s", st);
 	}
-	ctl_tree_changed();
-	system_tree_changed();
+	for (i = 0; i < nwatchers; i++)
+		if (watchers[i]->changed != NULL)
+			watchers[i]->changed();
 }
 
-static void
-ctl_message(struct peer *p, const struct envelope *env, void *arg)
+/* Ready, on c's channel: its row of the channel table. */
+void
+tree_ready(struct child *c, const struct envelope *env)
 {
-	struct child	*c = arg;
+	(void)env;
+	child_event(c, EV_READY);
+	tree_step();
+}
+
+/*
+ * A message on c's channel: to its row of the channel table, decoded
+ * once through its type's shape (the MSG_UNKNOWN row's: undecoded).  A
+ * child is one of ours: a payload that does not fit is a bug, logged.
+ */
+static void
+chan_message(struct peer *p, const struct envelope *env, void *arg)
+{
+	struct child			*c = arg;
+	const struct chan_handler	*h = NULL;
+	struct envelope			 e;
+	union msg_body			 body;
+	enum err_code			 code;
+	char				 why[256];
+	size_t				 i;
 
 	(void)p;
-	if (env->type == MSG_READY) {
-		child_event(c, EV_READY);
-		tree_step();
-	} else
-		ctl_child_message(c, env);
+	for (i = 0; i < chan_rows; i++) {
+		if (chan_table[i].type == env->type) {
+			h = &chan_table[i];
+			break;
+		}
+		if (chan_table[i].type == MSG_UNKNOWN)
+			h = &chan_table[i];
+	}
+	if (h == NULL) {
+		log_debug("%s: unexpected %s on its channel", c->name,
+		    msg_name(env->type));
+		return;
+	}
+	e = *env;
+	if (h->type != MSG_UNKNOWN) {
+		if (msg_decode(env->type, env->payload, &body, &code, why,
+		    sizeof(why)) == -1) {
+			log_warnx("%s: %s on its channel: %s; dropped",
+			    c->name, msg_name(env->type), why);
+			return;
+		}
+		e.body = &body;
+	}
+	h->fn(c, &e);
 }
 
 static void
-ctl_closed(struct peer *p, void *arg)
+chan_closed(struct peer *p, void *arg)
 {
 	struct child	*c = arg;
 
 	/* The exit itself arrives by SIGCHLD; just forget the channel. */
 	(void)p;
-	c->ctl = NULL;
+	c->chan = NULL;
 	c->tree_sub = 0;
 }
 
@@ -566,22 +649,22 @@ tree_reaped(pid_t pid, int status)
 	child_exit_text(status, how, sizeof(how));
 	snprintf(c->last_exit, sizeof(c->last_exit), "%s", how);
 	uptime = mono_ms() - c->started_ms;
-	expected = (c->term_sent || sup->shutting_down) && ((WIFEXITED(status) &&
-	    WEXITSTATUS(status) == 0) || (WIFSIGNALED(status) &&
-	    WTERMSIG(status) == SIGTERM));
+	expected = (c->term_sent || sup->shutting_down) &&
+	    ((WIFEXITED(status) && WEXITSTATUS(status) == 0) ||
+	    (WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM));
 	if (expected)
 		log_info("%s: stopped (pid %ld)", c->name, (long)pid);
 	else
 		log_warnx("%s: pid %ld %s after %lld ms", c->name, (long)pid,
 		    how, (long long)uptime);
-	system_log_event(expected ? "info" : "warn", "%s (pid %ld) %s",
-	    c->name, (long)pid, expected ? "stopped" : how);
+	tree_log(expected ? "info" : "warn", "%s (pid %ld) %s", c->name,
+	    (long)pid, expected ? "stopped" : how);
 	c->pid = 0;
 	c->wstatus = status;
 	evtimer_del(c->timer);
-	if (c->ctl != NULL) {
-		peer_close(c->ctl);
-		c->ctl = NULL;
+	if (c->chan != NULL) {
+		peer_close(c->chan);
+		c->chan = NULL;
 	}
 	c->tree_sub = 0;
 	child_event(c, EV_EXIT);
@@ -636,6 +719,17 @@ tree_restart(int id)
 {
 	child_event(&sup->child[id], EV_RESTART);
 	tree_step();
+}
+
+/* Send sig to every child that runs (SIGHUP: the config was re-read). */
+void
+tree_signal(int sig)
+{
+	int	 i;
+
+	for (i = 0; i < CHILD_COUNT; i++)
+		if (sup->child[i].pid > 0)
+			kill(sup->child[i].pid, sig);
 }
 
 /* Pack one process for status (snake_case) or TreeUpdated (camelCase). */

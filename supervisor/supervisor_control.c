@@ -23,6 +23,7 @@
 #include <event2/listener.h>
 
 #include "actor.h"
+#include "clock.h"
 #include "log.h"
 #include "peer.h"
 #include "supervisor.h"
@@ -73,10 +74,17 @@ static struct evconnlistener	*listener;
 static void	client_message(struct peer *, const struct envelope *, void *);
 static void	client_closed(struct peer *, void *);
 static void	waiter_done(struct waiter *, int ok, const char *error);
+static void	answer_waiters(void);
+static void	answer_shutdown(void);
 
 static const struct peer_cb client_cb = {
 	.message = client_message,
 	.closed = client_closed,
+};
+
+static const struct tree_watcher watcher = {
+	.changed = answer_waiters,
+	.down = answer_shutdown,
 };
 
 /* Begin a CtlReply to the waiter's client with n more map entries. */
@@ -237,8 +245,8 @@ waiter_met(const struct waiter *w)
 }
 
 /* The tree changed: answer every waiter whose change has happened. */
-void
-ctl_tree_changed(void)
+static void
+answer_waiters(void)
 {
 	struct waiter	*w, *next;
 
@@ -255,8 +263,8 @@ ctl_tree_changed(void)
 }
 
 /* The tree is down and actord is about to exit: answer shutdown. */
-void
-ctl_finish(void)
+static void
+answer_shutdown(void)
 {
 	struct waiter	*w, *next;
 
@@ -282,7 +290,7 @@ send_to_child(struct child *c, enum msg_type type,
 		msgpack_pack_object(pk, *payload);
 	else
 		msgpack_pack_map(pk, 0);
-	return actor_end_peer(c->ctl);
+	return actor_end_peer(c->chan);
 }
 
 /* Ask every running child for its counters; the waiter collects them. */
@@ -296,7 +304,7 @@ status_request(struct client *cl, const struct envelope *env)
 
 	for (i = 0; i < CHILD_COUNT; i++) {
 		c = &sup->child[i];
-		if (c->state != CS_UP || c->ctl == NULL)
+		if (c->state != CS_UP || c->chan == NULL)
 			continue;
 		send_to_child(c, MSG_INSPECT, NULL);
 		snprintf(w->sent_id[i], sizeof(w->sent_id[i]), "%s",
@@ -321,29 +329,30 @@ take_counters(struct child *c, const msgpack_object *p)
 		c->mailbox = v;
 }
 
-/* A message from a child that is not Ready: replies to our requests. */
+/* Inspected, on c's channel: its counters, and the reply to a waiter. */
 void
-ctl_child_message(struct child *c, const void *arg)
+control_inspected(struct child *c, const struct envelope *env)
 {
-	const struct envelope	*env = arg;
+	if (env->reply_to[0] != '\0')
+		take_counters(c, env->payload);
+	control_reply(c, env);
+}
+
+/*
+ * A reply on c's channel to what a waiter sent down it (Inspect, or a
+ * message injected by CtlSend), whatever its type: the waiter's answer.
+ */
+void
+control_reply(struct child *c, const struct envelope *env)
+{
 	struct waiter		*w, *next;
 	msgpack_packer		*pk;
 
-	if (env->type == MSG_SESSIONS_CHANGED && c->id == CHILD_GATEWAY) {
-		system_sessions_changed(env->payload);
-		return;
-	}
-	if (env->type == MSG_SUBSCRIBE || env->type == MSG_UNSUBSCRIBE) {
-		system_child_subscribe(c, env->type == MSG_SUBSCRIBE);
-		return;
-	}
 	if (env->reply_to[0] == '\0') {
-		log_debug("%s: unexpected %s on the control channel",
-		    c->name, msg_name(env->type));
+		log_debug("%s: unexpected %s on its channel", c->name,
+		    msg_name(env->type));
 		return;
 	}
-	if (env->type == MSG_INSPECTED)
-		take_counters(c, env->payload);
 	for (w = TAILQ_FIRST(&waiters); w != NULL; w = next) {
 		next = TAILQ_NEXT(w, entry);
 		if (w->what == WAIT_INSPECT && w->type == MSG_CTL_STATUS &&
@@ -496,7 +505,7 @@ do_send(struct client *cl, const struct envelope *env)
 		return;
 	}
 	if ((id = child_of_kind(a.kindbit)) == -1 ||
-	    sup->child[id].ctl == NULL) {
+	    sup->child[id].chan == NULL) {
 		reply_simple(cl, env->id, 0, id == -1 ?
 		    "no actor process of that kind" : "not running");
 		return;
@@ -509,7 +518,7 @@ do_send(struct client *cl, const struct envelope *env)
 		msgpack_pack_object(pk, *po);
 	else
 		msgpack_pack_map(pk, 0);
-	actor_end_peer(sup->child[id].ctl);
+	actor_end_peer(sup->child[id].chan);
 	snprintf(w->sent_id[0], sizeof(w->sent_id[0]), "%s", actor_last_id());
 }
 
@@ -521,7 +530,7 @@ do_inspect(struct client *cl, const struct envelope *env)
 
 	if ((id = find_child(cl, env)) == -1)
 		return;
-	if (sup->child[id].ctl == NULL || sup->child[id].state != CS_UP) {
+	if (sup->child[id].chan == NULL || sup->child[id].state != CS_UP) {
 		reply_simple(cl, env->id, 0, "not running");
 		return;
 	}
@@ -740,8 +749,16 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	LIST_INSERT_HEAD(&clients, cl, entry);
 }
 
+/* Watch the tree: waiters are answered on its changes. */
+void
+control_init(void)
+{
+	tree_watch(&watcher);
+}
+
+/* Take actorctl's connections on fd, $RUN/actord.sock. */
 int
-ctl_listen(int fd)
+control_listen(int fd)
 {
 	evutil_make_socket_nonblocking(fd);
 	listener = evconnlistener_new(rt_base(), accept_cb, NULL,
