@@ -75,7 +75,7 @@ static const char *const sync_names[] = {
 	    "failure) or temporary", &child_specs[id].name,		\
 	    &child_specs[id].restart },					\
 	{ NULL, "shutdown_timeout_ms", C_INT,				\
-	    FIELD(child[id].shutdown_timeout_ms), 1, 600000, NULL, NULL,	\
+	    FIELD(child[id].shutdown_timeout_ms), 1, 600000, NULL, NULL, \
 	    "SIGTERM, then SIGKILL after this long", &child_specs[id].name, \
 	    &child_specs[id].shutdown_timeout_ms },			\
 	{ NULL, "log_level", C_LEVELSTR, FIELD(child[id].log_level), 0, 0, \

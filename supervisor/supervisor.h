@@ -62,10 +62,10 @@ struct child {
 	int64_t			 started_ms;	/* monotonic */
 	int64_t			 up_ms;		/* monotonic, when Ready */
 	int			 starts;	/* spawns so far */
-	int			 quick;		/* restarts without a stable run */
+	int			 quick;		/* restarts, none stable */
 	int			 ever_ready;
 	int			 wstatus;	/* how it last ended */
-	int			 tree_sub;	/* wants TreeUpdated (channel) */
+	int			 tree_sub;	/* TreeUpdated on its channel */
 	char			 last_exit[64];	/* "" until it exits */
 	/* Counters from the child's last Inspected reply. */
 	uint64_t		 msgs_in, msgs_out, mailbox;
