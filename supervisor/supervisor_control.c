@@ -1,10 +1,12 @@
 /*
  * The control socket, $RUN/actord.sock: what actorctl talks to.
  *
- * Each request is one envelope (CtlStatus, CtlRestart, ...) and gets one
+ * Each request is one envelope (CtlStatus, CtlRestart, ...), decoded once
+ * through its shape and handed to its row of requests[], and gets one
  * CtlReply {ok, error?, ...}.  Commands that change the tree reply when
  * the change has happened or their timeout passed: a waiter holds the
- * request and is checked on every change of the tree.  Only the owner of
+ * request and is checked on every change of the tree (its watcher hook),
+ * or on the child's reply on its channel.  Only the owner of
  * actord (or root) may connect: SO_PEERCRED is checked on accept; and no
  * session, nor anything else under the gateway (peer_refusal()).
  */
@@ -423,6 +425,7 @@ find_operable(struct client *cl, const struct envelope *env,
 	return id;
 }
 
+/* A request's timeoutMs, or the default. */
 static int
 timeout_of(bool has, uint64_t ms)
 {
@@ -611,9 +614,9 @@ do_inspect(struct client *cl, const struct envelope *env)
 }
 
 /*
- * CtlStart, CtlStop, CtlRestart {name}: tell the tree, then wait for the
- * change.  The waiter is made after the tree has acted: a change that
- * happens at once (a stop in backoff) is then seen by waiter_check().
+ * CtlStart {name}: answered when it is up.  Here and in stop and restart,
+ * the waiter is made after the tree has acted: a change that happens at
+ * once (a stop in backoff) is then seen by waiter_check().
  */
 static void
 do_start(struct client *cl, const struct envelope *env)
@@ -629,6 +632,7 @@ do_start(struct client *cl, const struct envelope *env)
 	    timeout_of(m->has_timeout_ms, m->timeout_ms)));
 }
 
+/* CtlStop {name}: answered when it is down. */
 static void
 do_stop(struct client *cl, const struct envelope *env)
 {
@@ -643,6 +647,7 @@ do_stop(struct client *cl, const struct envelope *env)
 	    timeout_of(m->has_timeout_ms, m->timeout_ms)));
 }
 
+/* CtlRestart {name}: answered when it is up with another pid. */
 static void
 do_restart(struct client *cl, const struct envelope *env)
 {

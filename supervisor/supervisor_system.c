@@ -187,6 +187,7 @@ const struct actor_kind system_kind = {
 	.npeers = nitems(peers),
 };
 
+/* Spawn system:supervisor and watch the tree. */
 void
 system_init(void)
 {

@@ -21,9 +21,9 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <stdarg.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -209,6 +209,10 @@ set_state(struct child *c, enum child_state st)
 	tree_changed();
 }
 
+/*
+ * The actions of the table, as its legend says; each changes the wishes,
+ * the state, or sends a signal, and leaves the next step to the walk.
+ */
 static void
 nop(struct child *c)
 {
@@ -228,6 +232,7 @@ off(struct child *c)
 	c->want = 0;
 }
 
+/* Out of backoff or failed: down now, so that the walk starts it. */
 static void
 wake(struct child *c)
 {
@@ -270,6 +275,7 @@ clear(struct child *c)
 	c->stop_pending = 0;
 }
 
+/* The walk met it in backoff: a restart it no longer wants is off. */
 static void
 drop(struct child *c)
 {
@@ -368,6 +374,7 @@ retry(struct child *c)
 	set_state(c, CS_DOWN);
 }
 
+/* Not Ready within ready_timeout_ms: kill it; its exit restarts it. */
 static void
 late(struct child *c)
 {
@@ -376,6 +383,7 @@ late(struct child *c)
 	kill(c->pid, SIGKILL);
 }
 
+/* Still there shutdown_timeout_ms after SIGTERM: SIGKILL. */
 static void
 force(struct child *c)
 {
@@ -542,6 +550,7 @@ tree_healthy(void)
 	return true;
 }
 
+/* STATUS= for systemd, then every watcher's changed hook. */
 void
 tree_changed(void)
 {
@@ -609,12 +618,12 @@ chan_message(struct peer *p, const struct envelope *env, void *arg)
 	h->fn(c, &e);
 }
 
+/* c's channel closed: forget it (its exit comes by SIGCHLD). */
 static void
 chan_closed(struct peer *p, void *arg)
 {
 	struct child	*c = arg;
 
-	/* The exit itself arrives by SIGCHLD; just forget the channel. */
 	(void)p;
 	c->chan = NULL;
 	c->tree_sub = 0;
@@ -700,6 +709,7 @@ tree_shutdown(int code)
 	tree_step();
 }
 
+/* The operator's commands: the event, then the walk. */
 void
 tree_stop(int id)
 {
