@@ -47,7 +47,6 @@
 #define SOURCE_MAX	128	/* bytes in an event's source */
 #define MESSAGE_MAX	4096	/* bytes in an event's message */
 #define STATUS_MAX	16	/* bytes in a status word: "interrupted" */
-#define TIMEOUT_MAX_MS	3600000	/* a control request's timeoutMs */
 
 /* Any msgpack value: one decoded (borrowed), or packed bytes to send. */
 struct mp_any {
@@ -304,6 +303,8 @@ struct msg_error {
 FIELDS(error,
 	P_STR(msg_error, code, "code", REQ),
 	P_STR(msg_error, error, "error", REQ));
+
+#define TIMEOUT_MAX_MS	3600000	/* a control request's timeoutMs */
 
 /*
  * {name, timeoutMs?}: a process of the tree, for actorctl's requests
