@@ -370,9 +370,8 @@ route(const char *to, const struct addr *a)
 		return c;
 	if (local_kind(kind, a->kindlen) != NULL) {
 		/* Our own kind: loop back through our own socket. */
-	} else if (!(a->kindbit & (K_COORD | K_WORKER | K_EVENTLOG |
-	    K_SYSTEM)))
-		return NULL;
+	} else if (!(a->kindbit & child_socket_kinds()))
+		return NULL;	/* no socket under $RUN: the process tree */
 	snprintf(path, sizeof(path), "%s/%s.sock", rt.cfg->run_dir, kind);
 	c = conn_new(NULL);
 	c->outbound = 1;

@@ -14,8 +14,77 @@
 #include <unistd.h>
 
 #include "child.h"
+#include "msg.h"
 
 extern char **environ;
+
+const struct child_spec child_specs[CHILD_COUNT] = {
+#define CHILD_ROW(id, name, kind, listen, restart, shutdown)		\
+	[CHILD_##id] = { name, kind, LISTEN_##listen, #restart, #shutdown },
+	PROCESS_TREE(CHILD_ROW)
+#undef CHILD_ROW
+};
+
+int
+child_lookup(const char *name)
+{
+	int	 i;
+
+	for (i = 0; i < CHILD_COUNT; i++)
+		if (strcmp(name, child_specs[i].name) == 0)
+			return i;
+	return -1;
+}
+
+int
+child_of_kind(unsigned kind)
+{
+	int	 i;
+
+	for (i = 0; i < CHILD_COUNT; i++)
+		if (kind != 0 && child_specs[i].kind == kind)
+			return i;
+	return -1;
+}
+
+unsigned
+child_socket_kinds(void)
+{
+	unsigned	 kinds = K_SYSTEM;
+	int		 i;
+
+	for (i = 0; i < CHILD_COUNT; i++)
+		if (child_specs[i].listen == LISTEN_UNIX)
+			kinds |= child_specs[i].kind;
+	return kinds;
+}
+
+const char *
+child_list(char *buf, size_t size, const char *last)
+{
+	size_t	 len = 0;
+	int	 i, n;
+
+	buf[0] = '\0';
+	for (i = 0; i < CHILD_COUNT && len < size; i++) {
+		n = snprintf(buf + len, size - len, "%s%s", i == 0 ? "" :
+		    i == CHILD_COUNT - 1 ? last : ", ", child_specs[i].name);
+		if (n < 0)
+			break;
+		len += (size_t)n;
+	}
+	return buf;
+}
+
+int
+child_socket_path(char *buf, size_t size, const char *run_dir,
+    const char *name)
+{
+	int	 n;
+
+	n = snprintf(buf, size, "%s/%s.sock", run_dir, name);
+	return n < 0 || (size_t)n >= size ? -1 : 0;
+}
 
 pid_t
 child_spawn(const char *path, char *const argv[], const struct child_fds *fds,
@@ -48,7 +117,7 @@ child_spawn(const char *path, char *const argv[], const struct child_fds *fds,
 	}
 	/* dup2 leaves the placed descriptors without close-on-exec. */
 	for (i = 0; i < fds->nfds && i < CHILD_MAX_FDS; i++)
-		if (moved[i] >= 0 && dup2(moved[i], CHILD_FD_CTL + i) == -1)
+		if (moved[i] >= 0 && dup2(moved[i], CHILD_FD_CHAN + i) == -1)
 			_exit(EXIT_SYSTEM);
 	for (i = 0; env != NULL && env[i] != NULL; i++)
 		putenv(env[i]);

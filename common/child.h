@@ -1,7 +1,8 @@
 /*
- * Child processes: the descriptor layout a child inherits, the exit codes
- * that are the interface between a child and its supervisor, spawning and
- * describing how a child ended.
+ * Child processes: the process tree (which children actord runs, in what
+ * order, serving what), the descriptor layout a child inherits, the exit
+ * codes that are the interface between a child and its supervisor,
+ * spawning and describing how a child ended.
  */
 #ifndef CHILD_H
 #define CHILD_H
@@ -11,9 +12,86 @@
 
 #include <stddef.h>
 
-#define CHILD_FD_CTL	3	/* socketpair to the parent */
+/*
+ * The process tree: every child of actord, one row each, in start order
+ * (they stop in reverse).  actord spawns each from program_dir and makes
+ * what it listens on; actorctl and the control socket know the names from
+ * it; the runtime connects to $RUN/<kind>.sock only for the kinds it lists
+ * with a Unix socket; the config takes each child's [name] section and
+ * that section's defaults from it.
+ *
+ * CHILD(id, name, kind, listen, restart, shutdown_timeout_ms)
+ *
+ *   id		CHILD_<id>: the row's index, its place in the start order
+ *   name	its program, its config section, its socket's name
+ *   kind	the K_* bit of the actors it hosts (<kind>:<name>); 0: none
+ *   listen	UNIX: $RUN/<name>.sock; TCP: [gateway] listen, or systemd's
+ *   restart	the default of [name] restart
+ *   shutdown	the default of [name] shutdown_timeout_ms
+ */
+#define PROCESS_TREE(CHILD)						\
+	CHILD(EVENTLOG,	   "eventlog",	  K_EVENTLOG, UNIX, permanent, 5000) \
+	CHILD(COORDINATOR, "coordinator", K_COORD,    UNIX, permanent, 5000) \
+	CHILD(WORKER,	   "worker",	  K_WORKER,   UNIX, permanent, 5000) \
+	CHILD(GATEWAY,	   "gateway",	  0,	      TCP,  permanent, 5000)
+
+enum child_id {				/* also the start order */
+#define CHILD_ENUM(id, ...)	CHILD_##id,
+	PROCESS_TREE(CHILD_ENUM)
+#undef CHILD_ENUM
+	CHILD_COUNT
+};
+
+enum child_listen {
+	LISTEN_UNIX,		/* $RUN/<name>.sock, made by actord */
+	LISTEN_TCP,		/* the TCP listener, [gateway] listen */
+};
+
+enum restart_type {
+	RESTART_PERMANENT,	/* always restarted */
+	RESTART_TRANSIENT,	/* restarted after an abnormal exit */
+	RESTART_TEMPORARY,	/* never restarted */
+};
+
+/* One row of the process tree. */
+struct child_spec {
+	const char		*name;		/* program, section, socket */
+	unsigned		 kind;		/* K_* it hosts; 0: none */
+	enum child_listen	 listen;	/* what CHILD_FD_LISTEN is */
+	const char		*restart;	/* default, as config text */
+	const char		*shutdown_timeout_ms;	/* the same */
+};
+
+extern const struct child_spec child_specs[CHILD_COUNT];
+
+/* actord's own sockets under $RUN, beside its children's. */
+#define SYSTEM_SOCKET	"system"	/* system:supervisor, read-only */
+#define CONTROL_SOCKET	"actord"	/* the control socket, actorctl's */
+
+/* The child named name, or -1. */
+int	child_lookup(const char *name);
+/* The child that hosts the actors of kind (a K_* bit), or -1. */
+int	child_of_kind(unsigned kind);
+/* K_* of every kind with a socket under $RUN: the children's, system. */
+unsigned child_socket_kinds(void);
+/*
+ * The children's names in start order, joined by ", " and the last by
+ * last ("eventlog, coordinator, worker or gateway"), into buf.
+ */
+const char *child_list(char *buf, size_t size, const char *last);
+/* $RUN/<name>.sock into buf; -1 if it does not fit. */
+int	child_socket_path(char *buf, size_t size, const char *run_dir,
+	    const char *name);
+
+/*
+ * The descriptors a child inherits.  Its channel is the socketpair to
+ * actord (Ready, Inspect, its counters), not the control socket, which is
+ * the operator's (actorctl).
+ */
+#define CHILD_FD_CHAN	3	/* the channel: a socketpair to the parent */
 #define CHILD_FD_LISTEN	4	/* the listening socket it serves */
 #define CHILD_FD_EXTRA	5	/* first extra descriptor (sessions) */
+#define CHILD_FD_CTL	CHILD_FD_CHAN	/* its old name, for its last users */
 
 /* Exit codes, s6-style: an interface, not an accident. */
 #define EXIT_OK		0

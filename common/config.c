@@ -39,11 +39,11 @@ struct key {
 	const char *const	*names;
 	const char		*def;		/* parsed like file input */
 	const char		*doc;
+	/* A child's own key: its section, its default in its tree row. */
+	const char *const	*tree_section;	/* NULL: section */
+	const char *const	*tree_def;	/* NULL: def */
 };
 
-const char *const child_names[CHILD_COUNT] = {
-	"eventlog", "coordinator", "worker", "gateway",
-};
 static const char *const restart_names[] = {
 	"permanent", "transient", "temporary", NULL,
 };
@@ -55,22 +55,32 @@ static const char *const sync_names[] = {
 };
 
 #define FIELD(f)	offsetof(struct config, f), sizeof(((struct config *)0)->f)
-#define STR(s, k, f, d, doc)	{ s, k, C_STR, FIELD(f), 0, 0, NULL, d, doc }
-#define PATH(s, k, f, d, doc)	{ s, k, C_PATH, FIELD(f), 0, 0, NULL, d, doc }
-#define LEVELSTR(s, k, f, d, doc) { s, k, C_LEVELSTR, FIELD(f), 0, 0, NULL, d, doc }
-#define INT(s, k, f, lo, hi, d, doc) { s, k, C_INT, FIELD(f), lo, hi, NULL, d, doc }
-#define SIZE(s, k, f, lo, hi, d, doc) { s, k, C_SIZE, FIELD(f), lo, hi, NULL, d, doc }
-#define ENUM(s, k, f, n, d, doc) { s, k, C_ENUM, FIELD(f), 0, 0, n, d, doc }
-#define LEVEL(s, k, f, d, doc)	{ s, k, C_LEVEL, FIELD(f), 0, 0, NULL, d, doc }
-#define MODE(s, k, f, d, doc)	{ s, k, C_MODE, FIELD(f), 0, 0777, NULL, d, doc }
-#define BOOL(s, k, f, d, doc)	{ s, k, C_BOOL, FIELD(f), 0, 1, NULL, d, doc }
-#define CHILD(s, id, d)							\
-	ENUM(s, "restart", child[id].restart, restart_names, d,		\
-	    "permanent, transient (only after a failure) or temporary"), \
-	INT(s, "shutdown_timeout_ms", child[id].shutdown_timeout_ms,	\
-	    1, 600000, "5000", "SIGTERM, then SIGKILL after this long"), \
-	LEVELSTR(s, "log_level", child[id].log_level, "",		\
-	    "this process's log level; empty: [actord] log_level")
+#define KEY(s, k, t, f, lo, hi, n, d, doc)				\
+	{ s, k, t, FIELD(f), lo, hi, n, d, doc, NULL, NULL }
+#define STR(s, k, f, d, doc)	KEY(s, k, C_STR, f, 0, 0, NULL, d, doc)
+#define PATH(s, k, f, d, doc)	KEY(s, k, C_PATH, f, 0, 0, NULL, d, doc)
+#define INT(s, k, f, lo, hi, d, doc) KEY(s, k, C_INT, f, lo, hi, NULL, d, doc)
+#define SIZE(s, k, f, lo, hi, d, doc) KEY(s, k, C_SIZE, f, lo, hi, NULL, d, doc)
+#define ENUM(s, k, f, n, d, doc) KEY(s, k, C_ENUM, f, 0, 0, n, d, doc)
+#define LEVEL(s, k, f, d, doc)	KEY(s, k, C_LEVEL, f, 0, 0, NULL, d, doc)
+#define MODE(s, k, f, d, doc)	KEY(s, k, C_MODE, f, 0, 0777, NULL, d, doc)
+#define BOOL(s, k, f, d, doc)	KEY(s, k, C_BOOL, f, 0, 1, NULL, d, doc)
+/*
+ * A child's own keys, in the section its row of the process tree names
+ * (child.h), with that row's defaults.
+ */
+#define CHILD(id)							\
+	{ NULL, "restart", C_ENUM, FIELD(child[id].restart), 0, 0,	\
+	    restart_names, NULL, "permanent, transient (only after a "	\
+	    "failure) or temporary", &child_specs[id].name,		\
+	    &child_specs[id].restart },					\
+	{ NULL, "shutdown_timeout_ms", C_INT,				\
+	    FIELD(child[id].shutdown_timeout_ms), 1, 600000, NULL, NULL, \
+	    "SIGTERM, then SIGKILL after this long", &child_specs[id].name, \
+	    &child_specs[id].shutdown_timeout_ms },			\
+	{ NULL, "log_level", C_LEVELSTR, FIELD(child[id].log_level), 0, 0, \
+	    NULL, "", "this process's log level; empty: [actord] log_level", \
+	    &child_specs[id].name, NULL }
 
 #define KiB	1024L
 #define MiB	(1024L * 1024)
@@ -119,13 +129,13 @@ static const struct key keys[] = {
 	INT("transport", "reconnect_max_ms", reconnect_max_ms, 1, 600000,
 	    "1000", "cap of the reconnect delay"),
 
-	CHILD("eventlog", CHILD_EVENTLOG, "permanent"),
+	CHILD(CHILD_EVENTLOG),
 	INT("eventlog", "retention", retention, 1, 100000000, "10000",
 	    "events kept; older ones are deleted"),
 	ENUM("eventlog", "synchronous", eventlog_sync, sync_names, "normal",
 	    "SQLite synchronous: off, normal or full"),
 
-	CHILD("coordinator", CHILD_COORDINATOR, "permanent"),
+	CHILD(CHILD_COORDINATOR),
 	INT("coordinator", "max_attempts", max_attempts, 1, 1000, "3",
 	    "runs of a task (its worker died) before it fails"),
 	INT("coordinator", "dedupe_window_s", dedupe_window_s, 0, 86400 * 7,
@@ -146,11 +156,11 @@ static const struct key keys[] = {
 	BOOL("coordinator", "group_commit", group_commit, "yes",
 	    "one commit per loop turn; no: one per message (for comparison)"),
 
-	CHILD("worker", CHILD_WORKER, "permanent"),
+	CHILD(CHILD_WORKER),
 	ENUM("worker", "synchronous", worker_sync, sync_names, "normal",
 	    "SQLite synchronous: off, normal or full"),
 
-	CHILD("gateway", CHILD_GATEWAY, "permanent"),
+	CHILD(CHILD_GATEWAY),
 	STR("gateway", "listen", listen, "127.0.0.1:8787",
 	    "host:port of the HTTP and WebSocket listener; port 0: any"),
 	INT("gateway", "max_sessions", max_sessions, 1, 1000000, "1024",
@@ -189,6 +199,20 @@ static const struct key keys[] = {
 };
 
 #define NKEYS	(sizeof(keys) / sizeof(keys[0]))
+
+/* The section a key is in: its own, or its child's name. */
+static const char *
+key_section(const struct key *k)
+{
+	return k->tree_section != NULL ? *k->tree_section : k->section;
+}
+
+/* A key's default, as config text: its own, or its child's row's. */
+static const char *
+key_default(const struct key *k)
+{
+	return k->tree_def != NULL ? *k->tree_def : k->def;
+}
 
 struct parse {
 	struct config	*cfg;
@@ -354,9 +378,10 @@ config_defaults(struct config *cfg)
 
 	memset(cfg, 0, sizeof(*cfg));
 	for (i = 0; i < NKEYS; i++)
-		if ((why = set_key(cfg, &keys[i], keys[i].def)) != NULL)
+		if ((why = set_key(cfg, &keys[i], key_default(&keys[i]))) !=
+		    NULL)
 			fatalx("config: default of %s.%s: %s",
-			    keys[i].section, keys[i].name, why);
+			    key_section(&keys[i]), keys[i].name, why);
 }
 
 /*
@@ -407,7 +432,7 @@ handler(void *user, const char *section, const char *name, const char *value)
 	if (name == NULL)		/* a section header alone */
 		return 1;
 	for (i = 0; i < NKEYS; i++) {
-		if (strcmp(section, keys[i].section) != 0)
+		if (strcmp(section, key_section(&keys[i])) != 0)
 			continue;
 		known_section = 1;
 		if (strcmp(name, keys[i].name) != 0)
@@ -426,6 +451,23 @@ handler(void *user, const char *section, const char *name, const char *value)
 	return 1;
 }
 
+/* The longest "/<name>.sock" actord makes under run_dir, with its NUL. */
+static size_t
+longest_socket(void)
+{
+	size_t	 n = sizeof("/" CONTROL_SOCKET ".sock"), len;
+	int	 i;
+
+	if (sizeof("/" SYSTEM_SOCKET ".sock") > n)
+		n = sizeof("/" SYSTEM_SOCKET ".sock");
+	for (i = 0; i < CHILD_COUNT; i++) {
+		len = sizeof("/.sock") + strlen(child_specs[i].name);
+		if (child_specs[i].listen == LISTEN_UNIX && len > n)
+			n = len;
+	}
+	return n;
+}
+
 /* Cross-field checks, after every key is read. */
 static void
 validate(struct config *cfg, const char *file)
@@ -435,11 +477,10 @@ validate(struct config *cfg, const char *file)
 	char			*end;
 	long			 port;
 
-	if (strlen(cfg->run_dir) + sizeof("/coordinator.sock") >
-	    sizeof(sun.sun_path))
+	if (strlen(cfg->run_dir) + longest_socket() > sizeof(sun.sun_path))
 		add_error(cfg, file, 0, "run_dir %s is too long for a "
 		    "socket path (max %zu bytes)", cfg->run_dir,
-		    sizeof(sun.sun_path) - sizeof("/coordinator.sock"));
+		    sizeof(sun.sun_path) - longest_socket());
 	if (cfg->queue_max_bytes < cfg->max_frame_bytes + 4)
 		add_error(cfg, file, 0, "queue_max_bytes must hold at least "
 		    "one frame of max_frame_bytes");
@@ -552,14 +593,14 @@ config_write(const struct config *cfg, FILE *fp)
 	fprintf(fp, "# actord.conf: every key with its value; see "
 	    "actord.conf(5).\n");
 	for (i = 0; i < NKEYS; i++) {
-		if (section == NULL || strcmp(section, keys[i].section)) {
-			section = keys[i].section;
+		if (section == NULL || strcmp(section, key_section(&keys[i]))) {
+			section = key_section(&keys[i]);
 			fprintf(fp, "\n[%s]\n", section);
 		}
 		format_key(cfg, &keys[i], val, sizeof(val));
 		fprintf(fp, "# %s (default: %s)\n%s = %s\n", keys[i].doc,
-		    keys[i].def[0] ? keys[i].def : "empty", keys[i].name,
-		    val);
+		    key_default(&keys[i])[0] ? key_default(&keys[i]) : "empty",
+		    keys[i].name, val);
 	}
 }
 
@@ -571,17 +612,6 @@ config_log_level(const struct config *cfg, const char *name)
 	if (i >= 0 && cfg->child[i].log_level[0] != '\0')
 		return log_level_parse(cfg->child[i].log_level);
 	return cfg->log_level;
-}
-
-int
-child_lookup(const char *name)
-{
-	int	 i;
-
-	for (i = 0; i < CHILD_COUNT; i++)
-		if (strcmp(name, child_names[i]) == 0)
-			return i;
-	return -1;
 }
 
 const char *

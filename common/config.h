@@ -10,19 +10,7 @@
 #include <limits.h>
 #include <stdio.h>
 
-enum child_id {				/* also the start order */
-	CHILD_EVENTLOG,
-	CHILD_COORDINATOR,
-	CHILD_WORKER,
-	CHILD_GATEWAY,
-	CHILD_COUNT
-};
-
-enum restart_type {
-	RESTART_PERMANENT,	/* always restarted */
-	RESTART_TRANSIENT,	/* restarted after an abnormal exit */
-	RESTART_TEMPORARY,	/* never restarted */
-};
+#include "child.h"		/* the process tree: enum child_id */
 
 enum strategy {
 	STRATEGY_ONE_FOR_ONE,	/* restart the child that died */
@@ -33,6 +21,7 @@ enum strategy {
 #define CONFIG_MAX_ERRORS	32
 #define CONFIG_PATH_MAX		256
 
+/* A child's [name] section; its defaults are its row in child.h. */
 struct child_conf {
 	int	 restart;		/* enum restart_type */
 	int	 shutdown_timeout_ms;	/* SIGTERM to SIGKILL */
@@ -113,8 +102,6 @@ struct config {
 	char	 errors[CONFIG_MAX_ERRORS][256];
 };
 
-extern const char *const child_names[CHILD_COUNT];
-
 void	config_defaults(struct config *cfg);
 /* Load path (NULL: defaults only); -1 with cfg->errors filled in. */
 int	config_load(struct config *cfg, const char *path);
@@ -123,7 +110,6 @@ int	config_load_env(struct config *cfg);
 void	config_print_errors(const struct config *cfg, FILE *fp);
 /* Write the effective configuration as a commented INI file. */
 void	config_write(const struct config *cfg, FILE *fp);
-int	child_lookup(const char *name);
 /* The log level of child program name: its own, or the tree's. */
 int	config_log_level(const struct config *cfg, const char *name);
 const char *restart_name(int restart);

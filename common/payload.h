@@ -284,33 +284,52 @@ FIELDS(error,
 	P_STR(msg_error, code, "code", REQ),
 	P_STR(msg_error, error, "error", REQ));
 
-/* {name}: a process of the tree, for actorctl's requests. */
+#define TIMEOUT_MAX_MS	3600000	/* a control request's timeoutMs */
+
+/*
+ * {name, timeoutMs?}: a process of the tree, for actorctl's requests
+ * (CtlStart, CtlStop, CtlRestart, CtlInspect), and how long to wait.
+ */
 struct msg_name {
 	char		 name[64 + 1];
+	uint64_t	 timeout_ms;
+	bool		 has_timeout_ms;
 };
 FIELDS(name,
-	P_STR(msg_name, name, "name", REQ));
+	P_STR(msg_name, name, "name", REQ),
+	P_UINT_OPT(msg_name, timeout_ms, "timeoutMs", OPT, TIMEOUT_MAX_MS));
 
-/* CtlKill {name, signal?}: a number; actorctl also sends names. */
+/*
+ * CtlKill {name, signal?, timeoutMs?}: a signal's number (actorctl turns
+ * a name, "KILL" or "SIGHUP", into it); none: SIGTERM.
+ */
 struct msg_ctl_kill {
 	char		 name[64 + 1];
 	uint64_t	 signal;
 	bool		 has_signal;
+	uint64_t	 timeout_ms;
+	bool		 has_timeout_ms;
 };
 FIELDS(ctl_kill,
 	P_STR(msg_ctl_kill, name, "name", REQ),
-	P_UINT_OPT(msg_ctl_kill, signal, "signal", OPT, 64));
+	P_UINT_OPT(msg_ctl_kill, signal, "signal", OPT, 64),
+	P_UINT_OPT(msg_ctl_kill, timeout_ms, "timeoutMs", OPT,
+	    TIMEOUT_MAX_MS));
 
-/* CtlSend {to, type, payload?}: inject a message. */
+/* CtlSend {to, type, payload?, timeoutMs?}: inject a message. */
 struct msg_ctl_send {
 	char		 to[ADDR_MAX + 1];
 	char		 type[64 + 1];
 	struct mp_any	 payload;
+	uint64_t	 timeout_ms;
+	bool		 has_timeout_ms;
 };
 FIELDS(ctl_send,
 	P_STR(msg_ctl_send, to, "to", REQ),
 	P_STR(msg_ctl_send, type, "type", REQ),
-	P_ANY(msg_ctl_send, payload, "payload", OPT));
+	P_ANY(msg_ctl_send, payload, "payload", OPT),
+	P_UINT_OPT(msg_ctl_send, timeout_ms, "timeoutMs", OPT,
+	    TIMEOUT_MAX_MS));
 
 /* CtlWait {name, state, notPid?, timeoutMs?}. */
 struct msg_ctl_wait {
@@ -325,7 +344,8 @@ FIELDS(ctl_wait,
 	P_STR(msg_ctl_wait, name, "name", REQ),
 	P_STR(msg_ctl_wait, state, "state", REQ),
 	P_UINT_OPT(msg_ctl_wait, not_pid, "notPid", OPT, INT32_MAX),
-	P_UINT_OPT(msg_ctl_wait, timeout_ms, "timeoutMs", OPT, 3600000));
+	P_UINT_OPT(msg_ctl_wait, timeout_ms, "timeoutMs", OPT,
+	    TIMEOUT_MAX_MS));
 
 /*
  * Every shape: its name (the catalogue's column, the member of union

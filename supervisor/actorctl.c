@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -41,6 +42,8 @@ static char		 self_addr[32];
 static void __attribute__((noreturn))
 usage(int code)
 {
+	char	 names[128];
+
 	fprintf(code ? stderr : stdout,
 "usage: actorctl [-j] [-c file | -s socket] [-t ms] command [args]\n"
 "\n"
@@ -62,7 +65,7 @@ usage(int code)
 "  shutdown                 stop the whole tree and actord\n"
 "  version                  versions of actorctl and actord\n"
 "\n"
-"NAME is eventlog, coordinator, worker or gateway.\n"
+"NAME is %s.\n"
 "\n"
 "Options:\n"
 "  -j, --json     print JSON (read commands), for scripts\n"
@@ -70,11 +73,13 @@ usage(int code)
 "  -s SOCKET      the control socket (default: $RUN/actord.sock, where $RUN\n"
 "                 is run_dir of the config; without one ./var/run, or\n"
 "                 /run/actord when only the service's socket exists)\n"
-"  -t MS          give up waiting after MS milliseconds (default %d)\n"
+"  -t MS          give up waiting after MS milliseconds (default %d, at\n"
+"                 most %d)\n"
 "\n"
 "Exit codes: 0 done, 1 failed (refused, unknown name, timed out, an\n"
 "Error reply to send), 100 usage error, 111 cannot reach actord.\n",
-	    DEFAULT_TIMEOUT_MS);
+	    child_list(names, sizeof(names), " or "), DEFAULT_TIMEOUT_MS,
+	    TIMEOUT_MAX_MS);
 	exit(code);
 }
 
@@ -96,10 +101,13 @@ connect_to(const char *path)
 	return fd;
 }
 
-/* Send one request; payload is packed by the callback. */
+/*
+ * Send one request: its payload is body, packed through its type's shape
+ * (payload.h), the one actord decodes it with; NULL: {}.
+ */
 static int
 send_request(int fd, const char *to, enum msg_type type, const char *id,
-    void (*pack)(msgpack_packer *, void *), void *arg)
+    const void *body)
 {
 	msgpack_sbuffer	 sb;
 	msgpack_packer	 pk;
@@ -108,10 +116,7 @@ send_request(int fd, const char *to, enum msg_type type, const char *id,
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
 	env_pack_header(&pk, to, self_addr, type, id, NULL, env_now_ms());
-	if (pack != NULL)
-		pack(&pk, arg);
-	else
-		msgpack_pack_map(&pk, 0);
+	msg_encode(&pk, body != NULL ? msg_info(type)->shape : NULL, body);
 	r = frame_write_fd(fd, sb.data, sb.size);
 	msgpack_sbuffer_destroy(&sb);
 	return r;
@@ -163,14 +168,13 @@ unreachable(void)
 
 /* One round trip to the control socket; exits 111 when unreachable. */
 static void
-call(enum msg_type type, void (*pack)(msgpack_packer *, void *), void *arg,
-    struct reply *r)
+call(enum msg_type type, const void *body, struct reply *r)
 {
 	int	 fd;
 
 	if ((fd = connect_to(sock_path)) == -1)
 		unreachable();
-	if (send_request(fd, "system:supervisor", type, "1", pack, arg) == -1)
+	if (send_request(fd, SUPERVISOR_ADDRESS, type, "1", body) == -1)
 		unreachable();
 	if (read_reply(fd, "1", r, timeout_ms + 2000) == -1) {
 		if (errno == ETIMEDOUT)
@@ -289,7 +293,7 @@ cmd_status(void)
 	uint32_t		 i;
 	int			 rc;
 
-	call(MSG_CTL_STATUS, NULL, NULL, &r);
+	call(MSG_CTL_STATUS, NULL, &r);
 	if (reply_refused(&r)) {
 		rc = failed(&r, "status");
 		reply_free(&r);
@@ -335,38 +339,64 @@ cmd_status(void)
 	return 0;
 }
 
-struct args {
-	const char	*name;
-	const char	*extra_key;	/* "signal", "state", ... */
-	const char	*extra;
-	const char	*extra2_key;
-	uint64_t	 extra2;
-};
-
-static void
-pack_args(msgpack_packer *pk, void *arg)
+/* Copy an argument into a payload's string; -1 if it does not fit. */
+static int
+arg_copy(char *buf, size_t size, const char *arg)
 {
-	struct args	*a = arg;
-
-	msgpack_pack_map(pk, 2 + (a->extra != NULL) + (a->extra2_key != NULL));
-	mp_pack_kv_str(pk, "name", a->name);
-	mp_pack_kv_int(pk, "timeoutMs", timeout_ms);
-	if (a->extra != NULL)
-		mp_pack_kv_str(pk, a->extra_key, a->extra);
-	if (a->extra2_key != NULL)
-		mp_pack_kv_uint(pk, a->extra2_key, a->extra2);
+	return snprintf(buf, size, "%s", arg) >= (int)size ? -1 : 0;
 }
 
-/* start, stop, restart, kill, wait: one process, wait for the change. */
+/* {name, timeoutMs}: start, stop, restart, inspect. */
+static void
+name_body(struct msg_name *m, const char *name)
+{
+	memset(m, 0, sizeof(*m));
+	/* Cut if too long: no process has such a name, actord says so. */
+	arg_copy(m->name, sizeof(m->name), name);
+	m->timeout_ms = (uint64_t)timeout_ms;
+	m->has_timeout_ms = true;
+}
+
+/*
+ * A signal by number, or by name with or without "SIG", as kill(1) takes
+ * it: its number, or -1.
+ */
 static int
-cmd_process(enum msg_type type, const char *verb, struct args *a)
+parse_signal(const char *name)
+{
+	unsigned long	 v;
+	char		*end;
+	int		 i;
+
+	if (name[0] >= '0' && name[0] <= '9') {
+		v = strtoul(name, &end, 10);
+		return *end == '\0' && v > 0 && v < NSIG ? (int)v : -1;
+	}
+	for (i = 1; i < NSIG; i++) {
+		const char *abbr = sigabbrev_np(i);
+
+		if (abbr != NULL && (strcasecmp(name, abbr) == 0 ||
+		    (strncasecmp(name, "SIG", 3) == 0 &&
+		    strcasecmp(name + 3, abbr) == 0)))
+			return i;
+	}
+	return -1;
+}
+
+/*
+ * start, stop, restart, kill, wait: one process (name), body the request's
+ * payload; wait for the change.
+ */
+static int
+cmd_process(enum msg_type type, const char *verb, const char *name,
+    const void *body)
 {
 	struct reply		 r;
 	const msgpack_object	*p;
 	char			 what[128], st[16], ex[64];
 
-	call(type, pack_args, a, &r);
-	snprintf(what, sizeof(what), "%s %s", verb, a->name);
+	call(type, body, &r);
+	snprintf(what, sizeof(what), "%s %s", verb, name);
 	if (!reply_ok(&r)) {
 		int code = failed(&r, what);
 
@@ -380,14 +410,14 @@ cmd_process(enum msg_type type, const char *verb, struct args *a)
 		str_of(p, "state", st, sizeof(st));
 		if (type == MSG_CTL_KILL && mp_get(r.env.payload,
 		    "last_exit") != NULL)
-			printf("%s: %s; now %s, pid %llu\n", a->name,
+			printf("%s: %s; now %s, pid %llu\n", name,
 			    str_of(r.env.payload, "last_exit", ex, sizeof(ex)),
 			    st, (unsigned long long)uint_of(p, "pid"));
 		else if (uint_of(p, "pid") != 0)
-			printf("%s: %s, pid %llu\n", a->name, st,
+			printf("%s: %s, pid %llu\n", name, st,
 			    (unsigned long long)uint_of(p, "pid"));
 		else
-			printf("%s: %s\n", a->name, st);
+			printf("%s: %s\n", name, st);
 	}
 	reply_free(&r);
 	return 0;
@@ -395,12 +425,12 @@ cmd_process(enum msg_type type, const char *verb, struct args *a)
 
 /* Commands whose reply is shown as it is: inspect, sessions, version. */
 static int
-cmd_show(enum msg_type type, struct args *a, const char *what)
+cmd_show(enum msg_type type, const void *body, const char *what)
 {
 	struct reply	 r;
 	int		 code = 0;
 
-	call(type, a ? pack_args : NULL, a, &r);
+	call(type, body, &r);
 	if (!reply_ok(&r))
 		code = failed(&r, what);
 	else if (type == MSG_CTL_SESSIONS && !jflag) {
@@ -446,7 +476,7 @@ cmd_simple(enum msg_type type, const char *done)
 	uint32_t		 i;
 	int			 code = 0;
 
-	call(type, NULL, NULL, &r);
+	call(type, NULL, &r);
 	if (!reply_ok(&r)) {
 		code = failed(&r, msg_name(type) + 3);
 		errs = mp_get(r.env.payload, "errors");
@@ -463,49 +493,65 @@ cmd_simple(enum msg_type type, const char *done)
 	return code;
 }
 
-struct send_args {
-	const char	*to;
-	const char	*type;
-	json_t		*payload;
-};
-
-static void
-pack_send(msgpack_packer *pk, void *arg)
+/*
+ * CtlSend {to, type, payload, timeoutMs}: payload is packed (JSON, or a
+ * struct through its type's shape) into sb, which the caller frees; to
+ * and type must fit (1 if not, as actord would answer).
+ */
+static int
+send_body(struct msg_ctl_send *m, msgpack_sbuffer *sb, const char *to,
+    const char *type)
 {
-	struct send_args	*a = arg;
-
-	msgpack_pack_map(pk, 4);
-	mp_pack_kv_str(pk, "to", a->to);
-	mp_pack_kv_str(pk, "type", a->type);
-	mp_pack_kv_int(pk, "timeoutMs", timeout_ms);
-	mp_pack_str(pk, "payload");
-	if (a->payload != NULL)
-		mpjson_pack(pk, a->payload, 64);
-	else
-		msgpack_pack_map(pk, 0);
+	memset(m, 0, sizeof(*m));
+	if (arg_copy(m->to, sizeof(m->to), to) == -1) {
+		fprintf(stderr, "actorctl: send: bad address: expected "
+		    "<kind>:<name>\n");
+		return EXIT_FAILURE_RT;
+	}
+	if (arg_copy(m->type, sizeof(m->type), type) == -1) {
+		fprintf(stderr, "actorctl: send: unknown message type\n");
+		return EXIT_FAILURE_RT;
+	}
+	m->payload.raw = sb->data;
+	m->payload.len = sb->size;
+	m->timeout_ms = (uint64_t)timeout_ms;
+	m->has_timeout_ms = true;
+	return 0;
 }
 
 static int
 cmd_send(int argc, char *argv[])
 {
-	struct send_args	 a = { NULL, NULL, NULL };
+	struct msg_ctl_send	 m;
 	struct reply		 r;
 	const msgpack_object	*reply;
+	msgpack_sbuffer		 sb;
+	msgpack_packer		 pk;
+	json_t			*payload = NULL;
 	json_error_t		 err;
 	int			 code = 0;
 
 	if (argc < 2 || argc > 3)
 		usage(EXIT_USAGE);
-	a.to = argv[0];
-	a.type = argv[1];
-	if (argc == 3 && (a.payload = json_loads(argv[2],
+	if (argc == 3 && (payload = json_loads(argv[2],
 	    JSON_DECODE_ANY, &err)) == NULL) {
 		fprintf(stderr, "actorctl: send: bad JSON payload: %s\n",
 		    err.text);
 		return EXIT_USAGE;
 	}
-	call(MSG_CTL_SEND, pack_send, &a, &r);
-	json_decref(a.payload);
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	if (payload != NULL)
+		mpjson_pack(&pk, payload, 64);
+	else
+		msgpack_pack_map(&pk, 0);
+	json_decref(payload);
+	if ((code = send_body(&m, &sb, argv[0], argv[1])) != 0) {
+		msgpack_sbuffer_destroy(&sb);
+		return code;
+	}
+	call(MSG_CTL_SEND, &m, &r);
+	msgpack_sbuffer_destroy(&sb);
 	if (!reply_ok(&r))
 		code = failed(&r, "send");
 	else {
@@ -517,15 +563,6 @@ cmd_send(int argc, char *argv[])
 	}
 	reply_free(&r);
 	return code;
-}
-
-static void
-pack_logs(msgpack_packer *pk, void *arg)
-{
-	uint64_t	*since = arg;
-
-	msgpack_pack_map(pk, 1);
-	mp_pack_kv_uint(pk, "since", *since);
 }
 
 /* Print one event as a log line (or JSON). */
@@ -564,9 +601,12 @@ print_event(const msgpack_object *e)
 static int
 cmd_logs(int argc, char *argv[])
 {
-	struct send_args	 a = { "eventlog:main", "GetEvents", NULL };
+	struct msg_ctl_send	 m;
+	struct msg_range	 range;
 	struct reply		 r;
 	const msgpack_object	*ev, *reply;
+	msgpack_sbuffer		 sb;
+	msgpack_packer		 pk;
 	char			 path[CONFIG_PATH_MAX + 32];
 	uint64_t		 last = 0, n = 20;
 	uint32_t		 i;
@@ -585,9 +625,17 @@ cmd_logs(int argc, char *argv[])
 			usage(EXIT_USAGE);
 		}
 	}
-	a.payload = json_pack("{s:I}", "limit", (json_int_t)n);
-	call(MSG_CTL_SEND, pack_send, &a, &r);
-	json_decref(a.payload);
+	memset(&range, 0, sizeof(range));
+	range.limit = n;
+	range.has_limit = true;
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	msg_encode(&pk, msg_info(MSG_GET_EVENTS)->shape, &range);
+	if (send_body(&m, &sb, EVENTLOG_ADDRESS,
+	    msg_name(MSG_GET_EVENTS)) != 0)
+		return EXIT_FAILURE_RT;
+	call(MSG_CTL_SEND, &m, &r);
+	msgpack_sbuffer_destroy(&sb);
 	if (!reply_ok(&r)) {
 		int code = failed(&r, "logs");
 
@@ -603,16 +651,20 @@ cmd_logs(int argc, char *argv[])
 	reply_free(&r);
 	if (!follow)
 		return 0;
-	snprintf(path, sizeof(path), "%s/eventlog.sock", run_dir);
-	if ((fd = connect_to(path)) == -1) {
+	if (child_socket_path(path, sizeof(path), run_dir,
+	    child_specs[CHILD_EVENTLOG].name) == -1 ||
+	    (fd = connect_to(path)) == -1) {
 		fprintf(stderr, "actorctl: cannot reach the event log at %s: "
 		    "%s\n", path, strerror(errno));
 		return EXIT_SYSTEM;
 	}
 	/* Say who we are, so that pushes come back on this connection. */
-	if (send_request(fd, self_addr, MSG_HELLO, "0", NULL, NULL) == -1 ||
-	    send_request(fd, "eventlog:main", MSG_SUBSCRIBE, "1", pack_logs,
-	    &last) == -1) {
+	memset(&range, 0, sizeof(range));
+	range.since = last;
+	range.has_since = true;
+	if (send_request(fd, self_addr, MSG_HELLO, "0", NULL) == -1 ||
+	    send_request(fd, EVENTLOG_ADDRESS, MSG_SUBSCRIBE, "1",
+	    &range) == -1) {
 		fprintf(stderr, "actorctl: %s: %s\n", path, strerror(errno));
 		return EXIT_SYSTEM;
 	}
@@ -652,10 +704,14 @@ find_socket(const char *sflag, const char *cfile)
 		exit(EXIT_USAGE);
 	}
 	snprintf(run_dir, sizeof(run_dir), "%s", cfg.run_dir);
-	if (cfile == NULL && access(SERVICE_RUN_DIR "/actord.sock", F_OK) == 0 &&
-	    access("var/run/actord.sock", F_OK) == -1)
+	if (cfile == NULL && access(SERVICE_RUN_DIR "/" CONTROL_SOCKET ".sock",
+	    F_OK) == 0 && access("var/run/" CONTROL_SOCKET ".sock", F_OK) == -1)
 		snprintf(run_dir, sizeof(run_dir), "%s", SERVICE_RUN_DIR);
-	snprintf(sock_path, sizeof(sock_path), "%s/actord.sock", run_dir);
+	if (child_socket_path(sock_path, sizeof(sock_path), run_dir,
+	    CONTROL_SOCKET) == -1) {
+		fprintf(stderr, "actorctl: %s: path too long\n", run_dir);
+		exit(EXIT_USAGE);
+	}
 }
 
 int
@@ -666,9 +722,12 @@ main(int argc, char *argv[])
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct args	 a = { 0 };
-	const char	*sflag = NULL, *cfile = getenv("ACTORD_CONFIG"), *cmd;
-	int		 ch;
+	struct msg_name		 nm;
+	struct msg_ctl_kill	 km;
+	struct msg_ctl_wait	 wm;
+	const char		*sflag = NULL, *cfile = getenv("ACTORD_CONFIG");
+	const char		*cmd, *name;
+	int			 ch, sig;
 
 	log_init("actorctl", LOG_WARNING);
 	/* A write to an actord that went away is EPIPE and exit 111. */
@@ -687,7 +746,7 @@ main(int argc, char *argv[])
 			break;
 		case 't':
 			timeout_ms = atoi(optarg);
-			if (timeout_ms <= 0)
+			if (timeout_ms <= 0 || timeout_ms > TIMEOUT_MAX_MS)
 				usage(EXIT_USAGE);
 			break;
 		case 'V':
@@ -714,7 +773,9 @@ main(int argc, char *argv[])
 	find_socket(sflag, cfile);
 	snprintf(self_addr, sizeof(self_addr), "ctl:%ld", (long)getpid());
 	cmd = argv[0];
-	a.name = argc > 1 ? argv[1] : NULL;
+	name = argc > 1 ? argv[1] : NULL;
+	if (name != NULL)
+		name_body(&nm, name);
 
 #define NEED(n)	do { if (argc != (n)) usage(EXIT_USAGE); } while (0)
 	if (strcmp(cmd, "status") == 0) {
@@ -722,35 +783,47 @@ main(int argc, char *argv[])
 		return cmd_status();
 	} else if (strcmp(cmd, "start") == 0) {
 		NEED(2);
-		return cmd_process(MSG_CTL_START, "start", &a);
+		return cmd_process(MSG_CTL_START, "start", name, &nm);
 	} else if (strcmp(cmd, "stop") == 0) {
 		NEED(2);
-		return cmd_process(MSG_CTL_STOP, "stop", &a);
+		return cmd_process(MSG_CTL_STOP, "stop", name, &nm);
 	} else if (strcmp(cmd, "restart") == 0) {
 		NEED(2);
-		return cmd_process(MSG_CTL_RESTART, "restart", &a);
+		return cmd_process(MSG_CTL_RESTART, "restart", name, &nm);
 	} else if (strcmp(cmd, "kill") == 0) {
 		if (argc != 2 && argc != 3)
 			usage(EXIT_USAGE);
-		a.extra_key = "signal";
-		a.extra = argc == 3 ? argv[2] : "TERM";
-		return cmd_process(MSG_CTL_KILL, "kill", &a);
+		if ((sig = parse_signal(argc == 3 ? argv[2] : "TERM")) == -1) {
+			fprintf(stderr, "actorctl: kill %s: unknown signal\n",
+			    name);
+			return EXIT_FAILURE_RT;
+		}
+		memset(&km, 0, sizeof(km));
+		memcpy(km.name, nm.name, sizeof(km.name));
+		km.signal = (uint64_t)sig;
+		km.has_signal = true;
+		km.timeout_ms = nm.timeout_ms;
+		km.has_timeout_ms = true;
+		return cmd_process(MSG_CTL_KILL, "kill", name, &km);
 	} else if (strcmp(cmd, "wait") == 0) {
 		if (argc != 3 && argc != 4)
 			usage(EXIT_USAGE);
-		a.extra_key = "state";
-		a.extra = argv[2];
+		memset(&wm, 0, sizeof(wm));
+		memcpy(wm.name, nm.name, sizeof(wm.name));
+		arg_copy(wm.state, sizeof(wm.state), argv[2]);
 		if (argc == 4) {
-			a.extra2_key = "notPid";
-			a.extra2 = strtoull(argv[3], NULL, 10);
+			wm.not_pid = strtoull(argv[3], NULL, 10);
+			wm.has_not_pid = true;
 		}
-		return cmd_process(MSG_CTL_WAIT, "wait", &a);
+		wm.timeout_ms = nm.timeout_ms;
+		wm.has_timeout_ms = true;
+		return cmd_process(MSG_CTL_WAIT, "wait", name, &wm);
 	} else if (strcmp(cmd, "sessions") == 0) {
 		NEED(1);
 		return cmd_show(MSG_CTL_SESSIONS, NULL, "sessions");
 	} else if (strcmp(cmd, "inspect") == 0) {
 		NEED(2);
-		return cmd_show(MSG_CTL_INSPECT, &a, "inspect");
+		return cmd_show(MSG_CTL_INSPECT, &nm, "inspect");
 	} else if (strcmp(cmd, "version") == 0) {
 		NEED(1);
 		return cmd_show(MSG_CTL_VERSION, NULL, "version");

@@ -3,6 +3,10 @@
  * directories and every listening socket, then forks one process per actor
  * kind and the gateway, restarts them by their specs, and answers actorctl
  * on $RUN/actord.sock.  Runs in the foreground: systemd's main PID.
+ *
+ * This file is the top of the supervisor's layers (supervisor.h): it
+ * wires the parts together, and its channel table says which part takes
+ * what a child sends on its channel.
  */
 #include <sys/file.h>
 #include <sys/socket.h>
@@ -16,7 +20,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <libgen.h>
 #include <netdb.h>
 #include <signal.h>
 #include <stdio.h>
@@ -28,10 +31,26 @@
 
 #include "actor.h"
 #include "child.h"
+#include "clock.h"
 #include "log.h"
 #include "sdnotify.h"
 #include "supervisor.h"
 #include "version.h"
+
+/*
+ * What a child may send actord on its channel, and which part takes it;
+ * the tree decodes each payload once through its shape first.  Replies
+ * to what the control socket sent down a channel (Inspect, a message
+ * injected by actorctl send) go back to it, whatever their type.
+ */
+static const struct chan_handler chan_handlers[] = {
+	{ MSG_READY,		tree_ready },
+	{ MSG_SESSIONS_CHANGED,	system_sessions_changed },
+	{ MSG_SUBSCRIBE,	system_child_subscribe },
+	{ MSG_UNSUBSCRIBE,	system_child_subscribe },
+	{ MSG_INSPECTED,	control_inspected },
+	{ MSG_UNKNOWN,		control_reply },
+};
 
 static struct sup	 the_sup;
 struct sup		*sup = &the_sup;
@@ -238,34 +257,44 @@ tcp_listen(const char *spec)
 static void
 socket_path(char *buf, size_t size, const char *name)
 {
-	snprintf(buf, size, "%s/%s.sock", sup->cfg.run_dir, name);
+	if (child_socket_path(buf, size, sup->cfg.run_dir, name) == -1)
+		fatalx("%s/%s.sock: path too long", sup->cfg.run_dir, name);
 }
 
-/* Create every socket the tree serves; the children inherit them. */
+/*
+ * Create every socket the tree serves, as its table says (child.h): the
+ * children inherit theirs; system.sock and the control socket are ours.
+ */
 static int
 make_sockets(void)
 {
 	char	 path[CONFIG_PATH_MAX + 32];
-	int	 i;
+	int	 i, fd = -1;
 
 	for (i = 0; i < CHILD_COUNT; i++) {
-		if (i == CHILD_GATEWAY)
-			continue;
-		socket_path(path, sizeof(path), child_names[i]);
-		if ((sup->child[i].listen_fd = unix_listen(path,
-		    sup->cfg.socket_mode)) == -1)
+		switch (child_specs[i].listen) {
+		case LISTEN_UNIX:
+			socket_path(path, sizeof(path), child_specs[i].name);
+			fd = unix_listen(path, sup->cfg.socket_mode);
+			break;
+		case LISTEN_TCP:
+			if ((fd = tcp_listen(sup->cfg.listen)) == -1)
+				break;
+			sup->tcp_fd = fd;
+			sock_name(fd, sup->listen_addr,
+			    sizeof(sup->listen_addr));
+			break;
+		}
+		if ((sup->child[i].listen_fd = fd) == -1)
 			return -1;
 	}
-	socket_path(path, sizeof(path), "system");
+	socket_path(path, sizeof(path), SYSTEM_SOCKET);
 	if ((sup->system_fd = unix_listen(path, sup->cfg.socket_mode)) == -1)
 		return -1;
-	socket_path(path, sizeof(path), "actord");
-	if ((sup->ctl_fd = unix_listen(path, sup->cfg.control_mode)) == -1)
+	socket_path(path, sizeof(path), CONTROL_SOCKET);
+	if ((sup->control_fd = unix_listen(path, sup->cfg.control_mode)) ==
+	    -1)
 		return -1;
-	if ((sup->tcp_fd = tcp_listen(sup->cfg.listen)) == -1)
-		return -1;
-	sup->child[CHILD_GATEWAY].listen_fd = sup->tcp_fd;
-	sock_name(sup->tcp_fd, sup->listen_addr, sizeof(sup->listen_addr));
 	return 0;
 }
 
@@ -276,91 +305,16 @@ remove_sockets(void)
 	int	 i;
 
 	for (i = 0; i < CHILD_COUNT; i++)
-		if (i != CHILD_GATEWAY) {
-			socket_path(path, sizeof(path), child_names[i]);
+		if (child_specs[i].listen == LISTEN_UNIX) {
+			socket_path(path, sizeof(path), child_specs[i].name);
 			unlink(path);
 		}
-	socket_path(path, sizeof(path), "system");
+	socket_path(path, sizeof(path), SYSTEM_SOCKET);
 	unlink(path);
-	socket_path(path, sizeof(path), "actord");
+	socket_path(path, sizeof(path), CONTROL_SOCKET);
 	unlink(path);
 	snprintf(path, sizeof(path), "%s/actord.pid", sup->cfg.run_dir);
 	unlink(path);
-}
-
-/* program_dir "" means: next to this executable. */
-static int
-resolve_program_dir(struct config *cfg)
-{
-	char	 self[CONFIG_PATH_MAX], path[CONFIG_PATH_MAX + 32];
-	ssize_t	 n;
-	int	 i;
-
-	if (cfg->program_dir[0] == '\0') {
-		if ((n = readlink("/proc/self/exe", self,
-		    sizeof(self) - 1)) == -1) {
-			log_warn("readlink /proc/self/exe");
-			return -1;
-		}
-		self[n] = '\0';
-		snprintf(cfg->program_dir, sizeof(cfg->program_dir), "%s",
-		    dirname(self));
-	}
-	for (i = 0; i < CHILD_COUNT; i++) {
-		snprintf(path, sizeof(path), "%s/%s", cfg->program_dir,
-		    child_names[i]);
-		if (access(path, X_OK) == -1) {
-			log_warn("program %s", path);
-			return -1;
-		}
-	}
-	return 0;
-}
-
-/*
- * Re-read the config into fresh and apply what can change while running:
- * log levels, the strategy, intensity, backoff and child specs.  Paths,
- * sockets and the listen address need a restart of actord.
- */
-int
-supervisor_reload(struct config *fresh)
-{
-	struct config	*cur = &sup->cfg;
-	int		 i;
-
-	sdnotify("RELOADING=1");
-	if (config_load(fresh, sup->config_path) == -1) {
-		for (i = 0; i < fresh->nerrors; i++)
-			log_warnx("reload: %s", fresh->errors[i]);
-		log_warnx("reload: keeping the running configuration");
-		sdnotify("READY=1");
-		return -1;
-	}
-	if (strcmp(fresh->state_dir, cur->state_dir) ||
-	    strcmp(fresh->run_dir, cur->run_dir) ||
-	    strcmp(fresh->listen, cur->listen) ||
-	    fresh->control_mode != cur->control_mode ||
-	    fresh->socket_mode != cur->socket_mode)
-		log_warnx("reload: state_dir, run_dir, listen and socket "
-		    "modes change only when actord restarts");
-	memcpy(fresh->state_dir, cur->state_dir, sizeof(cur->state_dir));
-	memcpy(fresh->run_dir, cur->run_dir, sizeof(cur->run_dir));
-	memcpy(fresh->listen, cur->listen, sizeof(cur->listen));
-	fresh->control_mode = cur->control_mode;
-	fresh->socket_mode = cur->socket_mode;
-	if (resolve_program_dir(fresh) == -1) {
-		sdnotify("READY=1");
-		return -1;
-	}
-	*cur = *fresh;
-	log_setlevel(cur->log_level);
-	for (i = 0; i < CHILD_COUNT; i++)
-		if (sup->child[i].pid > 0)
-			kill(sup->child[i].pid, SIGHUP);
-	log_info("reloaded %s", sup->config_path ? sup->config_path :
-	    "the built-in defaults");
-	sdnotify("READY=1");
-	return 0;
 }
 
 static void
@@ -392,16 +346,11 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 static void
 watchdog_cb(evutil_socket_t fd, short what, void *arg)
 {
-	int	 i;
-
 	(void)fd;
 	(void)what;
 	(void)arg;
-	for (i = 0; i < CHILD_COUNT; i++)
-		if (sup->child[i].want && sup->child[i].state != CS_UP &&
-		    sup->child[i].state != CS_STARTING)
-			return;
-	sdnotify("WATCHDOG=1");
+	if (tree_healthy())
+		sdnotify("WATCHDOG=1");
 }
 
 int
@@ -466,7 +415,7 @@ main(int argc, char *argv[])
 	}
 	if (!dflag)
 		log_setlevel(sup->cfg.log_level);
-	if (resolve_program_dir(&sup->cfg) == -1)
+	if (supervisor_programs(&sup->cfg) == -1)
 		return EXIT_USAGE;
 	if (mkdir_p(sup->cfg.run_dir, 0755) == -1 ||
 	    mkdir_p(sup->cfg.state_dir, 0750) == -1) {
@@ -487,8 +436,11 @@ main(int argc, char *argv[])
 		fatalx("event_base_new");
 	rt_init(base, &sup->cfg, "system");
 	rt_register(&system_kind);
+	tree_init(chan_handlers, nitems(chan_handlers));
 	system_init();
-	if (rt_listen(sup->system_fd) == -1 || ctl_listen(sup->ctl_fd) == -1)
+	control_init();
+	if (rt_listen(sup->system_fd) == -1 ||
+	    control_listen(sup->control_fd) == -1)
 		fatalx("cannot listen on the system or control socket");
 	for (i = 0; i < sizeof(signos) / sizeof(signos[0]); i++) {
 		ev = evsignal_new(base, signos[i], signal_cb, NULL);
@@ -506,7 +458,6 @@ main(int argc, char *argv[])
 	log_info("actord %s starting: state %s, sockets %s, listening on %s",
 	    ACTORD_VERSION, sup->cfg.state_dir, sup->cfg.run_dir,
 	    sup->listen_addr);
-	tree_init();
 	tree_step();
 	event_base_dispatch(base);
 	remove_sockets();

@@ -1,6 +1,6 @@
 /*
  * Who a process is in the tree, from /proc: for the control socket's peer
- * check (supervisor_ctl.c).
+ * check (supervisor_control.c).
  */
 #ifndef SUPERVISOR_PROC_H
 #define SUPERVISOR_PROC_H

@@ -3,9 +3,8 @@
  * reach on $RUN/system.sock: GetTree, and Subscribe for TreeUpdated on
  * every change (coalesced per loop turn).  Writes stay on actord.sock.
  * It also keeps the gateway's last session list, and logs the tree's
- * events to the event log.
+ * events to the event log.  It watches the tree through its hooks.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +12,7 @@
 #include <event2/event.h>
 
 #include "actor.h"
+#include "child.h"
 #include "log.h"
 #include "strmap.h"
 #include "supervisor.h"
@@ -24,6 +24,14 @@ static struct actor	*sysactor;
 static struct strmap	*subscribers;	/* address -> sysactor */
 static struct event	*push_ev;
 static msgpack_sbuffer	 sessions;	/* packed array from the gateway */
+
+static void	push_soon(void);
+static void	log_tree_event(const char *, const char *);
+
+static const struct tree_watcher watcher = {
+	.changed = push_soon,
+	.event = log_tree_event,
+};
 
 static void
 pack_tree(msgpack_packer *pk)
@@ -47,17 +55,17 @@ push_one(const char *key, void *val, void *arg)
 	actor_end();
 }
 
-/* The tree to a child that asked on its control channel (the gateway). */
+/* The tree to a child that asked on its channel (the gateway). */
 static void
 push_child(struct child *c)
 {
 	char	 to[ADDR_MAX + 1];
 
-	if (c->ctl == NULL)
+	if (c->chan == NULL)
 		return;
 	snprintf(to, sizeof(to), "%s:main", c->name);
 	pack_tree(actor_begin(sysactor->address, to, MSG_TREE_UPDATED, NULL));
-	actor_end_peer(c->ctl);
+	actor_end_peer(c->chan);
 }
 
 static int
@@ -85,20 +93,21 @@ push_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 /*
- * A child subscribes (on) or unsubscribes on its control channel, which
- * the runtime's routing does not reach: it gets the tree there now and on
+ * Subscribe or Unsubscribe from a child, on its channel, which the
+ * runtime's routing does not reach: it gets the tree there now and on
  * every change while it runs.
  */
 void
-system_child_subscribe(struct child *c, int on)
+system_child_subscribe(struct child *c, const struct envelope *env)
 {
-	c->tree_sub = on;
-	if (on)
+	c->tree_sub = env->type == MSG_SUBSCRIBE;
+	if (c->tree_sub)
 		push_child(c);
 }
 
-void
-system_tree_changed(void)
+/* The tree changed: push it to the subscribers soon, coalesced. */
+static void
+push_soon(void)
 {
 	if (push_ev == NULL || (strmap_count(subscribers) == 0 &&
 	    child_subscribers() == 0) || evtimer_pending(push_ev, NULL))
@@ -178,6 +187,7 @@ const struct actor_kind system_kind = {
 	.npeers = nitems(peers),
 };
 
+/* Spawn system:supervisor and watch the tree. */
 void
 system_init(void)
 {
@@ -186,23 +196,32 @@ system_init(void)
 	sysactor = actor_spawn(&system_kind, "supervisor", NULL);
 	if ((push_ev = evtimer_new(rt_base(), push_cb, NULL)) == NULL)
 		fatalx("evtimer_new");
+	tree_watch(&watcher);
 }
 
-/* Keep the gateway's session list (an array) as it sent it. */
+/*
+ * SessionsChanged, on the gateway's channel: keep its session list (an
+ * array, a snapshot packed by hand) as it sent it.
+ */
 void
-system_sessions_changed(const msgpack_object *payload)
+system_sessions_changed(struct child *c, const struct envelope *env)
 {
-	const msgpack_object	*list = mp_get(payload, "sessions");
+	const msgpack_object	*list = mp_get(env->payload, "sessions");
 	msgpack_packer		 pk;
 	uint64_t		 count;
 
+	if (c->id != CHILD_GATEWAY) {
+		log_debug("%s: unexpected %s on its channel", c->name,
+		    msg_name(env->type));
+		return;
+	}
 	if (list == NULL || list->type != MSGPACK_OBJECT_ARRAY)
 		return;
 	msgpack_sbuffer_clear(&sessions);
 	msgpack_packer_init(&pk, &sessions, msgpack_sbuffer_write);
 	msgpack_pack_object(&pk, *list);
 	/* The list is cut to fit a frame; the count is the whole truth. */
-	if (mp_uint(mp_get(payload, "count"), &count) == -1 ||
+	if (mp_uint(mp_get(env->payload, "count"), &count) == -1 ||
 	    count > INT32_MAX)
 		count = list->via.array.size;
 	if (sup->nsessions != (int)count) {
@@ -221,21 +240,18 @@ system_pack_sessions(msgpack_packer *pk)
 		pk->callback(pk->data, sessions.data, sessions.size);
 }
 
-/* Log a tree event to eventlog:main (a cast). */
-void
-system_log_event(const char *level, const char *fmt, ...)
+/* An event of the tree, to eventlog:main (a cast). */
+static void
+log_tree_event(const char *level, const char *text)
 {
 	struct msg_log_event	 m;
-	va_list			 ap;
 
 	if (sysactor == NULL)
 		return;
 	memset(&m, 0, sizeof(m));
 	snprintf(m.level, sizeof(m.level), "%s", level);
 	snprintf(m.source, sizeof(m.source), "%s", SUPERVISOR_ADDRESS);
-	va_start(ap, fmt);
-	vsnprintf(m.message, sizeof(m.message), fmt, ap);
-	va_end(ap);
+	snprintf(m.message, sizeof(m.message), "%s", text);
 	actor_msg(sysactor->address, EVENTLOG_ADDRESS, MSG_LOG_EVENT, NULL,
 	    &m);
 }

@@ -20,6 +20,7 @@
 
 #include "config.h"
 #include "frame.h"
+#include "msg.h"
 #include "peer.h"
 
 #define TIMEOUT		10	/* seconds per test */
@@ -870,15 +871,40 @@ START_TEST(test_names)
 	    "rest_for_one");
 	ck_assert_str_eq(strategy_name(STRATEGY_ONE_FOR_ALL), "one_for_all");
 	/* Children in start order. */
-	ck_assert_str_eq(child_names[CHILD_EVENTLOG], "eventlog");
-	ck_assert_str_eq(child_names[CHILD_COORDINATOR], "coordinator");
-	ck_assert_str_eq(child_names[CHILD_WORKER], "worker");
-	ck_assert_str_eq(child_names[CHILD_GATEWAY], "gateway");
+	ck_assert_str_eq(child_specs[CHILD_EVENTLOG].name, "eventlog");
+	ck_assert_str_eq(child_specs[CHILD_COORDINATOR].name, "coordinator");
+	ck_assert_str_eq(child_specs[CHILD_WORKER].name, "worker");
+	ck_assert_str_eq(child_specs[CHILD_GATEWAY].name, "gateway");
 	for (i = 0; i < CHILD_COUNT; i++)
-		ck_assert_int_eq(child_lookup(child_names[i]), i);
+		ck_assert_int_eq(child_lookup(child_specs[i].name), i);
 	ck_assert_int_eq(child_lookup("session"), -1);
 	ck_assert_int_eq(child_lookup("Worker"), -1);
 	ck_assert_int_eq(child_lookup(""), -1);
+}
+END_TEST
+
+/* The process tree (child.h): what the runtime, actord and actorctl read. */
+START_TEST(test_process_tree)
+{
+	char	 buf[128];
+
+	ck_assert_uint_eq(child_socket_kinds(), K_COORD | K_WORKER |
+	    K_EVENTLOG | K_SYSTEM);
+	ck_assert_int_eq(child_of_kind(K_COORD), CHILD_COORDINATOR);
+	ck_assert_int_eq(child_of_kind(K_EVENTLOG), CHILD_EVENTLOG);
+	ck_assert_int_eq(child_of_kind(K_SYSTEM), -1);
+	ck_assert_int_eq(child_of_kind(0), -1);
+	ck_assert_int_eq(child_specs[CHILD_GATEWAY].listen, LISTEN_TCP);
+	ck_assert_int_eq(child_specs[CHILD_WORKER].listen, LISTEN_UNIX);
+	ck_assert_str_eq(child_list(buf, sizeof(buf), " or "),
+	    "eventlog, coordinator, worker or gateway");
+	ck_assert_str_eq(child_list(buf, sizeof(buf), ", "),
+	    "eventlog, coordinator, worker, gateway");
+	ck_assert_str_eq(child_list(buf, 12, ", "), "eventlog, c");
+	ck_assert_int_eq(child_socket_path(buf, sizeof(buf), "/run/a",
+	    "worker"), 0);
+	ck_assert_str_eq(buf, "/run/a/worker.sock");
+	ck_assert_int_eq(child_socket_path(buf, 10, "/run/a", "worker"), -1);
 }
 END_TEST
 
@@ -916,6 +942,7 @@ config_suite(void)
 	tcase_add_test(tc, test_value_forms);
 	tcase_add_test(tc, test_relative_paths);
 	tcase_add_test(tc, test_names);
+	tcase_add_test(tc, test_process_tree);
 	tcase_add_test(tc, test_load_env);
 	suite_add_tcase(s, tc);
 

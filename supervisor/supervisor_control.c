@@ -1,10 +1,12 @@
 /*
  * The control socket, $RUN/actord.sock: what actorctl talks to.
  *
- * Each request is one envelope (CtlStatus, CtlRestart, ...) and gets one
+ * Each request is one envelope (CtlStatus, CtlRestart, ...), decoded once
+ * through its shape and handed to its row of requests[], and gets one
  * CtlReply {ok, error?, ...}.  Commands that change the tree reply when
  * the change has happened or their timeout passed: a waiter holds the
- * request and is checked on every change of the tree.  Only the owner of
+ * request and is checked on every change of the tree (its watcher hook),
+ * or on the child's reply on its channel.  Only the owner of
  * actord (or root) may connect: SO_PEERCRED is checked on accept; and no
  * session, nor anything else under the gateway (peer_refusal()).
  */
@@ -16,13 +18,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <unistd.h>
 
 #include <event2/event.h>
 #include <event2/listener.h>
 
 #include "actor.h"
+#include "clock.h"
 #include "log.h"
 #include "peer.h"
 #include "supervisor.h"
@@ -73,10 +75,17 @@ static struct evconnlistener	*listener;
 static void	client_message(struct peer *, const struct envelope *, void *);
 static void	client_closed(struct peer *, void *);
 static void	waiter_done(struct waiter *, int ok, const char *error);
+static void	answer_waiters(void);
+static void	answer_shutdown(void);
 
 static const struct peer_cb client_cb = {
 	.message = client_message,
 	.closed = client_closed,
+};
+
+static const struct tree_watcher watcher = {
+	.changed = answer_waiters,
+	.down = answer_shutdown,
 };
 
 /* Begin a CtlReply to the waiter's client with n more map entries. */
@@ -86,7 +95,7 @@ reply_begin(struct client *cl, const char *id, int ok, const char *error,
 {
 	msgpack_packer	*pk;
 
-	pk = actor_begin("system:supervisor", cl->from, MSG_CTL_REPLY, id);
+	pk = actor_begin(SUPERVISOR_ADDRESS, cl->from, MSG_CTL_REPLY, id);
 	msgpack_pack_map(pk, 1 + (error != NULL) + n);
 	mp_pack_str(pk, "ok");
 	if (ok)
@@ -237,8 +246,8 @@ waiter_met(const struct waiter *w)
 }
 
 /* The tree changed: answer every waiter whose change has happened. */
-void
-ctl_tree_changed(void)
+static void
+answer_waiters(void)
 {
 	struct waiter	*w, *next;
 
@@ -255,8 +264,8 @@ ctl_tree_changed(void)
 }
 
 /* The tree is down and actord is about to exit: answer shutdown. */
-void
-ctl_finish(void)
+static void
+answer_shutdown(void)
 {
 	struct waiter	*w, *next;
 
@@ -277,17 +286,20 @@ send_to_child(struct child *c, enum msg_type type,
 	char		 to[ADDR_MAX + 1];
 
 	snprintf(to, sizeof(to), "%s:main", c->name);
-	pk = actor_begin("system:supervisor", to, type, NULL);
+	pk = actor_begin(SUPERVISOR_ADDRESS, to, type, NULL);
 	if (payload != NULL)
 		msgpack_pack_object(pk, *payload);
 	else
 		msgpack_pack_map(pk, 0);
-	return actor_end_peer(c->ctl);
+	return actor_end_peer(c->chan);
 }
 
-/* Ask every running child for its counters; the waiter collects them. */
+/*
+ * CtlStatus {}: the tree, after asking every running child for its
+ * counters; the waiter collects them.
+ */
 static void
-status_request(struct client *cl, const struct envelope *env)
+do_status(struct client *cl, const struct envelope *env)
 {
 	struct waiter	*w = waiter_new(cl, env, WAIT_INSPECT, -1,
 	    CTL_INSPECT_TIMEOUT_MS);
@@ -296,7 +308,7 @@ status_request(struct client *cl, const struct envelope *env)
 
 	for (i = 0; i < CHILD_COUNT; i++) {
 		c = &sup->child[i];
-		if (c->state != CS_UP || c->ctl == NULL)
+		if (c->state != CS_UP || c->chan == NULL)
 			continue;
 		send_to_child(c, MSG_INSPECT, NULL);
 		snprintf(w->sent_id[i], sizeof(w->sent_id[i]), "%s",
@@ -321,29 +333,30 @@ take_counters(struct child *c, const msgpack_object *p)
 		c->mailbox = v;
 }
 
-/* A message from a child that is not Ready: replies to our requests. */
+/* Inspected, on c's channel: its counters, and the reply to a waiter. */
 void
-ctl_child_message(struct child *c, const void *arg)
+control_inspected(struct child *c, const struct envelope *env)
 {
-	const struct envelope	*env = arg;
+	if (env->reply_to[0] != '\0')
+		take_counters(c, env->payload);
+	control_reply(c, env);
+}
+
+/*
+ * A reply on c's channel to what a waiter sent down it (Inspect, or a
+ * message injected by CtlSend), whatever its type: the waiter's answer.
+ */
+void
+control_reply(struct child *c, const struct envelope *env)
+{
 	struct waiter		*w, *next;
 	msgpack_packer		*pk;
 
-	if (env->type == MSG_SESSIONS_CHANGED && c->id == CHILD_GATEWAY) {
-		system_sessions_changed(env->payload);
-		return;
-	}
-	if (env->type == MSG_SUBSCRIBE || env->type == MSG_UNSUBSCRIBE) {
-		system_child_subscribe(c, env->type == MSG_SUBSCRIBE);
-		return;
-	}
 	if (env->reply_to[0] == '\0') {
-		log_debug("%s: unexpected %s on the control channel",
-		    c->name, msg_name(env->type));
+		log_debug("%s: unexpected %s on its channel", c->name,
+		    msg_name(env->type));
 		return;
 	}
-	if (env->type == MSG_INSPECTED)
-		take_counters(c, env->payload);
 	for (w = TAILQ_FIRST(&waiters); w != NULL; w = next) {
 		next = TAILQ_NEXT(w, entry);
 		if (w->what == WAIT_INSPECT && w->type == MSG_CTL_STATUS &&
@@ -381,156 +394,101 @@ ctl_child_message(struct child *c, const void *arg)
 	}
 }
 
-/* Resolve the request's "name" to a child, or reply with the error. */
+/* The child named name, or -1 after replying that it is unknown. */
 static int
-find_child(struct client *cl, const struct envelope *env)
+find_child(struct client *cl, const struct envelope *env, const char *name)
 {
-	char	 name[65], err[256];
+	char	 err[256], known[128];
 	int	 id;
 
-	if (mp_strcpy(mp_get(env->payload, "name"), name, sizeof(name)) == -1)
-		name[0] = '\0';
 	if ((id = child_lookup(name)) == -1) {
-		snprintf(err, sizeof(err), "unknown process '%s' (known: "
-		    "eventlog, coordinator, worker, gateway)", name);
+		snprintf(err, sizeof(err), "unknown process '%s' (known: %s)",
+		    name, child_list(known, sizeof(known), ", "));
 		reply_simple(cl, env->id, 0, err);
 	}
 	return id;
 }
 
+/* The child a command changes, or -1 after replying why not. */
 static int
-timeout_of(const struct envelope *env)
+find_operable(struct client *cl, const struct envelope *env,
+    const char *name)
 {
-	uint64_t	 v;
+	int	 id;
 
-	if (mp_uint(mp_get(env->payload, "timeoutMs"), &v) == 0 && v > 0)
-		return (int)v;
-	return CTL_DEFAULT_TIMEOUT_MS;
-}
-
-/* A signal by number, or by name with or without "SIG". */
-static int
-parse_signal(const msgpack_object *o)
-{
-	char		 name[16], *end;
-	uint64_t	 v;
-	int		 i;
-
-	if (o == NULL)
-		return SIGTERM;
-	if (mp_uint(o, &v) == 0)
-		return v > 0 && v < NSIG ? (int)v : -1;
-	if (mp_strcpy(o, name, sizeof(name)) == -1)
+	if ((id = find_child(cl, env, name)) == -1)
 		return -1;
-	if (name[0] >= '0' && name[0] <= '9') {	/* "9", as kill(1) takes */
-		v = strtoull(name, &end, 10);
-		return *end == '\0' && v > 0 && v < NSIG ? (int)v : -1;
+	if (sup->shutting_down) {
+		reply_simple(cl, env->id, 0, "actord is shutting down");
+		return -1;
 	}
-	for (i = 1; i < NSIG; i++) {
-		const char *abbr = sigabbrev_np(i);
-
-		if (abbr != NULL && (strcasecmp(name, abbr) == 0 ||
-		    (strncasecmp(name, "SIG", 3) == 0 &&
-		    strcasecmp(name + 3, abbr) == 0)))
-			return i;
-	}
-	return -1;
+	return id;
 }
 
-static void
-do_kill(struct client *cl, const struct envelope *env)
+/* A request's timeoutMs, or the default. */
+static int
+timeout_of(bool has, uint64_t ms)
 {
-	struct child	*c;
-	struct waiter	*w;
-	int		 id, sig;
-
-	if ((id = find_child(cl, env)) == -1)
-		return;
-	c = &sup->child[id];
-	if ((sig = parse_signal(mp_get(env->payload, "signal"))) == -1) {
-		reply_simple(cl, env->id, 0, "unknown signal");
-		return;
-	}
-	if (c->pid <= 0) {
-		reply_simple(cl, env->id, 0, "not running");
-		return;
-	}
-	log_info("%s: sending SIG%s to pid %ld (actorctl)", c->name,
-	    sigabbrev_np(sig), (long)c->pid);
-	if (kill(c->pid, sig) == -1) {
-		reply_simple(cl, env->id, 0, strerror(errno));
-		return;
-	}
-	if (sig == SIGKILL || sig == SIGTERM || sig == SIGINT ||
-	    sig == SIGQUIT || sig == SIGABRT || sig == SIGSEGV) {
-		w = waiter_new(cl, env, WAIT_EXITED, id, timeout_of(env));
-		w->pid = c->pid;
-	} else {
-		pack_process_entry(reply_begin(cl, env->id, 1, NULL, 1), id);
-		reply_end(cl);
-	}
+	return has && ms > 0 ? (int)ms : CTL_DEFAULT_TIMEOUT_MS;
 }
 
-/* Inject a message into the actor process that hosts `to`. */
+/* Answer the waiter now if what it waits for is already there. */
 static void
-do_send(struct client *cl, const struct envelope *env)
+waiter_check(struct waiter *w)
 {
-	struct waiter	*w;
-	struct addr	 a;
+	if (waiter_met(w))
+		waiter_done(w, 1, NULL);
+}
+
+/* Hello {}: who the client is; no answer. */
+static void
+do_hello(struct client *cl, const struct envelope *env)
+{
+	(void)cl;
+	(void)env;
+}
+
+/* Ping: Pong with the same payload. */
+static void
+do_ping(struct client *cl, const struct envelope *env)
+{
 	msgpack_packer	*pk;
-	const msgpack_object *po;
-	char		 to[ADDR_MAX + 1], type[65], kind[KIND_MAX + 1];
-	char		 from[ADDR_MAX + 16];
-	enum msg_type	 t;
-	int		 id;
 
-	if (mp_strcpy(mp_get(env->payload, "to"), to, sizeof(to)) == -1 ||
-	    addr_parse(to, strlen(to), &a) == -1) {
-		reply_simple(cl, env->id, 0, "bad address: expected "
-		    "<kind>:<name>");
-		return;
-	}
-	if (mp_strcpy(mp_get(env->payload, "type"), type, sizeof(type)) ==
-	    -1 || (t = msg_lookup(type, strlen(type))) == MSG_UNKNOWN) {
-		reply_simple(cl, env->id, 0, "unknown message type");
-		return;
-	}
-	snprintf(kind, sizeof(kind), "%.*s", (int)a.kindlen, a.kind);
-	if ((id = child_lookup(kind)) == -1 || id == CHILD_GATEWAY ||
-	    sup->child[id].ctl == NULL) {
-		reply_simple(cl, env->id, 0, id == -1 || id == CHILD_GATEWAY ?
-		    "no actor process of that kind" : "not running");
-		return;
-	}
-	w = waiter_new(cl, env, WAIT_REPLY, id, timeout_of(env));
-	/* A system:* sender: the child routes the reply to its parent. */
-	snprintf(from, sizeof(from), "system:%.*s", ADDR_MAX - 8, cl->from);
-	pk = actor_begin(from, to, t, NULL);
-	if ((po = mp_get(env->payload, "payload")) != NULL)
-		msgpack_pack_object(pk, *po);
-	else
-		msgpack_pack_map(pk, 0);
-	actor_end_peer(sup->child[id].ctl);
-	snprintf(w->sent_id[0], sizeof(w->sent_id[0]), "%s", actor_last_id());
+	pk = actor_begin(SUPERVISOR_ADDRESS, env->from, MSG_PONG, env->id);
+	msgpack_pack_object(pk, *env->payload);
+	reply_end(cl);
 }
 
+/* CtlVersion {}. */
 static void
-do_inspect(struct client *cl, const struct envelope *env)
+do_version(struct client *cl, const struct envelope *env)
 {
-	struct waiter	*w;
-	int		 id;
+	msgpack_packer	*pk;
 
-	if ((id = find_child(cl, env)) == -1)
-		return;
-	if (sup->child[id].ctl == NULL || sup->child[id].state != CS_UP) {
-		reply_simple(cl, env->id, 0, "not running");
-		return;
-	}
-	w = waiter_new(cl, env, WAIT_INSPECT, id, timeout_of(env));
-	send_to_child(&sup->child[id], MSG_INSPECT, NULL);
-	snprintf(w->sent_id[0], sizeof(w->sent_id[0]), "%s", actor_last_id());
+	pk = reply_begin(cl, env->id, 1, NULL, 2);
+	mp_pack_kv_str(pk, "version", ACTORD_VERSION);
+	mp_pack_kv_int(pk, "protocol", PROTOCOL_VERSION);
+	reply_end(cl);
 }
 
+/* CtlSessions {}: the gateway's last list. */
+static void
+do_sessions(struct client *cl, const struct envelope *env)
+{
+	system_pack_sessions(reply_begin(cl, env->id, 1, NULL, 1));
+	reply_end(cl);
+}
+
+/* CtlShutdown {}: stop the tree; answered when it is down. */
+static void
+do_shutdown(struct client *cl, const struct envelope *env)
+{
+	log_info("shutdown requested (actorctl)");
+	waiter_new(cl, env, WAIT_SHUTDOWN, -1, 3600 * 1000);
+	tree_shutdown(0);
+}
+
+/* CtlReload {}: as SIGHUP does; the config's errors if it has any. */
 static void
 do_reload(struct client *cl, const struct envelope *env)
 {
@@ -551,16 +509,221 @@ do_reload(struct client *cl, const struct envelope *env)
 	free(fresh);
 }
 
-/* One request from actorctl. */
+/*
+ * CtlKill {name, signal?}: send it; for a signal that ends a process,
+ * answer when it has exited.
+ */
+static void
+do_kill(struct client *cl, const struct envelope *env)
+{
+	const struct msg_ctl_kill	*m = &env->body->ctl_kill;
+	struct child			*c;
+	struct waiter			*w;
+	int				 id, sig;
+
+	if ((id = find_child(cl, env, m->name)) == -1)
+		return;
+	c = &sup->child[id];
+	sig = m->has_signal ? (int)m->signal : SIGTERM;
+	if (sig <= 0 || sig >= NSIG) {
+		reply_simple(cl, env->id, 0, "unknown signal");
+		return;
+	}
+	if (c->pid <= 0) {
+		reply_simple(cl, env->id, 0, "not running");
+		return;
+	}
+	log_info("%s: sending SIG%s to pid %ld (actorctl)", c->name,
+	    sigabbrev_np(sig), (long)c->pid);
+	if (kill(c->pid, sig) == -1) {
+		reply_simple(cl, env->id, 0, strerror(errno));
+		return;
+	}
+	if (sig == SIGKILL || sig == SIGTERM || sig == SIGINT ||
+	    sig == SIGQUIT || sig == SIGABRT || sig == SIGSEGV) {
+		w = waiter_new(cl, env, WAIT_EXITED, id,
+		    timeout_of(m->has_timeout_ms, m->timeout_ms));
+		w->pid = c->pid;
+	} else {
+		pack_process_entry(reply_begin(cl, env->id, 1, NULL, 1), id);
+		reply_end(cl);
+	}
+}
+
+/*
+ * CtlSend {to, type, payload?}: inject a message into the actor process
+ * that hosts `to`, down its channel; answer with the reply.
+ */
+static void
+do_send(struct client *cl, const struct envelope *env)
+{
+	const struct msg_ctl_send	*m = &env->body->ctl_send;
+	struct waiter			*w;
+	struct addr			 a;
+	msgpack_packer			*pk;
+	char				 from[ADDR_MAX + 16];
+	enum msg_type			 t;
+	int				 id;
+
+	if (addr_parse(m->to, strlen(m->to), &a) == -1) {
+		reply_simple(cl, env->id, 0, "bad address: expected "
+		    "<kind>:<name>");
+		return;
+	}
+	if ((t = msg_lookup(m->type, strlen(m->type))) == MSG_UNKNOWN) {
+		reply_simple(cl, env->id, 0, "unknown message type");
+		return;
+	}
+	if ((id = child_of_kind(a.kindbit)) == -1 ||
+	    sup->child[id].chan == NULL) {
+		reply_simple(cl, env->id, 0, id == -1 ?
+		    "no actor process of that kind" : "not running");
+		return;
+	}
+	w = waiter_new(cl, env, WAIT_REPLY, id,
+	    timeout_of(m->has_timeout_ms, m->timeout_ms));
+	/* A system:* sender: the child routes the reply to its parent. */
+	snprintf(from, sizeof(from), "system:%.*s", ADDR_MAX - 8, cl->from);
+	pk = actor_begin(from, m->to, t, NULL);
+	if (m->payload.obj != NULL)
+		msgpack_pack_object(pk, *m->payload.obj);
+	else
+		msgpack_pack_map(pk, 0);
+	actor_end_peer(sup->child[id].chan);
+	snprintf(w->sent_id[0], sizeof(w->sent_id[0]), "%s", actor_last_id());
+}
+
+/* CtlInspect {name}: the process's own summary, from its channel. */
+static void
+do_inspect(struct client *cl, const struct envelope *env)
+{
+	const struct msg_name	*m = &env->body->name;
+	struct waiter		*w;
+	int			 id;
+
+	if ((id = find_child(cl, env, m->name)) == -1)
+		return;
+	if (sup->child[id].chan == NULL || sup->child[id].state != CS_UP) {
+		reply_simple(cl, env->id, 0, "not running");
+		return;
+	}
+	w = waiter_new(cl, env, WAIT_INSPECT, id,
+	    timeout_of(m->has_timeout_ms, m->timeout_ms));
+	send_to_child(&sup->child[id], MSG_INSPECT, NULL);
+	snprintf(w->sent_id[0], sizeof(w->sent_id[0]), "%s", actor_last_id());
+}
+
+/*
+ * CtlStart {name}: answered when it is up.  Here and in stop and restart,
+ * the waiter is made after the tree has acted: a change that happens at
+ * once (a stop in backoff) is then seen by waiter_check().
+ */
+static void
+do_start(struct client *cl, const struct envelope *env)
+{
+	const struct msg_name	*m = &env->body->name;
+	int			 id;
+
+	if ((id = find_operable(cl, env, m->name)) == -1)
+		return;
+	log_info("%s: start (actorctl)", sup->child[id].name);
+	tree_start(id);
+	waiter_check(waiter_new(cl, env, WAIT_UP, id,
+	    timeout_of(m->has_timeout_ms, m->timeout_ms)));
+}
+
+/* CtlStop {name}: answered when it is down. */
+static void
+do_stop(struct client *cl, const struct envelope *env)
+{
+	const struct msg_name	*m = &env->body->name;
+	int			 id;
+
+	if ((id = find_operable(cl, env, m->name)) == -1)
+		return;
+	log_info("%s: stop (actorctl)", sup->child[id].name);
+	tree_stop(id);
+	waiter_check(waiter_new(cl, env, WAIT_DOWN, id,
+	    timeout_of(m->has_timeout_ms, m->timeout_ms)));
+}
+
+/* CtlRestart {name}: answered when it is up with another pid. */
+static void
+do_restart(struct client *cl, const struct envelope *env)
+{
+	const struct msg_name	*m = &env->body->name;
+	struct waiter		*w;
+	pid_t			 old;
+	int			 id;
+
+	if ((id = find_operable(cl, env, m->name)) == -1)
+		return;
+	log_info("%s: restart (actorctl)", sup->child[id].name);
+	old = sup->child[id].pid;
+	tree_restart(id);
+	w = waiter_new(cl, env, WAIT_UP, id,
+	    timeout_of(m->has_timeout_ms, m->timeout_ms));
+	w->pid = old;
+	waiter_check(w);
+}
+
+/* CtlWait {name, state, notPid?}: until it is in state, with a new pid. */
+static void
+do_wait(struct client *cl, const struct envelope *env)
+{
+	const struct msg_ctl_wait	*m = &env->body->ctl_wait;
+	struct waiter			*w;
+	int				 id, i;
+
+	if ((id = find_operable(cl, env, m->name)) == -1)
+		return;
+	w = waiter_new(cl, env, WAIT_STATE, id,
+	    timeout_of(m->has_timeout_ms, m->timeout_ms));
+	w->state = CS_DOWN;		/* a state it does not know: down */
+	for (i = 0; i < CS_COUNT; i++)
+		if (strcmp(m->state, tree_state_name(i)) == 0)
+			w->state = i;
+	if (m->has_not_pid)
+		w->pid = (pid_t)m->not_pid;
+	waiter_check(w);
+}
+
+/*
+ * The control socket's requests: the type, and the function that takes
+ * it with its payload decoded through the type's shape (env->body).
+ * Anything else is "not a control command".
+ */
+static const struct request {
+	enum msg_type	 type;
+	void		(*fn)(struct client *, const struct envelope *);
+} requests[] = {
+	{ MSG_HELLO,		do_hello },
+	{ MSG_PING,		do_ping },
+	{ MSG_CTL_STATUS,	do_status },
+	{ MSG_CTL_VERSION,	do_version },
+	{ MSG_CTL_SESSIONS,	do_sessions },
+	{ MSG_CTL_SHUTDOWN,	do_shutdown },
+	{ MSG_CTL_RELOAD,	do_reload },
+	{ MSG_CTL_KILL,		do_kill },
+	{ MSG_CTL_SEND,		do_send },
+	{ MSG_CTL_INSPECT,	do_inspect },
+	{ MSG_CTL_START,	do_start },
+	{ MSG_CTL_STOP,		do_stop },
+	{ MSG_CTL_RESTART,	do_restart },
+	{ MSG_CTL_WAIT,		do_wait },
+};
+
+/* One request from actorctl: its row, its payload decoded once. */
 static void
 client_message(struct peer *p, const struct envelope *env, void *arg)
 {
-	struct client	*cl = arg;
-	struct waiter	*w;
-	msgpack_packer	*pk;
-	char		 state[17];
-	uint64_t	 v;
-	int		 id, i;
+	struct client		*cl = arg;
+	const struct request	*r = NULL;
+	struct envelope		 e;
+	union msg_body		 body;
+	enum err_code		 code;
+	char			 why[256];
+	size_t			 i;
 
 	(void)p;
 	snprintf(cl->from, sizeof(cl->from), "%s", env->from);
@@ -569,92 +732,21 @@ client_message(struct peer *p, const struct envelope *env, void *arg)
 			reply_simple(cl, env->id, 0, cl->refused);
 		return;
 	}
-	switch (env->type) {
-	case MSG_HELLO:
-		return;
-	case MSG_PING:
-		pk = actor_begin("system:supervisor", env->from, MSG_PONG,
-		    env->id);
-		msgpack_pack_object(pk, *env->payload);
-		reply_end(cl);
-		return;
-	case MSG_CTL_STATUS:
-		status_request(cl, env);
-		return;
-	case MSG_CTL_VERSION:
-		pk = reply_begin(cl, env->id, 1, NULL, 2);
-		mp_pack_kv_str(pk, "version", ACTORD_VERSION);
-		mp_pack_kv_int(pk, "protocol", PROTOCOL_VERSION);
-		reply_end(cl);
-		return;
-	case MSG_CTL_SESSIONS:
-		pk = reply_begin(cl, env->id, 1, NULL, 1);
-		system_pack_sessions(pk);
-		reply_end(cl);
-		return;
-	case MSG_CTL_SHUTDOWN:
-		log_info("shutdown requested (actorctl)");
-		waiter_new(cl, env, WAIT_SHUTDOWN, -1, 3600 * 1000);
-		tree_shutdown(0);
-		return;
-	case MSG_CTL_RELOAD:
-		do_reload(cl, env);
-		return;
-	case MSG_CTL_KILL:
-		do_kill(cl, env);
-		return;
-	case MSG_CTL_SEND:
-		do_send(cl, env);
-		return;
-	case MSG_CTL_INSPECT:
-		do_inspect(cl, env);
-		return;
-	case MSG_CTL_START:
-	case MSG_CTL_STOP:
-	case MSG_CTL_RESTART:
-	case MSG_CTL_WAIT:
-		break;
-	default:
+	for (i = 0; i < nitems(requests) && r == NULL; i++)
+		if (requests[i].type == env->type)
+			r = &requests[i];
+	if (r == NULL) {
 		reply_simple(cl, env->id, 0, "not a control command");
 		return;
 	}
-	if ((id = find_child(cl, env)) == -1)
-		return;
-	if (sup->shutting_down) {
-		reply_simple(cl, env->id, 0, "actord is shutting down");
+	if (msg_decode(env->type, env->payload, &body, &code, why,
+	    sizeof(why)) == -1) {
+		reply_simple(cl, env->id, 0, why);
 		return;
 	}
-	switch (env->type) {
-	case MSG_CTL_START:
-		log_info("%s: start (actorctl)", sup->child[id].name);
-		w = waiter_new(cl, env, WAIT_UP, id, timeout_of(env));
-		tree_start(id);
-		break;
-	case MSG_CTL_STOP:
-		log_info("%s: stop (actorctl)", sup->child[id].name);
-		w = waiter_new(cl, env, WAIT_DOWN, id, timeout_of(env));
-		tree_stop(id);
-		break;
-	case MSG_CTL_RESTART:
-		log_info("%s: restart (actorctl)", sup->child[id].name);
-		w = waiter_new(cl, env, WAIT_UP, id, timeout_of(env));
-		w->pid = sup->child[id].pid;
-		tree_restart(id);
-		break;
-	default:	/* MSG_CTL_WAIT */
-		w = waiter_new(cl, env, WAIT_STATE, id, timeout_of(env));
-		mp_strcpy(mp_get(env->payload, "state"), state, sizeof(state));
-		w->state = CS_DOWN;
-		for (i = CS_DOWN; i <= CS_FAILED; i++)
-			if (strcmp(state, tree_state_name(i)) == 0)
-				w->state = i;
-		if (mp_uint(mp_get(env->payload, "notPid"), &v) == 0)
-			w->pid = (pid_t)v;
-		break;
-	}
-	/* Already there (e.g. start of a running child)? */
-	if (waiter_met(w))
-		waiter_done(w, 1, NULL);
+	e = *env;
+	e.body = &body;
+	r->fn(cl, &e);
 }
 
 static void
@@ -741,8 +833,16 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	LIST_INSERT_HEAD(&clients, cl, entry);
 }
 
+/* Watch the tree: waiters are answered on its changes. */
+void
+control_init(void)
+{
+	tree_watch(&watcher);
+}
+
+/* Take actorctl's connections on fd, $RUN/actord.sock. */
 int
-ctl_listen(int fd)
+control_listen(int fd)
 {
 	evutil_make_socket_nonblocking(fd);
 	listener = evconnlistener_new(rt_base(), accept_cb, NULL,
