@@ -1,6 +1,7 @@
 import { test, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { TransportActor, defaultSocketUrl } from '../../web/js/transport.js';
+import { DEFAULT_MAX_QUEUE, TransportActor, defaultSocketUrl }
+  from '../../web/js/transport.js';
 import { backoffDelay } from '../../web/js/backoff.js';
 import { FakeWebSocket, fakeClock, flush, serverMsg, testRuntime }
   from './helpers.mjs';
@@ -170,6 +171,21 @@ test('the offline queue is bounded: the oldest are dropped with a warning',
     await flush();
     assert.deepEqual(FakeWebSocket.last().frames().map((f) => f.payload.taskId),
       ['t3', 't4', 't5']);
+  });
+
+test('by default the offline queue holds DEFAULT_MAX_QUEUE (1000) requests',
+  async (t) => {
+    assert.equal(DEFAULT_MAX_QUEUE, 1000, 'the bound web/README.md gives');
+    const env = setup(t);
+    env.send({ type: 'Connect' });
+    for (let n = 1; n <= DEFAULT_MAX_QUEUE + 1; n++)
+      env.send({ type: 'SendToServer', to: 'coordinator:main',
+        msgType: 'AssignTask', payload: { taskId: `t${n}` },
+        from: 'coordinator-proxy' });
+    await flush();
+    assert.equal(env.lastState().queued, DEFAULT_MAX_QUEUE);
+    assert.equal(env.log.warnings.length, 1);
+    assert.match(env.log.warnings[0], /queue full \(1000\).*AssignTask/);
   });
 
 test('reconnect delays double from 0.5 s with jitter and cap at 30 s',

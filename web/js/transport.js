@@ -15,11 +15,12 @@ import { backoffDelay } from './backoff.js';
 import { createIdGenerator } from './ids.js';
 
 export const CLIENT_PREFIX = 'client:';
-export // A handshake that has not completed in this long is given up and retried:
+// A handshake that has not completed in this long is given up and retried:
 // while the gateway restarts, actord keeps its listening socket, so the TCP
 // connect succeeds and the WebSocket handshake would just wait.
-const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
-const DEFAULT_MAX_QUEUE = 1000;
+export const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
+// The most requests kept while offline; beyond it the oldest is dropped.
+export const DEFAULT_MAX_QUEUE = 1000;
 
 // The dashboard's WebSocket URL: /ws on the page's own host, with the page's
 // ?token= passed along as `token`.
