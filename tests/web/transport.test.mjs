@@ -287,9 +287,9 @@ test('a session resets the backoff; ReconnectNow skips the wait', async (t) => {
 test('subscriptions are renewed on every reconnect, with their latest payload',
   async (t) => {
     const env = setup(t, { random: () => 0 });
-    env.send({ type: 'Subscribe', to: 'coordinator:main',
+    env.send({ type: 'AddSubscription', to: 'coordinator:main',
       from: 'coordinator-proxy' });
-    env.send({ type: 'Subscribe', to: 'eventlog:main', from: 'event-log',
+    env.send({ type: 'AddSubscription', to: 'eventlog:main', from: 'event-log',
       payload: {} });
     const first = await connected(env);
     assert.deepEqual(first.frames().map((f) => [f.type, f.to, f.from]), [
@@ -317,7 +317,7 @@ test('subscriptions are renewed on every reconnect, with their latest payload',
     assert.ok(!first.frames().some((f) => again.some((g) => g.id === f.id)),
       'renewals carry fresh ids');
 
-    env.send({ type: 'Unsubscribe', to: 'coordinator:main',
+    env.send({ type: 'RemoveSubscription', to: 'coordinator:main',
       from: 'coordinator-proxy' });
     await flush();
     assert.equal(second.frames().at(-1).type, 'Unsubscribe');
@@ -336,7 +336,7 @@ test('subscriptions go out before the queued requests on open', async (t) => {
   env.send({ type: 'Connect' });
   env.send({ type: 'SendToServer', to: 'coordinator:main', msgType: 'AssignTask',
     payload: {}, from: 'coordinator-proxy' });
-  env.send({ type: 'Subscribe', to: 'coordinator:main',
+  env.send({ type: 'AddSubscription', to: 'coordinator:main',
     from: 'coordinator-proxy' });
   await flush();
   FakeWebSocket.last().open();

@@ -1,8 +1,8 @@
 // TransportActor: the only code that knows about the WebSocket.
 //
 // Local actors ask it to send ({type: 'SendToServer', to, msgType, payload,
-// from}) and register subscriptions ({type: 'Subscribe', to, from,
-// payload}). It wraps requests in the wire envelope of PROTOCOL.md, routes
+// from}) and register subscriptions ({type: 'AddSubscription', to, from,
+// payload}; UpdateSubscription, RemoveSubscription). It wraps requests in the wire envelope of PROTOCOL.md, routes
 // each inbound frame to the local actor its `to` names (client:<actor>),
 // reconnects with exponential backoff and jitter, queues what is sent while
 // it is offline, renews every subscription on each (re)connect, and tells
@@ -91,13 +91,13 @@ export class TransportActor {
     case 'SendToServer':
       this.sendToServer(msg);
       break;
-    case 'Subscribe':
+    case 'AddSubscription':
       this.subscribe(msg);
       break;
     case 'UpdateSubscription':
       this.updateSubscription(msg);
       break;
-    case 'Unsubscribe':
+    case 'RemoveSubscription':
       this.unsubscribe(msg);
       break;
     case 'SocketOpen':
@@ -296,7 +296,7 @@ export class TransportActor {
   // Register a subscription, renewed on every connect; sent now if open.
   subscribe({ to, from, payload = {}, msgType = 'Subscribe' }) {
     if (typeof to !== 'string' || typeof from !== 'string') {
-      this.log.warn('transport: Subscribe needs to and from');
+      this.log.warn('transport: AddSubscription needs to and from');
       return;
     }
     const sub = { to, from, msgType, payload };
