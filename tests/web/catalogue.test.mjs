@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { ACTOR_KINDS, INTERNAL_TYPES, MESSAGE_TYPES, NAME_MAX_LEN, NAME_RE,
   TASK_KINDS } from '../../web/js/catalogue.js';
+import { INPUT_HINTS } from '../../web/js/forms.js';
 import { TransportActor } from '../../web/js/transport.js';
 import { CoordinatorProxyActor } from '../../web/js/coordinator-proxy.js';
 import { WorkerProxyActor } from '../../web/js/worker-proxy.js';
@@ -45,6 +46,22 @@ test('the name rule is name_valid(): 1-64 of [A-Za-z0-9._-], any first',
       'a/b'])
       assert.doesNotMatch(bad, NAME_RE);
   });
+
+test('the page offers the task kinds and id lengths of the catalogue', () => {
+  const html = readFileSync(path.join(ROOT, 'web/index.html'), 'utf8');
+  const select = html.match(/<select id="task-kind"[^]*?<\/select>/)[0];
+  const offered = [...select.matchAll(/<option value="([^"]*)"/g)]
+    .map((m) => m[1]);
+  assert.deepEqual([...offered].sort(), [...TASK_KINDS].sort(),
+    'index.html #task-kind');
+  assert.deepEqual(Object.keys(INPUT_HINTS).sort(), [...TASK_KINDS].sort(),
+    'forms.js INPUT_HINTS');
+  for (const id of ['worker-id', 'task-worker', 'task-id']) {
+    const input = html.match(new RegExp(`<input id="${id}"[^>]*>`))[0];
+    assert.equal(input.match(/maxlength="(\d+)"/)?.[1], String(NAME_MAX_LEN),
+      `index.html #${id} maxlength`);
+  }
+});
 
 // The `type` of every message the dashboard's modules build, by file.
 function localTypes() {
