@@ -2,11 +2,12 @@
 //
 // Local actors ask it to send ({type: 'SendToServer', to, msgType, payload,
 // from}) and register subscriptions ({type: 'AddSubscription', to, from,
-// payload}; UpdateSubscription, RemoveSubscription). It wraps requests in the wire envelope of PROTOCOL.md, routes
-// each inbound frame to the local actor its `to` names (client:<actor>),
-// reconnects with exponential backoff and jitter, queues what is sent while
-// it is offline, renews every subscription on each (re)connect, and tells
-// the connection monitor about every change of state.
+// payload}; UpdateSubscription, RemoveSubscription). It wraps requests in
+// the wire envelope of PROTOCOL.md, routes each inbound frame to the local
+// actor its `to` names (client:<actor>), reconnects with exponential backoff
+// and jitter, queues what is sent while it is offline, renews every
+// subscription on each (re)connect, and tells the connection monitor about
+// every change of state.
 //
 // Socket and timer callbacks only post messages to the actor itself, so all
 // of its state changes inside receive(), one message at a time.
