@@ -130,6 +130,28 @@ FUZZ_SECONDS	?= 60
 fuzz: bootstrap-test
 	@$(MAKE) --no-print-directory -C fuzz run FUZZ_SECONDS=$(FUZZ_SECONDS)
 
+# The dashboard's copy of the client-visible message catalogue
+# (web/js/catalogue.js) is printed by a program over the library and the
+# worker's task table: `make catalogue` rewrites it, and
+# tests/web/catalogue.test.mjs fails while it differs.  Built with the
+# tests, not installed.
+GEN_CATALOGUE	:= $(BUILD)/scripts/gen-catalogue
+src_gen_catalogue := scripts/gen-catalogue.c worker/worker_tasks.c \
+		   worker/worker_state.c
+$(GEN_CATALOGUE): $(src_gen_catalogue:%.c=$(BUILD)/%.o) $(LIBCOMMON)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
+
+tests: $(GEN_CATALOGUE)
+
+catalogue: $(GEN_CATALOGUE)
+	$(GEN_CATALOGUE) >web/js/catalogue.js.tmp
+	mv web/js/catalogue.js.tmp web/js/catalogue.js
+
+-include $(wildcard $(BUILD)/scripts/*.d)
+
+.PHONY: catalogue
+
 clean:
 	rm -rf bin build tests/out fuzz/out
 

@@ -17,6 +17,10 @@ function setup() {
   return env;
 }
 
+// A user's request, as dom-view sends it.
+const request = (msgType, payload) => ({ type: 'UserRequest', msgType,
+  payload });
+
 const SNAPSHOT = {
   workers: [
     { workerId: 'w10', status: 'idle', currentTask: null, processedCount: 4 },
@@ -35,7 +39,7 @@ test('Start subscribes to coordinator:main through the transport', async () => {
   const env = setup();
   env.send({ type: 'Start' });
   await flush();
-  assert.deepEqual(env.inbox.transport, [{ type: 'Subscribe',
+  assert.deepEqual(env.inbox.transport, [{ type: 'AddSubscription',
     to: 'coordinator:main', from: 'coordinator-proxy', payload: {} }]);
 });
 
@@ -87,11 +91,11 @@ test('only workers that changed are reported to the worker proxy', () => {
 
 test('user intents become coordinator requests', async () => {
   const env = setup();
-  env.send({ type: 'RegisterWorker', payload: { workerId: 'w1' } });
-  env.send({ type: 'AssignTask', payload: { kind: 'echo',
-    input: { value: 1 }, workerId: 'w1' } });
-  env.send({ type: 'CancelTask', payload: { taskId: 't1' } });
-  env.send({ type: 'UnregisterWorker', payload: { workerId: 'w1' } });
+  env.send(request('RegisterWorker', { workerId: 'w1' }));
+  env.send(request('AssignTask', { kind: 'echo',
+    input: { value: 1 }, workerId: 'w1' }));
+  env.send(request('CancelTask', { taskId: 't1' }));
+  env.send(request('UnregisterWorker', { workerId: 'w1' }));
   await flush();
   assert.deepEqual(env.inbox.transport.map((m) =>
     [m.type, m.to, m.msgType, m.from, m.id]), [
@@ -122,7 +126,7 @@ test('replies tell the user what happened', async () => {
 
 test('an Error reply names the request it answers', async () => {
   const env = setup();
-  env.send({ type: 'AssignTask', payload: { taskId: 't5', workerId: 'nope' } });
+  env.send(request('AssignTask', { taskId: 't5', workerId: 'nope' }));
   await flush();
   env.send(serverMsg('coordinator-proxy', 'Error',
     { code: 'unknown_actor', error: 'Unknown worker: nope' },
@@ -136,7 +140,7 @@ test('an Error reply names the request it answers', async () => {
 
 test('an unavailable coordinator is explained, not just coded', async () => {
   const env = setup();
-  env.send({ type: 'RegisterWorker', payload: { workerId: 'w1' } });
+  env.send(request('RegisterWorker', { workerId: 'w1' }));
   await flush();
   env.send(serverMsg('coordinator-proxy', 'Error',
     { code: 'unavailable', error: 'coordinator:main' }, { replyTo: 'id-1' }));
@@ -152,7 +156,7 @@ test('an unavailable coordinator is explained, not just coded', async () => {
 
 test('the session\'s own unavailable text is shown as it is', async () => {
   const env = setup();
-  env.send({ type: 'AssignTask', payload: { taskId: 't9' } });
+  env.send(request('AssignTask', { taskId: 't9' }));
   await flush();
   env.send(serverMsg('coordinator-proxy', 'Error', { code: 'unavailable',
     error: 'Actor unavailable: coordinator:main did not answer within ' +

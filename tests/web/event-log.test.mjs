@@ -9,7 +9,7 @@ function setup(max) {
   const env = testRuntime(['transport', 'ui']);
   env.runtime.spawn('event-log', new EventLogActor({ max }));
   env.send = (msg) => env.runtime.send('event-log', msg);
-  env.shown = () => env.inbox.ui.filter((m) => m.type === 'Events').at(-1)
+  env.shown = () => env.inbox.ui.filter((m) => m.type === 'EventList').at(-1)
     .events.map((e) => e.seq);
   return env;
 }
@@ -22,7 +22,7 @@ test('Start subscribes to eventlog:main', async () => {
   const env = setup();
   env.send({ type: 'Start' });
   await flush();
-  assert.deepEqual(env.inbox.transport[0], { type: 'Subscribe',
+  assert.deepEqual(env.inbox.transport[0], { type: 'AddSubscription',
     to: 'eventlog:main', from: 'event-log', payload: {} });
 });
 

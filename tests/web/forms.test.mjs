@@ -56,3 +56,25 @@ test('worker, task id and count are optional and checked', () => {
     'task-worker');
   assert.equal(parseTaskForm({ kind: 'nuke' }).field, 'task-kind');
 });
+
+test('ids follow the server\'s name rule (catalogue.js NAME_RE)', () => {
+  for (const id of ['.w', '_w', '-1', 'w.1_a-B'])
+    assert.deepEqual(parseWorkerForm({ workerId: id }),
+      { ok: true, payload: { workerId: id } }, `${id} is a name`);
+  assert.equal(parseTaskForm({ kind: 'echo', taskId: 't'.repeat(64) }).ok,
+    true);
+  const long = parseTaskForm({ kind: 'echo', taskId: 't'.repeat(65) });
+  assert.deepEqual([long.ok, long.field], [false, 'task-id']);
+  assert.match(long.error, /at most 64 characters/);
+  const bad = parseWorkerForm({ workerId: 'w/1' });
+  assert.match(bad.error, /uses only letters, digits/);
+});
+
+test('with a count, every task id sent is still a name', () => {
+  const base = 't'.repeat(61);
+  assert.equal(parseTaskForm({ kind: 'echo', taskId: base, count: '99' })
+    .payloads.at(-1).taskId.length, 64);
+  const r = parseTaskForm({ kind: 'echo', taskId: base, count: '100' });
+  assert.deepEqual([r.ok, r.field], [false, 'task-id']);
+  assert.match(r.error, /count of 100, a task id has at most 60 characters/);
+});

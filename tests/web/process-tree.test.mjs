@@ -22,7 +22,7 @@ test('Start subscribes to the supervisor; each push updates the tree',
         restarts: 1, lastExit: 'exit 1', rssBytes: 4096 },
     ], sessions: 2 }), from: 'system:supervisor' });
     await flush();
-    assert.deepEqual(env.inbox.transport, [{ type: 'Subscribe',
+    assert.deepEqual(env.inbox.transport, [{ type: 'AddSubscription',
       to: 'system:supervisor', from: 'process-tree', payload: {} }]);
     const { tree } = env.inbox.ui.at(-1);
     assert.deepEqual(tree.processes.map((p) => [p.name, p.pid, p.restarts]),

@@ -1,6 +1,7 @@
 import { test, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { TransportActor, defaultSocketUrl } from '../../web/js/transport.js';
+import { DEFAULT_MAX_QUEUE, TransportActor, defaultSocketUrl }
+  from '../../web/js/transport.js';
 import { backoffDelay } from '../../web/js/backoff.js';
 import { FakeWebSocket, fakeClock, flush, serverMsg, testRuntime }
   from './helpers.mjs';
@@ -172,6 +173,21 @@ test('the offline queue is bounded: the oldest are dropped with a warning',
       ['t3', 't4', 't5']);
   });
 
+test('by default the offline queue holds DEFAULT_MAX_QUEUE (1000) requests',
+  async (t) => {
+    assert.equal(DEFAULT_MAX_QUEUE, 1000, 'the bound web/README.md gives');
+    const env = setup(t);
+    env.send({ type: 'Connect' });
+    for (let n = 1; n <= DEFAULT_MAX_QUEUE + 1; n++)
+      env.send({ type: 'SendToServer', to: 'coordinator:main',
+        msgType: 'AssignTask', payload: { taskId: `t${n}` },
+        from: 'coordinator-proxy' });
+    await flush();
+    assert.equal(env.lastState().queued, DEFAULT_MAX_QUEUE);
+    assert.equal(env.log.warnings.length, 1);
+    assert.match(env.log.warnings[0], /queue full \(1000\).*AssignTask/);
+  });
+
 test('reconnect delays double from 0.5 s with jitter and cap at 30 s',
   async (t) => {
     const env = setup(t, { random: () => 0.999999 });
@@ -271,9 +287,9 @@ test('a session resets the backoff; ReconnectNow skips the wait', async (t) => {
 test('subscriptions are renewed on every reconnect, with their latest payload',
   async (t) => {
     const env = setup(t, { random: () => 0 });
-    env.send({ type: 'Subscribe', to: 'coordinator:main',
+    env.send({ type: 'AddSubscription', to: 'coordinator:main',
       from: 'coordinator-proxy' });
-    env.send({ type: 'Subscribe', to: 'eventlog:main', from: 'event-log',
+    env.send({ type: 'AddSubscription', to: 'eventlog:main', from: 'event-log',
       payload: {} });
     const first = await connected(env);
     assert.deepEqual(first.frames().map((f) => [f.type, f.to, f.from]), [
@@ -301,7 +317,7 @@ test('subscriptions are renewed on every reconnect, with their latest payload',
     assert.ok(!first.frames().some((f) => again.some((g) => g.id === f.id)),
       'renewals carry fresh ids');
 
-    env.send({ type: 'Unsubscribe', to: 'coordinator:main',
+    env.send({ type: 'RemoveSubscription', to: 'coordinator:main',
       from: 'coordinator-proxy' });
     await flush();
     assert.equal(second.frames().at(-1).type, 'Unsubscribe');
@@ -320,7 +336,7 @@ test('subscriptions go out before the queued requests on open', async (t) => {
   env.send({ type: 'Connect' });
   env.send({ type: 'SendToServer', to: 'coordinator:main', msgType: 'AssignTask',
     payload: {}, from: 'coordinator-proxy' });
-  env.send({ type: 'Subscribe', to: 'coordinator:main',
+  env.send({ type: 'AddSubscription', to: 'coordinator:main',
     from: 'coordinator-proxy' });
   await flush();
   FakeWebSocket.last().open();

@@ -51,7 +51,7 @@ test('only the sections that changed are rendered', async () => {
   const env = setup();
   env.send({ type: 'Connection', view: connectionView({ state: 'open',
     sessionId: 's1' }, 0) });
-  env.send({ type: 'Events', events: [] });
+  env.send({ type: 'EventList', events: [] });
   await flush();
   await env.frame();
   assert.deepEqual(env.calls.map((c) => c[0]).sort(), ['connection', 'events']);

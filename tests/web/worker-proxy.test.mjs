@@ -20,7 +20,7 @@ function setup() {
 test('inspecting a worker asks worker:<id> for its state and a ping',
   async () => {
     const env = setup();
-    env.send({ type: 'Inspect', workerId: 'w7' });
+    env.send({ type: 'InspectWorker', workerId: 'w7' });
     await flush();
     assert.deepEqual(env.inbox.transport.map((m) => [m.to, m.msgType, m.from]),
       [['worker:w7', 'GetState', 'worker-proxy'],
@@ -40,7 +40,7 @@ test('inspecting a worker asks worker:<id> for its state and a ping',
 test('a change reported by the coordinator refreshes only the inspected ' +
   'worker', async () => {
   const env = setup();
-  env.send({ type: 'Inspect', workerId: 'w7' });
+  env.send({ type: 'InspectWorker', workerId: 'w7' });
   await flush();
   env.send({ type: 'WorkersChanged', workerIds: ['w1', 'w2'] });
   await flush();
@@ -58,7 +58,7 @@ test('a change reported by the coordinator refreshes only the inspected ' +
 test('an unknown worker is reported in a notice and in the panel',
   async () => {
     const env = setup();
-    env.send({ type: 'Inspect', workerId: 'ghost' });
+    env.send({ type: 'InspectWorker', workerId: 'ghost' });
     await flush();
     env.send(serverMsg('worker-proxy', 'Error', { code: 'unknown_actor',
       error: 'Unknown actor type: worker' }, { replyTo: 'id-1' }));

@@ -1,9 +1,9 @@
 // CoordinatorProxyActor: the dashboard's side of coordinator:main.
 //
 // It subscribes to the coordinator's StatusUpdated pushes, keeps the latest
-// snapshot, turns the user's intents (RegisterWorker, AssignTask, CancelTask,
-// UnregisterWorker; payloads as on the wire) into requests, and turns the
-// replies into notices.
+// snapshot, turns the user's requests ({type: 'UserRequest', msgType,
+// payload}: one of REQUESTS, the payload as on the wire) into requests to
+// the coordinator, and turns the replies into notices.
 
 import { ACTOR, ADDRESS } from './names.js';
 import { createIdGenerator } from './ids.js';
@@ -12,7 +12,8 @@ import { PendingRequests, errorNotice } from './notices.js';
 export const MAX_RECENT = 200;
 export const MAX_QUEUE_NEXT = 50;
 
-const INTENTS = ['RegisterWorker', 'UnregisterWorker', 'AssignTask',
+// The requests a UserRequest may make of the coordinator.
+const REQUESTS = ['RegisterWorker', 'UnregisterWorker', 'AssignTask',
   'CancelTask'];
 
 // An empty snapshot, shown before the first StatusUpdated arrives.
@@ -98,15 +99,17 @@ export class CoordinatorProxyActor {
     this.pending = new PendingRequests();
   }
 
-  // Handle a user intent or a message from coordinator:main.
+  // Handle a user request or a message from coordinator:main.
   receive(msg, ctx) {
-    if (INTENTS.includes(msg.type) && msg.from === undefined) {
-      this.request(ctx, msg.type, msg.payload ?? {});
-      return;
-    }
     switch (msg.type) {
+    case 'UserRequest':
+      if (REQUESTS.includes(msg.msgType))
+        this.request(ctx, msg.msgType, msg.payload ?? {});
+      else
+        console.warn(`coordinator-proxy: no user request ${msg.msgType}`);
+      break;
     case 'Start':
-      ctx.send(this.transport, { type: 'Subscribe', to: this.address,
+      ctx.send(this.transport, { type: 'AddSubscription', to: this.address,
         from: ctx.self, payload: {} });
       ctx.send(this.ui, { type: 'Coordinator', status: this.status });
       break;

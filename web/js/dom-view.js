@@ -20,16 +20,16 @@ export function createDomView(doc, send) {
 
   onRowAction($('workers-body'), 'data-worker-id', (action, workerId) => {
     if (action === 'inspect')
-      send(ACTOR.workerProxy, { type: 'Inspect', workerId });
+      send(ACTOR.workerProxy, { type: 'InspectWorker', workerId });
     else if (action === 'unregister')
-      send(ACTOR.coordinatorProxy, { type: 'UnregisterWorker',
-        payload: { workerId } });
+      send(ACTOR.coordinatorProxy, { type: 'UserRequest',
+        msgType: 'UnregisterWorker', payload: { workerId } });
   });
   for (const id of ['recent-tasks-body', 'queue-next'])
     onRowAction($(id), 'data-task-id', (action, taskId) => {
       if (action === 'cancel')
-        send(ACTOR.coordinatorProxy, { type: 'CancelTask',
-          payload: { taskId } });
+        send(ACTOR.coordinatorProxy, { type: 'UserRequest',
+          msgType: 'CancelTask', payload: { taskId } });
     });
   $('reconnect-now').addEventListener('click', () =>
     send(ACTOR.transport, { type: 'ReconnectNow' }));
@@ -155,7 +155,8 @@ function bindForms(doc, $, send) {
     showError($, 'worker-id', 'worker-id-error', r.ok ? '' : r.error);
     if (!r.ok)
       return;
-    send(ACTOR.coordinatorProxy, { type: 'RegisterWorker', payload: r.payload });
+    send(ACTOR.coordinatorProxy, { type: 'UserRequest',
+      msgType: 'RegisterWorker', payload: r.payload });
     workerId.value = '';
   });
 
@@ -178,7 +179,8 @@ function bindForms(doc, $, send) {
     if (!r.ok)
       return;
     for (const payload of r.payloads)
-      send(ACTOR.coordinatorProxy, { type: 'AssignTask', payload });
+      send(ACTOR.coordinatorProxy, { type: 'UserRequest',
+        msgType: 'AssignTask', payload });
     $('task-id').value = '';
   });
 }

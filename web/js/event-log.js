@@ -75,7 +75,7 @@ export class EventLogActor {
   receive(msg, ctx) {
     switch (msg.type) {
     case 'Start':
-      ctx.send(this.transport, { type: 'Subscribe', to: this.address,
+      ctx.send(this.transport, { type: 'AddSubscription', to: this.address,
         from: ctx.self, payload: {} });
       this.publish(ctx);
       break;
@@ -121,6 +121,7 @@ export class EventLogActor {
 
   // Send the UI the current list (oldest first).
   publish(ctx) {
-    ctx.send(this.ui, { type: 'Events', events: this.window.events.slice() });
+    ctx.send(this.ui, { type: 'EventList',
+      events: this.window.events.slice() });
   }
 }

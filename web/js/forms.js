@@ -1,9 +1,9 @@
-// Checking what the user typed into the forms; no DOM here.
+// Checking what the user typed into the forms; no DOM here. The task kinds
+// and the rule for ids come from the C catalogue (catalogue.js).
 
-export const TASK_KINDS = ['sleep', 'echo', 'fail'];
+import { NAME_MAX_LEN, NAME_RE, TASK_KINDS } from './catalogue.js';
+
 export const MAX_TASKS_PER_SUBMIT = 1000;
-
-const ID_RE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
 // What #task-input means for each kind when it is not a JSON object.
 export const INPUT_HINTS = {
@@ -20,16 +20,18 @@ export function generateWorkerId(random = Math.random) {
   return `w-${s}`;
 }
 
-// Check an id typed by the user: {ok, value} or {ok: false, error}.
-export function parseId(text, what, max) {
+// Check an id typed by the user against the server's name rule
+// (name_valid()): {ok, value} or {ok: false, error}.
+export function parseId(text, what) {
   const value = String(text ?? '').trim();
   if (value === '')
     return { ok: false, error: `Enter a ${what}.` };
-  if (value.length > max)
-    return { ok: false, error: `A ${what} has at most ${max} characters.` };
-  if (!ID_RE.test(value))
-    return { ok: false, error: `A ${what} uses letters, digits, '.', '_' ` +
-      "and '-', and starts with a letter or digit." };
+  if (value.length > NAME_MAX_LEN)
+    return { ok: false, error:
+      `A ${what} has at most ${NAME_MAX_LEN} characters.` };
+  if (!NAME_RE.test(value))
+    return { ok: false, error:
+      `A ${what} uses only letters, digits, '.', '_' and '-'.` };
   return { ok: true, value };
 }
 
@@ -37,7 +39,7 @@ export function parseId(text, what, max) {
 export function parseWorkerForm({ workerId }, random = Math.random) {
   if (String(workerId ?? '').trim() === '')
     return { ok: true, payload: { workerId: generateWorkerId(random) } };
-  const id = parseId(workerId, 'worker id', 64);
+  const id = parseId(workerId, 'worker id');
   return id.ok ? { ok: true, payload: { workerId: id.value } } :
     { ok: false, field: 'worker-id', error: id.error };
 }
@@ -53,7 +55,7 @@ export function parseTaskForm({ kind, input, workerId, taskId, count }) {
     return { ok: false, field: 'task-input', error: parsed.error };
   const base = { kind, input: parsed.value };
   if (String(workerId ?? '').trim() !== '') {
-    const id = parseId(workerId, 'worker id', 64);
+    const id = parseId(workerId, 'worker id');
     if (!id.ok)
       return { ok: false, field: 'task-worker', error: id.error };
     base.workerId = id.value;
@@ -67,10 +69,15 @@ export function parseTaskForm({ kind, input, workerId, taskId, count }) {
   }
   let tid = null;
   if (String(taskId ?? '').trim() !== '') {
-    const id = parseId(taskId, 'task id', 100);
+    const id = parseId(taskId, 'task id');
     if (!id.ok)
       return { ok: false, field: 'task-id', error: id.error };
     tid = id.value;
+    /* the ids sent are <id>-1 ... <id>-<n>: the longest must be a name */
+    const room = NAME_MAX_LEN - `-${n}`.length;
+    if (n > 1 && tid.length > room)
+      return { ok: false, field: 'task-id', error:
+        `With a count of ${n}, a task id has at most ${room} characters.` };
   }
   const payloads = [];
   for (let i = 1; i <= n; i++) {

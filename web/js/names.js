@@ -1,5 +1,7 @@
 // The dashboard's actors and the server addresses they talk to, in one place.
 
+import { ADDRESSES } from './catalogue.js';
+
 export const ACTOR = Object.freeze({
   ui: 'ui',                                 /* renders; gets SessionEstablished */
   transport: 'transport',                   /* the WebSocket */
@@ -11,8 +13,8 @@ export const ACTOR = Object.freeze({
 });
 
 export const ADDRESS = Object.freeze({
-  coordinator: 'coordinator:main',
-  eventlog: 'eventlog:main',
-  supervisor: 'system:supervisor',
+  coordinator: ADDRESSES.coordinator,
+  eventlog: ADDRESSES.eventlog,
+  supervisor: ADDRESSES.supervisor,
   worker: (workerId) => `worker:${workerId}`,
 });

@@ -40,7 +40,7 @@ export class ProcessTreeActor {
   receive(msg, ctx) {
     switch (msg.type) {
     case 'Start':
-      ctx.send(this.transport, { type: 'Subscribe', to: this.address,
+      ctx.send(this.transport, { type: 'AddSubscription', to: this.address,
         from: ctx.self, payload: {} });
       break;
     case 'TreeUpdated':

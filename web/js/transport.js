@@ -1,12 +1,13 @@
 // TransportActor: the only code that knows about the WebSocket.
 //
 // Local actors ask it to send ({type: 'SendToServer', to, msgType, payload,
-// from}) and register subscriptions ({type: 'Subscribe', to, from,
-// payload}). It wraps requests in the wire envelope of PROTOCOL.md, routes
-// each inbound frame to the local actor its `to` names (client:<actor>),
-// reconnects with exponential backoff and jitter, queues what is sent while
-// it is offline, renews every subscription on each (re)connect, and tells
-// the connection monitor about every change of state.
+// from}) and register subscriptions ({type: 'AddSubscription', to, from,
+// payload}; UpdateSubscription, RemoveSubscription). It wraps requests in
+// the wire envelope of PROTOCOL.md, routes each inbound frame to the local
+// actor its `to` names (client:<actor>), reconnects with exponential backoff
+// and jitter, queues what is sent while it is offline, renews every
+// subscription on each (re)connect, and tells the connection monitor about
+// every change of state.
 //
 // Socket and timer callbacks only post messages to the actor itself, so all
 // of its state changes inside receive(), one message at a time.
@@ -15,11 +16,12 @@ import { backoffDelay } from './backoff.js';
 import { createIdGenerator } from './ids.js';
 
 export const CLIENT_PREFIX = 'client:';
-export // A handshake that has not completed in this long is given up and retried:
+// A handshake that has not completed in this long is given up and retried:
 // while the gateway restarts, actord keeps its listening socket, so the TCP
 // connect succeeds and the WebSocket handshake would just wait.
-const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
-const DEFAULT_MAX_QUEUE = 1000;
+export const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
+// The most requests kept while offline; beyond it the oldest is dropped.
+export const DEFAULT_MAX_QUEUE = 1000;
 
 // The dashboard's WebSocket URL: /ws on the page's own host, with the page's
 // ?token= passed along as `token`.
@@ -90,13 +92,13 @@ export class TransportActor {
     case 'SendToServer':
       this.sendToServer(msg);
       break;
-    case 'Subscribe':
+    case 'AddSubscription':
       this.subscribe(msg);
       break;
     case 'UpdateSubscription':
       this.updateSubscription(msg);
       break;
-    case 'Unsubscribe':
+    case 'RemoveSubscription':
       this.unsubscribe(msg);
       break;
     case 'SocketOpen':
@@ -295,7 +297,7 @@ export class TransportActor {
   // Register a subscription, renewed on every connect; sent now if open.
   subscribe({ to, from, payload = {}, msgType = 'Subscribe' }) {
     if (typeof to !== 'string' || typeof from !== 'string') {
-      this.log.warn('transport: Subscribe needs to and from');
+      this.log.warn('transport: AddSubscription needs to and from');
       return;
     }
     const sub = { to, from, msgType, payload };

@@ -59,7 +59,7 @@ export class UIActor {
       this.connection = msg.view;
       this.mark(ctx, 'connection');
       return;
-    case 'Events':
+    case 'EventList':
       this.events = msg.events;
       this.mark(ctx, 'events');
       return;

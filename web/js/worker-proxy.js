@@ -20,10 +20,11 @@ export class WorkerProxyActor {
     this.details = null;  /* {workerId, state, error, rttMs, loading} */
   }
 
-  // Handle an Inspect/Close intent, a coordinator change, or a reply.
+  // Handle an InspectWorker/CloseDetails intent, a coordinator change, or a
+  // reply.
   receive(msg, ctx) {
     switch (msg.type) {
-    case 'Inspect':
+    case 'InspectWorker':
       if (typeof msg.workerId !== 'string')
         return;
       this.details = { workerId: msg.workerId, state: null, error: null,
