@@ -136,8 +136,7 @@ fuzz: bootstrap-test
 # tests/web/catalogue.test.mjs fails while it differs.  Built with the
 # tests, not installed.
 GEN_CATALOGUE	:= $(BUILD)/scripts/gen-catalogue
-src_gen_catalogue := scripts/gen-catalogue.c worker/worker_tasks.c \
-		   worker/worker_state.c
+src_gen_catalogue := scripts/gen-catalogue.c worker/worker_tasks.c
 $(GEN_CATALOGUE): $(src_gen_catalogue:%.c=$(BUILD)/%.o) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
