@@ -16,7 +16,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <linux/openat2.h>
@@ -26,6 +25,7 @@
 #include <event2/event.h>
 #include <jansson.h>
 
+#include "clock.h"
 #include "config.h"
 #include "gateway.h"
 #include "log.h"
@@ -57,15 +57,6 @@ static struct {
 
 static void	conn_process(struct conn *);
 
-static int64_t
-mono_ms(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void
 conn_free(struct conn *c)
 {
@@ -81,9 +72,7 @@ conn_free(struct conn *c)
 static void
 conn_arm(struct conn *c)
 {
-	int	 ms = C.cfg->header_timeout_ms;
-
-	event_add(c->timer, &(struct timeval){ ms / 1000, (ms % 1000) * 1000 });
+	timer_ms(c->timer, C.cfg->header_timeout_ms);
 }
 
 /* Start a response: status line and the headers every response has. */

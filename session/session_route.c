@@ -28,11 +28,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <event2/event.h>
 
 #include "actor.h"
+#include "clock.h"
 #include "config.h"
 #include "log.h"
 #include "session.h"
@@ -92,15 +92,6 @@ static struct {
 	uint64_t		 stats_in, stats_out;
 	int			 stopped;
 } R;
-
-static int64_t
-mono_ms(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* A string member of 1 to max bytes without NUL, or NULL. */
 static const char *
@@ -328,17 +319,13 @@ static void
 deadline_arm(void)
 {
 	struct pending	*p = TAILQ_FIRST(&R.by_deadline);
-	int64_t		 ms;
 
 	if (p == NULL) {
 		evtimer_del(R.deadline_ev);
 		return;
 	}
-	ms = p->deadline - mono_ms();
-	if (ms < 0)
-		ms = 0;
-	event_add(R.deadline_ev, &(struct timeval){ ms / 1000,
-	    (ms % 1000) * 1000 });
+	/* Past due already: at once (timer_ms takes a negative as 0). */
+	timer_ms(R.deadline_ev, p->deadline - mono_ms());
 }
 
 /*
@@ -852,8 +839,7 @@ route_init(const struct config *cfg, const char *self_id)
 		    NULL);
 		if (R.deadline_ev == NULL || R.stats_ev == NULL)
 			fatalx("evtimer_new");
-		event_add(R.stats_ev, &(struct timeval){ STATS_MS / 1000,
-		    (STATS_MS % 1000) * 1000 });
+		timer_ms(R.stats_ev, STATS_MS);
 	}
 }
 
