@@ -180,17 +180,14 @@ gateway_inspect(msgpack_packer *pk)
 }
 
 /*
- * The tree as actord last pushed it (we subscribe to system:supervisor at
- * start): what /healthz reports besides our own view.
+ * Keep each process's name and state from a TreeUpdated (we subscribe to
+ * system:supervisor at start): what /healthz reports besides our own view.
  */
-static struct tree_proc	 tree[TREE_MAX];
-static int		 ntree = -1;	/* -1: not heard yet */
-
-/* Keep each process's name and state from a TreeUpdated. */
 static void
 tree_updated(const msgpack_object *payload)
 {
 	const msgpack_object	*procs = mp_get(payload, "processes"), *p;
+	struct tree_proc	 tree[TREE_MAX];
 	uint32_t		 i;
 	int			 n = 0;
 
@@ -205,14 +202,7 @@ tree_updated(const msgpack_object *payload)
 			continue;
 		n++;
 	}
-	ntree = n;
-}
-
-int
-gateway_tree(const struct tree_proc **procs)
-{
-	*procs = tree;
-	return ntree;
+	conn_set_tree(tree, n);
 }
 
 static void
