@@ -3,6 +3,8 @@
  * of the session processes.
  *
  *   gateway.c		main: descriptors, signals, the listener, shutdown
+ *   gateway_actor.c	gateway:main: its handler table (TreeUpdated), and
+ *			what `inspect` shows
  *   gateway_conn.c	HTTP connections: read a head within its bounds,
  *			answer it (files, /healthz, errors), or hand an
  *			upgrade to a session
@@ -12,10 +14,11 @@
  *			fork+exec, SCM_RIGHTS hand-off, exits, the list for
  *			actord
  *
- * Calls go one way, down this list: gateway.c calls gateway_conn.c (and
- * hands it the tree actord pushed, for /healthz) and gateway_sessions.c;
- * gateway_conn.c calls gateway_http.c and gateway_sessions.c; those two
- * call no other file of the gateway.
+ * Calls go one way, down this list: gateway.c calls gateway_conn.c and
+ * gateway_sessions.c, and names gateway_actor.c's kind; gateway_actor.c
+ * hands gateway_conn.c the tree actord pushed (for /healthz) and reads
+ * the counters of both; gateway_conn.c calls gateway_http.c and
+ * gateway_sessions.c; those two call no other file of the gateway.
  */
 #ifndef GATEWAY_H
 #define GATEWAY_H
@@ -26,6 +29,7 @@
 
 #include <http_parser.h>
 
+struct actor_kind;
 struct config;
 struct event_base;
 
@@ -102,6 +106,9 @@ bool	 http_token_list_has(const char *list, const char *token);
 int	 http_file_path(const char *path, size_t len, char *out, size_t size);
 const char *http_content_type(const char *file);
 const char *http_reason(int status);
+
+/* gateway_actor.c */
+extern const struct actor_kind gateway_kind;
 
 /* gateway_conn.c */
 #define TREE_MAX	8	/* processes of the tree kept for /healthz */
