@@ -3,12 +3,13 @@
  * WebSocket client and the actors.
  *
  * Client to actor.  Every text message is parsed, checked (route_check:
- * the envelope, the address, the catalogue's `forbidden`, the payload's
- * schema, the size) and, if it passes, sent with from = session:<id> to
- * the actor's process through the runtime, which connects to
- * $RUN/<kind>.sock on first use and reconnects when the actor restarts.
- * Anything wrong gets an Error with replyTo = the message's id, and the
- * connection stays.
+ * the envelope, the address, the catalogue's `forbidden`; forward(): the
+ * payload's depth and size) and, if it passes, sent with from =
+ * session:<id> to the actor's process through the runtime, which connects
+ * to $RUN/<kind>.sock on first use and reconnects when the actor
+ * restarts.  The payload's fields are the actor's to check: it decodes
+ * them once and answers a bad one with bad_payload.  Anything wrong gets
+ * an Error with replyTo = the message's id, and the connection stays.
  *
  * Actor to client.  The runtime gives each message a fresh id; a request
  * waiting for its reply is remembered under that id with the client's
