@@ -60,7 +60,10 @@ libs_session	:= $(GW_LIBS) $(SECCOMP_LIBS)
 
 BINS		:= $(PROGS:%=$(BINDIR)/%)
 
-TESTS_C		:= $(wildcard tests/check_*.c)
+# Each tests/check_<module>.c defines suite(); tests/check_main.c is the
+# main() they share.
+TEST_MAIN	:= $(BUILD)/tests/check_main.o
+TESTS_C		:= $(filter-out tests/check_main.c,$(wildcard tests/check_*.c))
 TEST_BINS	:= $(TESTS_C:tests/%.c=$(BUILD)/tests/%)
 
 all: $(BINS)
@@ -89,12 +92,13 @@ $(BINDIR)/session: LDFLAGS += -Wl,-z,now
 # and the libraries those need (libs_test_<name>); a change to one of those
 # sources rebuilds the test.  check_regress includes the fuzz targets' code.
 libs_test_check_sandbox	:= $(SECCOMP_LIBS)
+$(TEST_MAIN): CFLAGS += $(CHECK_CFLAGS)
 .SECONDEXPANSION:
 $(BUILD)/tests/%: tests/%.c $$(shell cat tests/$$*.deps 2>/dev/null) \
-    $(LIBCOMMON)
+    $(TEST_MAIN) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(CHECK_CFLAGS) -o $@ $< \
-	    $(shell cat tests/$*.deps 2>/dev/null) $(LIBCOMMON) \
+	    $(shell cat tests/$*.deps 2>/dev/null) $(TEST_MAIN) $(LIBCOMMON) \
 	    $(libs_test_$*) $(GW_LIBS) $(PKG_LIBS) $(CHECK_LIBS) -lm
 
 bootstrap:

@@ -59,7 +59,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static msgpack_zone	 zone;
 	static int		 init;
 	struct envelope		 env;
-	union msg_body		 body;
+	union msg_body		 decoded;
 	msgpack_object		 obj;
 	enum err_code		 code;
 	char			 why[512];
@@ -76,9 +76,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    msgpack_unpack((const char *)data + FRAME_HDR, body, &off,
 		    &zone, &obj) == MSGPACK_UNPACK_SUCCESS && off == body &&
 		    env_decode(&obj, &env, &code, why, sizeof(why)) == 0 &&
-		    msg_decode(env.type, env.payload, &body, &code, why,
+		    msg_decode(env.type, env.payload, &decoded, &code, why,
 		    sizeof(why)) == 0)
-			roundtrip(env.type, &body);
+			roundtrip(env.type, &decoded);
 		msgpack_zone_clear(&zone);
 		data += FRAME_HDR + body;
 		size -= FRAME_HDR + body;

@@ -164,80 +164,6 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 	}
 }
 
-static void
-gateway_inspect(msgpack_packer *pk)
-{
-	const struct sessions_counters	*c = sessions_counters();
-
-	msgpack_pack_map(pk, 7);
-	mp_pack_kv_uint(pk, "sessions", sessions_busy());
-	mp_pack_kv_uint(pk, "idleSessions", sessions_idle());
-	mp_pack_kv_int(pk, "maxSessions", cfg->max_sessions);
-	mp_pack_kv_uint(pk, "httpConnections", conn_count());
-	mp_pack_kv_uint(pk, "sessionsEnded", c->ended);
-	mp_pack_kv_uint(pk, "sessionsFailed", c->failed);
-	mp_pack_kv_uint(pk, "sessionsUnreported", c->unreported);
-}
-
-/*
- * The tree as actord last pushed it (we subscribe to system:supervisor at
- * start): what /healthz reports besides our own view.
- */
-static struct tree_proc	 tree[TREE_MAX];
-static int		 ntree = -1;	/* -1: not heard yet */
-
-/* Keep each process's name and state from a TreeUpdated. */
-static void
-tree_updated(const msgpack_object *payload)
-{
-	const msgpack_object	*procs = mp_get(payload, "processes"), *p;
-	uint32_t		 i;
-	int			 n = 0;
-
-	if (procs == NULL || procs->type != MSGPACK_OBJECT_ARRAY)
-		return;
-	for (i = 0; i < procs->via.array.size && n < TREE_MAX; i++) {
-		p = &procs->via.array.ptr[i];
-		if (mp_strcpy(mp_get(p, "name"), tree[n].name,
-		    sizeof(tree[n].name)) == -1 ||
-		    mp_strcpy(mp_get(p, "state"), tree[n].state,
-		    sizeof(tree[n].state)) == -1)
-			continue;
-		n++;
-	}
-	ntree = n;
-}
-
-int
-gateway_tree(const struct tree_proc **procs)
-{
-	*procs = tree;
-	return ntree;
-}
-
-static void
-gateway_receive(struct actor *self, const struct envelope *env)
-{
-	switch (env->type) {
-	case MSG_TREE_UPDATED:
-		tree_updated(env->payload);
-		break;
-	case MSG_SUBSCRIBED:
-		break;
-	default:
-		actor_error(self->address, env, ERR_UNKNOWN_TYPE,
-		    "Unknown message type for gateway: %s",
-		    msg_name(env->type));
-		break;
-	}
-}
-
-static const struct actor_kind gateway_kind = {
-	.name = "gateway",
-	.receive = gateway_receive,
-	.inspect = gateway_inspect,
-};
-
 /* One descriptor per session, plus the HTTP connections: ask for all. */
 static void
 raise_nofile(void)
@@ -301,7 +227,7 @@ main(int argc, char *argv[])
 		if (sigs[i] == NULL || evsignal_add(sigs[i], NULL) == -1)
 			fatalx("evsignal_new");
 	}
-	rt_adopt_parent(CHILD_FD_CTL, "system:supervisor", parent_gone);
+	rt_adopt_parent(CHILD_FD_CTL, SUPERVISOR_ADDRESS, parent_gone);
 	conn_init(base, cfg);
 	if (sessions_init(base, cfg) == -1) {
 		log_warnx("cannot start sessions; exiting");
@@ -315,7 +241,7 @@ main(int argc, char *argv[])
 	evconnlistener_set_error_cb(listener, accept_error_cb);
 	rt_ready();
 	/* The tree's state for /healthz, pushed on every change. */
-	actor_send("gateway:main", "system:supervisor", MSG_SUBSCRIBE);
+	actor_send("gateway:main", SUPERVISOR_ADDRESS, MSG_SUBSCRIBE);
 	log_debug("ready");
 	event_base_dispatch(base);
 	peer_flush();

@@ -3,14 +3,22 @@
  * of the session processes.
  *
  *   gateway.c		main: descriptors, signals, the listener, shutdown
- *   gateway_http.c	request heads (http-parser), what to do with a
- *			request, the WebSocket handshake checks, file paths
+ *   gateway_actor.c	gateway:main: its handler table (TreeUpdated), and
+ *			what `inspect` shows
  *   gateway_conn.c	HTTP connections: read a head within its bounds,
  *			answer it (files, /healthz, errors), or hand an
  *			upgrade to a session
+ *   gateway_http.c	request heads (http-parser), what to do with a
+ *			request, the WebSocket handshake checks, file paths
  *   gateway_sessions.c	session processes: the zygote, the pre-started pool,
  *			fork+exec, SCM_RIGHTS hand-off, exits, the list for
  *			actord
+ *
+ * Calls go one way, down this list: gateway.c calls gateway_conn.c and
+ * gateway_sessions.c, and names gateway_actor.c's kind; gateway_actor.c
+ * hands gateway_conn.c the tree actord pushed (for /healthz) and reads
+ * the counters of both; gateway_conn.c calls gateway_http.c and
+ * gateway_sessions.c; those two call no other file of the gateway.
  */
 #ifndef GATEWAY_H
 #define GATEWAY_H
@@ -21,6 +29,7 @@
 
 #include <http_parser.h>
 
+struct actor_kind;
 struct config;
 struct event_base;
 
@@ -98,19 +107,24 @@ int	 http_file_path(const char *path, size_t len, char *out, size_t size);
 const char *http_content_type(const char *file);
 const char *http_reason(int status);
 
+/* gateway_actor.c */
+extern const struct actor_kind gateway_kind;
+
 /* gateway_conn.c */
-/* gateway.c: the tree as actord last told us (for /healthz). */
-#define TREE_MAX	8
+#define TREE_MAX	8	/* processes of the tree kept for /healthz */
+
+/* One process of the tree as actord last pushed it (TreeUpdated). */
 struct tree_proc {
-	char	 name[32];
-	char	 state[16];
+	char	 name[32];	/* "coordinator" */
+	char	 state[16];	/* "up", "backoff", ... */
 };
-int	 gateway_tree(const struct tree_proc **procs);	/* -1: not known */
 
 void	 conn_init(struct event_base *base, const struct config *cfg);
 void	 conn_accept(int fd, const char *peer);
 void	 conn_shutdown(void);
 size_t	 conn_count(void);
+/* The tree for /healthz, n <= TREE_MAX processes (copied). */
+void	 conn_set_tree(const struct tree_proc *procs, int n);
 
 /* gateway_sessions.c */
 struct handoff {

@@ -6,6 +6,8 @@
  * descriptor for a bounded time only.  Requests for files and /healthz
  * are answered here (keep-alive included); an upgrade goes to a session
  * process with the connection's descriptor, and the gateway forgets it.
+ * /healthz reports the tree as actord last pushed it to gateway:main,
+ * which hands it here (conn_set_tree).
  */
 #include <sys/queue.h>
 #include <sys/stat.h>
@@ -16,7 +18,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <linux/openat2.h>
@@ -26,6 +27,7 @@
 #include <event2/event.h>
 #include <jansson.h>
 
+#include "clock.h"
 #include "config.h"
 #include "gateway.h"
 #include "log.h"
@@ -53,18 +55,11 @@ static struct {
 	int			 webfd;		/* web_dir, or -1 */
 	int64_t			 started;	/* ms, monotonic */
 	int			 stopping;
-} C;
+	struct tree_proc	 tree[TREE_MAX];	/* for /healthz */
+	int			 ntree;		/* -1: not heard yet */
+} C = { .ntree = -1 };
 
 static void	conn_process(struct conn *);
-
-static int64_t
-mono_ms(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void
 conn_free(struct conn *c)
@@ -81,9 +76,7 @@ conn_free(struct conn *c)
 static void
 conn_arm(struct conn *c)
 {
-	int	 ms = C.cfg->header_timeout_ms;
-
-	event_add(c->timer, &(struct timeval){ ms / 1000, (ms % 1000) * 1000 });
+	timer_ms(c->timer, C.cfg->header_timeout_ms);
 }
 
 /* Start a response: status line and the headers every response has. */
@@ -194,15 +187,15 @@ serve_file(struct conn *c, const char *file)
 static json_t *
 health_tree(const char **status)
 {
-	const struct tree_proc	*p;
+	const struct tree_proc	*p = C.tree;
 	json_t			*t;
-	int			 i, n = gateway_tree(&p);
+	int			 i;
 
-	*status = n < 0 ? "starting" : "ok";
-	if (n < 0)
+	*status = C.ntree < 0 ? "starting" : "ok";
+	if (C.ntree < 0)
 		return json_null();
 	t = json_object();
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < C.ntree; i++) {
 		json_object_set_new(t, p[i].name, json_string(p[i].state));
 		if (strcmp(p[i].state, "up") != 0)
 			*status = "degraded";
@@ -479,4 +472,14 @@ size_t
 conn_count(void)
 {
 	return C.nconns;
+}
+
+/* Keep the tree gateway:main was pushed, for the next /healthz. */
+void
+conn_set_tree(const struct tree_proc *procs, int n)
+{
+	if (n > TREE_MAX)
+		n = TREE_MAX;
+	memcpy(C.tree, procs, (size_t)n * sizeof(*procs));
+	C.ntree = n;
 }

@@ -48,13 +48,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
 
 #include "actor.h"
 #include "child.h"
+#include "clock.h"
 #include "config.h"
 #include "frame.h"
 #include "gateway.h"
@@ -139,25 +139,6 @@ static void	forget(struct gsession *);
 static void	exited(pid_t, int);
 static void	stopped(void);
 static void	sweep_ended(void);
-
-static int64_t
-mono_ms(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void
-timer_ms(struct event *ev, int ms)
-{
-	struct timeval	 tv;
-
-	tv.tv_sec = ms / 1000;
-	tv.tv_usec = (ms % 1000) * 1000;
-	event_add(ev, &tv);
-}
 
 static void
 pid_key(pid_t pid, char *buf, size_t size)

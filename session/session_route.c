@@ -3,12 +3,13 @@
  * WebSocket client and the actors.
  *
  * Client to actor.  Every text message is parsed, checked (route_check:
- * the envelope, the address, the catalogue's `forbidden`, the payload's
- * schema, the size) and, if it passes, sent with from = session:<id> to
- * the actor's process through the runtime, which connects to
- * $RUN/<kind>.sock on first use and reconnects when the actor restarts.
- * Anything wrong gets an Error with replyTo = the message's id, and the
- * connection stays.
+ * the envelope, the address, the catalogue's `forbidden`; forward(): the
+ * payload's depth and size) and, if it passes, sent with from =
+ * session:<id> to the actor's process through the runtime, which connects
+ * to $RUN/<kind>.sock on first use and reconnects when the actor
+ * restarts.  The payload's fields are the actor's to check: it decodes
+ * them once and answers a bad one with bad_payload.  Anything wrong gets
+ * an Error with replyTo = the message's id, and the connection stays.
  *
  * Actor to client.  The runtime gives each message a fresh id; a request
  * waiting for its reply is remembered under that id with the client's
@@ -28,11 +29,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <event2/event.h>
 
 #include "actor.h"
+#include "clock.h"
 #include "config.h"
 #include "log.h"
 #include "session.h"
@@ -92,15 +93,6 @@ static struct {
 	uint64_t		 stats_in, stats_out;
 	int			 stopped;
 } R;
-
-static int64_t
-mono_ms(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* A string member of 1 to max bytes without NUL, or NULL. */
 static const char *
@@ -328,17 +320,13 @@ static void
 deadline_arm(void)
 {
 	struct pending	*p = TAILQ_FIRST(&R.by_deadline);
-	int64_t		 ms;
 
 	if (p == NULL) {
 		evtimer_del(R.deadline_ev);
 		return;
 	}
-	ms = p->deadline - mono_ms();
-	if (ms < 0)
-		ms = 0;
-	event_add(R.deadline_ev, &(struct timeval){ ms / 1000,
-	    (ms % 1000) * 1000 });
+	/* Past due already: at once (timer_ms takes a negative as 0). */
+	timer_ms(R.deadline_ev, p->deadline - mono_ms());
 }
 
 /*
@@ -852,8 +840,7 @@ route_init(const struct config *cfg, const char *self_id)
 		    NULL);
 		if (R.deadline_ev == NULL || R.stats_ev == NULL)
 			fatalx("evtimer_new");
-		event_add(R.stats_ev, &(struct timeval){ STATS_MS / 1000,
-		    (STATS_MS % 1000) * 1000 });
+		timer_ms(R.stats_ev, STATS_MS);
 	}
 }
 

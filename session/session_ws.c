@@ -54,6 +54,7 @@
 #include <event2/event.h>
 #include <wslay/wslay.h>
 
+#include "clock.h"
 #include "log.h"
 #include "session.h"
 #include "xmalloc.h"
@@ -335,17 +336,6 @@ static const struct wslay_event_callbacks wslay_cbs = {
 	.on_frame_recv_chunk_callback = frame_chunk_cb,
 	.on_msg_recv_callback = msg_cb,
 };
-
-/* Arm ev to fire in ms milliseconds. */
-static void
-timer_ms(struct event *ev, int ms)
-{
-	struct timeval	 tv;
-
-	tv.tv_sec = ms / 1000;
-	tv.tv_usec = (ms % 1000) * 1000;
-	event_add(ev, &tv);
-}
 
 static void
 linger_add(void)

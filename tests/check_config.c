@@ -18,6 +18,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "check_main.h"
 #include "config.h"
 #include "frame.h"
 #include "msg.h"
@@ -925,8 +926,8 @@ START_TEST(test_load_env)
 }
 END_TEST
 
-static Suite *
-config_suite(void)
+Suite *
+suite(void)
 {
 	Suite	*s = suite_create("config");
 	TCase	*tc;
@@ -984,16 +985,4 @@ config_suite(void)
 	tcase_add_test(tc, test_write_text);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int
-main(void)
-{
-	SRunner	*sr = srunner_create(config_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
 }

@@ -23,6 +23,7 @@
 
 #include "../coordinator/coordinator.h"
 #include "actor.h"
+#include "check_main.h"
 #include "db.h"
 #include "log.h"
 
@@ -1696,8 +1697,8 @@ START_TEST(test_push_coalesced)
 }
 END_TEST
 
-static Suite *
-coordinator_suite(void)
+Suite *
+suite(void)
 {
 	Suite	*s = suite_create("coordinator");
 	TCase	*tc;
@@ -1770,16 +1771,4 @@ coordinator_suite(void)
 	tcase_add_test(tc, test_push_coalesced);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int
-main(void)
-{
-	SRunner	*sr = srunner_create(coordinator_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

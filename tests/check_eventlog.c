@@ -19,6 +19,7 @@
 
 #include "../eventlog/eventlog.h"
 #include "actor.h"
+#include "check_main.h"
 #include "db.h"
 #include "log.h"
 
@@ -570,8 +571,8 @@ START_TEST(test_migrate_v2)
 }
 END_TEST
 
-static Suite *
-eventlog_suite(void)
+Suite *
+suite(void)
 {
 	Suite	*s = suite_create("eventlog");
 	TCase	*tc;
@@ -604,16 +605,4 @@ eventlog_suite(void)
 	tcase_add_test(tc, test_numbered_only_from_source);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int
-main(void)
-{
-	SRunner	*sr = srunner_create(eventlog_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "check_main.h"
 #include "frame.h"
 
 #define TIMEOUT		10	/* seconds per test */
@@ -516,8 +517,8 @@ START_TEST(test_write_bad_fd)
 }
 END_TEST
 
-static Suite *
-frame_suite(void)
+Suite *
+suite(void)
 {
 	Suite	*s = suite_create("frame");
 	TCase	*tc;
@@ -567,16 +568,4 @@ frame_suite(void)
 	tcase_add_test(tc, test_write_bad_fd);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int
-main(void)
-{
-	SRunner	*sr = srunner_create(frame_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
 }

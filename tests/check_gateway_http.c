@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check_main.h"
 #include "config.h"
 #include "../gateway/gateway.h"
 
@@ -410,7 +411,7 @@ START_TEST(test_feed_bad)
 }
 END_TEST
 
-static Suite *
+Suite *
 suite(void)
 {
 	Suite	*s = suite_create("gateway_http");
@@ -447,16 +448,4 @@ suite(void)
 	tcase_add_test(tc, test_feed_bad);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int
-main(void)
-{
-	SRunner	*sr = srunner_create(suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

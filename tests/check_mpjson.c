@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "../session/session.h"
+#include "check_main.h"
 
 #define TIMEOUT		30	/* seconds per test */
 
@@ -318,7 +319,7 @@ START_TEST(test_large)
 }
 END_TEST
 
-static Suite *
+Suite *
 suite(void)
 {
 	Suite	*s = suite_create("mpjson");
@@ -348,16 +349,4 @@ suite(void)
 	tcase_add_test(tc, test_invalid);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int
-main(void)
-{
-	SRunner	*sr = srunner_create(suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check_main.h"
 #include "msg.h"
 #include "mpjson.h"
 
@@ -1219,8 +1220,8 @@ START_TEST(test_utf8_four)
 }
 END_TEST
 
-static Suite *
-msg_suite(void)
+Suite *
+suite(void)
 {
 	Suite	*s = suite_create("msg");
 	TCase	*tc;
@@ -1285,16 +1286,4 @@ msg_suite(void)
 	tcase_add_test(tc, test_utf8_four);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int
-main(void)
-{
-	SRunner	*sr = srunner_create(msg_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
 }

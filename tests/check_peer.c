@@ -25,6 +25,7 @@
 
 #include <event2/event.h>
 
+#include "check_main.h"
 #include "envelope.h"
 #include "frame.h"
 #include "log.h"
@@ -1498,8 +1499,8 @@ START_TEST(test_outbound_fail_in_callback)
 }
 END_TEST
 
-static Suite *
-peer_suite(void)
+Suite *
+suite(void)
 {
 	Suite	*s = suite_create("peer");
 	TCase	*tc;
@@ -1566,16 +1567,4 @@ peer_suite(void)
 	tcase_add_test(tc, test_outbound_fail_in_callback);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int
-main(void)
-{
-	SRunner	*sr = srunner_create(peer_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
 }

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "check_main.h"
 #include "config.h"
 #include "../supervisor/supervisor_policy.h"
 
@@ -240,8 +241,8 @@ START_TEST(test_restart_wanted)
 }
 END_TEST
 
-static Suite *
-policy_suite(void)
+Suite *
+suite(void)
 {
 	Suite	*s = suite_create("policy");
 	TCase	*tc;
@@ -277,16 +278,4 @@ policy_suite(void)
 	tcase_add_test(tc, test_restart_wanted);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int
-main(void)
-{
-	SRunner	*sr = srunner_create(policy_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
 }

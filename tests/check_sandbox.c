@@ -31,6 +31,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "check_main.h"
 #include "child.h"
 #include "log.h"
 #include "../session/sandbox.h"
@@ -558,12 +559,13 @@ seccomp_available(void)
 	return syscall(SYS_seccomp, SECCOMP_GET_ACTION_AVAIL, 0, &action) == 0;
 }
 
-static Suite *
-sandbox_suite(void)
+Suite *
+suite(void)
 {
 	Suite	*s = suite_create("sandbox");
 	TCase	*tc;
 
+	log_init("check_sandbox", LOG_INFO);
 	tc = tcase_create("ancestry");
 	tcase_set_timeout(tc, TIMEOUT);
 	tcase_add_test(tc, test_ancestry_chain);
@@ -603,17 +605,4 @@ sandbox_suite(void)
 	tcase_add_test(tc, test_handoff_works);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int
-main(void)
-{
-	SRunner	*sr = srunner_create(sandbox_suite());
-	int	 failed;
-
-	log_init("check_sandbox", LOG_INFO);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
 }

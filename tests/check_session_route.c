@@ -19,6 +19,7 @@
 #include <event2/event.h>
 
 #include "actor.h"
+#include "check_main.h"
 #include "config.h"
 #include "log.h"
 #include "../session/session.h"
@@ -628,7 +629,7 @@ START_TEST(test_session_close)
 }
 END_TEST
 
-static Suite *
+Suite *
 suite(void)
 {
 	Suite	*s = suite_create("session_route");
@@ -656,16 +657,4 @@ suite(void)
 	tcase_add_test(tc, test_session_close);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int
-main(void)
-{
-	SRunner	*sr = srunner_create(suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

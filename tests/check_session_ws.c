@@ -16,6 +16,7 @@
 
 #include <event2/event.h>
 
+#include "check_main.h"
 #include "log.h"
 #include "msg.h"
 #include "../session/session.h"
@@ -215,7 +216,7 @@ START_TEST(test_send_queue_limit)
 }
 END_TEST
 
-static Suite *
+Suite *
 suite(void)
 {
 	Suite	*s = suite_create("session_ws");
@@ -234,16 +235,4 @@ suite(void)
 	tcase_add_test(tc, test_send_queue_limit);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int
-main(void)
-{
-	SRunner	*sr = srunner_create(suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

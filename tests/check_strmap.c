@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check_main.h"
 #include "strmap.h"
 
 #define TIMEOUT		30	/* seconds per test */
@@ -227,8 +228,8 @@ START_TEST(test_growth_del)
 }
 END_TEST
 
-static Suite *
-strmap_suite(void)
+Suite *
+suite(void)
 {
 	Suite	*s = suite_create("strmap");
 	TCase	*tc;
@@ -253,16 +254,4 @@ strmap_suite(void)
 	tcase_add_test(tc, test_growth_del);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int
-main(void)
-{
-	SRunner	*sr = srunner_create(strmap_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
 }

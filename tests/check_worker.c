@@ -21,6 +21,7 @@
 
 #include "../worker/worker.h"
 #include "actor.h"
+#include "check_main.h"
 #include "db.h"
 #include "log.h"
 
@@ -543,8 +544,8 @@ START_TEST(test_corrupt_refused)
 }
 END_TEST
 
-static Suite *
-worker_suite(void)
+Suite *
+suite(void)
 {
 	Suite	*s = suite_create("worker");
 	TCase	*tc;
@@ -572,16 +573,4 @@ worker_suite(void)
 	tcase_add_test(tc, test_corrupt_refused);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int
-main(void)
-{
-	SRunner	*sr = srunner_create(worker_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "check_main.h"
 #include "zygote.h"
 
 #define TIMEOUT		10	/* seconds per test */
@@ -324,8 +325,8 @@ START_TEST(test_exit_closed)
 }
 END_TEST
 
-static Suite *
-zygote_suite(void)
+Suite *
+suite(void)
 {
 	Suite	*s = suite_create("zygote");
 	TCase	*tc;
@@ -351,16 +352,4 @@ zygote_suite(void)
 	tcase_add_test(tc, test_exit_closed);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int
-main(void)
-{
-	SRunner	*sr = srunner_create(zygote_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
 }
