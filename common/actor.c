@@ -20,6 +20,7 @@
 
 #include "actor.h"
 #include "child.h"
+#include "clock.h"
 #include "db.h"
 #include "frame.h"
 #include "log.h"
@@ -781,7 +782,7 @@ rt_stop(void)
 	if (rt.db != NULL && db_commit(rt.db) == -1)
 		log_warnx("final commit failed");
 	rt.drain_ev = event_new(rt.base, -1, EV_PERSIST, drain_cb, NULL);
-	event_add(rt.drain_ev, &(struct timeval){ 0, 5000 });
+	timer_ms(rt.drain_ev, 5);
 	event_active(rt.drain_ev, EV_TIMEOUT, 0);
 }
 

@@ -254,6 +254,12 @@ decode_field(const struct msg_field *f, const msgpack_object *v, char *out,
 			    f->key);
 			return -1;
 		}
+		/* It becomes a C string: a NUL would cut it short. */
+		if (memchr(v->via.str.ptr, '\0', v->via.str.size) != NULL) {
+			snprintf(why, whylen, "'%s' must not contain a NUL "
+			    "character", f->key);
+			return -1;
+		}
 		break;
 	case FT_NAME:
 		if (v->type != MSGPACK_OBJECT_STR ||

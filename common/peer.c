@@ -22,6 +22,7 @@
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 
+#include "clock.h"
 #include "frame.h"
 #include "log.h"
 #include "peer.h"
@@ -53,7 +54,7 @@ struct peer {
 	enum peer_state		 state;
 	int			 on_held;
 	int			 retry_ms;	/* next reconnect delay */
-	struct timeval		 up_since;	/* when the connection came up */
+	int64_t			 up_since;	/* mono_ms() it came up; 0 */
 	size_t			 handling;	/* bytes of the frame in hand */
 	char			*path;		/* outbound: socket path */
 	char			*hello_from;	/* outbound: our identity */
@@ -269,7 +270,7 @@ event_cb(struct bufferevent *bev, short what, void *arg)
 	(void)bev;
 	if (what & BEV_EVENT_CONNECTED) {
 		p->state = PEER_UP;
-		event_base_gettimeofday_cached(pbase, &p->up_since);
+		p->up_since = mono_ms();
 		log_debug("peer %s: connected", p->name);
 		evbuffer_add_buffer(bufferevent_get_output(p->bev),
 		    p->backlog);
@@ -400,26 +401,19 @@ retry:
 static void
 schedule_retry(struct peer *p)
 {
-	struct timeval	 tv, now;
-
 	/*
 	 * A connection that stayed up a while was healthy, even if it only
 	 * sent: start the backoff over.  One that failed at once backs off.
 	 */
-	event_base_gettimeofday_cached(pbase, &now);
-	if (p->up_since.tv_sec != 0 && (now.tv_sec - p->up_since.tv_sec) *
-	    1000 + (now.tv_usec - p->up_since.tv_usec) / 1000 >=
-	    PEER_HEALTHY_MS)
+	if (p->up_since != 0 && mono_ms() - p->up_since >= PEER_HEALTHY_MS)
 		p->retry_ms = 0;
-	p->up_since.tv_sec = 0;
+	p->up_since = 0;
 	if (p->retry_ms == 0)
 		p->retry_ms = p->lim.retry_initial_ms;
 	else if ((p->retry_ms *= 2) > p->lim.retry_max_ms)
 		p->retry_ms = p->lim.retry_max_ms;
-	tv.tv_sec = p->retry_ms / 1000;
-	tv.tv_usec = (p->retry_ms % 1000) * 1000;
 	p->state = PEER_WAITING;
-	evtimer_add(p->retry_ev, &tv);
+	timer_ms(p->retry_ev, p->retry_ms);
 }
 
 /*

@@ -363,7 +363,6 @@ main(int argc, char *argv[])
 	static char		 cfgpath[CONFIG_PATH_MAX];
 	const char		*file = NULL;
 	unsigned long long	 wd;
-	struct timeval		 tv;
 	size_t			 i;
 	int			 ch, nflag = 0, pflag = 0, dflag = 0, r;
 
@@ -450,9 +449,7 @@ main(int argc, char *argv[])
 	if ((wd = sdnotify_watchdog_usec()) > 0) {
 		watchdog_ev = event_new(base, -1, EV_PERSIST, watchdog_cb,
 		    NULL);
-		tv.tv_sec = (time_t)(wd / 2 / 1000000);
-		tv.tv_usec = (suseconds_t)(wd / 2 % 1000000);
-		event_add(watchdog_ev, &tv);
+		timer_ms(watchdog_ev, (int64_t)(wd / 2 / 1000));
 	}
 	sup->start_ms = mono_ms();
 	log_info("actord %s starting: state %s, sockets %s, listening on %s",

@@ -164,7 +164,6 @@ waiter_new(struct client *cl, const struct envelope *env, enum wait_for what,
     int child, int timeout_ms)
 {
 	struct waiter	*w = xcalloc(1, sizeof(*w));
-	struct timeval	 tv = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 };
 
 	w->cl = cl;
 	w->type = env->type;
@@ -172,7 +171,7 @@ waiter_new(struct client *cl, const struct envelope *env, enum wait_for what,
 	w->what = what;
 	w->child = child;
 	w->timeout = evtimer_new(rt_base(), timeout_cb, w);
-	evtimer_add(w->timeout, &tv);
+	timer_ms(w->timeout, timeout_ms);
 	TAILQ_INSERT_TAIL(&waiters, w, entry);
 	return w;
 }

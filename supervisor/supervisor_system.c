@@ -13,6 +13,7 @@
 
 #include "actor.h"
 #include "child.h"
+#include "clock.h"
 #include "log.h"
 #include "strmap.h"
 #include "supervisor.h"
@@ -112,11 +113,7 @@ push_soon(void)
 	if (push_ev == NULL || (strmap_count(subscribers) == 0 &&
 	    child_subscribers() == 0) || evtimer_pending(push_ev, NULL))
 		return;
-	{
-		struct timeval	 tv = { 0, PUSH_DELAY_MS * 1000 };
-
-		evtimer_add(push_ev, &tv);
-	}
+	timer_ms(push_ev, PUSH_DELAY_MS);
 }
 
 /* GetTree {}: the tree. */

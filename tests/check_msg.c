@@ -545,6 +545,15 @@ START_TEST(test_str_utf8)
 	ck_assert_int_eq(check_sb(MSG_ASSIGN_TASK), -1);
 	ck_assert_int_eq(code, ERR_BAD_PAYLOAD);
 	ck_assert_str_eq(why, "'kind' is not valid UTF-8");
+	/* A NUL would cut the C string short: refused, found by fuzzing. */
+	msgpack_sbuffer_clear(&sb);
+	msgpack_pack_map(&pk, 1);
+	msgpack_pack_str(&pk, 4);
+	msgpack_pack_str_body(&pk, "kind", 4);
+	msgpack_pack_str(&pk, 3);
+	msgpack_pack_str_body(&pk, "a\0b", 3);
+	ck_assert_int_eq(check_sb(MSG_ASSIGN_TASK), -1);
+	ck_assert_str_eq(why, "'kind' must not contain a NUL character");
 	/* A name field with bytes over 0x7f is not a name. */
 	msgpack_sbuffer_clear(&sb);
 	msgpack_pack_map(&pk, 1);

@@ -9,9 +9,11 @@
  *	http-*		the gateway's request heads (fuzz_http)
  *	handshake-*	the WebSocket handshake checks (fuzz_handshake)
  *
- * The last three go through the fuzz target's own code, included below
- * with its entry point renamed, so that a replay checks the very
- * invariants the fuzzer checked (a broken one is an abort()).
+ * They go through the fuzz target's own code (all but the configs),
+ * included below with its entry point renamed, so that a replay checks
+ * the very invariants the fuzzer checked (a broken one is an abort()):
+ * for a frame, that a payload which decodes encodes and decodes again to
+ * the same bytes.
  */
 #include <sys/resource.h>
 
@@ -30,6 +32,9 @@
 
 #define REGRESS_DIR	"tests/regress"
 
+#define LLVMFuzzerTestOneInput	fuzz_frame_input
+#include "../fuzz/fuzz_frame.c"
+#undef LLVMFuzzerTestOneInput
 #define LLVMFuzzerTestOneInput	fuzz_json_input
 #include "../fuzz/fuzz_json.c"
 #undef LLVMFuzzerTestOneInput
@@ -63,34 +68,6 @@ slurp(const char *path, size_t *len)
 	return buf;
 }
 
-/* The decode steps of peer.c's read loop; the number of frames decoded. */
-static int
-decode_stream(const unsigned char *data, size_t size)
-{
-	msgpack_zone	 zone;
-	msgpack_object	 obj;
-	struct envelope	 env;
-	enum err_code	 code;
-	char		 why[512];
-	size_t		 body, off;
-	int		 n = 0;
-
-	msgpack_zone_init(&zone, 8192);
-	while (frame_parse(data, size, FRAME_MAX_DEFAULT, &body) == FRAME_OK) {
-		off = 0;
-		if (mp_sane(data + FRAME_HDR, body) &&
-		    msgpack_unpack((const char *)data + FRAME_HDR, body, &off,
-		    &zone, &obj) == MSGPACK_UNPACK_SUCCESS && off == body &&
-		    env_decode(&obj, &env, &code, why, sizeof(why)) == 0)
-			n++;
-		msgpack_zone_clear(&zone);
-		data += FRAME_HDR + body;
-		size -= FRAME_HDR + body;
-	}
-	msgpack_zone_destroy(&zone);
-	return n;
-}
-
 START_TEST(frames_from_fuzzing)
 {
 	struct rlimit	 rl = { 512 << 20, 512 << 20 };
@@ -117,7 +94,7 @@ START_TEST(frames_from_fuzzing)
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", REGRESS_DIR, de->d_name);
 		ck_assert_ptr_nonnull(buf = slurp(path, &len));
-		decode_stream(buf, len);
+		fuzz_frame_input(buf, len);
 		free(buf);
 		seen++;
 	}
