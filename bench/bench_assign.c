@@ -626,7 +626,7 @@ note_error(const struct envelope *env)
 
 /* A reply to a sender. */
 static void
-sender_message(struct peer *p, const struct envelope *env, void *arg)
+sender_message(struct peer *p, struct envelope *env, void *arg)
 {
 	struct sender	*s = arg;
 
@@ -843,7 +843,7 @@ count_idle(const msgpack_object *snap)
 
 /* A push or reply to bench:watch. */
 static void
-watch_message(struct peer *p, const struct envelope *env, void *arg)
+watch_message(struct peer *p, struct envelope *env, void *arg)
 {
 	const msgpack_object	*tasks;
 	uint64_t		 t = now_ns(), v;

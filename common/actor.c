@@ -70,7 +70,7 @@ static struct {
 
 static const struct peer_cb conn_cb;
 
-static void	 dispatch(struct peer *, const struct envelope *, void *);
+static void	 dispatch(struct peer *, struct envelope *, void *);
 
 void
 rt_init(struct event_base *base, const struct config *cfg,
@@ -567,7 +567,7 @@ hello(struct conn *c, const struct envelope *env)
  * rest goes to the addressed actor after the checks every actor needs.
  */
 static void
-dispatch(struct peer *p, const struct envelope *env, void *arg)
+dispatch(struct peer *p, struct envelope *env, void *arg)
 {
 	struct conn			*c = arg;
 	const struct actor_kind		*k;
@@ -644,12 +644,12 @@ handler_find(const struct actor_kind *kind, enum msg_type type)
 
 int
 actor_handle(const struct actor_kind *kind, struct actor *self,
-    const struct envelope *env, struct outbox *ob)
+    struct envelope *env, struct outbox *ob)
 {
 	const struct handler	*h = handler_find(kind, env->type);
 	const struct msg_info	*mi = msg_info(env->type);
-	struct envelope		 e;
 	union msg_body		 body;
+	int			 rc;
 	enum err_code		 code;
 	char			 why[256];
 
@@ -674,11 +674,13 @@ actor_handle(const struct actor_kind *kind, struct actor *self,
 		outbox_error(ob, env, code, "%s", why);
 		return 0;
 	}
-	e = *env;
-	e.body = &body;
+	env->body = &body;
 	if ((h->flags & H_COMMAND) && kind->command != NULL)
-		return kind->command(self, &e, ob, h);
-	return h->fn(self, &e, ob);
+		rc = kind->command(self, env, ob, h);
+	else
+		rc = h->fn(self, env, ob);
+	env->body = NULL;	/* body dies here */
+	return rc;
 }
 
 void
@@ -701,7 +703,7 @@ actor_send_outbox(struct outbox *ob, const char *from,
 
 int
 actor_handle_at(const struct actor_kind *kind, const char *address,
-    void *data, const struct envelope *env, struct outbox *ob)
+    void *data, struct envelope *env, struct outbox *ob)
 {
 	struct actor	 a = { .kind = kind, .data = data };
 

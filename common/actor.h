@@ -147,10 +147,10 @@ int	actor_main(int argc, char *argv[], const struct actor_kind *kind);
  * runtime calls it for every message; unit tests call it directly.
  */
 int	actor_handle(const struct actor_kind *kind, struct actor *self,
-	    const struct envelope *env, struct outbox *ob);
+	    struct envelope *env, struct outbox *ob);
 /* actor_handle() for a stand-in actor at address with data: the tests'. */
 int	actor_handle_at(const struct actor_kind *kind, const char *address,
-	    void *data, const struct envelope *env, struct outbox *ob);
+	    void *data, struct envelope *env, struct outbox *ob);
 
 /*
  * Hand on what a handler of kind queued on ob (replies answering req), or

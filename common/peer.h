@@ -41,8 +41,11 @@ struct peer_limits {
 };
 
 struct peer_cb {
-	/* One decoded message; it borrows the frame until return. */
-	void	(*message)(struct peer *, const struct envelope *, void *);
+	/*
+	 * One decoded message; it borrows the frame until return.  The
+	 * receiver may fill in env->body (the decoded payload).
+	 */
+	void	(*message)(struct peer *, struct envelope *, void *);
 	/* The connection went down (an outbound peer will reconnect). */
 	void	(*closed)(struct peer *, void *);
 	/* An outbound peer (re)connected and said Hello; may be NULL. */

@@ -299,7 +299,7 @@ void		 coord_reconf(struct coord *c, const struct coord_conf *conf);
 int		 coord_start(struct coord *c, struct outbox *ob);
 
 /* coordinator_actor.c: one message through the handler table (tests). */
-int	coord_handle(struct coord *c, const struct envelope *env,
+int	coord_handle(struct coord *c, struct envelope *env,
 	    struct outbox *ob);
 
 /* coordinator_events.c: the event outbox. */

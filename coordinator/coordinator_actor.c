@@ -88,7 +88,7 @@ static struct {
 
 /* One message for the state, through the handler table (for the tests). */
 int
-coord_handle(struct coord *c, const struct envelope *env, struct outbox *ob)
+coord_handle(struct coord *c, struct envelope *env, struct outbox *ob)
 {
 	return actor_handle_at(&coordinator_kind, COORDINATOR_ADDRESS, c, env,
 	    ob);

@@ -101,7 +101,7 @@ int	elog_unsubscribe(struct actor *self, const struct envelope *env,
 	    struct outbox *ob);
 
 /* eventlog_actor.c: one message through the handler table (tests). */
-int	elog_handle(struct elog *l, const struct envelope *env,
+int	elog_handle(struct elog *l, struct envelope *env,
 	    struct outbox *ob);
 
 #endif

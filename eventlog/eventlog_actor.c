@@ -55,7 +55,7 @@ static struct {
 
 /* One message for the log, through the handler table (for the tests). */
 int
-elog_handle(struct elog *l, const struct envelope *env, struct outbox *ob)
+elog_handle(struct elog *l, struct envelope *env, struct outbox *ob)
 {
 	return actor_handle_at(&eventlog_kind, EVENTLOG_ADDRESS, l, env, ob);
 }

@@ -271,7 +271,7 @@ known_pid(struct gsession *gs, pid_t pid)
 
 /* A frame from a session: Ready, or its counters. */
 static void
-ctl_message(struct peer *p, const struct envelope *env, void *arg)
+ctl_message(struct peer *p, struct envelope *env, void *arg)
 {
 	struct gsession	*gs = arg;
 	uint64_t	 v;

@@ -72,7 +72,7 @@ static LIST_HEAD(, client)	 clients = LIST_HEAD_INITIALIZER(clients);
 static TAILQ_HEAD(, waiter)	 waiters = TAILQ_HEAD_INITIALIZER(waiters);
 static struct evconnlistener	*listener;
 
-static void	client_message(struct peer *, const struct envelope *, void *);
+static void	client_message(struct peer *, struct envelope *, void *);
 static void	client_closed(struct peer *, void *);
 static void	waiter_done(struct waiter *, int ok, const char *error);
 static void	answer_waiters(void);
@@ -714,11 +714,10 @@ static const struct request {
 
 /* One request from actorctl: its row, its payload decoded once. */
 static void
-client_message(struct peer *p, const struct envelope *env, void *arg)
+client_message(struct peer *p, struct envelope *env, void *arg)
 {
 	struct client		*cl = arg;
 	const struct request	*r = NULL;
-	struct envelope		 e;
 	union msg_body		 body;
 	enum err_code		 code;
 	char			 why[256];
@@ -743,9 +742,9 @@ client_message(struct peer *p, const struct envelope *env, void *arg)
 		reply_simple(cl, env->id, 0, why);
 		return;
 	}
-	e = *env;
-	e.body = &body;
-	r->fn(cl, &e);
+	env->body = &body;
+	r->fn(cl, env);
+	env->body = NULL;
 }
 
 static void

@@ -127,7 +127,7 @@ static const struct tree_watcher *watchers[WATCHERS_MAX];
 static int			 nwatchers;
 
 static void	child_timer_cb(evutil_socket_t, short, void *);
-static void	chan_message(struct peer *, const struct envelope *, void *);
+static void	chan_message(struct peer *, struct envelope *, void *);
 static void	chan_closed(struct peer *, void *);
 static void	shutdown_begin(int code);
 static void	tree_log(const char *level, const char *fmt, ...)
@@ -581,11 +581,10 @@ tree_ready(struct child *c, const struct envelope *env)
  * child is one of ours: a payload that does not fit is a bug, logged.
  */
 static void
-chan_message(struct peer *p, const struct envelope *env, void *arg)
+chan_message(struct peer *p, struct envelope *env, void *arg)
 {
 	struct child			*c = arg;
 	const struct chan_handler	*h = NULL;
-	struct envelope			 e;
 	union msg_body			 body;
 	enum err_code			 code;
 	char				 why[256];
@@ -605,7 +604,6 @@ chan_message(struct peer *p, const struct envelope *env, void *arg)
 		    msg_name(env->type));
 		return;
 	}
-	e = *env;
 	if (h->type != MSG_UNKNOWN) {
 		if (msg_decode(env->type, env->payload, &body, &code, why,
 		    sizeof(why)) == -1) {
@@ -613,9 +611,10 @@ chan_message(struct peer *p, const struct envelope *env, void *arg)
 			    c->name, msg_name(env->type), why);
 			return;
 		}
-		e.body = &body;
+		env->body = &body;
 	}
-	h->fn(c, &e);
+	h->fn(c, env);
+	env->body = NULL;
 }
 
 /* c's channel closed: forget it (its exit comes by SIGCHLD). */

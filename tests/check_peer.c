@@ -79,7 +79,7 @@ static int			 readable_at_hook;
 static int			 hook_fd = -1;	/* watched by the hook */
 static int			 hook_result;
 
-static void	on_message(struct peer *, const struct envelope *, void *);
+static void	on_message(struct peer *, struct envelope *, void *);
 static void	on_closed(struct peer *, void *);
 static void	on_connected(struct peer *, void *);
 static void	on_drained(struct peer *, void *);
@@ -214,7 +214,7 @@ path_peer(struct rec *r, const char *path, const char *from)
 }
 
 static void
-on_message(struct peer *p, const struct envelope *env, void *arg)
+on_message(struct peer *p, struct envelope *env, void *arg)
 {
 	struct rec		*r = arg;
 	const msgpack_object	*v;

@@ -141,6 +141,6 @@ int	worker_abort_task(struct actor *self, const struct envelope *env,
 
 /* worker_actor.c: one message through the handler table (tests), on ws->ob. */
 int	ws_handle(struct wstate *ws, struct wactor *w,
-	    const struct envelope *env);
+	    struct envelope *env);
 
 #endif

@@ -41,7 +41,7 @@ static struct wstate	*ws;
 
 /* One message for worker w, through the handler table (tests); on s->ob. */
 int
-ws_handle(struct wstate *s, struct wactor *w, const struct envelope *env)
+ws_handle(struct wstate *s, struct wactor *w, struct envelope *env)
 {
 	return actor_handle_at(&worker_kind, w->address, w, env, &s->ob);
 }
