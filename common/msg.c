@@ -227,6 +227,21 @@ mp_uint(const msgpack_object *o, uint64_t *v)
 	return -1;
 }
 
+static int	decode_fields(const struct msg_field *, const msgpack_object *,
+		    char *, char *, size_t);
+
+/* Make "'inner' ..." say "'outer.inner' ...": a field of a nested map. */
+static void
+why_within(const char *outer, char *why, size_t whylen)
+{
+	char	 inner[256];
+
+	if (why[0] != '\'')
+		return;
+	snprintf(inner, sizeof(inner), "%s", why + 1);
+	snprintf(why, whylen, "'%s.%s", outer, inner);
+}
+
 /*
  * Read one present field's value into its member at out; -1 with why
  * naming the field when it does not fit.
@@ -236,6 +251,7 @@ decode_field(const struct msg_field *f, const msgpack_object *v, char *out,
     char *why, size_t whylen)
 {
 	uint64_t	 u;
+	double		 d;
 
 	switch (f->type) {
 	case FT_STR:
@@ -278,6 +294,33 @@ decode_field(const struct msg_field *f, const msgpack_object *v, char *out,
 		}
 		memcpy(out + f->off, &u, sizeof(u));
 		return 0;
+	case FT_NUM:
+		if (v->type == MSGPACK_OBJECT_FLOAT32 ||
+		    v->type == MSGPACK_OBJECT_FLOAT64)
+			d = v->via.f64;
+		else if (v->type == MSGPACK_OBJECT_POSITIVE_INTEGER)
+			d = (double)v->via.u64;
+		else
+			d = -1;
+		if (!(d >= 0 && d <= (double)f->max)) {
+			snprintf(why, whylen, "'%s' must be a number from 0 "
+			    "to %llu", f->key, (unsigned long long)f->max);
+			return -1;
+		}
+		memcpy(out + f->off, &d, sizeof(d));
+		return 0;
+	case FT_OBJ:
+		if (v->type != MSGPACK_OBJECT_MAP) {
+			snprintf(why, whylen, "'%s' must be an object",
+			    f->key);
+			return -1;
+		}
+		if (decode_fields(f->sub->fields, v, out + f->off, why,
+		    whylen) == -1) {
+			why_within(f->key, why, whylen);
+			return -1;
+		}
+		return 0;
 	case FT_BOOL:
 		if (v->type != MSGPACK_OBJECT_BOOLEAN) {
 			snprintf(why, whylen, "'%s' must be true or false",
@@ -296,28 +339,13 @@ decode_field(const struct msg_field *f, const msgpack_object *v, char *out,
 	return 0;
 }
 
-int
-msg_decode(enum msg_type type, const msgpack_object *payload,
-    union msg_body *body, enum err_code *code, char *why, size_t whylen)
+/* Read the fields of payload (a map, or nil) into out, zeroed first. */
+static int
+decode_fields(const struct msg_field *f, const msgpack_object *payload,
+    char *out, char *why, size_t whylen)
 {
-	const struct msg_field	*f;
 	const msgpack_object	*v;
-	char			*o = (char *)body;
 
-	*code = ERR_BAD_PAYLOAD;
-	if ((unsigned)type >= MSG_COUNT) {
-		*code = ERR_UNKNOWN_TYPE;
-		snprintf(why, whylen, "unknown message type");
-		return -1;
-	}
-	if ((f = msg_table[type].shape->fields) == NULL)
-		return 0;		/* none: any value */
-	if (payload != NULL && payload->type != MSGPACK_OBJECT_NIL &&
-	    payload->type != MSGPACK_OBJECT_MAP) {
-		snprintf(why, whylen, "'payload' must be an object");
-		return -1;
-	}
-	memset(body, 0, msg_table[type].shape->size);
 	for (; f->key != NULL; f++) {
 		if (f->flags & F_OUT)
 			continue;
@@ -330,12 +358,36 @@ msg_decode(enum msg_type type, const msgpack_object *payload,
 			}
 			continue;
 		}
-		if (decode_field(f, v, o, why, whylen) == -1)
+		if (decode_field(f, v, out, why, whylen) == -1)
 			return -1;
 		if (f->has != NO_HAS)
-			o[f->has] = 1;
+			out[f->has] = 1;
 	}
 	return 0;
+}
+
+int
+msg_decode(enum msg_type type, const msgpack_object *payload,
+    union msg_body *body, enum err_code *code, char *why, size_t whylen)
+{
+	const struct msg_shape	*shape;
+
+	*code = ERR_BAD_PAYLOAD;
+	if ((unsigned)type >= MSG_COUNT) {
+		*code = ERR_UNKNOWN_TYPE;
+		snprintf(why, whylen, "unknown message type");
+		return -1;
+	}
+	if ((shape = msg_table[type].shape)->fields == NULL)
+		return 0;		/* none: any value */
+	if (payload != NULL && payload->type != MSGPACK_OBJECT_NIL &&
+	    payload->type != MSGPACK_OBJECT_MAP) {
+		snprintf(why, whylen, "'payload' must be an object");
+		return -1;
+	}
+	memset(body, 0, shape->size);
+	return decode_fields(shape->fields, payload, (char *)body, why,
+	    whylen);
 }
 
 /* Is the member of f at in set: to be packed when optional? */
@@ -377,6 +429,7 @@ static int
 encode_field(msgpack_packer *pk, const struct msg_field *f, const char *in)
 {
 	uint64_t	 u;
+	double		 d;
 
 	if (!field_set(f, in) && !(f->flags & F_REQ))
 		return msgpack_pack_nil(pk) != 0 ? -1 : 0;
@@ -387,6 +440,11 @@ encode_field(msgpack_packer *pk, const struct msg_field *f, const char *in)
 	case FT_UINT:
 		memcpy(&u, in + f->off, sizeof(u));
 		return msgpack_pack_uint64(pk, u) != 0 ? -1 : 0;
+	case FT_NUM:
+		memcpy(&d, in + f->off, sizeof(d));
+		return msgpack_pack_double(pk, d) != 0 ? -1 : 0;
+	case FT_OBJ:
+		return msg_encode(pk, f->sub, in + f->off);
 	case FT_BOOL:
 		return (in[f->off] ? msgpack_pack_true(pk) :
 		    msgpack_pack_false(pk)) != 0 ? -1 : 0;

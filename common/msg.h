@@ -23,6 +23,14 @@
 #define SOURCE_MAX	128	/* bytes in an event's source */
 #define MESSAGE_MAX	4096	/* bytes in an event's message */
 #define STATUS_MAX	16	/* bytes in a status word: "interrupted" */
+#define CODE_MAX	32	/* bytes in an error code: "bad_payload" */
+#define PRIORITY_MAX	9	/* priorities are 0 (default) to 9 (first) */
+#define DELAY_MAX_MS	(366ULL * 86400 * 1000)	/* runAt, backoff: a year */
+#define TIMEOUT_MAX_MS	3600000	/* a control request's wait */
+#define TASK_TIMEOUT_MAX_MS (7ULL * 86400 * 1000)	/* a task's, a week */
+#define OUTPUT_CHUNK_MAX 16384	/* bytes of output in one TaskOutput */
+#define LIST_LIMIT_MAX	500	/* tasks in one Tasks page */
+#define CURSOR_MAX	64	/* bytes in a ListTasks cursor */
 
 #include "payload.h"
 
@@ -68,6 +76,7 @@ enum msg_who {
 	E(RATE_LIMITED, "rate_limited")					\
 	E(UNAVAILABLE, "unavailable")					\
 	E(FORBIDDEN, "forbidden")					\
+	E(NOT_FOUND, "not_found")					\
 	E(INTERNAL, "internal")
 
 enum err_code {

@@ -14,7 +14,7 @@ MSG_SHAPES(MSG_SHAPE_DEF)
 
 /* A map whose fields are ignored: GetStatus, Unsubscribe, ... */
 static const struct msg_field msg_empty_fields[] = {
-	{ NULL, FT_ANY, 0, 0, 0, 0, NO_HAS }
+	{ NULL, FT_ANY, 0, 0, 0, 0, NO_HAS, NULL }
 };
 const struct msg_shape msg_shape_empty = { "empty", msg_empty_fields, 0 };
 

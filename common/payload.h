@@ -8,8 +8,11 @@
  *	P_UINT	 a non-negative integer of at most max, 0 when absent, always
  *		 packed (P_UINT_OPT: with a has_<member> flag saying it was
  *		 there, packed only when set)
+ *	P_NUM_OPT a number (integer or not) from 0 to max, with its has_ flag
  *	P_BOOL	 true or false (absent: false)
  *	P_ANY	 any value, borrowed from the frame (struct mp_any)
+ *	P_OBJ_OPT a map read through another shape into a struct member,
+ *		 with its has_ flag; errors name the field as 'outer.inner' 
  *
  * and when it may be missing:
  *
@@ -48,8 +51,10 @@ enum field_type {
 	FT_STR,
 	FT_NAME,
 	FT_UINT,
+	FT_NUM,
 	FT_BOOL,
 	FT_ANY,
+	FT_OBJ,
 };
 
 enum field_flag {
@@ -66,24 +71,38 @@ enum field_flag {
 #define NUL	F_NUL
 #define OUT	F_OUT
 
+struct msg_shape;
+
 struct msg_field {
 	const char	*key;		/* on the wire; NULL ends the table */
 	enum field_type	 type;
 	unsigned	 flags;		/* F_REQ, F_NUL, F_OUT */
-	uint64_t	 max;		/* FT_UINT: the largest value */
+	uint64_t	 max;		/* FT_UINT, FT_NUM: the largest value */
 	size_t		 off;		/* offsetof the member */
 	size_t		 size;		/* sizeof the member */
 	size_t		 has;		/* offsetof its has_ flag, or NO_HAS */
+	const struct msg_shape *sub;	/* FT_OBJ: the member's shape */
+};
+
+struct msg_shape {
+	const char		*name;
+	const struct msg_field	*fields;	/* NULL: none, any value */
+	size_t			 size;		/* of its struct */
 };
 
 #define P_(t, s, m, key, fl, max, has)					\
 	{ key, t, fl, max, offsetof(struct s, m),			\
-	    sizeof(((struct s *)0)->m), has }
+	    sizeof(((struct s *)0)->m), has, NULL }
 #define P_STR(s, m, key, fl)	P_(FT_STR, s, m, key, fl, 0, NO_HAS)
 #define P_NAME(s, m, key, fl)	P_(FT_NAME, s, m, key, fl, 0, NO_HAS)
 #define P_UINT(s, m, key, fl, max) P_(FT_UINT, s, m, key, fl, max, NO_HAS)
 #define P_UINT_OPT(s, m, key, fl, max)					\
 	P_(FT_UINT, s, m, key, fl, max, offsetof(struct s, has_##m))
+#define P_NUM_OPT(s, m, key, fl, max)					\
+	P_(FT_NUM, s, m, key, fl, max, offsetof(struct s, has_##m))
+#define P_OBJ_OPT(s, m, key, fl, shape)					\
+	{ key, FT_OBJ, fl, 0, offsetof(struct s, m),			\
+	    sizeof(((struct s *)0)->m), offsetof(struct s, has_##m), &shape }
 #define P_BOOL(s, m, key, fl)	P_(FT_BOOL, s, m, key, fl, 0, NO_HAS)
 #define P_ANY(s, m, key, fl)	P_(FT_ANY, s, m, key, fl, 0, NO_HAS)
 
@@ -91,7 +110,7 @@ struct msg_field {
 #ifdef PAYLOAD_TABLES
 #define FIELDS(shape, ...)						\
 	const struct msg_field msg_##shape##_fields[] = {		\
-		__VA_ARGS__, { NULL, FT_ANY, 0, 0, 0, 0, NO_HAS }	\
+		__VA_ARGS__, { NULL, FT_ANY, 0, 0, 0, 0, NO_HAS, NULL }	\
 	}
 #else
 #define FIELDS(shape, ...)						\
@@ -114,18 +133,68 @@ struct msg_worker_id {
 FIELDS(worker_id,
 	P_NAME(msg_worker_id, worker_id, "workerId", REQ));
 
-/* AssignTask: kind defaults to sleep {ms: 1000}; workerId pins it. */
+/*
+ * A retry policy, AssignTask's or a kind's: a failed run (TaskFailed, a
+ * timeout, its worker's death) runs again after a delay, until
+ * maxAttempts runs in all.  backoff: "fixed" (baseMs each time) or
+ * "exponential" (baseMs, doubling, at most maxMs); jitter: a random part
+ * of the delay, 0 to 1.
+ */
+struct msg_retry {
+	uint64_t	 max_attempts;
+	bool		 has_max_attempts;
+	char		 backoff[STATUS_MAX + 1];
+	uint64_t	 base_ms;
+	bool		 has_base_ms;
+	uint64_t	 max_ms;
+	bool		 has_max_ms;
+	double		 jitter;
+	bool		 has_jitter;
+};
+FIELDS(retry,
+	P_UINT_OPT(msg_retry, max_attempts, "maxAttempts", OPT, 1000),
+	P_STR(msg_retry, backoff, "backoff", OPT),
+	P_UINT_OPT(msg_retry, base_ms, "baseMs", OPT, DELAY_MAX_MS),
+	P_UINT_OPT(msg_retry, max_ms, "maxMs", OPT, DELAY_MAX_MS),
+	P_NUM_OPT(msg_retry, jitter, "jitter", OPT, 1));
+extern const struct msg_shape msg_shape_retry;
+
+/*
+ * AssignTask: kind defaults to sleep {ms: 1000}; workerId pins it; watch
+ * asks for TaskFinished; runAt (ms since the epoch) or delayMs delays it;
+ * priority 0-9 (higher first) in a named queue ("default").
+ */
 struct msg_assign_task {
 	char		 task_id[NAME_MAX_LEN + 1];	/* "": one is made */
 	char		 kind[TASK_KIND_MAX + 1];	/* "": sleep */
 	struct mp_any	 input;
 	char		 worker_id[NAME_MAX_LEN + 1];	/* "": any worker */
+	bool		 watch;
+	uint64_t	 timeout_ms;
+	bool		 has_timeout_ms;
+	struct msg_retry retry;
+	bool		 has_retry;
+	uint64_t	 run_at;
+	bool		 has_run_at;
+	uint64_t	 delay_ms;
+	bool		 has_delay_ms;
+	uint64_t	 priority;
+	bool		 has_priority;
+	char		 queue[NAME_MAX_LEN + 1];	/* "": default */
 };
 FIELDS(assign_task,
 	P_NAME(msg_assign_task, task_id, "taskId", OPT),
 	P_STR(msg_assign_task, kind, "kind", OPT),
 	P_ANY(msg_assign_task, input, "input", OPT),
-	P_NAME(msg_assign_task, worker_id, "workerId", OPT));
+	P_NAME(msg_assign_task, worker_id, "workerId", OPT),
+	P_BOOL(msg_assign_task, watch, "watch", OPT),
+	P_UINT_OPT(msg_assign_task, timeout_ms, "timeoutMs", OPT,
+	    TASK_TIMEOUT_MAX_MS),
+	P_OBJ_OPT(msg_assign_task, retry, "retry", OPT, msg_shape_retry),
+	P_UINT_OPT(msg_assign_task, run_at, "runAt", OPT, SEQ_MAX),
+	P_UINT_OPT(msg_assign_task, delay_ms, "delayMs", OPT, DELAY_MAX_MS),
+	P_UINT_OPT(msg_assign_task, priority, "priority", OPT, PRIORITY_MAX),
+	P_NAME(msg_assign_task, queue, "queue", OPT));
 
 /* TaskAccepted: the answer to AssignTask. */
 struct msg_task_accepted {
@@ -146,21 +215,31 @@ struct msg_process_task {
 	char		 task_id[NAME_MAX_LEN + 1];
 	char		 kind[TASK_KIND_MAX + 1];
 	struct mp_any	 input;				/* nil: none */
+	uint64_t	 timeout_ms;			/* 0: none */
+	uint64_t	 attempt;			/* 1 for the first run */
+	bool		 stream;			/* send TaskOutput */
 };
 FIELDS(process_task,
 	P_NAME(msg_process_task, task_id, "taskId", REQ),
 	P_STR(msg_process_task, kind, "kind", REQ),
-	P_ANY(msg_process_task, input, "input", NUL));
+	P_ANY(msg_process_task, input, "input", NUL),
+	P_UINT(msg_process_task, timeout_ms, "timeoutMs", OPT,
+	    TASK_TIMEOUT_MAX_MS),
+	P_UINT(msg_process_task, attempt, "attempt", OPT, SEQ_MAX),
+	P_BOOL(msg_process_task, stream, "stream", OPT));
 
 /*
- * TaskStarted, TaskCompleted {result}, TaskFailed {error}: a worker's
- * report of one run, with its processed count after it.
+ * TaskStarted, TaskCompleted {result}, TaskFailed {error, code?,
+ * result?}: a worker's report of one run, with its processed count after
+ * it.  A command's failure carries its result too (its exit, its output);
+ * code says why it failed: exit, signal, timeout, spawn, ...
  */
 struct msg_task_report {
 	char		 task_id[NAME_MAX_LEN + 1];
 	char		 worker_id[NAME_MAX_LEN + 1];
 	struct mp_any	 result;			/* TaskCompleted */
 	char		 error[ERROR_TEXT_MAX + 1];	/* TaskFailed */
+	char		 code[CODE_MAX + 1];		/* TaskFailed */
 	uint64_t	 processed;
 	bool		 has_processed;
 };
@@ -176,7 +255,97 @@ FIELDS(task_failed,
 	P_NAME(msg_task_report, task_id, "taskId", REQ),
 	P_NAME(msg_task_report, worker_id, "workerId", REQ),
 	P_STR(msg_task_report, error, "error", REQ),
+	P_STR(msg_task_report, code, "code", OPT),
+	P_ANY(msg_task_report, result, "result", OPT),
 	P_UINT_OPT(msg_task_report, processed, "processedCount", OPT, SEQ_MAX));
+
+/*
+ * TaskFinished: pushed to whoever watches a task when it reaches a final
+ * state (completed, failed, cancelled), once.
+ */
+struct msg_task_finished {
+	char		 task_id[NAME_MAX_LEN + 1];
+	char		 status[STATUS_MAX + 1];
+	struct mp_any	 result;
+	char		 error[ERROR_TEXT_MAX + 1];
+	char		 code[CODE_MAX + 1];
+	uint64_t	 attempts;
+};
+FIELDS(task_finished,
+	P_NAME(msg_task_finished, task_id, "taskId", REQ),
+	P_STR(msg_task_finished, status, "status", REQ),
+	P_ANY(msg_task_finished, result, "result", OPT),
+	P_STR(msg_task_finished, error, "error", OPT),
+	P_STR(msg_task_finished, code, "errorCode", OPT),
+	P_UINT(msg_task_finished, attempts, "attempts", REQ, SEQ_MAX));
+
+/*
+ * TaskOutput: what a running command wrote, from offset (bytes of that
+ * stream so far), for whoever watches the task; data is UTF-8, or base64
+ * with encoding "base64" when the bytes are not.
+ */
+struct msg_task_output {
+	char		 task_id[NAME_MAX_LEN + 1];
+	char		 stream[STATUS_MAX + 1];	/* stdout, stderr */
+	uint64_t	 offset;
+	char		 data[OUTPUT_CHUNK_MAX + 1];
+	char		 encoding[STATUS_MAX + 1];	/* "": UTF-8 */
+};
+FIELDS(task_output,
+	P_NAME(msg_task_output, task_id, "taskId", REQ),
+	P_STR(msg_task_output, stream, "stream", REQ),
+	P_UINT(msg_task_output, offset, "offset", REQ, SEQ_MAX),
+	P_STR(msg_task_output, data, "data", REQ),
+	P_STR(msg_task_output, encoding, "encoding", OPT));
+
+/* StreamOutput: the coordinator tells a worker to send TaskOutput or not. */
+struct msg_stream_output {
+	char		 task_id[NAME_MAX_LEN + 1];
+	bool		 on;
+};
+FIELDS(stream_output,
+	P_NAME(msg_stream_output, task_id, "taskId", REQ),
+	P_BOOL(msg_stream_output, on, "on", OPT));
+
+/* ListTasks: a page of tasks, newest first, filtered; cursor from Tasks. */
+struct msg_list_tasks {
+	char		 status[STATUS_MAX + 1];
+	char		 kind[TASK_KIND_MAX + 1];
+	char		 queue[NAME_MAX_LEN + 1];
+	char		 worker_id[NAME_MAX_LEN + 1];
+	char		 cursor[CURSOR_MAX + 1];
+	uint64_t	 limit;
+	bool		 has_limit;
+};
+FIELDS(list_tasks,
+	P_STR(msg_list_tasks, status, "status", OPT),
+	P_STR(msg_list_tasks, kind, "kind", OPT),
+	P_NAME(msg_list_tasks, queue, "queue", OPT),
+	P_NAME(msg_list_tasks, worker_id, "workerId", OPT),
+	P_STR(msg_list_tasks, cursor, "cursor", OPT),
+	P_UINT_OPT(msg_list_tasks, limit, "limit", OPT, LIST_LIMIT_MAX));
+
+/* {queue}: PauseQueue, ResumeQueue (an operator's). */
+struct msg_queue_name {
+	char		 queue[NAME_MAX_LEN + 1];
+};
+FIELDS(queue_name,
+	P_NAME(msg_queue_name, queue, "queue", REQ));
+
+/* QueueState: a queue now. */
+struct msg_queue_state {
+	char		 queue[NAME_MAX_LEN + 1];
+	bool		 paused;
+	uint64_t	 queued;
+	uint64_t	 running;
+	uint64_t	 concurrency;			/* 0: no limit */
+};
+FIELDS(queue_state,
+	P_NAME(msg_queue_state, queue, "queue", REQ),
+	P_BOOL(msg_queue_state, paused, "paused", REQ),
+	P_UINT(msg_queue_state, queued, "queued", REQ, SEQ_MAX),
+	P_UINT(msg_queue_state, running, "running", REQ, SEQ_MAX),
+	P_UINT(msg_queue_state, concurrency, "concurrency", REQ, SEQ_MAX));
 
 /*
  * WorkerState: a worker's state, the answer to GetState and its
@@ -284,8 +453,6 @@ FIELDS(error,
 	P_STR(msg_error, code, "code", REQ),
 	P_STR(msg_error, error, "error", REQ));
 
-#define TIMEOUT_MAX_MS	3600000	/* a control request's timeoutMs */
-
 /*
  * {name, timeoutMs?}: a process of the tree, for actorctl's requests
  * (CtlStart, CtlStop, CtlRestart, CtlInspect), and how long to wait.
@@ -362,6 +529,13 @@ FIELDS(ctl_wait,
 	S(task_started,		msg_task_report)			\
 	S(task_completed,	msg_task_report)			\
 	S(task_failed,		msg_task_report)			\
+	S(task_finished,	msg_task_finished)			\
+	S(task_output,		msg_task_output)			\
+	S(stream_output,	msg_stream_output)			\
+	S(retry,		msg_retry)				\
+	S(list_tasks,		msg_list_tasks)				\
+	S(queue_name,		msg_queue_name)				\
+	S(queue_state,		msg_queue_state)			\
 	S(worker_state,		msg_worker_state)			\
 	S(log_event,		msg_log_event)				\
 	S(log_event_ack,	msg_log_event_ack)			\
@@ -380,12 +554,6 @@ union msg_body {
 #define MSG_BODY_MEMBER(shape, type) struct type shape;
 	MSG_SHAPES(MSG_BODY_MEMBER)
 #undef MSG_BODY_MEMBER
-};
-
-struct msg_shape {
-	const char		*name;
-	const struct msg_field	*fields;	/* NULL: none, any value */
-	size_t			 size;		/* of its struct */
 };
 
 #define MSG_SHAPE_DECL(shape, type)					\

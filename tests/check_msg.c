@@ -221,13 +221,19 @@ START_TEST(test_lookup_near_misses)
 }
 END_TEST
 
-/* What a WebSocket client may send: exactly PROTOCOL.md's requests. */
+/*
+ * What a WebSocket client may send: exactly PROTOCOL.md's requests, and
+ * protocol 2's (the life of a task; PauseQueue and ResumeQueue are an
+ * operator's, not a client's).
+ */
 START_TEST(test_client_may_send)
 {
 	static const char *const client[] = {
 		"AssignTask", "CancelTask", "GetEvents", "GetState",
 		"GetStatus", "GetTree", "LogEvent", "Ping", "RegisterWorker",
 		"Subscribe", "UnregisterWorker", "Unsubscribe",
+		"DeleteTask", "GetKinds", "GetTask", "ListTasks", "RetryTask",
+		"WatchTask",
 	};
 	size_t			 i;
 	int			 t, want;
@@ -251,6 +257,8 @@ START_TEST(test_client_may_send)
 	ck_assert(!msg_client_may_send(MSG_CTL_SHUTDOWN));
 	ck_assert(!msg_client_may_send(MSG_PROCESS_TASK));
 	ck_assert(!msg_client_may_send(MSG_TASK_COMPLETED));
+	ck_assert(!msg_client_may_send(MSG_PAUSE_QUEUE));
+	ck_assert(!msg_client_may_send(MSG_TASK_OUTPUT));
 	ck_assert(!msg_client_may_send(MSG_UNKNOWN));
 	ck_assert(!msg_client_may_send((enum msg_type)-1));
 }
@@ -261,7 +269,7 @@ START_TEST(test_err_code_names)
 	static const char *const names[] = {
 		"bad_json", "bad_envelope", "bad_address", "unknown_actor",
 		"unknown_type", "bad_payload", "too_large", "rate_limited",
-		"unavailable", "forbidden", "internal",
+		"unavailable", "forbidden", "not_found", "internal",
 	};
 	size_t			 i;
 
@@ -673,6 +681,34 @@ START_TEST(test_bool_fields)
 	/* Internal: a WebSocket client may not send it. */
 	ck_assert(!msg_client_may_send(MSG_LOG_EVENT_ACK));
 	ck_assert_int_eq(msg_info(MSG_LOG_EVENT_ACK)->who, MSG_WHO_INTERNAL);
+}
+END_TEST
+
+/* A nested map through its own shape, and numbers that need not be whole. */
+START_TEST(test_nested_fields)
+{
+	ck_payload_ok(chk("AssignTask", "{\"kind\": \"echo\", \"retry\": "
+	    "{\"maxAttempts\": 5, \"backoff\": \"exponential\", "
+	    "\"baseMs\": 100, \"maxMs\": 10000, \"jitter\": 0.25}, "
+	    "\"priority\": 9, \"queue\": \"thumbs\", \"delayMs\": 50, "
+	    "\"watch\": true, \"timeoutMs\": 1000}"));
+	ck_payload_ok(chk("AssignTask", "{\"retry\": {}}"));
+	ck_payload_ok(chk("AssignTask", "{\"retry\": {\"jitter\": 1}}"));
+	ck_payload_err(chk("AssignTask", "{\"retry\": [5]}"),
+	    "'retry' must be an object");
+	ck_payload_err(chk("AssignTask", "{\"retry\": {\"maxAttempts\": "
+	    "1001}}"), "'retry.maxAttempts' must be an integer from 0 to 1000");
+	ck_payload_err(chk("AssignTask", "{\"retry\": {\"jitter\": 1.5}}"),
+	    "'retry.jitter' must be a number from 0 to 1");
+	ck_payload_err(chk("AssignTask", "{\"retry\": {\"jitter\": -0.1}}"),
+	    "'retry.jitter' must be a number from 0 to 1");
+	ck_payload_err(chk("AssignTask", "{\"retry\": {\"jitter\": \"x\"}}"),
+	    "'retry.jitter' must be a number from 0 to 1");
+	ck_payload_err(chk("AssignTask", "{\"priority\": 10}"),
+	    "'priority' must be an integer from 0 to 9");
+	ck_payload_err(chk("ListTasks", "{\"limit\": 501}"),
+	    "'limit' must be an integer from 0 to 500");
+	ck_payload_err(chk("PauseQueue", "{}"), "'queue' is required");
 }
 END_TEST
 
@@ -1265,6 +1301,7 @@ suite(void)
 	tcase_add_test(tc, test_str_utf8);
 	tcase_add_test(tc, test_name_fields);
 	tcase_add_test(tc, test_uint_fields);
+	tcase_add_test(tc, test_nested_fields);
 	tcase_add_test(tc, test_uint_packed);
 	tcase_add_test(tc, test_bool_fields);
 	tcase_add_test(tc, test_small_why);
