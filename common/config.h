@@ -11,6 +11,7 @@
 #include <stdio.h>
 
 #include "child.h"		/* the process tree: enum child_id */
+#include "kinds.h"
 
 enum strategy {
 	STRATEGY_ONE_FOR_ONE,	/* restart the child that died */
@@ -71,6 +72,10 @@ struct config {
 
 	/* [worker] */
 	int	 worker_sync;
+
+	/* [kind.NAME]: the operator's task kinds (kinds.h) */
+	struct kind_conf kinds[KINDS_MAX];
+	int	 nkinds;
 
 	/* [eventlog] */
 	int	 retention;		/* events kept */

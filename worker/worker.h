@@ -32,7 +32,6 @@ struct event;
 struct event_base;
 struct strmap;
 
-#define SLEEP_MAX_MS	(24 * 3600 * 1000ULL)	/* longest sleep task */
 
 
 struct wstate;
