@@ -19,8 +19,10 @@
 
 #define MSG_TYPES(MSG)							\
 	MSG(ABORT_TASK,		"AbortTask",	INTERNAL, K_WORKER,	task_id)	\
+	MSG(ACTOR_CONNECTED,	"ActorConnected", INTERNAL, K_SESSION,	actor_connected) \
 	MSG(ASSIGN_TASK,	"AssignTask",	CLIENT,	K_COORD,	assign_task)	\
 	MSG(CANCEL_TASK,	"CancelTask",	CLIENT,	K_COORD,	task_id)	\
+	MSG(CONNECT_ACTOR,	"ConnectActor",	INTERNAL, K_ANY,	connect_actor)	\
 	MSG(CTL_INSPECT,	"CtlInspect",	INTERNAL, K_SYSTEM,	name)		\
 	MSG(CTL_KILL,		"CtlKill",	INTERNAL, K_SYSTEM,	ctl_kill)	\
 	MSG(CTL_RELOAD,		"CtlReload",	INTERNAL, K_SYSTEM,	empty)		\

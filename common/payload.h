@@ -515,6 +515,22 @@ FIELDS(ctl_wait,
 	    TIMEOUT_MAX_MS));
 
 /*
+ * ConnectActor {kind}: a session asks the gateway for a connection to the
+ * socket of an actor kind (a session may not connect(2)); ActorConnected
+ * {kind, ok}: the answer, with the connection's descriptor (SCM_RIGHTS)
+ * when ok.  docs/security.md says why.
+ */
+struct msg_actor_conn {
+	char		 kind[KIND_MAX + 1];
+	bool		 ok;
+};
+FIELDS(connect_actor,
+	P_NAME(msg_actor_conn, kind, "kind", REQ));
+FIELDS(actor_connected,
+	P_NAME(msg_actor_conn, kind, "kind", REQ),
+	P_BOOL(msg_actor_conn, ok, "ok", OPT));
+
+/*
  * Every shape: its name (the catalogue's column, the member of union
  * msg_body, the table msg_<name>_fields) and its struct.  "empty" (a map
  * whose fields are ignored) and "none" (any value, not decoded) have no
@@ -547,7 +563,9 @@ FIELDS(ctl_wait,
 	S(name,			msg_name)				\
 	S(ctl_kill,		msg_ctl_kill)				\
 	S(ctl_send,		msg_ctl_send)				\
-	S(ctl_wait,		msg_ctl_wait)
+	S(ctl_wait,		msg_ctl_wait)				\
+	S(connect_actor,	msg_actor_conn)				\
+	S(actor_connected,	msg_actor_conn)
 
 /* A decoded payload, as the runtime hands it to a handler (env->body). */
 union msg_body {

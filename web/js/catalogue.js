@@ -67,6 +67,8 @@ export const MESSAGE_TYPES = Object.freeze({
 // local message of the dashboard takes one of these names.
 export const INTERNAL_TYPES = Object.freeze([
   'AbortTask',
+  'ActorConnected',
+  'ConnectActor',
   'CtlInspect',
   'CtlKill',
   'CtlReload',
