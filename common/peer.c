@@ -22,6 +22,7 @@
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 
+#include "child.h"
 #include "clock.h"
 #include "frame.h"
 #include "log.h"
@@ -33,10 +34,11 @@
 #define READ_FIRST	4096		/* the first read(2) of a turn */
 #define READ_CHUNK	(64 * 1024)	/* the next ones */
 #define READ_BUDGET	(256 * 1024)	/* bytes read per peer per turn */
+#define PEER_FDS_MAX	8		/* descriptors waiting: peer_take_fds */
 
 enum peer_state {
 	PEER_UP,		/* connected */
-	PEER_CONNECTING,	/* outbound, connect(2) in progress */
+	PEER_CONNECTING,	/* outbound, connect(2) in progress, or asked */
 	PEER_WAITING,		/* outbound, waiting to retry */
 	PEER_CLOSED,		/* peer_close() called or inbound gone */
 };
@@ -58,6 +60,10 @@ struct peer {
 	size_t			 handling;	/* bytes of the frame in hand */
 	char			*path;		/* outbound: socket path */
 	char			*hello_from;	/* outbound: our identity */
+	int			 brokered;	/* outbound, connections given */
+	int			 takes_fds;	/* keeps SCM_RIGHTS descriptors */
+	int			 fdq[PEER_FDS_MAX];	/* ... oldest first */
+	int			 nfdq;
 	char			 name[ADDR_MAX + 1];	/* for logs, routes */
 	struct peer_limits	 lim;
 	const struct peer_cb	*cb;
@@ -182,6 +188,30 @@ deliver(struct peer *p, struct evbuffer *in)
 }
 
 /*
+ * read(2), or for a peer that takes descriptors recvmsg(2), keeping the
+ * one that may come with the bytes (each comes with the first byte of its
+ * frame, and a frame carries at most one: they queue in frame order).
+ */
+static ssize_t
+peer_read(struct peer *p, int fd, void *buf, size_t len)
+{
+	ssize_t	 n;
+	int	 one;
+
+	if (!p->takes_fds)
+		return read(fd, buf, len);
+	if ((n = fd_recv(fd, buf, len, &one)) == -1 || one == -1)
+		return n;
+	if (p->nfdq == PEER_FDS_MAX) {
+		log_warnx("peer %s: more than %d descriptors waiting; one "
+		    "closed", p->name, PEER_FDS_MAX);
+		close(one);
+	} else
+		p->fdq[p->nfdq++] = one;
+	return n;
+}
+
+/*
  * The socket is readable: read and deliver, chunk by chunk, until a read
  * comes short or READ_BUDGET is read.  The budget keeps one busy peer
  * from starving the others; it is large because every loop turn ends
@@ -201,7 +231,7 @@ read_cb(evutil_socket_t fd, short what, void *arg)
 	while (total < READ_BUDGET) {
 		if (evbuffer_reserve_space(p->in, (ev_ssize_t)want, &v, 1) != 1)
 			fatalx("peer: evbuffer_reserve_space");
-		if ((n = read(fd, v.iov_base, want)) == -1) {
+		if ((n = peer_read(p, fd, v.iov_base, want)) == -1) {
 			if (errno == EINTR)
 				continue;
 			if (errno != EAGAIN && errno != EWOULDBLOCK)
@@ -262,6 +292,19 @@ write_cb(struct bufferevent *bev, void *arg)
 		p->cb->drained(p, p->arg);
 }
 
+/* An outbound peer's connection is up: what waited goes first. */
+static void
+peer_up(struct peer *p)
+{
+	p->state = PEER_UP;
+	p->up_since = mono_ms();
+	log_debug("peer %s: connected", p->name);
+	evbuffer_add_buffer(bufferevent_get_output(p->bev), p->backlog);
+	peer_read_start(p);
+	if (p->cb->connected != NULL)
+		p->cb->connected(p, p->arg);
+}
+
 static void
 event_cb(struct bufferevent *bev, short what, void *arg)
 {
@@ -269,14 +312,7 @@ event_cb(struct bufferevent *bev, short what, void *arg)
 
 	(void)bev;
 	if (what & BEV_EVENT_CONNECTED) {
-		p->state = PEER_UP;
-		p->up_since = mono_ms();
-		log_debug("peer %s: connected", p->name);
-		evbuffer_add_buffer(bufferevent_get_output(p->bev),
-		    p->backlog);
-		peer_read_start(p);
-		if (p->cb->connected != NULL)
-			p->cb->connected(p, p->arg);
+		peer_up(p);
 		return;
 	}
 	if (what & BEV_EVENT_EOF)
@@ -338,31 +374,138 @@ peer_new_path(const char *path, const char *hello_from,
 	return p;
 }
 
-/* Pack and queue the Hello that names us to the far side. */
+/*
+ * Pack the frame of a Hello from `from` to the process behind the socket
+ * named name ("coordinator.sock" or "coordinator": "coordinator:main")
+ * into sb, header included.
+ */
 static void
-write_hello(struct peer *p, struct evbuffer *out)
+pack_hello(msgpack_sbuffer *sb, const char *name, const char *from)
 {
-	msgpack_sbuffer	 sb;
 	msgpack_packer	 pk;
 	char		 id[ID_MAX + 1], to[ADDR_MAX + 1];
-	unsigned char	 hdr[FRAME_HDR];
 
-	msgpack_sbuffer_init(&sb);
-	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	msgpack_sbuffer_write(sb, "\0\0\0\0", FRAME_HDR);
+	msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
 	env_new_id(id, sizeof(id));
-	/* Addressed to the process behind the socket: "<kind>:main". */
-	snprintf(to, sizeof(to), "%.*s:main", (int)strcspn(p->name, "."),
-	    p->name);
-	env_pack_header(&pk, to, p->hello_from, MSG_HELLO, id, NULL,
-	    env_now_ms());
+	snprintf(to, sizeof(to), "%.*s:main", (int)strcspn(name, "."), name);
+	env_pack_header(&pk, to, from, MSG_HELLO, id, NULL, env_now_ms());
 	msgpack_pack_map(&pk, 1);
 	msgpack_pack_str(&pk, 3);
 	msgpack_pack_str_body(&pk, "pid", 3);
 	msgpack_pack_int64(&pk, getpid());
-	frame_put_len(hdr, (uint32_t)sb.size);
-	evbuffer_add(out, hdr, sizeof(hdr));
+	frame_put_len(sb->data, (uint32_t)(sb->size - FRAME_HDR));
+}
+
+/* Queue the Hello that names us to the far side. */
+static void
+write_hello(struct peer *p, struct evbuffer *out)
+{
+	msgpack_sbuffer	 sb;
+
+	msgpack_sbuffer_init(&sb);
+	pack_hello(&sb, p->name, p->hello_from);
 	evbuffer_add(out, sb.data, sb.size);
 	msgpack_sbuffer_destroy(&sb);
+}
+
+struct peer *
+peer_new_brokered(const char *name, const struct peer_limits *l,
+    const struct peer_cb *cb, void *arg)
+{
+	struct peer	*p = peer_alloc(l, cb, arg);
+
+	p->brokered = 1;
+	peer_set_name(p, name);
+	if ((p->retry_ev = evtimer_new(pbase, retry_cb, p)) == NULL)
+		fatalx("peer: evtimer_new");
+	/* Ask from the loop: the caller may be in the middle of a send. */
+	p->state = PEER_WAITING;
+	timer_ms(p->retry_ev, 0);
+	return p;
+}
+
+int
+peer_give_fd(struct peer *p, int fd)
+{
+	if (!p->brokered || p->state != PEER_CONNECTING) {
+		close(fd);
+		return -1;
+	}
+	evutil_make_socket_nonblocking(fd);
+	evutil_make_socket_closeonexec(fd);
+	peer_attach(p, fd);
+	peer_up(p);
+	return 0;
+}
+
+void
+peer_give_none(struct peer *p)
+{
+	if (p->brokered && p->state == PEER_CONNECTING) {
+		log_debug("peer %s: no connection given", p->name);
+		schedule_retry(p);
+	}
+}
+
+int
+peer_connect_as(const char *path, const char *from)
+{
+	struct sockaddr_un	 sun;
+	msgpack_sbuffer		 sb;
+	const char		*base = strrchr(path, '/');
+	ssize_t			 n;
+	int			 fd, saved;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(sun.sun_path, path, strlen(path));
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0)) == -1)
+		return -1;
+	/* A Unix socket connects at once, or fails at once. */
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	msgpack_sbuffer_init(&sb);
+	pack_hello(&sb, base != NULL ? base + 1 : path, from);
+	do
+		n = send(fd, sb.data, sb.size, MSG_NOSIGNAL | MSG_DONTWAIT);
+	while (n == -1 && errno == EINTR);
+	saved = n == -1 ? errno : EAGAIN;
+	if (n != (ssize_t)sb.size) {
+		msgpack_sbuffer_destroy(&sb);
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	msgpack_sbuffer_destroy(&sb);
+	return fd;
+}
+
+void
+peer_take_fds(struct peer *p)
+{
+	p->takes_fds = 1;
+}
+
+int
+peer_next_fd(struct peer *p)
+{
+	int	 fd;
+
+	if (p->nfdq == 0)
+		return -1;
+	fd = p->fdq[0];
+	memmove(p->fdq, p->fdq + 1, (size_t)--p->nfdq * sizeof(int));
+	return fd;
 }
 
 /*
@@ -377,6 +520,12 @@ peer_connect(struct peer *p)
 	struct sockaddr_un	 sun;
 	int			 fd;
 
+	if (p->brokered) {
+		/* Its owner has the connection made; the answer may wait. */
+		p->state = PEER_CONNECTING;
+		p->cb->wanted(p, p->arg);
+		return;
+	}
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
 	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", p->path);
@@ -437,7 +586,7 @@ peer_fail(struct peer *p, const char *why)
 	else
 		log_debug("peer %s: connection closed", p->name);
 	peer_detach(p);
-	if (p->path == NULL) {
+	if (p->path == NULL && !p->brokered) {
 		peer_close(p);
 		p->cb->closed(p, p->arg);
 		return;
@@ -464,6 +613,8 @@ free_cb(evutil_socket_t fd, short what, void *arg)
 	evbuffer_free(p->held);
 	evbuffer_free(p->backlog);
 	evbuffer_free(p->in);
+	while (p->nfdq > 0)
+		close(p->fdq[--p->nfdq]);
 	free(p->path);
 	free(p->hello_from);
 	free(p);

@@ -2,10 +2,16 @@
  * A peer: one framed connection to another actord process, on a libevent
  * bufferevent.
  *
- * Two sorts: an accepted or inherited descriptor (peer_new_fd), which ends
- * for good when the far side goes away, and an outbound connection to a
+ * Three sorts: an accepted or inherited descriptor (peer_new_fd), which
+ * ends for good when the far side goes away; an outbound connection to a
  * socket path (peer_new_path), which says Hello first and reconnects with
- * exponential backoff whenever it drops.
+ * exponential backoff whenever it drops; and a brokered outbound peer
+ * (peer_new_brokered), for a process that may not connect(2) (a
+ * session): whenever it needs a connection it asks its owner (the
+ * `wanted` callback), who has one made elsewhere, Hello already said, and
+ * hands the descriptor over with peer_give_fd(); its backoff is the same.
+ * A peer made with peer_take_fds() keeps the descriptors that come with
+ * its frames (SCM_RIGHTS), in order, for peer_next_fd().
  *
  * Output gate.  peer_write() does not send: it holds the frame until the
  * end of the event-loop turn, when one flush runs the commit hook (the
@@ -52,6 +58,12 @@ struct peer_cb {
 	void	(*connected)(struct peer *, void *);
 	/* Unsent bytes fell under half the high water mark; may be NULL. */
 	void	(*drained)(struct peer *, void *);
+	/*
+	 * A brokered peer needs a connection: have one made and answer with
+	 * peer_give_fd() or peer_give_none(), now or later.  Called from the
+	 * loop, never from inside another peer call.
+	 */
+	void	(*wanted)(struct peer *, void *);
 };
 
 struct peer_stats {
@@ -69,6 +81,28 @@ struct peer *peer_new_fd(int fd, const struct peer_limits *l,
 	    const struct peer_cb *cb, void *arg);
 struct peer *peer_new_path(const char *path, const char *hello_from,
 	    const struct peer_limits *l, const struct peer_cb *cb, void *arg);
+/* An outbound peer to name (a kind) whose connections come from outside. */
+struct peer *peer_new_brokered(const char *name, const struct peer_limits *l,
+	    const struct peer_cb *cb, void *arg);
+/*
+ * The connection a brokered peer asked for: fd is connected, its Hello
+ * said, and now the peer's (it is closed if the peer no longer waits for
+ * one: -1).  What was written meanwhile goes first.
+ */
+int	peer_give_fd(struct peer *p, int fd);
+/* None could be made: the brokered peer asks again after its backoff. */
+void	peer_give_none(struct peer *p);
+/*
+ * Connect to the socket at path and say Hello there as from, without
+ * blocking: the connection a broker hands over.  Returns the descriptor
+ * (non-blocking, close-on-exec), or -1 with errno (EAGAIN: the listener's
+ * backlog is full).
+ */
+int	peer_connect_as(const char *path, const char *from);
+/* Keep the descriptors that arrive on p (SCM_RIGHTS), at most 8 waiting. */
+void	peer_take_fds(struct peer *p);
+/* The oldest descriptor that arrived on p and is not taken yet, or -1. */
+int	peer_next_fd(struct peer *p);
 
 /* Queue one whole frame (header included); -1 if the peer was dropped. */
 int	peer_write(struct peer *p, const void *frame, size_t len);

@@ -1,8 +1,10 @@
 /*
  * Unit tests for common/peer.c over real sockets and a real libevent loop:
  * framing across reads, what drops a connection, the output gate (commit
- * before send), the queue limits, and outbound peers (Hello first,
- * reconnect).  No sleeps: every wait is run_until() on a condition.
+ * before send), the queue limits, outbound peers (Hello first,
+ * reconnect), brokered peers (their connections given, Hello said by the
+ * broker) and the descriptors a peer keeps.  No sleeps: every wait is
+ * run_until() on a condition.
  */
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -26,6 +28,7 @@
 #include <event2/event.h>
 
 #include "check_main.h"
+#include "child.h"
 #include "envelope.h"
 #include "frame.h"
 #include "log.h"
@@ -41,7 +44,9 @@
 struct rec {
 	struct peer	*p;		/* NULL once freed */
 	int		 outbound;	/* outbound peers outlive a close */
-	int		 msgs, closed, connected, drained;
+	int		 msgs, closed, connected, drained, wanted;
+	int		 pop_fds;	/* seq >= 100: peer_next_fd() into fd[] */
+	int		 fd[MAXREC];
 	int		 close_on_msg;	/* peer_close() in the callback */
 	int		 fail_on_msg;	/* overflow the queue in the callback */
 	size_t		 unread_after_fail;
@@ -83,9 +88,10 @@ static void	on_message(struct peer *, struct envelope *, void *);
 static void	on_closed(struct peer *, void *);
 static void	on_connected(struct peer *, void *);
 static void	on_drained(struct peer *, void *);
+static void	on_wanted(struct peer *, void *);
 
 static const struct peer_cb	 cbs = {
-	on_message, on_closed, on_connected, on_drained,
+	on_message, on_closed, on_connected, on_drained, on_wanted,
 };
 
 /* The event base, made on first use (after any fork the test does). */
@@ -237,6 +243,8 @@ on_message(struct peer *p, struct envelope *env, void *arg)
 		    env->from);
 		snprintf(r->hello_to, sizeof(r->hello_to), "%s", env->to);
 	}
+	if (r->pop_fds && num >= 100 && r->msgs < MAXREC)
+		r->fd[r->msgs] = peer_next_fd(p);
 	r->msgs++;
 	if (r->fail_on_msg) {
 		static char	 big[80 * 1024];
@@ -286,6 +294,15 @@ on_drained(struct peer *p, void *arg)
 
 	ck_assert_ptr_eq(p, r->p);
 	r->drained++;
+}
+
+static void
+on_wanted(struct peer *p, void *arg)
+{
+	struct rec	*r = arg;
+
+	ck_assert_ptr_eq(p, r->p);
+	r->wanted++;
 }
 
 static void
@@ -1499,6 +1516,176 @@ START_TEST(test_outbound_fail_in_callback)
 }
 END_TEST
 
+/* A brokered peer to kind: the test is its broker. */
+static struct peer *
+brokered_peer(struct rec *r, const char *kind)
+{
+	struct peer	*p;
+
+	memset(r, 0, sizeof(*r));
+	loop();
+	p = peer_new_brokered(kind, &lim, &cbs, r);
+	track(r, p, 1);
+	return p;
+}
+
+/* Be the broker: a connection to tmpdir/name, Hello said as from. */
+static int
+broker_connect(const char *name, const char *from)
+{
+	char	 path[108];
+	int	 fd;
+
+	sock_path(path, sizeof(path), name);
+	ck_assert_msg((fd = peer_connect_as(path, from)) != -1,
+	    "peer_connect_as %s: %s", path, strerror(errno));
+	return fd;
+}
+
+/*
+ * A brokered peer asks for its connection, from the loop; what it was
+ * given carries the broker's Hello and nothing of its own before what
+ * was written meanwhile; when it drops, the peer asks again, and again
+ * after a refusal.
+ */
+START_TEST(test_brokered_given)
+{
+	static struct server	 s;
+	static struct rec	 c;
+	struct peer	*p;
+	char		 buf[256];
+
+	server_start(&s, "coordinator.sock");
+	p = brokered_peer(&c, "coordinator");
+	ck_assert_int_eq(c.wanted, 0);		/* not inside the call */
+	ck_assert_int_eq(peer_write(p, buf, mkframe(buf, sizeof(buf), 1)), 0);
+	wait_for(&c.wanted, 1, "the first ask");
+	ck_assert(!peer_is_up(p));
+	ck_assert_int_eq(peer_give_fd(p, broker_connect("coordinator.sock",
+	    "session:0123abcd")), 0);
+	ck_assert(peer_is_up(p));
+	ck_assert_int_eq(c.connected, 1);
+	ck_assert_str_eq(peer_name(p), "coordinator");
+	wait_for(&s.nconn, 1, "the accept");
+	wait_for(&s.conn[0].msgs, 2, "the Hello and the message");
+	ck_assert_int_eq(s.conn[0].type[0], MSG_HELLO);
+	ck_assert_str_eq(s.conn[0].hello_from, "session:0123abcd");
+	ck_assert_str_eq(s.conn[0].hello_to, "coordinator:main");
+	ck_assert_int_eq(s.conn[0].type[1], MSG_PING);
+	ck_assert_int_eq(s.conn[0].num[1], 1);
+	/* Up: another descriptor is not taken. */
+	ck_assert_int_eq(peer_give_fd(p, broker_connect("coordinator.sock",
+	    "session:other")), -1);
+	ck_assert_int_eq(c.wanted, 1);
+
+	/* The far side goes: asked again; refused; asked again. */
+	wait_for(&s.nconn, 2, "the refused one's accept");
+	peer_close(s.conn[0].p);
+	s.conn[0].p = NULL;
+	wait_for(&c.closed, 1, "closed");
+	ck_assert_int_eq(peer_write(p, buf, mkframe(buf, sizeof(buf), 2)), 0);
+	wait_for(&c.wanted, 2, "the second ask");
+	peer_give_none(p);
+	ck_assert(!peer_is_up(p));
+	wait_for(&c.wanted, 3, "the ask after a refusal");
+	ck_assert_int_eq(peer_give_fd(p, broker_connect("coordinator.sock",
+	    "session:0123abcd")), 0);
+	wait_for(&c.connected, 2, "connected again");
+	wait_for(&s.nconn, 3, "the third accept");
+	wait_for(&s.conn[2].msgs, 2, "the Hello and the message kept");
+	ck_assert_int_eq(s.conn[2].type[0], MSG_HELLO);
+	ck_assert_int_eq(s.conn[2].type[1], MSG_PING);
+	ck_assert_int_eq(s.conn[2].num[1], 2);
+	ck_assert_int_eq(s.conn[2].msgs, 2);
+	server_stop(&s);
+}
+END_TEST
+
+/* peer_connect_as fails at once: nothing there, nobody listening. */
+START_TEST(test_connect_as_refused)
+{
+	static struct server	 s;
+	char			 path[108];
+
+	sock_path(path, sizeof(path), "worker.sock");
+	ck_assert_int_eq(peer_connect_as(path, "session:x"), -1);
+	ck_assert_int_eq(errno, ENOENT);
+	server_start(&s, "worker.sock");
+	server_stop(&s);		/* the file stays */
+	ck_assert_int_eq(peer_connect_as(path, "session:x"), -1);
+	ck_assert_int_eq(errno, ECONNREFUSED);
+}
+END_TEST
+
+/* Send a frame of seq, with fd (SCM_RIGHTS) unless -1. */
+static void
+send_with_fd(int sock, int64_t seq, int fd)
+{
+	struct iovec	 iov;
+	char		 buf[256];
+
+	iov.iov_base = buf;
+	iov.iov_len = mkframe(buf, sizeof(buf), seq);
+	if (fd == -1)
+		put(sock, buf, iov.iov_len);
+	else
+		ck_assert_int_eq(fd_send(sock, &iov, 1, fd),
+		    (ssize_t)iov.iov_len);
+}
+
+/*
+ * A peer that takes descriptors: each is the one that came with its
+ * frame, whatever frames without one came between; past 8 waiting, more
+ * are closed.
+ */
+START_TEST(test_take_fds)
+{
+	static struct rec	 r;
+	struct peer	*p;
+	int		 a[2], b[2], i;
+	char		 c;
+
+	ck_assert_int_eq(pipe(a), 0);
+	ck_assert_int_eq(pipe(b), 0);
+	p = pair_peer(&r);
+	peer_take_fds(p);
+	r.pop_fds = 1;
+	send_with_fd(sv[1], 1, -1);
+	send_with_fd(sv[1], 100, a[1]);
+	send_with_fd(sv[1], 2, -1);
+	send_with_fd(sv[1], 3, -1);
+	send_with_fd(sv[1], 101, b[1]);
+	close(a[1]);
+	close(b[1]);
+	wait_for(&r.msgs, 5, "five frames");
+	ck_assert_int_eq(r.num[1], 100);
+	ck_assert_int_eq(r.num[4], 101);
+	/* Each frame's own: a byte written to it comes out of its pipe. */
+	ck_assert_int_eq(write(r.fd[1], "a", 1), 1);
+	ck_assert_int_eq(write(r.fd[4], "b", 1), 1);
+	ck_assert_int_eq(read(a[0], &c, 1), 1);
+	ck_assert_int_eq(c, 'a');
+	ck_assert_int_eq(read(b[0], &c, 1), 1);
+	ck_assert_int_eq(c, 'b');
+	ck_assert(fcntl(r.fd[1], F_GETFD) & FD_CLOEXEC);
+	close(r.fd[1]);
+	close(r.fd[4]);
+	ck_assert_int_eq(peer_next_fd(p), -1);
+
+	/* Nine nobody takes: the ninth is closed, with a line. */
+	r.pop_fds = 0;
+	for (i = 0; i < 9; i++)
+		send_with_fd(sv[1], 200 + i, a[0]);
+	wait_for(&r.msgs, 14, "nine more frames");
+	ck_logged("more than 8 descriptors waiting; one closed");
+	for (i = 0; i < 8; i++)
+		ck_assert_int_ge(close(peer_next_fd(p)), 0);
+	ck_assert_int_eq(peer_next_fd(p), -1);
+	close(a[0]);
+	close(b[0]);
+}
+END_TEST
+
 Suite *
 suite(void)
 {
@@ -1565,6 +1752,14 @@ suite(void)
 	tcase_add_test(tc, test_outbound_backlog_limit);
 	tcase_add_test(tc, test_outbound_reconnect_half_frame);
 	tcase_add_test(tc, test_outbound_fail_in_callback);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("brokered");
+	tcase_set_timeout(tc, TIMEOUT);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_brokered_given);
+	tcase_add_test(tc, test_connect_as_refused);
+	tcase_add_test(tc, test_take_fds);
 	suite_add_tcase(s, tc);
 	return s;
 }
