@@ -29,12 +29,19 @@
 #include "version.h"
 #include "xmalloc.h"
 
-/* What the runtime knows of each connection. */
+/*
+ * What the runtime knows of each connection.  One whose Hello named a
+ * session is untrusted: its identity is bound for good, it may send only
+ * what a client may, and its messages are stamped with that identity
+ * (see dispatch()).
+ */
 struct conn {
 	LIST_ENTRY(conn)	 entry;
 	struct peer		*peer;
 	int			 parent;	/* the channel to our parent */
 	int			 outbound;	/* we connected to $RUN/kind.sock */
+	int			 untrusted;	/* a session's */
+	uint64_t		 refused;	/* its messages refused */
 	char			 identity[ADDR_MAX + 1];	/* from Hello */
 };
 
@@ -539,7 +546,27 @@ inspect_reply(const struct envelope *env)
 	actor_end();
 }
 
-/* A Hello names the connection: replies to that identity go back on it. */
+/* Forget a session's connection that another one of its replaced. */
+static void
+conn_drop(struct conn *c)
+{
+	log_debug("%s: a newer connection replaces this one", c->identity);
+	peer_close(c->peer);
+	LIST_REMOVE(c, entry);
+	free(c);
+}
+
+/*
+ * A Hello names the connection: replies to that identity go back on it.
+ *
+ * A session's (session:<id>) makes the connection untrusted for good.
+ * The gateway said that Hello, on a connection it made for the session
+ * before handing it over, and a session cannot connect(2) itself, so
+ * whatever a session sends comes after its Hello: a second one, with
+ * whatever name, is ignored.  A session keeps one connection here: a
+ * newer one (it reconnected before we saw the old one close) replaces it,
+ * so that asking the gateway again and again gathers nothing.
+ */
 static void
 hello(struct conn *c, const struct envelope *env)
 {
@@ -547,7 +574,14 @@ hello(struct conn *c, const struct envelope *env)
 
 	if (c->outbound || c->parent)
 		return;
+	if (c->untrusted) {
+		log_debug("%s said Hello again, as %s; ignored", c->identity,
+		    env->from);
+		return;
+	}
 	peer_set_name(c->peer, env->from);
+	if (strncmp(env->from, "session:", 8) == 0)
+		c->untrusted = 1;
 	/*
 	 * The parent (actord) also connects to our socket to send us casts,
 	 * saying Hello as its kind: its channel stays the route for that
@@ -557,9 +591,39 @@ hello(struct conn *c, const struct envelope *env)
 		return;
 	snprintf(c->identity, sizeof(c->identity), "%s", env->from);
 	if ((old = strmap_put(rt.inbound, env->from, c)) != NULL &&
-	    old != c)
+	    old != c) {
 		old->identity[0] = '\0';	/* superseded */
+		if (old->untrusted) {
+			peers_notify(env->from, 0);
+			conn_drop(old);
+		}
+	}
 	peers_notify(env->from, 1);
+}
+
+/*
+ * A message on a session's connection: only what a client may send
+ * (`forbidden` otherwise; a reply or push is dropped, as actor_error()
+ * never answers one), and from the identity its Hello bound, whatever its
+ * `from` says.  The connection stays: a session that sends what it may
+ * not is refused, not cut off.  Returns whether to go on.
+ */
+static int
+from_session(struct conn *c, struct envelope *env)
+{
+	snprintf(env->from, sizeof(env->from), "%s", c->identity);
+	if (msg_client_may_send(env->type))
+		return 1;
+	if (c->refused++ == 0)
+		log_warnx("%s sent %s, which a client may not send: refused "
+		    "(more from it are logged at debug level)", c->identity,
+		    msg_name(env->type));
+	else
+		log_debug("%s sent %s: refused", c->identity,
+		    msg_name(env->type));
+	actor_error(rt.identity, env, ERR_FORBIDDEN, "%s is not a message "
+	    "clients may send", msg_name(env->type));
+	return 0;
 }
 
 /*
@@ -585,11 +649,18 @@ dispatch(struct peer *p, struct envelope *env, void *arg)
 		inspect_reply(env);
 		return;
 	}
+	if (c->untrusted && !from_session(c, env))
+		return;
 	if (addr_parse(env->to, strlen(env->to), &ad) == -1 ||
 	    (k = local_kind(ad.kind, ad.kindlen)) == NULL) {
-		log_warnx("message %s from %s for %s, which this process "
-		    "does not host; dropped", msg_name(env->type), env->from,
-		    env->to);
+		/* From a session: its client's business, not a bug of ours. */
+		if (c->untrusted)
+			log_debug("%s for %s, not hosted here; dropped",
+			    msg_name(env->type), env->to);
+		else
+			log_warnx("message %s from %s for %s, which this "
+			    "process does not host; dropped",
+			    msg_name(env->type), env->from, env->to);
 		actor_error(rt.identity, env, ERR_UNKNOWN_ACTOR,
 		    "Unknown actor type: %.*s", (int)ad.kindlen, ad.kind);
 		return;

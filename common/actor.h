@@ -5,7 +5,9 @@
  * Addresses are "<kind>:<name>".  A message to another process goes to
  * $RUN/<kind>.sock over a connection made on first use and kept (it
  * reconnects when that process restarts); a process that connected to us
- * said who it is in its Hello, and replies to it go back the same way.
+ * said who it is in its Hello, and replies to it go back the same way.  A
+ * connection whose Hello named a session takes only what a client may
+ * send, from that session.
  *
  * A kind says what it takes in two tables at the top of its
  * <prog>_actor.c: its handlers (message type -> function) and its peers
