@@ -60,6 +60,7 @@ static struct {
 	struct conn			*parent;
 	char				 parent_addr[ADDR_MAX + 1];
 	void				(*parent_gone)(void);
+	int				 broker;	/* the parent connects */
 	struct db			*db;
 	struct rt_stats			 stats;
 	msgpack_sbuffer			 sb;		/* message being packed */
@@ -78,6 +79,7 @@ static struct {
 static const struct peer_cb conn_cb;
 
 static void	 dispatch(struct peer *, struct envelope *, void *);
+static void	 conn_wanted(struct peer *, void *);
 
 void
 rt_init(struct event_base *base, const struct config *cfg,
@@ -226,6 +228,7 @@ static const struct peer_cb conn_cb = {
 	.message = dispatch,
 	.closed = conn_closed,
 	.connected = conn_connected,
+	.wanted = conn_wanted,
 };
 
 static void
@@ -284,6 +287,70 @@ rt_adopt_parent(int fd, const char *parent_address, void (*gone)(void))
 	rt.parent = c;
 	rt.parent_gone = gone;
 	return c->peer;
+}
+
+void
+rt_use_broker(void)
+{
+	if (rt.parent == NULL)
+		fatalx("rt_use_broker: no parent to ask");
+	rt.broker = 1;
+	peer_take_fds(rt.parent->peer);
+}
+
+/*
+ * A brokered connection to a kind is wanted: ask the parent for it
+ * (ConnectActor); its ActorConnected answers (broker_answer()).
+ */
+static void
+conn_wanted(struct peer *p, void *arg)
+{
+	struct msg_actor_conn	 m;
+
+	(void)arg;
+	memset(&m, 0, sizeof(m));
+	snprintf(m.kind, sizeof(m.kind), "%s", peer_name(p));
+	if (rt.parent == NULL || actor_msg(NULL, rt.parent_addr,
+	    MSG_CONNECT_ACTOR, NULL, &m) == -1)
+		peer_give_none(p);
+}
+
+/*
+ * ActorConnected {kind, ok} from the parent: the connection we asked for,
+ * its descriptor the oldest that came on the parent's channel.
+ */
+static void
+broker_answer(struct conn *parent, const struct envelope *env)
+{
+	union msg_body	 body;
+	enum err_code	 code;
+	struct conn	*c;
+	char		 why[256];
+	int		 fd = -1;
+
+	if (msg_decode(env->type, env->payload, &body, &code, why,
+	    sizeof(why)) == -1) {
+		log_warnx("%s from %s: %s", msg_name(env->type), env->from,
+		    why);
+		/* Whose descriptors they are is lost: close them all. */
+		while ((fd = peer_next_fd(parent->peer)) != -1)
+			close(fd);
+		return;
+	}
+	if (body.actor_connected.ok &&
+	    (fd = peer_next_fd(parent->peer)) == -1)
+		log_warnx("%s for %s came without its descriptor",
+		    msg_name(env->type), body.actor_connected.kind);
+	c = strmap_get(rt.outbound, body.actor_connected.kind);
+	if (c == NULL) {
+		if (fd != -1)
+			close(fd);
+		return;
+	}
+	if (fd == -1)
+		peer_give_none(c->peer);
+	else
+		peer_give_fd(c->peer, fd);
 }
 
 static int
@@ -376,6 +443,16 @@ route(const char *to, const struct addr *a)
 		return c;
 	if ((c = strmap_get(rt.outbound, kind)) != NULL)
 		return c;
+	if (rt.broker) {
+		/* We may not connect: the parent makes each connection. */
+		if (!(a->kindbit & child_socket_kinds()))
+			return NULL;
+		c = conn_new(NULL);
+		c->outbound = 1;
+		c->peer = peer_new_brokered(kind, &rt.lim, &conn_cb, c);
+		strmap_put(rt.outbound, kind, c);
+		return c;
+	}
 	if (local_kind(kind, a->kindlen) != NULL) {
 		/* Our own kind: loop back through our own socket. */
 	} else if (!(a->kindbit & child_socket_kinds()))
@@ -647,6 +724,10 @@ dispatch(struct peer *p, struct envelope *env, void *arg)
 	}
 	if (env->type == MSG_INSPECT && c->parent) {
 		inspect_reply(env);
+		return;
+	}
+	if (env->type == MSG_ACTOR_CONNECTED && c->parent && rt.broker) {
+		broker_answer(c, env);
 		return;
 	}
 	if (c->untrusted && !from_session(c, env))

@@ -4,10 +4,11 @@
  *
  * Addresses are "<kind>:<name>".  A message to another process goes to
  * $RUN/<kind>.sock over a connection made on first use and kept (it
- * reconnects when that process restarts); a process that connected to us
- * said who it is in its Hello, and replies to it go back the same way.  A
- * connection whose Hello named a session takes only what a client may
- * send, from that session.
+ * reconnects when that process restarts; a session's are made by its
+ * parent: rt_use_broker()); a process that connected to us said who it is
+ * in its Hello, and replies to it go back the same way.  A connection
+ * whose Hello named a session takes only what a client may send, from
+ * that session.
  *
  * A kind says what it takes in two tables at the top of its
  * <prog>_actor.c: its handlers (message type -> function) and its peers
@@ -124,6 +125,13 @@ int	rt_listen(int fd);
  */
 struct peer *rt_adopt_parent(int fd, const char *parent_address,
 	    void (*gone)(void));
+/*
+ * For a process that may not connect(2) (a session): from now on every
+ * connection to another process is asked of the parent (ConnectActor),
+ * which makes it, says its Hello, and hands it over (ActorConnected with
+ * the descriptor); so again each time it drops.  After rt_adopt_parent().
+ */
+void	rt_use_broker(void);
 /* Wire the database into the output gate: commit before every flush. */
 void	rt_use_db(struct db *db);
 int	rt_ready(void);

@@ -29,6 +29,15 @@
  * report) is forgotten STATUS_WAIT_MS after its channel closed; a garbled
  * report drops the zygote's channel (it exits, and its sessions are ours).
  *
+ * A session may not connect(2): its connections to the actors are ours to
+ * make (connect_actor()).  It asks with ConnectActor {kind} on its
+ * channel, first when it has something for that kind, then whenever the
+ * connection drops; we connect to $RUN/<kind>.sock, say Hello there as
+ * session:<id>, the id of its first Ready (said before it had a client),
+ * and hand it the descriptor with ActorConnected.  The actor takes from
+ * such a connection only what a client may send (common/actor.c), and the
+ * session cannot say Hello before ours.  docs/security.md says why.
+ *
  * Sessions are temporary: never restarted; the pool is refilled, with a
  * growing delay when sessions die before serving anyone (a broken program
  * or config must not become a fork loop).  The list of serving sessions
@@ -75,6 +84,8 @@
 #define STATUS_WAIT_MS		5000	/* an exit status, after the channel */
 #define REAPED_RING		64	/* exits of pids not known yet */
 #define REAPED_KEEP_MS		2000	/* ... remembered this long */
+#define CONNECT_BURST		16	/* actor connections a session asks */
+#define CONNECT_RATE		4	/* ... then this many per second */
 
 enum gs_state {
 	GS_IDLE,		/* in the pool: started, waiting */
@@ -96,6 +107,9 @@ struct gsession {
 	int64_t			 closed_at;	/* GS_ENDED since */
 	uint64_t		 msgs_in, msgs_out;
 	int			 signalled;	/* we sent a signal */
+	int			 id_ok;		/* id is its first Ready's */
+	double			 conn_tokens;	/* ConnectActor bucket */
+	int64_t			 conn_ms;	/* ... last filled */
 };
 
 TAILQ_HEAD(gs_list, gsession);
@@ -269,7 +283,156 @@ known_pid(struct gsession *gs, pid_t pid)
 	map_pid(gs, pid);
 }
 
-/* A frame from a session: Ready, or its counters. */
+/* Take one from the session's ConnectActor bucket; false if empty. */
+static bool
+connect_rate_ok(struct gsession *gs)
+{
+	int64_t	 now = mono_ms();
+
+	gs->conn_tokens += (double)(now - gs->conn_ms) * CONNECT_RATE /
+	    1000.0;
+	gs->conn_ms = now;
+	if (gs->conn_tokens > CONNECT_BURST)
+		gs->conn_tokens = CONNECT_BURST;
+	if (gs->conn_tokens < 1.0)
+		return false;
+	gs->conn_tokens -= 1.0;
+	return true;
+}
+
+/*
+ * ActorConnected {kind, ok} to the session, with fd (ours to close) when
+ * not -1.  The descriptor goes with the frame's first byte, straight on
+ * the channel, so only while nothing is queued on it (a frame half out
+ * would be cut in two); otherwise, or if the socket takes nothing, the
+ * answer is "not ok" through the peer, and the session asks again later.
+ */
+static void
+send_connected(struct gsession *gs, const char *kind, int fd)
+{
+	struct msg_actor_conn	 m;
+	msgpack_sbuffer		 sb;
+	msgpack_packer		 pk;
+	struct iovec		 iov;
+	char			 id[ID_MAX + 1], to[ADDR_MAX + 1];
+	ssize_t			 n = -1;
+	int			 ctlfd;
+
+	memset(&m, 0, sizeof(m));
+	snprintf(m.kind, sizeof(m.kind), "%s", kind);
+	snprintf(to, sizeof(to), "session:%s", gs->id);
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	for (;;) {
+		m.ok = fd != -1;
+		msgpack_sbuffer_clear(&sb);
+		msgpack_sbuffer_write(&sb, "\0\0\0\0", FRAME_HDR);
+		env_new_id(id, sizeof(id));
+		env_pack_header(&pk, to, "gateway:main", MSG_ACTOR_CONNECTED,
+		    id, NULL, env_now_ms());
+		msg_encode(&pk, msg_info(MSG_ACTOR_CONNECTED)->shape, &m);
+		frame_put_len(sb.data, (uint32_t)(sb.size - FRAME_HDR));
+		if (fd == -1)
+			break;
+		iov.iov_base = sb.data;
+		iov.iov_len = sb.size;
+		if (peer_unsent(gs->ctl) == 0 &&
+		    (ctlfd = peer_fd(gs->ctl)) != -1 &&
+		    (n = fd_send(ctlfd, &iov, 1, fd)) > 0)
+			break;
+		log_debug("session %s: cannot pass its %s connection now",
+		    gs->id, kind);
+		close(fd);
+		fd = -1;
+	}
+	if (fd != -1) {
+		close(fd);
+		/* What the socket did not take follows, before anything. */
+		if ((size_t)n < sb.size)
+			peer_write(gs->ctl, sb.data + n, sb.size - (size_t)n);
+	} else
+		peer_write(gs->ctl, sb.data, sb.size);
+	msgpack_sbuffer_destroy(&sb);
+}
+
+/*
+ * ConnectActor {kind}: a session wants a connection to an actor's socket
+ * (see the top of this file).  Asked before its Ready, for something that
+ * is no actor's socket, or faster than CONNECT_RATE a second after a
+ * burst: "not ok", and the session's runtime asks again after its
+ * backoff.
+ */
+static void
+connect_actor(struct gsession *gs, const struct envelope *env)
+{
+	union msg_body	 body;
+	enum err_code	 code;
+	const char	*kind, *why = NULL;
+	char		 path[CONFIG_PATH_MAX + 32], from[ADDR_MAX + 1];
+	char		 text[256];
+	unsigned	 bit;
+	int		 fd = -1;
+
+	if (msg_decode(env->type, env->payload, &body, &code, text,
+	    sizeof(text)) == -1) {
+		log_warnx("session %s: %s: %s", gs->id, msg_name(env->type),
+		    text);
+		return;
+	}
+	kind = body.connect_actor.kind;
+	bit = kind_lookup(kind, strlen(kind));
+	if (!gs->id_ok)
+		why = "it has not said Ready";
+	else if (bit == 0 || !(bit & child_socket_kinds()))
+		why = "no actor socket of that name";
+	else if (!connect_rate_ok(gs))
+		why = "asked too often";
+	else if (child_socket_path(path, sizeof(path), S.cfg->run_dir,
+	    kind) == -1)
+		why = "path too long";
+	else {
+		snprintf(from, sizeof(from), "session:%s", gs->id);
+		if ((fd = peer_connect_as(path, from)) == -1)
+			why = strerror(errno);
+	}
+	if (why != NULL)
+		log_debug("session %s: no connection to %s: %s", gs->id,
+		    kind, why);
+	send_connected(gs, kind, fd);
+}
+
+/*
+ * A session's first Ready, said before it had a client: its pid and its
+ * id, the identity its actor connections carry.  A later one is ignored:
+ * it could come from a client's code.
+ */
+static void
+session_ready(struct gsession *gs, const struct envelope *env)
+{
+	char		 id[sizeof(gs->id)];
+	uint64_t	 v;
+
+	if (gs->ready) {
+		log_warnx("session %s (pid %ld): Ready again; ignored",
+		    gs->id, (long)gs->pid);
+		return;
+	}
+	gs->ready = 1;
+	if (mp_strcpy(mp_get(env->payload, "sessionId"), id,
+	    sizeof(id)) == 0 && name_valid(id, strlen(id))) {
+		memcpy(gs->id, id, sizeof(id));
+		gs->id_ok = 1;
+	} else
+		log_warnx("session (pid %ld): Ready without a usable "
+		    "sessionId", (long)gs->pid);
+	if (gs->pid == 0 && mp_uint(mp_get(env->payload, "pid"), &v) == 0 &&
+	    v > 1 && v < INT32_MAX)
+		known_pid(gs, (pid_t)v);
+	/* A session that starts fine earns the pool its pace back. */
+	S.refill_ms = 0;
+}
+
+/* A frame from a session: Ready, its counters, or ConnectActor. */
 static void
 ctl_message(struct peer *p, struct envelope *env, void *arg)
 {
@@ -279,14 +442,10 @@ ctl_message(struct peer *p, struct envelope *env, void *arg)
 	(void)p;
 	switch (env->type) {
 	case MSG_READY:
-		gs->ready = 1;
-		mp_strcpy(mp_get(env->payload, "sessionId"), gs->id,
-		    sizeof(gs->id));
-		if (gs->pid == 0 && mp_uint(mp_get(env->payload, "pid"),
-		    &v) == 0 && v > 1 && v < INT32_MAX)
-			known_pid(gs, (pid_t)v);
-		/* A session that starts fine earns the pool its pace back. */
-		S.refill_ms = 0;
+		session_ready(gs, env);
+		break;
+	case MSG_CONNECT_ACTOR:
+		connect_actor(gs, env);
 		break;
 	case MSG_SESSION_STATS:
 		if (mp_uint(mp_get(env->payload, "msgsIn"), &v) == 0)
@@ -450,6 +609,8 @@ spawn(void)
 	gs = xcalloc(1, sizeof(*gs));
 	gs->state = GS_IDLE;
 	gs->started = mono_ms();
+	gs->conn_tokens = CONNECT_BURST;
+	gs->conn_ms = gs->started;
 	snprintf(gs->id, sizeof(gs->id), "?");
 	gs->ctl = peer_new_fd(sv[0], &S.lim, &ctl_cb, gs);
 	peer_set_name(gs->ctl, "session");

@@ -12,9 +12,12 @@
  * waits in the socketpair while it starts.
  *
  * Then fd 3 becomes the runtime's channel to its parent (SessionClose,
- * Inspect; SessionStats go the other way), the session writes the 101
- * response, and serves the connection until it closes, when the process
- * exits.  SIGTERM or the gateway going away closes the WebSocket with
+ * Inspect, ActorConnected; SessionStats, ConnectActor go the other way),
+ * the session writes the 101 response, and serves the connection until it
+ * closes, when the process exits.  A session never connects to anything:
+ * its sandbox refuses socket(2) and connect(2), and the gateway makes each
+ * connection to an actor for it, on request (rt_use_broker(); see
+ * docs/security.md).  SIGTERM or the gateway going away closes the WebSocket with
  * 1001 first.
  *
  * With -z the program is instead the zygote that forks the sessions and
@@ -310,6 +313,8 @@ session_run(void)
 		fatalx("evsignal_new");
 	signal(SIGHUP, SIG_IGN);
 	rt_adopt_parent(CHILD_FD_CTL, "gateway:main", parent_gone);
+	/* Our connections to the actors are the gateway's to make. */
+	rt_use_broker();
 
 	snprintf(head, sizeof(head), "HTTP/1.1 101 Switching Protocols\r\n"
 	    "Upgrade: websocket\r\nConnection: Upgrade\r\n"
