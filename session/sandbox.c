@@ -4,9 +4,11 @@
  * A session parses a stranger's bytes (WebSocket frames, JSON) and runs as
  * actord's user.  If a bug lets the stranger run code in it, what the
  * process may still do is what this file leaves it: read and write the
- * descriptors it has, connect to the actors' Unix sockets in $RUN (and
- * again when an actor restarts), log to stderr, exit.  Everything else a
- * process of actord's user could do is taken away, in this order:
+ * descriptors it has (its client, its channel to the gateway, and the
+ * connections to the actors that the gateway made for it and passed over
+ * that channel), receive more descriptors there, log to stderr, exit.
+ * Everything else a process of actord's user could do is taken away, in
+ * this order:
  *
  *  1. PR_SET_NO_NEW_PRIVS: nothing it could still run gains privilege
  *     (and Landlock and an unprivileged seccomp filter require it);
@@ -18,16 +20,17 @@
  *     abstract Unix sockets stop at the session itself (each to the
  *     extent the running kernel's Landlock ABI knows them);
  *  4. seccomp: no exec, no new process, no ptrace, no signal to another
- *     process, no socket but AF_UNIX, no io_uring (whose operations
- *     seccomp does not see), no way back to being dumpable.  Denied calls
- *     fail with EPERM rather than killing the process, so that a bug in
- *     our own code shows up as a logged error, not as a silent death.
+ *     process, no socket at all (socket, socketpair, connect), no
+ *     io_uring (whose operations seccomp does not see), no way back to
+ *     being dumpable.  Denied calls fail with EPERM rather than killing
+ *     the process, so that a bug in our own code shows up as a logged
+ *     error, not as a silent death.
  *
  * Landlock has no right for connect(2) to a pathname Unix socket (up to
- * ABI 7 at least: rights added by a later kernel are not handled here, so
- * they stay allowed), which is why the actors' sockets remain reachable
- * while every file, the databases, logs, config and web_dir included, is
- * not.  tests/check_sandbox.c holds each of these to a test.
+ * ABI 7 at least), so seccomp refuses the calls themselves: a session
+ * reaches no socket but the ones it was given, and the actors know those
+ * for a session's (common/actor.c, docs/security.md).
+ * tests/check_sandbox.c holds each of these to a test.
  *
  * Building the seccomp filter with libseccomp costs about 100 us and 27 KB
  * of heap that each session would dirty for itself.  So the zygote builds
@@ -40,7 +43,6 @@
  */
 #include <sys/mman.h>
 #include <sys/prctl.h>
-#include <sys/socket.h>
 #include <sys/syscall.h>
 
 #include <linux/filter.h>
@@ -255,6 +257,8 @@ seccomp_rules(scmp_filter_ctx ctx, int by_pid)
 		SCMP_SYS(pidfd_send_signal),
 		SCMP_SYS(io_uring_setup), SCMP_SYS(io_uring_enter),
 		SCMP_SYS(io_uring_register),
+		/* Its connections are made for it: it makes none. */
+		SCMP_SYS(socket), SCMP_SYS(socketpair), SCMP_SYS(connect),
 	};
 	static const int	 signals[] = {	/* first argument: a pid */
 		SCMP_SYS(kill), SCMP_SYS(tkill), SCMP_SYS(tgkill),
@@ -292,8 +296,7 @@ seccomp_rules(scmp_filter_ctx ctx, int by_pid)
 	if (deny(ctx, EPERM, SCMP_SYS(prctl), 1, &cmp) == -1)
 		return -1;
 #endif
-	cmp = SCMP_A0(SCMP_CMP_NE, AF_UNIX);
-	return deny(ctx, EPERM, SCMP_SYS(socket), 1, &cmp);
+	return 0;
 }
 
 /* The compiled filter, built by sandbox_prepare() for every session. */

@@ -8,7 +8,8 @@
 /*
  * Confine the calling process for good: no new privileges, not dumpable,
  * no file opened by path (Landlock, when the kernel has it), no exec, no
- * new process, no ptrace, no signal or socket beyond its own (seccomp).
+ * new process, no ptrace, no signal beyond its own, no new socket and no
+ * connect(2) (seccomp).
  * Call once, single-threaded, after every file the process needs is open.
  * Returns 0, or -1 after logging why (the caller must not serve then).
  */
