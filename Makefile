@@ -101,6 +101,16 @@ $(BUILD)/tests/%: tests/%.c $$(shell cat tests/$$*.deps 2>/dev/null) \
 	    $(shell cat tests/$*.deps 2>/dev/null) $(TEST_MAIN) $(LIBCOMMON) \
 	    $(libs_test_$*) $(GW_LIBS) $(PKG_LIBS) $(CHECK_LIBS) -lm
 
+# A session process running an attacker's code, for tests/it_security.sh:
+# the gateway runs it as a session; it links the session's sandbox.
+PROBE		:= $(BUILD)/tests/probe_session
+$(PROBE): tests/probe_session.c $(BUILD)/session/sandbox.o $(LIBCOMMON)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/session/sandbox.o \
+	    $(LIBCOMMON) $(SECCOMP_LIBS) $(GW_LIBS) $(PKG_LIBS) -lm
+
+tests: $(PROBE)
+
 bootstrap:
 	@scripts/bootstrap.sh build
 

@@ -20,6 +20,15 @@
 #                       actor's restart all the same; `sandbox = no` turns
 #                       it off
 #   control socket      refuses a process running under the gateway
+#   a session's code    a session process running an attacker's code
+#                       (tests/probe_session.c, started by the gateway as
+#                       a session): no socket, no connect; its connections,
+#                       which the gateway made, refuse every internal type
+#                       (ProcessTask, TaskCompleted, StartWorker, the rest)
+#                       and a Hello with another name, stamp its own name
+#                       on what it sends, and stay up; the running task,
+#                       the worker, the coordinator and the client's
+#                       session beside it are untouched
 #
 # The uid checks need root (setpriv to nobody); without it they are
 # skipped and say so.  session/sandbox.c's own refusals (files, exec,
@@ -27,6 +36,7 @@
 . "$(dirname "$0")/lib.sh"
 
 SEC=$ROOT/tests/ws/security.mjs
+PROBE=$ROOT/${BUILD:-build/rel}/tests/probe_session
 HOLD_PID=
 SPID=
 
@@ -432,7 +442,88 @@ SH
 	check "shutdown leaves no process and no socket" tree_stop
 }
 
+# A session running an attacker's code.  The program slot runs the real
+# session for the zygote and for the sessions it forks, and the probe for
+# the first session the gateway fork+execs once the probe's details are
+# written: the gateway does that while its zygote is down, so the test
+# kills the zygote and has a client take the pool's session, whose refill
+# is then the probe.  It has exactly a session's privileges: the
+# descriptors the gateway gave it, the sandbox (it links session/sandbox.c),
+# the same uid.
+t_forged() {
+	local d p r
+	if [ ! -x "$PROBE" ]; then
+		not_ok "$PROBE is built (make tests)"
+		return
+	fi
+	d=$(mktemp -d /tmp/actord-prog.XXXXXX)
+	T_DIRS+=("$d")
+	for p in coordinator worker eventlog gateway; do
+		ln -s "$BIN/$p" "$d/$p"
+	done
+	cat >"$d/session" <<SH
+#!/bin/sh
+[ "\$1" = -z ] && exec "$BIN/session" "\$@"
+if [ -f "$d/probe.env" ] && mkdir "$d/probe.once" 2>/dev/null; then
+	exec env \$(cat "$d/probe.env") "$PROBE" "\$@"
+fi
+exec "$BIN/session" "\$@"
+SH
+	chmod 755 "$d/session"
+	PROGRAM_DIR=$d tree_start "[gateway]" "session_pool = 1" ||
+	    { not_ok "tree starts"; return; }
+	local before
+	before=$(pids)
+	probe forge "$PORT" "$d" "$ACTORCTL" "$TMP/actord.conf" \
+	    "$TMP/actord.log" || { tree_stop; return; }
+	r='.report'
+	check_eq "the victim's task runs on w1" "Accepted sec-sleep" \
+	    "$(j '"\(.assign | sub("Task"; "")) \(.running)"')"
+	check "the probe reported (it ran as a session)" \
+	    test "$(j "$r != null")" = true
+	check_eq "in the probe: socket(2), socketpair(2), connect(2) refused" \
+	    "EPERM EPERM EPERM EPERM" "$(j "$r.sandbox | [.socketUnix,
+	    .socketInet, .socketpair, .connect] | join(\" \")")"
+	check_eq "... its connections to the four actors made by the gateway" \
+	    "true true true true" "$(j "$r.connections | [.coordinator,
+	    .worker, .eventlog, .system] | map(tostring) | join(\" \")")"
+	check_eq "ProcessTask, TaskCompleted, StartWorker from it: forbidden" \
+	    "forbidden forbidden forbidden" "$(j "$r.forged | [.ProcessTask,
+	    .TaskCompleted, .StartWorker] | join(\" \")")"
+	echo "# $(j "$r.swept") more messages a client may not send, to" \
+	    "every actor"
+	check_eq "... every internal one forbidden, every reply dropped" "" \
+	    "$(j "$r.notRefused[:3] | join(\"; \")")"
+	check "... and there were (at least 100)" test "$(j "$r.swept")" -ge 100
+	check_eq "a Ping from another session's address: the Pong is its own" \
+	    "$(j "$r.self")" "$(j "$r.pongTo")"
+	check_eq "after Hello as the worker and others, the worker ran its task" \
+	    "completed after-hello 0" "$(j "$r.assignAfterHello |
+	    [.status, .result, .processTaskHere] | map(tostring) |
+	    join(\" \")")"
+	check_eq "each connection still serves it, nothing unasked came" \
+	    "true true true true 0 0 0 0" "$(j "[$r.stillUp[], $r.unasked[]] |
+	    map(tostring) | join(\" \")")"
+	check_eq "the victim is still served, and sees its own replies" \
+	    "Pong StatusUpdated" "$(j '"\(.victimPing) \(.victimStatus)"')"
+	check_eq "the running task ends as the worker ran it, not as forged" \
+	    'completed {"sleptMs":3000}' \
+	    "$(j '.sleepFinished | "\(.status) \(.result | tojson)"')"
+	check_eq "no forged task ran, no forged worker exists" \
+	    "false false unknown_actor" "$(j '"\(.recent | index("forged-run")
+	    != null) \(.workers | index("forged-w") != null) \(.forgedWorker)"')"
+	check "w1 never ran the forged task" test \
+	    "$(j '.w1.lastTask')" != forged-run
+	check_eq "the other client's session serves" Pong "$(j .otherPing)"
+	check "the runtime logs the first refusal" grep -q \
+	    "sent ProcessTask, which a client may not send: refused" \
+	    "$TMP/actord.log"
+	check_eq "the tree is untouched: same processes" "$before" "$(pids)"
+	check "shutdown leaves no process and no socket" tree_stop
+}
+
 t_messages
+t_forged
 t_control_socket
 t_front_door
 t_files

@@ -15,11 +15,18 @@
 //   node security.mjs reconnect PORT ACTORCTL CONF
 //        one session through `actorctl restart coordinator`: the first
 //        message, a Ping to coordinator:main before and after
+//   node security.mjs forge PORT DIR ACTORCTL CONF LOG
+//        a client's session (the victim) with a task running, then a
+//        session running tests/probe_session.c (an attacker's code): the
+//        victim's details go to DIR/probe.env, the zygote is killed, and
+//        the next client's hand-off makes the gateway fork+exec a session,
+//        which DIR/session runs as the probe; the probe's report from LOG,
+//        and what the victim sees before and after
 //
 // Prints one JSON line.  Every wait is bounded.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -64,7 +71,8 @@ const PAYLOADS = {
 async function wsClient(port) {
   const ws = new WebSocket(`ws://127.0.0.1:${port}/ws`);
   const waiting = new Map();
-  let first;
+  const pushes = [];
+  let first, pushed = () => {};
   const established = new Promise((resolve) => { first = resolve; });
   ws.on('message', (d) => {
     const m = JSON.parse(d);
@@ -73,6 +81,9 @@ async function wsClient(port) {
     if (w) {
       waiting.delete(m.replyTo);
       w(m);
+    } else if (!m.replyTo) {
+      pushes.push(m);
+      pushed();
     }
   });
   await new Promise((resolve, reject) => {
@@ -87,7 +98,18 @@ async function wsClient(port) {
     ws.send(JSON.stringify({ to, from: 'client:sec', type, id,
       timestamp: Date.now(), payload }));
   });
-  return { ws, ask, established };
+  // The first push that pred takes (kept ones included), or null after ms.
+  const push = async (pred, ms = 10000) => {
+    const end = Date.now() + ms;
+    for (;;) {
+      const m = pushes.find(pred);
+      if (m || Date.now() >= end)
+        return m ?? null;
+      await Promise.race([new Promise((r) => { pushed = r; }),
+        sleep(end - Date.now())]);
+    }
+  };
+  return { ws, ask, established, push };
 }
 
 async function types(port) {
@@ -354,7 +376,84 @@ async function reconnect(port, actorctl, conf) {
     after: after?.type ?? null };
 }
 
+// Wait for a line of the log that starts with prefix: the rest of it.
+async function logLine(path, prefix, ms) {
+  const end = Date.now() + ms;
+  for (;;) {
+    const line = readFileSync(path, 'utf8').split('\n')
+      .find((l) => l.startsWith(prefix));
+    if (line || Date.now() >= end)
+      return line ? line.slice(prefix.length) : null;
+    await sleep(20);
+  }
+}
+
+async function forge(port, dir, actorctl, conf, log) {
+  const ctl = (...a) => execFileSync(actorctl, ['-c', conf, ...a],
+    { encoding: 'utf8' });
+  const kind = (m) => m === null ? null : m.type === 'Error' ?
+    m.payload.code : m.type;
+  const out = {};
+  // The victim: a client's session, with a task running on w1.
+  const a = await wsClient(port);
+  const established = await a.established;
+  const victim = `session:${established.payload.sessionId}`;
+  out.victim = victim;
+  out.register = kind(await a.ask('coordinator:main', 'RegisterWorker',
+    { workerId: 'w1' }));
+  // Its end shows in the coordinator's pushes.
+  out.subscribe = kind(await a.ask('coordinator:main', 'Subscribe', {}));
+  out.assign = kind(await a.ask('coordinator:main', 'AssignTask',
+    { taskId: 'sec-sleep', kind: 'sleep', input: { ms: 3000 },
+      workerId: 'w1' }));
+  for (let i = 0; i < 250; i++) {
+    const st = await a.ask('worker:w1', 'GetState', {});
+    out.running = st?.payload?.currentTask ?? null;
+    if (out.running === 'sec-sleep')
+      break;
+    await sleep(20);
+  }
+  out.before = await a.ask('coordinator:main', 'GetStatus', {});
+  // The probe's part: who it may try to be, what it may try to end.
+  writeFileSync(`${dir}/probe.env`, `PROBE_VICTIM=${victim}\n` +
+    'PROBE_TASK=sec-sleep\nPROBE_WORKER=w1\n');
+  const gw = JSON.parse(ctl('--json', 'status')).processes
+    .find((p) => p.name === 'gateway').pid;
+  const zygote = execFileSync('pgrep', ['-P', String(gw), '-x',
+    'session-zygote'], { encoding: 'utf8' }).trim();
+  process.kill(Number(zygote), 'SIGKILL');
+  // The hand-off to the pool's session; the refill is the probe.
+  const b = await wsClient(port);
+  await b.established;
+  const report = await logLine(log, 'probe-report ', 40000);
+  out.report = report ? JSON.parse(report) : null;
+
+  // The victim is served, its task ends as the worker ran it.
+  out.victimPing = kind(await a.ask('coordinator:main', 'Ping', {}));
+  const after = await a.ask('coordinator:main', 'GetStatus', {});
+  out.victimStatus = kind(after);
+  const ended = (m) => m.type === 'StatusUpdated' &&
+    m.payload.recent?.find((t) => t.taskId === 'sec-sleep' &&
+    ['completed', 'failed', 'cancelled'].includes(t.status));
+  const fin = await a.push(ended, 15000);
+  const t = fin ? ended(fin) : null;
+  out.sleepFinished = t ? { status: t.status, result: t.result } : null;
+  const final = await a.ask('coordinator:main', 'GetStatus', {});
+  out.workers = final?.payload?.workers?.map?.((w) => w.workerId ?? w.id)
+    ?? null;
+  out.recent = final?.payload?.recent?.map((t) => t.taskId) ?? null;
+  const w1 = await a.ask('worker:w1', 'GetState', {});
+  out.w1 = w1 ? { type: w1.type, lastTask: w1.payload.lastTask,
+    currentTask: w1.payload.currentTask } : null;
+  out.forgedWorker = kind(await a.ask('worker:forged-w', 'GetState', {}));
+  out.otherPing = kind(await b.ask('coordinator:main', 'Ping', {}));
+  a.ws.close(1000);
+  b.ws.close(1000);
+  return out;
+}
+
 const run = { types: () => types(Number(args[0])),
+  forge: () => forge(Number(args[0]), args[1], args[2], args[3], args[4]),
   hold: () => hold(Number(args[0]), Number(args[1])),
   reconnect: () => reconnect(Number(args[0]), args[1], args[2]),
   system: () => system(args[0]),
