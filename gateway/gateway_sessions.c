@@ -300,58 +300,66 @@ connect_rate_ok(struct gsession *gs)
 	return true;
 }
 
+/* Pack the frame of ActorConnected {kind, ok} to the session into sb. */
+static void
+pack_connected(msgpack_sbuffer *sb, struct gsession *gs, const char *kind,
+    int ok)
+{
+	struct msg_actor_conn	 m;
+	msgpack_packer		 pk;
+	char			 id[ID_MAX + 1], to[ADDR_MAX + 1];
+
+	memset(&m, 0, sizeof(m));
+	snprintf(m.kind, sizeof(m.kind), "%s", kind);
+	m.ok = ok;
+	snprintf(to, sizeof(to), "session:%s", gs->id);
+	env_new_id(id, sizeof(id));
+	msgpack_sbuffer_clear(sb);
+	msgpack_sbuffer_write(sb, "\0\0\0\0", FRAME_HDR);
+	msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
+	env_pack_header(&pk, to, "gateway:main", MSG_ACTOR_CONNECTED, id, NULL,
+	    env_now_ms());
+	msg_encode(&pk, msg_info(MSG_ACTOR_CONNECTED)->shape, &m);
+	frame_put_len(sb->data, (uint32_t)(sb->size - FRAME_HDR));
+}
+
 /*
- * ActorConnected {kind, ok} to the session, with fd (ours to close) when
- * not -1.  The descriptor goes with the frame's first byte, straight on
- * the channel, so only while nothing is queued on it (a frame half out
- * would be cut in two); otherwise, or if the socket takes nothing, the
- * answer is "not ok" through the peer, and the session asks again later.
+ * ActorConnected to the session, with fd (ours to close) unless -1.  The
+ * descriptor goes with the frame's first byte, straight on the channel,
+ * so only while nothing is queued there (a frame half out would be cut
+ * in two); otherwise, or if the socket takes nothing, the answer is "not
+ * ok" through the peer, and the session asks again after its backoff.
  */
 static void
 send_connected(struct gsession *gs, const char *kind, int fd)
 {
-	struct msg_actor_conn	 m;
-	msgpack_sbuffer		 sb;
-	msgpack_packer		 pk;
-	struct iovec		 iov;
-	char			 id[ID_MAX + 1], to[ADDR_MAX + 1];
-	ssize_t			 n = -1;
-	int			 ctlfd;
+	msgpack_sbuffer	 sb;
+	struct iovec	 iov;
+	ssize_t		 n;
+	int		 ctlfd;
 
-	memset(&m, 0, sizeof(m));
-	snprintf(m.kind, sizeof(m.kind), "%s", kind);
-	snprintf(to, sizeof(to), "session:%s", gs->id);
 	msgpack_sbuffer_init(&sb);
-	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	for (;;) {
-		m.ok = fd != -1;
-		msgpack_sbuffer_clear(&sb);
-		msgpack_sbuffer_write(&sb, "\0\0\0\0", FRAME_HDR);
-		env_new_id(id, sizeof(id));
-		env_pack_header(&pk, to, "gateway:main", MSG_ACTOR_CONNECTED,
-		    id, NULL, env_now_ms());
-		msg_encode(&pk, msg_info(MSG_ACTOR_CONNECTED)->shape, &m);
-		frame_put_len(sb.data, (uint32_t)(sb.size - FRAME_HDR));
-		if (fd == -1)
-			break;
+	if (fd != -1) {
+		pack_connected(&sb, gs, kind, 1);
 		iov.iov_base = sb.data;
 		iov.iov_len = sb.size;
 		if (peer_unsent(gs->ctl) == 0 &&
 		    (ctlfd = peer_fd(gs->ctl)) != -1 &&
-		    (n = fd_send(ctlfd, &iov, 1, fd)) > 0)
-			break;
+		    (n = fd_send(ctlfd, &iov, 1, fd)) > 0) {
+			/* What the socket did not take follows, first. */
+			if ((size_t)n < sb.size)
+				peer_write(gs->ctl, sb.data + n,
+				    sb.size - (size_t)n);
+			close(fd);
+			msgpack_sbuffer_destroy(&sb);
+			return;
+		}
 		log_debug("session %s: cannot pass its %s connection now",
 		    gs->id, kind);
 		close(fd);
-		fd = -1;
 	}
-	if (fd != -1) {
-		close(fd);
-		/* What the socket did not take follows, before anything. */
-		if ((size_t)n < sb.size)
-			peer_write(gs->ctl, sb.data + n, sb.size - (size_t)n);
-	} else
-		peer_write(gs->ctl, sb.data, sb.size);
+	pack_connected(&sb, gs, kind, 0);
+	peer_write(gs->ctl, sb.data, sb.size);
 	msgpack_sbuffer_destroy(&sb);
 }
 
