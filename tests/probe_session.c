@@ -23,7 +23,9 @@
  *    own: the task must run on the real worker, no ProcessTask come here;
  *
  * and checks that each connection still answers afterwards, with nothing
- * it did not ask for.  It prints one line on stderr, "probe-report
+ * it did not ask for.  Then the gateway's side: a second Ready, as the
+ * victim, changes the name of no new connection; no connection is made to
+ * what is no actor's socket; twenty requests at once go past the rate.  It prints one line on stderr, "probe-report
  * <JSON>", and exits 0; the test judges.
  *
  * Environment (the test's wrapper sets it): PROBE_VICTIM, another serving
@@ -284,9 +286,12 @@ chan_frame(struct got *g, int *fd)
 	return (int)n;
 }
 
-/* Ask the gateway for our connection to c's kind, as a session does. */
+/*
+ * Ask the gateway for a connection to kind, as a session's runtime does:
+ * its descriptor, or -1 when the answer is "not ok" or none came.
+ */
 static int
-get_connection(struct aconn *c)
+ask_connection(const char *kind)
 {
 	struct got	 g;
 	char		 id[ID_MAX + 1];
@@ -294,20 +299,29 @@ get_connection(struct aconn *c)
 
 	if (put(CHILD_FD_CHAN, "gateway:main", self, MSG_CONNECT_ACTOR,
 	    fresh_id(id, sizeof(id), "connect"), json_pack("{s:s}", "kind",
-	    c->kind)) == -1)
+	    kind)) == -1)
 		return -1;
 	for (;;) {
 		if (chan_frame(&g, &fd) == -1)
 			return -1;
 		if (g.type == MSG_ACTOR_CONNECTED) {
 			json_decref(g.payload);
-			c->fd = fd;
-			return fd == -1 ? -1 : 0;
+			return fd;
 		}
 		json_decref(g.payload);
 		if (fd != -1)
 			close(fd);
 	}
+}
+
+/* Our connection to c's kind. */
+static int
+get_connection(struct aconn *c)
+{
+	if (c->fd != -1)
+		close(c->fd);
+	c->len = 0;
+	return (c->fd = ask_connection(c->kind)) == -1 ? -1 : 0;
 }
 
 /* Say Ready, as a session does first. */
@@ -423,6 +437,9 @@ main(int argc, char *argv[])
 	struct got		 g;
 	json_t			*report, *forged, *sandbox, *conn_ok;
 	json_t			*not_refused, *up, *unasked, *after, *mine;
+	json_t			*gw;
+	static const char *const nokinds[] = { "session", "gateway",
+				    "client", "nosuch" };
 	const char		*victim = getenv("PROBE_VICTIM");
 	const char		*task = getenv("PROBE_TASK");
 	const char		*worker = getenv("PROBE_WORKER");
@@ -431,7 +448,7 @@ main(int argc, char *argv[])
 	static char		 answers[MSG_COUNT][64];
 	uint8_t			 rnd[8];
 	size_t			 i;
-	int			 spare, sp[2], t, r, n, swept = 0;
+	int			 spare, sp[2], t, r, n, fd, swept = 0;
 	int			 other[MSG_COUNT + 1];
 
 	(void)argc;
@@ -644,6 +661,55 @@ main(int argc, char *argv[])
 	}
 	json_object_set_new(report, "stillUp", up);
 	json_object_set_new(report, "unasked", unasked);
+
+	/*
+	 * The gateway's side.  Ready again, as the victim, then a new
+	 * connection: it still carries our name (the first Ready's).
+	 */
+	gw = json_object();
+	say_ready(victim + strlen("session:"));
+	c = conn_of("coordinator");
+	if (get_connection(c) == 0) {
+		put(c->fd, "coordinator:main", victim, MSG_PING, "again",
+		    NULL);
+		if (answer(c, "again", WAIT_MS, &g, NULL) == 1) {
+			json_object_set_new(gw, "pongToAfterReady",
+			    json_string(g.to));
+			json_decref(g.payload);
+		}
+	}
+	/* No connection to what is no actor's socket. */
+	for (i = 0; i < nitems(nokinds); i++) {
+		if ((fd = ask_connection(nokinds[i])) != -1) {
+			close(fd);
+			json_object_set_new(gw, nokinds[i], json_true());
+		}
+	}
+	/* Twenty at once: past the bucket, "not ok". */
+	n = r = 0;
+	for (i = 0; i < 20; i++) {
+		if ((fd = ask_connection("eventlog")) == -1) {
+			r++;
+			continue;
+		}
+		n++;
+		c = conn_of("eventlog");
+		if (c->fd != -1)
+			close(c->fd);
+		c->fd = fd;
+		c->len = 0;
+	}
+	json_object_set_new(gw, "burstGiven", json_integer(n));
+	json_object_set_new(gw, "burstRefused", json_integer(r));
+	/* The last one given serves (the older ones are replaced). */
+	c = conn_of("eventlog");
+	put(c->fd, "eventlog:main", victim, MSG_PING, "last", NULL);
+	r = answer(c, "last", WAIT_MS, &g, NULL);
+	json_object_set_new(gw, "lastServes", json_boolean(r == 1 &&
+	    strcmp(g.to, self) == 0));
+	if (r == 1)
+		json_decref(g.payload);
+	json_object_set_new(report, "gateway", gw);
 
 out:
 	text = json_dumps(report, JSON_COMPACT);
