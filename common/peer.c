@@ -292,14 +292,24 @@ write_cb(struct bufferevent *bev, void *arg)
 		p->cb->drained(p, p->arg);
 }
 
-/* An outbound peer's connection is up: what waited goes first. */
+/*
+ * An outbound peer's connection is up: what waited goes first.  With
+ * nothing ahead of it (a given connection: no Hello of ours), it is
+ * written now, as release_held() writes a turn's frames, rather than on
+ * the next turn's write event.
+ */
 static void
 peer_up(struct peer *p)
 {
+	struct evbuffer	*out = bufferevent_get_output(p->bev);
+
 	p->state = PEER_UP;
 	p->up_since = mono_ms();
 	log_debug("peer %s: connected", p->name);
-	evbuffer_add_buffer(bufferevent_get_output(p->bev), p->backlog);
+	if (evbuffer_get_length(out) == 0 &&
+	    evbuffer_get_length(p->backlog) <= p->lim.high_water)
+		(void)evbuffer_write(p->backlog, bufferevent_getfd(p->bev));
+	evbuffer_add_buffer(out, p->backlog);
 	peer_read_start(p);
 	if (p->cb->connected != NULL)
 		p->cb->connected(p, p->arg);
