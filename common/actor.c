@@ -466,6 +466,16 @@ route(const char *to, const struct addr *a)
 	return c;
 }
 
+int
+rt_prepare(const char *to)
+{
+	struct addr	 a;
+
+	if (addr_parse(to, strlen(to), &a) == -1)
+		return -1;
+	return route(to, &a) == NULL ? -1 : 0;
+}
+
 msgpack_packer *
 actor_begin(const char *from, const char *to, enum msg_type type,
     const char *reply_to)

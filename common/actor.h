@@ -132,6 +132,11 @@ struct peer *rt_adopt_parent(int fd, const char *parent_address,
  * the descriptor); so again each time it drops.  After rt_adopt_parent().
  */
 void	rt_use_broker(void);
+/*
+ * Have the connection a message to address `to` would leave by made now,
+ * sending nothing: 0, or -1 when there is no route.
+ */
+int	rt_prepare(const char *to);
 /* Wire the database into the output gate: commit before every flush. */
 void	rt_use_db(struct db *db);
 int	rt_ready(void);

@@ -327,8 +327,14 @@ session_run(void)
 	    (size_t)cfg.send_queue_bytes : (size_t)cfg.send_queue_bytes;
 	lim.ping_interval_ms = cfg.ping_interval_ms;
 	lim.pong_timeout_ms = cfg.pong_timeout_ms;
-	if (!echo)
+	if (!echo) {
 		route_init(&cfg, self_id);
+		/*
+		 * Most clients' first message is for the coordinator: the
+		 * gateway makes that connection while the 101 travels.
+		 */
+		rt_prepare(COORDINATOR_ADDRESS);
+	}
 	if (ws_start(base, fd, head, oi.early, oi.earlylen, &lim,
 	    echo ? &echo_cb : &route_cb) == -1) {
 		log_warnx("cannot set up the connection");
