@@ -14,11 +14,12 @@
  * Then fd 3 becomes the runtime's channel to its parent (SessionClose,
  * Inspect, ActorConnected; SessionStats, ConnectActor go the other way),
  * the session writes the 101 response, and serves the connection until it
- * closes, when the process exits.  A session never connects to anything:
- * its sandbox refuses socket(2) and connect(2), and the gateway makes each
- * connection to an actor for it, on request (rt_use_broker(); see
- * docs/security.md).  SIGTERM or the gateway going away closes the WebSocket with
- * 1001 first.
+ * closes, when the process exits.  SIGTERM or the gateway going away
+ * closes the WebSocket with 1001 first.
+ *
+ * A session never connects to anything: its sandbox refuses socket(2) and
+ * connect(2), and the gateway makes each of its connections to an actor,
+ * on request (rt_use_broker(); see docs/security.md).
  *
  * With -z the program is instead the zygote that forks the sessions and
  * reaps them (see zygote() and gateway_sessions.c); when the zygote is

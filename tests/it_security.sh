@@ -504,14 +504,14 @@ SH
 	check_eq "each connection still serves it, nothing unasked came" \
 	    "true true true true 0 0 0 0" "$(j "[$r.stillUp[], $r.unasked[]] |
 	    map(tostring) | join(\" \")")"
-	check_eq "a second Ready, as the victim: its next connection is still its own" \
+	check_eq "a second Ready, as the victim: its next connection is its own" \
 	    "$(j "$r.self")" "$(j "$r.gateway.pongToAfterReady")"
 	check_eq "no connection to session, gateway, client or an unknown kind" \
 	    "null null null null" "$(j "$r.gateway | [.session, .gateway,
 	    .client, .nosuch] | map(tostring) | join(\" \")")"
 	echo "# twenty ConnectActor at once: $(j "$r.gateway.burstGiven") given," \
 	    "$(j "$r.gateway.burstRefused") refused"
-	check "twenty ConnectActor at once: some given, the rest refused (16 a burst)" \
+	check "twenty ConnectActor at once: some given, the rest refused" \
 	    test "$(j "$r.gateway | .burstGiven >= 1 and .burstGiven <= 16 and
 	    .burstRefused >= 4")" = true
 	check_eq "... the last one given serves, the older replaced" true \

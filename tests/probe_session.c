@@ -25,8 +25,10 @@
  * and checks that each connection still answers afterwards, with nothing
  * it did not ask for.  Then the gateway's side: a second Ready, as the
  * victim, changes the name of no new connection; no connection is made to
- * what is no actor's socket; twenty requests at once go past the rate.  It prints one line on stderr, "probe-report
- * <JSON>", and exits 0; the test judges.
+ * what is no actor's socket; twenty requests at once go past the rate.
+ *
+ * It prints one line on stderr, "probe-report <JSON>", and exits 0; the
+ * test judges.
  *
  * Environment (the test's wrapper sets it): PROBE_VICTIM, another serving
  * session's address; PROBE_TASK, a task running on PROBE_WORKER.
