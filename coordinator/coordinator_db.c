@@ -39,6 +39,13 @@
  * probe per queue that may run a task now; tasks_pinq orders the pinned
  * ones across workers, for the 'next' list; tasks_due the delayed ones by
  * their time.  tasks_status serves ListTasks by status, newest first.
+ * Without statistics SQLite takes an equality on status through
+ * tasks_status (and sorts what it finds) over a partial index whose
+ * condition and order match, which makes the 'next' preview, the timer
+ * and the pruning walk every queued or finished task; the statements
+ * that run per event name their index (INDEXED BY), which also makes
+ * their preparation fail, at start, should the index ever stop serving
+ * them.  check_coordinator's plan test holds them to it.
  *
  * Every index costs each write of a task (AssignTask, start, finish), so
  * only those a message needs are kept: the newest changes are found at
@@ -218,13 +225,15 @@ static const char *const stmt_sql[ST_COUNT] = {
 	    "SELECT id, priority, qseq, queue FROM tasks WHERE status = 0"
 	    " AND pin = ?1 ORDER BY priority DESC, qseq LIMIT ?2",
 	[ST_PINQ_HEAD] =
-	    "SELECT id, priority, qseq FROM tasks WHERE status = 0"
-	    " AND pin IS NOT NULL ORDER BY priority DESC, qseq LIMIT ?1",
+	    "SELECT id, priority, qseq FROM tasks INDEXED BY tasks_pinq"
+	    " WHERE status = 0 AND pin IS NOT NULL"
+	    " ORDER BY priority DESC, qseq LIMIT ?1",
 	[ST_DUE] =
-	    "SELECT id FROM tasks WHERE status IN (5, 6) AND run_at <= ?1"
-	    " ORDER BY run_at LIMIT ?2",
+	    "SELECT id FROM tasks INDEXED BY tasks_due"
+	    " WHERE status IN (5, 6) AND run_at <= ?1 ORDER BY run_at LIMIT ?2",
 	[ST_DUE_NEXT] =
-	    "SELECT min(run_at) FROM tasks WHERE status IN (5, 6)",
+	    "SELECT min(run_at) FROM tasks INDEXED BY tasks_due"
+	    " WHERE status IN (5, 6)",
 	[ST_WORKER_INSERT] =
 	    "INSERT INTO workers (id, processed, registered)"
 	    " VALUES (?1, 0, ?2)",
@@ -236,7 +245,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 	    "UPDATE totals SET n = n + 1 WHERE status = ?1",
 	[ST_DONE_PRUNE] =
 	    "DELETE FROM tasks WHERE id IN (SELECT id FROM tasks"
-	    " WHERE status BETWEEN 2 AND 4 ORDER BY chg LIMIT ?1)"
+	    " INDEXED BY tasks_done WHERE status BETWEEN 2 AND 4"
+	    " ORDER BY chg LIMIT ?1)"
 	    " AND coalesce(finished, updated) < ?2",
 	[ST_DEDUPE_GET] =
 	    "SELECT type, payload FROM dedupe WHERE sender = ?1 AND id = ?2"
@@ -312,8 +322,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_NEWEST_ROWID] =
 	    "SELECT max(rowid) FROM tasks",
 	[ST_LOAD_PINNED] =
-	    "SELECT pin, count(*) FROM tasks WHERE status = 0"
-	    " AND pin IS NOT NULL GROUP BY pin",
+	    "SELECT pin, count(*) FROM tasks INDEXED BY tasks_pinned"
+	    " WHERE status = 0 AND pin IS NOT NULL GROUP BY pin",
 	[ST_EVENTS_FIRST] =
 	    "SELECT min(seq) FROM events_out",
 	[ST_EVENTS_LAST] =
@@ -337,7 +347,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 	    " UNION SELECT * FROM (SELECT " NEWEST_COLS " FROM tasks"
 	    "  WHERE status = 6 ORDER BY rowid DESC LIMIT ?1)"
 	    " UNION SELECT * FROM (SELECT " NEWEST_COLS " FROM tasks"
-	    "  WHERE status BETWEEN 2 AND 4 ORDER BY chg DESC LIMIT ?1))"
+	    "  INDEXED BY tasks_done WHERE status BETWEEN 2 AND 4"
+	    "  ORDER BY chg DESC LIMIT ?1))"
 	    " ORDER BY chg DESC LIMIT ?1",
 	[ST_CHG] =
 	    "SELECT value FROM meta WHERE key = 'chg'",
