@@ -172,6 +172,7 @@ struct cevents {
 enum cstmt {
 	ST_TASK_INSERT,
 	ST_TASK_GET,
+	ST_TASK_SAME,
 	ST_TASK_START,
 	ST_TASK_FINISH,
 	ST_TASK_REQUEUE,
@@ -389,6 +390,15 @@ int		 watch_drop(struct coord *c, const char *watcher,
 		    char (**tasks)[NAME_MAX_LEN + 1], size_t *ntasks);
 int		 watch_load(struct coord *c);
 void		 watch_free(struct coord *c);
+
+/*
+ * coordinator_records.c: env's sender watches a task (0, 1 refused with
+ * the Error queued, -1); TaskFinished of a finished task to it alone.
+ */
+int		 watch_start(struct coord *c, const struct envelope *env,
+		    const char *id, const struct trow *t, struct outbox *ob);
+int		 finished_now(struct coord *c, const struct envelope *env,
+		    const char *id, struct outbox *ob);
 
 /* The handlers, one per row of the table in coordinator_actor.c. */
 int	coord_assign_task(struct actor *self, const struct envelope *env,

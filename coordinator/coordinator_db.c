@@ -190,6 +190,9 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_TASK_GET] =
 	    "SELECT status, worker, pin, attempts, queue, kind, retry,"
 	    " timeout_ms, run_at FROM tasks WHERE id = ?1",
+	[ST_TASK_SAME] =
+	    "SELECT 1 FROM tasks WHERE id = ?1 AND kind = ?2"
+	    " AND input IS ?3",
 	[ST_TASK_START] =
 	    "UPDATE tasks SET status = 1, worker = ?2, attempts = attempts + 1,"
 	    " qseq = NULL, started = ?3, updated = ?3, chg = ?4"

@@ -164,7 +164,7 @@ coord_get_task(struct actor *self, const struct envelope *env,
 }
 
 /* TaskFinished for task id, already finished, to env's sender alone. */
-static int
+int
 finished_now(struct coord *c, const struct envelope *env, const char *id,
     struct outbox *ob)
 {
@@ -194,6 +194,39 @@ finished_now(struct coord *c, const struct envelope *env, const char *id,
 }
 
 /*
+ * env's sender watches task id (t its row): one TaskFinished when it
+ * reaches a final state; a running command starts sending its output.
+ * Nothing for a finished task (the caller sends TaskFinished at once).
+ * 1 when refused, with the Error queued.
+ */
+int
+watch_start(struct coord *c, const struct envelope *env, const char *id,
+    const struct trow *t, struct outbox *ob)
+{
+	struct msg_stream_output so;
+	char			 why[256], addr[ADDR_MAX + 1];
+	int			 r, watched;
+
+	if (TASK_FINISHED(t->status))
+		return 0;
+	if ((watched = watch_any(c, id)) == -1 ||
+	    (r = watch_add(c, id, env->from, why, sizeof(why))) == -1)
+		return -1;
+	if (r == 1) {
+		outbox_error(ob, env, ERR_RATE_LIMITED, "%s", why);
+		return 1;
+	}
+	if (!watched && t->status == TASK_RUNNING) {
+		memset(&so, 0, sizeof(so));
+		snprintf(so.task_id, sizeof(so.task_id), "%s", id);
+		so.on = true;
+		snprintf(addr, sizeof(addr), "worker:%s", t->worker);
+		outbox_msg(ob, NULL, addr, MSG_STREAM_OUTPUT, 0, &so);
+	}
+	return 0;
+}
+
+/*
  * WatchTask {taskId}: Task now, and one TaskFinished when it reaches a
  * final state (at once when it has).  A running command starts sending
  * its output.
@@ -204,11 +237,9 @@ coord_watch_task(struct actor *self, const struct envelope *env,
 {
 	struct coord		*c = self->data;
 	const char		*id = env->body->task_id.task_id;
-	struct msg_stream_output so;
 	enum task_status	 status;
 	struct trow		 t;
-	char			 why[256], addr[ADDR_MAX + 1];
-	int			 r, watched;
+	int			 r;
 
 	if ((r = task_get(c, id, &t)) == -1)
 		return -1;
@@ -216,22 +247,8 @@ coord_watch_task(struct actor *self, const struct envelope *env,
 		outbox_error(ob, env, ERR_NOT_FOUND, "Unknown task: %s", id);
 		return 0;
 	}
-	if (!TASK_FINISHED(t.status)) {
-		if ((watched = watch_any(c, id)) == -1 ||
-		    (r = watch_add(c, id, env->from, why, sizeof(why))) == -1)
-			return -1;
-		if (r == 1) {
-			outbox_error(ob, env, ERR_RATE_LIMITED, "%s", why);
-			return 0;
-		}
-		if (!watched && t.status == TASK_RUNNING) {
-			memset(&so, 0, sizeof(so));
-			snprintf(so.task_id, sizeof(so.task_id), "%s", id);
-			so.on = true;
-			snprintf(addr, sizeof(addr), "worker:%s", t.worker);
-			outbox_msg(ob, NULL, addr, MSG_STREAM_OUTPUT, 0, &so);
-		}
-	}
+	if ((r = watch_start(c, env, id, &t, ob)) != 0)
+		return r == 1 ? 0 : -1;
 	if ((r = reply_record(c, env, id, &status, ob)) != 0)
 		return r == 1 ? 0 : -1;
 	return TASK_FINISHED(status) ? finished_now(c, env, id, ob) : 0;

@@ -550,9 +550,9 @@ START_TEST(test_assign_errors)
 	ck_assert_str_eq(out_str((size_t)r, "code"), "unknown_actor");
 	ck_assert_int_eq(task_row("t1", NULL), -1);
 	assign("t1", NULL);
+	/* The same task again is the one task (test_assign_again). */
 	r = assign("t1", NULL);
-	ck_assert_int_eq(ob.v[r].type, MSG_ERROR);
-	ck_assert_str_eq(out_str((size_t)r, "code"), "bad_payload");
+	ck_assert_int_eq(ob.v[r].type, MSG_TASK_ACCEPTED);
 	ck_assert_uint_eq(c->ntasks[TASK_QUEUED], 1);
 }
 END_TEST
@@ -2113,6 +2113,56 @@ START_TEST(test_watch_finished)
 }
 END_TEST
 
+/*
+ * A client whose connection dropped sends AssignTask again from a new
+ * session, same taskId: TaskAccepted for the one task, with its status
+ * now; with watch, its TaskFinished.  Another kind or input under the id
+ * is refused.
+ */
+START_TEST(test_assign_again)
+{
+	size_t	 i;
+
+	open_coord();
+	ck_assert_int_eq(jsend(MSG_ASSIGN_TASK, "session:a",
+	    "{\"taskId\": \"again\", \"kind\": \"echo\", "
+	    "\"input\": {\"value\": 7}}"), 0);
+	ck_assert_str_eq(out_str(reply_index(), "status"), "queued");
+	ck_assert_int_eq(jsend(MSG_ASSIGN_TASK, "session:b",
+	    "{\"taskId\": \"again\", \"kind\": \"echo\", "
+	    "\"input\": {\"value\": 7}}"), 0);
+	i = reply_index();
+	ck_assert_int_eq(ob.v[i].type, MSG_TASK_ACCEPTED);
+	ck_assert_str_eq(out_str(i, "taskId"), "again");
+	ck_assert_str_eq(out_str(i, "status"), "queued");
+	ck_assert_uint_eq(c->ntasks[TASK_QUEUED], 1);
+
+	ck_assert_int_eq(jsend(MSG_ASSIGN_TASK, "session:b",
+	    "{\"taskId\": \"again\", \"kind\": \"echo\", "
+	    "\"input\": {\"value\": 8}}"), 0);
+	ck_assert_str_eq(reply_error(), "bad_payload");
+	ck_assert_int_eq(jsend(MSG_ASSIGN_TASK, "session:b",
+	    "{\"taskId\": \"again\", \"kind\": \"sleep\", "
+	    "\"input\": {\"value\": 7}}"), 0);
+	ck_assert_str_eq(reply_error(), "bad_payload");
+
+	online_worker("w1");
+	ck_assert_int_eq(task_row("again", NULL), TASK_RUNNING);
+	complete("again", "w1");
+	ck_assert_int_eq(jsend(MSG_ASSIGN_TASK, "session:c",
+	    "{\"taskId\": \"again\", \"kind\": \"echo\", "
+	    "\"input\": {\"value\": 7}, \"watch\": true}"), 0);
+	i = reply_index();
+	ck_assert_int_eq(ob.v[i].type, MSG_TASK_ACCEPTED);
+	ck_assert_str_eq(out_str(i, "status"), "completed");
+	ck_assert_int_eq(finished_to("session:c"), 1);
+	ck_assert_int_gt(find_out(0, MSG_TASK_FINISHED, "session:c"),
+	    (int)i);
+	ck_assert_uint_eq(c->ntasks[TASK_QUEUED] + c->ntasks[TASK_RUNNING],
+	    0);
+}
+END_TEST
+
 START_TEST(test_retry_and_delete)
 {
 	int64_t	 attempts;
@@ -2350,6 +2400,7 @@ suite(void)
 	tcase_add_test(tc, test_worker_death_policy);
 	tcase_add_test(tc, test_get_and_list);
 	tcase_add_test(tc, test_watch_finished);
+	tcase_add_test(tc, test_assign_again);
 	tcase_add_test(tc, test_retry_and_delete);
 	tcase_add_test(tc, test_kinds_checked);
 	tcase_add_test(tc, test_retention_age);
