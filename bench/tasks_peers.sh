@@ -17,22 +17,27 @@
 # printed as a table.
 #
 #   bench/tasks_peers.sh [-r rounds] [-n jobs] [-f inflight] [-w workers]
-#                        [-m latency jobs]
+#                        [-m latency jobs] [-S synchronous]
+#
+# -S sets actord's [coordinator] synchronous (full by default; normal or
+# off only to see what the disk costs: the acknowledgement is then not
+# durable).
 #
 # Needs redis-server (apt-get install redis-server, done here when root)
 # and bench/peers' node packages (npm ci there, done here).  Not a test.
 set -u
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-ROUNDS=3 N=20000 F=100 W=100 M=2000
-while getopts "r:n:f:w:m:" opt; do
+ROUNDS=3 N=20000 F=100 W=100 M=2000 SYNC=full
+while getopts "r:n:f:w:m:S:" opt; do
 	case $opt in
 	r) ROUNDS=$OPTARG ;;
 	n) N=$OPTARG ;;
 	f) F=$OPTARG ;;
 	w) W=$OPTARG ;;
 	m) M=$OPTARG ;;
-	*) sed -n '2,24p' "$0" >&2; exit 100 ;;
+	S) SYNC=$OPTARG ;;
+	*) sed -n '2,29p' "$0" >&2; exit 100 ;;
 	esac
 done
 if ! command -v redis-server >/dev/null; then
@@ -91,6 +96,8 @@ start_actord() {
 	program_dir = $ROOT/bin
 	web_dir = $ROOT/web
 	log_level = warning
+	[coordinator]
+	synchronous = $SYNC
 	[gateway]
 	listen = 127.0.0.1:$APORT
 	[session]
@@ -117,7 +124,7 @@ start_redis redis "$RPORT"
 start_redis redis-fsync "$FPORT" "appendonly yes" "appendfsync always"
 
 echo "== Task systems: $N no-op jobs, $F in flight, $W workers; $M jobs" \
-    "one at a time; $ROUNDS rounds"
+    "one at a time; $ROUNDS rounds; actord synchronous=$SYNC"
 echo "date:   $(date -u +%Y-%m-%dT%H:%M:%SZ)"
 echo "tree:   $(git rev-parse --short HEAD 2>/dev/null)"
 echo "cpus:   $(nproc); $(uname -sr); redis $(redis-server --version |
