@@ -59,6 +59,7 @@
 #include "frame.h"
 #include "gateway.h"
 #include "log.h"
+#include "metrics.h"
 #include "peer.h"
 #include "strmap.h"
 #include "xmalloc.h"
@@ -324,6 +325,9 @@ leave(struct gsession *gs, int abnormal)
 	case GS_BUSY:
 		TAILQ_REMOVE(&S.busy, gs, entry);
 		S.nbusy--;
+		S.counters.closed++;
+		S.counters.msgs_in += gs->msgs_in;
+		S.counters.msgs_out += gs->msgs_out;
 		changed();
 		break;
 	case GS_GONE:
@@ -693,6 +697,7 @@ to_busy(struct gsession *gs, const struct handoff *h)
 	snprintf(gs->peer, sizeof(gs->peer), "%s", h->peer);
 	TAILQ_INSERT_TAIL(&S.busy, gs, entry);
 	S.nbusy++;
+	S.counters.opened++;
 	changed();
 }
 
@@ -1025,4 +1030,37 @@ sessions_reload(const struct config *cfg)
 	}
 	refill();
 	changed();
+}
+
+/* The sessions' families: open, opened and closed, their messages. */
+void
+sessions_metrics(struct metrics *m)
+{
+	struct gsession	*gs;
+	uint64_t	 in = S.counters.msgs_in, out = S.counters.msgs_out;
+
+	TAILQ_FOREACH(gs, &S.busy, entry) {
+		in += gs->msgs_in;
+		out += gs->msgs_out;
+	}
+	metrics_gauge(m, "actord_sessions_open", "WebSocket sessions "
+	    "serving a connection.", "", (double)S.nbusy);
+	metrics_gauge(m, "actord_sessions_idle", "Session processes started "
+	    "and waiting in the pool.", "", (double)S.npool);
+	metrics_gauge(m, "actord_sessions_max", "The max_sessions limit.",
+	    "", S.cfg->max_sessions);
+	metrics_counter(m, "actord_sessions_opened_total", "WebSocket "
+	    "connections handed to a session since the gateway started.", "",
+	    (double)S.counters.opened);
+	metrics_counter(m, "actord_sessions_closed_total", "Sessions that "
+	    "served a connection and ended.", "", (double)S.counters.closed);
+	metrics_counter(m, "actord_session_exits_failed_total", "Session "
+	    "processes that exited non-zero or by a signal not sent to them.",
+	    "", (double)S.counters.failed);
+	metrics_counter(m, "actord_websocket_messages_received_total",
+	    "WebSocket messages received from clients (as the sessions last "
+	    "reported).", "", (double)in);
+	metrics_counter(m, "actord_websocket_messages_sent_total",
+	    "WebSocket messages sent to clients (as the sessions last "
+	    "reported).", "", (double)out);
 }
