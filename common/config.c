@@ -167,8 +167,9 @@ static const struct key keys[] = {
 	    1000000, "1000", "tasks one session may watch at once"),
 	INT("coordinator", "watches_per_task", watches_per_task, 1, 100000,
 	    "64", "sessions that may watch one task"),
-	INT("coordinator", "metrics_kinds", metrics_kinds, 1, 10000, "50",
-	    "task kinds named in metrics' kind label; later ones: \"other\""),
+	INT("coordinator", "metrics_series", metrics_series, 1, 10000, "100",
+	    "(kind, queue) pairs the task metrics name; later pairs are "
+	    "counted as kind and queue \"other\""),
 
 	CHILD(CHILD_WORKER),
 	ENUM("worker", "synchronous", worker_sync, sync_names, "normal",

@@ -74,7 +74,7 @@ struct config {
 	int	 queues_open;		/* tasks may name other queues */
 	int	 watches_per_watcher;	/* tasks one session may watch */
 	int	 watches_per_task;	/* sessions watching one task */
-	int	 metrics_kinds;		/* kind label values, then "other" */
+	int	 metrics_series;	/* (kind, queue) label pairs, then "other" */
 
 	/* [worker] */
 	int	 worker_sync;
