@@ -139,8 +139,12 @@ metrics_format_value(char *out, size_t size, double v)
 		snprintf(out, size, "%sInf", v > 0 ? "+" : "-");
 	else if (v == floor(v) && fabs(v) < 9007199254740992.0)
 		snprintf(out, size, "%.0f", v);
-	else
-		snprintf(out, size, "%.17g", v);
+	else {
+		/* The shortest of 15 or 17 digits that reads back as v. */
+		snprintf(out, size, "%.15g", v);
+		if (strtod(out, NULL) != v)
+			snprintf(out, size, "%.17g", v);
+	}
 }
 
 /* One line: name suffix labels value. */
