@@ -34,6 +34,8 @@
 
 #include <http_parser.h>
 
+#include "msg.h"
+
 struct actor_kind;
 struct config;
 struct event_base;
@@ -159,6 +161,11 @@ struct handoff {
 	size_t		 earlylen;
 };
 
+#define CLOSE_SLOT_APP	16	/* close codes 4000-4999 */
+#define CLOSE_SLOT_OTHER 17	/* any other */
+#define CLOSE_SLOT_NONE	18	/* the session reported none */
+#define CLOSE_SLOTS	19
+
 /* How sessions ended, for Inspect. */
 struct sessions_counters {
 	uint64_t	 ended;		/* exit status known */
@@ -168,6 +175,8 @@ struct sessions_counters {
 	uint64_t	 closed;	/* ... whose session ended */
 	uint64_t	 msgs_in;	/* WebSocket messages of those */
 	uint64_t	 msgs_out;
+	uint64_t	 errors[ERR_COUNT];	/* ... their Error replies */
+	uint64_t	 close_codes[CLOSE_SLOTS];	/* 1000-1015, ... */
 };
 
 int	 sessions_init(struct event_base *base, const struct config *cfg);

@@ -513,12 +513,12 @@ http_decide(const struct http_req *r, const struct config *cfg,
 		return;
 	}
 	if (plen == 8 && memcmp(path, "/metrics", 8) == 0 && cfg->metrics) {
+		d->route = ROUTE_METRICS;	/* refused or not */
 		if (!metrics_token_ok(r, cfg, &u)) {
 			refuse(d, 401, "Missing or invalid token",
 			    "WWW-Authenticate: Bearer\r\n");
 			return;
 		}
-		d->route = ROUTE_METRICS;
 		return;
 	}
 	ws_path = (plen == 1 && path[0] == '/') ||

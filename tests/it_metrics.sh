@@ -81,6 +81,40 @@ check "and the third pair is not named" lacks "$(scrape)" 'kind="fail"'
 N=$((N + 1))
 check "completed in q2 too" wait_for 20 completed_is $N
 
+# --- a WebSocket session: a message, a bad one, a close with 1000
+node -e '
+const WebSocket = require(process.argv[1] + "/node_modules/ws");
+const ws = new WebSocket("ws://127.0.0.1:" + process.argv[2] + "/ws?token=" +
+    process.argv[3]);
+let n = 0;
+ws.on("message", (d) => {
+	const m = JSON.parse(d);
+	if (m.type === "SessionEstablished") {
+		ws.send("not json");
+		ws.send(JSON.stringify({ to: "session", from: "client:t",
+		    type: "Ping", id: "p1", timestamp: Date.now(), payload: {} }));
+	}
+	if (m.type === "Pong")
+		ws.close(1000, "done");
+});
+ws.on("close", () => process.exit(0));
+setTimeout(() => process.exit(1), 10000);
+' "$ROOT" "$PORT" "$TOKEN"
+check "a WebSocket client talked and closed" test $? -eq 0
+closed_1000() {
+	[ "$(sample 'actord_sessions_closed_by_code_total{code="1000"}')" = 1 ]
+}
+check "sessions closed by code: 1000" wait_for 10 closed_1000
+check_eq "an Error by code: bad_json" 1 \
+    "$(sample 'actord_websocket_errors_total{code="bad_json"}')"
+check_eq "sessions opened" 1 "$(sample actord_sessions_opened_total)"
+check_eq "messages received from the client" 2 \
+    "$(sample actord_websocket_messages_received_total)"
+check_eq "the upgrade counted as 101" 1 \
+    "$(sample 'actord_http_requests_total{path="websocket",code="101"}')"
+check_eq "the three 401s counted" 3 \
+    "$(sample 'actord_http_requests_total{path="metrics",code="401"}')"
+
 # --- the format
 scrape >"$TMP/scrape.txt"
 check "promtool check metrics passes on a live scrape" \
