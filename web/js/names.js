@@ -10,6 +10,7 @@ export const ACTOR = Object.freeze({
   workerProxy: 'worker-proxy',              /* worker:<id> */
   eventLog: 'event-log',                    /* eventlog:main */
   processTree: 'process-tree',              /* system:supervisor */
+  charts: 'charts',                         /* coordinator:main, charted */
 });
 
 export const ADDRESS = Object.freeze({
