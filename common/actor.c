@@ -642,10 +642,6 @@ dispatch(struct peer *p, struct envelope *env, void *arg)
 		inspect_reply(env);
 		return;
 	}
-	if (env->type == MSG_GET_METRICS) {
-		metrics_reply(env);
-		return;
-	}
 	if (addr_parse(env->to, strlen(env->to), &ad) == -1 ||
 	    (k = local_kind(ad.kind, ad.kindlen)) == NULL) {
 		log_warnx("message %s from %s for %s, which this process "
@@ -653,6 +649,15 @@ dispatch(struct peer *p, struct envelope *env, void *arg)
 		    env->to);
 		actor_error(rt.identity, env, ERR_UNKNOWN_ACTOR,
 		    "Unknown actor type: %.*s", (int)ad.kindlen, ad.kind);
+		return;
+	}
+	/*
+	 * GetMetrics: at any address of a kind that reports metrics, no
+	 * actor needed.  A kind without them (system:, the read-only view
+	 * on system.sock) takes it through its table: refused.
+	 */
+	if (env->type == MSG_GET_METRICS && k->metrics != NULL) {
+		metrics_reply(env);
 		return;
 	}
 	if ((a = strmap_get(rt.actors, env->to)) == NULL &&
