@@ -197,8 +197,8 @@ static const struct key keys[] = {
 	    "a Bearer or ?token= also accepted on /metrics (besides "
 	    "access_token); either set: one is required"),
 	INT("gateway", "metrics_timeout_ms", metrics_timeout_ms, 10, 10000,
-	    "500", "a scrape waits this long for each process; a silent "
-	    "one is reported actord_up 0"),
+	    "500", "a scrape waits at most this long for the processes' "
+	    "answers; one that did not answer is reported actord_up 0"),
 
 	SIZE("session", "max_message_bytes", max_message_bytes, 128,
 	    64 * MiB, "64k", "largest WebSocket message; larger: close 1009"),
