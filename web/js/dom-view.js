@@ -6,7 +6,8 @@ import { ACTOR } from './names.js';
 import { onRowAction, setOptions, setText, syncRows } from './dom.js';
 import { BUILTIN_KINDS, generateWorkerId, inputHint, parseId, parseTaskForm,
   parseWorkerForm } from './forms.js';
-import { emptyFilters, formatRoute, parseRoute } from './task-route.js';
+import { TASKS_ANCHOR, emptyFilters, formatRoute, parseRoute }
+  from './task-route.js';
 
 export const MAX_NOTICES_SHOWN = 3;
 export const MAX_KNOWN_WORKERS = 500;
@@ -237,16 +238,21 @@ function fields(dl, list) {
 // TasksActor follows it on each hashchange.
 function bindTasks(doc, $, send, state) {
   const win = doc.defaultView;
-  const navigate = () => send(ACTOR.tasks, { type: 'Navigate',
-    hash: win.location.hash });
+  /* another anchor of the page (the skip link's #main) is not a route */
+  const navigate = (first = false) => {
+    const hash = win.location.hash;
+    const route = hash === '' || hash === TASKS_ANCHOR || hash.includes('=');
+    if (route || first)
+      send(ACTOR.tasks, { type: 'Navigate', hash: route ? hash : '' });
+  };
   const go = (route) => {
     const hash = formatRoute(route);
     if (hash !== win.location.hash)
       win.location.hash = hash;  /* hashchange: navigate() */
   };
   const current = () => parseRoute(win.location.hash);
-  win.addEventListener('hashchange', navigate);
-  navigate();
+  win.addEventListener('hashchange', () => navigate());
+  navigate(true);
 
   const filters = () => ({ status: $('tasks-status').value,
     kind: $('tasks-kind').value, queue: $('tasks-queue').value,
