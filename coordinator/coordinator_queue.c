@@ -250,9 +250,10 @@ task_count(struct coord *c, const struct trow *t, enum task_status from,
 		if (from == TASK_QUEUED)
 			q->queued--;
 		else if (from == TASK_RUNNING) {
-			if (q->concurrency > 0 && q->running-- ==
-			    q->concurrency)
+			if (q->concurrency > 0 &&
+			    q->running == q->concurrency)
 				c->redispatch = 1;	/* a slot opened */
+			q->running--;
 		} else if (TASK_WAITING(from))
 			q->waiting--;
 		if (to == TASK_QUEUED)

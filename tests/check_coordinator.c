@@ -1815,6 +1815,11 @@ START_TEST(test_queue_concurrency)
 	ck_assert_str_eq(processed_by("w1"), "b");
 	ck_assert_uint_eq(queue_get(c, "thumbs")->running, 1);
 	ck_assert_uint_eq(queue_get(c, "thumbs")->queued, 0);
+	/* A queue without a limit counts its running tasks down too. */
+	ck_assert_uint_eq(queue_get(c, "default")->running, 1);
+	complete("x", "w2");
+	ck_assert_uint_eq(queue_get(c, "default")->running, 0);
+	ck_assert_uint_eq(queue_get(c, "default")->queued, 0);
 	/* Closed queues: only the configured ones. */
 	conf.queues_open = 0;
 	open_coord();
