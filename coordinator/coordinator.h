@@ -307,6 +307,8 @@ int64_t		 coord_chg(struct coord *c);
 int		 coord_save_chg(void *c);
 /* Read a task's row; 0 found, 1 not found, -1 error. */
 int		 task_get(struct coord *c, const char *id, struct trow *t);
+int		 task_find(struct coord *c, const struct envelope *env,
+		    const char *id, struct trow *t, struct outbox *ob);
 /* Move a task's counts (memory) from one status to another. */
 void		 task_count(struct coord *c, const struct trow *t,
 		    enum task_status from, enum task_status to);

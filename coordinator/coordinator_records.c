@@ -242,12 +242,8 @@ coord_watch_task(struct actor *self, const struct envelope *env,
 	struct trow		 t;
 	int			 r;
 
-	if ((r = task_get(c, id, &t)) == -1)
-		return -1;
-	if (r == 1) {
-		outbox_error(ob, env, ERR_NOT_FOUND, "Unknown task: %s", id);
-		return 0;
-	}
+	if ((r = task_find(c, env, id, &t, ob)) != 0)
+		return r == 1 ? 0 : -1;
 	if ((r = watch_start(c, env, id, &t, ob)) != 0)
 		return r == 1 ? 0 : -1;
 	if ((r = reply_record(c, env, id, &status, ob)) != 0)
