@@ -34,6 +34,40 @@ function pct(xs, p) {
 
 function report(o) { console.log(JSON.stringify({ system: sys, ...o })); }
 
+// The two measurements, job(id) resolving when the submitter learns that
+// job id completed: a warm-up of F, then N with F in flight, then M one
+// at a time.
+async function measure(job) {
+  const run = `${process.pid}-${Date.now()}`;
+  await Promise.all(Array.from({ length: F }, (_, i) => job(`w${run}-${i}`)));
+  let next = 0, done = 0;
+  const t0 = performance.now();
+  await new Promise((resolve) => {
+    const one = () => {
+      const i = next++;
+      job(`t${run}-${i}`).then(() => {
+        if (++done === N)
+          resolve();
+        else if (next < N)
+          one();
+      });
+    };
+    for (let k = 0; k < F && next < N; k++)
+      one();
+  });
+  const secs = (performance.now() - t0) / 1000;
+  report({ test: 'throughput', jobs: N, inflight: F, workers: W,
+    perSec: Math.round(N / secs) });
+  const lat = [];
+  for (let i = 0; i < M; i++) {
+    const s = performance.now();
+    await job(`l${run}-${i}`);
+    lat.push(performance.now() - s);
+  }
+  report({ test: 'latency', jobs: M, p50: +pct(lat, 0.5).toFixed(3),
+    p99: +pct(lat, 0.99).toFixed(3) });
+}
+
 async function actord() {
   const require = createRequire(join(here, '../package.json'));
   const WebSocket = require('ws');
@@ -66,35 +100,7 @@ async function actord() {
   });
   for (let i = 0; i < W; i++)
     await ask('RegisterWorker', { workerId: `bw${i}` });
-  const run = `${process.pid}-${Date.now()}`;
-  // Warm-up, then the throughput run.
-  await Promise.all(Array.from({ length: F }, (_, i) => job(`w${run}-${i}`)));
-  let next = 0, done = 0;
-  const t0 = performance.now();
-  await new Promise((resolve) => {
-    const one = () => {
-      const i = next++;
-      job(`t${run}-${i}`).then(() => {
-        if (++done === N)
-          resolve();
-        else if (next < N)
-          one();
-      });
-    };
-    for (let k = 0; k < F && next < N; k++)
-      one();
-  });
-  const secs = (performance.now() - t0) / 1000;
-  report({ test: 'throughput', jobs: N, inflight: F, workers: W,
-    perSec: Math.round(N / secs) });
-  const lat = [];
-  for (let i = 0; i < M; i++) {
-    const s = performance.now();
-    await job(`l${run}-${i}`);
-    lat.push(performance.now() - s);
-  }
-  report({ test: 'latency', jobs: M, p50: +pct(lat, 0.5).toFixed(3),
-    p99: +pct(lat, 0.99).toFixed(3) });
+  await measure(job);
   ws.close();
 }
 
@@ -121,34 +127,7 @@ async function bullmq() {
     waiting.set(jid, r);
     queue.add('noop', {}, { jobId: jid, removeOnComplete: true });
   });
-  const run = `${process.pid}-${Date.now()}`;
-  await Promise.all(Array.from({ length: F }, (_, i) => job(`w${run}-${i}`)));
-  let next = 0, done = 0;
-  const t0 = performance.now();
-  await new Promise((resolve) => {
-    const one = () => {
-      const i = next++;
-      job(`t${run}-${i}`).then(() => {
-        if (++done === N)
-          resolve();
-        else if (next < N)
-          one();
-      });
-    };
-    for (let k = 0; k < F && next < N; k++)
-      one();
-  });
-  const secs = (performance.now() - t0) / 1000;
-  report({ test: 'throughput', jobs: N, inflight: F, workers: W,
-    perSec: Math.round(N / secs) });
-  const lat = [];
-  for (let i = 0; i < M; i++) {
-    const s = performance.now();
-    await job(`l${run}-${i}`);
-    lat.push(performance.now() - s);
-  }
-  report({ test: 'latency', jobs: M, p50: +pct(lat, 0.5).toFixed(3),
-    p99: +pct(lat, 0.99).toFixed(3) });
+  await measure(job);
   await worker.close();
   await events.close();
   await queue.obliterate({ force: true });

@@ -238,7 +238,8 @@ enum cstmt {
 	ST_RECORD,
 	ST_RUNS,
 	ST_LIST,
-	ST_LIST_STATUS,
+	ST_LIST_FINISHED,
+	ST_LIST_RUNNING,
 	ST_EVENT_INSERT,
 	ST_EVENT_FROM,
 	ST_EVENT_TRIM,
@@ -348,6 +349,8 @@ int64_t		 coord_chg(struct coord *c);
 int		 coord_save_chg(void *c);
 /* Read a task's row; 0 found, 1 not found, -1 error. */
 int		 task_get(struct coord *c, const char *id, struct trow *t);
+int		 task_find(struct coord *c, const struct envelope *env,
+		    const char *id, struct trow *t, struct outbox *ob);
 /* Move a task's counts (memory) from one status to another. */
 void		 task_count(struct coord *c, const struct trow *t,
 		    enum task_status from, enum task_status to);

@@ -11,10 +11,11 @@
  * Tasks {tasks: [the same without input, result and history], nextCursor}:
  * newest first, by creation (the rowid).  The cursor is the rowid to go on
  * below, so a page never repeats or skips a task whatever is added
- * meanwhile.  By status through an index; a kind, queue or worker filter
- * looks at LIST_SCAN tasks at most per page, and the page may come back
- * short with a cursor to go on from: the work per page is bounded however
- * rare the match.
+ * meanwhile.  A finished or running status goes through an index; a
+ * kind, queue or worker filter, or a waiting status (queued, scheduled,
+ * retrying: mostly the newest tasks), looks at LIST_SCAN tasks at most
+ * per page, and the page may come back short with a cursor to go on
+ * from: the work per page is bounded however rare the match.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -241,12 +242,8 @@ coord_watch_task(struct actor *self, const struct envelope *env,
 	struct trow		 t;
 	int			 r;
 
-	if ((r = task_get(c, id, &t)) == -1)
-		return -1;
-	if (r == 1) {
-		outbox_error(ob, env, ERR_NOT_FOUND, "Unknown task: %s", id);
-		return 0;
-	}
+	if ((r = task_find(c, env, id, &t, ob)) != 0)
+		return r == 1 ? 0 : -1;
 	if ((r = watch_start(c, env, id, &t, ob)) != 0)
 		return r == 1 ? 0 : -1;
 	if ((r = reply_record(c, env, id, &status, ob)) != 0)
@@ -287,7 +284,8 @@ coord_list_tasks(struct actor *self, const struct envelope *env,
 	}
 	limit = m->has_limit && m->limit > 0 ? m->limit : LIST_DEFAULT;
 	filtered = m->kind[0] != '\0' || m->queue[0] != '\0' ||
-	    m->worker_id[0] != '\0';
+	    m->worker_id[0] != '\0' || TASK_WAITING(status) ||
+	    status == TASK_QUEUED;
 	if (filtered) {
 		/* A window of LIST_SCAN rowids below the cursor. */
 		top = below;
@@ -298,7 +296,9 @@ coord_list_tasks(struct actor *self, const struct envelope *env,
 			top++;
 		above = top > LIST_SCAN ? top - LIST_SCAN : 0;
 	}
-	st = cdb_stmt(c, status >= 0 ? ST_LIST_STATUS : ST_LIST);
+	st = cdb_stmt(c, status == TASK_RUNNING ? ST_LIST_RUNNING :
+	    status >= 0 && TASK_FINISHED(status) ? ST_LIST_FINISHED :
+	    ST_LIST);
 	sqlite3_bind_int64(st, 1, below);
 	sqlite3_bind_int64(st, 2, above);
 	cdb_bind_text(st, 3, m->kind);

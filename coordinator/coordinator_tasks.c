@@ -295,12 +295,8 @@ coord_cancel_task(struct actor *self, const struct envelope *env,
 	struct trow		 t;
 	int			 r;
 
-	if ((r = task_get(c, id, &t)) == -1)
-		return -1;
-	if (r == 1) {
-		outbox_error(ob, env, ERR_NOT_FOUND, "Unknown task: %s", id);
-		return 0;
-	}
+	if ((r = task_find(c, env, id, &t, ob)) != 0)
+		return r == 1 ? 0 : -1;
 	switch (t.status) {
 	case TASK_QUEUED:
 	case TASK_SCHEDULED:
@@ -358,12 +354,8 @@ coord_retry_task(struct actor *self, const struct envelope *env,
 	int64_t				 chg;
 	int				 r;
 
-	if ((r = task_get(c, id, &t)) == -1)
-		return -1;
-	if (r == 1) {
-		outbox_error(ob, env, ERR_NOT_FOUND, "Unknown task: %s", id);
-		return 0;
-	}
+	if ((r = task_find(c, env, id, &t, ob)) != 0)
+		return r == 1 ? 0 : -1;
 	if (t.status != TASK_FAILED && t.status != TASK_CANCELLED) {
 		outbox_error(ob, env, ERR_BAD_PAYLOAD, "Task %s is %s: only a "
 		    "failed or cancelled task is retried", id,
@@ -413,12 +405,8 @@ coord_delete_task(struct actor *self, const struct envelope *env,
 	sqlite3_stmt	*st;
 	int		 r;
 
-	if ((r = task_get(c, id, &t)) == -1)
-		return -1;
-	if (r == 1) {
-		outbox_error(ob, env, ERR_NOT_FOUND, "Unknown task: %s", id);
-		return 0;
-	}
+	if ((r = task_find(c, env, id, &t, ob)) != 0)
+		return r == 1 ? 0 : -1;
 	if (!TASK_FINISHED(t.status)) {
 		outbox_error(ob, env, ERR_BAD_PAYLOAD, "Task %s is %s: cancel "
 		    "it first", id, task_status_name(t.status));
