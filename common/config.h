@@ -69,6 +69,12 @@ struct config {
 	int	 finished_tasks;	/* finished tasks kept; 0: all */
 	int	 unacked_events;	/* events kept for the event log */
 	int	 group_commit;		/* one commit per turn; 0: per message */
+	int	 finished_max_age_s;	/* finished tasks kept this long; 0 */
+	char	 queues[1024];		/* "name[:concurrency] ..." */
+	int	 queues_open;		/* tasks may name other queues */
+	int	 watches_per_watcher;	/* tasks one session may watch */
+	int	 watches_per_task;	/* sessions watching one task */
+	int	 metrics_series;	/* (kind, queue) label pairs, then "other" */
 
 	/* [worker] */
 	int	 worker_sync;
@@ -90,6 +96,9 @@ struct config {
 	char	 allowed_origins[1024];	/* space-separated; "" = any */
 	char	 access_token[256];	/* "" = none required */
 	int	 echo;			/* serve /echo */
+	int	 metrics;		/* serve /metrics */
+	char	 metrics_token[256];	/* also accepted on /metrics */
+	int	 metrics_timeout_ms;	/* a scrape's wait per process */
 
 	/* [session] */
 	long	 max_message_bytes;	/* WebSocket message limit */

@@ -15,6 +15,7 @@
 #include <sqlite3.h>
 
 struct db;
+struct metrics;
 
 /*
  * Open path, check it, switch to WAL with the given synchronous level
@@ -28,6 +29,9 @@ void		 db_close(struct db *db);
 sqlite3		*db_handle(struct db *db);
 void		 db_set_begin_hook(struct db *db, void (*hook)(void *),
 		    void *arg);
+/* Call hook inside each transaction, last before its COMMIT. */
+void		 db_set_commit_hook(struct db *db, int (*hook)(void *),
+		    void *arg);
 int		 db_begin(struct db *db);
 /* Commit the open transaction, if any. */
 int		 db_commit(void *db);
@@ -39,5 +43,7 @@ sqlite3_stmt	*db_prepare(struct db *db, const char *sql);
 /* Size of the database file and its WAL, bytes. */
 long long	 db_size(struct db *db);
 int		 db_version(struct db *db);
+/* Add the database's families (commits, commit time, size), db=name. */
+void		 db_metrics(struct db *db, struct metrics *m, const char *name);
 
 #endif

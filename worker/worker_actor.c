@@ -27,6 +27,7 @@ static int		 worker_setup(const struct config *);
 static struct actor	*worker_resolve(const char *,
 			    const struct envelope *);
 static void		 worker_inspect(msgpack_packer *);
+static void		 worker_metrics(struct metrics *);
 
 const struct actor_kind worker_kind = {
 	.name = "worker",
@@ -35,6 +36,7 @@ const struct actor_kind worker_kind = {
 	.setup = worker_setup,
 	.resolve = worker_resolve,
 	.inspect = worker_inspect,
+	.metrics = worker_metrics,
 };
 
 static struct wstate	*ws;
@@ -101,6 +103,13 @@ worker_resolve(const char *name, const struct envelope *env)
 		    "restart recovers the last committed state");
 	w->actor = actor_spawn(&worker_kind, name, w);
 	return w->actor;
+}
+
+/* The worker process's part of GetMetrics. */
+static void
+worker_metrics(struct metrics *m)
+{
+	ws_metrics(ws, m);
 }
 
 /* The worker process's part of `inspect`. */

@@ -23,6 +23,7 @@
 #include "clock.h"
 #include "db.h"
 #include "log.h"
+#include "metrics.h"
 #include "strmap.h"
 #include "worker.h"
 #include "xmalloc.h"
@@ -630,4 +631,17 @@ ws_pack_inspect(struct wstate *ws, msgpack_packer *pk)
 	msgpack_pack_array(pk, n);
 	for (i = 0; i < n; i++)
 		mp_pack_str(pk, k[i].name);
+}
+
+/* The worker process's families: its worker actors, busy, tasks run. */
+void
+ws_metrics(struct wstate *ws, struct metrics *m)
+{
+	metrics_gauge(m, "actord_worker_actors", "Worker actors the worker "
+	    "process hosts.", "", (double)ws->n);
+	metrics_gauge(m, "actord_worker_actors_busy", "Worker actors running "
+	    "a task.", "", (double)ws->nbusy);
+	metrics_counter(m, "actord_worker_tasks_processed_total", "Tasks "
+	    "the worker actors finished since the process started.", "",
+	    (double)ws->nprocessed);
 }
