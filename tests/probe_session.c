@@ -120,11 +120,13 @@ put(int fd, const char *to, const char *from, enum msg_type type,
 	ssize_t		 n;
 	int		 r = 0;
 
+	if (p == NULL)
+		p = json_object();
 	msgpack_sbuffer_init(&sb);
 	msgpack_sbuffer_write(&sb, "\0\0\0\0", FRAME_HDR);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
 	env_pack_header(&pk, to, from, type, id, NULL, env_now_ms());
-	mpjson_pack(&pk, p != NULL ? p : json_object(), 16);
+	mpjson_pack(&pk, p, 16);
 	json_decref(p);
 	frame_put_len(sb.data, (uint32_t)(sb.size - FRAME_HDR));
 	while (off < sb.size) {
