@@ -527,6 +527,8 @@ SH
 	check "w1 never ran the forged task" test \
 	    "$(j '.w1.lastTask')" != forged-run
 	check_eq "the other client's session serves" Pong "$(j .otherPing)"
+	check "the probe session ended cleanly (no failed idle session)" \
+	    test -z "$(grep 'idle session [0-9]* ' "$TMP/actord.log")"
 	check "the runtime logs the first refusal" grep -q \
 	    "sent ProcessTask, which a client may not send: refused" \
 	    "$TMP/actord.log"
