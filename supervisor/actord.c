@@ -400,7 +400,8 @@ main(int argc, char *argv[])
 	if (file != NULL && realpath(file, cfgpath) != NULL)
 		file = cfgpath;
 	sup->config_path = file;
-	if (config_load(&sup->cfg, file) == -1) {
+	if (config_load(&sup->cfg, file) == -1 ||
+	    (!pflag && config_check_files(&sup->cfg) == -1)) {
 		config_print_errors(&sup->cfg, stderr);
 		return EXIT_USAGE;
 	}
