@@ -166,6 +166,18 @@ static const struct key keys[] = {
 	    "drop the oldest"),
 	BOOL("coordinator", "group_commit", group_commit, "yes",
 	    "one commit per loop turn; no: one per message (for comparison)"),
+	INT("coordinator", "finished_max_age_s", finished_max_age_s, 0,
+	    86400 * 3650, "0", "finished tasks older than this are deleted; "
+	    "0: kept by count alone"),
+	STR("coordinator", "queues", queues, "default",
+	    "named queues, each name[:concurrency] (at most that many of its "
+	    "tasks run at once), space-separated"),
+	BOOL("coordinator", "queues_open", queues_open, "yes",
+	    "a task may name a queue not listed (at most 64 queues)"),
+	INT("coordinator", "watches_per_watcher", watches_per_watcher, 1,
+	    1000000, "1000", "tasks one session may watch at once"),
+	INT("coordinator", "watches_per_task", watches_per_task, 1, 100000,
+	    "64", "sessions that may watch one task"),
 
 	CHILD(CHILD_WORKER),
 	ENUM("worker", "synchronous", worker_sync, sync_names, "normal",
@@ -840,6 +852,33 @@ validate_kinds(struct config *cfg, const char *file)
 }
 
 /* Cross-field checks, after every key is read. */
+/* [coordinator] queues: "name[:concurrency] ...", each name a name. */
+static void
+validate_queues(struct config *cfg, const char *file)
+{
+	char	 list[sizeof(cfg->queues)], *p, *word, *colon, *end;
+	int	 n = 0;
+
+	snprintf(list, sizeof(list), "%s", cfg->queues);
+	for (p = list; (word = strsep(&p, " \t,")) != NULL;) {
+		if (*word == '\0')
+			continue;
+		if ((colon = strchr(word, ':')) != NULL)
+			*colon++ = '\0';
+		if (!name_valid(word, strlen(word)))
+			add_error(cfg, file, 0, "[coordinator] queues: %s is "
+			    "not a name (letters, digits, '.', '_', '-')",
+			    word);
+		else if (colon != NULL && (strtoll(colon, &end, 10) < 0 ||
+		    *colon == '\0' || *end != '\0'))
+			add_error(cfg, file, 0, "[coordinator] queues: %s's "
+			    "concurrency %s is not a number", word, colon);
+		if (++n > 64)
+			add_error(cfg, file, 0, "[coordinator] queues: more "
+			    "than 64");
+	}
+}
+
 static void
 validate(struct config *cfg, const char *file)
 {
@@ -864,6 +903,7 @@ validate(struct config *cfg, const char *file)
 	if (cfg->reconnect_initial_ms > cfg->reconnect_max_ms)
 		add_error(cfg, file, 0, "reconnect_initial_ms is over "
 		    "reconnect_max_ms");
+	validate_queues(cfg, file);
 	colon = strrchr(cfg->listen, ':');
 	port = colon == NULL ? -1 : strtol(colon + 1, &end, 10);
 	if (colon == NULL || colon == cfg->listen || colon[1] == '\0' ||

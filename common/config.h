@@ -69,6 +69,11 @@ struct config {
 	int	 finished_tasks;	/* finished tasks kept; 0: all */
 	int	 unacked_events;	/* events kept for the event log */
 	int	 group_commit;		/* one commit per turn; 0: per message */
+	int	 finished_max_age_s;	/* finished tasks kept this long; 0 */
+	char	 queues[1024];		/* "name[:concurrency] ..." */
+	int	 queues_open;		/* tasks may name other queues */
+	int	 watches_per_watcher;	/* tasks one session may watch */
+	int	 watches_per_task;	/* sessions watching one task */
 
 	/* [worker] */
 	int	 worker_sync;

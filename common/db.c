@@ -19,6 +19,8 @@ struct db {
 	int		 version;
 	void		(*begin_hook)(void *);
 	void		*begin_arg;
+	int		(*commit_hook)(void *);
+	void		*commit_arg;
 };
 
 int
@@ -188,6 +190,13 @@ db_set_begin_hook(struct db *db, void (*hook)(void *), void *arg)
 	db->begin_arg = arg;
 }
 
+void
+db_set_commit_hook(struct db *db, int (*hook)(void *), void *arg)
+{
+	db->commit_hook = hook;
+	db->commit_arg = arg;
+}
+
 int
 db_begin(struct db *db)
 {
@@ -208,6 +217,8 @@ db_commit(void *arg)
 
 	if (db == NULL || !db->in_tx)
 		return 0;
+	if (db->commit_hook != NULL && db->commit_hook(db->commit_arg) == -1)
+		return -1;
 	db->in_tx = 0;
 	return db_exec(db, "COMMIT");
 }

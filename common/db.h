@@ -28,6 +28,9 @@ void		 db_close(struct db *db);
 sqlite3		*db_handle(struct db *db);
 void		 db_set_begin_hook(struct db *db, void (*hook)(void *),
 		    void *arg);
+/* Call hook inside each transaction, last before its COMMIT. */
+void		 db_set_commit_hook(struct db *db, int (*hook)(void *),
+		    void *arg);
 int		 db_begin(struct db *db);
 /* Commit the open transaction, if any. */
 int		 db_commit(void *db);

@@ -367,6 +367,25 @@ decode_fields(const struct msg_field *f, const msgpack_object *payload,
 }
 
 int
+msg_decode_bytes(const struct msg_shape *shape, const void *buf, size_t len,
+    void *out, char *why, size_t whylen)
+{
+	msgpack_unpacked	 up;
+	int			 rc = -1;
+
+	memset(out, 0, shape->size);
+	msgpack_unpacked_init(&up);
+	if (msgpack_unpack_next(&up, buf, len, NULL) != MSGPACK_UNPACK_SUCCESS)
+		snprintf(why, whylen, "not one msgpack object");
+	else if (up.data.type != MSGPACK_OBJECT_MAP)
+		snprintf(why, whylen, "not a map");
+	else
+		rc = decode_fields(shape->fields, &up.data, out, why, whylen);
+	msgpack_unpacked_destroy(&up);
+	return rc;
+}
+
+int
 msg_decode(enum msg_type type, const msgpack_object *payload,
     union msg_body *body, enum err_code *code, char *why, size_t whylen)
 {

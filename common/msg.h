@@ -140,6 +140,14 @@ int		 msg_decode(enum msg_type type, const msgpack_object *payload,
 		    union msg_body *body, enum err_code *code, char *why,
 		    size_t whylen);
 /*
+ * Read packed bytes (one map, a struct kept as msgpack: a task's retry
+ * policy in SQLite) through shape into out; -1 with why set.  Its P_ANY
+ * members would point into freed memory: for shapes without them.
+ */
+int		 msg_decode_bytes(const struct msg_shape *shape,
+		    const void *buf, size_t len, void *out, char *why,
+		    size_t whylen);
+/*
  * Pack the struct at in as a map through its shape (NULL, or "empty": an
  * empty map).  0, or -1 if the packer failed.
  */

@@ -4,11 +4,16 @@
  * Its files, each using only those below it:
  *
  *	coordinator_actor.c	the handler and peer tables, the glue
- *	coordinator_tasks.c	AssignTask, CancelTask, the workers' reports
+ *	coordinator_tasks.c	AssignTask, CancelTask, RetryTask, DeleteTask,
+ *				the workers' reports of each run
+ *	coordinator_records.c	GetTask, ListTasks, WatchTask, GetKinds,
+ *				the queues' Pause and Resume
  *	coordinator_workers.c	(Un)RegisterWorker, the reconciliation
  *	coordinator_command.c	commands applied once (the dedupe window)
  *	coordinator_load.c	open, load, close, reload
  *	coordinator_queue.c	the state: tasks and workers moving on
+ *	coordinator_sched.c	queues, priorities, delays, retry backoff
+ *	coordinator_watch.c	watchers: TaskFinished, TaskOutput
  *	coordinator_status.c	StatusUpdated, inspect, the 'recent' list
  *	coordinator_events.c	the event outbox
  *	coordinator_push.c	subscribers and coalesced pushes
@@ -23,9 +28,13 @@
  * and 1,000,000 queued tasks:
  *	workers		a hash map by id, and a list in registration order
  *	idle		the idle workers, longest idle first
- *	queue		SQLite partial indexes on the queue sequence: every
- *			queued task, the unpinned ones, and (pin, seq) for
- *			the pinned ones; the head is one LIMIT 1 probe
+ *	queue		SQLite partial indexes: (queue, priority, seq) for
+ *			the unpinned queued tasks, (pin, priority, seq) for
+ *			the pinned ones; the head is one LIMIT 1 probe per
+ *			queue that may start a task now
+ *	queues		a hash map by name: paused, concurrency, counts
+ *	delays		an index on the time of the delayed tasks, and the
+ *			earliest in memory for the timer
  *	counts		tasks per status, kept in memory
  *	recent		the last recent_tasks tasks that changed, in memory
  *
@@ -60,13 +69,22 @@ struct strmap;
 
 
 enum task_status {
-	TASK_QUEUED,
+	TASK_QUEUED,		/* ready, in its queue */
 	TASK_RUNNING,
-	TASK_COMPLETED,
+	TASK_COMPLETED,		/* the finished ones: 2 to 4 */
 	TASK_FAILED,
 	TASK_CANCELLED,
+	TASK_SCHEDULED,		/* delayed: waits for its runAt */
+	TASK_RETRYING,		/* a run failed: waits for its backoff */
 	TASK_NSTATUS
 };
+#define TASK_NEW		TASK_NSTATUS	/* task_count(): not yet a task */
+#define TASK_FINISHED(s)	((s) >= TASK_COMPLETED && (s) <= TASK_CANCELLED)
+#define TASK_WAITING(s)		((s) == TASK_SCHEDULED || (s) == TASK_RETRYING)
+
+#define DEFAULT_QUEUE	"default"
+#define QUEUES_MAX	64	/* queues, named by config or by tasks */
+#define DUE_BATCH	256	/* delayed tasks made ready in one turn */
 
 enum worker_status {
 	WORKER_OFFLINE,		/* its process has not announced it */
@@ -76,14 +94,32 @@ enum worker_status {
 };
 
 struct coord_conf {
-	int	 max_attempts;		/* runs before a task fails */
+	int	 max_attempts;		/* runs before a dying worker's task fails */
 	int	 dedupe_window_s;	/* command ids remembered; 0: off */
 	int	 recent_tasks;		/* 'recent' length */
 	int	 queue_preview;		/* 'next' length */
 	int	 finished_tasks;	/* finished tasks kept; 0: all */
+	int	 finished_max_age_s;	/* ... and at most this old; 0: any */
 	int	 unacked_events;	/* events kept for the event log */
 	int	 synchronous;		/* PRAGMA synchronous, 0-2 */
+	char	 queues[1024];		/* "name[:concurrency] ..." */
+	int	 queues_open;		/* tasks may name other queues */
+	int	 watches_per_watcher;	/* WatchTask bound per session */
+	int	 watches_per_task;	/* ... and per task */
+	const struct config *cfg;	/* the kinds; NULL: the built-ins */
 };
+
+/* A queue: its tasks run at most concurrency at once; paused: none start. */
+struct cqueue {
+	TAILQ_ENTRY(cqueue)	 entry;
+	char			 name[NAME_MAX_LEN + 1];
+	int			 paused;
+	uint64_t		 concurrency;	/* 0: no limit */
+	uint64_t		 queued;	/* ready in it */
+	uint64_t		 running;
+	uint64_t		 waiting;	/* scheduled or retrying */
+};
+TAILQ_HEAD(cqueue_list, cqueue);
 
 struct cworker {
 	TAILQ_ENTRY(cworker)	 entry;		/* every worker, in order */
@@ -92,6 +128,7 @@ struct cworker {
 	enum worker_status	 status;
 	char			 task[NAME_MAX_LEN + 1];	/* "" none */
 	uint64_t		 processed;	/* tasks it finished */
+	uint64_t		 pinned;	/* queued tasks pinned to it */
 };
 TAILQ_HEAD(cworker_list, cworker);
 
@@ -138,9 +175,16 @@ enum cstmt {
 	ST_TASK_START,
 	ST_TASK_FINISH,
 	ST_TASK_REQUEUE,
-	ST_FREE_HEAD,
+	ST_TASK_DELAY,
+	ST_TASK_RETRY,
+	ST_TASK_DELETE,
+	ST_RUN_START,
+	ST_RUN_END,
+	ST_QUEUE_HEAD,
 	ST_PIN_HEAD,
-	ST_QUEUE_NEXT,
+	ST_PINQ_HEAD,
+	ST_DUE,
+	ST_DUE_NEXT,
 	ST_WORKER_INSERT,
 	ST_WORKER_DELETE,
 	ST_WORKER_PROCESSED,
@@ -150,6 +194,15 @@ enum cstmt {
 	ST_DEDUPE_PUT,
 	ST_DEDUPE_OLDEST,
 	ST_DEDUPE_PRUNE,
+	ST_WATCH_ADD,
+	ST_WATCHERS,
+	ST_WATCH_DONE,
+	ST_WATCH_DROP,
+	ST_QUEUE_PAUSE,
+	ST_RECORD,
+	ST_RUNS,
+	ST_LIST,
+	ST_LIST_STATUS,
 	ST_EVENT_INSERT,
 	ST_EVENT_FROM,
 	ST_EVENT_TRIM,
@@ -158,14 +211,18 @@ enum cstmt {
 	ST_LOAD_WORKERS,
 	ST_LOAD_RUNNING,
 	ST_LOAD_TOTALS,
-	ST_COUNT_QUEUED,
+	ST_LOAD_QUEUES,
+	ST_LOAD_COUNTS,
+	ST_LOAD_WATCHES,
 	ST_COUNT_FINISHED,
-	ST_QUEUE_FIRST,
-	ST_QUEUE_LAST,
+	ST_NEWEST_ROWID,
+	ST_LOAD_PINNED,
 	ST_EVENTS_FIRST,
 	ST_EVENTS_LAST,
 	ST_EVENTS_DONE,
 	ST_NEWEST,
+	ST_CHG,
+	ST_CHG_SET,
 	ST_COUNT
 };
 
@@ -180,10 +237,15 @@ struct coord {
 	size_t			 nstatus[WORKER_NSTATUS];
 	uint64_t		 ntasks[TASK_NSTATUS];
 	uint64_t		 nfinished_kept; /* finished rows on disk */
-	int64_t			 qhead;		/* next front-of-queue seq */
-	int64_t			 qtail;		/* next back-of-queue seq */
 	int64_t			 chg;		/* last change number */
+	int64_t			 chg_saved;	/* the last in meta */
 	int			 prune_pace;	/* commands since a prune */
+	struct strmap		*queues;	/* name -> struct cqueue */
+	struct cqueue_list	 queue_list;	/* in the order named */
+	size_t			 nqueues;
+	int64_t			 due_at;	/* earliest runAt; 0: none */
+	int			 redispatch;	/* a queue may start more */
+	struct strmap		*watchers;	/* address -> its watch count */
 	struct strmap		*recent_map;	/* task -> struct recent */
 	struct recent_list	 recent;
 	size_t			 nrecent;
@@ -218,6 +280,12 @@ struct trow {
 	char			 worker[NAME_MAX_LEN + 1];
 	char			 pin[NAME_MAX_LEN + 1];
 	int64_t			 attempts;
+	char			 queue[NAME_MAX_LEN + 1];
+	char			 kind[TASK_KIND_MAX + 1];
+	struct msg_retry	 retry;		/* its own policy, or its kind's */
+	bool			 has_retry;	/* a policy was given */
+	int64_t			 timeout_ms;
+	int64_t			 run_at;
 };
 
 /* coordinator_queue.c: the state, tasks and workers moving on. */
@@ -232,22 +300,42 @@ int		 worker_set_processed(struct coord *c, struct cworker *w,
 /* w is online and has no task: give it the next one, or make it idle. */
 int		 worker_freed(struct coord *c, struct cworker *w,
 		    struct outbox *ob);
+/* The next change number; saved in meta by the commit hook. */
+int64_t		 coord_chg(struct coord *c);
+int		 coord_save_chg(void *c);
 /* Read a task's row; 0 found, 1 not found, -1 error. */
 int		 task_get(struct coord *c, const char *id, struct trow *t);
+/* Move a task's counts (memory) from one status to another. */
+void		 task_count(struct coord *c, const struct trow *t,
+		    enum task_status from, enum task_status to);
 int		 task_finish(struct coord *c, const char *id,
-		    enum task_status from, enum task_status to,
-		    const struct trow *t, const void *result,
-		    size_t resultlen, const char *error);
+		    enum task_status to, const struct trow *t,
+		    const void *result, size_t resultlen, const char *error,
+		    const char *code, struct outbox *ob);
 /* A task just became queued: start it now if a worker may take it. */
-int		 task_offer(struct coord *c, const char *id, const char *pin,
-		    struct cworker **wp, struct outbox *ob);
-/* A running task off its worker: queued again, or failed (died). */
+int		 task_offer(struct coord *c, const char *id,
+		    const struct trow *t, struct cworker **wp,
+		    struct outbox *ob);
+/* Into its queue, at the back or the front, and offered. */
+int		 task_enqueue(struct coord *c, const char *id, struct trow *t,
+		    int front, struct outbox *ob);
+/* Waiting until run_at: scheduled, or retrying. */
+int		 task_delay(struct coord *c, const char *id, struct trow *t,
+		    enum task_status to, int64_t run_at, const char *error,
+		    const char *code);
+/* A running task off its worker: queued again, retrying, or failed. */
 int		 task_requeue(struct coord *c, const char *id, int died,
 		    struct outbox *ob);
-/* The outcome of a run of task id on w: completed or failed. */
+/* The outcome of a run of task id on w: completed, retrying or failed. */
 int		 task_outcome(struct coord *c, struct cworker *w,
 		    const char *id, int failed, const struct mp_any *result,
-		    const char *error, struct outbox *ob);
+		    const char *error, const char *code, struct outbox *ob);
+/* Idle workers take what may start now (after c->redispatch). */
+int		 coord_dispatch(struct coord *c, struct outbox *ob);
+/* Due delayed tasks into their queues; 1 when more are due now. */
+int		 coord_due(struct coord *c, struct outbox *ob);
+/* Prune finished tasks past their count or age, a step at a time. */
+int		 prune_finished(struct coord *c);
 /* Queue a message {workerId} (task NULL) or {taskId} for worker:<worker>. */
 void		 to_worker(struct outbox *ob, const char *worker,
 		    enum msg_type type, const char *task);
@@ -256,17 +344,76 @@ int		 activity(struct coord *c, struct outbox *ob,
 		    int64_t attempts, const char *fmt, ...)
 		    __attribute__((format(printf, 7, 8)));
 const char	*task_status_name(enum task_status s);
+/* The status called name; -1 if none is. */
+int		 task_status_lookup(const char *name);
 const char	*worker_status_name(enum worker_status s);
 /* True once after any change a subscriber should see. */
 bool		 coord_take_dirty(struct coord *c);
 struct db	*coord_db(const struct coord *c);
+
+/* coordinator_sched.c: queues, heads, delays, backoff. */
+struct cqueue	*queue_get(const struct coord *c, const char *name);
+struct cqueue	*queue_make(struct coord *c, const char *name);
+/* A task's queue: known, or new when queues are open; NULL with why. */
+struct cqueue	*queue_for(struct coord *c, const char *name, char *why,
+		    size_t whylen);
+void		 queues_configure(struct coord *c);
+void		 queues_free(struct coord *c);
+bool		 queue_may_start(const struct cqueue *q);
+/* The task w should run next; 0 found (id), 1 none, -1 error. */
+int		 sched_head_for(struct coord *c, const struct cworker *w,
+		    char *id, size_t size);
+/* Whether an unpinned task may start now (*left). */
+int		 sched_unpinned_left(struct coord *c, int *left);
+/* The first n queued ids, in the order they would start. */
+int		 sched_preview(struct coord *c,
+		    char (*ids)[NAME_MAX_LEN + 1], size_t n, size_t *got);
+void		 sched_due_note(struct coord *c, int64_t run_at);
+int		 sched_due_reload(struct coord *c);
+int		 sched_due(struct coord *c, char (**ids)[NAME_MAX_LEN + 1],
+		    size_t *n);
+uint64_t	 retry_max_attempts(const struct msg_retry *p);
+int64_t		 retry_delay_ms(const struct msg_retry *p, uint64_t attempt,
+		    double rnd);
+
+/* coordinator_watch.c: TaskFinished owed, TaskOutput forwarded. */
+int		 watch_any(struct coord *c, const char *task);
+/* 0 watching, 1 refused (a bound: why), -1 error. */
+int		 watch_add(struct coord *c, const char *task,
+		    const char *watcher, char *why, size_t whylen);
+int		 watch_finished(struct coord *c,
+		    const struct msg_task_finished *m, struct outbox *ob);
+int		 watch_output(struct coord *c,
+		    const struct msg_task_output *m, struct outbox *ob);
+int		 watch_drop(struct coord *c, const char *watcher,
+		    char (**tasks)[NAME_MAX_LEN + 1], size_t *ntasks);
+int		 watch_load(struct coord *c);
+void		 watch_free(struct coord *c);
 
 /* The handlers, one per row of the table in coordinator_actor.c. */
 int	coord_assign_task(struct actor *self, const struct envelope *env,
 	    struct outbox *ob);
 int	coord_cancel_task(struct actor *self, const struct envelope *env,
 	    struct outbox *ob);
+int	coord_retry_task(struct actor *self, const struct envelope *env,
+	    struct outbox *ob);
+int	coord_delete_task(struct actor *self, const struct envelope *env,
+	    struct outbox *ob);
 int	coord_get_status(struct actor *self, const struct envelope *env,
+	    struct outbox *ob);
+int	coord_task_output(struct actor *self, const struct envelope *env,
+	    struct outbox *ob);
+int	coord_get_task(struct actor *self, const struct envelope *env,
+	    struct outbox *ob);
+int	coord_list_tasks(struct actor *self, const struct envelope *env,
+	    struct outbox *ob);
+int	coord_watch_task(struct actor *self, const struct envelope *env,
+	    struct outbox *ob);
+int	coord_get_kinds(struct actor *self, const struct envelope *env,
+	    struct outbox *ob);
+int	coord_pause_queue(struct actor *self, const struct envelope *env,
+	    struct outbox *ob);
+int	coord_resume_queue(struct actor *self, const struct envelope *env,
 	    struct outbox *ob);
 int	coord_task_started(struct actor *self, const struct envelope *env,
 	    struct outbox *ob);
@@ -326,8 +473,9 @@ void		 recent_touch(struct coord *c, const char *task,
 		    int64_t attempts, const void *result, size_t resultlen,
 		    const char *error);
 void		 recent_clear(struct coord *c);
+/* A deleted task leaves the 'recent' list. */
+void		 recent_forget(struct coord *c, const char *task);
 int		 recent_load(struct coord *c);
-int		 recent_last_chg(struct coord *c, int64_t *chg);
 
 /* coordinator_push.c: subscribers and coalesced StatusUpdated pushes. */
 struct pushset;

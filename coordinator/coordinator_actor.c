@@ -16,6 +16,8 @@
  * ack resumes the sending.  Anyone else going away was a subscriber.
  */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include <event2/event.h>
 
@@ -35,19 +37,28 @@ static void	worker_process_up(const char *);
 static void	worker_process_down(const char *);
 static void	eventlog_up(const char *);
 static void	eventlog_down(const char *);
-static void	subscriber_down(const char *);
+static void	session_down(const char *);
 
 static const struct handler handlers[] = {
 	{ MSG_ASSIGN_TASK,	 coord_assign_task,	  H_COMMAND },
 	{ MSG_CANCEL_TASK,	 coord_cancel_task,	  H_COMMAND },
+	{ MSG_RETRY_TASK,	 coord_retry_task,	  H_COMMAND },
+	{ MSG_DELETE_TASK,	 coord_delete_task,	  H_COMMAND },
 	{ MSG_REGISTER_WORKER,	 coord_register_worker,	  H_COMMAND },
 	{ MSG_UNREGISTER_WORKER, coord_unregister_worker, H_COMMAND },
+	{ MSG_PAUSE_QUEUE,	 coord_pause_queue,	  H_COMMAND },
+	{ MSG_RESUME_QUEUE,	 coord_resume_queue,	  H_COMMAND },
+	{ MSG_WATCH_TASK,	 coord_watch_task,	  0 },
+	{ MSG_GET_TASK,		 coord_get_task,	  0 },
+	{ MSG_LIST_TASKS,	 coord_list_tasks,	  0 },
+	{ MSG_GET_KINDS,	 coord_get_kinds,	  0 },
 	{ MSG_GET_STATUS,	 coord_get_status,	  0 },
 	{ MSG_SUBSCRIBE,	 subscribe,		  0 },
 	{ MSG_UNSUBSCRIBE,	 unsubscribe,		  0 },
 	{ MSG_TASK_STARTED,	 coord_task_started,	  0 },
 	{ MSG_TASK_COMPLETED,	 coord_task_completed,	  0 },
 	{ MSG_TASK_FAILED,	 coord_task_failed,	  0 },
+	{ MSG_TASK_OUTPUT,	 coord_task_output,	  0 },
 	{ MSG_WORKER_STATE,	 coord_worker_state,	  0 },
 	{ MSG_LOG_EVENT_ACK,	 coord_log_event_ack,	  0 },
 };
@@ -55,7 +66,7 @@ static const struct handler handlers[] = {
 static const struct peer_rule peers[] = {
 	{ "worker",	worker_process_up,	worker_process_down },
 	{ "eventlog",	eventlog_up,		eventlog_down },
-	{ NULL,		NULL,			subscriber_down },
+	{ NULL,		NULL,			session_down },
 };
 
 static int	coordinator_setup(const struct config *);
@@ -76,11 +87,15 @@ const struct actor_kind coordinator_kind = {
 	.reload = coordinator_reload,
 };
 
+static struct config	 kinds_cfg;	/* the config the kinds come from */
+
 static struct {
 	struct coord	*c;
 	struct actor	*self;
 	struct pushset	*push;
 	struct event	*tick;		/* the event outbox's timer */
+	struct event	*due;		/* the delayed tasks' timer */
+	int64_t		 due_armed;	/* for this time; 0: not armed */
 	struct outbox	 ob;		/* what timers and peers queue */
 	int		 worker_gone;	/* since we last asked for workers */
 	int		 group_commit;	/* 0: commit after every message */
@@ -94,9 +109,24 @@ coord_handle(struct coord *c, struct envelope *env, struct outbox *ob)
 	    ob);
 }
 
+/* Arm the delayed tasks' timer for the earliest of them. */
+static void
+due_arm(void)
+{
+	int64_t	 at = co.c->due_at, now = coord_now(co.c);
+
+	if (at == co.due_armed)
+		return;
+	co.due_armed = at;
+	if (at == 0)
+		evtimer_del(co.due);
+	else
+		timer_ms(co.due, at > now ? at - now : 0);
+}
+
 /*
  * After each message, timer or peer event: tell the subscribers about a
- * change.  Without group commit ([coordinator] group_commit = no, for
+ * change, and keep the delayed tasks' timer on the earliest.  Without group commit ([coordinator] group_commit = no, for
  * comparison) each message is committed and its replies sent here,
  * before the next message is handled, instead of once at the end of the
  * loop turn: the flush runs the commit before it releases anything (the
@@ -107,6 +137,7 @@ coordinator_handled(void)
 {
 	if (coord_take_dirty(co.c))
 		push_changed(co.push);
+	due_arm();
 	if (!co.group_commit)
 		peer_flush();
 }
@@ -184,12 +215,55 @@ eventlog_up(const char *identity)
 	settle(coord_events_up(co.c, &co.ob));
 }
 
-/* Anyone else going away may have been a subscriber. */
+/*
+ * Anyone else going away was a session: it may have subscribed, and its
+ * watches go (it watches again when it comes back).  A running command
+ * nobody watches any more stops sending its output.
+ */
 static void
-subscriber_down(const char *identity)
+session_down(const char *identity)
 {
+	char			(*tasks)[NAME_MAX_LEN + 1];
+	struct msg_stream_output so;
+	struct trow		 t;
+	size_t			 n, i;
+	int			 rc;
+	char			 addr[ADDR_MAX + 1];
+
 	if (push_del(co.push, identity) == 0)
 		log_debug("subscriber %s went away", identity);
+	rc = watch_drop(co.c, identity, &tasks, &n);
+	for (i = 0; i < n && rc == 0; i++) {
+		if ((rc = watch_any(co.c, tasks[i])) != 0)
+			continue;
+		if ((rc = task_get(co.c, tasks[i], &t)) != 0 ||
+		    t.status != TASK_RUNNING)
+			continue;
+		memset(&so, 0, sizeof(so));
+		snprintf(so.task_id, sizeof(so.task_id), "%s", tasks[i]);
+		snprintf(addr, sizeof(addr), "worker:%s", t.worker);
+		outbox_msg(&co.ob, NULL, addr, MSG_STREAM_OUTPUT, 0, &so);
+	}
+	free(tasks);
+	settle(rc == -1 ? -1 : 0);
+}
+
+/* The delayed tasks' time came: into their queues, a batch a turn. */
+static void
+due_fire(evutil_socket_t fd, short what, void *arg)
+{
+	int	 more;
+
+	(void)fd;
+	(void)what;
+	(void)arg;
+	co.due_armed = 0;
+	more = coord_due(co.c, &co.ob);
+	if (more == 1) {
+		co.due_armed = -1;	/* armed for now */
+		timer_ms(co.due, 0);
+	}
+	settle(more == -1 ? -1 : 0);
 }
 
 /* Pack the snapshot for a push (push_ops). */
@@ -224,7 +298,8 @@ events_tick(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	(void)arg;
-	settle(coord_events_tick(co.c, &co.ob));
+	settle(coord_events_tick(co.c, &co.ob) == -1 ||
+	    prune_finished(co.c) == -1 ? -1 : 0);
 }
 
 /* The state's settings from the configuration. */
@@ -238,6 +313,14 @@ conf_from(const struct config *cfg, struct coord_conf *conf)
 	conf->finished_tasks = cfg->finished_tasks;
 	conf->unacked_events = cfg->unacked_events;
 	conf->synchronous = cfg->coordinator_sync;
+	conf->finished_max_age_s = cfg->finished_max_age_s;
+	snprintf(conf->queues, sizeof(conf->queues), "%s", cfg->queues);
+	conf->queues_open = cfg->queues_open;
+	conf->watches_per_watcher = cfg->watches_per_watcher;
+	conf->watches_per_task = cfg->watches_per_task;
+	/* The kinds, from a copy that a failed reload cannot touch. */
+	kinds_cfg = *cfg;
+	conf->cfg = &kinds_cfg;
 }
 
 /* Open and load coordinator.db, spawn coordinator:main, ask for the workers. */
@@ -259,6 +342,8 @@ coordinator_setup(const struct config *cfg)
 	if ((co.tick = event_new(rt_base(), -1, EV_PERSIST, events_tick,
 	    NULL)) == NULL || timer_ms(co.tick, EVENTS_TICK_MS) == -1)
 		fatalx("coordinator: the event outbox's timer");
+	if ((co.due = evtimer_new(rt_base(), due_fire, NULL)) == NULL)
+		fatalx("coordinator: the delayed tasks' timer");
 	settle(coord_start(co.c, &co.ob));
 	log_info("%s: %zu workers, %llu tasks queued, %llu running", path,
 	    co.c->nworkers, (unsigned long long)co.c->ntasks[TASK_QUEUED],

@@ -1,42 +1,50 @@
 /*
  * The coordinator's database: its schema, brought up to date by the
  * migrations below (PRAGMA user_version counts them), and every statement
- * the state machine runs, prepared once.
+ * the coordinator runs, prepared once.
  *
- * Schema version 4:
+ * Schema version 5:
  *
  *	workers	  the registry: id, the finished-task count, when it was
  *		  registered (its rowid keeps the registration order)
- *	tasks	  every task not yet pruned.  status 0 queued, 1 running,
- *		  2 completed, 3 failed, 4 cancelled; qseq orders the queue
- *		  while queued; worker is the one running it (or that ran
- *		  it); pin the worker it must run on; chg the change number
- *		  of its last change ('recent' and pruning follow it)
+ *	tasks	  every task not yet pruned; its rowid is the order of
+ *		  creation (ListTasks pages by it, newest first).  status 0
+ *		  queued, 1 running, 2 completed, 3 failed, 4 cancelled, 5
+ *		  scheduled (waiting for run_at), 6 retrying (waiting for
+ *		  run_at after a failed run); queue and priority (0-9)
+ *		  order it with qseq while queued; worker is the one running
+ *		  it (or that ran it last); pin the worker it must run on;
+ *		  timeout_ms its effective timeout; retry its own policy
+ *		  (msgpack, NULL: its kind's); code why it failed; chg the
+ *		  change number of its last change ('recent' and pruning
+ *		  follow it)
+ *	runs	  one row per run of a task (attempt 1, 2, ...): worker,
+ *		  start, end, outcome; GetTask's history
+ *	watches	  (task, watcher): who is owed a TaskFinished
+ *	queues	  the queues an operator paused
  *	totals	  finished tasks ever, per status, so that pruning old
  *		  rows keeps the counters
  *	dedupe	  (sender, message id) -> the reply that was sent, for
  *		  dedupe_window_s; rowids follow the order of insertion
  *		  (a replaced row gets a new one), so the rows that expire
- *		  first lead the table (version 4)
- *	events_out  the event outbox (version 3): each activity event
- *		  (seq, level, message, data) until the event log has
- *		  acknowledged it; seq numbers the coordinator's events
- *	meta	  from version 1; 'events_done' holds the last event
- *		  number deleted, so that the numbering goes on after the
- *		  outbox was emptied
+ *		  first lead the table
+ *	events_out  the event outbox: each activity event (seq, level,
+ *		  message, data) until the event log has acknowledged it
+ *	meta	  'events_done' holds the last event number deleted, so that
+ *		  the numbering goes on after the outbox was emptied
  *
- * The partial indexes are the queue: tasks_free orders the unpinned
- * queued tasks, tasks_pinned the pinned ones per worker, so that the head
- * for a worker is two LIMIT 1 probes whatever the queue's length;
- * tasks_pinq orders the pinned ones across workers, for the 'next' list.
+ * The partial indexes are the queue: tasks_ready orders the unpinned
+ * queued tasks of each queue by priority, then age, tasks_pinned the
+ * pinned ones per worker, so that the head for a worker is one LIMIT 1
+ * probe per queue that may run a task now; tasks_pinq orders the pinned
+ * ones across workers, for the 'next' list; tasks_due the delayed ones by
+ * their time.  tasks_status serves ListTasks by status, newest first.
  *
  * Every index costs each write of a task (AssignTask, start, finish), so
- * version 4 keeps only those a message needs: 'next' merges tasks_free
- * and tasks_pinq instead of a third index over the whole queue, and the
- * newest changes are found at start from the ends of the queue, the
- * running tasks and tasks_done instead of an index on chg (see
- * newest_tasks() in coordinator_status.c).  The dedupe table lost its
- * index on the time: the rowid order serves the pruning.
+ * only those a message needs are kept: the newest changes are found at
+ * start from the ends of the queues, the running tasks and tasks_done
+ * instead of an index on chg (see ST_NEWEST), and the dedupe table has
+ * no index on the time: the rowid order serves the pruning.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -103,42 +111,120 @@ const char *const coord_migrations[] = {
 	"CREATE INDEX tasks_pinq ON tasks(qseq)"
 	"  WHERE status = 0 AND pin IS NOT NULL;"
 	"DROP INDEX dedupe_at;",
+
+	/*
+	 * 5: the life of a task: queues, priorities, delays, retries,
+	 * runs, watches; statuses 5 scheduled and 6 retrying.
+	 */
+	"DROP INDEX tasks_free;"
+	"DROP INDEX tasks_pinned;"
+	"DROP INDEX tasks_pinq;"
+	"DROP INDEX tasks_done;"
+	"ALTER TABLE tasks ADD COLUMN queue TEXT NOT NULL DEFAULT 'default';"
+	"ALTER TABLE tasks ADD COLUMN priority INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE tasks ADD COLUMN run_at INTEGER;"
+	"ALTER TABLE tasks ADD COLUMN timeout_ms INTEGER;"
+	"ALTER TABLE tasks ADD COLUMN retry BLOB;"
+	"ALTER TABLE tasks ADD COLUMN started INTEGER;"
+	"ALTER TABLE tasks ADD COLUMN finished INTEGER;"
+	"ALTER TABLE tasks ADD COLUMN code TEXT;"
+	"CREATE INDEX tasks_ready ON tasks(queue, priority DESC, qseq)"
+	"  WHERE status = 0 AND pin IS NULL;"
+	"CREATE INDEX tasks_pinned ON tasks(pin, priority DESC, qseq)"
+	"  WHERE status = 0 AND pin IS NOT NULL;"
+	"CREATE INDEX tasks_pinq ON tasks(priority DESC, qseq)"
+	"  WHERE status = 0 AND pin IS NOT NULL;"
+	"CREATE INDEX tasks_due ON tasks(run_at) WHERE status IN (5, 6);"
+	"CREATE INDEX tasks_done ON tasks(chg) WHERE status BETWEEN 2 AND 4;"
+	"CREATE INDEX tasks_status ON tasks(status);"
+	"CREATE TABLE runs ("
+	"  task TEXT NOT NULL,"
+	"  attempt INTEGER NOT NULL,"
+	"  worker TEXT,"
+	"  started INTEGER,"
+	"  finished INTEGER,"
+	"  status INTEGER NOT NULL,"
+	"  error TEXT,"
+	"  PRIMARY KEY (task, attempt)) WITHOUT ROWID;"
+	"CREATE TABLE watches ("
+	"  task TEXT NOT NULL,"
+	"  watcher TEXT NOT NULL,"
+	"  PRIMARY KEY (task, watcher)) WITHOUT ROWID;"
+	"CREATE INDEX watches_by ON watches(watcher);"
+	"CREATE TABLE queues ("
+	"  name TEXT PRIMARY KEY,"
+	"  paused INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;"
+	"INSERT INTO runs (task, attempt, worker, started, status)"
+	"  SELECT id, attempts, worker, updated, 1 FROM tasks WHERE status = 1;"
+	"CREATE TRIGGER tasks_gone AFTER DELETE ON tasks BEGIN"
+	"  DELETE FROM runs WHERE task = old.id;"
+	"  DELETE FROM watches WHERE task = old.id;"
+	"END;"
+	"INSERT OR REPLACE INTO meta (key, value)"
+	"  SELECT 'chg', coalesce(max(chg), 0) FROM tasks;",
 };
 const int coord_nmigrations = sizeof(coord_migrations) /
     sizeof(coord_migrations[0]);
 
 #define NEWEST_COLS	"id, status, worker, attempts, result, error, chg"
 
+/* A task as GetTask and ListTasks show it: enum rec_col's order. */
+#define RECORD_COLS	"id, kind, input, status, queue, priority, attempts," \
+			" worker, created, started, finished, run_at, result," \
+			" error, code, timeout_ms, retry, pin, rowid"
+
 /* The statements, indexed by enum cstmt. */
 static const char *const stmt_sql[ST_COUNT] = {
 	[ST_TASK_INSERT] =
 	    "INSERT INTO tasks (id, kind, input, pin, status, attempts, qseq,"
-	    " created, updated, chg) VALUES (?1, ?2, ?3, ?4, 0, 0, ?5, ?6,"
-	    " ?6, ?7)",
+	    " created, updated, chg, queue, priority, run_at, timeout_ms,"
+	    " retry) VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6, ?7, ?7, ?8, ?9, ?10,"
+	    " ?11, ?12, ?13)",
 	[ST_TASK_GET] =
-	    "SELECT status, worker, pin, attempts FROM tasks WHERE id = ?1",
+	    "SELECT status, worker, pin, attempts, queue, kind, retry,"
+	    " timeout_ms, run_at FROM tasks WHERE id = ?1",
 	[ST_TASK_START] =
 	    "UPDATE tasks SET status = 1, worker = ?2, attempts = attempts + 1,"
-	    " qseq = NULL, updated = ?3, chg = ?4 WHERE id = ?1 AND status = 0"
-	    " RETURNING kind, input, attempts",
+	    " qseq = NULL, started = ?3, updated = ?3, chg = ?4"
+	    " WHERE id = ?1 AND status = 0"
+	    " RETURNING kind, input, attempts, timeout_ms",
 	[ST_TASK_FINISH] =
-	    "UPDATE tasks SET status = ?2, result = ?3, error = ?4,"
-	    " qseq = NULL, updated = ?5, chg = ?6 WHERE id = ?1",
+	    "UPDATE tasks SET status = ?2, result = ?3, error = ?4, code = ?7,"
+	    " qseq = NULL, run_at = NULL, finished = ?5, updated = ?5, chg = ?6"
+	    " WHERE id = ?1",
 	[ST_TASK_REQUEUE] =
 	    "UPDATE tasks SET status = 0, worker = NULL, qseq = ?2,"
-	    " updated = ?3, chg = ?4 WHERE id = ?1",
-	[ST_FREE_HEAD] =
-	    "SELECT id, qseq FROM tasks WHERE status = 0 AND pin IS NULL"
-	    " ORDER BY qseq LIMIT 1",
+	    " run_at = NULL, updated = ?3, chg = ?4 WHERE id = ?1",
+	[ST_TASK_DELAY] =
+	    "UPDATE tasks SET status = ?2, run_at = ?3, qseq = NULL,"
+	    " error = ?4, code = ?5, updated = ?6, chg = ?7 WHERE id = ?1",
+	[ST_TASK_RETRY] =
+	    "UPDATE tasks SET status = 0, qseq = ?2, run_at = NULL,"
+	    " finished = NULL, result = NULL, updated = ?3, chg = ?4"
+	    " WHERE id = ?1",
+	[ST_TASK_DELETE] =
+	    "DELETE FROM tasks WHERE id = ?1",
+	[ST_RUN_START] =
+	    "INSERT OR REPLACE INTO runs (task, attempt, worker, started,"
+	    " status) VALUES (?1, ?2, ?3, ?4, 1)",
+	[ST_RUN_END] =
+	    "UPDATE runs SET finished = ?3, status = ?4, error = ?5"
+	    " WHERE task = ?1 AND attempt = ?2",
+	[ST_QUEUE_HEAD] =
+	    "SELECT id, priority, qseq FROM tasks WHERE status = 0"
+	    " AND pin IS NULL AND queue = ?1 ORDER BY priority DESC, qseq"
+	    " LIMIT ?2",
 	[ST_PIN_HEAD] =
-	    "SELECT id, qseq FROM tasks WHERE status = 0 AND pin = ?1"
-	    " ORDER BY qseq LIMIT 1",
-	[ST_QUEUE_NEXT] =
-	    "SELECT id, qseq FROM (SELECT id, qseq FROM tasks"
-	    " WHERE status = 0 AND pin IS NULL ORDER BY qseq LIMIT ?1)"
-	    " UNION ALL SELECT id, qseq FROM (SELECT id, qseq FROM tasks"
-	    " WHERE status = 0 AND pin IS NOT NULL ORDER BY qseq LIMIT ?1)"
-	    " ORDER BY 2 LIMIT ?1",
+	    "SELECT id, priority, qseq, queue FROM tasks WHERE status = 0"
+	    " AND pin = ?1 ORDER BY priority DESC, qseq LIMIT ?2",
+	[ST_PINQ_HEAD] =
+	    "SELECT id, priority, qseq FROM tasks WHERE status = 0"
+	    " AND pin IS NOT NULL ORDER BY priority DESC, qseq LIMIT ?1",
+	[ST_DUE] =
+	    "SELECT id FROM tasks WHERE status IN (5, 6) AND run_at <= ?1"
+	    " ORDER BY run_at LIMIT ?2",
+	[ST_DUE_NEXT] =
+	    "SELECT min(run_at) FROM tasks WHERE status IN (5, 6)",
 	[ST_WORKER_INSERT] =
 	    "INSERT INTO workers (id, processed, registered)"
 	    " VALUES (?1, 0, ?2)",
@@ -150,7 +236,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 	    "UPDATE totals SET n = n + 1 WHERE status = ?1",
 	[ST_DONE_PRUNE] =
 	    "DELETE FROM tasks WHERE id IN (SELECT id FROM tasks"
-	    " WHERE status >= 2 ORDER BY chg LIMIT ?1)",
+	    " WHERE status BETWEEN 2 AND 4 ORDER BY chg LIMIT ?1)"
+	    " AND coalesce(finished, updated) < ?2",
 	[ST_DEDUPE_GET] =
 	    "SELECT type, payload FROM dedupe WHERE sender = ?1 AND id = ?2"
 	    " AND at >= ?3",
@@ -162,6 +249,36 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_DEDUPE_PRUNE] =
 	    "DELETE FROM dedupe WHERE rowid IN (SELECT rowid FROM (SELECT"
 	    " rowid, at FROM dedupe ORDER BY rowid LIMIT ?2) WHERE at < ?1)",
+	[ST_WATCH_ADD] =
+	    "INSERT OR IGNORE INTO watches (task, watcher) VALUES (?1, ?2)",
+	[ST_WATCHERS] =
+	    "SELECT watcher FROM watches WHERE task = ?1",
+	[ST_WATCH_DONE] =
+	    "DELETE FROM watches WHERE task = ?1",
+	[ST_WATCH_DROP] =
+	    "DELETE FROM watches WHERE watcher = ?1 RETURNING task",
+	[ST_QUEUE_PAUSE] =
+	    "INSERT OR REPLACE INTO queues (name, paused) VALUES (?1, ?2)",
+	[ST_RECORD] =
+	    "SELECT " RECORD_COLS " FROM tasks WHERE id = ?1",
+	[ST_RUNS] =
+	    "SELECT attempt, worker, started, finished, status, error"
+	    " FROM runs WHERE task = ?1 ORDER BY attempt",
+	/*
+	 * A page of tasks, newest first, below a cursor (a rowid) and
+	 * within a window of rowids: at most that many rows are looked at,
+	 * whatever the filters match.  By status through tasks_status.
+	 */
+	[ST_LIST] =
+	    "SELECT " RECORD_COLS " FROM tasks WHERE rowid < ?1"
+	    " AND rowid >= ?2 AND (?3 IS NULL OR kind = ?3)"
+	    " AND (?4 IS NULL OR queue = ?4) AND (?5 IS NULL OR worker = ?5)"
+	    " ORDER BY rowid DESC LIMIT ?6",
+	[ST_LIST_STATUS] =
+	    "SELECT " RECORD_COLS " FROM tasks WHERE status = ?7"
+	    " AND rowid < ?1 AND rowid >= ?2 AND (?3 IS NULL OR kind = ?3)"
+	    " AND (?4 IS NULL OR queue = ?4) AND (?5 IS NULL OR worker = ?5)"
+	    " ORDER BY rowid DESC LIMIT ?6",
 	[ST_EVENT_INSERT] =
 	    "INSERT INTO events_out (seq, level, message, data)"
 	    " VALUES (?1, ?2, ?3, ?4)",
@@ -181,23 +298,22 @@ static const char *const stmt_sql[ST_COUNT] = {
 	    "SELECT id, worker FROM tasks WHERE status = 1",
 	[ST_LOAD_TOTALS] =
 	    "SELECT status, n FROM totals",
-	/* Through each partial index of the queue: no table scan. */
-	[ST_COUNT_QUEUED] =
-	    "SELECT (SELECT count(*) FROM tasks WHERE status = 0"
-	    " AND pin IS NULL) + (SELECT count(*) FROM tasks WHERE status = 0"
-	    " AND pin IS NOT NULL)",
+	[ST_LOAD_QUEUES] =
+	    "SELECT name, paused FROM queues",
+	/* Per queue and status, through tasks_status: no table scan. */
+	[ST_LOAD_COUNTS] =
+	    "SELECT queue, status, count(*) FROM tasks"
+	    " WHERE status IN (0, 1, 5, 6)"
+	    " GROUP BY queue, status",
+	[ST_LOAD_WATCHES] =
+	    "SELECT watcher, count(*) FROM watches GROUP BY watcher",
 	[ST_COUNT_FINISHED] =
-	    "SELECT count(*) FROM tasks WHERE status >= 2",
-	[ST_QUEUE_FIRST] =
-	    "SELECT min(q) FROM (SELECT (SELECT qseq FROM tasks"
-	    " WHERE status = 0 AND pin IS NULL ORDER BY qseq LIMIT 1) AS q"
-	    " UNION ALL SELECT (SELECT qseq FROM tasks WHERE status = 0"
-	    " AND pin IS NOT NULL ORDER BY qseq LIMIT 1))",
-	[ST_QUEUE_LAST] =
-	    "SELECT max(q) FROM (SELECT (SELECT qseq FROM tasks"
-	    " WHERE status = 0 AND pin IS NULL ORDER BY qseq DESC LIMIT 1)"
-	    " AS q UNION ALL SELECT (SELECT qseq FROM tasks WHERE status = 0"
-	    " AND pin IS NOT NULL ORDER BY qseq DESC LIMIT 1))",
+	    "SELECT count(*) FROM tasks WHERE status BETWEEN 2 AND 4",
+	[ST_NEWEST_ROWID] =
+	    "SELECT max(rowid) FROM tasks",
+	[ST_LOAD_PINNED] =
+	    "SELECT pin, count(*) FROM tasks WHERE status = 0"
+	    " AND pin IS NOT NULL GROUP BY pin",
 	[ST_EVENTS_FIRST] =
 	    "SELECT min(seq) FROM events_out",
 	[ST_EVENTS_LAST] =
@@ -205,29 +321,28 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_EVENTS_DONE] =
 	    "SELECT value FROM meta WHERE key = 'events_done'",
 	/*
-	 * The n tasks that changed last, without an index on chg, which
-	 * every write of a task would pay for.  A queued task entered its
-	 * queue at the back (new) or at the front (requeued), each time past
-	 * every task queued then, so the n newest of a queue are among its
-	 * first n and its last n by qseq; running tasks are at most one per
-	 * worker; finished ones have tasks_done.  The candidates are the
-	 * union of those: a few probes at start.
+	 * About the n tasks that changed last, for the 'recent' list after a
+	 * restart, without an index on chg, which every write of a task
+	 * would pay for: the newest created of each waiting status (through
+	 * tasks_status), every running one, and the last finished (through
+	 * tasks_done).  A task requeued at the front may be left out.
 	 */
 	[ST_NEWEST] =
 	    "SELECT * FROM ("
 	    " SELECT * FROM (SELECT " NEWEST_COLS " FROM tasks WHERE status = 0"
-	    "  AND pin IS NULL ORDER BY qseq LIMIT ?1)"
-	    " UNION SELECT * FROM (SELECT " NEWEST_COLS " FROM tasks"
-	    "  WHERE status = 0 AND pin IS NULL ORDER BY qseq DESC LIMIT ?1)"
-	    " UNION SELECT * FROM (SELECT " NEWEST_COLS " FROM tasks"
-	    "  WHERE status = 0 AND pin IS NOT NULL ORDER BY qseq LIMIT ?1)"
-	    " UNION SELECT * FROM (SELECT " NEWEST_COLS " FROM tasks"
-	    "  WHERE status = 0 AND pin IS NOT NULL ORDER BY qseq DESC"
-	    "  LIMIT ?1)"
+	    "  ORDER BY rowid DESC LIMIT ?1)"
 	    " UNION SELECT " NEWEST_COLS " FROM tasks WHERE status = 1"
 	    " UNION SELECT * FROM (SELECT " NEWEST_COLS " FROM tasks"
-	    "  WHERE status >= 2 ORDER BY chg DESC LIMIT ?1))"
+	    "  WHERE status = 5 ORDER BY rowid DESC LIMIT ?1)"
+	    " UNION SELECT * FROM (SELECT " NEWEST_COLS " FROM tasks"
+	    "  WHERE status = 6 ORDER BY rowid DESC LIMIT ?1)"
+	    " UNION SELECT * FROM (SELECT " NEWEST_COLS " FROM tasks"
+	    "  WHERE status BETWEEN 2 AND 4 ORDER BY chg DESC LIMIT ?1))"
 	    " ORDER BY chg DESC LIMIT ?1",
+	[ST_CHG] =
+	    "SELECT value FROM meta WHERE key = 'chg'",
+	[ST_CHG_SET] =
+	    "INSERT OR REPLACE INTO meta (key, value) VALUES ('chg', ?1)",
 };
 
 /* Open coordinator.db and bring its schema up to date. */

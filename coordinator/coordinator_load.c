@@ -50,7 +50,6 @@ load_workers(struct coord *c, char ***orphans, size_t *norphans)
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		id = (const char *)sqlite3_column_text(st, 0);
 		wid = (const char *)sqlite3_column_text(st, 1);
-		c->ntasks[TASK_RUNNING]++;
 		w = wid != NULL ? coord_worker(c, wid) : NULL;
 		if (w != NULL && w->task[0] == '\0')
 			snprintf(w->task, sizeof(w->task), "%s", id);
@@ -64,43 +63,88 @@ load_workers(struct coord *c, char ***orphans, size_t *norphans)
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
+/*
+ * The queues and the task counts: per queue and status (through
+ * tasks_status, no table scan), the paused queues, the queued tasks
+ * pinned to each worker; the finished ones from totals.
+ */
+static int
+load_counts(struct coord *c)
+{
+	struct cqueue	*q;
+	struct cworker	*w;
+	sqlite3_stmt	*st;
+	int64_t		 v, n;
+	int		 rc;
+
+	queues_configure(c);
+	st = cdb_stmt(c, ST_LOAD_COUNTS);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		q = queue_make(c, (const char *)sqlite3_column_text(st, 0));
+		v = sqlite3_column_int64(st, 1);
+		n = sqlite3_column_int64(st, 2);
+		if (v < 0 || v >= TASK_COMPLETED)
+			continue;
+		c->ntasks[v] += (uint64_t)n;
+		if (v == TASK_QUEUED)
+			q->queued += (uint64_t)n;
+		else if (v == TASK_RUNNING)
+			q->running += (uint64_t)n;
+		else
+			q->waiting += (uint64_t)n;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return -1;
+	st = cdb_stmt(c, ST_LOAD_QUEUES);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		queue_make(c, (const char *)sqlite3_column_text(st, 0))->
+		    paused = sqlite3_column_int(st, 1);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return -1;
+	st = cdb_stmt(c, ST_LOAD_PINNED);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if ((w = coord_worker(c, (const char *)sqlite3_column_text(st,
+		    0))) != NULL)
+			w->pinned = (uint64_t)sqlite3_column_int64(st, 1);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return -1;
+	st = cdb_stmt(c, ST_LOAD_TOTALS);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		v = sqlite3_column_int64(st, 0);
+		if (TASK_FINISHED(v) && v < TASK_NSTATUS)
+			c->ntasks[v] = (uint64_t)sqlite3_column_int64(st, 1);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return -1;
+	if (cdb_int(c, ST_COUNT_FINISHED, &v) == -1)
+		return -1;
+	c->nfinished_kept = (uint64_t)v;
+	return 0;
+}
+
 /* Rebuild the in-memory indexes from the database. */
 static int
 coord_load(struct coord *c)
 {
 	struct outbox	 ob;
-	sqlite3_stmt	*st;
 	char		**orphans = NULL;
 	size_t		 norphans = 0, i;
-	int64_t		 v;
-	int		 rc, ret = -1;
+	int		 ret = -1;
 
 	outbox_init(&ob);
 	if (events_load(c) == -1 ||
-	    load_workers(c, &orphans, &norphans) == -1)
+	    load_workers(c, &orphans, &norphans) == -1 ||
+	    load_counts(c) == -1 || watch_load(c) == -1 ||
+	    sched_due_reload(c) == -1)
 		goto out;
-	if (cdb_int(c, ST_COUNT_QUEUED, &v) == -1)
+	if (cdb_int(c, ST_CHG, &c->chg) == -1)
 		goto out;
-	c->ntasks[TASK_QUEUED] = (uint64_t)v;
-	st = cdb_stmt(c, ST_LOAD_TOTALS);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		v = sqlite3_column_int64(st, 0);
-		if (v >= TASK_COMPLETED && v < TASK_NSTATUS)
-			c->ntasks[v] = (uint64_t)sqlite3_column_int64(st, 1);
-	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
-		goto out;
-	if (cdb_int(c, ST_COUNT_FINISHED, &v) == -1)
-		goto out;
-	c->nfinished_kept = (uint64_t)v;
-	if (cdb_int(c, ST_QUEUE_FIRST, &v) == -1)
-		goto out;
-	c->qhead = v - 1;
-	if (cdb_int(c, ST_QUEUE_LAST, &v) == -1)
-		goto out;
-	c->qtail = v + 1;
-	if (recent_last_chg(c, &c->chg) == -1 || recent_load(c) == -1)
+	c->chg_saved = c->chg;
+	if (recent_load(c) == -1)
 		goto out;
 	for (i = 0; i < norphans; i++) {
 		log_warnx("task %s runs on no registered worker; requeued",
@@ -128,12 +172,18 @@ coord_open(const char *path, const struct coord_conf *conf)
 	c->conf = *conf;
 	c->workers = strmap_new();
 	c->recent_map = strmap_new();
+	c->queues = strmap_new();
+	c->watchers = strmap_new();
 	TAILQ_INIT(&c->all);
 	TAILQ_INIT(&c->idle);
 	TAILQ_INIT(&c->recent);
+	TAILQ_INIT(&c->queue_list);
 	if ((c->db = cdb_open(path, conf->synchronous)) == NULL)
 		goto fail;
-	if (cdb_prepare(c) == -1 || coord_load(c) == -1)
+	if (cdb_prepare(c) == -1)
+		goto fail;
+	db_set_commit_hook(c->db, coord_save_chg, c);
+	if (coord_load(c) == -1)
 		goto fail;
 	if (db_commit(c->db) == -1)
 		goto fail;
@@ -162,8 +212,11 @@ coord_close(struct coord *c)
 		free(w);
 	}
 	recent_clear(c);
+	queues_free(c);
+	watch_free(c);
 	strmap_free(c->workers);
 	strmap_free(c->recent_map);
+	strmap_free(c->queues);
 	free(c);
 }
 
@@ -174,6 +227,8 @@ coord_reconf(struct coord *c, const struct coord_conf *conf)
 	int	 old_recent = c->conf.recent_tasks;
 
 	c->conf = *conf;
+	queues_configure(c);
+	c->redispatch = 1;	/* a limit may have grown */
 	if (conf->recent_tasks != old_recent) {
 		recent_clear(c);
 		if (recent_load(c) == -1)

@@ -24,7 +24,8 @@
 
 
 static const char *const task_status_names[TASK_NSTATUS] = {
-	"queued", "running", "completed", "failed", "cancelled",
+	"queued", "running", "completed", "failed", "cancelled", "scheduled",
+	"retrying",
 };
 static const char *const worker_status_names[WORKER_NSTATUS] = {
 	"offline", "idle", "busy",
@@ -34,6 +35,17 @@ const char *
 task_status_name(enum task_status s)
 {
 	return (unsigned)s < TASK_NSTATUS ? task_status_names[s] : "unknown";
+}
+
+int
+task_status_lookup(const char *name)
+{
+	int	 i;
+
+	for (i = 0; i < TASK_NSTATUS; i++)
+		if (strcmp(task_status_names[i], name) == 0)
+			return i;
+	return -1;
 }
 
 const char *
@@ -111,6 +123,17 @@ recent_touch(struct coord *c, const char *task, enum task_status status,
 		recent_drop(c, TAILQ_LAST(&c->recent, recent_list));
 }
 
+void
+recent_forget(struct coord *c, const char *task)
+{
+	struct recent	*r;
+
+	if ((r = strmap_get(c->recent_map, task)) != NULL) {
+		recent_drop(c, r);
+		c->dirty = 1;
+	}
+}
+
 /* Empty the 'recent' list. */
 void
 recent_clear(struct coord *c)
@@ -145,21 +168,6 @@ newest_step(struct coord *c, sqlite3_stmt *st)
 		log_warnx("coordinator.db: the newest tasks: %s",
 		    sqlite3_errmsg(db_handle(c->db)));
 	return rc;
-}
-
-/* The last change number (0: no task). */
-int
-recent_last_chg(struct coord *c, int64_t *chg)
-{
-	sqlite3_stmt	*st;
-	int		 rc;
-
-	*chg = 0;
-	st = newest_tasks(c, 1);
-	if ((rc = newest_step(c, st)) == SQLITE_ROW)
-		*chg = sqlite3_column_int64(st, 6);
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
 }
 
 /* Fill the 'recent' list from the tasks that changed last. */
@@ -221,38 +229,45 @@ pack_workers(struct coord *c, msgpack_packer *pk)
 	mp_pack_kv_uint(pk, "workersTotal", c->nworkers);
 }
 
-/* Pack queue {length, next}: the first queue_preview ids, by index. */
+/*
+ * Pack queue {length, next, queues}: the first queue_preview ids in the
+ * order they would start, and each queue: {name, paused, queued, running,
+ * waiting, concurrency}.
+ */
 static int
 pack_queue(struct coord *c, msgpack_packer *pk)
 {
-	sqlite3_stmt	*st;
+	struct cqueue	*q;
 	char		(*ids)[NAME_MAX_LEN + 1];
 	size_t		 n = 0, max = (size_t)c->conf.queue_preview, i;
-	int		 rc = SQLITE_DONE;
+	int		 rc;
 
 	ids = xcalloc(max ? max : 1, sizeof(*ids));
-	if (max > 0 && c->ntasks[TASK_QUEUED] > 0) {
-		st = cdb_stmt(c, ST_QUEUE_NEXT);
-		sqlite3_bind_int64(st, 1, (int64_t)max);
-		while (n < max && (rc = sqlite3_step(st)) == SQLITE_ROW)
-			snprintf(ids[n++], sizeof(ids[0]), "%s",
-			    sqlite3_column_text(st, 0));
-		sqlite3_reset(st);
-	}
+	rc = sched_preview(c, ids, max, &n);
 	mp_pack_str(pk, "queue");
-	msgpack_pack_map(pk, 2);
+	msgpack_pack_map(pk, 3);
 	mp_pack_kv_uint(pk, "length", c->ntasks[TASK_QUEUED]);
 	mp_pack_str(pk, "next");
 	msgpack_pack_array(pk, n);
 	for (i = 0; i < n; i++)
 		mp_pack_str(pk, ids[i]);
 	free(ids);
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
-		log_warnx("coordinator.db: queue preview: %s",
-		    sqlite3_errmsg(db_handle(c->db)));
-		return -1;
+	mp_pack_str(pk, "queues");
+	msgpack_pack_array(pk, c->nqueues);
+	TAILQ_FOREACH(q, &c->queue_list, entry) {
+		msgpack_pack_map(pk, 6);
+		mp_pack_kv_str(pk, "name", q->name);
+		mp_pack_str(pk, "paused");
+		if (q->paused)
+			msgpack_pack_true(pk);
+		else
+			msgpack_pack_false(pk);
+		mp_pack_kv_uint(pk, "queued", q->queued);
+		mp_pack_kv_uint(pk, "running", q->running);
+		mp_pack_kv_uint(pk, "waiting", q->waiting);
+		mp_pack_kv_uint(pk, "concurrency", q->concurrency);
 	}
-	return 0;
+	return rc;
 }
 
 /* Pack the 'recent' list, newest first. */
@@ -307,9 +322,10 @@ coord_pack_inspect(struct coord *c, msgpack_packer *pk, size_t subscribers)
 {
 	int	 i;
 
-	msgpack_pack_map(pk, 8 + TASK_NSTATUS + WORKER_NSTATUS);
+	msgpack_pack_map(pk, 9 + TASK_NSTATUS + WORKER_NSTATUS);
 	mp_pack_kv_uint(pk, "subscribers", subscribers);
 	mp_pack_kv_uint(pk, "queueLength", c->ntasks[TASK_QUEUED]);
+	mp_pack_kv_int(pk, "nextDueAt", c->due_at);
 	for (i = 0; i < TASK_NSTATUS; i++)
 		mp_pack_kv_uint(pk, task_status_name(i), c->ntasks[i]);
 	mp_pack_kv_uint(pk, "workers", c->nworkers);

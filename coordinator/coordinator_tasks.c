@@ -1,21 +1,149 @@
 /*
- * The coordinator's task handlers: AssignTask and CancelTask from
- * clients, GetStatus, and the worker process's reports of each run
- * (TaskStarted, TaskCompleted, TaskFailed).
- *
- * Task life:  queued -> running -> completed | failed
- *	       queued | running -> cancelled
- *	       running -> queued again when its worker's process dies
- *	       (attempts counts the runs; after max_attempts it fails)
+ * The coordinator's task handlers: AssignTask, CancelTask, RetryTask and
+ * DeleteTask from clients, GetStatus, and the worker process's reports
+ * of each run (TaskStarted, TaskCompleted, TaskFailed, TaskOutput).  The
+ * life of a task is in coordinator_queue.c.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "coordinator.h"
 #include "db.h"
+#include "kinds.h"
 #include "log.h"
 
-/* AssignTask {taskId?, kind?, input?, workerId?}. */
+/* A task's settings as AssignTask asks them, checked against its kind. */
+struct assign {
+	const struct kind_conf	*kind;
+	struct cqueue		*queue;
+	int64_t			 run_at;	/* 0: now */
+	int64_t			 timeout_ms;	/* 0: none */
+};
+
+/*
+ * Check m against its kind and the coordinator's rules, filling a; -1
+ * with why (bad_payload, naming the field) when it does not fit.
+ */
+static int
+assign_check(struct coord *c, const struct msg_assign_task *m,
+    struct assign *a, char *why, size_t whylen)
+{
+	const char	*kind = m->kind[0] != '\0' ? m->kind : "sleep";
+	int64_t		 now = coord_now(c);
+
+	memset(a, 0, sizeof(*a));
+	if ((a->kind = kind_find(c->conf.cfg, kind)) == NULL) {
+		snprintf(why, whylen, "'kind' %s is not a task kind here "
+		    "(GetKinds lists them)", kind);
+		return -1;
+	}
+	if (kind_check_input(a->kind, m->input.obj, why, whylen) == -1)
+		return -1;
+	if (m->has_timeout_ms && a->kind->timeout_max_ms > 0 &&
+	    m->timeout_ms > a->kind->timeout_max_ms) {
+		snprintf(why, whylen, "'timeoutMs' is over kind %s's limit of "
+		    "%llu ms", a->kind->name,
+		    (unsigned long long)a->kind->timeout_max_ms);
+		return -1;
+	}
+	a->timeout_ms = (int64_t)(m->has_timeout_ms ? m->timeout_ms :
+	    a->kind->timeout_ms);
+	if (m->has_retry && m->retry.backoff[0] != '\0' &&
+	    strcmp(m->retry.backoff, "fixed") != 0 &&
+	    strcmp(m->retry.backoff, "exponential") != 0) {
+		snprintf(why, whylen, "'retry.backoff' must be \"fixed\" or "
+		    "\"exponential\"");
+		return -1;
+	}
+	if (m->has_run_at && m->has_delay_ms) {
+		snprintf(why, whylen, "'runAt' and 'delayMs' cannot both be "
+		    "given");
+		return -1;
+	}
+	if (m->has_run_at) {
+		/* A little in the past is a clock apart, or a retry. */
+		if ((int64_t)m->run_at < now -
+		    (int64_t)c->conf.dedupe_window_s * 1000 - 1000) {
+			snprintf(why, whylen, "'runAt' is in the past");
+			return -1;
+		}
+		if ((int64_t)m->run_at > now)
+			a->run_at = (int64_t)m->run_at;
+	} else if (m->has_delay_ms && m->delay_ms > 0)
+		a->run_at = now + (int64_t)m->delay_ms;
+	if ((a->queue = queue_for(c, m->queue[0] != '\0' ? m->queue :
+	    DEFAULT_QUEUE, why, whylen)) == NULL)
+		return -1;
+	return 0;
+}
+
+/* Store a new task: queued, or scheduled when it waits for its time. */
+static int
+assign_insert(struct coord *c, const char *id,
+    const struct msg_assign_task *m, const struct assign *a,
+    struct trow *t)
+{
+	msgpack_sbuffer	 input, retry;
+	msgpack_packer	 pk;
+	sqlite3_stmt	*st;
+	int64_t		 chg = coord_chg(c);
+	int		 rc;
+
+	msgpack_sbuffer_init(&input);
+	msgpack_sbuffer_init(&retry);
+	msgpack_packer_init(&pk, &input, msgpack_sbuffer_write);
+	if (m->input.obj != NULL)
+		msgpack_pack_object(&pk, *m->input.obj);
+	else if (m->kind[0] == '\0') {
+		msgpack_pack_map(&pk, 1);
+		mp_pack_kv_uint(&pk, "ms", 1000);
+	}
+	if (m->has_retry) {
+		msgpack_packer_init(&pk, &retry, msgpack_sbuffer_write);
+		msg_encode(&pk, &msg_shape_retry, &m->retry);
+	}
+	memset(t, 0, sizeof(*t));
+	t->status = a->run_at != 0 ? TASK_SCHEDULED : TASK_QUEUED;
+	snprintf(t->pin, sizeof(t->pin), "%s", m->worker_id);
+	snprintf(t->queue, sizeof(t->queue), "%s", a->queue->name);
+	snprintf(t->kind, sizeof(t->kind), "%s", a->kind->name);
+	st = cdb_stmt(c, ST_TASK_INSERT);
+	cdb_bind_text(st, 1, id);
+	cdb_bind_text(st, 2, a->kind->name);
+	if (input.size > 0)
+		sqlite3_bind_blob(st, 3, input.data, (int)input.size,
+		    SQLITE_STATIC);
+	cdb_bind_text(st, 4, m->worker_id);
+	sqlite3_bind_int(st, 5, t->status);
+	if (t->status == TASK_QUEUED)
+		sqlite3_bind_int64(st, 6, chg);
+	sqlite3_bind_int64(st, 7, coord_now(c));
+	sqlite3_bind_int64(st, 8, chg);
+	cdb_bind_text(st, 9, a->queue->name);
+	sqlite3_bind_int64(st, 10, (int64_t)m->priority);
+	if (a->run_at != 0)
+		sqlite3_bind_int64(st, 11, a->run_at);
+	if (a->timeout_ms > 0)
+		sqlite3_bind_int64(st, 12, a->timeout_ms);
+	if (retry.size > 0)
+		sqlite3_bind_blob(st, 13, retry.data, (int)retry.size,
+		    SQLITE_STATIC);
+	rc = cdb_run(c, st);
+	msgpack_sbuffer_destroy(&input);
+	msgpack_sbuffer_destroy(&retry);
+	if (rc == -1)
+		return -1;
+	task_count(c, t, TASK_NEW, t->status);
+	if (t->status == TASK_SCHEDULED)
+		sched_due_note(c, a->run_at);
+	recent_touch(c, id, t->status, NULL, 0, NULL, 0, NULL);
+	return 0;
+}
+
+/*
+ * AssignTask {taskId?, kind?, input?, workerId?, watch?, timeoutMs?,
+ * retry?, runAt? | delayMs?, priority?, queue?}.
+ */
 int
 coord_assign_task(struct actor *self, const struct envelope *env,
     struct outbox *ob)
@@ -23,15 +151,17 @@ coord_assign_task(struct actor *self, const struct envelope *env,
 	struct coord			*c = self->data;
 	const struct msg_assign_task	*m = &env->body->assign_task;
 	struct msg_task_accepted	 acc;
+	struct assign			 a;
 	struct cworker			*w = NULL, *ran = NULL;
 	struct trow			 t;
-	msgpack_sbuffer			 sb;
-	msgpack_packer			 ipk;
-	sqlite3_stmt			*st;
 	char				 gen[40], id[NAME_MAX_LEN + 1];
-	const char			*kind;
-	int				 r, rc = -1;
+	char				 why[256];
+	int				 r = 0;
 
+	if (assign_check(c, m, &a, why, sizeof(why)) == -1) {
+		outbox_error(ob, env, ERR_BAD_PAYLOAD, "%s", why);
+		return 0;
+	}
 	if (m->task_id[0] == '\0') {
 		env_new_id(gen, sizeof(gen));
 		snprintf(id, sizeof(id), "t%s", gen);
@@ -49,33 +179,19 @@ coord_assign_task(struct actor *self, const struct envelope *env,
 		    m->worker_id);
 		return 0;
 	}
-	kind = m->kind[0] != '\0' ? m->kind : "sleep";
-
-	msgpack_sbuffer_init(&sb);
-	msgpack_packer_init(&ipk, &sb, msgpack_sbuffer_write);
-	if (m->input.obj != NULL)
-		msgpack_pack_object(&ipk, *m->input.obj);
-	else if (m->kind[0] == '\0') {
-		msgpack_pack_map(&ipk, 1);
-		mp_pack_str(&ipk, "ms");
-		msgpack_pack_uint32(&ipk, 1000);
+	if (m->watch && (r = watch_add(c, id, env->from, why,
+	    sizeof(why))) != 0) {
+		if (r == -1)
+			return -1;
+		outbox_error(ob, env, ERR_RATE_LIMITED, "%s", why);
+		return 0;
 	}
-	st = cdb_stmt(c, ST_TASK_INSERT);
-	cdb_bind_text(st, 1, id);
-	cdb_bind_text(st, 2, kind);
-	if (sb.size > 0)
-		sqlite3_bind_blob(st, 3, sb.data, (int)sb.size,
-		    SQLITE_STATIC);
-	cdb_bind_text(st, 4, m->worker_id);
-	sqlite3_bind_int64(st, 5, c->qtail++);
-	sqlite3_bind_int64(st, 6, coord_now(c));
-	sqlite3_bind_int64(st, 7, ++c->chg);
-	if (cdb_run(c, st) == -1)
-		goto out;
-	c->ntasks[TASK_QUEUED]++;
-	recent_touch(c, id, TASK_QUEUED, NULL, 0, NULL, 0, NULL);
-	if ((r = task_offer(c, id, m->worker_id, &ran, ob)) == -1)
-		goto out;
+	if (assign_insert(c, id, m, &a, &t) == -1)
+		return -1;
+	r = 0;
+	if (t.status == TASK_QUEUED &&
+	    (r = task_offer(c, id, &t, &ran, ob)) == -1)
+		return -1;
 
 	memset(&acc, 0, sizeof(acc));
 	snprintf(acc.task_id, sizeof(acc.task_id), "%s", id);
@@ -83,21 +199,21 @@ coord_assign_task(struct actor *self, const struct envelope *env,
 		snprintf(acc.status, sizeof(acc.status), "assigned");
 		snprintf(acc.worker_id, sizeof(acc.worker_id), "%s", ran->id);
 	} else {
-		snprintf(acc.status, sizeof(acc.status), "queued");
+		snprintf(acc.status, sizeof(acc.status), "%s",
+		    task_status_name(t.status));
 		if (w != NULL)
 			snprintf(acc.worker_id, sizeof(acc.worker_id), "%s",
 			    w->id);
-		acc.position = c->ntasks[TASK_QUEUED];
-		acc.has_position = true;
+		if (t.status == TASK_QUEUED) {
+			acc.position = c->ntasks[TASK_QUEUED];
+			acc.has_position = true;
+		}
 	}
 	outbox_msg(ob, NULL, env->from, MSG_TASK_ACCEPTED, 1, &acc);
-	rc = 0;
-out:
-	msgpack_sbuffer_destroy(&sb);
-	return rc;
+	return 0;
 }
 
-/* CancelTask {taskId}: queued or running. */
+/* CancelTask {taskId}: queued, waiting or running. */
 int
 coord_cancel_task(struct actor *self, const struct envelope *env,
     struct outbox *ob)
@@ -111,21 +227,23 @@ coord_cancel_task(struct actor *self, const struct envelope *env,
 	if ((r = task_get(c, id, &t)) == -1)
 		return -1;
 	if (r == 1) {
-		outbox_error(ob, env, ERR_BAD_PAYLOAD, "Unknown task: %s", id);
+		outbox_error(ob, env, ERR_NOT_FOUND, "Unknown task: %s", id);
 		return 0;
 	}
 	switch (t.status) {
 	case TASK_QUEUED:
-		if (task_finish(c, id, TASK_QUEUED, TASK_CANCELLED, &t, NULL, 0,
-		    NULL) == -1)
-			return -1;
+	case TASK_SCHEDULED:
+	case TASK_RETRYING:
 		if (activity(c, ob, "info", id, NULL, t.attempts,
-		    "task %s cancelled while queued", id) == -1)
+		    "task %s cancelled while %s", id,
+		    task_status_name(t.status)) == -1 ||
+		    task_finish(c, id, TASK_CANCELLED, &t, NULL, 0, NULL, NULL,
+		    ob) == -1)
 			return -1;
 		break;
 	case TASK_RUNNING:
-		if (task_finish(c, id, TASK_RUNNING, TASK_CANCELLED, &t, NULL,
-		    0, NULL) == -1)
+		if (task_finish(c, id, TASK_CANCELLED, &t, NULL, 0, NULL, NULL,
+		    ob) == -1)
 			return -1;
 		if (activity(c, ob, "info", id, t.worker, t.attempts,
 		    "task %s cancelled while running on %s", id,
@@ -148,6 +266,100 @@ coord_cancel_task(struct actor *self, const struct envelope *env,
 		return 0;
 	}
 	outbox_msg(ob, NULL, env->from, MSG_TASK_CANCELLED, 1,
+	    &env->body->task_id);
+	return c->redispatch ? coord_dispatch(c, ob) : 0;
+}
+
+/*
+ * RetryTask {taskId}: a failed or cancelled task back to the back of its
+ * queue, the same id, its attempts going on.
+ */
+int
+coord_retry_task(struct actor *self, const struct envelope *env,
+    struct outbox *ob)
+{
+	struct coord			*c = self->data;
+	const char			*id = env->body->task_id.task_id;
+	struct msg_task_accepted	 acc;
+	struct cworker			*ran = NULL;
+	struct trow			 t;
+	sqlite3_stmt			*st;
+	int64_t				 chg;
+	int				 r;
+
+	if ((r = task_get(c, id, &t)) == -1)
+		return -1;
+	if (r == 1) {
+		outbox_error(ob, env, ERR_NOT_FOUND, "Unknown task: %s", id);
+		return 0;
+	}
+	if (t.status != TASK_FAILED && t.status != TASK_CANCELLED) {
+		outbox_error(ob, env, ERR_BAD_PAYLOAD, "Task %s is %s: only a "
+		    "failed or cancelled task is retried", id,
+		    task_status_name(t.status));
+		return 0;
+	}
+	if (queue_get(c, t.queue) == NULL)
+		queue_make(c, t.queue);
+	chg = coord_chg(c);
+	st = cdb_stmt(c, ST_TASK_RETRY);
+	cdb_bind_text(st, 1, id);
+	sqlite3_bind_int64(st, 2, chg);
+	sqlite3_bind_int64(st, 3, coord_now(c));
+	sqlite3_bind_int64(st, 4, chg);
+	if (cdb_run(c, st) == -1)
+		return -1;
+	c->nfinished_kept--;
+	task_count(c, &t, t.status, TASK_QUEUED);
+	t.status = TASK_QUEUED;
+	recent_touch(c, id, TASK_QUEUED, NULL, t.attempts, NULL, 0, NULL);
+	if (activity(c, ob, "info", id, NULL, t.attempts, "task %s queued "
+	    "again (RetryTask)", id) == -1 ||
+	    (r = task_offer(c, id, &t, &ran, ob)) == -1)
+		return -1;
+	memset(&acc, 0, sizeof(acc));
+	snprintf(acc.task_id, sizeof(acc.task_id), "%s", id);
+	snprintf(acc.status, sizeof(acc.status), r == 1 ? "assigned" :
+	    "queued");
+	if (r == 1)
+		snprintf(acc.worker_id, sizeof(acc.worker_id), "%s", ran->id);
+	else {
+		acc.position = c->ntasks[TASK_QUEUED];
+		acc.has_position = true;
+	}
+	outbox_msg(ob, NULL, env->from, MSG_TASK_ACCEPTED, 1, &acc);
+	return 0;
+}
+
+/* DeleteTask {taskId}: a finished task, with its runs and watches. */
+int
+coord_delete_task(struct actor *self, const struct envelope *env,
+    struct outbox *ob)
+{
+	struct coord	*c = self->data;
+	const char	*id = env->body->task_id.task_id;
+	struct trow	 t;
+	sqlite3_stmt	*st;
+	int		 r;
+
+	if ((r = task_get(c, id, &t)) == -1)
+		return -1;
+	if (r == 1) {
+		outbox_error(ob, env, ERR_NOT_FOUND, "Unknown task: %s", id);
+		return 0;
+	}
+	if (!TASK_FINISHED(t.status)) {
+		outbox_error(ob, env, ERR_BAD_PAYLOAD, "Task %s is %s: cancel "
+		    "it first", id, task_status_name(t.status));
+		return 0;
+	}
+	st = cdb_stmt(c, ST_TASK_DELETE);
+	cdb_bind_text(st, 1, id);
+	if (cdb_run(c, st) == -1)
+		return -1;
+	c->nfinished_kept--;
+	recent_forget(c, id);
+	outbox_msg(ob, NULL, env->from, MSG_TASK_DELETED, 1,
 	    &env->body->task_id);
 	return 0;
 }
@@ -208,14 +420,14 @@ task_done(struct coord *c, const struct envelope *env,
 	if (db_begin(c->db) == -1)
 		return -1;
 	if (task_outcome(c, w, m->task_id, failed, &m->result,
-	    m->error[0] != '\0' ? m->error : "failed", ob) == -1)
+	    m->error[0] != '\0' ? m->error : "failed", m->code, ob) == -1)
 		return -1;
 	if (worker_set_processed(c, w, m->has_processed ?
 	    m->processed : w->processed + 1) == -1)
 		return -1;
-	if (w->status == WORKER_BUSY)
-		return worker_freed(c, w, ob);
-	return 0;
+	if (w->status == WORKER_BUSY && worker_freed(c, w, ob) == -1)
+		return -1;
+	return c->redispatch ? coord_dispatch(c, ob) : 0;
 }
 
 /* TaskCompleted {taskId, workerId, result, processedCount}. */
@@ -226,10 +438,18 @@ coord_task_completed(struct actor *self, const struct envelope *env,
 	return task_done(self->data, env, &env->body->task_completed, 0, ob);
 }
 
-/* TaskFailed {taskId, workerId, error, processedCount}. */
+/* TaskFailed {taskId, workerId, error, code?, result?, processedCount}. */
 int
 coord_task_failed(struct actor *self, const struct envelope *env,
     struct outbox *ob)
 {
 	return task_done(self->data, env, &env->body->task_failed, 1, ob);
+}
+
+/* TaskOutput from a worker: to whoever watches its task. */
+int
+coord_task_output(struct actor *self, const struct envelope *env,
+    struct outbox *ob)
+{
+	return watch_output(self->data, &env->body->task_output, ob);
 }

@@ -73,7 +73,7 @@ coord_unregister_worker(struct actor *self, const struct envelope *env,
 		return -1;
 	outbox_msg(ob, NULL, env->from, MSG_WORKER_UNREGISTERED, 1,
 	    &env->body->worker_id);
-	return 0;
+	return c->redispatch ? coord_dispatch(c, ob) : 0;
 }
 
 /*
@@ -124,7 +124,7 @@ coord_worker_state(struct actor *self, const struct envelope *env,
 		if (strcmp(m->last_task, task) == 0 &&
 		    (failed || strcmp(m->last_status, "completed") == 0)) {
 			if (task_outcome(c, w, task, failed, &m->last_result,
-			    m->last_error[0] ? m->last_error : "failed",
+			    m->last_error[0] ? m->last_error : "failed", NULL,
 			    ob) == -1)
 				return -1;
 		} else {
@@ -135,7 +135,9 @@ coord_worker_state(struct actor *self, const struct envelope *env,
 	}
 	if (m->current_task[0] != '\0')
 		to_worker(ob, w->id, MSG_ABORT_TASK, m->current_task);
-	return worker_freed(c, w, ob);
+	if (worker_freed(c, w, ob) == -1)
+		return -1;
+	return c->redispatch ? coord_dispatch(c, ob) : 0;
 }
 
 /*

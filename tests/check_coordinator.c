@@ -26,6 +26,7 @@
 #include "check_main.h"
 #include "db.h"
 #include "log.h"
+#include "mpjson.h"
 
 static char			 tmpdir[PATH_MAX];
 static char			 dbpath[PATH_MAX + 32];
@@ -47,6 +48,12 @@ conf_default(void)
 	conf.finished_tasks = 0;
 	conf.unacked_events = 100000;
 	conf.synchronous = 1;
+	snprintf(conf.queues, sizeof(conf.queues), "default");
+	conf.queues_open = 1;
+	conf.watches_per_watcher = 1000;
+	conf.watches_per_task = 64;
+	conf.finished_max_age_s = 0;
+	conf.cfg = NULL;
 }
 
 static void
@@ -1697,6 +1704,520 @@ START_TEST(test_push_coalesced)
 }
 END_TEST
 
+/* ---- the life of a task: queues, priorities, delays, retries ---- */
+
+/* Send type from `from` with a payload written as JSON; the result. */
+static int
+jsend(enum msg_type type, const char *from, const char *json)
+{
+	msgpack_sbuffer	 sb;
+	msgpack_packer	 pk;
+	json_error_t	 err;
+	json_t		*j;
+
+	ck_assert_msg((j = json_loads(json, JSON_DECODE_ANY, &err)) != NULL,
+	    "bad test JSON %s: %s", json, err.text);
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	ck_assert_int_eq(mpjson_pack(&pk, j, 64), 0);
+	json_decref(j);
+	slot = (slot + 1) % 8;
+	msgpack_unpacked_destroy(&slots[slot]);
+	msgpack_unpacked_init(&slots[slot]);
+	msgpack_sbuffer_destroy(&slotbuf[slot]);
+	slotbuf[slot] = sb;
+	ck_assert_int_eq(msgpack_unpack_next(&slots[slot], sb.data, sb.size,
+	    NULL), MSGPACK_UNPACK_SUCCESS);
+	outbox_clear(&ob);
+	return send_msg(type, from, NULL, &slots[slot].data);
+}
+
+/* The reply's error code, or "" when the reply is no Error. */
+static const char *
+reply_error(void)
+{
+	int	 r = reply_index();
+
+	ck_assert_int_ge(r, 0);
+	return ob.v[r].type == MSG_ERROR ? out_str((size_t)r, "code") : "";
+}
+
+/* Complete the task w runs, with a report like a worker's. */
+static void
+fail_run(const char *task, const char *w, const char *code)
+{
+	char	 from[ADDR_MAX + 1];
+
+	snprintf(from, sizeof(from), "worker:%s", w);
+	outbox_clear(&ob);
+	ck_assert_int_eq(send_msg(MSG_TASK_FAILED, from, NULL,
+	    payload("taskId", task, "workerId", w, "error", "boom", "code",
+	    code, NULL)), 0);
+}
+
+/* Make due whatever is due at the test clock. */
+static void
+run_due(void)
+{
+	outbox_clear(&ob);
+	ck_assert_int_ge(coord_due(c, &ob), 0);
+	ck_assert_int_eq(db_commit(coord_db(c)), 0);
+}
+
+START_TEST(test_priority_order)
+{
+	open_coord();
+	register_worker("w1");
+	ck_assert_int_eq(jsend(MSG_ASSIGN_TASK, "session:t",
+	    "{\"taskId\": \"low\", \"kind\": \"echo\"}"), 0);
+	ck_assert_int_eq(jsend(MSG_ASSIGN_TASK, "session:t",
+	    "{\"taskId\": \"high1\", \"kind\": \"echo\", \"priority\": 9}"), 0);
+	ck_assert_int_eq(jsend(MSG_ASSIGN_TASK, "session:t",
+	    "{\"taskId\": \"mid\", \"kind\": \"echo\", \"priority\": 5}"), 0);
+	ck_assert_int_eq(jsend(MSG_ASSIGN_TASK, "session:t",
+	    "{\"taskId\": \"high2\", \"kind\": \"echo\", \"priority\": 9}"), 0);
+	/* Higher first, first come first within a priority. */
+	outbox_clear(&ob);
+	announce("w1", NULL, NULL, NULL);
+	ck_assert_str_eq(processed_by("w1"), "high1");
+	complete("high1", "w1");
+	ck_assert_str_eq(processed_by("w1"), "high2");
+	complete("high2", "w1");
+	ck_assert_str_eq(processed_by("w1"), "mid");
+	complete("mid", "w1");
+	ck_assert_str_eq(processed_by("w1"), "low");
+}
+END_TEST
+
+START_TEST(test_queue_concurrency)
+{
+	snprintf(conf.queues, sizeof(conf.queues), "default thumbs:1");
+	open_coord();
+	online_worker("w1");
+	online_worker("w2");
+	ck_assert_int_eq(jsend(MSG_ASSIGN_TASK, "session:t",
+	    "{\"taskId\": \"a\", \"kind\": \"echo\", \"queue\": \"thumbs\"}"),
+	    0);
+	ck_assert_str_eq(out_str((size_t)reply_index(), "status"), "assigned");
+	/* thumbs runs one at a time: b waits though w2 is idle. */
+	ck_assert_int_eq(jsend(MSG_ASSIGN_TASK, "session:t",
+	    "{\"taskId\": \"b\", \"kind\": \"echo\", \"queue\": \"thumbs\"}"),
+	    0);
+	ck_assert_str_eq(out_str((size_t)reply_index(), "status"), "queued");
+	ck_assert_int_eq(coord_worker(c, "w2")->status, WORKER_IDLE);
+	/* Another queue is not held up. */
+	ck_assert_int_eq(jsend(MSG_ASSIGN_TASK, "session:t",
+	    "{\"taskId\": \"x\", \"kind\": \"echo\"}"), 0);
+	ck_assert_str_eq(processed_by("w2"), "x");
+	ck_assert_uint_eq(queue_get(c, "thumbs")->running, 1);
+	/* a done: b starts. */
+	complete("a", "w1");
+	ck_assert_str_eq(processed_by("w1"), "b");
+	ck_assert_uint_eq(queue_get(c, "thumbs")->running, 1);
+	ck_assert_uint_eq(queue_get(c, "thumbs")->queued, 0);
+	/* Closed queues: only the configured ones. */
+	conf.queues_open = 0;
+	open_coord();
+	ck_assert_int_eq(jsend(MSG_ASSIGN_TASK, "session:t",
+	    "{\"kind\": \"echo\", \"queue\": \"other\"}"), 0);
+	ck_assert_str_eq(reply_error(), "bad_payload");
+	ck_assert_ptr_nonnull(strstr(out_str((size_t)reply_index(), "error"),
+	    "'queue'"));
+}
+END_TEST
+
+START_TEST(test_queue_pause_resume)
+{
+	int	 r;
+
+	open_coord();
+	online_worker("w1");
+	ck_assert_int_eq(jsend(MSG_PAUSE_QUEUE, "system:ctl",
+	    "{\"queue\": \"default\"}"), 0);
+	r = reply_index();
+	ck_assert_int_eq(ob.v[r].type, MSG_QUEUE_STATE);
+	ck_assert(mp_get(out_payload((size_t)r), "paused")->via.boolean);
+	ck_assert_int_eq(jsend(MSG_ASSIGN_TASK, "session:t",
+	    "{\"taskId\": \"p1\", \"kind\": \"echo\"}"), 0);
+	ck_assert_str_eq(out_str((size_t)reply_index(), "status"), "queued");
+	ck_assert_int_eq(coord_worker(c, "w1")->status, WORKER_IDLE);
+	/* Paused across a restart too. */
+	open_coord();
+	announce("w1", NULL, NULL, NULL);
+	ck_assert_str_eq(processed_by("w1"), "");
+	ck_assert_int_eq(jsend(MSG_RESUME_QUEUE, "system:ctl",
+	    "{\"queue\": \"default\"}"), 0);
+	ck_assert_str_eq(processed_by("w1"), "p1");
+	ck_assert_int_eq(jsend(MSG_PAUSE_QUEUE, "system:ctl",
+	    "{\"queue\": \"nosuch\"}"), 0);
+	ck_assert_str_eq(reply_error(), "not_found");
+}
+END_TEST
+
+START_TEST(test_delayed_tasks)
+{
+	int64_t	 now = 1700000000000LL;
+	char	 json[256];
+
+	open_coord();
+	c->fake_now = now;
+	online_worker("w1");
+	ck_assert_int_eq(jsend(MSG_ASSIGN_TASK, "session:t",
+	    "{\"taskId\": \"d1\", \"kind\": \"echo\", \"delayMs\": 1000}"), 0);
+	ck_assert_str_eq(out_str((size_t)reply_index(), "status"),
+	    "scheduled");
+	ck_assert_int_eq(task_row("d1", NULL), TASK_SCHEDULED);
+	ck_assert_int_eq(c->due_at, now + 1000);
+	snprintf(json, sizeof(json), "{\"taskId\": \"d2\", \"kind\": "
+	    "\"echo\", \"runAt\": %lld}", (long long)(now + 500));
+	ck_assert_int_eq(jsend(MSG_ASSIGN_TASK, "session:t", json), 0);
+	ck_assert_int_eq(c->due_at, now + 500);
+	/* Not before its time, and on time across a restart. */
+	c->fake_now = now + 499;
+	run_due();
+	ck_assert_str_eq(processed_by("w1"), "");
+	open_coord();
+	ck_assert_int_eq(c->due_at, now + 500);
+	c->fake_now = now + 500;
+	announce("w1", NULL, NULL, NULL);
+	run_due();
+	ck_assert_str_eq(processed_by("w1"), "d2");
+	ck_assert_int_eq(c->due_at, now + 1000);
+	c->fake_now = now + 2000;
+	run_due();
+	ck_assert_int_eq(task_row("d1", NULL), TASK_QUEUED);
+	ck_assert_int_eq(c->due_at, 0);
+	/* Long in the past, both at once: refused. */
+	snprintf(json, sizeof(json), "{\"kind\": \"echo\", \"runAt\": %lld}",
+	    (long long)(now - 3600 * 1000));
+	ck_assert_int_eq(jsend(MSG_ASSIGN_TASK, "session:t", json), 0);
+	ck_assert_str_eq(reply_error(), "bad_payload");
+	ck_assert_int_eq(jsend(MSG_ASSIGN_TASK, "session:t",
+	    "{\"kind\": \"echo\", \"runAt\": 5, \"delayMs\": 5}"), 0);
+	ck_assert_str_eq(reply_error(), "bad_payload");
+}
+END_TEST
+
+START_TEST(test_retry_backoff)
+{
+	int64_t	 now = 1700000000000LL, attempts;
+	int	 r;
+
+	open_coord();
+	c->fake_now = now;
+	online_worker("w1");
+	ck_assert_int_eq(jsend(MSG_ASSIGN_TASK, "session:t",
+	    "{\"taskId\": \"r1\", \"kind\": \"echo\", \"retry\": "
+	    "{\"maxAttempts\": 3, \"backoff\": \"exponential\", "
+	    "\"baseMs\": 100, \"maxMs\": 150}}"), 0);
+	ck_assert_str_eq(processed_by("w1"), "r1");
+	/* Run 1 fails: retrying, 100 ms later. */
+	fail_run("r1", "w1", "exit");
+	ck_assert_int_eq(task_row("r1", &attempts), TASK_RETRYING);
+	ck_assert_int_eq(attempts, 1);
+	ck_assert_int_eq(c->due_at, now + 100);
+	c->fake_now = now + 100;
+	run_due();
+	ck_assert_str_eq(processed_by("w1"), "r1");
+	/* Run 2 fails: doubled, but at most maxMs. */
+	fail_run("r1", "w1", "timeout");
+	ck_assert_int_eq(c->due_at, now + 100 + 150);
+	c->fake_now = now + 250;
+	run_due();
+	/* Run 3 fails: no more. */
+	fail_run("r1", "w1", "exit");
+	ck_assert_int_eq(task_row("r1", &attempts), TASK_FAILED);
+	ck_assert_int_eq(attempts, 3);
+	/* The history has every run. */
+	ck_assert_int_eq(jsend(MSG_GET_TASK, "session:t",
+	    "{\"taskId\": \"r1\"}"), 0);
+	r = reply_index();
+	ck_assert_int_eq(ob.v[r].type, MSG_TASK);
+	ck_assert_uint_eq(mp_get(out_payload((size_t)r), "history")->
+	    via.array.size, 3);
+	ck_assert_str_eq(out_str((size_t)r, "errorCode"), "exit");
+	/* Without a policy a failure is final, as before. */
+	ck_assert_int_eq(jsend(MSG_ASSIGN_TASK, "session:t",
+	    "{\"taskId\": \"r2\", \"kind\": \"echo\"}"), 0);
+	fail_run("r2", "w1", "exit");
+	ck_assert_int_eq(task_row("r2", NULL), TASK_FAILED);
+	ck_assert_int_eq(jsend(MSG_ASSIGN_TASK, "session:t",
+	    "{\"kind\": \"echo\", \"retry\": {\"backoff\": \"linear\"}}"), 0);
+	ck_assert_str_eq(reply_error(), "bad_payload");
+}
+END_TEST
+
+START_TEST(test_retry_delay_math)
+{
+	struct msg_retry	 p;
+	uint64_t		 a;
+	double			 rnd;
+	int64_t			 d;
+
+	memset(&p, 0, sizeof(p));
+	ck_assert_uint_eq(retry_max_attempts(&p), 1);
+	ck_assert_int_eq(retry_delay_ms(&p, 1, 0), 1000);
+	p.base_ms = 200;
+	p.has_base_ms = true;
+	ck_assert_int_eq(retry_delay_ms(&p, 5, 0), 200);	/* fixed */
+	snprintf(p.backoff, sizeof(p.backoff), "exponential");
+	p.max_ms = 3000;
+	p.has_max_ms = true;
+	ck_assert_int_eq(retry_delay_ms(&p, 1, 0), 200);
+	ck_assert_int_eq(retry_delay_ms(&p, 2, 0), 400);
+	ck_assert_int_eq(retry_delay_ms(&p, 4, 0), 1600);
+	ck_assert_int_eq(retry_delay_ms(&p, 5, 0), 3000);
+	ck_assert_int_eq(retry_delay_ms(&p, 60, 0), 3000);
+	/* Jitter takes at most its part of the delay, at random. */
+	p.jitter = 0.25;
+	p.has_jitter = true;
+	for (a = 1; a < 8; a++)
+		for (rnd = 0; rnd < 1; rnd += 0.125) {
+			d = retry_delay_ms(&p, a, rnd);
+			ck_assert_int_le(d, retry_delay_ms(&p, a, 0));
+			ck_assert_int_ge(d, retry_delay_ms(&p, a, 0) * 3 / 4);
+		}
+}
+END_TEST
+
+START_TEST(test_worker_death_policy)
+{
+	int64_t	 now = 1700000000000LL;
+
+	open_coord();
+	c->fake_now = now;
+	online_worker("w1");
+	ck_assert_int_eq(jsend(MSG_ASSIGN_TASK, "session:t",
+	    "{\"taskId\": \"k1\", \"kind\": \"echo\", \"retry\": "
+	    "{\"maxAttempts\": 2, \"baseMs\": 50}}"), 0);
+	ck_assert_int_eq(coord_workers_down(c, &ob), 0);
+	ck_assert_int_eq(db_commit(coord_db(c)), 0);
+	/* Back without k1: with a policy, a death is a failed run. */
+	announce("w1", NULL, NULL, NULL);
+	ck_assert_int_eq(task_row("k1", NULL), TASK_RETRYING);
+	ck_assert_int_eq(c->due_at, now + 50);
+}
+END_TEST
+
+START_TEST(test_get_and_list)
+{
+	char	 id[16], json[128], cursor[32];
+	int	 i, r, seen = 0, n, pages = 0;
+	const msgpack_object *tasks, *cur;
+
+	open_coord();
+	ck_assert_int_eq(jsend(MSG_GET_TASK, "session:t",
+	    "{\"taskId\": \"nosuch\"}"), 0);
+	ck_assert_str_eq(reply_error(), "not_found");
+	for (i = 0; i < 120; i++) {
+		snprintf(json, sizeof(json), "{\"taskId\": \"L%03d\", "
+		    "\"kind\": \"%s\"}", i, i % 3 == 0 ? "fail" : "echo");
+		ck_assert_int_eq(jsend(MSG_ASSIGN_TASK, "session:t", json), 0);
+	}
+	/* Newest first, in pages, none twice or missed as tasks come. */
+	cursor[0] = '\0';
+	for (;;) {
+		if (cursor[0] == '\0')
+			snprintf(json, sizeof(json), "{\"limit\": 50}");
+		else
+			snprintf(json, sizeof(json), "{\"limit\": 50, "
+			    "\"cursor\": \"%s\"}", cursor);
+		ck_assert_int_eq(jsend(MSG_LIST_TASKS, "session:t", json), 0);
+		r = reply_index();
+		ck_assert_int_eq(ob.v[r].type, MSG_TASKS);
+		tasks = mp_get(out_payload((size_t)r), "tasks");
+		n = (int)tasks->via.array.size;
+		for (i = 0; i < n; i++) {
+			snprintf(id, sizeof(id), "L%03d", 119 - seen);
+			ck_assert(mp_streq(mp_get(&tasks->via.array.ptr[i],
+			    "taskId"), id));
+			seen++;
+		}
+		pages++;
+		cur = mp_get(out_payload((size_t)r), "nextCursor");
+		if (cur->type == MSGPACK_OBJECT_NIL)
+			break;
+		mp_strcpy(cur, cursor, sizeof(cursor));
+		/* A new task meanwhile does not move the pages. */
+		snprintf(json, sizeof(json), "{\"kind\": \"echo\"}");
+		ck_assert_int_eq(jsend(MSG_ASSIGN_TASK, "session:t", json), 0);
+	}
+	ck_assert_int_eq(seen, 120);
+	ck_assert_int_eq(pages, 3);
+	/* By kind: 40 fail tasks. */
+	ck_assert_int_eq(jsend(MSG_LIST_TASKS, "session:t",
+	    "{\"kind\": \"fail\", \"limit\": 500}"), 0);
+	tasks = mp_get(out_payload((size_t)reply_index()), "tasks");
+	ck_assert_uint_eq(tasks->via.array.size, 40);
+	ck_assert_int_eq(jsend(MSG_LIST_TASKS, "session:t",
+	    "{\"status\": \"queued\", \"limit\": 3}"), 0);
+	tasks = mp_get(out_payload((size_t)reply_index()), "tasks");
+	ck_assert_uint_eq(tasks->via.array.size, 3);
+	ck_assert_int_eq(jsend(MSG_LIST_TASKS, "session:t",
+	    "{\"status\": \"lost\"}"), 0);
+	ck_assert_str_eq(reply_error(), "bad_payload");
+	ck_assert_int_eq(jsend(MSG_LIST_TASKS, "session:t",
+	    "{\"cursor\": \"abc\"}"), 0);
+	ck_assert_str_eq(reply_error(), "bad_payload");
+}
+END_TEST
+
+/* The TaskFinished entries of the outbox to `to`. */
+static int
+finished_to(const char *to)
+{
+	size_t	 i;
+	int	 n = 0;
+
+	for (i = 0; i < ob.n; i++)
+		n += ob.v[i].type == MSG_TASK_FINISHED &&
+		    strcmp(ob.v[i].to, to) == 0;
+	return n;
+}
+
+START_TEST(test_watch_finished)
+{
+	int	 i;
+
+	open_coord();
+	online_worker("w1");
+	ck_assert_int_eq(jsend(MSG_ASSIGN_TASK, "session:t",
+	    "{\"taskId\": \"w1t\", \"kind\": \"echo\", \"watch\": true}"), 0);
+	/* A second watcher, and the watches outlive a restart. */
+	outbox_clear(&ob);
+	ck_assert_int_eq(send_msg(MSG_WATCH_TASK, "session:u", NULL,
+	    payload("taskId", "w1t", NULL)), 0);
+	ck_assert_int_eq(ob.v[reply_index()].type, MSG_TASK);
+	ck_assert_int_ge(find_out(0, MSG_STREAM_OUTPUT, "worker:w1"), -1);
+	open_coord();
+	announce("w1", "w1t", NULL, NULL);
+	complete("w1t", "w1");
+	ck_assert_int_eq(finished_to("session:t"), 1);
+	ck_assert_int_eq(finished_to("session:u"), 1);
+	i = find_out(0, MSG_TASK_FINISHED, "session:t");
+	ck_assert_str_eq(out_str((size_t)i, "status"), "completed");
+	/* Watching a finished task: TaskFinished at once, to it alone. */
+	outbox_clear(&ob);
+	ck_assert_int_eq(send_msg(MSG_WATCH_TASK, "session:v", NULL,
+	    payload("taskId", "w1t", NULL)), 0);
+	ck_assert_int_eq(finished_to("session:v"), 1);
+	ck_assert_int_eq(count_out(MSG_TASK_FINISHED), 1);
+	/* Bounded per watcher. */
+	conf.watches_per_watcher = 1;
+	open_coord();
+	ck_assert_int_eq(jsend(MSG_ASSIGN_TASK, "session:t",
+	    "{\"kind\": \"echo\", \"watch\": true}"), 0);
+	ck_assert_int_eq(jsend(MSG_ASSIGN_TASK, "session:t",
+	    "{\"kind\": \"echo\", \"watch\": true}"), 0);
+	ck_assert_str_eq(reply_error(), "rate_limited");
+}
+END_TEST
+
+START_TEST(test_retry_and_delete)
+{
+	int64_t	 attempts;
+
+	open_coord();
+	online_worker("w1");
+	assign("f1", NULL);
+	fail_run("f1", "w1", "exit");
+	ck_assert_int_eq(jsend(MSG_DELETE_TASK, "session:t",
+	    "{\"taskId\": \"nosuch\"}"), 0);
+	ck_assert_str_eq(reply_error(), "not_found");
+	/* Failed: back in the queue, same id, attempts going on. */
+	ck_assert_int_eq(jsend(MSG_RETRY_TASK, "session:t",
+	    "{\"taskId\": \"f1\"}"), 0);
+	ck_assert_int_eq(ob.v[reply_index()].type, MSG_TASK_ACCEPTED);
+	ck_assert_str_eq(processed_by("w1"), "f1");
+	ck_assert_int_eq(task_row("f1", &attempts), TASK_RUNNING);
+	ck_assert_int_eq(attempts, 2);
+	/* Running: neither retried nor deleted. */
+	ck_assert_int_eq(jsend(MSG_RETRY_TASK, "session:t",
+	    "{\"taskId\": \"f1\"}"), 0);
+	ck_assert_str_eq(reply_error(), "bad_payload");
+	ck_assert_int_eq(jsend(MSG_DELETE_TASK, "session:t",
+	    "{\"taskId\": \"f1\"}"), 0);
+	ck_assert_str_eq(reply_error(), "bad_payload");
+	complete("f1", "w1");
+	ck_assert_int_eq(jsend(MSG_DELETE_TASK, "session:t",
+	    "{\"taskId\": \"f1\"}"), 0);
+	ck_assert_int_eq(ob.v[reply_index()].type, MSG_TASK_DELETED);
+	ck_assert_int_eq(task_row("f1", NULL), -1);
+	ck_assert_int_eq(count_rows("SELECT count(*) FROM runs WHERE "
+	    "task = 'f1'"), 0);
+}
+END_TEST
+
+START_TEST(test_kinds_checked)
+{
+	static struct config	 cfg;
+	struct kind_conf	*k;
+	int			 i;
+
+	memset(&cfg, 0, sizeof(cfg));
+	k = &cfg.kinds[cfg.nkinds++];
+	snprintf(k->name, sizeof(k->name), "thumb");
+	k->input = KIND_INPUT_NONE;
+	k->timeout_ms = 5000;
+	k->timeout_max_ms = 10000;
+	conf.cfg = &cfg;
+	open_coord();
+	online_worker("w1");
+	ck_assert_int_eq(jsend(MSG_ASSIGN_TASK, "session:t",
+	    "{\"kind\": \"nosuch\"}"), 0);
+	ck_assert_str_eq(reply_error(), "bad_payload");
+	ck_assert_ptr_nonnull(strstr(out_str((size_t)reply_index(), "error"),
+	    "'kind'"));
+	ck_assert_int_eq(jsend(MSG_ASSIGN_TASK, "session:t",
+	    "{\"kind\": \"sleep\", \"input\": {\"ms\": -1}}"), 0);
+	ck_assert_ptr_nonnull(strstr(out_str((size_t)reply_index(), "error"),
+	    "'input.ms'"));
+	ck_assert_int_eq(jsend(MSG_ASSIGN_TASK, "session:t",
+	    "{\"kind\": \"thumb\", \"input\": [1]}"), 0);
+	ck_assert_ptr_nonnull(strstr(out_str((size_t)reply_index(), "error"),
+	    "'input'"));
+	ck_assert_int_eq(jsend(MSG_ASSIGN_TASK, "session:t",
+	    "{\"kind\": \"thumb\", \"timeoutMs\": 10001}"), 0);
+	ck_assert_ptr_nonnull(strstr(out_str((size_t)reply_index(), "error"),
+	    "'timeoutMs'"));
+	/* The kind's default timeout and the run's number go with it. */
+	ck_assert_int_eq(jsend(MSG_ASSIGN_TASK, "session:t",
+	    "{\"kind\": \"thumb\"}"), 0);
+	i = find_out(0, MSG_PROCESS_TASK, "worker:w1");
+	ck_assert_int_ge(i, 0);
+	ck_assert_uint_eq(out_uint((size_t)i, "timeoutMs"), 5000);
+	ck_assert_uint_eq(out_uint((size_t)i, "attempt"), 1);
+	ck_assert_int_eq(jsend(MSG_GET_KINDS, "session:t", "{}"), 0);
+	ck_assert_uint_eq(mp_get(out_payload((size_t)reply_index()),
+	    "kinds")->via.array.size, 4);
+}
+END_TEST
+
+START_TEST(test_retention_age)
+{
+	int64_t	 now = 1700000000000LL;
+
+	conf.finished_max_age_s = 60;
+	open_coord();
+	c->fake_now = now;
+	online_worker("w1");
+	assign("old", NULL);
+	complete("old", "w1");
+	assign("new", NULL);
+	c->fake_now = now + 59 * 1000;
+	complete("new", "w1");
+	ck_assert_int_eq(prune_finished(c), 0);
+	ck_assert_int_eq(db_commit(coord_db(c)), 0);
+	ck_assert_int_eq(task_row("old", NULL), TASK_COMPLETED);
+	c->fake_now = now + 61 * 1000;
+	ck_assert_int_eq(prune_finished(c), 0);
+	ck_assert_int_eq(db_commit(coord_db(c)), 0);
+	ck_assert_int_eq(task_row("old", NULL), -1);
+	ck_assert_int_eq(task_row("new", NULL), TASK_COMPLETED);
+	ck_assert_uint_eq(c->nfinished_kept, 1);
+}
+END_TEST
+
 Suite *
 suite(void)
 {
@@ -1763,6 +2284,23 @@ suite(void)
 	tcase_add_test(tc, test_events_bound);
 	tcase_add_test(tc, test_events_ahead);
 	tcase_add_test(tc, test_migrate_v2);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("life");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_priority_order);
+	tcase_add_test(tc, test_queue_concurrency);
+	tcase_add_test(tc, test_queue_pause_resume);
+	tcase_add_test(tc, test_delayed_tasks);
+	tcase_add_test(tc, test_retry_backoff);
+	tcase_add_test(tc, test_retry_delay_math);
+	tcase_add_test(tc, test_worker_death_policy);
+	tcase_add_test(tc, test_get_and_list);
+	tcase_add_test(tc, test_watch_finished);
+	tcase_add_test(tc, test_retry_and_delete);
+	tcase_add_test(tc, test_kinds_checked);
+	tcase_add_test(tc, test_retention_age);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("push");

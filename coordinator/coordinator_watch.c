@@ -1,0 +1,209 @@
+/*
+ * Watchers: who is owed a TaskFinished, and who sees a running command's
+ * output.
+ *
+ * A watch is a row (task, watcher address) of the watches table, written
+ * in the transaction of the AssignTask {watch: true} or WatchTask that
+ * asks for it, so that a coordinator restart loses none: when the task
+ * reaches a final state, each watcher gets one TaskFinished and the rows
+ * go (in the transaction of that change, so it is sent once).  A watcher
+ * that goes away (its session closes) loses its watches: it watches
+ * again by id when it comes back, and gets the TaskFinished at once if
+ * the task finished meanwhile.
+ *
+ * Bounds: at most watches_per_watcher per address (counted in memory,
+ * rebuilt at start) and watches_per_task per task.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "coordinator.h"
+#include "db.h"
+#include "log.h"
+#include "strmap.h"
+#include "xmalloc.h"
+
+/* The watch count of an address, as kept in c->watchers. */
+static uint64_t *
+watch_count(struct coord *c, const char *watcher, int make)
+{
+	uint64_t	*n = strmap_get(c->watchers, watcher);
+
+	if (n == NULL && make) {
+		n = xcalloc(1, sizeof(*n));
+		strmap_put(c->watchers, watcher, n);
+	}
+	return n;
+}
+
+/* Take one from an address's count; forget it at zero. */
+static void
+watch_uncount(struct coord *c, const char *watcher)
+{
+	uint64_t	*n = strmap_get(c->watchers, watcher);
+
+	if (n != NULL && --*n == 0)
+		free(strmap_del(c->watchers, watcher));
+}
+
+/* Does task have a watcher?  1 yes, 0 no, -1 error. */
+int
+watch_any(struct coord *c, const char *task)
+{
+	sqlite3_stmt	*st = cdb_stmt(c, ST_WATCHERS);
+	int		 rc;
+
+	cdb_bind_text(st, 1, task);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return 1;
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+watch_add(struct coord *c, const char *task, const char *watcher,
+    char *why, size_t whylen)
+{
+	sqlite3_stmt	*st;
+	uint64_t	*n = watch_count(c, watcher, 0);
+	int		 ntask = 0, rc;
+
+	if (n != NULL && *n >= (uint64_t)c->conf.watches_per_watcher) {
+		snprintf(why, whylen, "Too many watched tasks: at most %d",
+		    c->conf.watches_per_watcher);
+		return 1;
+	}
+	st = cdb_stmt(c, ST_WATCHERS);
+	cdb_bind_text(st, 1, task);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (strcmp((const char *)sqlite3_column_text(st, 0),
+		    watcher) == 0) {
+			sqlite3_reset(st);
+			return 0;	/* watching already */
+		}
+		ntask++;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return -1;
+	if (ntask >= c->conf.watches_per_task) {
+		snprintf(why, whylen, "Too many watchers of task %s: at most "
+		    "%d", task, c->conf.watches_per_task);
+		return 1;
+	}
+	if (db_begin(c->db) == -1)
+		return -1;
+	st = cdb_stmt(c, ST_WATCH_ADD);
+	cdb_bind_text(st, 1, task);
+	cdb_bind_text(st, 2, watcher);
+	if (cdb_run(c, st) == -1)
+		return -1;
+	(*watch_count(c, watcher, 1))++;
+	return 0;
+}
+
+/* TaskFinished m to every watcher of its task, then no more watches. */
+int
+watch_finished(struct coord *c, const struct msg_task_finished *m,
+    struct outbox *ob)
+{
+	sqlite3_stmt	*st = cdb_stmt(c, ST_WATCHERS);
+	const char	*w;
+	int		 rc, n = 0;
+
+	cdb_bind_text(st, 1, m->task_id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		w = (const char *)sqlite3_column_text(st, 0);
+		outbox_msg(ob, NULL, w, MSG_TASK_FINISHED, 0, m);
+		watch_uncount(c, w);
+		n++;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return -1;
+	if (n == 0)
+		return 0;
+	st = cdb_stmt(c, ST_WATCH_DONE);
+	cdb_bind_text(st, 1, m->task_id);
+	return cdb_run(c, st);
+}
+
+/* A running command's output to every watcher of its task. */
+int
+watch_output(struct coord *c, const struct msg_task_output *m,
+    struct outbox *ob)
+{
+	sqlite3_stmt	*st = cdb_stmt(c, ST_WATCHERS);
+	int		 rc;
+
+	cdb_bind_text(st, 1, m->task_id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		outbox_msg(ob, NULL, (const char *)sqlite3_column_text(st, 0),
+		    MSG_TASK_OUTPUT, 0, m);
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/*
+ * A watcher went away: its watches go.  The tasks it watched are in
+ * *tasks (freed by the caller), for the output streams to stop.
+ */
+int
+watch_drop(struct coord *c, const char *watcher,
+    char (**tasks)[NAME_MAX_LEN + 1], size_t *ntasks)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	*tasks = NULL;
+	*ntasks = 0;
+	if (watch_count(c, watcher, 0) == NULL)
+		return 0;
+	if (db_begin(c->db) == -1)
+		return -1;
+	st = cdb_stmt(c, ST_WATCH_DROP);
+	cdb_bind_text(st, 1, watcher);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*tasks = xreallocarray(*tasks, *ntasks + 1, sizeof(**tasks));
+		snprintf((*tasks)[(*ntasks)++], sizeof(**tasks), "%s",
+		    (const char *)sqlite3_column_text(st, 0));
+	}
+	sqlite3_reset(st);
+	free(strmap_del(c->watchers, watcher));
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* The watch counts per address, from the watches table (start). */
+int
+watch_load(struct coord *c)
+{
+	sqlite3_stmt	*st = cdb_stmt(c, ST_LOAD_WATCHES);
+	int		 rc;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		*watch_count(c, (const char *)sqlite3_column_text(st, 0), 1) =
+		    (uint64_t)sqlite3_column_int64(st, 1);
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* strmap_each() callback: free a count. */
+static void
+count_free(const char *key, void *val, void *arg)
+{
+	(void)key;
+	(void)arg;
+	free(val);
+}
+
+void
+watch_free(struct coord *c)
+{
+	if (c->watchers == NULL)
+		return;
+	strmap_each(c->watchers, count_free, NULL);
+	strmap_free(c->watchers);
+	c->watchers = NULL;
+}
