@@ -153,7 +153,8 @@ struct spawn {
 	int			 nice;
 	bool			 has_nice;
 	pid_t			 parent;
-	int			 err;		/* the child's errno; 0: exec'd */
+	int			 report;	/* the child's errno and step */
+	int			 err;		/* its errno; 0: it exec'd */
 	const char		*step;		/* what failed */
 };
 
@@ -210,7 +211,7 @@ run_find(struct cmd_runner *r, const char *run)
 
 /*
  * ACTORD_RUN of pid's environment into buf: 1, 0 when it has none, -1
- * when it cannot be read (gone, a zombie, another user's).
+ * when it cannot be read (gone, another user's).
  */
 static int
 proc_marker(pid_t pid, char *buf, size_t size)
@@ -227,8 +228,7 @@ proc_marker(pid_t pid, char *buf, size_t size)
 	    (n = read(fd, envbuf + len, sizeof(envbuf) - 1 - len)) > 0)
 		len += (size_t)n;
 	close(fd);
-	if (len == 0)
-		return -1;
+	/* Empty: an environment emptied (env -i), or a zombie's. */
 	envbuf[len] = '\0';
 	for (p = envbuf, end = envbuf + len; p < end; p += strlen(p) + 1)
 		if (strncmp(p, MARKER_EQ, sizeof(MARKER_EQ) - 1) == 0) {
@@ -769,10 +769,21 @@ sigchld_cb(evutil_socket_t fd, short what, void *arg)
 		sweep_soon(r);
 }
 
+/* The child's steps, for its report of the one that failed. */
+enum spawn_step {
+	STEP_SETPGID, STEP_PRCTL, STEP_DUP2, STEP_CLOSE, STEP_CHDIR,
+	STEP_RLIMIT, STEP_NICE, STEP_SIGMASK, STEP_EXEC,
+};
+static const char *const step_names[] = {
+	"setpgid", "prctl", "dup2", "close_range", "chdir", "setrlimit",
+	"setpriority", "sigprocmask", "exec",
+};
+
 /*
  * In the child, until execve(): it shares the worker's memory, so system
- * calls only, nothing that allocates or locks.  A failure leaves errno
- * and the step in sp, and exits 127.
+ * calls only, nothing that allocates or locks.  A failure writes its
+ * errno and step on the report pipe (closed by a successful execve()),
+ * and exits 127.
  */
 static int
 spawn_child(void *arg)
@@ -780,7 +791,7 @@ spawn_child(void *arg)
 	struct spawn		*sp = arg;
 	struct sigaction	 sa;
 	sigset_t		 none;
-	int			 i;
+	int			 i, rep[2];
 
 	/* The worker's handlers must not run here, nor SIG_IGN stay. */
 	memset(&sa, 0, sizeof(sa));
@@ -788,66 +799,91 @@ spawn_child(void *arg)
 	for (i = 1; i < NSIG; i++)
 		if (i != SIGKILL && i != SIGSTOP)
 			(void)sigaction(i, &sa, NULL);
-	sp->step = "setpgid";
+	rep[1] = STEP_SETPGID;
 	if (setpgid(0, 0) == -1)
 		goto fail;
-	sp->step = "prctl";
+	rep[1] = STEP_PRCTL;
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1)
 		goto fail;
 	if (getppid() != sp->parent)
 		_exit(127);		/* the worker died already */
-	sp->step = "dup2";
+	rep[1] = STEP_DUP2;
 	for (i = 0; i < 3; i++)
 		if (dup2(sp->fd[i], i) == -1)
 			goto fail;
-	sp->step = "close_range";
-	if (syscall(SYS_close_range, 3U, ~0U, 0U) == -1)
+	/* Every other descriptor goes, the report pipe at execve(). */
+	rep[1] = STEP_CLOSE;
+	if ((sp->report > 3 && syscall(SYS_close_range, 3U,
+	    (unsigned)sp->report - 1, 0U) == -1) ||
+	    syscall(SYS_close_range, (unsigned)sp->report + 1, ~0U, 0U) == -1)
 		goto fail;
-	sp->step = "chdir";
+	rep[1] = STEP_CHDIR;
 	if (chdir(sp->cwd) == -1)
 		goto fail;
-	sp->step = "setrlimit";
+	rep[1] = STEP_RLIMIT;
 	for (i = 0; i < sp->nrl; i++)
 		if (setrlimit(sp->res[i], &sp->rl[i]) == -1)
 			goto fail;
-	sp->step = "setpriority";
+	rep[1] = STEP_NICE;
 	if (sp->has_nice && setpriority(PRIO_PROCESS, 0, sp->nice) == -1)
 		goto fail;
 	sigemptyset(&none);
-	sp->step = "sigprocmask";
+	rep[1] = STEP_SIGMASK;
 	if (sigprocmask(SIG_SETMASK, &none, NULL) == -1)
 		goto fail;
-	sp->step = "exec";
+	rep[1] = STEP_EXEC;
 	execve(sp->path, sp->argv, sp->envp);
 fail:
-	sp->err = errno;
+	rep[0] = errno;
+	(void)!write(sp->report, rep, sizeof(rep));
 	_exit(127);
 }
 
-/* Start sp's program; its pid, or -1 with sp->err and sp->step. */
+/*
+ * Start sp's program; its pid, or -1 with sp->err and sp->step.  The
+ * child's report comes on a pipe rather than in the memory it shares:
+ * under Valgrind, which turns CLONE_VM | CLONE_VFORK into a fork, the
+ * pipe still tells.
+ */
 static pid_t
 spawn(struct cmd_runner *r, struct spawn *sp)
 {
 	sigset_t	 all, old;
 	pid_t		 pid;
-	int		 e, status;
+	ssize_t		 n;
+	int		 e, status, rep[2], p[2];
 
+	(void)r;
 	sp->parent = getpid();
 	sp->err = 0;
 	sp->step = NULL;
+	if (pipe2(p, O_CLOEXEC) == -1) {
+		sp->err = errno;
+		sp->step = "pipe";
+		return -1;
+	}
+	sp->report = p[1];
 	sigfillset(&all);
 	sigprocmask(SIG_SETMASK, &all, &old);
 	pid = clone(spawn_child, (char *)r->stack + SPAWN_STACK,
 	    CLONE_VM | CLONE_VFORK | SIGCHLD, sp);
 	e = errno;
 	sigprocmask(SIG_SETMASK, &old, NULL);
+	close(p[1]);
 	if (pid == -1) {
+		close(p[0]);
 		sp->err = e;
 		sp->step = "clone";
 		return -1;
 	}
-	if (sp->err != 0) {
-		/* It has exited already: reap it here. */
+	while ((n = read(p[0], rep, sizeof(rep))) == -1 && errno == EINTR)
+		;
+	close(p[0]);
+	if (n == (ssize_t)sizeof(rep)) {
+		sp->err = rep[0];
+		sp->step = rep[1] >= 0 && rep[1] <= STEP_EXEC ?
+		    step_names[rep[1]] : "?";
+		/* It has exited (or is about to): reap it here. */
 		while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
 			;
 		return -1;
