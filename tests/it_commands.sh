@@ -26,6 +26,7 @@ stay grandchild
 stay escaped
 stay orphan
 stay cancelled
+stay stopped
 script args 'printf "<%s>\n" "$@"; echo "on stderr" >&2'
 script exit3 'echo out; echo err >&2; exit 3'
 script flood 'head -c 10485760 /dev/zero | tr "\0" "x"; echo " end"'
@@ -48,6 +49,8 @@ $SCRIPTS/stay-$TOKEN-orphan &
 while :; do sleep 0.05; done"
 script cancelled "exec $SCRIPTS/stay-$TOKEN-cancelled"
 script gone 'exit 0'
+script stopped "$SCRIPTS/stay-$TOKEN-stopped &
+while :; do sleep 0.05; done"
 script noexec 'exit 0'
 printf '#!/nonexistent/interpreter\n' >"$SCRIPTS/badinterp"
 chmod +x "$SCRIPTS/badinterp"
@@ -268,6 +271,62 @@ t_kill_worker() {
 	check_eq "... completed once" 1 "$n"
 }
 
+# A killed worker that is not restarted: what its command left is
+# actord's (a subreaper), and actord ends it when it stops.
+t_orphans_at_stop() {
+	local pid p
+	tree_start "[worker]" "restart = temporary" \
+	    "$(kind stopped "$SCRIPTS/stopped")" ||
+	    { not_ok "tree starts"; return; }
+	send coordinator:main RegisterWorker '{"workerId":"w1"}' >/dev/null
+	until_status 5 '.workers[0].status == "idle"'
+	send coordinator:main AssignTask '{"taskId":"z1","kind":"stopped"}' \
+	    >/dev/null
+	check "a command's child runs" wait_for 5 running "stay-$TOKEN-stopped"
+	pid=$(field worker pid)
+	kill -KILL "$pid"
+	p=$(pgrep -f "stay-$TOKEN-stopped" | head -1)
+	check "kill -9 of a worker that is not restarted: actord adopts it" \
+	    wait_for 5 test "$(ps -o ppid= -p "$p" | tr -d ' ')" = \
+	    "$ACTORD_PID"
+	check "shutdown leaves no process and no socket" tree_stop
+	check "... it ended what the tree left, SIGKILL for what ignored \
+SIGTERM" none_left "stay-$TOKEN-stopped"
+	check "... and said so" grep -q "ending 1 processes the tree left" \
+	    "$TMP/actord.log"
+}
+
+# actord -n checks every kind; -p prints them.
+t_config() {
+	local dir out rc
+	dir=$(mktemp -d /tmp/actord-it.XXXXXX)
+	T_DIRS+=("$dir")
+	printf '%s\n' "[kind.a]" "argv = $SCRIPTS/nowhere" "[kind.b]" \
+	    "argv = bin/relative" "[kind.c]" "argv = /bin/true" \
+	    "rlimit_nofile = lots" "[kind.d]" "argv = /bin/true" \
+	    "program = /bin/false" >"$dir/bad.conf"
+	out=$("$ACTORD" -n -c "$dir/bad.conf" 2>&1)
+	rc=$?
+	check_eq "actord -n on bad kinds exits 100" 100 "$rc"
+	check_eq "... each error at its file:line" \
+	    "$dir/bad.conf:4: [kind.b] argv = bin/relative: the program must be an absolute path|$dir/bad.conf:7: [kind.c] rlimit_nofile = lots: not an integer|$dir/bad.conf:10: unknown key 'program' in [kind.d]|" \
+	    "$(tr '\n' '|' <<<"$out")"
+	printf '%s\n' "[kind.a]" "argv = $SCRIPTS/nowhere" >"$dir/missing.conf"
+	out=$("$ACTORD" -n -c "$dir/missing.conf" 2>&1)
+	check_eq "a missing program: exit 100, at its line" \
+	    "100 $dir/missing.conf:2: [kind.a] argv: $SCRIPTS/nowhere: No such file or directory" \
+	    "$? $out"
+	printf '%s\n' "[kind.ok]" "argv = /bin/echo 'two words'" \
+	    "input = args" >"$dir/good.conf"
+	check "a good one: exit 0" "$ACTORD" -n -c "$dir/good.conf"
+	out=$("$ACTORD" -p -c "$dir/good.conf")
+	check "actord -p prints the kind, each key documented" grep -qzP \
+	    "\[kind.ok\]\n# [^\n]*\nargv = /bin/echo two\\\\ words\n" <<<"$out"
+	check "... and -p's output reads back the same" cmp -s \
+	    <("$ACTORD" -p -c <(printf '%s\n' "$out")) <(printf '%s\n' "$out")
+}
+
+t_config
 tree_start "${CONF[@]}" || { not_ok "tree starts"; finish; exit; }
 send coordinator:main RegisterWorker '{"workerId":"w1"}' >/dev/null
 until_status 5 '.workers[0].status == "idle"'
@@ -280,4 +339,5 @@ t_spawn
 t_kill_worker
 check "shutdown leaves no process and no socket" tree_stop
 check "nothing of any command is left" none_left
+t_orphans_at_stop
 finish
