@@ -131,6 +131,7 @@ struct cmd_runner {
 	int			 devnull;
 	void			*stack;
 	struct rlimit		 nofile;	/* what commands get */
+	bool			 raised;	/* the worker's is higher */
 	void			(*gone)(void *, const char *);
 	void			*gone_arg;
 	struct orphan		 orphans[ORPHANS_MAX];
@@ -1028,7 +1029,7 @@ cmd_start(struct cmd_runner *r, const struct cmd_spec *s,
 	spawn_limit(&sp, RLIMIT_AS, k->rlimit_as_bytes, 0);
 	if (k->rlimit_nofile > 0)
 		spawn_limit(&sp, RLIMIT_NOFILE, k->rlimit_nofile, 0);
-	else {
+	else if (r->raised) {
 		sp.res[sp.nrl] = RLIMIT_NOFILE;
 		sp.rl[sp.nrl++] = r->nofile;
 	}
@@ -1179,11 +1180,12 @@ cmd_runner_new(struct event_base *base, void (*gone)(void *, const char *),
 		    "a command's group will not be found");
 	signal(SIGPIPE, SIG_IGN);
 	/* Room for many pipes; commands get the limit as it was. */
-	if (getrlimit(RLIMIT_NOFILE, &r->nofile) == 0) {
+	if (getrlimit(RLIMIT_NOFILE, &r->nofile) == 0 &&
+	    r->nofile.rlim_cur < r->nofile.rlim_max) {
 		struct rlimit	 raised = r->nofile;
 
 		raised.rlim_cur = raised.rlim_max;
-		(void)setrlimit(RLIMIT_NOFILE, &raised);
+		r->raised = setrlimit(RLIMIT_NOFILE, &raised) == 0;
 	}
 	r->base = base;
 	TAILQ_INIT(&r->all);
