@@ -106,6 +106,8 @@ last_code() {
 	    "SELECT last_code FROM workers WHERE id = '$1'"
 }
 # Nothing with this test's token (or the given pattern) runs any more.
+not() { ! "$@"; }
+ctl_quiet() { ctl "$@" >/dev/null 2>&1; }
 none_left() { ! pgrep -f "${1:-$TOKEN}" >/dev/null; }
 running() { pgrep -f "$1" >/dev/null; }
 
@@ -248,6 +250,24 @@ t_spawn() {
 	    "$(jq -r '"\(.status) \(.error)"' <<<"$r")"
 	check_eq "... and the worker process stayed up" "$pid" \
 	    "$(field worker pid)"
+	check "a reload while a kind's program is missing is refused" \
+	    not ctl_quiet reload
+	check "... saying which, at its line" grep -q \
+	    "reload: .*actord.conf:[0-9]*: \[kind.gone\] argv: .*: No such file" \
+	    "$TMP/actord.log"
+}
+
+# SIGHUP: a kind added to the file runs for new tasks.
+t_reload() {
+	local r
+	r=$(send coordinator:main AssignTask '{"taskId":"n0","kind":"added"}')
+	check_eq "a kind not in the config: refused" bad_payload \
+	    "$(jq -r .payload.code <<<"$r")"
+	kind added /bin/echo "input = args" >>"$TMP/actord.conf"
+	check "actorctl reload takes the new kind" ctl_quiet reload
+	r=$(run n1 added '["fresh"]')
+	check_eq "... and new tasks run it" "completed fresh" \
+	    "$(jq -j '"\(.status) \(.result.stdout)"' <<<"$r" | tr -d '\n')"
 }
 
 t_kill_worker() {
@@ -335,6 +355,7 @@ t_output
 t_timeout
 t_escape
 t_cancel
+t_reload
 t_spawn
 t_kill_worker
 check "shutdown leaves no process and no socket" tree_stop
