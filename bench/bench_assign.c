@@ -24,13 +24,20 @@
  *		-Q tasks are accepted and not yet completed, so that the
  *		queue stays short.
  *	queue	two trees side by side: -q tasks queued in one by 100
- *		senders, the other's queue empty.  Then AssignTask round
- *		trips (one request at a time: each waits for its commit's
- *		fsync) and GetStatus round trips (no write, no commit), in
- *		blocks of 100 taken in turn from the empty tree and the
- *		long one, so that both see the same minutes of the disk and
- *		of the machine's load.  p50 and p99, each coordinator's RSS
- *		(`actorctl --json status`) and coordinator.db's size.
+ *		senders, the other's queue empty.  Then round trips, one
+ *		request at a time, in blocks of 100 taken in turn from the
+ *		empty tree and the long one, so that both see the same
+ *		minutes of the disk and of the machine's load: AssignTask
+ *		(each waits for its commit's fsync), GetStatus (no write,
+ *		no commit), GetTask of a random task of the tree, ListTasks
+ *		{limit: 100} (the newest page) and ListTasks {status:
+ *		queued, kind: echo, limit: 100}.  p50 and p99, each
+ *		coordinator's RSS (`actorctl --json status`) and
+ *		coordinator.db's size.
+ *
+ * With -m every AssignTask uses what a task system's users do: priority
+ * n % 10, queue q0..q3 in turn, and one in ten delayed by an hour
+ * (delayMs), against the plain FIFO of the default queue without -m.
  *
  * The disk's own fsync latency changes from minute to minute on a shared
  * machine, and a commit is mostly that: each assign pair and the queue
@@ -44,7 +51,7 @@
  *	make -f bench/Makefile
  *	build/rel/bench/bench_assign [-b bindir] [-c senders] [-r runs]
  *	    [-s scenario] [-t seconds] [-w window] [-q queued] [-n samples]
- *	    [-Q ahead]
+ *	    [-Q ahead] [-m]
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -105,7 +112,8 @@ static struct {
 	int		 workers;	/* cycles: workers registered */
 	int		 csenders;	/* cycles: senders */
 	char		 self[32];	/* our address on the control socket */
-} opt = { "", 3, S_ALL, 5.0, 16, 1000000, 2000, 5000, 100, 10, "" };
+	int		 mixed;		/* -m: priorities, queues, delays */
+} opt = { "", 3, S_ALL, 5.0, 16, 1000000, 2000, 5000, 100, 10, "", 0 };
 
 /* A running tree: actord and its children, in a temporary directory. */
 struct tree {
@@ -118,6 +126,7 @@ struct sender {
 	struct peer	*p;
 	struct tree	*t;		/* the tree it talks to */
 	char		 name[32];	/* bench:sN */
+	char		 pfx;		/* its task ids: 'e' empty tree, 't' */
 	long		 out;		/* requests unanswered */
 	uint64_t	 t_sent;	/* latency: when the request left */
 };
@@ -139,13 +148,16 @@ static struct {
 	int			 active;	/* senders sending */
 	enum phase		 phase;
 	uint64_t		 sent, accepted, errors;
+	uint64_t		 esent;		/* AssignTask to the empty tree */
+	int			 ids;		/* AssignTask names its taskId */
 	long			 limit;		/* flood: sends at most */
 	/* latency */
 	struct sender		*probe;		/* the sender timed */
 	struct sender		 probe_e;	/* in the empty tree */
 	uint64_t		*lat;		/* round trips, ns */
 	long			 nlat, want, warm;
-	enum msg_type		 lat_type;	/* AssignTask or GetStatus */
+	enum msg_type		 lat_type;	/* the request timed */
+	int			 filtered;	/* ListTasks with filters */
 	/* cycles */
 	struct peer		*watch;
 	uint64_t		 completed, failed;
@@ -546,21 +558,79 @@ pack_kv_str(msgpack_packer *p, const char *k, const char *v)
 	msgpack_pack_str_with_body(p, v, strlen(v));
 }
 
-/* AssignTask {kind: echo, input: {value: n}} from s. */
+static void
+pack_kv_u64(msgpack_packer *p, const char *k, uint64_t v)
+{
+	msgpack_pack_str_with_body(p, k, strlen(k));
+	msgpack_pack_uint64(p, v);
+}
+
+/*
+ * AssignTask {kind: echo, input: {value: n}} from s; with r.ids its
+ * taskId <pfx><n>, n counting the tree's tasks; with -m a priority, a
+ * queue and for one in ten a delay.
+ */
 static void
 send_assign(struct sender *s)
 {
 	msgpack_packer	*p = msg_begin(s->name, MSG_ASSIGN_TASK);
+	uint64_t	*n = s->pfx == 'e' ? &r.esent : &r.sent;
+	char		 id[32], q[4];
+	int		 delay = opt.mixed && *n % 10 == 9;
 
-	msgpack_pack_map(p, 2);
+	msgpack_pack_map(p, 2 + (r.ids ? 1 : 0) + (opt.mixed ? 2 : 0) +
+	    (delay ? 1 : 0));
 	pack_kv_str(p, "kind", "echo");
 	msgpack_pack_str_with_body(p, "input", 5);
 	msgpack_pack_map(p, 1);
-	msgpack_pack_str_with_body(p, "value", 5);
-	msgpack_pack_uint64(p, r.sent);
+	pack_kv_u64(p, "value", *n);
+	if (r.ids) {
+		snprintf(id, sizeof(id), "%c%llu", s->pfx,
+		    (unsigned long long)*n);
+		pack_kv_str(p, "taskId", id);
+	}
+	if (opt.mixed) {
+		pack_kv_u64(p, "priority", *n % 10);
+		snprintf(q, sizeof(q), "q%u", (unsigned)(*n % 4));
+		pack_kv_str(p, "queue", q);
+	}
+	if (delay)
+		pack_kv_u64(p, "delayMs", 3600000);
 	msg_end(s->p);
 	s->out++;
-	r.sent++;
+	(*n)++;
+}
+
+/* GetTask of a random task that s's tree was given. */
+static void
+send_get_task(struct sender *s)
+{
+	msgpack_packer	*p = msg_begin(s->name, MSG_GET_TASK);
+	uint64_t	 n = s->pfx == 'e' ? r.esent : r.sent;
+	char		 id[32];
+
+	snprintf(id, sizeof(id), "%c%llu", s->pfx,
+	    (unsigned long long)(n > 0 ? (uint64_t)random() % n : 0));
+	msgpack_pack_map(p, 1);
+	pack_kv_str(p, "taskId", id);
+	msg_end(s->p);
+	s->out++;
+}
+
+/* ListTasks {limit: 100}, or with status queued and kind echo. */
+static void
+send_list_tasks(struct sender *s, int filtered)
+{
+	msgpack_packer	*p = msg_begin(s->name, MSG_LIST_TASKS);
+
+	msgpack_pack_map(p, filtered ? 3 : 1);
+	pack_kv_u64(p, "limit", 100);
+	if (filtered) {
+		pack_kv_str(p, "status", "queued");
+		pack_kv_str(p, "kind", "echo");
+	}
+	msg_end(s->p);
+	s->out++;
 }
 
 /* GetStatus {} from s. */
@@ -592,10 +662,19 @@ pump(struct sender *s)
 	case P_LATENCY:
 		if (s == r.probe && s->out == 0) {
 			s->t_sent = now_ns();
-			if (r.lat_type == MSG_GET_STATUS)
+			switch (r.lat_type) {
+			case MSG_GET_STATUS:
 				send_status(s);
-			else
+				break;
+			case MSG_GET_TASK:
+				send_get_task(s);
+				break;
+			case MSG_LIST_TASKS:
+				send_list_tasks(s, r.filtered);
+				break;
+			default:
 				send_assign(s);
+			}
 		}
 		break;
 	default:
@@ -635,7 +714,8 @@ sender_message(struct peer *p, struct envelope *env, void *arg)
 		note_error(env);
 	else if (env->type == MSG_TASK_ACCEPTED)
 		r.accepted++;
-	else if (env->type != MSG_STATUS_UPDATED)
+	else if (env->type != MSG_STATUS_UPDATED && env->type != MSG_TASK &&
+	    env->type != MSG_TASKS)
 		return;
 	s->out--;
 	if (r.phase == P_LATENCY && s == r.probe) {
@@ -680,6 +760,7 @@ sender_connect(struct sender *s, struct tree *t, const char *name)
 
 	snprintf(path, sizeof(path), "%s/run/coordinator.sock", t->dir);
 	snprintf(s->name, sizeof(s->name), "bench:%s", name);
+	s->pfx = strcmp(name, "probe") == 0 ? 'e' : 't';
 	s->t = t;
 	s->out = 0;
 	s->p = peer_new_path(path, s->name, &r.lim, &sender_cb, s);
@@ -784,8 +865,9 @@ scenario_assign(void)
 		printf("%s%d", c == 0 ? "" : c == ncounts - 1 ? " and " : ", ",
 		    sender_counts[c]);
 	printf(" senders, %d unanswered each, %.0f s per run after %.0f s "
-	    "warm-up, synchronous=full, %d runs\n", opt.window, opt.secs,
-	    WARMUP_S, opt.reps);
+	    "warm-up, synchronous=full%s, %d runs\n", opt.window, opt.secs,
+	    WARMUP_S, opt.mixed ? ", priorities, queues and delays" : "",
+	    opt.reps);
 	fflush(stdout);
 	print_load("before");
 	for (i = 0; i < opt.reps; i++)
@@ -991,9 +1073,23 @@ scenario_cycles(void)
 
 /* ---- queue: latency and memory with a long queue ---- */
 
+/* The round trips of the queue scenario, in the order they run. */
+static const struct probe {
+	enum msg_type	 type;
+	int		 filtered;	/* ListTasks with status and kind */
+	const char	*label;
+} probes[] = {
+	{ MSG_ASSIGN_TASK, 0, "AssignTask" },
+	{ MSG_GET_STATUS, 0, "GetStatus" },
+	{ MSG_GET_TASK, 0, "GetTask" },
+	{ MSG_LIST_TASKS, 0, "ListTasks, newest 100" },
+	{ MSG_LIST_TASKS, 1, "ListTasks, queued echo 100" },
+};
+#define NPROBES		(int)(sizeof(probes) / sizeof(probes[0]))
+
 struct qresult {
-	double		 p50[2], p99[2];	/* empty, long queue; us */
-	double		 s50[2], s99[2];	/* the same for GetStatus */
+	double		 p50[NPROBES][2];	/* empty, long queue; us */
+	double		 p99[NPROBES][2];
 	double		 rss[2], db[2];		/* MiB */
 	double		 fill_s;		/* seconds to queue them */
 	double		 fsync;			/* ms, before the round trips */
@@ -1034,11 +1130,13 @@ percentiles(uint64_t *v, long n, double *p50, double *p99)
  * (sender 0), LAT_BLOCK at a time from each in turn: p50 and p99 of each.
  */
 static void
-latency(enum msg_type type, double p50[2], double p99[2])
+latency(const struct probe *pr, double p50[2], double p99[2])
 {
+	enum msg_type	 type = pr->type;
 	uint64_t	*v[2];
 	long		 n[2] = { 0, 0 }, k, m;
 
+	r.filtered = pr->filtered;
 	v[0] = xcalloc((size_t)opt.samples, sizeof(*v[0]));
 	v[1] = xcalloc((size_t)opt.samples, sizeof(*v[1]));
 	round_trips(&r.probe_e, type, LAT_WARM, 0, v[0], &n[0]);
@@ -1068,7 +1166,8 @@ run_queue(struct qresult *q)
 	tree_start(&t[0], 1);
 	tree_start(&t[1], 1);
 	memset(&r.s, 0, sizeof(r.s));
-	r.sent = r.accepted = r.errors = 0;
+	r.sent = r.esent = r.accepted = r.errors = 0;
+	r.ids = 1;
 	sender_connect(&r.probe_e, &t[0], "probe");
 	senders(&t[1], FILL_SENDERS);
 
@@ -1080,8 +1179,8 @@ run_queue(struct qresult *q)
 	q->fill_s = (double)(now_ns() - t0) / 1e9;
 
 	q->fsync = fsync_ms();
-	latency(MSG_ASSIGN_TASK, q->p50, q->p99);
-	latency(MSG_GET_STATUS, q->s50, q->s99);
+	for (k = 0; k < NPROBES; k++)
+		latency(&probes[k], q->p50[k], q->p99[k]);
 	for (k = 0; k < 2; k++) {
 		q->rss[k] = (double)coordinator_rss(&t[k]) / 1048576.0;
 		q->db[k] = (double)db_bytes(&t[k]) / 1048576.0;
@@ -1096,43 +1195,31 @@ run_queue(struct qresult *q)
 		exit(1);
 }
 
-enum qfield { QF_P50, QF_P99, QF_S50, QF_S99, QF_RSS };
-
-/* One figure of a queue run: k 0 on the empty queue, 1 on the long one. */
-static double
-qget(const struct qresult *q, enum qfield f, int k)
-{
-	switch (f) {
-	case QF_P50:
-		return q->p50[k];
-	case QF_P99:
-		return q->p99[k];
-	case QF_S50:
-		return q->s50[k];
-	case QF_S99:
-		return q->s99[k];
-	default:
-		return q->rss[k];
-	}
-}
-
-/* One row of the queue table: the medians, and the median paired ratio. */
+/*
+ * One row of the queue table: figure f (0 p50, 1 p99, 2 RSS) of probe k,
+ * the medians on the empty and the long queue, and the median ratio.
+ */
 static void
-queue_row(const char *label, const struct qresult *q, enum qfield f,
-    int bold)
+queue_row(const struct qresult *q, int f, int k)
 {
 	double	 e[MAX_REPS], l[MAX_REPS], ratio[MAX_REPS];
 	int	 i;
 
 	for (i = 0; i < opt.reps; i++) {
-		e[i] = qget(&q[i], f, 0);
-		l[i] = qget(&q[i], f, 1);
+		e[i] = f == 2 ? q[i].rss[0] : f == 1 ? q[i].p99[k][0] :
+		    q[i].p50[k][0];
+		l[i] = f == 2 ? q[i].rss[1] : f == 1 ? q[i].p99[k][1] :
+		    q[i].p50[k][1];
 		ratio[i] = l[i] / e[i];
 	}
-	printf("| %s | %.*f | %.*f | %s%.2fx%s |\n", label,
-	    f == QF_RSS ? 1 : 0, median(e, opt.reps), f == QF_RSS ? 1 : 0,
-	    median(l, opt.reps), bold ? "**" : "", median(ratio, opt.reps),
-	    bold ? "**" : "");
+	if (f == 2)
+		printf("| coordinator RSS, MiB");
+	else
+		printf("| %s round trip %s, us", probes[k].label,
+		    f == 1 ? "p99" : "p50");
+	printf(" | %.*f | %.*f | %s%.2fx%s |\n", f == 2 ? 1 : 0,
+	    median(e, opt.reps), f == 2 ? 1 : 0, median(l, opt.reps),
+	    f == 0 ? "**" : "", median(ratio, opt.reps), f == 0 ? "**" : "");
 }
 
 static void
@@ -1140,35 +1227,39 @@ scenario_queue(void)
 {
 	struct qresult	 q[MAX_REPS];
 	double		 v[4][MAX_REPS];
-	int		 i;
+	int		 i, k;
 
-	printf("== Latency and memory with %ld tasks queued: two trees, one "
-	    "filled by %d senders (%d unanswered each), the other empty; "
-	    "%ld round trips of AssignTask, then of GetStatus, one at a "
-	    "time, %d at a time from each tree in turn (after %d warm-up); "
-	    "%d runs\n", opt.queue, FILL_SENDERS, opt.window, opt.samples,
-	    LAT_BLOCK, LAT_WARM, opt.reps);
+	printf("== Latency and memory with %ld tasks queued%s: two trees, "
+	    "one filled by %d senders (%d unanswered each), the other "
+	    "empty; %ld round trips of each request, one at a time, %d at a "
+	    "time from each tree in turn (after %d warm-up); %d runs\n",
+	    opt.queue, opt.mixed ? " (priorities, queues, delays)" : "",
+	    FILL_SENDERS, opt.window, opt.samples, LAT_BLOCK, LAT_WARM,
+	    opt.reps);
 	fflush(stdout);
 	print_load("before");
 	for (i = 0; i < opt.reps; i++) {
 		run_queue(&q[i]);
 		printf("run %d: queued %ld in %.1f s (%.0f/s); fsync p50 %.2f "
-		    "ms; empty / long: AssignTask p50 %.0f / %.0f us, p99 "
-		    "%.0f / %.0f us; GetStatus p50 %.0f / %.0f us, p99 %.0f / "
-		    "%.0f us; rss %.1f / %.1f MiB; db %.0f MiB\n", i + 1,
-		    opt.queue, q[i].fill_s, (double)opt.queue / q[i].fill_s,
-		    q[i].fsync, q[i].p50[0], q[i].p50[1], q[i].p99[0],
-		    q[i].p99[1], q[i].s50[0], q[i].s50[1], q[i].s99[0],
-		    q[i].s99[1], q[i].rss[0], q[i].rss[1], q[i].db[1]);
+		    "ms; rss %.1f / %.1f MiB; db %.0f MiB; empty / long:",
+		    i + 1, opt.queue, q[i].fill_s,
+		    (double)opt.queue / q[i].fill_s, q[i].fsync, q[i].rss[0],
+		    q[i].rss[1], q[i].db[1]);
+		for (k = 0; k < NPROBES; k++)
+			printf("%s %s p50 %.0f / %.0f us, p99 %.0f / %.0f us",
+			    k == 0 ? "" : ";", probes[k].label,
+			    q[i].p50[k][0], q[i].p50[k][1], q[i].p99[k][0],
+			    q[i].p99[k][1]);
+		printf("\n");
 		fflush(stdout);
 	}
 	printf("\n| median of %d runs | empty queue | %ld queued | ratio |\n"
 	    "|---|---:|---:|---:|\n", opt.reps, opt.queue);
-	queue_row("AssignTask round trip p50, us", q, QF_P50, 1);
-	queue_row("AssignTask round trip p99, us", q, QF_P99, 0);
-	queue_row("GetStatus round trip p50, us", q, QF_S50, 1);
-	queue_row("GetStatus round trip p99, us", q, QF_S99, 0);
-	queue_row("coordinator RSS, MiB", q, QF_RSS, 0);
+	for (k = 0; k < NPROBES; k++) {
+		queue_row(q, 0, k);
+		queue_row(q, 1, k);
+	}
+	queue_row(q, 2, 0);
 	for (i = 0; i < opt.reps; i++) {
 		v[0][i] = q[i].db[1];
 		v[1][i] = (double)opt.queue / q[i].fill_s;
@@ -1189,7 +1280,7 @@ static void __attribute__((noreturn))
 usage(void)
 {
 	fprintf(stderr, "usage: bench_assign [-b bindir] [-c senders] "
-	    "[-n samples] [-Q ahead] [-q queued] [-r runs] "
+	    "[-m] [-n samples] [-Q ahead] [-q queued] [-r runs] "
 	    "[-s assign|cycles|queue] [-t seconds] [-w window]\n");
 	exit(100);
 }
@@ -1200,7 +1291,7 @@ main(int argc, char *argv[])
 	const char	*bindir = "bin";
 	int		 ch, s;
 
-	while ((ch = getopt(argc, argv, "b:c:n:Q:q:r:s:t:w:")) != -1) {
+	while ((ch = getopt(argc, argv, "b:c:mn:Q:q:r:s:t:w:")) != -1) {
 		switch (ch) {
 		case 'b':
 			bindir = optarg;
@@ -1211,6 +1302,9 @@ main(int argc, char *argv[])
 			    sender_counts[0] > MAX_SENDERS)
 				usage();
 			ncounts = 1;
+			break;
+		case 'm':
+			opt.mixed = 1;
 			break;
 		case 'n':
 			opt.samples = strtol(optarg, NULL, 10);

@@ -172,6 +172,7 @@ struct cevents {
 enum cstmt {
 	ST_TASK_INSERT,
 	ST_TASK_GET,
+	ST_TASK_SAME,
 	ST_TASK_START,
 	ST_TASK_FINISH,
 	ST_TASK_REQUEUE,
@@ -202,7 +203,8 @@ enum cstmt {
 	ST_RECORD,
 	ST_RUNS,
 	ST_LIST,
-	ST_LIST_STATUS,
+	ST_LIST_FINISHED,
+	ST_LIST_RUNNING,
 	ST_EVENT_INSERT,
 	ST_EVENT_FROM,
 	ST_EVENT_TRIM,
@@ -305,6 +307,8 @@ int64_t		 coord_chg(struct coord *c);
 int		 coord_save_chg(void *c);
 /* Read a task's row; 0 found, 1 not found, -1 error. */
 int		 task_get(struct coord *c, const char *id, struct trow *t);
+int		 task_find(struct coord *c, const struct envelope *env,
+		    const char *id, struct trow *t, struct outbox *ob);
 /* Move a task's counts (memory) from one status to another. */
 void		 task_count(struct coord *c, const struct trow *t,
 		    enum task_status from, enum task_status to);
@@ -389,6 +393,15 @@ int		 watch_drop(struct coord *c, const char *watcher,
 		    char (**tasks)[NAME_MAX_LEN + 1], size_t *ntasks);
 int		 watch_load(struct coord *c);
 void		 watch_free(struct coord *c);
+
+/*
+ * coordinator_records.c: env's sender watches a task (0, 1 refused with
+ * the Error queued, -1); TaskFinished of a finished task to it alone.
+ */
+int		 watch_start(struct coord *c, const struct envelope *env,
+		    const char *id, const struct trow *t, struct outbox *ob);
+int		 finished_now(struct coord *c, const struct envelope *env,
+		    const char *id, struct outbox *ob);
 
 /* The handlers, one per row of the table in coordinator_actor.c. */
 int	coord_assign_task(struct actor *self, const struct envelope *env,

@@ -64,8 +64,8 @@ load_workers(struct coord *c, char ***orphans, size_t *norphans)
 }
 
 /*
- * The queues and the task counts: per queue and status (through
- * tasks_status, no table scan), the paused queues, the queued tasks
+ * The queues and the task counts: per queue and status (through the
+ * partial indexes, no table scan), the paused queues, the queued tasks
  * pinned to each worker; the finished ones from totals.
  */
 static int

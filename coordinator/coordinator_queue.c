@@ -232,6 +232,21 @@ task_get(struct coord *c, const char *id, struct trow *t)
 }
 
 /*
+ * The task a request from env names: 0 found (*t), 1 not found with the
+ * Error not_found queued, -1 error.
+ */
+int
+task_find(struct coord *c, const struct envelope *env, const char *id,
+    struct trow *t, struct outbox *ob)
+{
+	int	 r;
+
+	if ((r = task_get(c, id, t)) == 1)
+		outbox_error(ob, env, ERR_NOT_FOUND, "Unknown task: %s", id);
+	return r;
+}
+
+/*
  * Move a task's count from one status to another (TASK_NEW: a new task),
  * in memory: the task counts and its queue's.  Finished statuses count
  * every task ever (totals), so nothing leaves them.
@@ -250,9 +265,10 @@ task_count(struct coord *c, const struct trow *t, enum task_status from,
 		if (from == TASK_QUEUED)
 			q->queued--;
 		else if (from == TASK_RUNNING) {
-			if (q->concurrency > 0 && q->running-- ==
-			    q->concurrency)
+			if (q->concurrency > 0 &&
+			    q->running == q->concurrency)
 				c->redispatch = 1;	/* a slot opened */
+			q->running--;
 		} else if (TASK_WAITING(from))
 			q->waiting--;
 		if (to == TASK_QUEUED)

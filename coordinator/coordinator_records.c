@@ -11,10 +11,11 @@
  * Tasks {tasks: [the same without input, result and history], nextCursor}:
  * newest first, by creation (the rowid).  The cursor is the rowid to go on
  * below, so a page never repeats or skips a task whatever is added
- * meanwhile.  By status through an index; a kind, queue or worker filter
- * looks at LIST_SCAN tasks at most per page, and the page may come back
- * short with a cursor to go on from: the work per page is bounded however
- * rare the match.
+ * meanwhile.  A finished or running status goes through an index; a
+ * kind, queue or worker filter, or a waiting status (queued, scheduled,
+ * retrying: mostly the newest tasks), looks at LIST_SCAN tasks at most
+ * per page, and the page may come back short with a cursor to go on
+ * from: the work per page is bounded however rare the match.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -164,7 +165,7 @@ coord_get_task(struct actor *self, const struct envelope *env,
 }
 
 /* TaskFinished for task id, already finished, to env's sender alone. */
-static int
+int
 finished_now(struct coord *c, const struct envelope *env, const char *id,
     struct outbox *ob)
 {
@@ -194,6 +195,39 @@ finished_now(struct coord *c, const struct envelope *env, const char *id,
 }
 
 /*
+ * env's sender watches task id (t its row): one TaskFinished when it
+ * reaches a final state; a running command starts sending its output.
+ * Nothing for a finished task (the caller sends TaskFinished at once).
+ * 1 when refused, with the Error queued.
+ */
+int
+watch_start(struct coord *c, const struct envelope *env, const char *id,
+    const struct trow *t, struct outbox *ob)
+{
+	struct msg_stream_output so;
+	char			 why[256], addr[ADDR_MAX + 1];
+	int			 r, watched;
+
+	if (TASK_FINISHED(t->status))
+		return 0;
+	if ((watched = watch_any(c, id)) == -1 ||
+	    (r = watch_add(c, id, env->from, why, sizeof(why))) == -1)
+		return -1;
+	if (r == 1) {
+		outbox_error(ob, env, ERR_RATE_LIMITED, "%s", why);
+		return 1;
+	}
+	if (!watched && t->status == TASK_RUNNING) {
+		memset(&so, 0, sizeof(so));
+		snprintf(so.task_id, sizeof(so.task_id), "%s", id);
+		so.on = true;
+		snprintf(addr, sizeof(addr), "worker:%s", t->worker);
+		outbox_msg(ob, NULL, addr, MSG_STREAM_OUTPUT, 0, &so);
+	}
+	return 0;
+}
+
+/*
  * WatchTask {taskId}: Task now, and one TaskFinished when it reaches a
  * final state (at once when it has).  A running command starts sending
  * its output.
@@ -204,34 +238,14 @@ coord_watch_task(struct actor *self, const struct envelope *env,
 {
 	struct coord		*c = self->data;
 	const char		*id = env->body->task_id.task_id;
-	struct msg_stream_output so;
 	enum task_status	 status;
 	struct trow		 t;
-	char			 why[256], addr[ADDR_MAX + 1];
-	int			 r, watched;
+	int			 r;
 
-	if ((r = task_get(c, id, &t)) == -1)
-		return -1;
-	if (r == 1) {
-		outbox_error(ob, env, ERR_NOT_FOUND, "Unknown task: %s", id);
-		return 0;
-	}
-	if (!TASK_FINISHED(t.status)) {
-		if ((watched = watch_any(c, id)) == -1 ||
-		    (r = watch_add(c, id, env->from, why, sizeof(why))) == -1)
-			return -1;
-		if (r == 1) {
-			outbox_error(ob, env, ERR_RATE_LIMITED, "%s", why);
-			return 0;
-		}
-		if (!watched && t.status == TASK_RUNNING) {
-			memset(&so, 0, sizeof(so));
-			snprintf(so.task_id, sizeof(so.task_id), "%s", id);
-			so.on = true;
-			snprintf(addr, sizeof(addr), "worker:%s", t.worker);
-			outbox_msg(ob, NULL, addr, MSG_STREAM_OUTPUT, 0, &so);
-		}
-	}
+	if ((r = task_find(c, env, id, &t, ob)) != 0)
+		return r == 1 ? 0 : -1;
+	if ((r = watch_start(c, env, id, &t, ob)) != 0)
+		return r == 1 ? 0 : -1;
 	if ((r = reply_record(c, env, id, &status, ob)) != 0)
 		return r == 1 ? 0 : -1;
 	return TASK_FINISHED(status) ? finished_now(c, env, id, ob) : 0;
@@ -270,7 +284,8 @@ coord_list_tasks(struct actor *self, const struct envelope *env,
 	}
 	limit = m->has_limit && m->limit > 0 ? m->limit : LIST_DEFAULT;
 	filtered = m->kind[0] != '\0' || m->queue[0] != '\0' ||
-	    m->worker_id[0] != '\0';
+	    m->worker_id[0] != '\0' || TASK_WAITING(status) ||
+	    status == TASK_QUEUED;
 	if (filtered) {
 		/* A window of LIST_SCAN rowids below the cursor. */
 		top = below;
@@ -281,7 +296,9 @@ coord_list_tasks(struct actor *self, const struct envelope *env,
 			top++;
 		above = top > LIST_SCAN ? top - LIST_SCAN : 0;
 	}
-	st = cdb_stmt(c, status >= 0 ? ST_LIST_STATUS : ST_LIST);
+	st = cdb_stmt(c, status == TASK_RUNNING ? ST_LIST_RUNNING :
+	    status >= 0 && TASK_FINISHED(status) ? ST_LIST_FINISHED :
+	    ST_LIST);
 	sqlite3_bind_int64(st, 1, below);
 	sqlite3_bind_int64(st, 2, above);
 	cdb_bind_text(st, 3, m->kind);

@@ -77,6 +77,87 @@ assign_check(struct coord *c, const struct msg_assign_task *m,
 	return 0;
 }
 
+/*
+ * The input stored for m in sb (initialized here): as given, or the
+ * default task's {ms: 1000}, or none.
+ */
+static void
+assign_input(const struct msg_assign_task *m, msgpack_sbuffer *sb)
+{
+	msgpack_packer	 pk;
+
+	msgpack_sbuffer_init(sb);
+	msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
+	if (m->input.obj != NULL)
+		msgpack_pack_object(&pk, *m->input.obj);
+	else if (m->kind[0] == '\0') {
+		msgpack_pack_map(&pk, 1);
+		mp_pack_kv_uint(&pk, "ms", 1000);
+	}
+}
+
+/*
+ * Is task id (there) the task m asks for, its kind and input the same?
+ * 1 yes, 0 no, -1 error.
+ */
+static int
+assign_same(struct coord *c, const char *id, const struct msg_assign_task *m,
+    const struct assign *a)
+{
+	msgpack_sbuffer	 input;
+	sqlite3_stmt	*st = cdb_stmt(c, ST_TASK_SAME);
+	int		 rc;
+
+	assign_input(m, &input);
+	cdb_bind_text(st, 1, id);
+	cdb_bind_text(st, 2, a->kind->name);
+	if (input.size > 0)
+		sqlite3_bind_blob(st, 3, input.data, (int)input.size,
+		    SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 3);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	msgpack_sbuffer_destroy(&input);
+	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
+/*
+ * AssignTask again for task id, which is there (t): a client that sent it
+ * before its connection dropped gets TaskAccepted with the task's status
+ * now, and with watch its TaskFinished (at once when finished).  Another
+ * kind or input under the same id is refused.
+ */
+static int
+assign_again(struct coord *c, const struct envelope *env, const char *id,
+    const struct assign *a, const struct trow *t, struct outbox *ob)
+{
+	const struct msg_assign_task	*m = &env->body->assign_task;
+	struct msg_task_accepted	 acc;
+	int				 r;
+
+	if ((r = assign_same(c, id, m, a)) != 1) {
+		if (r == 0)
+			outbox_error(ob, env, ERR_BAD_PAYLOAD, "'taskId' %s "
+			    "already exists (%s) with another kind or input",
+			    id, task_status_name(t->status));
+		return r;
+	}
+	if (m->watch && (r = watch_start(c, env, id, t, ob)) != 0)
+		return r == 1 ? 0 : -1;
+	memset(&acc, 0, sizeof(acc));
+	snprintf(acc.task_id, sizeof(acc.task_id), "%s", id);
+	snprintf(acc.status, sizeof(acc.status), "%s",
+	    task_status_name(t->status));
+	if (t->status == TASK_RUNNING)
+		snprintf(acc.worker_id, sizeof(acc.worker_id), "%s",
+		    t->worker);
+	outbox_msg(ob, NULL, env->from, MSG_TASK_ACCEPTED, 1, &acc);
+	if (m->watch && TASK_FINISHED(t->status))
+		return finished_now(c, env, id, ob);
+	return 0;
+}
+
 /* Store a new task: queued, or scheduled when it waits for its time. */
 static int
 assign_insert(struct coord *c, const char *id,
@@ -89,15 +170,8 @@ assign_insert(struct coord *c, const char *id,
 	int64_t		 chg = coord_chg(c);
 	int		 rc;
 
-	msgpack_sbuffer_init(&input);
+	assign_input(m, &input);
 	msgpack_sbuffer_init(&retry);
-	msgpack_packer_init(&pk, &input, msgpack_sbuffer_write);
-	if (m->input.obj != NULL)
-		msgpack_pack_object(&pk, *m->input.obj);
-	else if (m->kind[0] == '\0') {
-		msgpack_pack_map(&pk, 1);
-		mp_pack_kv_uint(&pk, "ms", 1000);
-	}
 	if (m->has_retry) {
 		msgpack_packer_init(&pk, &retry, msgpack_sbuffer_write);
 		msg_encode(&pk, &msg_shape_retry, &m->retry);
@@ -165,13 +239,10 @@ coord_assign_task(struct actor *self, const struct envelope *env,
 	if (m->task_id[0] == '\0') {
 		env_new_id(gen, sizeof(gen));
 		snprintf(id, sizeof(id), "t%s", gen);
-	} else if ((r = task_get(c, m->task_id, &t)) != 1) {
-		if (r == -1)
-			return -1;
-		outbox_error(ob, env, ERR_BAD_PAYLOAD, "'taskId' %s already "
-		    "exists (%s)", m->task_id, task_status_name(t.status));
-		return 0;
-	} else
+	} else if ((r = task_get(c, m->task_id, &t)) != 1)
+		return r == -1 ? -1 : assign_again(c, env, m->task_id, &a, &t,
+		    ob);
+	else
 		snprintf(id, sizeof(id), "%s", m->task_id);
 	if (m->worker_id[0] != '\0' &&
 	    (w = coord_worker(c, m->worker_id)) == NULL) {
@@ -224,12 +295,8 @@ coord_cancel_task(struct actor *self, const struct envelope *env,
 	struct trow		 t;
 	int			 r;
 
-	if ((r = task_get(c, id, &t)) == -1)
-		return -1;
-	if (r == 1) {
-		outbox_error(ob, env, ERR_NOT_FOUND, "Unknown task: %s", id);
-		return 0;
-	}
+	if ((r = task_find(c, env, id, &t, ob)) != 0)
+		return r == 1 ? 0 : -1;
 	switch (t.status) {
 	case TASK_QUEUED:
 	case TASK_SCHEDULED:
@@ -287,12 +354,8 @@ coord_retry_task(struct actor *self, const struct envelope *env,
 	int64_t				 chg;
 	int				 r;
 
-	if ((r = task_get(c, id, &t)) == -1)
-		return -1;
-	if (r == 1) {
-		outbox_error(ob, env, ERR_NOT_FOUND, "Unknown task: %s", id);
-		return 0;
-	}
+	if ((r = task_find(c, env, id, &t, ob)) != 0)
+		return r == 1 ? 0 : -1;
 	if (t.status != TASK_FAILED && t.status != TASK_CANCELLED) {
 		outbox_error(ob, env, ERR_BAD_PAYLOAD, "Task %s is %s: only a "
 		    "failed or cancelled task is retried", id,
@@ -342,12 +405,8 @@ coord_delete_task(struct actor *self, const struct envelope *env,
 	sqlite3_stmt	*st;
 	int		 r;
 
-	if ((r = task_get(c, id, &t)) == -1)
-		return -1;
-	if (r == 1) {
-		outbox_error(ob, env, ERR_NOT_FOUND, "Unknown task: %s", id);
-		return 0;
-	}
+	if ((r = task_find(c, env, id, &t, ob)) != 0)
+		return r == 1 ? 0 : -1;
 	if (!TASK_FINISHED(t.status)) {
 		outbox_error(ob, env, ERR_BAD_PAYLOAD, "Task %s is %s: cancel "
 		    "it first", id, task_status_name(t.status));

@@ -2,8 +2,11 @@
  * actorctl: inspect and steer a running actord over its control socket.
  *
  * One request, one reply, blocking I/O: a control client needs no event
- * loop.  `logs -f` is the exception and talks to the event log's socket
- * directly, as any actor would.
+ * loop.  The task and queue commands send their requests to the
+ * coordinator the same way, through CtlSend.  `logs -f` and `task watch`
+ * (and `task submit --wait`) are the exceptions: they wait for pushes,
+ * which the control socket cannot hand on, so they talk to the event
+ * log's or the coordinator's socket directly, as any actor would.
  */
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -35,6 +38,7 @@
 
 static int		 jflag;		/* --json */
 static int		 timeout_ms = DEFAULT_TIMEOUT_MS;
+static int		 tflag;		/* -t given */
 static char		 sock_path[CONFIG_PATH_MAX + 32];
 static char		 run_dir[CONFIG_PATH_MAX];
 static char		 self_addr[32];
@@ -65,6 +69,25 @@ usage(int code)
 "  shutdown                 stop the whole tree and actord\n"
 "  version                  versions of actorctl and actord\n"
 "\n"
+"Tasks and queues (the coordinator's):\n"
+"  task submit KIND [JSON] [--queue Q] [--priority N] [--delay MS]\n"
+"              [--worker W] [--id ID] [--attempts N] [--wait]\n"
+"                           assign a task; JSON is its input; --wait: until\n"
+"                           it ends, printing its result (exit 0 completed,\n"
+"                           1 failed or cancelled)\n"
+"  task get ID              a task's record: status, timings, input, result,\n"
+"                           error, each attempt\n"
+"  task list [--status S] [--kind K] [--queue Q] [--worker W] [--limit N]\n"
+"            [--cursor C] [--all]\n"
+"                           tasks, newest first (default 50; --all: all)\n"
+"  task watch ID            wait until the task ends, printing its output as\n"
+"                           it comes and then its result (exits as --wait)\n"
+"  task retry ID            put a failed or cancelled task back in its queue\n"
+"  task cancel ID           cancel a task that has not ended\n"
+"  task delete ID           delete a task that has ended\n"
+"  queue pause Q            start none of the queue's tasks until resumed\n"
+"  queue resume Q           start them again\n"
+"\n"
 "NAME is %s.\n"
 "\n"
 "Options:\n"
@@ -74,10 +97,11 @@ usage(int code)
 "                 is run_dir of the config; without one ./var/run, or\n"
 "                 /run/actord when only the service's socket exists)\n"
 "  -t MS          give up waiting after MS milliseconds (default %d, at\n"
-"                 most %d)\n"
+"                 most %d; task watch and --wait: no limit by default)\n"
 "\n"
 "Exit codes: 0 done, 1 failed (refused, unknown name, timed out, an\n"
-"Error reply to send), 100 usage error, 111 cannot reach actord.\n",
+"Error reply to send or to a task command, the task failed or was\n"
+"cancelled), 100 usage error, 111 cannot reach actord.\n",
 	    child_list(names, sizeof(names), " or "), DEFAULT_TIMEOUT_MS,
 	    TIMEOUT_MAX_MS);
 	exit(code);
@@ -192,7 +216,8 @@ print_json(const msgpack_object *o)
 {
 	json_t	*j = mpjson_from_msgpack(o);
 
-	json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
+	    JSON_ENCODE_ANY);
 	fputc('\n', stdout);
 	json_decref(j);
 }
@@ -680,6 +705,846 @@ cmd_logs(int argc, char *argv[])
 }
 
 /*
+ * The tasks and queues of the coordinator: each a request to
+ * coordinator:main through the control socket's CtlSend, its payload
+ * packed through its type's shape.
+ */
+
+#define LIST_DEFAULT	50		/* tasks that task list prints */
+#define WATCH_RETRY_MS	100		/* first wait to reconnect */
+#define WATCH_RETRY_MAX	2000
+
+/* The options of the task and queue commands. */
+struct task_opts {
+	const char	*queue, *status, *kind, *worker, *id, *cursor;
+	uint64_t	 priority, delay, limit, attempts;
+	int		 has_priority, has_delay, has_attempts;
+	int		 wait, all;
+};
+
+/* An Error reply from the coordinator: say why; 1. */
+static int
+refused(const msgpack_object *payload, const char *what)
+{
+	char	 err[ERROR_TEXT_MAX + 1], code[CODE_MAX + 1];
+
+	if (jflag)
+		print_json(payload);
+	str_of(payload, "error", err, sizeof(err));
+	str_of(payload, "code", code, sizeof(code));
+	fprintf(stderr, "actorctl: %s: %s (%s)\n", what, err, code);
+	return EXIT_FAILURE_RT;
+}
+
+/*
+ * Send the coordinator a request of type with body (NULL: {}) and take
+ * its reply: 0 with r holding it (the caller frees it) and *payload its
+ * payload; or an exit code, why printed and r freed.
+ */
+static int
+coord_request(enum msg_type type, const void *body, const char *what,
+    struct reply *r, const msgpack_object **payload)
+{
+	struct msg_ctl_send	 m;
+	msgpack_sbuffer		 sb;
+	msgpack_packer		 pk;
+	const msgpack_object	*reply;
+	int			 code;
+
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	msg_encode(&pk, body != NULL ? msg_info(type)->shape : NULL, body);
+	if ((code = send_body(&m, &sb, COORDINATOR_ADDRESS,
+	    msg_name(type))) != 0) {
+		msgpack_sbuffer_destroy(&sb);
+		return code;
+	}
+	call(MSG_CTL_SEND, &m, r);
+	msgpack_sbuffer_destroy(&sb);
+	if (!reply_ok(r)) {
+		code = failed(r, what);
+		reply_free(r);
+		return code;
+	}
+	reply = mp_get(r->env.payload, "reply");
+	*payload = mp_get(reply, "payload");
+	if (mp_streq(mp_get(reply, "type"), msg_name(MSG_ERROR))) {
+		code = refused(*payload, what);
+		reply_free(r);
+		return code;
+	}
+	return 0;
+}
+
+/* A value as one line of JSON ("-" for none), cut to max bytes. */
+static const char *
+fmt_value(const msgpack_object *o, char *buf, size_t size)
+{
+	json_t	*j;
+	char	*s;
+
+	if (o == NULL || o->type == MSGPACK_OBJECT_NIL) {
+		snprintf(buf, size, "-");
+		return buf;
+	}
+	if (o->type == MSGPACK_OBJECT_STR) {
+		snprintf(buf, size, "%.*s", (int)o->via.str.size,
+		    o->via.str.ptr);
+		return buf;
+	}
+	j = mpjson_from_msgpack(o);
+	s = j != NULL ? json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY |
+	    JSON_PRESERVE_ORDER) : NULL;
+	snprintf(buf, size, "%s", s != NULL ? s : "?");
+	free(s);
+	json_decref(j);
+	return buf;
+}
+
+/* A time in ms since the epoch as UTC "2026-11-26 12:00:01", or "-". */
+static const char *
+fmt_time(const msgpack_object *o, char *buf, size_t size)
+{
+	struct tm	 tm;
+	uint64_t	 ms;
+	time_t		 t;
+
+	if (mp_uint(o, &ms) == -1 || ms == 0) {
+		snprintf(buf, size, "-");
+		return buf;
+	}
+	t = (time_t)(ms / 1000);
+	gmtime_r(&t, &tm);
+	strftime(buf, size, "%Y-%m-%d %H:%M:%S", &tm);
+	return buf;
+}
+
+/* A number, or "-" when the value is not one. */
+static const char *
+fmt_uint(const msgpack_object *o, char *buf, size_t size)
+{
+	uint64_t	 v;
+
+	if (mp_uint(o, &v) == -1)
+		snprintf(buf, size, "-");
+	else
+		snprintf(buf, size, "%llu", (unsigned long long)v);
+	return buf;
+}
+
+/* A number from an option; exits 100 if it is not a whole one. */
+static uint64_t
+opt_uint(const char *opt, const char *arg)
+{
+	unsigned long long	 v;
+	char			*end;
+
+	errno = 0;
+	v = strtoull(arg, &end, 10);
+	if (arg[0] < '0' || arg[0] > '9' || *end != '\0' || errno != 0) {
+		fprintf(stderr, "actorctl: --%s: '%s' is not a whole number\n",
+		    opt, arg);
+		exit(EXIT_USAGE);
+	}
+	return v;
+}
+
+/*
+ * Parse a task or queue command's options (argv[0] is the command, such
+ * as "submit"); allowed names the ones it takes, by their short letter.
+ * Returns the index of its first operand; exits 100 on a bad option.
+ */
+static int
+task_options(int argc, char *argv[], const char *allowed,
+    struct task_opts *o)
+{
+	static const struct option longopts[] = {
+		{ "all",	no_argument,		NULL, 'A' },
+		{ "attempts",	required_argument,	NULL, 'a' },
+		{ "cursor",	required_argument,	NULL, 'C' },
+		{ "delay",	required_argument,	NULL, 'd' },
+		{ "id",		required_argument,	NULL, 'i' },
+		{ "json",	no_argument,		NULL, 'j' },
+		{ "kind",	required_argument,	NULL, 'k' },
+		{ "limit",	required_argument,	NULL, 'n' },
+		{ "priority",	required_argument,	NULL, 'p' },
+		{ "queue",	required_argument,	NULL, 'q' },
+		{ "status",	required_argument,	NULL, 'S' },
+		{ "wait",	no_argument,		NULL, 'w' },
+		{ "worker",	required_argument,	NULL, 'W' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int	 ch;
+
+	memset(o, 0, sizeof(*o));
+	o->limit = LIST_DEFAULT;
+	optind = 0;		/* glibc: start over, options anywhere */
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, "j", longopts, NULL)) != -1) {
+		if (ch == 'j') {
+			jflag = 1;
+			continue;
+		}
+		if (ch == '?' || strchr(allowed, ch) == NULL) {
+			fprintf(stderr, "actorctl: %s: unknown option '%s'\n",
+			    argv[0], argv[optind - 1]);
+			usage(EXIT_USAGE);
+		}
+		switch (ch) {
+		case 'A':
+			o->all = 1;
+			break;
+		case 'a':
+			o->attempts = opt_uint("attempts", optarg);
+			o->has_attempts = 1;
+			break;
+		case 'C':
+			o->cursor = optarg;
+			break;
+		case 'd':
+			o->delay = opt_uint("delay", optarg);
+			o->has_delay = 1;
+			break;
+		case 'i':
+			o->id = optarg;
+			break;
+		case 'k':
+			o->kind = optarg;
+			break;
+		case 'n':
+			o->limit = opt_uint("limit", optarg);
+			if (o->limit == 0)
+				usage(EXIT_USAGE);
+			break;
+		case 'p':
+			o->priority = opt_uint("priority", optarg);
+			o->has_priority = 1;
+			break;
+		case 'q':
+			o->queue = optarg;
+			break;
+		case 'S':
+			o->status = optarg;
+			break;
+		case 'w':
+			o->wait = 1;
+			break;
+		case 'W':
+			o->worker = optarg;
+			break;
+		}
+	}
+	return optind;
+}
+
+/* Copy an operand or option into a payload's field; exits 1 if too long. */
+static void
+field_copy(char *buf, size_t size, const char *arg, const char *what)
+{
+	if (arg != NULL && arg_copy(buf, size, arg) == -1) {
+		fprintf(stderr, "actorctl: %s '%.40s...' is too long (at most "
+		    "%zu bytes)\n", what, arg, size - 1);
+		exit(EXIT_FAILURE_RT);
+	}
+}
+
+/* Decode base64 text in place; its length, or -1 if it is not base64. */
+static ssize_t
+base64_decode(char *s, size_t len)
+{
+	static const char	 a[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				    "abcdefghijklmnopqrstuvwxyz0123456789+/";
+	const char		*p;
+	uint32_t		 acc = 0;
+	size_t			 i, n = 0;
+	int			 bits = 0;
+
+	for (i = 0; i < len && s[i] != '='; i++) {
+		if ((p = strchr(a, s[i])) == NULL || s[i] == '\0')
+			return -1;
+		acc = acc << 6 | (uint32_t)(p - a);
+		if ((bits += 6) >= 8) {
+			bits -= 8;
+			s[n++] = (char)(acc >> bits & 0xff);
+		}
+	}
+	return (ssize_t)n;
+}
+
+/* TaskOutput: what a running command wrote, as it wrote it. */
+static void
+print_output(const msgpack_object *p)
+{
+	const msgpack_object	*d = mp_get(p, "data");
+	char			*buf;
+	ssize_t			 n;
+	FILE			*f;
+
+	if (d == NULL || d->type != MSGPACK_OBJECT_STR)
+		return;
+	/* With --json, stdout is for the one JSON object at the end. */
+	f = !jflag && mp_streq(mp_get(p, "stream"), "stdout") ? stdout :
+	    stderr;
+	if ((buf = malloc(d->via.str.size + 1)) == NULL)
+		return;
+	memcpy(buf, d->via.str.ptr, d->via.str.size);
+	n = (ssize_t)d->via.str.size;
+	if (mp_streq(mp_get(p, "encoding"), "base64"))
+		n = base64_decode(buf, d->via.str.size);
+	if (n > 0)
+		fwrite(buf, 1, (size_t)n, f);
+	fflush(f);
+	free(buf);
+}
+
+/* TaskFinished: how it ended; 0 if it completed, else 1. */
+static int
+print_finished(const msgpack_object *p)
+{
+	const msgpack_object	*res = mp_get(p, "result");
+	char			 id[NAME_MAX_LEN + 1], st[STATUS_MAX + 1];
+	char			 err[ERROR_TEXT_MAX + 1], code[CODE_MAX + 1];
+	uint64_t		 n = uint_of(p, "attempts");
+	int			 ok;
+
+	ok = mp_streq(mp_get(p, "status"), "completed");
+
+	if (jflag)
+		print_json(p);
+	else {
+		printf("%s: %s after %llu attempt%s",
+		    str_of(p, "taskId", id, sizeof(id)),
+		    str_of(p, "status", st, sizeof(st)),
+		    (unsigned long long)n, n == 1 ? "" : "s");
+		if (mp_get(p, "error") != NULL)
+			printf(": %s", str_of(p, "error", err, sizeof(err)));
+		if (mp_get(p, "errorCode") != NULL)
+			printf(" (%s)", str_of(p, "errorCode", code,
+			    sizeof(code)));
+		putchar('\n');
+		if (res != NULL && res->type != MSGPACK_OBJECT_NIL)
+			print_json(res);
+	}
+	fflush(stdout);
+	return ok ? 0 : EXIT_FAILURE_RT;
+}
+
+static long long
+mono_now_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * The Task that WatchTask answers: say what the wait is for (on stderr,
+ * as a human reads it; quiet for the first one of submit --wait, which
+ * said it already).
+ */
+static void
+print_watching(const msgpack_object *p, int again, int quiet)
+{
+	char	 id[NAME_MAX_LEN + 1], st[STATUS_MAX + 1];
+	char	 w[NAME_MAX_LEN + 1];
+
+	if (jflag || (quiet && !again) || mp_streq(mp_get(p, "status"),
+	    "completed") || mp_streq(mp_get(p, "status"), "failed") ||
+	    mp_streq(mp_get(p, "status"), "cancelled"))
+		return;
+	fprintf(stderr, "%s%s: %s", again ? "the coordinator is back; " : "",
+	    str_of(p, "taskId", id, sizeof(id)),
+	    str_of(p, "status", st, sizeof(st)));
+	if (mp_get(p, "workerId") != NULL && mp_get(p, "workerId")->type ==
+	    MSGPACK_OBJECT_STR)
+		fprintf(stderr, ", worker %s", str_of(p, "workerId", w,
+		    sizeof(w)));
+	fprintf(stderr, ", attempt %llu; watching it\n",
+	    (unsigned long long)uint_of(p, "attempts"));
+}
+
+/*
+ * Wait for task id to end, and say how it ended: 0 completed, 1 failed or
+ * cancelled (or the wait timed out, or the coordinator said no), 111 no
+ * coordinator to ask.
+ *
+ * WatchTask on the coordinator's own socket, as any actor would (and as
+ * logs -f does with the event log): the control socket answers a request
+ * with one reply and has no way to hand on a push, so TaskFinished could
+ * not come back through it.  A GetTask through the control socket first
+ * says at once when the task or the coordinator is not there.  A watch
+ * lasts as long as its connection: when the coordinator restarts, the
+ * connection is made again and the task watched again, which answers at
+ * once if it finished meanwhile.  Its output (TaskOutput, for a command)
+ * is printed as it comes.  With -t the wait gives up after that long;
+ * without, it waits for the end.
+ */
+static int
+watch_task(const char *id, int quiet)
+{
+	struct msg_task_id	 m;
+	struct reply		 r;
+	const msgpack_object	*p;
+	char			 path[CONFIG_PATH_MAX + 32], what[128];
+	long long		 deadline = -1;
+	int			 fd, code, wait, again = 0;
+	int			 retry = WATCH_RETRY_MS;
+
+	if (tflag)
+		deadline = mono_now_ms() + timeout_ms;
+
+	memset(&m, 0, sizeof(m));
+	field_copy(m.task_id, sizeof(m.task_id), id, "task id");
+	snprintf(what, sizeof(what), "task watch %s", m.task_id);
+	if ((code = coord_request(MSG_GET_TASK, &m, what, &r, &p)) != 0)
+		return code;
+	reply_free(&r);
+	if (child_socket_path(path, sizeof(path), run_dir,
+	    child_specs[CHILD_COORDINATOR].name) == -1) {
+		fprintf(stderr, "actorctl: %s: path too long\n", run_dir);
+		return EXIT_USAGE;
+	}
+	for (;;) {
+		if ((fd = connect_to(path)) == -1) {
+			fprintf(stderr, "actorctl: cannot reach the "
+			    "coordinator at %s: %s\n", path, strerror(errno));
+			return EXIT_SYSTEM;
+		}
+		/* Say who we are, so that pushes come back here. */
+		if (send_request(fd, self_addr, MSG_HELLO, "0", NULL) == -1 ||
+		    send_request(fd, COORDINATOR_ADDRESS, MSG_WATCH_TASK,
+		    "1", &m) == -1)
+			goto lost;
+		for (;;) {
+			wait = deadline < 0 ? -1 :
+			    (int)(deadline - mono_now_ms());
+			if (deadline >= 0 && wait < 0)
+				wait = 0;
+			if (read_reply(fd, NULL, &r, wait) == -1) {
+				if (errno != ETIMEDOUT)
+					break;
+				fprintf(stderr, "actorctl: task %s has not "
+				    "ended within %d ms\n", id, timeout_ms);
+				close(fd);
+				return EXIT_FAILURE_RT;
+			}
+			retry = WATCH_RETRY_MS;
+			if (r.env.type == MSG_ERROR) {
+				code = refused(r.env.payload, what);
+				reply_free(&r);
+				close(fd);
+				return code;
+			}
+			if (!mp_streq(mp_get(r.env.payload, "taskId"), id)) {
+				reply_free(&r);
+				continue;
+			}
+			switch (r.env.type) {
+			case MSG_TASK:
+				print_watching(r.env.payload, again, quiet);
+				break;
+			case MSG_TASK_OUTPUT:
+				print_output(r.env.payload);
+				break;
+			case MSG_TASK_FINISHED:
+				code = print_finished(r.env.payload);
+				reply_free(&r);
+				close(fd);
+				return code;
+			default:
+				break;
+			}
+			reply_free(&r);
+		}
+lost:
+		/* The coordinator went away: watch again once it is back. */
+		close(fd);
+		again = 1;
+		if (deadline >= 0 && mono_now_ms() + retry > deadline) {
+			fprintf(stderr, "actorctl: task %s has not ended "
+			    "within %d ms\n", id, timeout_ms);
+			return EXIT_FAILURE_RT;
+		}
+		usleep((useconds_t)retry * 1000);
+		retry = retry * 2 > WATCH_RETRY_MAX ? WATCH_RETRY_MAX :
+		    retry * 2;
+	}
+}
+
+/* task submit KIND [JSON]: AssignTask; with --wait, until it ends. */
+static int
+task_submit(int argc, char *argv[])
+{
+	struct msg_assign_task	 m;
+	struct task_opts	 o;
+	struct reply		 r;
+	const msgpack_object	*p;
+	msgpack_sbuffer		 in;
+	msgpack_packer		 pk;
+	json_t			*input = NULL;
+	json_error_t		 jerr;
+	char			 id[NAME_MAX_LEN + 1], st[STATUS_MAX + 1];
+	char			 w[NAME_MAX_LEN + 1];
+	int			 i, code;
+
+	i = task_options(argc, argv, "adipqwW", &o);
+	if (argc - i < 1 || argc - i > 2)
+		usage(EXIT_USAGE);
+	if (argc - i == 2 && (input = json_loads(argv[i + 1],
+	    JSON_DECODE_ANY, &jerr)) == NULL) {
+		fprintf(stderr, "actorctl: task submit: bad JSON input: %s\n",
+		    jerr.text);
+		return EXIT_USAGE;
+	}
+	memset(&m, 0, sizeof(m));
+	field_copy(m.kind, sizeof(m.kind), argv[i], "kind");
+	field_copy(m.task_id, sizeof(m.task_id), o.id, "task id");
+	field_copy(m.worker_id, sizeof(m.worker_id), o.worker, "worker id");
+	field_copy(m.queue, sizeof(m.queue), o.queue, "queue");
+	m.priority = o.priority;
+	m.has_priority = o.has_priority;
+	m.delay_ms = o.delay;
+	m.has_delay_ms = o.has_delay;
+	m.retry.max_attempts = o.attempts;
+	m.retry.has_max_attempts = m.has_retry = o.has_attempts;
+	msgpack_sbuffer_init(&in);
+	if (input != NULL) {
+		msgpack_packer_init(&pk, &in, msgpack_sbuffer_write);
+		mpjson_pack(&pk, input, 64);
+		json_decref(input);
+		m.input.raw = in.data;
+		m.input.len = in.size;
+	}
+	code = coord_request(MSG_ASSIGN_TASK, &m, "task submit", &r, &p);
+	msgpack_sbuffer_destroy(&in);
+	if (code != 0)
+		return code;
+	str_of(p, "taskId", id, sizeof(id));
+	if (o.wait) {
+		/* The one JSON object --json prints is TaskFinished's. */
+		if (!jflag)
+			fprintf(stderr, "%s: %s\n", id, str_of(p, "status",
+			    st, sizeof(st)));
+		reply_free(&r);
+		return watch_task(id, 1);
+	}
+	if (jflag)
+		print_json(p);
+	else if (mp_get(p, "workerId") != NULL)
+		printf("%s: %s, worker %s\n", id, str_of(p, "status", st,
+		    sizeof(st)), str_of(p, "workerId", w, sizeof(w)));
+	else if (mp_get(p, "position") != NULL)
+		printf("%s: %s, position %llu\n", id, str_of(p, "status", st,
+		    sizeof(st)), (unsigned long long)uint_of(p, "position"));
+	else
+		printf("%s: %s\n", id, str_of(p, "status", st, sizeof(st)));
+	reply_free(&r);
+	return 0;
+}
+
+/* task get ID: the whole record, with its runs. */
+static int
+task_get(int argc, char *argv[])
+{
+	struct msg_task_id	 m;
+	struct task_opts	 o;
+	struct reply		 r;
+	const msgpack_object	*p, *h, *e;
+	char			 v[ERROR_TEXT_MAX + 1], a[32], b[32];
+	char			 what[NAME_MAX_LEN + 16];
+	uint32_t		 i;
+	int			 code, k;
+	static const struct {
+		const char	*label, *key;
+		int		 time;
+	} rows[] = {
+		{ "task", "taskId", 0 },
+		{ "kind", "kind", 0 },
+		{ "status", "status", 0 },
+		{ "queue", "queue", 0 },
+		{ "priority", "priority", 0 },
+		{ "attempts", "attempts", 0 },
+		{ "worker", "workerId", 0 },
+		{ "pinned to", "pinnedTo", 0 },
+		{ "created", "createdAt", 1 },
+		{ "started", "startedAt", 1 },
+		{ "finished", "finishedAt", 1 },
+		{ "run at", "runAt", 1 },
+		{ "timeout ms", "timeoutMs", 0 },
+		{ "retry", "retry", 0 },
+		{ "input", "input", 0 },
+		{ "result", "result", 0 },
+		{ "error", "error", 0 },
+		{ "error code", "errorCode", 0 },
+	};
+
+	i = (uint32_t)task_options(argc, argv, "", &o);
+	if (argc - (int)i != 1)
+		usage(EXIT_USAGE);
+	memset(&m, 0, sizeof(m));
+	field_copy(m.task_id, sizeof(m.task_id), argv[i], "task id");
+	snprintf(what, sizeof(what), "task get %s", m.task_id);
+	if ((code = coord_request(MSG_GET_TASK, &m, what, &r, &p)) != 0)
+		return code;
+	if (jflag) {
+		print_json(p);
+		reply_free(&r);
+		return 0;
+	}
+	for (k = 0; k < (int)nitems(rows); k++)
+		printf("%-11s %s\n", rows[k].label, rows[k].time ?
+		    fmt_time(mp_get(p, rows[k].key), v, sizeof(v)) :
+		    fmt_value(mp_get(p, rows[k].key), v, sizeof(v)));
+	h = mp_get(p, "history");
+	if (h != NULL && h->type == MSGPACK_OBJECT_ARRAY &&
+	    h->via.array.size > 0) {
+		printf("\n%7s %-16s %-19s %-19s %-10s %s\n", "ATTEMPT",
+		    "WORKER", "STARTED", "FINISHED", "STATUS", "ERROR");
+		for (i = 0; i < h->via.array.size; i++) {
+			e = &h->via.array.ptr[i];
+			printf("%7s %-16s ", fmt_uint(mp_get(e, "attempt"), a,
+			    sizeof(a)), str_of(e, "workerId", what,
+			    sizeof(what)));
+			printf("%-19s ", fmt_time(mp_get(e, "startedAt"), a,
+			    sizeof(a)));
+			printf("%-19s %-10s %s\n", fmt_time(mp_get(e,
+			    "finishedAt"), b, sizeof(b)), str_of(e, "status",
+			    a, sizeof(a)), fmt_value(mp_get(e, "error"), v,
+			    sizeof(v)));
+		}
+	}
+	reply_free(&r);
+	return 0;
+}
+
+/* One row of task list. */
+static void
+print_task_row(const msgpack_object *t)
+{
+	char	 id[NAME_MAX_LEN + 1], st[STATUS_MAX + 1];
+	char	 kind[TASK_KIND_MAX + 1], q[NAME_MAX_LEN + 1];
+	char	 w[NAME_MAX_LEN + 1], pri[8], att[24], at[32];
+	char	 err[ERROR_TEXT_MAX + 1];
+
+	printf("%-20s %-9s %-10s %-10s %3s %4s %-16s %-19s %.60s\n",
+	    str_of(t, "taskId", id, sizeof(id)),
+	    str_of(t, "status", st, sizeof(st)),
+	    str_of(t, "kind", kind, sizeof(kind)),
+	    str_of(t, "queue", q, sizeof(q)),
+	    fmt_uint(mp_get(t, "priority"), pri, sizeof(pri)),
+	    fmt_uint(mp_get(t, "attempts"), att, sizeof(att)),
+	    str_of(t, "workerId", w, sizeof(w)),
+	    fmt_time(mp_get(t, "createdAt"), at, sizeof(at)),
+	    mp_get(t, "error") != NULL && mp_get(t, "error")->type ==
+	    MSGPACK_OBJECT_STR ? str_of(t, "error", err, sizeof(err)) : "");
+}
+
+/*
+ * task list: pages of ListTasks, newest first, until --limit tasks
+ * (default 50) or, with --all, every one.  A filtered page may come back
+ * short with a cursor: the coordinator looks at a bounded number of tasks
+ * per page; the next page goes on from there.  --json prints {tasks,
+ * nextCursor} as one object, written as the pages come.
+ */
+static int
+task_list(int argc, char *argv[])
+{
+	struct msg_list_tasks	 m;
+	struct task_opts	 o;
+	struct reply		 r;
+	const msgpack_object	*p, *ts, *next;
+	json_t			*j;
+	uint64_t		 want, n = 0;
+	uint32_t		 i;
+	int			 code, first = 1;
+
+	if (task_options(argc, argv, "ACknqSW", &o) != argc)
+		usage(EXIT_USAGE);
+	memset(&m, 0, sizeof(m));
+	field_copy(m.status, sizeof(m.status), o.status, "status");
+	field_copy(m.kind, sizeof(m.kind), o.kind, "kind");
+	field_copy(m.queue, sizeof(m.queue), o.queue, "queue");
+	field_copy(m.worker_id, sizeof(m.worker_id), o.worker, "worker id");
+	field_copy(m.cursor, sizeof(m.cursor), o.cursor, "cursor");
+	want = o.all ? UINT64_MAX : o.limit;
+	for (;;) {
+		m.limit = want - n < LIST_LIMIT_MAX ? want - n :
+		    LIST_LIMIT_MAX;
+		m.has_limit = true;
+		if ((code = coord_request(MSG_LIST_TASKS, &m, "task list", &r,
+		    &p)) != 0)
+			return code;
+		if (first) {
+			first = 0;
+			if (jflag)
+				printf("{\"tasks\": [");
+			else
+				printf("%-20s %-9s %-10s %-10s %3s %4s %-16s "
+				    "%-19s %s\n", "TASK", "STATUS", "KIND",
+				    "QUEUE", "PRI", "ATT", "WORKER",
+				    "CREATED (UTC)", "ERROR");
+		}
+		ts = mp_get(p, "tasks");
+		for (i = 0; ts != NULL && ts->type == MSGPACK_OBJECT_ARRAY &&
+		    i < ts->via.array.size; i++, n++) {
+			if (!jflag) {
+				print_task_row(&ts->via.array.ptr[i]);
+				continue;
+			}
+			j = mpjson_from_msgpack(&ts->via.array.ptr[i]);
+			printf("%s\n", n == 0 ? "" : ",");
+			json_dumpf(j, stdout, JSON_COMPACT |
+			    JSON_PRESERVE_ORDER);
+			json_decref(j);
+		}
+		next = mp_get(p, "nextCursor");
+		if (next == NULL || next->type != MSGPACK_OBJECT_STR ||
+		    mp_strcpy(next, m.cursor, sizeof(m.cursor)) == -1)
+			m.cursor[0] = '\0';
+		reply_free(&r);
+		if (m.cursor[0] == '\0' || n >= want)
+			break;
+	}
+	if (jflag) {
+		printf("%s], \"nextCursor\": ", n == 0 ? "" : "\n");
+		if (m.cursor[0] != '\0')
+			printf("\"%s\"}\n", m.cursor);
+		else
+			printf("null}\n");
+	} else if (m.cursor[0] != '\0')
+		fprintf(stderr, "(more: --cursor %s, or --all)\n", m.cursor);
+	return 0;
+}
+
+/* task retry|cancel|delete ID: one request about one task. */
+static int
+task_one(enum msg_type type, const char *verb, int argc, char *argv[])
+{
+	struct msg_task_id	 m;
+	struct task_opts	 o;
+	struct reply		 r;
+	const msgpack_object	*p;
+	char			 what[NAME_MAX_LEN + 32], st[STATUS_MAX + 1];
+	char			 w[NAME_MAX_LEN + 1];
+	int			 i, code;
+
+	i = task_options(argc, argv, "", &o);
+	if (argc - i != 1)
+		usage(EXIT_USAGE);
+	memset(&m, 0, sizeof(m));
+	field_copy(m.task_id, sizeof(m.task_id), argv[i], "task id");
+	snprintf(what, sizeof(what), "task %s %s", verb, m.task_id);
+	if ((code = coord_request(type, &m, what, &r, &p)) != 0)
+		return code;
+	if (jflag)
+		print_json(p);
+	else if (type != MSG_RETRY_TASK)
+		printf("%s: %s\n", m.task_id, type == MSG_CANCEL_TASK ?
+		    "cancelled" : "deleted");
+	else if (mp_get(p, "workerId") != NULL)
+		printf("%s: %s again, worker %s\n", m.task_id, str_of(p,
+		    "status", st, sizeof(st)), str_of(p, "workerId", w,
+		    sizeof(w)));
+	else
+		printf("%s: %s again, position %llu\n", m.task_id, str_of(p,
+		    "status", st, sizeof(st)),
+		    (unsigned long long)uint_of(p, "position"));
+	reply_free(&r);
+	return 0;
+}
+
+/* task watch ID: until it ends. */
+static int
+task_watch(int argc, char *argv[])
+{
+	struct task_opts	 o;
+	int			 i;
+
+	i = task_options(argc, argv, "", &o);
+	if (argc - i != 1)
+		usage(EXIT_USAGE);
+	return watch_task(argv[i], 0);
+}
+
+/* task SUBCOMMAND ...: argv[0] is the subcommand. */
+static int
+cmd_task(int argc, char *argv[])
+{
+	if (argc < 1)
+		usage(EXIT_USAGE);
+	if (strcmp(argv[0], "submit") == 0)
+		return task_submit(argc, argv);
+	if (strcmp(argv[0], "get") == 0)
+		return task_get(argc, argv);
+	if (strcmp(argv[0], "list") == 0)
+		return task_list(argc, argv);
+	if (strcmp(argv[0], "watch") == 0)
+		return task_watch(argc, argv);
+	if (strcmp(argv[0], "retry") == 0)
+		return task_one(MSG_RETRY_TASK, "retry", argc, argv);
+	if (strcmp(argv[0], "cancel") == 0)
+		return task_one(MSG_CANCEL_TASK, "cancel", argc, argv);
+	if (strcmp(argv[0], "delete") == 0)
+		return task_one(MSG_DELETE_TASK, "delete", argc, argv);
+	fprintf(stderr, "actorctl: task: unknown command '%s'\n", argv[0]);
+	usage(EXIT_USAGE);
+}
+
+/* queue pause|resume Q: PauseQueue, ResumeQueue; how the queue stands. */
+static int
+cmd_queue(int argc, char *argv[])
+{
+	struct msg_queue_name	 m;
+	struct task_opts	 o;
+	struct reply		 r;
+	const msgpack_object	*p, *paused;
+	enum msg_type		 type;
+	char			 what[NAME_MAX_LEN + 32], q[NAME_MAX_LEN + 1];
+	uint64_t		 conc;
+	int			 i, code;
+
+	if (argc < 1)
+		usage(EXIT_USAGE);
+	if (strcmp(argv[0], "pause") == 0)
+		type = MSG_PAUSE_QUEUE;
+	else if (strcmp(argv[0], "resume") == 0)
+		type = MSG_RESUME_QUEUE;
+	else {
+		fprintf(stderr, "actorctl: queue: unknown command '%s'\n",
+		    argv[0]);
+		usage(EXIT_USAGE);
+	}
+	i = task_options(argc, argv, "", &o);
+	if (argc - i != 1)
+		usage(EXIT_USAGE);
+	memset(&m, 0, sizeof(m));
+	field_copy(m.queue, sizeof(m.queue), argv[i], "queue");
+	snprintf(what, sizeof(what), "queue %s %s", argv[0], m.queue);
+	if ((code = coord_request(type, &m, what, &r, &p)) != 0)
+		return code;
+	if (jflag)
+		print_json(p);
+	else {
+		paused = mp_get(p, "paused");
+		conc = uint_of(p, "concurrency");
+		printf("queue %s: %s; %llu queued, %llu running, ",
+		    str_of(p, "queue", q, sizeof(q)), paused != NULL &&
+		    paused->type == MSGPACK_OBJECT_BOOLEAN &&
+		    paused->via.boolean ? "paused" : "active",
+		    (unsigned long long)uint_of(p, "queued"),
+		    (unsigned long long)uint_of(p, "running"));
+		if (conc == 0)
+			printf("no concurrency limit\n");
+		else
+			printf("at most %llu at once\n",
+			    (unsigned long long)conc);
+	}
+	reply_free(&r);
+	return 0;
+}
+
+/*
  * Where is the control socket: -s; else run_dir of the config (-c or
  * $ACTORD_CONFIG); else ./var/run/actord.sock from a source tree, or the
  * packaged service's /run/actord/actord.sock when only that exists.
@@ -746,6 +1611,7 @@ main(int argc, char *argv[])
 			break;
 		case 't':
 			timeout_ms = atoi(optarg);
+			tflag = 1;
 			if (timeout_ms <= 0 || timeout_ms > TIMEOUT_MAX_MS)
 				usage(EXIT_USAGE);
 			break;
@@ -831,6 +1697,10 @@ main(int argc, char *argv[])
 		return cmd_send(argc - 1, argv + 1);
 	else if (strcmp(cmd, "logs") == 0)
 		return cmd_logs(argc, argv);
+	else if (strcmp(cmd, "task") == 0)
+		return cmd_task(argc - 1, argv + 1);
+	else if (strcmp(cmd, "queue") == 0)
+		return cmd_queue(argc - 1, argv + 1);
 	else if (strcmp(cmd, "reload") == 0) {
 		NEED(1);
 		return cmd_simple(MSG_CTL_RELOAD, "reloaded");

@@ -345,6 +345,177 @@ t_version() {
 	check_eq "and prints its version" "actorctl $v" "$OUT"
 }
 
+# A task's status, from task get --json.
+task_status() {
+	ctl --json task get "$1" | jq -r .status
+}
+
+status_is() { [ "$(task_status "$1")" = "$2" ]; }
+
+t_tasks() {
+	local id f wpid a b
+	ctl send coordinator:main RegisterWorker '{"workerId": "ctl-w1"}' \
+	    >/dev/null
+	run ctl task submit echo '{"value": "hi there"}' --wait
+	rc_is "task submit --wait of a task that completes: exit 0" 0
+	id=$(head -1 <<<"$OUT" | cut -d: -f1)
+	check_eq "it says so, with the attempts" \
+	    "$id: completed after 1 attempt" "$(head -1 <<<"$OUT")"
+	check_eq "and prints the result as JSON" '"hi there"' \
+	    "$(tail -n +2 <<<"$OUT")"
+	run ctl --json task submit echo '{"value": [1, "two"]}' --wait
+	rc_is "task submit --wait --json: exit 0" 0
+	json_ok "--json prints TaskFinished: status, result, attempts" \
+	    '.status == "completed" and .result == [1, "two"] and
+	    .attempts == 1 and (.taskId | length > 0)'
+	run ctl task submit fail '{"message": "boom"}' --wait
+	rc_is "task submit --wait of a task that fails: exit 1" 1
+	check "it says how it failed" grep -qE \
+	    '^[^ ]+: failed after 1 attempt: boom$' <<<"$OUT"
+	run ctl --json task submit sleep '{"ms": 10}' --queue ctl-q \
+	    --priority 7 --id ctl-sleep
+	rc_is "task submit (no wait) exits 0 at once" 0
+	json_ok "--json prints TaskAccepted" \
+	    '.taskId == "ctl-sleep" and (.status == "assigned" or
+	    .status == "queued")'
+	ctl task watch ctl-sleep >/dev/null
+	run ctl --json task get ctl-sleep
+	rc_is "task get --json: exit 0" 0
+	json_ok "the record: kind, queue, priority, input, result, history" \
+	    '.kind == "sleep" and .queue == "ctl-q" and .priority == 7 and
+	    .input == {"ms": 10} and .result == {"sleptMs": 10} and
+	    (.history | length == 1 and .[0].status == "completed" and
+	    .[0].workerId == "ctl-w1")'
+	run ctl task get ctl-sleep
+	check "task get (text): one line per field" grep -qE \
+	    '^status +completed$' <<<"$OUT"
+	check "its input and result as JSON" grep -qE \
+	    '^result +\{"sleptMs":10\}$' <<<"$OUT"
+	check "and a table of its attempts" grep -qE \
+	    '^ +1 ctl-w1 +[0-9-]+ [0-9:]+ [0-9-]+ [0-9:]+ completed' <<<"$OUT"
+	run ctl task get no-such-task
+	rc_is "task get of an unknown id: exit 1, not_found" 1 \
+	    'Unknown task: no-such-task \(not_found\)'
+	run ctl task submit no-such-kind
+	rc_is "task submit of an unknown kind: exit 1, naming the field" 1 \
+	    "'kind'"
+	run ctl task submit sleep --priority 12
+	rc_is "a priority out of range: exit 1, naming the field" 1 \
+	    "'priority'"
+	run ctl task submit sleep '{bad'
+	rc_is "task submit with bad JSON: 100" 100 'bad JSON'
+	run ctl task submit sleep --priority high
+	rc_is "a number that is not one: 100" 100 'not a whole number'
+
+	run ctl --json task list --limit 2
+	rc_is "task list --json: exit 0" 0
+	json_ok "--limit 2: two tasks, newest first, and a cursor" \
+	    '(.tasks | length == 2) and .tasks[0].taskId == "ctl-sleep" and
+	    (.nextCursor | type == "string")'
+	a=$(ctl --json task list --limit 4 | jq -c '[.tasks[].taskId]')
+	b=$(ctl --json task list --limit 2 --cursor "$(jq -r .nextCursor \
+	    <<<"$OUT")" | jq -c '[.tasks[].taskId]')
+	check_eq "--cursor goes on where a page ended" "$a" \
+	    "$(jq -c --argjson p "$(jq -c '[.tasks[].taskId]' <<<"$OUT")" \
+	    '$p + .' <<<"$b")"
+	run ctl --json task list --all
+	json_ok "--all: every task, and no cursor" \
+	    '(.tasks | length == 4) and .nextCursor == null'
+	run ctl --json task list --status failed
+	json_ok "--status failed: the failed one" \
+	    '[.tasks[].status] == ["failed"]'
+	run ctl --json task list --kind echo --queue default
+	json_ok "--kind and --queue" \
+	    '(.tasks | length == 2) and ([.tasks[].kind] | unique == ["echo"])'
+	run ctl --json task list --worker ctl-w1 --limit 500
+	json_ok "--worker" '(.tasks | length == 4)'
+	run ctl task list
+	check "task list (text): a header" grep -qE \
+	    '^TASK +STATUS +KIND +QUEUE +PRI +ATT +WORKER +CREATED' <<<"$OUT"
+	check "and a line per task" grep -qE \
+	    '^ctl-sleep +completed +sleep +ctl-q +7 +1 +ctl-w1 ' <<<"$OUT"
+	run ctl task list --status nonsense
+	rc_is "task list --status of no status: exit 1" 1 "'status'"
+
+	# watch: the end of a running task, across a coordinator restart.
+	ctl task submit sleep '{"ms": 2500}' --id ctl-long >/dev/null
+	f=$TMP/watch.out
+	ctl task watch ctl-long >"$f" 2>&1 &
+	wpid=$!
+	T_PIDS+=("$wpid")
+	check "task watch says what it waits for" wait_for 5 grep -qx \
+	    'ctl-long: running, worker ctl-w1, attempt 1; watching it' "$f"
+	ctl restart coordinator >/dev/null
+	wait "$wpid"
+	check_eq "task watch across a coordinator restart: exit 0" 0 "$?"
+	check "it watched again when the coordinator came back" grep -q \
+	    '^the coordinator is back; ctl-long: running' "$f"
+	check "it prints the end and the result" grep -qx \
+	    'ctl-long: completed after 1 attempt' "$f"
+	ctl task submit sleep '{"ms": 60000}' --id ctl-60 >/dev/null
+	run ctl -t 300 task watch ctl-60
+	rc_is "task watch -t: exit 1 when it has not ended in time" 1 \
+	    'has not ended within 300 ms'
+	ctl task submit sleep '{"ms": 60000}' --wait --id ctl-w >"$f" 2>&1 &
+	wpid=$!
+	T_PIDS+=("$wpid")
+	wait_for 5 status_is ctl-w queued
+	run ctl task cancel ctl-w
+	rc_is "task cancel of a queued task: exit 0" 0
+	check_eq "it says so" "ctl-w: cancelled" "$OUT"
+	wait "$wpid"
+	check_eq "task submit --wait of a task cancelled meanwhile: exit 1" \
+	    1 "$?"
+	check "and says it was cancelled" grep -qx \
+	    'ctl-w: cancelled after 0 attempts' "$f"
+	run ctl task delete ctl-60
+	rc_is "task delete of a running task: exit 1" 1 'cancel it first'
+	run ctl task retry ctl-60
+	rc_is "task retry of a running task: exit 1" 1 \
+	    'only a failed or cancelled task'
+	ctl task cancel ctl-60 >/dev/null
+	run ctl task retry ctl-60
+	rc_is "task retry of a cancelled task: exit 0" 0
+	check "it is queued or running again" grep -qE \
+	    '^ctl-60: (queued|assigned) again' <<<"$OUT"
+	ctl task cancel ctl-60 >/dev/null
+	run ctl task delete ctl-60
+	rc_is "task delete of a finished task: exit 0" 0
+	check_eq "it says so" "ctl-60: deleted" "$OUT"
+	run ctl task get ctl-60
+	rc_is "a deleted task is gone" 1 'not_found'
+	id=$(ctl --json task list --status failed | jq -r '.tasks[0].taskId')
+	run ctl task watch "$id"
+	rc_is "task watch of a task that failed: exit 1 at once" 1
+	run ctl --json task retry "$id"
+	rc_is "task retry --json of a failed task: exit 0" 0
+	json_ok "prints TaskAccepted" ".taskId == \"$id\""
+
+	run ctl queue pause default
+	rc_is "queue pause: exit 0" 0
+	check "it says how the queue stands" grep -qE \
+	    '^queue default: paused; [0-9]+ queued, [0-9]+ running' <<<"$OUT"
+	ctl task submit echo '"later"' --id ctl-paused >/dev/null
+	check_eq "a task of a paused queue waits" queued \
+	    "$(task_status ctl-paused)"
+	run ctl --json queue resume default
+	rc_is "queue resume --json: exit 0" 0
+	json_ok "prints QueueState" '.queue == "default" and .paused == false'
+	run ctl task watch ctl-paused
+	rc_is "and the task runs" 0
+	run ctl queue pause no-such-queue
+	rc_is "queue pause of an unknown queue: exit 1" 1 'Unknown queue'
+
+	ctl stop coordinator >/dev/null
+	run ctl task list
+	rc_is "task list with the coordinator down: exit 1" 1 'not running'
+	run ctl task watch ctl-paused
+	rc_is "task watch with the coordinator down: exit 1" 1 'not running'
+	ctl start coordinator >/dev/null
+	ctl send coordinator:main UnregisterWorker '{"workerId": "ctl-w1"}' \
+	    >/dev/null
+}
+
 t_usage() {
 	local args
 	while IFS= read -r args; do
@@ -365,6 +536,20 @@ send coordinator:main
 logs -x
 -t 0 status
 -x status
+task
+task frob
+task get
+task get a b
+task list extra
+task list --limit 0
+task list --frob
+task submit
+task submit echo 1 2
+task watch
+task retry
+queue
+queue pause
+queue frob q
 ARGS
 	run ctl --help
 	rc_is "--help exits 0" 0
@@ -407,7 +592,8 @@ t_shutdown() {
 	check_eq "no process of the tree is left" 0 "$left"
 	for c in status "start worker" "stop worker" "restart worker" \
 	    "kill worker" "wait worker up" sessions "inspect worker" \
-	    "send coordinator:main Ping" logs reload version shutdown; do
+	    "send coordinator:main Ping" logs reload version shutdown \
+	    "task list" "task get t1" "task submit echo" "queue pause q"; do
 		# shellcheck disable=SC2086
 		run ctl $c
 		rc_is "actord not running: $c exits 111" 111 \
@@ -429,6 +615,7 @@ t_sessions
 t_inspect
 t_send
 t_logs
+t_tasks
 t_reload
 t_version
 t_usage

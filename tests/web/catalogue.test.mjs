@@ -16,6 +16,7 @@ import { CoordinatorProxyActor } from '../../web/js/coordinator-proxy.js';
 import { WorkerProxyActor } from '../../web/js/worker-proxy.js';
 import { EventLogActor } from '../../web/js/event-log.js';
 import { ProcessTreeActor } from '../../web/js/process-tree.js';
+import { TasksActor } from '../../web/js/tasks.js';
 import { FakeWebSocket, flush, serverMsg, testRuntime } from './helpers.mjs';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -131,4 +132,45 @@ test('every frame the dashboard sends is a request a client may send to ' +
     assert.ok(MESSAGE_TYPES[f.type].kinds.includes(kind),
       `${f.type} may be sent to ${f.to}`);
   }
+});
+
+test('every frame of the tasks view is a request a client may send to ' +
+  'the coordinator', async () => {
+  FakeWebSocket.reset();
+  const env = testRuntime(['ui', 'connection-monitor', 'worker-proxy']);
+  const rt = env.runtime;
+  let n = 0;
+  const newId = () => `id-${++n}`;
+  rt.spawn('transport', new TransportActor({ WebSocket: FakeWebSocket,
+    url: 'ws://dash.test/ws', log: env.log, newId }));
+  rt.spawn('coordinator-proxy', new CoordinatorProxyActor({ newId }));
+  rt.spawn('tasks', new TasksActor({ newId }));
+  rt.send('coordinator-proxy', { type: 'Start' });
+  rt.send('tasks', { type: 'Start' });
+  rt.send('transport', { type: 'Connect' });
+  await flush();
+  const ws = FakeWebSocket.last();
+  ws.open();
+  await flush();
+  rt.send('tasks', { type: 'Navigate', hash: '#task=t1&status=failed' });
+  rt.send('coordinator-proxy', serverMsg('coordinator-proxy', 'Subscribed',
+    {}));
+  rt.send('tasks', { type: 'ShowPage', page: 'older' });
+  for (const action of ['retry', 'cancel', 'delete'])
+    rt.send('tasks', { type: 'TaskAction', action, taskId: 't1' });
+  rt.send('tasks', serverMsg('tasks', 'TaskFinished', { taskId: 't1',
+    status: 'failed', attempts: 1 }));
+  await flush();
+  const frames = ws.frames().filter((f) => f.type !== 'Subscribe');
+  assert.deepEqual([...new Set(frames.map((f) => f.type))].sort(), [
+    'CancelTask', 'DeleteTask', 'GetKinds', 'GetTask', 'ListTasks',
+    'RetryTask', 'WatchTask']);
+  for (const f of frames) {
+    assert.equal(f.to, 'coordinator:main');
+    assert.equal(MESSAGE_TYPES[f.type]?.who, 'client',
+      `${f.type} is a request a client may send`);
+    assert.ok(MESSAGE_TYPES[f.type].kinds.includes('coordinator'));
+  }
+  assert.equal(MESSAGE_TYPES.PauseQueue, undefined,
+    'pausing a queue is the operator\'s (actorctl), not the page\'s');
 });

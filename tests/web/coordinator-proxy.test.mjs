@@ -166,3 +166,72 @@ test('the session\'s own unavailable text is shown as it is', async () => {
     'unavailable: coordinator:main did not answer within 5000 ms (its ' +
     'process is down or restarting); try again in a moment.');
 });
+
+test('each subscription asks for the kinds and tells the tasks actor',
+  async () => {
+    const env = setup();
+    env.runtime.spawn('tasks', { receive: (m) => (env.tasks ??= []).push(m) });
+    env.send(serverMsg('coordinator-proxy', 'Subscribed', { lastSeq: 0 }));
+    await flush();
+    const [req] = env.inbox.transport;
+    assert.deepEqual([req.msgType, req.to, req.payload],
+      ['GetKinds', 'coordinator:main', {}]);
+    assert.deepEqual(env.tasks, [{ type: 'Resync' }]);
+    env.send(serverMsg('coordinator-proxy', 'Kinds', { kinds: [
+      { name: 'echo', builtin: true, input: 'builtin', timeoutMs: 0 },
+      { name: 'backup', builtin: false, input: 'args', timeoutMs: 60000 },
+      { name: '', builtin: false }, null,
+    ] }, { replyTo: req.id }));
+    await flush();
+    const kinds = env.inbox.ui.filter((m) => m.type === 'KindList');
+    assert.deepEqual(kinds.at(-1).kinds, [
+      { name: 'echo', builtin: true, input: 'builtin', timeoutMs: 0 },
+      { name: 'backup', builtin: false, input: 'args', timeoutMs: 60000 },
+    ]);
+  });
+
+test('pushes about tasks go on to the tasks actor', async () => {
+  const env = setup();
+  env.runtime.spawn('tasks', { receive: (m) => (env.tasks ??= []).push(m) });
+  const fin = serverMsg('coordinator-proxy', 'TaskFinished', { taskId: 't1',
+    status: 'completed', attempts: 1 });
+  const out = serverMsg('coordinator-proxy', 'TaskOutput', { taskId: 't1',
+    stream: 'stdout', offset: 0, data: 'hi' });
+  env.send(fin);
+  env.send(out);
+  await flush();
+  assert.deepEqual(env.tasks, [fin, out]);
+});
+
+test('a StatusUpdated whose task counters changed: TaskCountsChanged',
+  async () => {
+    const env = setup();
+    env.runtime.spawn('tasks', { receive: (m) => (env.tasks ??= []).push(m) });
+    const push = (tasks) => env.send(serverMsg('coordinator-proxy',
+      'StatusUpdated', { ...SNAPSHOT, tasks }));
+    const counts = { queued: 1, running: 1, completed: 5, failed: 1,
+      cancelled: 0, scheduled: 2, retrying: 0 };
+    push(counts);             /* the first: the page asks for itself */
+    push(counts);             /* nothing changed */
+    push({ ...counts, scheduled: 1, queued: 2 });
+    push({ ...counts, scheduled: 1, queued: 2, cancelled: 1 });
+    await flush();
+    assert.deepEqual(env.tasks, [{ type: 'TaskCountsChanged' },
+      { type: 'TaskCountsChanged' }]);
+    const s = env.lastStatus();
+    assert.deepEqual(s.delayed, { scheduled: 1, retrying: 0, cancelled: 1 });
+  });
+
+test('the queues of a snapshot, checked', () => {
+  const s = normalizeStatus({ queue: { length: 3, next: [], queues: [
+    { name: 'default', paused: false, queued: 3, running: 1, waiting: 0,
+      concurrency: 0 },
+    { name: 'lane', paused: true, queued: -1, running: 'x' },
+    { paused: true }, null] } });
+  assert.deepEqual(s.queues, [
+    { name: 'default', paused: false, queued: 3, running: 1, waiting: 0,
+      concurrency: 0 },
+    { name: 'lane', paused: true, queued: 0, running: 0, waiting: 0,
+      concurrency: 0 }]);
+  assert.deepEqual(s.queue, { length: 3, next: [] });
+});

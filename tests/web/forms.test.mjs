@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { generateWorkerId, parseTaskForm, parseWorkerForm }
-  from '../../web/js/forms.js';
+import { INPUT_RULE_HINTS, generateWorkerId, inputHint, parseTaskForm,
+  parseWorkerForm } from '../../web/js/forms.js';
 
 test('an empty worker id registers a generated one', () => {
   const r = parseWorkerForm({ workerId: '  ' }, () => 0.5);
@@ -77,4 +77,47 @@ test('with a count, every task id sent is still a name', () => {
   const r = parseTaskForm({ kind: 'echo', taskId: base, count: '100' });
   assert.deepEqual([r.ok, r.field], [false, 'task-id']);
   assert.match(r.error, /count of 100, a task id has at most 60 characters/);
+});
+
+test('the kinds the coordinator lists are the ones accepted', () => {
+  const kinds = [{ name: 'echo', builtin: true, input: 'builtin' },
+    { name: 'report', builtin: false, input: 'stdin' },
+    { name: 'backup', builtin: false, input: 'args' },
+    { name: 'rotate', builtin: false, input: 'none' }];
+  const one = (kind, input) => parseTaskForm({ kind, input }, kinds);
+  assert.equal(one('sleep', '').field, 'task-kind',
+    'a built-in this coordinator does not list');
+  assert.deepEqual(one('echo', 'x').payloads[0], { kind: 'echo',
+    input: { value: 'x' } });
+  assert.deepEqual(one('report', '{"day": 3}').payloads[0].input,
+    { day: 3 }, 'stdin: JSON as it is');
+  assert.equal(one('report', 'plain words').payloads[0].input,
+    'plain words', 'or text, as a string');
+  assert.deepEqual(one('report', '').payloads[0], { kind: 'report' },
+    'empty: no input');
+  assert.deepEqual(one('backup', '--full  /srv').payloads[0].input,
+    ['--full', '/srv'], 'args: words');
+  assert.deepEqual(one('backup', '["a b", "c"]').payloads[0].input,
+    ['a b', 'c'], 'or a JSON array of strings');
+  assert.equal(one('backup', '[1, 2]').field, 'task-input');
+  assert.deepEqual(one('rotate', '').payloads[0], { kind: 'rotate' });
+  assert.match(one('rotate', 'x').error, /takes no input/);
+  assert.equal(inputHint('backup', kinds), INPUT_RULE_HINTS.args);
+  assert.match(inputHint('echo', kinds), /value to echo/);
+  assert.equal(inputHint('gone', kinds), '');
+});
+
+test('queue, priority, delay and attempts are sent only when set', () => {
+  const p = (o) => parseTaskForm({ kind: 'echo', input: '1', ...o });
+  assert.deepEqual(p({ queue: ' batch ', priority: '7', delay: '1500',
+    attempts: '2' }).payloads[0], { kind: 'echo', input: { value: 1 },
+    queue: 'batch', priority: 7, delayMs: 1500, retry: { maxAttempts: 2 } });
+  assert.deepEqual(p({ queue: '', priority: '', delay: '0', attempts: '' })
+    .payloads[0], { kind: 'echo', input: { value: 1 } });
+  assert.equal(p({ queue: 'a b' }).field, 'task-queue');
+  assert.equal(p({ priority: '10' }).field, 'task-priority');
+  assert.equal(p({ priority: '1.5' }).field, 'task-priority');
+  assert.equal(p({ delay: '-1' }).field, 'task-delay');
+  assert.equal(p({ attempts: '0' }).field, 'task-attempts');
+  assert.match(p({ attempts: '0' }).error, /from 1 to 1000/);
 });

@@ -127,3 +127,50 @@ test('process uptimes advance locally between pushes', async (t) => {
   assert.equal(later.rows[0].cells[3].text, '1 m 01 s');
   assert.equal(later.rows[1].cells[3].text, '—', 'a dead process does not age');
 });
+
+test('the tasks view: kinds, filters, the list and the open task render',
+  async () => {
+    const env = testRuntime();
+    const calls = [];
+    const view = {};
+    for (const name of ['connection', 'coordinator', 'tree', 'events',
+      'workerDetails', 'notices', 'kinds', 'taskFilters', 'tasks',
+      'taskDetail'])
+      view[name] = (...args) => calls.push([name, ...args]);
+    const frames = [];
+    env.runtime.spawn('ui', new UIActor({ view,
+      requestFrame: (cb) => frames.push(cb) }));
+    const send = (msg) => env.runtime.send('ui', msg);
+    send({ type: 'KindList', kinds: [{ name: 'echo', builtin: true,
+      input: 'builtin', timeoutMs: 0 }] });
+    send({ type: 'TaskList', list: { filters: { status: 'failed',
+      kind: '', queue: '', workerId: '' }, rows: [], page: 1,
+      hasNewer: false, hasOlder: false, received: true, loading: false,
+      error: null } });
+    send({ type: 'TaskDetail', detail: null });
+    await flush();
+    assert.equal(frames.length, 1, 'one frame for all of it');
+    frames.splice(0).forEach((cb) => cb());
+    await flush();
+    assert.deepEqual(calls.map((c) => c[0]).sort(), ['kinds', 'taskDetail',
+      'taskFilters', 'tasks']);
+    const filters = calls.find((c) => c[0] === 'taskFilters')[1];
+    assert.equal(filters.status.value, 'failed');
+    assert.deepEqual(filters.kind.options.map((o) => o.value), ['', 'echo']);
+    assert.equal(calls.find((c) => c[0] === 'tasks')[1].empty,
+      'No tasks match these filters.');
+    assert.equal(calls.find((c) => c[0] === 'taskDetail')[1], null);
+    assert.deepEqual(calls.find((c) => c[0] === 'kinds')[1].choices,
+      [{ value: 'echo', label: 'echo' }]);
+    // A queue appearing changes the filter's choices, not the list.
+    calls.length = 0;
+    send({ type: 'Coordinator', status: normalizeStatus({ queue: {
+      length: 0, next: [], queues: [{ name: 'lane' }] } }) });
+    await flush();
+    frames.splice(0).forEach((cb) => cb());
+    await flush();
+    assert.deepEqual(calls.map((c) => c[0]).sort(), ['coordinator',
+      'taskFilters']);
+    assert.deepEqual(calls.find((c) => c[0] === 'taskFilters')[1].queue
+      .options.map((o) => o.value), ['', 'lane']);
+  });

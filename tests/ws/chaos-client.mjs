@@ -6,8 +6,7 @@
 //   - a retry on the same session is deduplicated by the coordinator
 //     (same sender, same id: the first reply again);
 //   - a retry on a new session (a new sender) meets the existing taskId
-//     and is refused with bad_payload "... already exists": no second
-//     task, and the client counts the task as accepted ("existed").
+//     with the same kind and input: TaskAccepted again, for the one task.
 //
 //   node chaos-client.mjs PORT OUT.json
 //   env: CLIENTS (50), LOAD_SECONDS (60), WORKERS (4), DRAIN_MS (60000)
@@ -37,7 +36,6 @@ const stats = {
   sends: 0,		// frames sent, resends included
   resends: 0,		// a request sent again (new session, timeout)
   unavailable: 0,	// Error unavailable, retried
-  existed: 0,		// retry on a new session met its own task
   errors: [],		// any other Error: the test fails on these
   latencies: [],	// ms from first send to TaskAccepted
 };
@@ -158,10 +156,6 @@ class Client {
     t.outcome = r.outcome;
     if (r.outcome === 'accepted') {
       stats.latencies.push(Date.now() - start);
-    } else if (r.outcome === 'error' && r.reply.payload.code ===
-      'bad_payload' && /already exists/.test(r.reply.payload.error)) {
-      t.outcome = 'existed';
-      stats.existed++;
     } else if (r.outcome === 'error') {
       stats.errors.push({ taskId, reply: r.reply });
     }
@@ -223,7 +217,7 @@ async function main() {
   writeFileSync(outFile, JSON.stringify(out));
   console.log(`done: ${tasks.length} tasks, ` +
     `${tasks.filter((t) => t.outcome === 'accepted').length} accepted, ` +
-    `${stats.existed} existed, ${stats.reconnects} reconnects, ` +
+    `${stats.reconnects} reconnects, ` +
     `${stats.resends} resends, ${stats.unavailable} unavailable, ` +
     `${stats.errors.length} errors, ` +
     `accept latency p50 ${out.latency.p50} p99 ${out.latency.p99} ` +

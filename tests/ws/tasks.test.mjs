@@ -3,7 +3,8 @@
 // finished, across a coordinator restart and a reconnect), delays and
 // retry backoff that go on across a coordinator restart, priorities,
 // queues paused and resumed by the operator, RetryTask, DeleteTask,
-// CancelTask of a delayed task, and GetKinds.
+// CancelTask of a delayed task, GetKinds, and AssignTask sent again from
+// a new connection.
 
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -55,6 +56,32 @@ function restartCoordinator() {
 }
 
 describe('the record of a task', () => {
+  it('AssignTask again from a new connection, same taskId: the one task',
+    async () => {
+      const task = { taskId: 'resent-1', kind: 'sleep', input: { ms: 300 } };
+      const c1 = await client();
+      const a1 = await ask(c1, 'AssignTask', task);
+      assert.equal(a1.type, 'TaskAccepted');
+      await c1.close();
+      // The client comes back and sends it again, watching this time.
+      const c2 = await client();
+      const a2 = await ask(c2, 'AssignTask', { ...task, watch: true });
+      assert.equal(a2.type, 'TaskAccepted');
+      assert.equal(a2.payload.taskId, 'resent-1');
+      assert.ok(['queued', 'running'].includes(a2.payload.status),
+        a2.payload.status);
+      const f = await finished(c2, 'resent-1');
+      assert.equal(f.payload.status, 'completed');
+      assert.equal(f.payload.attempts, 1);
+      const other = await ask(c2, 'AssignTask', { ...task,
+        input: { ms: 1 } });
+      assert.equal(other.type, 'Error');
+      assert.equal(other.payload.code, 'bad_payload');
+      assert.match(other.payload.error, /resent-1 already exists/);
+      const t = (await ask(c2, 'GetTask', { taskId: 'resent-1' })).payload;
+      assert.equal(t.history.length, 1);
+      await c2.close();
+    });
   it('GetTask: not_found for an unknown id, never a made-up status',
     async () => {
       const m = await ask(c, 'GetTask', { taskId: 'no-such-task' });

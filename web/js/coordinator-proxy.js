@@ -3,7 +3,15 @@
 // It subscribes to the coordinator's StatusUpdated pushes, keeps the latest
 // snapshot, turns the user's requests ({type: 'UserRequest', msgType,
 // payload}: one of REQUESTS, the payload as on the wire) into requests to
-// the coordinator, and turns the replies into notices.
+// the coordinator, and turns the replies into notices. Each time the
+// subscription is made (the first connection, and every reconnect) it asks
+// for the task kinds (GetKinds), which the assign form and the tasks
+// view's filter offer, and tells the tasks actor (Resync).
+//
+// The subscription is this actor's, so the pushes about tasks come here
+// too: TaskFinished and TaskOutput go on to the tasks actor as they are,
+// and a StatusUpdated whose task counters changed becomes a
+// TaskCountsChanged for it.
 
 import { ACTOR, ADDRESS } from './names.js';
 import { createIdGenerator } from './ids.js';
@@ -11,6 +19,8 @@ import { PendingRequests, errorNotice } from './notices.js';
 
 export const MAX_RECENT = 200;
 export const MAX_QUEUE_NEXT = 50;
+export const MAX_QUEUES = 64;
+export const MAX_KINDS = 100;
 
 // The requests a UserRequest may make of the coordinator.
 const REQUESTS = ['RegisterWorker', 'UnregisterWorker', 'AssignTask',
@@ -24,6 +34,8 @@ export function emptyStatus() {
     queue: { length: 0, next: [] },
     tasks: { queued: 0, running: 0, completed: 0, failed: 0 },
     recent: [],
+    delayed: { scheduled: 0, retrying: 0, cancelled: 0 },
+    queues: [],
   };
 }
 
@@ -66,7 +78,46 @@ export function normalizeStatus(p) {
         result: t.result,
         error: t.error,
       }));
+  if (p.tasks && typeof p.tasks === 'object')
+    for (const k of Object.keys(s.delayed))
+      s.delayed[k] = count(p.tasks[k]);
+  if (Array.isArray(p.queue?.queues))
+    s.queues = p.queue.queues
+      .filter((q) => q && typeof q.name === 'string')
+      .slice(0, MAX_QUEUES)
+      .map((q) => ({
+        name: q.name,
+        paused: q.paused === true,
+        queued: count(q.queued),
+        running: count(q.running),
+        waiting: count(q.waiting),
+        concurrency: count(q.concurrency),
+      }));
   return s;
+}
+
+// Did the task counters change between two snapshots?
+export function countsChanged(before, after) {
+  for (const part of ['tasks', 'delayed'])
+    for (const k of Object.keys(after[part]))
+      if (before[part][k] !== after[part][k])
+        return true;
+  return false;
+}
+
+// The Kinds payload: [{name, builtin, input, timeoutMs}], the well-formed.
+export function normalizeKinds(p) {
+  if (!Array.isArray(p?.kinds))
+    return [];
+  return p.kinds
+    .filter((k) => k && typeof k.name === 'string' && k.name !== '')
+    .slice(0, MAX_KINDS)
+    .map((k) => ({
+      name: k.name,
+      builtin: k.builtin === true,
+      input: typeof k.input === 'string' ? k.input : 'builtin',
+      timeoutMs: count(k.timeoutMs),
+    }));
 }
 
 // Worker ids whose row differs between two snapshots (added, changed, gone).
@@ -88,11 +139,12 @@ export class CoordinatorProxyActor {
   // Options: actor names (transport, ui, workerProxy), the coordinator's
   // address, and newId for message ids.
   constructor({ transport = ACTOR.transport, ui = ACTOR.ui,
-    workerProxy = ACTOR.workerProxy, address = ADDRESS.coordinator,
-    newId = createIdGenerator() } = {}) {
+    workerProxy = ACTOR.workerProxy, tasks = ACTOR.tasks,
+    address = ADDRESS.coordinator, newId = createIdGenerator() } = {}) {
     this.transport = transport;
     this.ui = ui;
     this.workerProxy = workerProxy;
+    this.tasks = tasks;
     this.address = address;
     this.newId = newId;
     this.status = emptyStatus();
@@ -133,6 +185,18 @@ export class CoordinatorProxyActor {
         this.pending.take(msg.replyTo), msg.from) });
       break;
     case 'Subscribed':
+      this.request(ctx, 'GetKinds', {});
+      ctx.send(this.tasks, { type: 'Resync' });
+      break;
+    case 'Kinds':
+      this.pending.take(msg.replyTo);
+      ctx.send(this.ui, { type: 'KindList',
+        kinds: normalizeKinds(msg.payload) });
+      break;
+    case 'TaskFinished':
+    case 'TaskOutput':
+      ctx.send(this.tasks, msg);
+      break;
     case 'Unsubscribed':
     case 'Pong':
       break;
@@ -154,10 +218,13 @@ export class CoordinatorProxyActor {
   onStatus(ctx, payload) {
     const next = normalizeStatus(payload);
     const changed = changedWorkers(this.status, next);
+    const counts = this.status.received && countsChanged(this.status, next);
     this.status = next;
     ctx.send(this.ui, { type: 'Coordinator', status: next });
     if (changed.length > 0)
       ctx.send(this.workerProxy, { type: 'WorkersChanged', workerIds: changed });
+    if (counts)
+      ctx.send(this.tasks, { type: 'TaskCountsChanged' });
   }
 
   // A successful reply: forget its request and tell the user.

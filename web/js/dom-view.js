@@ -3,9 +3,11 @@
 // document.
 
 import { ACTOR } from './names.js';
-import { onRowAction, setText, syncRows } from './dom.js';
-import { INPUT_HINTS, generateWorkerId, parseTaskForm, parseWorkerForm }
-  from './forms.js';
+import { onRowAction, setOptions, setText, syncRows } from './dom.js';
+import { BUILTIN_KINDS, generateWorkerId, inputHint, parseId, parseTaskForm,
+  parseWorkerForm } from './forms.js';
+import { TASKS_ANCHOR, emptyFilters, formatRoute, parseRoute }
+  from './task-route.js';
 
 export const MAX_NOTICES_SHOWN = 3;
 export const MAX_KNOWN_WORKERS = 500;
@@ -16,7 +18,10 @@ const TABLE = { rowTag: 'tr', cellTag: 'td', rowHeader: true, roles: true };
 // Bind the page in `doc`; `send(actor, msg)` delivers to the actors.
 export function createDomView(doc, send) {
   const $ = (id) => doc.getElementById(id);
-  bindForms(doc, $, send);
+  /* the task kinds the assign form offers; the open task's id */
+  const state = { kinds: BUILTIN_KINDS, detailId: null };
+  const assign = bindForms(doc, $, send, state);
+  bindTasks(doc, $, send, state);
 
   onRowAction($('workers-body'), 'data-worker-id', (action, workerId) => {
     if (action === 'inspect')
@@ -61,7 +66,7 @@ export function createDomView(doc, send) {
       syncRows($('queue-next'), m.queue,
         { rowTag: 'li', cellTag: 'span', keyAttr: 'data-task-id',
           actions: true });
-      for (const [id, text] of Object.entries(m.summary))
+      for (const [id, text] of Object.entries({ ...m.summary, ...m.more }))
         setText($(id), text);
       const waiting = m.received ? '' : 'Waiting for the coordinator…';
       setText($('workers-empty'), waiting ||
@@ -73,6 +78,74 @@ export function createDomView(doc, send) {
       syncRows($('known-workers'), m.workers.slice(0, MAX_KNOWN_WORKERS)
         .map((r) => ({ key: r.key, cells: [], actions: [] })),
       { rowTag: 'option', cellTag: 'span', keyAttr: 'value' });
+      syncRows($('known-queues'), (m.queues ?? []).map((q) =>
+        ({ key: q, cells: [], actions: [] })),
+      { rowTag: 'option', cellTag: 'span', keyAttr: 'value' });
+    },
+
+    // The coordinator's task kinds (GetKinds): the assign form offers them.
+    kinds(v) {
+      state.kinds = v.kinds;
+      setOptions($('task-kind'), v.choices, $('task-kind').value);
+      assign.hint();
+    },
+
+    // The tasks view's filters: the choices, and the ones in force.
+    taskFilters(v) {
+      setOptions($('tasks-status'), v.status.options, v.status.value);
+      setOptions($('tasks-kind'), v.kind.options, v.kind.value);
+      setOptions($('tasks-queue'), v.queue.options, v.queue.value);
+      const worker = $('tasks-worker');
+      if (doc.activeElement !== worker && worker.value !== v.workerId)
+        worker.value = v.workerId;
+    },
+
+    // The tasks view's page of tasks and its pager.
+    tasks(m) {
+      syncRows($('tasks-list-body'), m.rows,
+        { ...TABLE, keyAttr: 'data-task-id', actions: true });
+      $('tasks-list').setAttribute('aria-busy', String(m.loading));
+      setText($('tasks-page'), m.page);
+      $('tasks-newest').disabled = !m.hasNewer;
+      $('tasks-newer').disabled = !m.hasNewer;
+      $('tasks-older').disabled = !m.hasOlder;
+      setText($('tasks-empty'), m.empty);
+      setText($('tasks-error'), m.error);
+    },
+
+    // The open task: its record, attempts, output and buttons.
+    taskDetail(d) {
+      const panel = $('task-detail');
+      panel.hidden = d === null;
+      if (d === null) {
+        state.detailId = null;
+        return;
+      }
+      const opened = state.detailId !== d.taskId;
+      state.detailId = d.taskId;
+      panel.setAttribute('data-state', d.state);
+      setText($('task-detail-id'), d.taskId);
+      const status = $('task-detail-status');
+      setText(status, d.status);
+      status.setAttribute('data-status', d.status);
+      setText($('task-detail-live'), d.live);
+      setText($('task-detail-message'), d.message);
+      fields($('task-detail-fields'), d.fields);
+      for (const [id, text] of [['task-detail-input', d.input],
+        ['task-detail-result', d.result], ['task-detail-error', d.error],
+        ['task-detail-output', d.output]]) {
+        setText($(id), text);
+        $(`${id}-box`).hidden = text === '' &&
+          !(id === 'task-detail-output' && d.outputNote !== '');
+      }
+      setText($('task-detail-output-note'), d.outputNote);
+      syncRows($('task-history-body'), d.history,
+        { ...TABLE, keyAttr: 'data-attempt' });
+      $('task-history-box').hidden = d.history.length === 0;
+      for (const a of ['retry', 'cancel', 'delete'])
+        $(`task-${a}`).hidden = !d.actions.includes(a);
+      if (opened)
+        panel.focus();
     },
 
     // The process tree and the session count.
@@ -141,8 +214,95 @@ function serverInfo(server) {
   return `${server.name} ${version}`.trim();
 }
 
-// Wire the register and assign forms to the coordinator proxy.
-function bindForms(doc, $, send) {
+// A <dl> of the open task's fields: <div data-field><dt><dd></div> each.
+function fields(dl, list) {
+  const sig = JSON.stringify(list);
+  if (dl.getAttribute('data-sig') === sig)
+    return;
+  dl.setAttribute('data-sig', sig);
+  const doc = dl.ownerDocument;
+  dl.replaceChildren(...list.map((f) => {
+    const div = doc.createElement('div');
+    div.setAttribute('data-field', f.name);
+    const dt = doc.createElement('dt');
+    dt.textContent = f.label;
+    const dd = doc.createElement('dd');
+    dd.textContent = f.text;
+    div.append(dt, dd);
+    return div;
+  }));
+}
+
+// Wire the tasks view: the fragment (#task=ID&status=...) is where it is,
+// so every change goes through it (history: back and forward), and the
+// TasksActor follows it on each hashchange.
+function bindTasks(doc, $, send, state) {
+  const win = doc.defaultView;
+  /* another anchor of the page (the skip link's #main) is not a route */
+  const navigate = (first = false) => {
+    const hash = win.location.hash;
+    const route = hash === '' || hash === TASKS_ANCHOR || hash.includes('=');
+    if (route || first)
+      send(ACTOR.tasks, { type: 'Navigate', hash: route ? hash : '' });
+  };
+  const go = (route) => {
+    const hash = formatRoute(route);
+    if (hash !== win.location.hash)
+      win.location.hash = hash;  /* hashchange: navigate() */
+  };
+  const current = () => parseRoute(win.location.hash);
+  win.addEventListener('hashchange', () => navigate());
+  navigate(true);
+
+  const filters = () => ({ status: $('tasks-status').value,
+    kind: $('tasks-kind').value, queue: $('tasks-queue').value,
+    workerId: $('tasks-worker').value.trim() });
+  const apply = () => {
+    const f = filters();
+    const id = f.workerId === '' ? { ok: true } :
+      parseId(f.workerId, 'worker id');
+    showError($, 'tasks-worker', 'tasks-filter-error', id.ok ? '' : id.error);
+    if (id.ok)
+      go({ taskId: current().taskId, filters: f });
+  };
+  for (const id of ['tasks-status', 'tasks-kind', 'tasks-queue'])
+    $(id).addEventListener('change', apply);
+  $('tasks-filters').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    apply();
+  });
+  $('tasks-clear').addEventListener('click', () => {
+    $('tasks-worker').value = '';
+    showError($, 'tasks-worker', 'tasks-filter-error', '');
+    go({ taskId: current().taskId, filters: emptyFilters() });
+  });
+  $('task-open-form').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const id = parseId($('task-open-id').value, 'task id');
+    showError($, 'task-open-id', 'task-open-error', id.ok ? '' : id.error);
+    if (!id.ok)
+      return;
+    $('task-open-id').value = '';
+    go({ taskId: id.value, filters: current().filters });
+  });
+  for (const page of ['newest', 'newer', 'older'])
+    $(`tasks-${page}`).addEventListener('click', () =>
+      send(ACTOR.tasks, { type: 'ShowPage', page }));
+  onRowAction($('tasks-list-body'), 'data-task-id', (action, taskId) =>
+    send(ACTOR.tasks, { type: 'TaskAction', action, taskId }));
+  for (const action of ['retry', 'cancel', 'delete'])
+    $(`task-${action}`).addEventListener('click', () => {
+      if (state.detailId !== null)
+        send(ACTOR.tasks, { type: 'TaskAction', action,
+          taskId: state.detailId });
+    });
+  $('task-close').addEventListener('click', () =>
+    go({ taskId: null, filters: current().filters }));
+}
+
+// Wire the register and assign forms to the coordinator proxy; returns
+// {hint()}, which shows the chosen kind's input hint.
+function bindForms(doc, $, send, state) {
   const workerId = $('worker-id');
   $('generate-worker-id').addEventListener('click', () => {
     workerId.value = generateWorkerId();
@@ -161,18 +321,25 @@ function bindForms(doc, $, send) {
   });
 
   const kind = $('task-kind');
-  const hint = () => setText($('task-input-hint'), INPUT_HINTS[kind.value] ?? '');
+  const hint = () => setText($('task-input-hint'),
+    inputHint(kind.value, state.kinds));
   kind.addEventListener('change', hint);
   hint();
   const fields = ['task-kind', 'task-input', 'task-worker', 'task-id',
-    'task-count'];
+    'task-count', 'task-queue', 'task-priority', 'task-delay',
+    'task-attempts'];
   $('assign-form').addEventListener('submit', (ev) => {
     ev.preventDefault();
     const r = parseTaskForm({
       kind: kind.value, input: $('task-input').value,
       workerId: $('task-worker').value, taskId: $('task-id').value,
-      count: $('task-count').value,
-    });
+      count: $('task-count').value, queue: $('task-queue').value,
+      priority: $('task-priority').value, delay: $('task-delay').value,
+      attempts: $('task-attempts').value,
+    }, state.kinds);
+    if (!r.ok && r.field !== 'task-kind' && r.field !== 'task-input' &&
+        $(r.field).closest('details') !== null)
+      $(r.field).closest('details').open = true;
     for (const f of fields)
       $(f).removeAttribute('aria-invalid');
     showError($, r.ok ? null : r.field, 'assign-error', r.ok ? '' : r.error);
@@ -183,6 +350,7 @@ function bindForms(doc, $, send) {
         msgType: 'AssignTask', payload });
     $('task-id').value = '';
   });
+  return { hint };
 }
 
 // Show (or clear, with '') a form error next to the field it is about.

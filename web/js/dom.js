@@ -1,5 +1,6 @@
 // Keyed DOM updates: make a container's children match a list of row
-// descriptions (see view-model.js), touching only rows that changed.
+// descriptions (see view-model.js), touching only rows that changed. A
+// cell with an href holds a link.
 
 const rowCaches = new WeakMap();    /* container -> Map(key -> {el, sig}) */
 const actionSigs = new WeakMap();   /* actions cell -> its actions, as JSON */
@@ -93,7 +94,9 @@ function updateRow(el, row, opts) {
   }
   row.cells.forEach((cell, i) => {
     const c = el.children[i];
-    if (c.textContent !== cell.text)
+    if (cell.href !== undefined)
+      setLink(c, cell.text, cell.href);
+    else if (c.textContent !== cell.text)
       c.textContent = cell.text;
     if (cell.status !== undefined && c.getAttribute('data-status') !== cell.status)
       c.setAttribute('data-status', cell.status);
@@ -113,6 +116,38 @@ function updateRow(el, row, opts) {
       }));
     }
   }
+}
+
+// Make a cell hold one link, <a href>text</a>.
+function setLink(cell, text, href) {
+  let a = cell.firstElementChild;
+  if (a === null || a.tagName !== 'A' || cell.childNodes.length !== 1) {
+    a = cell.ownerDocument.createElement('a');
+    cell.replaceChildren(a);
+  }
+  if (a.getAttribute('href') !== href)
+    a.setAttribute('href', href);
+  if (a.textContent !== text)
+    a.textContent = text;
+}
+
+// Make a <select>'s options [{value, label}] and choose `value` (the first
+// option when it has none such); untouched when nothing changed.
+export function setOptions(select, options, value) {
+  const sig = JSON.stringify(options);
+  if (select.getAttribute('data-options') !== sig) {
+    select.replaceChildren(...options.map((o) => {
+      const el = select.ownerDocument.createElement('option');
+      el.value = o.value;
+      el.textContent = o.label;
+      return el;
+    }));
+    select.setAttribute('data-options', sig);
+  }
+  const want = options.some((o) => o.value === value) ? value :
+    options[0]?.value ?? '';
+  if (select.value !== want)
+    select.value = want;
 }
 
 // Call handler(action, key) when a row's button is pressed.

@@ -38,6 +38,32 @@ export function formatClock(ms) {
     `${pad2(d.getSeconds())}`;
 }
 
+// A ms timestamp in local time: "HH:MM:SS" on the day of `now`, else
+// "YYYY-MM-DD HH:MM:SS"; "—" for a missing value.
+export function formatTime(ms, now = Date.now()) {
+  if (!Number.isFinite(ms) || ms <= 0)
+    return '—';
+  const d = new Date(ms);
+  const today = new Date(now);
+  const clock = formatClock(ms);
+  if (d.getFullYear() === today.getFullYear() &&
+      d.getMonth() === today.getMonth() && d.getDate() === today.getDate())
+    return clock;
+  return `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-` +
+    `${pad2(d.getDate())} ${clock}`;
+}
+
+// A short time span: "250 ms", "1.5 s", then as formatDuration.
+export function formatElapsed(ms) {
+  if (!Number.isFinite(ms) || ms < 0)
+    return '—';
+  if (ms < 1000)
+    return `${Math.round(ms)} ms`;
+  if (ms < 10_000)
+    return `${(ms / 1000).toFixed(1)} s`;
+  return formatDuration(ms);
+}
+
 // A one-line rendering of any value, cut to `max` characters.
 export function summarize(value, max = 120) {
   let text;

@@ -9,6 +9,7 @@ import { CoordinatorProxyActor } from './coordinator-proxy.js';
 import { WorkerProxyActor } from './worker-proxy.js';
 import { EventLogActor } from './event-log.js';
 import { ProcessTreeActor } from './process-tree.js';
+import { TasksActor } from './tasks.js';
 import { createDomView } from './dom-view.js';
 
 const runtime = createRuntime();
@@ -20,13 +21,14 @@ runtime.spawn(ACTOR.coordinatorProxy, new CoordinatorProxyActor());
 runtime.spawn(ACTOR.workerProxy, new WorkerProxyActor());
 runtime.spawn(ACTOR.eventLog, new EventLogActor());
 runtime.spawn(ACTOR.processTree, new ProcessTreeActor());
+runtime.spawn(ACTOR.tasks, new TasksActor());
 runtime.spawn(ACTOR.transport, new TransportActor({
   WebSocket: globalThis.WebSocket,
   url: defaultSocketUrl(globalThis.location),
 }));
 
 for (const name of [ACTOR.ui, ACTOR.connectionMonitor, ACTOR.coordinatorProxy,
-  ACTOR.eventLog, ACTOR.processTree])
+  ACTOR.eventLog, ACTOR.processTree, ACTOR.tasks])
   runtime.send(name, { type: 'Start' });
 runtime.send(ACTOR.transport, { type: 'Connect' });
 

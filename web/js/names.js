@@ -10,6 +10,7 @@ export const ACTOR = Object.freeze({
   workerProxy: 'worker-proxy',              /* worker:<id> */
   eventLog: 'event-log',                    /* eventlog:main */
   processTree: 'process-tree',              /* system:supervisor */
+  tasks: 'tasks',                           /* the tasks view: coordinator:main */
 });
 
 export const ADDRESS = Object.freeze({

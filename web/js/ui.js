@@ -8,7 +8,8 @@
 import { errorNotice } from './notices.js';
 import { emptyStatus } from './coordinator-proxy.js';
 import { connectionView } from './connection-monitor.js';
-import { eventRows, queueRows, summaryView, taskRows, treeRows,
+import { delayedSummary, eventRows, kindChoices, queueRows, summaryView,
+  taskDetailView, taskFilterView, taskListView, taskRows, treeRows,
   workerDetailsView, workerRows } from './view-model.js';
 
 export const MAX_NOTICES_PER_FRAME = 3;
@@ -32,6 +33,10 @@ export class UIActor {
     this.details = null;
     this.notices = [];
     this.dropped = 0;    /* notices beyond the per-frame bound */
+    this.kinds = null;   /* the coordinator's task kinds, once it said */
+    this.taskList = null;
+    this.taskDetail = null;
+    this.queueNames = '';
   }
 
   // Record what a message says and schedule a render.
@@ -51,9 +56,30 @@ export class UIActor {
         return;
       this.mark(ctx, 'tree');
       return;
-    case 'Coordinator':
+    case 'Coordinator': {
       this.status = msg.status;
       this.mark(ctx, 'coordinator');
+      const names = (msg.status.queues ?? []).map((q) => q.name).join(' ');
+      if (names !== this.queueNames) {
+        this.queueNames = names;
+        this.mark(ctx, 'taskFilters');
+      }
+      return;
+    }
+    case 'KindList':
+      this.kinds = msg.kinds;
+      this.mark(ctx, 'kinds');
+      this.mark(ctx, 'taskFilters');
+      this.mark(ctx, 'taskDetail');
+      return;
+    case 'TaskList':
+      this.taskList = msg.list;
+      this.mark(ctx, 'tasks');
+      this.mark(ctx, 'taskFilters');
+      return;
+    case 'TaskDetail':
+      this.taskDetail = msg.detail;
+      this.mark(ctx, 'taskDetail');
       return;
     case 'Connection':
       this.connection = msg.view;
@@ -124,6 +150,8 @@ export class UIActor {
         tasks: taskRows(this.status),
         queue: queueRows(this.status),
         summary: summaryView(this.status),
+        more: delayedSummary(this.status),
+        queues: (this.status.queues ?? []).map((q) => q.name),
       });
     if (dirty.has('tree') && this.tree !== null)
       v.tree({ rows: treeRows(this.tree, this.now()),
@@ -132,6 +160,15 @@ export class UIActor {
       v.events(eventRows(this.events));
     if (dirty.has('details'))
       v.workerDetails(workerDetailsView(this.details));
+    if (dirty.has('kinds') && this.kinds !== null)
+      v.kinds({ choices: kindChoices(this.kinds), kinds: this.kinds });
+    if (dirty.has('taskFilters') && this.taskList !== null)
+      v.taskFilters(taskFilterView(this.taskList.filters, this.kinds,
+        this.status.queues ?? []));
+    if (dirty.has('tasks') && this.taskList !== null)
+      v.tasks(taskListView(this.taskList, this.now()));
+    if (dirty.has('taskDetail'))
+      v.taskDetail(taskDetailView(this.taskDetail, this.kinds, this.now()));
     if (dirty.has('notices')) {
       v.notices(this.notices, this.dropped);
       this.notices = [];
