@@ -227,7 +227,8 @@ actorctl(const struct tree *t, const char *args)
 static void
 tree_start(struct tree *t)
 {
-	char	 tmpl[] = "/tmp/actord-bench-cmd.XXXXXX", path[PATH_MAX + 16], *out;
+	char	 tmpl[] = "/tmp/actord-bench-cmd.XXXXXX", *out;
+	char	 path[PATH_MAX + 16];
 	FILE	*fp;
 	int	 fd, i;
 

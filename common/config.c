@@ -423,7 +423,8 @@ env_name_valid(const char *s, size_t len)
 		return 0;
 	for (i = 0; i < len; i++)
 		if (!(s[i] == '_' || (s[i] >= 'a' && s[i] <= 'z') ||
-		    (s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9')))
+		    (s[i] >= 'A' && s[i] <= 'Z') ||
+		    (s[i] >= '0' && s[i] <= '9')))
 			return 0;
 	return 1;
 }
@@ -988,7 +989,8 @@ format_key(const void *base, const struct key *k, char *buf, size_t size)
 			return;
 		}
 		if (k->type == C_FRAC) {
-			snprintf(buf, size, "%g", *(const double *)(const void *)p);
+			snprintf(buf, size, "%g",
+			    *(const double *)(const void *)p);
 			return;
 		}
 		break;

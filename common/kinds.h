@@ -64,12 +64,12 @@ struct kind_conf {
 	char		 cwd[KIND_PATH_MAX];	/* absolute */
 	uint64_t	 grace_ms;		/* SIGTERM to SIGKILL */
 	uint64_t	 max_output_bytes;	/* of stdout, of stderr */
-	uint64_t	 rlimit_cpu_s;		/* RLIMIT_CPU; 0: the worker's */
+	uint64_t	 rlimit_cpu_s;		/* 0: the worker's RLIMIT_CPU */
 	uint64_t	 rlimit_as_bytes;	/* RLIMIT_AS; 0: the worker's */
-	uint64_t	 rlimit_nofile;		/* RLIMIT_NOFILE; 0: the worker's */
+	uint64_t	 rlimit_nofile;		/* 0: the worker's */
 	int		 nice;			/* absolute, when has_nice */
 	bool		 has_nice;
-	int		 line;			/* of its [kind.NAME], for errors */
+	int		 line;			/* of [kind.NAME], for errors */
 	int		 argv_line;		/* of its first argv line */
 };
 

@@ -687,7 +687,8 @@ START_TEST(test_environment)
 		ck_assert_int_eq(sscanf(buf, "%ld %ld", &pid, &pgrp), 2);
 		ck_assert_int_eq(pid, pgrp);
 	}
-	ck_assert_msg(strstr(buf, "SigBlk:\t0000000000000000\n") != NULL, "%s", buf);
+	ck_assert_msg(strstr(buf, "SigBlk:\t0000000000000000\n") != NULL,
+	    "%s", buf);
 	/* The shell ignores nothing the worker ignored (SIGPIPE). */
 	snprintf(want, sizeof(want), "SigIgn:\t%016llx", 0ULL);
 	ck_assert_ptr_nonnull(strstr(buf, want));

@@ -1153,9 +1153,9 @@ START_TEST(test_kind_cross)
 	ck_one_error(load("[kind.x]\nargv = /bin/true\ntimeout_ms = 5000\n"
 	    "timeout_max_ms = 1000\n"), 1,
 	    "[kind.x]: timeout_ms 5000 is over timeout_max_ms 1000");
-	ck_one_error(load("[kind.x]\nargv = /bin/true\ntimeout_max_ms = 1000\n"),
-	    1, "[kind.x]: timeout_max_ms caps a task's timeout: set "
-	    "timeout_ms, from 1 to 1000");
+	ck_one_error(load("[kind.x]\nargv = /bin/true\n"
+	    "timeout_max_ms = 1000\n"), 1, "[kind.x]: timeout_max_ms caps a "
+	    "task's timeout: set timeout_ms, from 1 to 1000");
 	ck_one_error(load("\n[kind.x]\nargv = /bin/true\nbackoff_base_ms = 10\n"
 	    "backoff_max_ms = 5\n"), 2,
 	    "[kind.x]: backoff_base_ms is over backoff_max_ms");
@@ -1253,7 +1253,8 @@ START_TEST(test_kind_write)
 	config_write(&cfg, fp);
 	fclose(fp);
 	ck_assert_ptr_nonnull(strstr(out, "\n#[kind.NAME]\n"));
-	ck_assert_ptr_nonnull(strstr(out, "(default: 5000)\n#grace_ms = 5000\n"));
+	ck_assert_ptr_nonnull(strstr(out,
+	    "(default: 5000)\n#grace_ms = 5000\n"));
 	ck_assert_ptr_nonnull(strstr(out, "\n#rlimit_nofile = 0\n"));
 	free(out);
 }

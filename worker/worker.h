@@ -48,7 +48,7 @@ struct wactor {
 	uint64_t		 processed;	/* tasks finished */
 	char			 task[NAME_MAX_LEN + 1];	/* "" idle */
 	char			 kind[TASK_KIND_MAX + 1];
-	struct event		*timer;		/* a kind's after_ms, a timeout */
+	struct event		*timer;		/* after_ms, or a timeout */
 	char			*pending;	/* its result (msgpack) */
 	size_t			 pendinglen;
 	uint64_t		 timeout_ms;	/* the timer is this timeout */
@@ -59,7 +59,7 @@ struct wactor {
 	char			*last_result;	/* msgpack or NULL */
 	size_t			 last_resultlen;
 	char			*last_error;	/* or NULL */
-	char			 last_code[CODE_MAX + 1];	/* failed: why */
+	char			 last_code[CODE_MAX + 1];	/* failed */
 	void			*actor;		/* the glue's */
 };
 TAILQ_HEAD(wactor_list, wactor);

@@ -965,7 +965,8 @@ cmd_start(struct cmd_runner *r, const struct cmd_spec *s,
 	const msgpack_object	*in = s->input;
 	struct spawn		 sp;
 	struct cmd		*c = NULL;
-	char			**argv = NULL, **envp = NULL, *w, *marker = NULL;
+	char			**argv = NULL, **envp = NULL, *w;
+	char			*marker = NULL;
 	char			 why[ERROR_TEXT_MAX + 1], *json = NULL;
 	int			 pin[2] = { -1, -1 }, pout[2] = { -1, -1 };
 	int			 perr[2] = { -1, -1 }, i, nargs = 0;

@@ -36,9 +36,9 @@ struct cmd_runner;
 /* How a run ended, as the runner reports it, once. */
 struct cmd_outcome {
 	bool		 failed;
-	const char	*code;		/* failed: exit, signal, timeout, spawn */
+	const char	*code;		/* exit, signal, timeout, spawn */
 	char		 error[ERROR_TEXT_MAX + 1];	/* failed: why */
-	const void	*result;	/* one packed map (see worker_command.c) */
+	const void	*result;	/* one packed map: docs/actors.md */
 	size_t		 resultlen;
 };
 

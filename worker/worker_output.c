@@ -163,8 +163,9 @@ base64_encode(const void *p, size_t len, char *out)
 		out[o++] = digits[v & 63];
 	}
 	if (i < len) {
-		v = (unsigned)u[i] << 16 | (i + 1 < len ? (unsigned)u[i + 1] << 8 :
-		    0);
+		v = (unsigned)u[i] << 16;
+		if (i + 1 < len)
+			v |= (unsigned)u[i + 1] << 8;
 		out[o++] = digits[v >> 18];
 		out[o++] = digits[(v >> 12) & 63];
 		out[o++] = i + 1 < len ? digits[(v >> 6) & 63] : '=';
