@@ -24,6 +24,7 @@
 #include "db.h"
 #include "frame.h"
 #include "log.h"
+#include "metrics.h"
 #include "peer.h"
 #include "strmap.h"
 #include "version.h"
@@ -354,6 +355,62 @@ rt_pack_inspect(msgpack_packer *pk)
 		}
 }
 
+void
+rt_metrics(struct metrics *m, const char *process)
+{
+	struct conn	*c;
+	size_t		 unsent = 0, nconns = 0;
+	char		 proc[ADDR_MAX + 1], l[METRICS_LABELS_MAX];
+	int		 i;
+
+	LIST_FOREACH(c, &rt.conns, entry) {
+		unsent += peer_unsent(c->peer);
+		nconns++;
+	}
+	if (process != NULL)
+		snprintf(proc, sizeof(proc), "%s", process);
+	else
+		snprintf(proc, sizeof(proc), "%.*s",
+		    (int)strcspn(rt.identity, ":"), rt.identity);
+	metrics_labels(l, sizeof(l), "process", proc, NULL);
+	metrics_counter(m, "actord_messages_received_total", "Messages the "
+	    "process received from other processes since it started.", l,
+	    (double)rt.stats.msgs_in);
+	metrics_counter(m, "actord_messages_sent_total", "Messages the "
+	    "process sent since it started.", l, (double)rt.stats.msgs_out);
+	metrics_counter(m, "actord_error_replies_total", "Error replies the "
+	    "process sent since it started.", l, (double)rt.stats.errors_out);
+	metrics_counter(m, "actord_messages_dropped_total", "Messages the "
+	    "process could not route or that were too large.", l,
+	    (double)rt.stats.dropped);
+	metrics_gauge(m, "actord_mailbox_bytes", "Bytes received and not "
+	    "yet handled, over every connection.", l,
+	    (double)rt_mailbox_bytes());
+	metrics_gauge(m, "actord_unsent_bytes", "Bytes queued for other "
+	    "processes and not yet written.", l, (double)unsent);
+	metrics_gauge(m, "actord_connections", "Connections the process "
+	    "holds to other processes.", l, (double)nconns);
+	if (rt.db != NULL)
+		db_metrics(rt.db, m, proc);
+	for (i = 0; i < rt.nkinds; i++)
+		if (rt.kinds[i]->metrics != NULL)
+			rt.kinds[i]->metrics(m);
+}
+
+/* Answer GetMetrics with the process's families (metrics.h). */
+static void
+metrics_reply(const struct envelope *env)
+{
+	struct metrics	*m = metrics_new();
+	msgpack_packer	*pk;
+
+	rt_metrics(m, NULL);
+	pk = actor_begin(env->to, env->from, MSG_METRICS, env->id);
+	metrics_pack(m, pk);
+	actor_end();
+	metrics_free(m);
+}
+
 /* Find or make the connection a message to `to` leaves by. */
 static struct conn *
 route(const char *to, const struct addr *a)
@@ -592,6 +649,15 @@ dispatch(struct peer *p, struct envelope *env, void *arg)
 		    env->to);
 		actor_error(rt.identity, env, ERR_UNKNOWN_ACTOR,
 		    "Unknown actor type: %.*s", (int)ad.kindlen, ad.kind);
+		return;
+	}
+	/*
+	 * GetMetrics: at any address of a kind that reports metrics, no
+	 * actor needed.  A kind without them (system:, the read-only view
+	 * on system.sock) takes it through its table: refused.
+	 */
+	if (env->type == MSG_GET_METRICS && k->metrics != NULL) {
+		metrics_reply(env);
 		return;
 	}
 	if ((a = strmap_get(rt.actors, env->to)) == NULL &&

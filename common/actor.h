@@ -32,6 +32,7 @@
 struct actor;
 struct db;
 struct event_base;
+struct metrics;
 struct peer;
 
 /*
@@ -92,6 +93,11 @@ struct actor_kind {
 	void			(*stop)(void);
 	/* Pack one map summarising the kind's state for `inspect`. */
 	void			(*inspect)(msgpack_packer *pk);
+	/*
+	 * Add the kind's own families for GetMetrics (metrics.h).  NULL: the
+	 * kind does not answer GetMetrics (its table decides).
+	 */
+	void			(*metrics)(struct metrics *m);
 	/* Reload: the config was re-read after SIGHUP. */
 	void			(*reload)(const struct config *cfg);
 };
@@ -132,6 +138,13 @@ const struct rt_stats *rt_stats(void);
 size_t	rt_mailbox_bytes(void);
 /* Pack the process summary `inspect` shows (a map). */
 void	rt_pack_inspect(msgpack_packer *pk);
+/*
+ * Add the process's families to m: its messages, mailbox and connections
+ * (process="<process>", NULL: its identity's kind), its database's
+ * commits, and every kind's own.  The runtime answers GetMetrics with
+ * them at any address of a kind that has a metrics callback.
+ */
+void	rt_metrics(struct metrics *m, const char *process);
 /* Start an orderly stop: kind stop(), flush, drain, leave the loop. */
 void	rt_stop(void);
 

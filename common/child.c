@@ -174,6 +174,28 @@ child_rss(pid_t pid)
 	return rss * (unsigned long long)sysconf(_SC_PAGESIZE);
 }
 
+double
+child_cpu_seconds(pid_t pid)
+{
+	char			 path[64], buf[1024], *p;
+	FILE			*fp;
+	unsigned long long	 ut = 0, st = 0;
+	size_t			 n;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	if ((fp = fopen(path, "r")) == NULL)
+		return 0;
+	n = fread(buf, 1, sizeof(buf) - 1, fp);
+	fclose(fp);
+	buf[n] = '\0';
+	/* The name may hold spaces and parentheses: fields follow the last ')'. */
+	if ((p = strrchr(buf, ')')) == NULL ||
+	    sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
+	    "%llu %llu", &ut, &st) != 2)
+		return 0;
+	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
 ssize_t
 fd_send(int sock, struct iovec *iov, int iovcnt, int fd)
 {

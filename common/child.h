@@ -132,5 +132,7 @@ ssize_t	fd_send(int sock, struct iovec *iov, int iovcnt, int fd);
 ssize_t	fd_recv(int sock, void *buf, size_t len, int *fd);
 /* Resident set size of pid in bytes, from /proc; 0 if unknown. */
 unsigned long long child_rss(pid_t pid);
+/* CPU time pid used, user and system, in seconds (0 if unknown). */
+double	child_cpu_seconds(pid_t pid);
 
 #endif

@@ -178,6 +178,9 @@ static const struct key keys[] = {
 	    1000000, "1000", "tasks one session may watch at once"),
 	INT("coordinator", "watches_per_task", watches_per_task, 1, 100000,
 	    "64", "sessions that may watch one task"),
+	INT("coordinator", "metrics_series", metrics_series, 1, 10000, "100",
+	    "(kind, queue) pairs the task metrics name; later pairs are "
+	    "counted as kind and queue \"other\""),
 
 	CHILD(CHILD_WORKER),
 	ENUM("worker", "synchronous", worker_sync, sync_names, "normal",
@@ -199,6 +202,14 @@ static const struct key keys[] = {
 	STR("gateway", "access_token", access_token, "",
 	    "required ?token= or Bearer token; empty: none"),
 	BOOL("gateway", "echo", echo, "yes", "serve the /echo endpoint"),
+	BOOL("gateway", "metrics", metrics, "yes",
+	    "serve GET /metrics (Prometheus text format)"),
+	STR("gateway", "metrics_token", metrics_token, "",
+	    "a Bearer or ?token= also accepted on /metrics (besides "
+	    "access_token); either set: one is required"),
+	INT("gateway", "metrics_timeout_ms", metrics_timeout_ms, 10, 10000,
+	    "500", "a scrape waits at most this long for the processes' "
+	    "answers; one that did not answer is reported actord_up 0"),
 
 	SIZE("session", "max_message_bytes", max_message_bytes, 128,
 	    64 * MiB, "64k", "largest WebSocket message; larger: close 1009"),

@@ -74,6 +74,7 @@ struct config {
 	int	 queues_open;		/* tasks may name other queues */
 	int	 watches_per_watcher;	/* tasks one session may watch */
 	int	 watches_per_task;	/* sessions watching one task */
+	int	 metrics_series;	/* (kind, queue) label pairs, then "other" */
 
 	/* [worker] */
 	int	 worker_sync;
@@ -95,6 +96,9 @@ struct config {
 	char	 allowed_origins[1024];	/* space-separated; "" = any */
 	char	 access_token[256];	/* "" = none required */
 	int	 echo;			/* serve /echo */
+	int	 metrics;		/* serve /metrics */
+	char	 metrics_token[256];	/* also accepted on /metrics */
+	int	 metrics_timeout_ms;	/* a scrape's wait per process */
 
 	/* [session] */
 	long	 max_message_bytes;	/* WebSocket message limit */

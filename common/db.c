@@ -4,12 +4,14 @@
 #include <sys/stat.h>
 
 #include <stdint.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "db.h"
 #include "log.h"
+#include "metrics.h"
 #include "xmalloc.h"
 
 struct db {
@@ -21,6 +23,8 @@ struct db {
 	void		*begin_arg;
 	int		(*commit_hook)(void *);
 	void		*commit_arg;
+	uint64_t	 commits;	/* transactions committed */
+	struct histogram commit_time;	/* COMMIT's duration, seconds */
 };
 
 int
@@ -214,13 +218,40 @@ int
 db_commit(void *arg)
 {
 	struct db	*db = arg;
+	struct timespec	 t0, t1;
+	int		 rc;
 
 	if (db == NULL || !db->in_tx)
 		return 0;
 	if (db->commit_hook != NULL && db->commit_hook(db->commit_arg) == -1)
 		return -1;
 	db->in_tx = 0;
-	return db_exec(db, "COMMIT");
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	rc = db_exec(db, "COMMIT");
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (rc == 0) {
+		db->commits++;
+		histogram_observe(&db->commit_time, (double)(t1.tv_sec -
+		    t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+	}
+	return rc;
+}
+
+/* The database's families: commits, their time, the file's size. */
+void
+db_metrics(struct db *db, struct metrics *m, const char *name)
+{
+	char	 l[METRICS_LABELS_MAX];
+
+	metrics_labels(l, sizeof(l), "db", name, NULL);
+	metrics_counter(m, "actord_db_commits_total", "Transactions "
+	    "committed to the actor's database since its process started.",
+	    l, (double)db->commits);
+	metrics_histogram(m, "actord_db_commit_duration_seconds", "Time a "
+	    "COMMIT took (one per loop turn that changed state).", l,
+	    &db->commit_time);
+	metrics_gauge(m, "actord_db_size_bytes", "Size of the database "
+	    "file and its WAL.", l, (double)db_size(db));
 }
 
 sqlite3_stmt *

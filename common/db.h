@@ -15,6 +15,7 @@
 #include <sqlite3.h>
 
 struct db;
+struct metrics;
 
 /*
  * Open path, check it, switch to WAL with the given synchronous level
@@ -42,5 +43,7 @@ sqlite3_stmt	*db_prepare(struct db *db, const char *sql);
 /* Size of the database file and its WAL, bytes. */
 long long	 db_size(struct db *db);
 int		 db_version(struct db *db);
+/* Add the database's families (commits, commit time, size), db=name. */
+void		 db_metrics(struct db *db, struct metrics *m, const char *name);
 
 #endif

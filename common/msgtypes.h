@@ -39,6 +39,7 @@
 	MSG(EVENTS,		"Events",	SERVER,	K_ANY,		none)		\
 	MSG(GET_EVENTS,		"GetEvents",	CLIENT,	K_EVENTLOG,	get_events)	\
 	MSG(GET_KINDS,		"GetKinds",	CLIENT,	K_COORD,	empty)		\
+	MSG(GET_METRICS,	"GetMetrics",	INTERNAL, K_COORD | K_WORKER | K_EVENTLOG | K_SYSTEM, empty) \
 	MSG(GET_STATE,		"GetState",	CLIENT,	K_WORKER,	empty)		\
 	MSG(GET_STATUS,		"GetStatus",	CLIENT,	K_COORD,	empty)		\
 	MSG(GET_TASK,		"GetTask",	CLIENT,	K_COORD,	task_id)	\
@@ -50,6 +51,7 @@
 	MSG(LIST_TASKS,		"ListTasks",	CLIENT,	K_COORD,	list_tasks)	\
 	MSG(LOG_EVENT,		"LogEvent",	CLIENT,	K_EVENTLOG | K_SESSION, log_event) \
 	MSG(LOG_EVENT_ACK,	"LogEventAck",	INTERNAL, K_COORD,	log_event_ack)	\
+	MSG(METRICS,		"Metrics",	INTERNAL, K_ANY,	none)		\
 	MSG(PAUSE_QUEUE,	"PauseQueue",	INTERNAL, K_COORD,	queue_name)	\
 	MSG(PING,		"Ping",		CLIENT,	K_ANY,		none)		\
 	MSG(PONG,		"Pong",		SERVER,	K_ANY,		none)		\

@@ -16,6 +16,7 @@
  *	coordinator_watch.c	watchers: TaskFinished, TaskOutput
  *	coordinator_status.c	StatusUpdated, inspect, the 'recent' list
  *	coordinator_events.c	the event outbox
+ *	coordinator_metrics.c	the counters and gauges of GetMetrics
  *	coordinator_push.c	subscribers and coalesced pushes
  *	coordinator_db.c	the schema and every statement
  *
@@ -54,6 +55,7 @@
 #include <sqlite3.h>
 
 #include "actor.h"
+#include "metrics.h"
 
 struct db;
 struct event_base;
@@ -106,6 +108,7 @@ struct coord_conf {
 	int	 queues_open;		/* tasks may name other queues */
 	int	 watches_per_watcher;	/* WatchTask bound per session */
 	int	 watches_per_task;	/* ... and per task */
+	int	 metrics_series;	/* (kind, queue) label pairs */
 	const struct config *cfg;	/* the kinds; NULL: the built-ins */
 };
 
@@ -168,6 +171,38 @@ struct cevents {
 	msgpack_sbuffer	 data;		/* the data of the event being added */
 };
 
+/* The counters of the metrics, per (kind, queue) (coordinator_metrics.c). */
+enum cmet_counter {
+	CM_ASSIGNED,
+	CM_COMPLETED,
+	CM_FAILED,
+	CM_RETRIED,
+	CM_CANCELLED,
+	CM_TIMED_OUT,
+	CM_COUNT
+};
+
+struct cmet_series {
+	TAILQ_ENTRY(cmet_series) entry;
+	char			 kind[TASK_KIND_MAX + 1];
+	char			 queue[NAME_MAX_LEN + 1];
+	uint64_t		 n[CM_COUNT];
+	int			 dirty;		/* to be written */
+};
+TAILQ_HEAD(cmet_list, cmet_series);
+
+struct cmetrics {
+	struct strmap		*series;	/* "kind/queue" -> series */
+	struct cmet_list	 list;		/* in the order made */
+	size_t			 nseries;	/* named pairs (not "other") */
+	size_t			 ndirty;
+	int			 overflowed;	/* logged the bound */
+	struct histogram	 wait, run;	/* seconds */
+	int			 wait_dirty, run_dirty;
+	uint64_t		 dedupe_hits;
+	int			 dedupe_dirty;
+};
+
 /* Prepared statements, one per row of coordinator_db.c's table. */
 enum cstmt {
 	ST_TASK_INSERT,
@@ -225,6 +260,10 @@ enum cstmt {
 	ST_NEWEST,
 	ST_CHG,
 	ST_CHG_SET,
+	ST_LOAD_TASK_COUNTS,
+	ST_TASK_COUNTS_SET,
+	ST_LOAD_METRIC_STATE,
+	ST_METRIC_STATE_SET,
 	ST_COUNT
 };
 
@@ -253,6 +292,7 @@ struct coord {
 	size_t			 nrecent;
 	int			 dirty;		/* a StatusUpdated is due */
 	struct cevents		 ev;		/* the event outbox */
+	struct cmetrics		 met;		/* counters for GetMetrics */
 	int64_t			 fake_now;	/* tests: the clock, or 0 */
 };
 
@@ -288,6 +328,8 @@ struct trow {
 	bool			 has_retry;	/* a policy was given */
 	int64_t			 timeout_ms;
 	int64_t			 run_at;
+	int64_t			 created;	/* ms */
+	int64_t			 started;	/* ms, its last run; 0 none */
 };
 
 /* coordinator_queue.c: the state, tasks and workers moving on. */
@@ -476,6 +518,23 @@ void		 coord_events_down(struct coord *c);
 int		 coord_events_up(struct coord *c, struct outbox *ob);
 /* Every EVENTS_TICK_MS: trim acked rows, resend when acks stopped. */
 int		 coord_events_tick(struct coord *c, struct outbox *ob);
+/* Events kept until the event log acknowledges them. */
+int64_t		 coord_events_unacked(const struct coord *c);
+
+/* coordinator_metrics.c: the counters and families of GetMetrics. */
+void		 cmet_init(struct coord *c);
+void		 cmet_free(struct coord *c);
+int		 cmet_load(struct coord *c);
+/* Write the counters that moved (in the commit hook); 0 or -1. */
+int		 cmet_save(struct coord *c);
+/* A task moved from one status to another (task_count()). */
+void		 cmet_transition(struct coord *c, const struct trow *t,
+		    enum task_status from, enum task_status to);
+/* A run of t ended at its timeout. */
+void		 cmet_timed_out(struct coord *c, const struct trow *t);
+/* A command answered from the dedupe window. */
+void		 cmet_dedupe_hit(struct coord *c);
+void		 coord_metrics(struct coord *c, struct metrics *m);
 
 /* coordinator_status.c: the snapshot and the 'recent' list. */
 int		 coord_pack_status(struct coord *c, msgpack_packer *pk);

@@ -72,6 +72,7 @@ static const struct peer_rule peers[] = {
 static int	coordinator_setup(const struct config *);
 static void	coordinator_handled(void);
 static void	coordinator_inspect(msgpack_packer *);
+static void	coordinator_metrics(struct metrics *);
 static void	coordinator_reload(const struct config *);
 
 const struct actor_kind coordinator_kind = {
@@ -84,6 +85,7 @@ const struct actor_kind coordinator_kind = {
 	.handled = coordinator_handled,
 	.setup = coordinator_setup,
 	.inspect = coordinator_inspect,
+	.metrics = coordinator_metrics,
 	.reload = coordinator_reload,
 };
 
@@ -318,6 +320,7 @@ conf_from(const struct config *cfg, struct coord_conf *conf)
 	conf->queues_open = cfg->queues_open;
 	conf->watches_per_watcher = cfg->watches_per_watcher;
 	conf->watches_per_task = cfg->watches_per_task;
+	conf->metrics_series = cfg->metrics_series;
 	/* The kinds, from a copy that a failed reload cannot touch. */
 	kinds_cfg = *cfg;
 	conf->cfg = &kinds_cfg;
@@ -356,6 +359,13 @@ static void
 coordinator_inspect(msgpack_packer *pk)
 {
 	coord_pack_inspect(co.c, pk, push_count(co.push));
+}
+
+/* The coordinator's part of GetMetrics. */
+static void
+coordinator_metrics(struct metrics *m)
+{
+	coord_metrics(co.c, m);
 }
 
 /* SIGHUP: the new settings, and a push if they change the snapshot. */

@@ -81,6 +81,7 @@ coord_command(struct actor *self, const struct envelope *env,
 				    sqlite3_column_blob(st, 1),
 				    (size_t)sqlite3_column_bytes(st, 1));
 				sqlite3_reset(st);
+				cmet_dedupe_hit(c);
 				log_debug("%s from %s: id %s seen; same reply",
 				    msg_name(env->type), env->from, env->id);
 				return 0;

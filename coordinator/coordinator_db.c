@@ -3,7 +3,7 @@
  * migrations below (PRAGMA user_version counts them), and every statement
  * the coordinator runs, prepared once.
  *
- * Schema version 6:
+ * Schema version 7:
  *
  *	workers	  the registry: id, the finished-task count, when it was
  *		  registered (its rowid keeps the registration order)
@@ -30,6 +30,12 @@
  *		  first lead the table
  *	events_out  the event outbox: each activity event (seq, level,
  *		  message, data) until the event log has acknowledged it
+ *	task_counts  the metrics' counters per (kind, queue): tasks
+ *		  assigned, completed, failed, retried, cancelled, timed
+ *		  out, ever (coordinator_metrics.c), so that a restart does
+ *		  not take a Prometheus counter back
+ *	metric_state  the other metrics kept across restarts: the wait and
+ *		  run time histograms, the dedupe hits, as text
  *	meta	  'events_done' holds the last event number deleted, so that
  *		  the numbering goes on after the outbox was emptied
  *
@@ -183,6 +189,21 @@ const char *const coord_migrations[] = {
 	 */
 	"DROP INDEX tasks_status;"
 	"CREATE INDEX tasks_fin ON tasks(status) WHERE status BETWEEN 2 AND 4;",
+
+	/* 7: the metrics' counters, kept across restarts. */
+	"CREATE TABLE task_counts ("
+	"  kind TEXT NOT NULL,"
+	"  queue TEXT NOT NULL,"
+	"  assigned INTEGER NOT NULL,"
+	"  completed INTEGER NOT NULL,"
+	"  failed INTEGER NOT NULL,"
+	"  retried INTEGER NOT NULL,"
+	"  cancelled INTEGER NOT NULL,"
+	"  timed_out INTEGER NOT NULL,"
+	"  PRIMARY KEY (kind, queue)) WITHOUT ROWID;"
+	"CREATE TABLE metric_state ("
+	"  name TEXT PRIMARY KEY,"
+	"  value TEXT NOT NULL) WITHOUT ROWID;",
 };
 const int coord_nmigrations = sizeof(coord_migrations) /
     sizeof(coord_migrations[0]);
@@ -203,7 +224,7 @@ static const char *const stmt_sql[ST_COUNT] = {
 	    " ?11, ?12, ?13)",
 	[ST_TASK_GET] =
 	    "SELECT status, worker, pin, attempts, queue, kind, retry,"
-	    " timeout_ms, run_at FROM tasks WHERE id = ?1",
+	    " timeout_ms, run_at, created, started FROM tasks WHERE id = ?1",
 	[ST_TASK_SAME] =
 	    "SELECT 1 FROM tasks WHERE id = ?1 AND kind = ?2"
 	    " AND input IS ?3",
@@ -392,6 +413,16 @@ static const char *const stmt_sql[ST_COUNT] = {
 	    "SELECT value FROM meta WHERE key = 'chg'",
 	[ST_CHG_SET] =
 	    "INSERT OR REPLACE INTO meta (key, value) VALUES ('chg', ?1)",
+	[ST_LOAD_TASK_COUNTS] =
+	    "SELECT kind, queue, assigned, completed, failed, retried,"
+	    " cancelled, timed_out FROM task_counts",
+	[ST_TASK_COUNTS_SET] =
+	    "INSERT OR REPLACE INTO task_counts VALUES"
+	    " (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	[ST_LOAD_METRIC_STATE] =
+	    "SELECT name, value FROM metric_state",
+	[ST_METRIC_STATE_SET] =
+	    "INSERT OR REPLACE INTO metric_state VALUES (?1, ?2)",
 };
 
 /* Open coordinator.db and bring its schema up to date. */

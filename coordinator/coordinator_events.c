@@ -68,6 +68,12 @@ events_unacked(const struct coord *c)
 	return c->ev.next - 1 - events_floor(c);
 }
 
+int64_t
+coord_events_unacked(const struct coord *c)
+{
+	return events_unacked(c);
+}
+
 /* Read the outbox's range and the numbering; everything is out of step. */
 int
 events_load(struct coord *c)

@@ -178,12 +178,13 @@ coord_open(const char *path, const struct coord_conf *conf)
 	TAILQ_INIT(&c->idle);
 	TAILQ_INIT(&c->recent);
 	TAILQ_INIT(&c->queue_list);
+	cmet_init(c);
 	if ((c->db = cdb_open(path, conf->synchronous)) == NULL)
 		goto fail;
 	if (cdb_prepare(c) == -1)
 		goto fail;
 	db_set_commit_hook(c->db, coord_save_chg, c);
-	if (coord_load(c) == -1)
+	if (coord_load(c) == -1 || cmet_load(c) == -1)
 		goto fail;
 	if (db_commit(c->db) == -1)
 		goto fail;
@@ -214,6 +215,7 @@ coord_close(struct coord *c)
 	recent_clear(c);
 	queues_free(c);
 	watch_free(c);
+	cmet_free(c);
 	strmap_free(c->workers);
 	strmap_free(c->recent_map);
 	strmap_free(c->queues);

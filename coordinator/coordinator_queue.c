@@ -164,6 +164,8 @@ coord_save_chg(void *arg)
 	struct coord	*c = arg;
 	sqlite3_stmt	*st;
 
+	if (cmet_save(c) == -1)
+		return -1;
 	if (c->chg == c->chg_saved)
 		return 0;
 	st = cdb_stmt(c, ST_CHG_SET);
@@ -220,6 +222,8 @@ task_get(struct coord *c, const char *id, struct trow *t)
 		task_policy(c, st, 6, t);
 		t->timeout_ms = sqlite3_column_int64(st, 7);
 		t->run_at = sqlite3_column_int64(st, 8);
+		t->created = sqlite3_column_int64(st, 9);
+		t->started = sqlite3_column_int64(st, 10);
 	}
 	sqlite3_reset(st);
 	if (rc == SQLITE_ROW)
@@ -258,6 +262,7 @@ task_count(struct coord *c, const struct trow *t, enum task_status from,
 	struct cqueue	*q = queue_get(c, t->queue);
 	struct cworker	*w;
 
+	cmet_transition(c, t, from, to);
 	if (from != TASK_NEW && !TASK_FINISHED(from))
 		c->ntasks[from]--;
 	c->ntasks[to]++;
@@ -586,6 +591,8 @@ run_failed(struct coord *c, const char *id, struct trow *t,
 {
 	int64_t	 delay;
 
+	if (code != NULL && strcmp(code, "timeout") == 0)
+		cmet_timed_out(c, t);
 	if (t->has_retry && (uint64_t)t->attempts <
 	    retry_max_attempts(&t->retry)) {
 		if (run_end(c, id, t->attempts, TASK_FAILED, error) == -1)

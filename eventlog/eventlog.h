@@ -89,6 +89,8 @@ void		 elog_send_acks(struct elog *l, struct outbox *ob);
 void		 elog_peer_down(struct elog *l, const char *identity);
 size_t		 elog_subscribers(const struct elog *l);
 void		 elog_pack_inspect(struct elog *l, msgpack_packer *pk);
+struct metrics;
+void		 elog_metrics(struct elog *l, struct metrics *m);
 
 /* The handlers, one per row of the table in eventlog_actor.c. */
 int	elog_log_event(struct actor *self, const struct envelope *env,

@@ -32,6 +32,7 @@ static const struct peer_rule peers[] = {
 static int	eventlog_setup(const struct config *);
 static void	eventlog_handled(void);
 static void	eventlog_inspect(msgpack_packer *);
+static void	eventlog_metrics(struct metrics *);
 static void	eventlog_reload(const struct config *);
 
 const struct actor_kind eventlog_kind = {
@@ -43,6 +44,7 @@ const struct actor_kind eventlog_kind = {
 	.handled = eventlog_handled,
 	.setup = eventlog_setup,
 	.inspect = eventlog_inspect,
+	.metrics = eventlog_metrics,
 	.reload = eventlog_reload,
 };
 
@@ -115,6 +117,13 @@ static void
 eventlog_inspect(msgpack_packer *pk)
 {
 	elog_pack_inspect(el.log, pk);
+}
+
+/* The event log's part of GetMetrics. */
+static void
+eventlog_metrics(struct metrics *m)
+{
+	elog_metrics(el.log, m);
 }
 
 /* SIGHUP: a new retention. */

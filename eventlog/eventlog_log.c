@@ -25,6 +25,7 @@
 #include "db.h"
 #include "eventlog.h"
 #include "log.h"
+#include "metrics.h"
 #include "strmap.h"
 #include "xmalloc.h"
 
@@ -431,4 +432,20 @@ elog_pack_inspect(struct elog *l, msgpack_packer *pk)
 	mp_pack_kv_uint(pk, "refused", l->refused);
 	mp_pack_kv_int(pk, "dbBytes", db_size(evstore_db(l->s)));
 	mp_pack_kv_int(pk, "schemaVersion", db_version(evstore_db(l->s)));
+}
+
+/* The event log's families: its size, its sequence, its subscribers. */
+void
+elog_metrics(struct elog *l, struct metrics *m)
+{
+	metrics_gauge(m, "actord_eventlog_events", "Events the event log "
+	    "keeps (at most retention).", "", (double)evstore_count(l->s));
+	metrics_counter(m, "actord_eventlog_events_appended_total", "The number of the "
+	    "last event appended: events ever logged.", "",
+	    (double)evstore_last_seq(l->s));
+	metrics_gauge(m, "actord_eventlog_subscribers", "Sessions subscribed "
+	    "to the event log.", "", (double)l->n);
+	metrics_counter(m, "actord_eventlog_duplicates_total", "Events sent "
+	    "again by their source and recognised, since the process "
+	    "started.", "", (double)l->duplicates);
 }

@@ -141,6 +141,7 @@ reload(void)
 	 */
 	*cfg = *next;
 	sessions_reload(cfg);
+	scrape_reload(cfg);
 	log_info("configuration reloaded");
 }
 
@@ -229,6 +230,7 @@ main(int argc, char *argv[])
 	}
 	rt_adopt_parent(CHILD_FD_CTL, SUPERVISOR_ADDRESS, parent_gone);
 	conn_init(base, cfg);
+	scrape_init(base, cfg);
 	if (sessions_init(base, cfg) == -1) {
 		log_warnx("cannot start sessions; exiting");
 		return EXIT_SYSTEM;

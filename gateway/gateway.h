@@ -10,15 +10,20 @@
  *			upgrade to a session
  *   gateway_http.c	request heads (http-parser), what to do with a
  *			request, the WebSocket handshake checks, file paths
+ *   gateway_metrics.c	GET /metrics: GetMetrics to every process, the
+ *			replies merged with the gateway's own numbers
  *   gateway_sessions.c	session processes: the zygote, the pre-started pool,
  *			fork+exec, SCM_RIGHTS hand-off, exits, the list for
  *			actord
  *
- * Calls go one way, down this list: gateway.c calls gateway_conn.c and
- * gateway_sessions.c, and names gateway_actor.c's kind; gateway_actor.c
- * hands gateway_conn.c the tree actord pushed (for /healthz) and reads
- * the counters of both; gateway_conn.c calls gateway_http.c and
- * gateway_sessions.c; those two call no other file of the gateway.
+ * Calls go one way, down this list: gateway.c calls gateway_conn.c,
+ * gateway_metrics.c and gateway_sessions.c, and names gateway_actor.c's
+ * kind; gateway_actor.c hands gateway_conn.c the tree actord pushed (for
+ * /healthz), hands gateway_metrics.c the Metrics replies, and reads the
+ * counters of both; gateway_conn.c calls gateway_http.c,
+ * gateway_metrics.c and gateway_sessions.c; those call no other file of
+ * the gateway (the scrape adds the gateway's own numbers through the
+ * runtime, which asks gateway_actor.c's kind).
  */
 #ifndef GATEWAY_H
 #define GATEWAY_H
@@ -29,9 +34,12 @@
 
 #include <http_parser.h>
 
+#include "msg.h"
+
 struct actor_kind;
 struct config;
 struct event_base;
+struct metrics;
 
 /* Request headers the gateway looks at. */
 enum http_hdr {
@@ -81,6 +89,7 @@ enum http_route {
 	ROUTE_HEALTH,		/* GET /healthz */
 	ROUTE_WS,		/* WebSocket at / or /ws */
 	ROUTE_ECHO,		/* WebSocket at /echo */
+	ROUTE_METRICS,		/* GET /metrics */
 };
 
 /* What to do with a request: a route, or an error response. */
@@ -125,6 +134,22 @@ void	 conn_shutdown(void);
 size_t	 conn_count(void);
 /* The tree for /healthz, n <= TREE_MAX processes (copied). */
 void	 conn_set_tree(const struct tree_proc *procs, int n);
+void	 conn_metrics(struct metrics *m);
+
+/* gateway_metrics.c */
+struct envelope;
+struct scrape_waiter;
+/* A scrape's answer: the exposition text, len bytes (borrowed). */
+typedef void (*scrape_done_fn)(void *arg, const char *text, size_t len);
+
+void	 scrape_init(struct event_base *base, const struct config *cfg);
+void	 scrape_reload(const struct config *cfg);
+/* Join or start a scrape; done runs from the loop, never from here. */
+struct scrape_waiter *scrape_start(scrape_done_fn done, void *arg);
+/* The waiter's connection went: done will not run. */
+void	 scrape_cancel(struct scrape_waiter *w);
+/* A Metrics reply (gateway_actor.c). */
+void	 scrape_reply(const struct envelope *env);
 
 /* gateway_sessions.c */
 struct handoff {
@@ -136,11 +161,22 @@ struct handoff {
 	size_t		 earlylen;
 };
 
+#define CLOSE_SLOT_APP	16	/* close codes 4000-4999 */
+#define CLOSE_SLOT_OTHER 17	/* any other */
+#define CLOSE_SLOT_NONE	18	/* the session reported none */
+#define CLOSE_SLOTS	19
+
 /* How sessions ended, for Inspect. */
 struct sessions_counters {
 	uint64_t	 ended;		/* exit status known */
 	uint64_t	 failed;	/* ... not 0, or a signal we did not send */
 	uint64_t	 unreported;	/* no exit status came */
+	uint64_t	 opened;	/* connections handed to a session */
+	uint64_t	 closed;	/* ... whose session ended */
+	uint64_t	 msgs_in;	/* WebSocket messages of those */
+	uint64_t	 msgs_out;
+	uint64_t	 errors[ERR_COUNT];	/* ... their Error replies */
+	uint64_t	 close_codes[CLOSE_SLOTS];	/* 1000-1015, ... */
 };
 
 int	 sessions_init(struct event_base *base, const struct config *cfg);
@@ -154,5 +190,6 @@ size_t	 sessions_busy(void);
 size_t	 sessions_idle(void);
 void	 sessions_reap(void);
 const struct sessions_counters *sessions_counters(void);
+void	 sessions_metrics(struct metrics *m);
 
 #endif

@@ -2,10 +2,12 @@
  * The gateway actor, gateway:main: what it takes, and the glue to the
  * runtime.
  *
- * It takes one message, TreeUpdated: the tree actord pushes on the
- * control channel after main() subscribed to system:supervisor, and on
- * every change.  Each process's name and state go to the HTTP side for
- * /healthz (conn_set_tree).  The runtime answers Ping and an unknown type,
+ * It takes TreeUpdated: the tree actord pushes on the control channel
+ * after main() subscribed to system:supervisor, and on every change.
+ * Each process's name and state go to the HTTP side for /healthz
+ * (conn_set_tree).  And Metrics, the processes' answers to a scrape's
+ * GetMetrics, which go to gateway_metrics.c; the gateway's own families
+ * (HTTP, sessions) are its kind's metrics callback.  The runtime answers Ping and an unknown type,
  * and drops a reply or push nothing here takes.
  *
  * No peer table: the runtime's only connection here is the one to actord,
@@ -20,18 +22,43 @@
 static int	tree_updated(struct actor *, const struct envelope *,
 		    struct outbox *);
 
+static int	metrics_reply(struct actor *, const struct envelope *,
+		    struct outbox *);
+
 static const struct handler handlers[] = {
+	{ MSG_METRICS,		metrics_reply,	0 },
 	{ MSG_TREE_UPDATED,	tree_updated,	0 },
 };
 
 static void	gateway_inspect(msgpack_packer *);
+static void	gateway_metrics(struct metrics *);
 
 const struct actor_kind gateway_kind = {
 	.name = "gateway",
 	.handlers = handlers,
 	.nhandlers = nitems(handlers),
 	.inspect = gateway_inspect,
+	.metrics = gateway_metrics,
 };
+
+/* Metrics: a process's answer to the scrape's GetMetrics. */
+static int
+metrics_reply(struct actor *self, const struct envelope *env,
+    struct outbox *ob)
+{
+	(void)self;
+	(void)ob;
+	scrape_reply(env);
+	return 0;
+}
+
+/* The gateway's families: HTTP requests, sessions. */
+static void
+gateway_metrics(struct metrics *m)
+{
+	conn_metrics(m);
+	sessions_metrics(m);
+}
 
 /* TreeUpdated {processes: [{name, state, ...}]}: keep each name and state. */
 static int

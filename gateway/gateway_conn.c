@@ -31,6 +31,7 @@
 #include "config.h"
 #include "gateway.h"
 #include "log.h"
+#include "metrics.h"
 #include "version.h"
 #include "xmalloc.h"
 
@@ -38,12 +39,42 @@
 #define OUT_MAX		(256 * 1024)	/* queued output: stop reading */
 #define EARLY_MAX	(64 * 1024)	/* bytes sent before the 101 */
 
+/* What a request asked for, as the HTTP counters label it. */
+enum path_class {
+	PC_FILE,		/* the dashboard's files */
+	PC_HEALTH,		/* /healthz */
+	PC_METRICS,		/* /metrics */
+	PC_WEBSOCKET,		/* an upgrade */
+	PC_BAD,			/* refused before a route was known */
+	PC_COUNT
+};
+static const char *const path_class_names[PC_COUNT] = {
+	"file", "healthz", "metrics", "websocket", "bad",
+};
+
+/* Why an upgrade did not get a session. */
+enum reject {
+	RJ_MAX_SESSIONS,	/* max_sessions reached */
+	RJ_NO_SESSION,		/* no session process took it */
+	RJ_TOKEN,		/* 401 */
+	RJ_ORIGIN,		/* 403 */
+	RJ_HANDSHAKE,		/* any other refusal of the handshake */
+	RJ_COUNT
+};
+static const char *const reject_names[RJ_COUNT] = {
+	"max_sessions", "no_session", "token", "origin", "handshake",
+};
+
+#define HTTP_STATUS_END	600	/* HTTP status codes counted: 100-599 */
+
 struct conn {
 	LIST_ENTRY(conn)	 entry;
 	struct bufferevent	*bev;
 	struct event		*timer;		/* the head's deadline */
 	struct http_req		 req;
 	int			 closing;	/* close once flushed */
+	enum path_class		 pclass;	/* of the current request */
+	struct scrape_waiter	*scrape;	/* /metrics waiting, or NULL */
 	char			 peer[64];
 };
 
@@ -57,6 +88,9 @@ static struct {
 	int			 stopping;
 	struct tree_proc	 tree[TREE_MAX];	/* for /healthz */
 	int			 ntree;		/* -1: not heard yet */
+	uint64_t		 requests[PC_COUNT][HTTP_STATUS_END];
+	uint64_t		 rejected[RJ_COUNT];
+	uint64_t		 accepted;	/* TCP connections */
 } C = { .ntree = -1 };
 
 static void	conn_process(struct conn *);
@@ -66,6 +100,8 @@ conn_free(struct conn *c)
 {
 	LIST_REMOVE(c, entry);
 	C.nconns--;
+	if (c->scrape != NULL)
+		scrape_cancel(c->scrape);
 	event_free(c->timer);
 	if (c->bev != NULL)
 		bufferevent_free(c->bev);
@@ -86,6 +122,8 @@ respond_head(struct conn *c, int status, const char *type, size_t len,
 {
 	struct evbuffer	*out = bufferevent_get_output(c->bev);
 
+	if (status >= 100 && status < HTTP_STATUS_END)
+		C.requests[c->pclass][status]++;
 	evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\n"
 	    "Server: actord/%s\r\n"
 	    "Content-Type: %s\r\n"
@@ -268,6 +306,45 @@ upgrade(struct conn *c, const struct http_decision *d)
 	return 1;
 }
 
+/* The class of a request for the counters. */
+static enum path_class
+request_class(const struct conn *c, const struct http_decision *d)
+{
+	if (http_token_list_has(c->req.hdr[H_UPGRADE], "websocket"))
+		return PC_WEBSOCKET;
+	if (d->status != 0 && d->route == ROUTE_FILE)
+		return d->file[0] != '\0' ? PC_FILE : PC_BAD;
+	switch (d->route) {
+	case ROUTE_HEALTH:
+		return PC_HEALTH;
+	case ROUTE_METRICS:
+		return PC_METRICS;
+	case ROUTE_WS:
+	case ROUTE_ECHO:
+		return PC_WEBSOCKET;
+	default:
+		return PC_FILE;
+	}
+}
+
+/* A scrape's answer for c, then the requests it held back. */
+static void
+metrics_done(void *arg, const char *text, size_t len)
+{
+	struct conn	*c = arg;
+
+	c->scrape = NULL;
+	respond_head(c, 200, "text/plain; version=0.0.4; charset=utf-8", len,
+	    "Cache-Control: no-store\r\n");
+	if (c->req.method != HTTP_HEAD)
+		evbuffer_add(bufferevent_get_output(c->bev), text, len);
+	if (!c->closing) {
+		http_req_init(&c->req, (size_t)C.cfg->max_header_bytes);
+		conn_arm(c);
+	}
+	conn_process(c);
+}
+
 /* One complete request head: answer it. Returns 1 if c is gone. */
 static int
 conn_request(struct conn *c)
@@ -276,27 +353,39 @@ conn_request(struct conn *c)
 	int			 r;
 
 	http_decide(&c->req, C.cfg, &d);
+	c->pclass = request_class(c, &d);
 	if (d.status == 0 && (d.route == ROUTE_WS || d.route == ROUTE_ECHO)) {
 		if (sessions_full()) {
 			log_info("%s: max_sessions (%d) reached; 503",
 			    c->peer, C.cfg->max_sessions);
+			C.rejected[RJ_MAX_SESSIONS]++;
 			respond_error(c, 503, "Too many sessions",
 			    "Retry-After: 5\r\n");
 			return 0;
 		}
-		if ((r = upgrade(c, &d)) == 1)
+		if ((r = upgrade(c, &d)) == 1) {
+			/* The session answers 101; it is counted here. */
+			C.requests[PC_WEBSOCKET][101]++;
 			return 1;
-		if (r == -1)
+		}
+		if (r == -1) {
+			C.rejected[RJ_NO_SESSION]++;
 			respond_error(c, 503, "No session available",
 			    "Retry-After: 1\r\n");
+		}
 		return 0;
 	}
+	if (d.status != 0 && c->pclass == PC_WEBSOCKET)
+		C.rejected[d.status == 401 ? RJ_TOKEN : d.status == 403 ?
+		    RJ_ORIGIN : RJ_HANDSHAKE]++;
 	if (!c->req.keep_alive || C.stopping)
 		c->closing = 1;
 	if (d.status != 0)
 		respond_error(c, d.status, d.text, d.extra);
 	else if (d.route == ROUTE_HEALTH)
 		serve_health(c);
+	else if (d.route == ROUTE_METRICS)
+		c->scrape = scrape_start(metrics_done, c);
 	else
 		serve_file(c, d.file);
 	return 0;
@@ -311,7 +400,8 @@ conn_process(struct conn *c)
 	size_t		 len, used;
 	char		*data;
 
-	while (!c->closing && (len = evbuffer_get_length(in)) > 0) {
+	while (!c->closing && c->scrape == NULL &&
+	    (len = evbuffer_get_length(in)) > 0) {
 		if (evbuffer_get_length(bufferevent_get_output(c->bev)) >
 		    OUT_MAX) {
 			/* Pipelined requests wait for the output to drain. */
@@ -335,13 +425,15 @@ conn_process(struct conn *c)
 		event_del(c->timer);
 		if (conn_request(c))
 			return;
+		if (c->scrape != NULL)
+			return;		/* metrics_done() goes on */
 		if (!c->closing) {
 			http_req_init(&c->req,
 			    (size_t)C.cfg->max_header_bytes);
 			conn_arm(c);
 		}
 	}
-	if (c->closing) {
+	if (c->closing && c->scrape == NULL) {
 		bufferevent_disable(c->bev, EV_READ);
 		if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
 			conn_free(c);
@@ -432,6 +524,7 @@ conn_accept(int fd, const char *peer)
 		fatalx("conn_accept: bufferevent_socket_new");
 	LIST_INSERT_HEAD(&C.conns, c, entry);
 	C.nconns++;
+	C.accepted++;
 	http_req_init(&c->req, (size_t)C.cfg->max_header_bytes);
 	bufferevent_setcb(c->bev, read_cb, write_cb, event_cb, c);
 	bufferevent_setwatermark(c->bev, EV_READ, 0,
@@ -482,4 +575,34 @@ conn_set_tree(const struct tree_proc *procs, int n)
 		n = TREE_MAX;
 	memcpy(C.tree, procs, (size_t)n * sizeof(*procs));
 	C.ntree = n;
+}
+
+/* The HTTP side's families: requests by class and status, rejections. */
+void
+conn_metrics(struct metrics *m)
+{
+	char	 l[METRICS_LABELS_MAX], st[8];
+	int	 i, k;
+
+	metrics_gauge(m, "actord_http_connections", "HTTP connections open "
+	    "at the gateway (not yet upgraded).", "", (double)C.nconns);
+	metrics_counter(m, "actord_http_connections_accepted_total", "TCP "
+	    "connections the gateway accepted.", "", (double)C.accepted);
+	for (i = 0; i < PC_COUNT; i++)
+		for (k = 100; k < HTTP_STATUS_END; k++) {
+			if (C.requests[i][k] == 0)
+				continue;
+			snprintf(st, sizeof(st), "%d", k);
+			metrics_labels(l, sizeof(l), "path", path_class_names[i],
+			    "code", st, NULL);
+			metrics_counter(m, "actord_http_requests_total", "HTTP "
+			    "requests answered, by path class and status (101: "
+			    "handed to a session).", l,
+			    (double)C.requests[i][k]);
+		}
+	for (i = 0; i < RJ_COUNT; i++) {
+		metrics_labels(l, sizeof(l), "reason", reject_names[i], NULL);
+		metrics_counter(m, "actord_sessions_rejected_total", "WebSocket "
+		    "upgrades refused, by reason.", l, (double)C.rejected[i]);
+	}
 }

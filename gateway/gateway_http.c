@@ -397,18 +397,17 @@ query_token(const char *q, size_t len, char *out, size_t size)
 	return -1;
 }
 
-/* Does the request carry the configured access token? */
+/* Does the request carry want (not empty) as ?token= or Bearer? */
 static bool
-token_ok(const struct http_req *r, const struct config *cfg,
+token_is(const struct http_req *r, const char *want,
     const struct http_parser_url *u)
 {
-	const char	*want = cfg->access_token;
 	const char	*auth = r->hdr[H_AUTHORIZATION];
 	char		 got[512];
 	size_t		 wlen = strlen(want);
 
 	if (wlen == 0)
-		return true;
+		return false;
 	if ((u->field_set & (1 << UF_QUERY)) && query_token(r->url +
 	    u->field_data[UF_QUERY].off, u->field_data[UF_QUERY].len, got,
 	    sizeof(got)) == 0 && strlen(got) == wlen &&
@@ -418,6 +417,29 @@ token_ok(const struct http_req *r, const struct config *cfg,
 	    CRYPTO_memcmp(auth + 7, want, wlen) == 0)
 		return true;
 	return false;
+}
+
+/* Does the request carry the configured access token? */
+static bool
+token_ok(const struct http_req *r, const struct config *cfg,
+    const struct http_parser_url *u)
+{
+	return cfg->access_token[0] == '\0' ||
+	    token_is(r, cfg->access_token, u);
+}
+
+/*
+ * May the request read /metrics: no token configured, or the access
+ * token, or the metrics token.
+ */
+static bool
+metrics_token_ok(const struct http_req *r, const struct config *cfg,
+    const struct http_parser_url *u)
+{
+	if (cfg->access_token[0] == '\0' && cfg->metrics_token[0] == '\0')
+		return true;
+	return token_is(r, cfg->access_token, u) ||
+	    token_is(r, cfg->metrics_token, u);
 }
 
 /* Is origin in the space-separated allow-list (empty: any)? */
@@ -488,6 +510,15 @@ http_decide(const struct http_req *r, const struct config *cfg,
 	}
 	if (plen == 8 && memcmp(path, "/healthz", 8) == 0) {
 		d->route = ROUTE_HEALTH;
+		return;
+	}
+	if (plen == 8 && memcmp(path, "/metrics", 8) == 0 && cfg->metrics) {
+		d->route = ROUTE_METRICS;	/* refused or not */
+		if (!metrics_token_ok(r, cfg, &u)) {
+			refuse(d, 401, "Missing or invalid token",
+			    "WWW-Authenticate: Bearer\r\n");
+			return;
+		}
 		return;
 	}
 	ws_path = (plen == 1 && path[0] == '/') ||

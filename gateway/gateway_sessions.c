@@ -59,6 +59,7 @@
 #include "frame.h"
 #include "gateway.h"
 #include "log.h"
+#include "metrics.h"
 #include "peer.h"
 #include "strmap.h"
 #include "xmalloc.h"
@@ -95,6 +96,8 @@ struct gsession {
 	int64_t			 busy_since;
 	int64_t			 closed_at;	/* GS_ENDED since */
 	uint64_t		 msgs_in, msgs_out;
+	uint64_t		 errors[ERR_COUNT];	/* Error replies, by code */
+	int			 close_code;	/* WebSocket close; 0 unknown */
 	int			 signalled;	/* we sent a signal */
 };
 
@@ -269,6 +272,34 @@ known_pid(struct gsession *gs, pid_t pid)
 	map_pid(gs, pid);
 }
 
+/* A SessionStats' Error replies by code and its close code, if sent. */
+static void
+session_errors(struct gsession *gs, const msgpack_object *payload)
+{
+	const msgpack_object	*e = mp_get(payload, "errors");
+	uint64_t		 v;
+	uint32_t		 i;
+
+	if (e != NULL && e->type == MSGPACK_OBJECT_ARRAY)
+		for (i = 0; i < e->via.array.size && i < ERR_COUNT; i++)
+			if (mp_uint(&e->via.array.ptr[i], &v) == 0)
+				gs->errors[i] = v;
+	if (mp_uint(mp_get(payload, "closeCode"), &v) == 0 && v >= 1000 &&
+	    v <= 4999)
+		gs->close_code = (int)v;
+}
+
+/* The counter of a close code: 1000-1015 each, 4xxx, other, none (0). */
+static int
+close_slot(int code)
+{
+	if (code >= 1000 && code <= 1015)
+		return code - 1000;
+	if (code >= 4000 && code <= 4999)
+		return CLOSE_SLOT_APP;
+	return code == 0 ? CLOSE_SLOT_NONE : CLOSE_SLOT_OTHER;
+}
+
 /* A frame from a session: Ready, or its counters. */
 static void
 ctl_message(struct peer *p, struct envelope *env, void *arg)
@@ -293,6 +324,7 @@ ctl_message(struct peer *p, struct envelope *env, void *arg)
 			gs->msgs_in = v;
 		if (mp_uint(mp_get(env->payload, "msgsOut"), &v) == 0)
 			gs->msgs_out = v;
+		session_errors(gs, env->payload);
 		S.dirty = 1;
 		break;
 	default:
@@ -309,6 +341,8 @@ ctl_message(struct peer *p, struct envelope *env, void *arg)
 static void
 leave(struct gsession *gs, int abnormal)
 {
+	int	 i;
+
 	switch (gs->state) {
 	case GS_IDLE:
 		TAILQ_REMOVE(&S.pool, gs, entry);
@@ -324,6 +358,12 @@ leave(struct gsession *gs, int abnormal)
 	case GS_BUSY:
 		TAILQ_REMOVE(&S.busy, gs, entry);
 		S.nbusy--;
+		S.counters.closed++;
+		S.counters.msgs_in += gs->msgs_in;
+		S.counters.msgs_out += gs->msgs_out;
+		for (i = 0; i < ERR_COUNT; i++)
+			S.counters.errors[i] += gs->errors[i];
+		S.counters.close_codes[close_slot(gs->close_code)]++;
 		changed();
 		break;
 	case GS_GONE:
@@ -693,6 +733,7 @@ to_busy(struct gsession *gs, const struct handoff *h)
 	snprintf(gs->peer, sizeof(gs->peer), "%s", h->peer);
 	TAILQ_INSERT_TAIL(&S.busy, gs, entry);
 	S.nbusy++;
+	S.counters.opened++;
 	changed();
 }
 
@@ -1025,4 +1066,61 @@ sessions_reload(const struct config *cfg)
 	}
 	refill();
 	changed();
+}
+
+/* The sessions' families: open, opened and closed, their messages. */
+void
+sessions_metrics(struct metrics *m)
+{
+	struct gsession	*gs;
+	uint64_t	 in = S.counters.msgs_in, out = S.counters.msgs_out, err;
+	char		 l[METRICS_LABELS_MAX], code[8];
+	int		 i;
+
+	TAILQ_FOREACH(gs, &S.busy, entry) {
+		in += gs->msgs_in;
+		out += gs->msgs_out;
+	}
+	metrics_gauge(m, "actord_sessions_open", "WebSocket sessions "
+	    "serving a connection.", "", (double)S.nbusy);
+	metrics_gauge(m, "actord_sessions_idle", "Session processes started "
+	    "and waiting in the pool.", "", (double)S.npool);
+	metrics_gauge(m, "actord_sessions_max", "The max_sessions limit.",
+	    "", S.cfg->max_sessions);
+	metrics_counter(m, "actord_sessions_opened_total", "WebSocket "
+	    "connections handed to a session since the gateway started.", "",
+	    (double)S.counters.opened);
+	metrics_counter(m, "actord_sessions_closed_total", "Sessions that "
+	    "served a connection and ended.", "", (double)S.counters.closed);
+	metrics_counter(m, "actord_session_exits_failed_total", "Session "
+	    "processes that exited non-zero or by a signal not sent to them.",
+	    "", (double)S.counters.failed);
+	for (i = 0; i < CLOSE_SLOTS; i++) {
+		if (S.counters.close_codes[i] == 0)
+			continue;
+		if (i < 16)
+			snprintf(code, sizeof(code), "%d", 1000 + i);
+		metrics_labels(l, sizeof(l), "code", i < 16 ? code :
+		    i == CLOSE_SLOT_APP ? "4xxx" : i == CLOSE_SLOT_NONE ?
+		    "none" : "other", NULL);
+		metrics_counter(m, "actord_sessions_closed_by_code_total",
+		    "Sessions ended, by the WebSocket close code (none: the "
+		    "session ended without reporting one).", l,
+		    (double)S.counters.close_codes[i]);
+	}
+	for (i = 0; i < ERR_COUNT; i++) {
+		err = S.counters.errors[i];
+		TAILQ_FOREACH(gs, &S.busy, entry)
+			err += gs->errors[i];
+		metrics_labels(l, sizeof(l), "code", err_code_name(i), NULL);
+		metrics_counter(m, "actord_websocket_errors_total", "Error "
+		    "messages the sessions sent their clients, by code.", l,
+		    (double)err);
+	}
+	metrics_counter(m, "actord_websocket_messages_received_total",
+	    "WebSocket messages received from clients (as the sessions last "
+	    "reported).", "", (double)in);
+	metrics_counter(m, "actord_websocket_messages_sent_total",
+	    "WebSocket messages sent to clients (as the sessions last "
+	    "reported).", "", (double)out);
 }

@@ -55,6 +55,7 @@ struct ws_stats {
 	uint64_t	 msgs_in;
 	uint64_t	 msgs_out;
 	uint64_t	 coalesced;	/* pushes replaced by a later one */
+	uint16_t	 close_code;	/* once closed: the code it closed with */
 };
 
 /*

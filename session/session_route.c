@@ -91,6 +91,8 @@ static struct {
 	msgpack_packer		 pk;
 	struct event		*stats_ev;
 	uint64_t		 stats_in, stats_out;
+	uint64_t		 errors[ERR_COUNT];	/* Error replies sent */
+	int			 errors_moved;	/* since the last report */
 	int			 stopped;
 } R;
 
@@ -267,6 +269,10 @@ client_error(const char *to, const char *reply_to, enum err_code code,
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
+	if ((unsigned)code < ERR_COUNT) {
+		R.errors[code]++;
+		R.errors_moved = 1;
+	}
 	send_json(envelope(to, R.self, msg_name(MSG_ERROR), NULL,
 	    env_now_ms(), reply_to, json_pack("{s:s, s:s}", "code",
 	    err_code_name(code), "error", text)), NULL);
@@ -805,18 +811,28 @@ stats_cb(evutil_socket_t fd, short what, void *arg)
 {
 	const struct ws_stats	*st = ws_stats();
 	msgpack_packer		*pk;
+	int			 i;
 
-	(void)fd;
 	(void)what;
 	(void)arg;
-	if (st->msgs_in == R.stats_in && st->msgs_out == R.stats_out)
+	/* fd -1: the last report, with the close code. */
+	if (st->msgs_in == R.stats_in && st->msgs_out == R.stats_out &&
+	    !R.errors_moved && fd != -1)
 		return;
 	R.stats_in = st->msgs_in;
 	R.stats_out = st->msgs_out;
+	R.errors_moved = 0;
 	pk = actor_begin(R.self, "gateway:main", MSG_SESSION_STATS, NULL);
-	msgpack_pack_map(pk, 2);
+	msgpack_pack_map(pk, st->close_code != 0 ? 4 : 3);
 	mp_pack_kv_uint(pk, "msgsIn", st->msgs_in);
 	mp_pack_kv_uint(pk, "msgsOut", st->msgs_out);
+	/* Error replies by code, indexed by enum err_code (msg.h). */
+	mp_pack_str(pk, "errors");
+	msgpack_pack_array(pk, ERR_COUNT);
+	for (i = 0; i < ERR_COUNT; i++)
+		msgpack_pack_uint64(pk, R.errors[i]);
+	if (st->close_code != 0)
+		mp_pack_kv_uint(pk, "closeCode", st->close_code);
 	actor_end();
 }
 

@@ -426,6 +426,7 @@ ws_finish(void)
 	evtimer_del(ws.ping_ev);
 	evtimer_del(ws.pong_ev);
 	evtimer_del(ws.linger_ev);
+	ws.stats.close_code = ws.code;
 	ws.cb->closed(ws.code);
 }
 

@@ -47,6 +47,7 @@
  * injected by actorctl send) go back to it, whatever their type.
  */
 static const struct chan_handler chan_handlers[] = {
+	{ MSG_GET_METRICS,	system_metrics },
 	{ MSG_READY,		tree_ready },
 	{ MSG_SESSIONS_CHANGED,	system_sessions_changed },
 	{ MSG_SUBSCRIBE,	system_child_subscribe },

@@ -145,6 +145,7 @@ void	 system_init(void);
 void	 system_pack_sessions(msgpack_packer *pk);
 void	 system_sessions_changed(struct child *c, const struct envelope *env);
 void	 system_child_subscribe(struct child *c, const struct envelope *env);
+void	 system_metrics(struct child *c, const struct envelope *env);
 
 /* supervisor_control.c */
 void	 control_init(void);

@@ -5,9 +5,13 @@
  * It also keeps the gateway's last session list, and logs the tree's
  * events to the event log.  It watches the tree through its hooks.
  */
+#include <sys/wait.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 
@@ -15,6 +19,7 @@
 #include "child.h"
 #include "clock.h"
 #include "log.h"
+#include "metrics.h"
 #include "strmap.h"
 #include "supervisor.h"
 #include "xmalloc.h"
@@ -251,4 +256,69 @@ log_tree_event(const char *level, const char *text)
 	snprintf(m.message, sizeof(m.message), "%s", text);
 	actor_msg(sysactor->address, EVENTLOG_ADDRESS, MSG_LOG_EVENT, NULL,
 	    &m);
+}
+
+/* One process's families, as the supervisor sees it from outside. */
+static void
+child_metrics(struct metrics *m, const char *name, pid_t pid,
+    int64_t started_ms, int running, double restarts, int exited,
+    int wstatus)
+{
+	struct timespec	 now;
+	char		 l[METRICS_LABELS_MAX];
+	double		 start;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	start = (double)now.tv_sec + (double)now.tv_nsec / 1e9 -
+	    (double)(mono_ms() - started_ms) / 1000.0;
+	metrics_labels(l, sizeof(l), "process", name, NULL);
+	metrics_gauge(m, "actord_process_running", "1 when the supervisor "
+	    "sees the process up (Ready), else 0.", l, running);
+	metrics_counter(m, "actord_process_restarts_total", "Times the "
+	    "supervisor restarted the process since actord started.", l,
+	    restarts);
+	metrics_gauge(m, "actord_process_last_exit_code", "Exit code of the "
+	    "process's last exit; -1: none yet, or killed by a signal.", l,
+	    exited && WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : -1);
+	metrics_gauge(m, "actord_process_last_exit_signal", "Signal that "
+	    "ended the process last; 0: none.", l,
+	    exited && WIFSIGNALED(wstatus) ? WTERMSIG(wstatus) : 0);
+	if (pid <= 0)
+		return;
+	metrics_gauge(m, "actord_process_start_time_seconds", "When the "
+	    "running process started, seconds since the epoch: its own "
+	    "counters start from 0 then.", l, start);
+	metrics_gauge(m, "actord_process_resident_memory_bytes", "Resident "
+	    "memory of the process.", l, (double)child_rss(pid));
+	metrics_counter(m, "actord_process_cpu_seconds_total", "User and "
+	    "system CPU time of the running process.", l,
+	    child_cpu_seconds(pid));
+}
+
+/*
+ * GetMetrics on a child's channel (the gateway's scrape): every process
+ * of the tree as the supervisor sees it, and actord's own runtime.
+ */
+void
+system_metrics(struct child *c, const struct envelope *env)
+{
+	struct metrics	*m = metrics_new();
+	struct child	*k;
+	msgpack_packer	*pk;
+	int		 i;
+
+	child_metrics(m, "actord", getpid(), sup->start_ms, 1, 0, 0, 0);
+	for (i = 0; i < CHILD_COUNT; i++) {
+		k = &sup->child[i];
+		child_metrics(m, k->name, k->pid, k->started_ms,
+		    k->state == CS_UP, k->starts > 0 ? k->starts - 1 : 0,
+		    k->last_exit[0] != '\0', k->wstatus);
+	}
+	metrics_gauge(m, "actord_sessions_reported", "Sessions the gateway "
+	    "last reported to the supervisor.", "", sup->nsessions);
+	rt_metrics(m, "actord");
+	pk = actor_begin(SUPERVISOR_ADDRESS, env->from, MSG_METRICS, env->id);
+	metrics_pack(m, pk);
+	actor_end_peer(c->chan);
+	metrics_free(m);
 }

@@ -52,6 +52,7 @@ conf_default(void)
 	conf.queues_open = 1;
 	conf.watches_per_watcher = 1000;
 	conf.watches_per_task = 64;
+	conf.metrics_series = 100;
 	conf.finished_max_age_s = 0;
 	conf.cfg = NULL;
 }
@@ -2289,7 +2290,7 @@ START_TEST(test_statement_plans)
 		ST_LOAD_QUEUES, ST_LOAD_COUNTS, ST_LOAD_WATCHES,
 		ST_COUNT_FINISHED, ST_NEWEST_ROWID, ST_LOAD_PINNED,
 		ST_EVENTS_FIRST, ST_EVENTS_LAST, ST_EVENTS_DONE, ST_NEWEST,
-		ST_EVENT_SHIFT,
+		ST_EVENT_SHIFT, ST_LOAD_TASK_COUNTS, ST_LOAD_METRIC_STATE,
 	};
 	sqlite3		*h;
 	sqlite3_stmt	*st;
@@ -2321,6 +2322,92 @@ START_TEST(test_statement_plans)
 		}
 		sqlite3_finalize(st);
 	}
+}
+END_TEST
+
+/* ---- metrics ---- */
+
+/* The value of one sample line of the coordinator's families, or -1. */
+static double
+metric(const char *line_start)
+{
+	struct metrics	*m = metrics_new();
+	const char	*p;
+	char		*text;
+	size_t		 len, n = strlen(line_start);
+	double		 v = -1;
+
+	coord_metrics(c, m);
+	text = metrics_text(m, &len);
+	for (p = text; p != NULL && *p != '\0'; p = strchr(p, '\n'),
+	    p = p != NULL ? p + 1 : NULL)
+		if (strncmp(p, line_start, n) == 0 && p[n] == ' ') {
+			v = strtod(p + n + 1, NULL);
+			break;
+		}
+	free(text);
+	metrics_free(m);
+	return v;
+}
+
+/*
+ * The counters of GetMetrics: by (kind, queue), from the transitions,
+ * kept in coordinator.db across a restart; the histograms too.
+ */
+START_TEST(test_metrics_counters_kept)
+{
+	open_coord();
+	online_worker("w1");
+	assign("m1", NULL);
+	complete("m1", "w1");
+	assign("m2", NULL);
+	fail_run("m2", "w1", "timeout");
+	ck_assert_int_eq(db_commit(coord_db(c)), 0);
+	ck_assert(metric("actord_tasks_assigned_total{kind=\"echo\","
+	    "queue=\"default\"}") == 2);
+	ck_assert(metric("actord_tasks_completed_total{kind=\"echo\","
+	    "queue=\"default\"}") == 1);
+	ck_assert(metric("actord_tasks_failed_total{kind=\"echo\","
+	    "queue=\"default\"}") == 1);
+	ck_assert(metric("actord_tasks_timed_out_total{kind=\"echo\","
+	    "queue=\"default\"}") == 1);
+	ck_assert(metric("actord_task_wait_seconds_count") == 2);
+	ck_assert(metric("actord_task_run_seconds_count") == 2);
+	ck_assert(metric("actord_tasks{status=\"completed\"}") == 1);
+	ck_assert(metric("actord_queue_length{queue=\"default\"}") == 0);
+	ck_assert(metric("actord_queue_running{queue=\"default\"}") == 0);
+
+	open_coord();		/* a restart: the counters come back */
+	ck_assert(metric("actord_tasks_assigned_total{kind=\"echo\","
+	    "queue=\"default\"}") == 2);
+	ck_assert(metric("actord_tasks_completed_total{kind=\"echo\","
+	    "queue=\"default\"}") == 1);
+	ck_assert(metric("actord_task_run_seconds_count") == 2);
+	assign("m3", NULL);
+	ck_assert(metric("actord_tasks_assigned_total{kind=\"echo\","
+	    "queue=\"default\"}") == 3);
+}
+END_TEST
+
+/* Past metrics_series (kind, queue) pairs, a pair is counted as other. */
+START_TEST(test_metrics_series_bound)
+{
+	conf.metrics_series = 1;
+	open_coord();
+	ck_assert_int_eq(jsend(MSG_ASSIGN_TASK, "session:t",
+	    "{\"kind\":\"echo\",\"queue\":\"a\"}"), 0);
+	ck_assert_int_eq(jsend(MSG_ASSIGN_TASK, "session:t",
+	    "{\"kind\":\"echo\",\"queue\":\"b\"}"), 0);
+	ck_assert_int_eq(jsend(MSG_ASSIGN_TASK, "session:t",
+	    "{\"kind\":\"echo\",\"queue\":\"c\"}"), 0);
+	ck_assert(metric("actord_tasks_assigned_total{kind=\"echo\","
+	    "queue=\"a\"}") == 1);
+	ck_assert(metric("actord_tasks_assigned_total{kind=\"echo\","
+	    "queue=\"b\"}") == -1);
+	ck_assert(metric("actord_tasks_assigned_total{kind=\"other\","
+	    "queue=\"other\"}") == 2);
+	/* The gauges per queue are bounded by QUEUES_MAX instead. */
+	ck_assert(metric("actord_queue_length{queue=\"c\"}") == 1);
 }
 END_TEST
 
@@ -2409,6 +2496,13 @@ suite(void)
 	tcase_add_test(tc, test_retry_and_delete);
 	tcase_add_test(tc, test_kinds_checked);
 	tcase_add_test(tc, test_retention_age);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("metrics");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 20);
+	tcase_add_test(tc, test_metrics_counters_kept);
+	tcase_add_test(tc, test_metrics_series_bound);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("push");

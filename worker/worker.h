@@ -141,6 +141,8 @@ void		 ws_announce_all(struct wstate *ws);
 /* StopWorker: abort its task, forget it (its memory is freed). */
 int		 ws_stop(struct wstate *ws, struct wactor *w);
 void		 ws_pack_inspect(struct wstate *ws, msgpack_packer *pk);
+struct metrics;
+void		 ws_metrics(struct wstate *ws, struct metrics *m);
 
 /* The handlers, one per row of the table in worker_actor.c. */
 int	worker_start(struct actor *self, const struct envelope *env,

@@ -31,6 +31,7 @@ static struct actor	*worker_resolve(const char *,
 static void		 worker_inspect(msgpack_packer *);
 static void		 worker_reload(const struct config *);
 static void		 worker_halt(void);
+static void		 worker_metrics(struct metrics *);
 
 const struct actor_kind worker_kind = {
 	.name = "worker",
@@ -41,6 +42,7 @@ const struct actor_kind worker_kind = {
 	.stop = worker_halt,
 	.inspect = worker_inspect,
 	.reload = worker_reload,
+	.metrics = worker_metrics,
 };
 
 static struct wstate	*ws;
@@ -129,6 +131,13 @@ static void
 worker_halt(void)
 {
 	ws_kill_commands(ws);
+}
+
+/* The worker process's part of GetMetrics. */
+static void
+worker_metrics(struct metrics *m)
+{
+	ws_metrics(ws, m);
 }
 
 /* The worker process's part of `inspect`. */

@@ -33,9 +33,10 @@
 
 #include "actor.h"
 #include "clock.h"
+#include "config.h"
 #include "db.h"
 #include "log.h"
-#include "config.h"
+#include "metrics.h"
 #include "strmap.h"
 #include "worker.h"
 #include "worker_command.h"
@@ -873,4 +874,20 @@ ws_pack_inspect(struct wstate *ws, msgpack_packer *pk)
 	msgpack_pack_array(pk, n);
 	for (i = 0; i < n; i++)
 		mp_pack_str(pk, k[i].name);
+}
+
+/* The worker process's families: its worker actors, busy, tasks run. */
+void
+ws_metrics(struct wstate *ws, struct metrics *m)
+{
+	metrics_gauge(m, "actord_worker_actors", "Worker actors the worker "
+	    "process hosts.", "", (double)ws->n);
+	metrics_gauge(m, "actord_worker_actors_busy", "Worker actors running "
+	    "a task.", "", (double)ws->nbusy);
+	metrics_counter(m, "actord_worker_tasks_processed_total", "Tasks "
+	    "the worker actors finished since the process started.", "",
+	    (double)ws->nprocessed);
+	metrics_gauge(m, "actord_worker_commands", "Command runs whose "
+	    "processes the worker watches (cancelled ones until reaped).", "",
+	    (double)(ws->runner != NULL ? cmd_runner_count(ws->runner) : 0));
 }

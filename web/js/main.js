@@ -11,6 +11,8 @@ import { EventLogActor } from './event-log.js';
 import { ProcessTreeActor } from './process-tree.js';
 import { TasksActor } from './tasks.js';
 import { createDomView } from './dom-view.js';
+import { ChartsActor } from './charts-actor.js';
+import { createChartsView } from './charts.js';
 
 const runtime = createRuntime();
 const view = createDomView(document, runtime.send);
@@ -22,13 +24,15 @@ runtime.spawn(ACTOR.workerProxy, new WorkerProxyActor());
 runtime.spawn(ACTOR.eventLog, new EventLogActor());
 runtime.spawn(ACTOR.processTree, new ProcessTreeActor());
 runtime.spawn(ACTOR.tasks, new TasksActor());
+runtime.spawn(ACTOR.charts, new ChartsActor({
+  view: createChartsView(document) }));
 runtime.spawn(ACTOR.transport, new TransportActor({
   WebSocket: globalThis.WebSocket,
   url: defaultSocketUrl(globalThis.location),
 }));
 
 for (const name of [ACTOR.ui, ACTOR.connectionMonitor, ACTOR.coordinatorProxy,
-  ACTOR.eventLog, ACTOR.processTree, ACTOR.tasks])
+  ACTOR.eventLog, ACTOR.processTree, ACTOR.tasks, ACTOR.charts])
   runtime.send(name, { type: 'Start' });
 runtime.send(ACTOR.transport, { type: 'Connect' });
 

@@ -11,6 +11,7 @@ export const ACTOR = Object.freeze({
   eventLog: 'event-log',                    /* eventlog:main */
   processTree: 'process-tree',              /* system:supervisor */
   tasks: 'tasks',                           /* the tasks view: coordinator:main */
+  charts: 'charts',                         /* coordinator:main, charted */
 });
 
 export const ADDRESS = Object.freeze({
