@@ -789,17 +789,22 @@ static const char *const step_names[] = {
 static int
 spawn_child(void *arg)
 {
-	struct spawn		*sp = arg;
-	struct sigaction	 sa;
-	sigset_t		 none;
-	int			 i, rep[2];
+	static const unsigned long	 dfl[8];	/* SIG_DFL, no flags */
+	struct spawn			*sp = arg;
+	sigset_t			 none;
+	int				 i, rep[2];
 
-	/* The worker's handlers must not run here, nor SIG_IGN stay. */
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = SIG_DFL;
+	/*
+	 * The worker's handlers must not run here, nor any SIG_IGN stay:
+	 * rt_sigaction() itself, since glibc's sigaction() refuses the two
+	 * signals it keeps for itself (32 and 33), which an ignoring parent
+	 * (make does) would otherwise pass on through execve().  A zeroed
+	 * kernel struct sigaction is SIG_DFL with no flags on every arch.
+	 */
 	for (i = 1; i < NSIG; i++)
 		if (i != SIGKILL && i != SIGSTOP)
-			(void)sigaction(i, &sa, NULL);
+			(void)syscall(SYS_rt_sigaction, i, dfl, NULL,
+			    (size_t)(NSIG / 8));
 	rep[1] = STEP_SETPGID;
 	if (setpgid(0, 0) == -1)
 		goto fail;
