@@ -3,6 +3,8 @@
  * config and one row in keys[] below; parsing, defaults, range checks and
  * `actord -p` follow from the row.
  */
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -27,6 +29,14 @@ enum ctype {
 	C_LEVEL,	/* a log level name */
 	C_MODE,		/* octal file mode */
 	C_BOOL,		/* yes/no, true/false, on/off, 1/0 */
+	/* A [kind.NAME]'s own (set_kind_key()): */
+	C_OPT,		/* empty, or an integer in [min, max]; with a has_ */
+	C_FRAC,		/* empty, or a number from 0 to 1; with a has_ */
+	C_OPTSTR,	/* empty, or one of names[], kept as text */
+	C_WORDS,	/* argv: words, appended line after line */
+	C_ENV,		/* env: NAME=value words, appended */
+	C_ABS,		/* an absolute path, taken as it is */
+	C_INPUT,	/* stdin, args or none */
 };
 
 struct key {
@@ -42,6 +52,7 @@ struct key {
 	/* A child's own key: its section, its default in its tree row. */
 	const char *const	*tree_section;	/* NULL: section */
 	const char *const	*tree_def;	/* NULL: def */
+	size_t			 has;		/* C_OPT, C_FRAC: its has_ */
 };
 
 static const char *const restart_names[] = {
@@ -56,7 +67,7 @@ static const char *const sync_names[] = {
 
 #define FIELD(f)	offsetof(struct config, f), sizeof(((struct config *)0)->f)
 #define KEY(s, k, t, f, lo, hi, n, d, doc)				\
-	{ s, k, t, FIELD(f), lo, hi, n, d, doc, NULL, NULL }
+	{ s, k, t, FIELD(f), lo, hi, n, d, doc, NULL, NULL, 0 }
 #define STR(s, k, f, d, doc)	KEY(s, k, C_STR, f, 0, 0, NULL, d, doc)
 #define PATH(s, k, f, d, doc)	KEY(s, k, C_PATH, f, 0, 0, NULL, d, doc)
 #define INT(s, k, f, lo, hi, d, doc) KEY(s, k, C_INT, f, lo, hi, NULL, d, doc)
@@ -73,14 +84,14 @@ static const char *const sync_names[] = {
 	{ NULL, "restart", C_ENUM, FIELD(child[id].restart), 0, 0,	\
 	    restart_names, NULL, "permanent, transient (only after a "	\
 	    "failure) or temporary", &child_specs[id].name,		\
-	    &child_specs[id].restart },					\
+	    &child_specs[id].restart, 0 },				\
 	{ NULL, "shutdown_timeout_ms", C_INT,				\
 	    FIELD(child[id].shutdown_timeout_ms), 1, 600000, NULL, NULL, \
 	    "SIGTERM, then SIGKILL after this long", &child_specs[id].name, \
-	    &child_specs[id].shutdown_timeout_ms },			\
+	    &child_specs[id].shutdown_timeout_ms, 0 },			\
 	{ NULL, "log_level", C_LEVELSTR, FIELD(child[id].log_level), 0, 0, \
 	    NULL, "", "this process's log level; empty: [actord] log_level", \
-	    &child_specs[id].name, NULL }
+	    &child_specs[id].name, NULL, 0 }
 
 #define KiB	1024L
 #define MiB	(1024L * 1024)
@@ -223,6 +234,81 @@ static const struct key keys[] = {
 
 #define NKEYS	(sizeof(keys) / sizeof(keys[0]))
 
+/*
+ * The keys of a [kind.NAME] section, a task kind that runs a command
+ * (kinds.h): fields of its struct kind_conf.
+ */
+#define KFIELD(f)	offsetof(struct kind_conf, f),			\
+	sizeof(((struct kind_conf *)0)->f)
+#define KKEY(k, t, f, lo, hi, n, d, doc)				\
+	{ "kind.NAME", k, t, KFIELD(f), lo, hi, n, d, doc, NULL, NULL, 0 }
+#define KOPT(k, t, f, lo, hi, n, doc)					\
+	{ "kind.NAME", k, t, KFIELD(retry.f), lo, hi, n, "", doc, NULL,	\
+	    NULL, offsetof(struct kind_conf, retry.has_##f) }
+
+static const char *const backoff_names[] = {
+	"fixed", "exponential", NULL,
+};
+static const char *const kind_input_names[] = {
+	"stdin", "args", "none", NULL,
+};
+
+static const struct key kind_keys[] = {
+	KKEY("argv", C_WORDS, argv, 0, 0, NULL, "",
+	    "required: the program (an absolute path) and its fixed "
+	    "arguments, split as sh would without any expansion; more argv "
+	    "lines add words"),
+	KKEY("env", C_ENV, env, 0, 0, NULL, "",
+	    "NAME=value words: the program's whole environment, nothing "
+	    "inherited; more env lines add entries"),
+	KKEY("cwd", C_ABS, cwd, 0, 0, NULL, "/",
+	    "the program's working directory, an absolute path"),
+	KKEY("input", C_INPUT, input, 0, 0, kind_input_names, "none",
+	    "stdin: the task's input as JSON on stdin; args: an array of "
+	    "strings after argv; none: no input"),
+	KKEY("max_args", C_INT, max_args, 0, KIND_ARGS_MAX, NULL, "64",
+	    "input = args: the most strings a task may give"),
+	KKEY("max_arg_bytes", C_SIZE, max_arg_bytes, 1, 128 * KiB, NULL, "4k",
+	    "input = args: the longest string"),
+	KKEY("max_stdin_bytes", C_SIZE, max_stdin_bytes, 0, 64 * MiB, NULL,
+	    "64k", "input = stdin: the most bytes of JSON"),
+	KKEY("timeout_ms", C_INT, timeout_ms, 0, (long)TASK_TIMEOUT_MAX_MS,
+	    NULL, "0", "a task that asks no timeoutMs is killed after this "
+	    "long; 0: never"),
+	KKEY("timeout_max_ms", C_INT, timeout_max_ms, 0,
+	    (long)TASK_TIMEOUT_MAX_MS, NULL, "0",
+	    "the longest timeoutMs a task may ask; 0: no cap"),
+	KKEY("grace_ms", C_INT, grace_ms, 0, 600000, NULL, "5000",
+	    "on timeout or cancel: SIGTERM to the process group, SIGKILL "
+	    "this long after"),
+	KKEY("max_output_bytes", C_SIZE, max_output_bytes, 64, 256 * MiB,
+	    NULL, "64k", "of stdout and of stderr each kept; past it the "
+	    "first and last halves, a marker between"),
+	KKEY("rlimit_cpu_s", C_INT, rlimit_cpu_s, 0, 7 * 86400L, NULL, "0",
+	    "RLIMIT_CPU seconds; 0: the worker's"),
+	KKEY("rlimit_as_bytes", C_SIZE, rlimit_as_bytes, 0, 1024L * 1024 * MiB,
+	    NULL, "0", "RLIMIT_AS, address space; 0: the worker's"),
+	KKEY("rlimit_nofile", C_INT, rlimit_nofile, 0, 1048576, NULL, "0",
+	    "RLIMIT_NOFILE, open files; 0: the worker's"),
+	{ "kind.NAME", "nice", C_OPT, KFIELD(nice), -20, 19, NULL, "",
+	    "the program's nice value, -20 to 19; empty: the worker's",
+	    NULL, NULL, offsetof(struct kind_conf, has_nice) },
+	KOPT("max_attempts", C_OPT, max_attempts, 1, 1000, NULL,
+	    "runs of a task in all when it fails; empty: the task's or the "
+	    "coordinator's"),
+	{ "kind.NAME", "backoff", C_OPTSTR, KFIELD(retry.backoff), 0, 0,
+	    backoff_names, "", "before a retry: fixed or exponential; empty: "
+	    "the task's or the coordinator's", NULL, NULL, 0 },
+	KOPT("backoff_base_ms", C_OPT, base_ms, 0, (long)DELAY_MAX_MS, NULL,
+	    "the first delay before a retry"),
+	KOPT("backoff_max_ms", C_OPT, max_ms, 0, (long)DELAY_MAX_MS, NULL,
+	    "the longest delay before a retry"),
+	KOPT("jitter", C_FRAC, jitter, 0, 1, NULL,
+	    "a random part of each delay, from 0 to 1"),
+};
+
+#define NKINDKEYS	(sizeof(kind_keys) / sizeof(kind_keys[0]))
+
 /* The section a key is in: its own, or its child's name. */
 static const char *
 key_section(const struct key *k)
@@ -243,6 +329,20 @@ struct parse {
 	FILE		*fp;
 	int		 line;
 };
+
+/* The kind whose section is called section ("kind.NAME"), or NULL. */
+static struct kind_conf *
+kind_section(struct config *cfg, const char *section)
+{
+	int	 i;
+
+	if (strncmp(section, "kind.", 5) != 0)
+		return NULL;
+	for (i = 0; i < cfg->nkinds; i++)
+		if (strcmp(cfg->kinds[i].name, section + 5) == 0)
+			return &cfg->kinds[i];
+	return NULL;
+}
 
 /* Record an error as "file:line: text". */
 static void
@@ -301,19 +401,128 @@ parse_size(const char *s, long *out)
 	return 0;
 }
 
-/* Store value into the field a key describes; NULL or an error text. */
+/* The words of a NUL-separated list: the bytes its n words take. */
+static size_t
+words_used(const char *buf, int n)
+{
+	size_t	 u = 0;
+
+	while (n-- > 0)
+		u += strlen(buf + u) + 1;
+	return u;
+}
+
+/* Does one of the n words in buf start with the len bytes of prefix? */
+static int
+words_find(const char *buf, int n, const char *prefix, size_t len)
+{
+	while (n-- > 0) {
+		if (strncmp(buf, prefix, len) == 0)
+			return 1;
+		buf += strlen(buf) + 1;
+	}
+	return 0;
+}
+
+/* A variable's name: a letter or '_', then letters, digits or '_'. */
+static int
+env_name_valid(const char *s, size_t len)
+{
+	size_t	 i;
+
+	if (len == 0 || (s[0] >= '0' && s[0] <= '9'))
+		return 0;
+	for (i = 0; i < len; i++)
+		if (!(s[i] == '_' || (s[i] >= 'a' && s[i] <= 'z') ||
+		    (s[i] >= 'A' && s[i] <= 'Z') ||
+		    (s[i] >= '0' && s[i] <= '9')))
+			return 0;
+	return 1;
+}
+
+/*
+ * argv or env of kind kc: the words of one more line, appended.  argv's
+ * first word is the program: an absolute path (config_check_files()
+ * looks for it on disk); env's are NAME=value, each name once, and
+ * none the marker the worker keeps for itself.
+ */
 static const char *
-set_key(struct config *cfg, const struct key *k, const char *value)
+set_words(struct kind_conf *kc, const struct key *k, const char *value)
 {
 	static char	 why[160];
-	char		*p = (char *)cfg + k->off, *end;
+	char		 tmp[KIND_TEXT_MAX], *w, *eq;
+	size_t		 used = 0, len, off;
+	int		 n = 0, i, total;
+
+	if (kind_split(value, tmp, sizeof(tmp), &used, &n, KIND_WORDS_MAX,
+	    why, sizeof(why)) == -1)
+		return why;
+	if (n == 0)
+		return "no words";
+	if (k->type == C_WORDS) {
+		if (kc->argc == 0 && tmp[0] != '/')
+			return "the program must be an absolute path";
+		total = kc->argc;
+		off = words_used(kc->argv, kc->argc);
+		w = kc->argv;
+	} else {
+		for (w = tmp, i = 0; i < n; i++, w += strlen(w) + 1) {
+			if ((eq = strchr(w, '=')) == NULL ||
+			    !env_name_valid(w, (size_t)(eq - w))) {
+				snprintf(why, sizeof(why), "'%.40s' is not "
+				    "NAME=value", w);
+				return why;
+			}
+			len = (size_t)(eq - w) + 1;
+			if (strncmp(w, KIND_MARKER "=", len) == 0)
+				return KIND_MARKER " is the worker's own";
+			if (words_find(kc->env, kc->nenv, w, len) ||
+			    words_find(tmp, i, w, len)) {
+				snprintf(why, sizeof(why), "%.*s is set twice",
+				    (int)len - 1, w);
+				return why;
+			}
+		}
+		total = kc->nenv;
+		off = words_used(kc->env, kc->nenv);
+		w = kc->env;
+	}
+	if (total + n > KIND_WORDS_MAX) {
+		snprintf(why, sizeof(why), "more than %d words in all",
+		    KIND_WORDS_MAX);
+		return why;
+	}
+	if (off + used > KIND_TEXT_MAX) {
+		snprintf(why, sizeof(why), "longer than %d bytes in all",
+		    KIND_TEXT_MAX);
+		return why;
+	}
+	memcpy(w + off, tmp, used);
+	if (k->type == C_WORDS)
+		kc->argc += n;
+	else
+		kc->nenv += n;
+	return NULL;
+}
+
+/*
+ * Store value into the field a key describes, at base (the struct config,
+ * or a struct kind_conf for a kind's key); NULL or an error text.
+ */
+static const char *
+set_key(void *base, const struct key *k, const char *value)
+{
+	static char	 why[160];
+	char		*p = (char *)base + k->off, *end;
 	long		 v = 0;
+	double		 d;
 	int		 i;
 
 	switch (k->type) {
 	case C_STR:
 	case C_PATH:
 	case C_LEVELSTR:
+	case C_ABS:
 		if (strlen(value) >= k->size) {
 			snprintf(why, sizeof(why), "longer than %zu bytes",
 			    k->size - 1);
@@ -323,6 +532,8 @@ set_key(struct config *cfg, const struct key *k, const char *value)
 		    log_level_parse(value) == -1)
 			return "not a log level (debug, info, notice, "
 			    "warning, error)";
+		if (k->type == C_ABS && value[0] != '/')
+			return "not an absolute path";
 		if (k->type == C_PATH && value[0] != '\0' &&
 		    value[0] != '/') {
 			char	 cwd[CONFIG_PATH_MAX];
@@ -339,9 +550,41 @@ set_key(struct config *cfg, const struct key *k, const char *value)
 		}
 		memcpy(p, value, strlen(value) + 1);
 		return NULL;
+	case C_WORDS:
+	case C_ENV:
+		if (value[0] == '\0')		/* a default: none */
+			return NULL;
+		return set_words(base, k, value);
+	case C_OPTSTR:
+		if (value[0] != '\0') {
+			for (i = 0; k->names[i] != NULL; i++)
+				if (strcmp(value, k->names[i]) == 0)
+					break;
+			if (k->names[i] == NULL)
+				return "not one of the allowed values";
+		}
+		snprintf(p, k->size, "%s", value);
+		return NULL;
+	case C_FRAC:
+		*(bool *)((char *)base + k->has) = value[0] != '\0';
+		d = 0;
+		if (value[0] != '\0') {
+			errno = 0;
+			d = strtod(value, &end);
+			if (errno != 0 || end == value || *end != '\0' ||
+			    !(d >= 0 && d <= 1))
+				return "not a number from 0 to 1";
+		}
+		*(double *)(void *)p = d;
+		return NULL;
+	case C_OPT:
+		*(bool *)((char *)base + k->has) = value[0] != '\0';
+		if (value[0] == '\0')
+			break;
+		/* FALLTHROUGH */
 	case C_INT:
 	case C_SIZE:
-		if (k->type == C_INT) {
+		if (k->type != C_SIZE) {
 			errno = 0;
 			v = strtol(value, &end, 10);
 			if (errno != 0 || end == value || *end != '\0')
@@ -355,12 +598,13 @@ set_key(struct config *cfg, const struct key *k, const char *value)
 		}
 		break;
 	case C_ENUM:
+	case C_INPUT:
 		for (i = 0; k->names[i] != NULL; i++)
 			if (strcmp(value, k->names[i]) == 0)
 				break;
 		if (k->names[i] == NULL)
 			return "not one of the allowed values";
-		v = i;
+		v = k->type == C_INPUT ? KIND_INPUT_STDIN + i : i;
 		break;
 	case C_LEVEL:
 		if ((v = log_level_parse(value)) == -1)
@@ -407,6 +651,8 @@ config_defaults(struct config *cfg)
 			    key_section(&keys[i]), keys[i].name, why);
 }
 
+static void	kind_open(struct parse *, const char *);
+
 /*
  * inih reader: fgets that counts lines for error messages.  Leading blanks
  * are dropped: inih takes an indented line for the continuation of the
@@ -440,7 +686,90 @@ reader(char *str, int num, void *stream)
 	}
 	skip = strspn(str, " \t");
 	memmove(str, str + skip, strlen(str + skip) + 1);
+	if (strncmp(str, "[kind.", 6) == 0)
+		kind_open(ps, str + 1);
 	return str;
+}
+
+/*
+ * A [kind.NAME] header, seen by the reader (inih calls the handler for
+ * keys only, so an empty section would go unseen): the kind is made with
+ * its defaults, or the header is refused here, at its line.  Its keys
+ * then find it by name; those of a refused header are dropped quietly.
+ */
+static void
+kind_open(struct parse *ps, const char *header)
+{
+	struct config	*cfg = ps->cfg;
+	struct kind_conf *kc;
+	const char	*name = header + 5, *why;
+	size_t		 len = strcspn(name, "]"), i;
+
+	if (name[len] != ']')
+		return;			/* inih says it is a syntax error */
+	if (len == 0 || len > TASK_KIND_MAX || !name_valid(name, len)) {
+		add_error(cfg, ps->file, ps->line, "[kind.%.*s]: a kind's "
+		    "name is 1-%d letters, digits, '.', '_' or '-'",
+		    (int)(len > 64 ? 64 : len), name, TASK_KIND_MAX);
+		return;
+	}
+	for (i = 0; i < kind_count(NULL); i++)
+		if (strncmp(kind_at(NULL, i)->name, name, len) == 0 &&
+		    kind_at(NULL, i)->name[len] == '\0') {
+			add_error(cfg, ps->file, ps->line, "[kind.%.*s]: a "
+			    "built-in kind's name", (int)len, name);
+			return;
+		}
+	for (i = 0; i < (size_t)cfg->nkinds; i++)
+		if (strncmp(cfg->kinds[i].name, name, len) == 0 &&
+		    cfg->kinds[i].name[len] == '\0') {
+			add_error(cfg, ps->file, ps->line, "[kind.%.*s] is "
+			    "defined twice (first at line %d)", (int)len, name,
+			    cfg->kinds[i].line);
+			return;
+		}
+	if (cfg->nkinds >= KINDS_MAX) {
+		add_error(cfg, ps->file, ps->line, "[kind.%.*s]: more than "
+		    "%d kinds", (int)len, name, KINDS_MAX);
+		return;
+	}
+	kc = &cfg->kinds[cfg->nkinds++];
+	memset(kc, 0, sizeof(*kc));
+	snprintf(kc->name, sizeof(kc->name), "%.*s", (int)len, name);
+	kc->line = ps->line;
+	for (i = 0; i < NKINDKEYS; i++)
+		if ((why = set_key(kc, &kind_keys[i], kind_keys[i].def)) !=
+		    NULL)
+			fatalx("config: default of kind %s: %s",
+			    kind_keys[i].name, why);
+}
+
+/* One key of a [kind.NAME] section. */
+static int
+kind_handler(struct parse *ps, const char *section, const char *name,
+    const char *value)
+{
+	struct kind_conf	*kc;
+	const char		*why;
+	size_t			 i;
+
+	if ((kc = kind_section(ps->cfg, section)) == NULL)
+		return 1;		/* its header was refused */
+	for (i = 0; i < NKINDKEYS; i++) {
+		if (strcmp(name, kind_keys[i].name) != 0)
+			continue;
+		/* A refused argv is not also a missing one. */
+		if (kind_keys[i].type == C_WORDS && kc->argv_line == 0 &&
+		    value[0] != '\0')
+			kc->argv_line = ps->line;
+		if ((why = set_key(kc, &kind_keys[i], value)) != NULL)
+			add_error(ps->cfg, ps->file, ps->line,
+			    "[%s] %s = %s: %s", section, name, value, why);
+		return 1;
+	}
+	add_error(ps->cfg, ps->file, ps->line, "unknown key '%s' in [%s]",
+	    name, section);
+	return 1;
 }
 
 /* inih handler: one key; errors are recorded, parsing goes on. */
@@ -454,6 +783,8 @@ handler(void *user, const char *section, const char *name, const char *value)
 
 	if (name == NULL)		/* a section header alone */
 		return 1;
+	if (strncmp(section, "kind.", 5) == 0)
+		return kind_handler(ps, section, name, value);
 	for (i = 0; i < NKEYS; i++) {
 		if (strcmp(section, key_section(&keys[i])) != 0)
 			continue;
@@ -489,6 +820,47 @@ longest_socket(void)
 			n = len;
 	}
 	return n;
+}
+
+/* Each kind's cross-field checks, at its [kind.NAME] line. */
+static void
+validate_kinds(struct config *cfg, const char *file)
+{
+	struct kind_conf	*kc;
+	const struct msg_retry	*r;
+	uint64_t		 need;
+	int			 i;
+
+	for (i = 0; i < cfg->nkinds; i++) {
+		kc = &cfg->kinds[i];
+		r = &kc->retry;
+		if (kc->argv_line == 0)
+			add_error(cfg, file, kc->line, "[kind.%s]: argv is "
+			    "required (the program and its fixed arguments)",
+			    kc->name);
+		if (kc->timeout_max_ms > 0 && kc->timeout_ms == 0)
+			add_error(cfg, file, kc->line, "[kind.%s]: "
+			    "timeout_max_ms caps a task's timeout: set "
+			    "timeout_ms, from 1 to %llu", kc->name,
+			    (unsigned long long)kc->timeout_max_ms);
+		else if (kc->timeout_max_ms > 0 &&
+		    kc->timeout_ms > kc->timeout_max_ms)
+			add_error(cfg, file, kc->line, "[kind.%s]: timeout_ms "
+			    "%llu is over timeout_max_ms %llu", kc->name,
+			    (unsigned long long)kc->timeout_ms,
+			    (unsigned long long)kc->timeout_max_ms);
+		if (r->has_base_ms && r->has_max_ms && r->base_ms > r->max_ms)
+			add_error(cfg, file, kc->line, "[kind.%s]: "
+			    "backoff_base_ms is over backoff_max_ms", kc->name);
+		need = kind_result_max(kc) + KIND_REPORT_SLACK;
+		if (need > (uint64_t)cfg->max_frame_bytes)
+			add_error(cfg, file, kc->line, "[kind.%s]: "
+			    "max_output_bytes %llu makes reports of up to %llu "
+			    "bytes (stdout and stderr, base64 at worst), over "
+			    "[transport] max_frame_bytes %ld", kc->name,
+			    (unsigned long long)kc->max_output_bytes,
+			    (unsigned long long)need, cfg->max_frame_bytes);
+	}
 }
 
 /* Cross-field checks, after every key is read. */
@@ -550,6 +922,7 @@ validate(struct config *cfg, const char *file)
 	    *end != '\0' || port < 0 || port > 65535)
 		add_error(cfg, file, 0, "[gateway] listen %s is not "
 		    "host:port", cfg->listen);
+	validate_kinds(cfg, file);
 }
 
 int
@@ -601,23 +974,48 @@ config_print_errors(const struct config *cfg, FILE *fp)
 		fprintf(fp, "%s\n", cfg->errors[i]);
 }
 
-/* Format one key's current value as config syntax. */
+/* Format one key's current value at base as config syntax. */
 static void
-format_key(const struct config *cfg, const struct key *k, char *buf,
-    size_t size)
+format_key(const void *base, const struct key *k, char *buf, size_t size)
 {
-	const char	*p = (const char *)cfg + k->off;
+	const char	*p = (const char *)base + k->off;
 	long		 v;
 
-	if (k->type == C_STR || k->type == C_PATH || k->type == C_LEVELSTR) {
+	switch (k->type) {
+	case C_STR:
+	case C_PATH:
+	case C_LEVELSTR:
+	case C_ABS:
+	case C_OPTSTR:
 		snprintf(buf, size, "%s", p);
 		return;
+	case C_WORDS:
+	case C_ENV:
+		buf[0] = '\0';		/* kind_write() writes them */
+		return;
+	case C_OPT:
+	case C_FRAC:
+		if (!*(const bool *)((const char *)base + k->has)) {
+			buf[0] = '\0';
+			return;
+		}
+		if (k->type == C_FRAC) {
+			snprintf(buf, size, "%g",
+			    *(const double *)(const void *)p);
+			return;
+		}
+		break;
+	default:
+		break;
 	}
 	v = k->size == sizeof(long) ? *(const long *)(const void *)p :
 	    *(const int *)(const void *)p;
 	switch (k->type) {
 	case C_ENUM:
 		snprintf(buf, size, "%s", k->names[v]);
+		break;
+	case C_INPUT:
+		snprintf(buf, size, "%s", k->names[v - KIND_INPUT_STDIN]);
 		break;
 	case C_LEVEL:
 		snprintf(buf, size, "%s", log_level_name((int)v));
@@ -634,12 +1032,91 @@ format_key(const struct config *cfg, const struct key *k, char *buf,
 	}
 }
 
+/* A key's documentation line: its text and its default. */
+static void
+write_doc(FILE *fp, const struct key *k)
+{
+	fprintf(fp, "# %s (default: %s)\n", k->doc,
+	    key_default(k)[0] ? key_default(k) : "empty");
+}
+
+/*
+ * argv's or env's words as key lines that read back the same: argv's
+ * packed a few to a line (a line of the file holds at most 199 bytes),
+ * env's one entry to a line.
+ */
+static void
+write_words(FILE *fp, const char *key, const char *buf, int n, int per_line)
+{
+	char	*line = NULL;
+	size_t	 len = 0;
+	FILE	*w;
+	int	 i, on_line = 0;
+
+	if (n == 0) {
+		fprintf(fp, "%s =\n", key);
+		return;
+	}
+	for (i = 0; i < n; i++, buf += strlen(buf) + 1) {
+		if ((w = open_memstream(&line, &len)) == NULL)
+			fatal("open_memstream");
+		kind_quote(w, buf);
+		fclose(w);
+		if (on_line > 0 && (!per_line || on_line + len + 1 > 150)) {
+			fputc('\n', fp);
+			on_line = 0;
+		}
+		if (on_line == 0) {
+			fprintf(fp, "%s =", key);
+			on_line = (int)strlen(key) + 2;
+		}
+		fprintf(fp, " %s", line);
+		on_line += (int)len + 1;
+		free(line);
+		line = NULL;
+	}
+	fputc('\n', fp);
+}
+
+/* One [kind.NAME] section; a commented template for kc NULL. */
+static void
+kind_write(const struct kind_conf *kc, FILE *fp)
+{
+	char	 val[KIND_PATH_MAX];
+	size_t	 i;
+
+	if (kc == NULL) {
+		fprintf(fp, "\n# [kind.NAME]: a task kind that runs a command, "
+		    "one section per kind\n# (none is configured: its keys "
+		    "follow, each at its default).\n#[kind.NAME]\n");
+		for (i = 0; i < NKINDKEYS; i++) {
+			write_doc(fp, &kind_keys[i]);
+			fprintf(fp, "#%s = %s\n", kind_keys[i].name,
+			    kind_keys[i].def);
+		}
+		return;
+	}
+	fprintf(fp, "\n[kind.%s]\n", kc->name);
+	for (i = 0; i < NKINDKEYS; i++) {
+		write_doc(fp, &kind_keys[i]);
+		if (kind_keys[i].type == C_WORDS)
+			write_words(fp, "argv", kc->argv, kc->argc, 1);
+		else if (kind_keys[i].type == C_ENV)
+			write_words(fp, "env", kc->env, kc->nenv, 0);
+		else {
+			format_key(kc, &kind_keys[i], val, sizeof(val));
+			fprintf(fp, "%s = %s\n", kind_keys[i].name, val);
+		}
+	}
+}
+
 void
 config_write(const struct config *cfg, FILE *fp)
 {
 	const char	*section = NULL;
 	char		 val[CONFIG_PATH_MAX];
 	size_t		 i;
+	int		 j;
 
 	fprintf(fp, "# actord.conf: every key with its value; see "
 	    "actord.conf(5).\n");
@@ -649,10 +1126,52 @@ config_write(const struct config *cfg, FILE *fp)
 			fprintf(fp, "\n[%s]\n", section);
 		}
 		format_key(cfg, &keys[i], val, sizeof(val));
-		fprintf(fp, "# %s (default: %s)\n%s = %s\n", keys[i].doc,
-		    key_default(&keys[i])[0] ? key_default(&keys[i]) : "empty",
-		    keys[i].name, val);
+		write_doc(fp, &keys[i]);
+		fprintf(fp, "%s = %s\n", keys[i].name, val);
 	}
+	if (cfg->nkinds == 0)
+		kind_write(NULL, fp);
+	for (j = 0; j < cfg->nkinds; j++)
+		kind_write(&cfg->kinds[j], fp);
+}
+
+/*
+ * What config_load() leaves to the machine it runs on: each kind's
+ * program must be an executable file and its cwd a directory.  actord
+ * checks them (-n, start, reload); its children do not, so that a
+ * program removed while the tree runs fails its tasks (code "spawn")
+ * instead of every child's restart.  0, or -1 with cfg->errors.
+ */
+int
+config_check_files(struct config *cfg)
+{
+	const struct kind_conf	*kc;
+	struct stat		 sb;
+	const char		*file = cfg->path[0] ? cfg->path : "defaults";
+	int			 i, n = cfg->nerrors;
+
+	for (i = 0; i < cfg->nkinds; i++) {
+		kc = &cfg->kinds[i];
+		if (kc->argc == 0)
+			continue;
+		if (stat(kc->argv, &sb) == -1)
+			add_error(cfg, file, kc->argv_line, "[kind.%s] argv: "
+			    "%s: %s", kc->name, kc->argv, strerror(errno));
+		else if (!S_ISREG(sb.st_mode))
+			add_error(cfg, file, kc->argv_line, "[kind.%s] argv: "
+			    "%s is not a file", kc->name, kc->argv);
+		else if (access(kc->argv, X_OK) == -1)
+			add_error(cfg, file, kc->argv_line, "[kind.%s] argv: "
+			    "%s is not executable: %s", kc->name, kc->argv,
+			    strerror(errno));
+		if (stat(kc->cwd, &sb) == -1)
+			add_error(cfg, file, kc->line, "[kind.%s] cwd: %s: %s",
+			    kc->name, kc->cwd, strerror(errno));
+		else if (!S_ISDIR(sb.st_mode))
+			add_error(cfg, file, kc->line, "[kind.%s] cwd: %s is "
+			    "not a directory", kc->name, kc->cwd);
+	}
+	return cfg->nerrors > n ? -1 : 0;
 }
 
 int

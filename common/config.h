@@ -119,6 +119,11 @@ struct config {
 void	config_defaults(struct config *cfg);
 /* Load path (NULL: defaults only); -1 with cfg->errors filled in. */
 int	config_load(struct config *cfg, const char *path);
+/*
+ * Look on disk for what the file names (each kind's program and cwd);
+ * actord does, its children do not.  -1 with cfg->errors filled in.
+ */
+int	config_check_files(struct config *cfg);
 /* Load the file named by $ACTORD_CONFIG, or defaults; for child programs. */
 int	config_load_env(struct config *cfg);
 void	config_print_errors(const struct config *cfg, FILE *fp);

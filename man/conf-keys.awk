@@ -4,7 +4,8 @@
 #
 # Every section becomes a subsection with a tagged list; every key an item
 # with its built-in default (from the "(default: v)" of its doc line) and
-# its doc line as the description.  Run at install time, so the manual
+# its doc line as the description, and so is the commented template of a
+# [kind.NAME] section.  Run at install time, so the manual
 # lists exactly the keys the installed actord knows.
 
 # Text on a line of its own: escape backslashes and a leading control dot.
@@ -29,6 +30,12 @@ function close_list() {
 }
 
 NR == 1 && /^# actord\.conf:/ { next }
+
+# The commented template of [kind.NAME] that -p prints when no kind is
+# configured: its header and keys as if they were not commented.
+/^#\[.*\]$/ || /^#[a-z_]+ =/ {
+	sub(/^#/, "")
+}
 
 /^\[.*\]$/ {
 	close_list()

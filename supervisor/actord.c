@@ -9,6 +9,7 @@
  * what a child sends on its channel.
  */
 #include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -25,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -35,6 +37,7 @@
 #include "log.h"
 #include "sdnotify.h"
 #include "supervisor.h"
+#include "supervisor_proc.h"
 #include "version.h"
 
 /*
@@ -343,6 +346,44 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 	}
 }
 
+#define ORPHANS_MAX	1024	/* looked at in one pass */
+#define ORPHAN_TERM_MS	1000	/* SIGTERM, then SIGKILL this long after */
+
+/*
+ * actord is a child subreaper: what its children leave when they die (a
+ * killed gateway's zygote and idle sessions, the processes of a killed
+ * worker's commands) becomes actord's, not init's, and the loop reaps it
+ * with the children.  When the tree has stopped, whatever is still there
+ * gets SIGTERM, and SIGKILL after ORPHAN_TERM_MS; each pass looks again,
+ * for the children of those that died.
+ */
+static void
+end_orphans(void)
+{
+	pid_t		 pids[ORPHANS_MAX];
+	int64_t		 start = mono_ms();
+	int		 i, n, status, sig, told = 0;
+	struct timespec	 ts = { 0, 10 * 1000 * 1000 };
+
+	for (;;) {
+		while (waitpid(-1, &status, WNOHANG) > 0)
+			;
+		if ((n = proc_children(getpid(), pids, ORPHANS_MAX)) <= 0)
+			return;
+		if (!told++)
+			log_info("ending %d processes the tree left behind", n);
+		sig = mono_ms() - start < ORPHAN_TERM_MS ? SIGTERM : SIGKILL;
+		if (mono_ms() - start > 2 * ORPHAN_TERM_MS) {
+			log_warnx("%d processes the tree left behind did not "
+			    "end", n);
+			return;
+		}
+		for (i = 0; i < n; i++)
+			kill(pids[i], sig);
+		nanosleep(&ts, NULL);
+	}
+}
+
 /* WATCHDOG=1 only while every wanted child is up or coming up. */
 static void
 watchdog_cb(evutil_socket_t fd, short what, void *arg)
@@ -401,7 +442,8 @@ main(int argc, char *argv[])
 	if (file != NULL && realpath(file, cfgpath) != NULL)
 		file = cfgpath;
 	sup->config_path = file;
-	if (config_load(&sup->cfg, file) == -1) {
+	if (config_load(&sup->cfg, file) == -1 ||
+	    (!pflag && config_check_files(&sup->cfg) == -1)) {
 		config_print_errors(&sup->cfg, stderr);
 		return EXIT_USAGE;
 	}
@@ -431,6 +473,9 @@ main(int argc, char *argv[])
 		remove_sockets();
 		return EXIT_SYSTEM;
 	}
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1) == -1)
+		log_warn("prctl PR_SET_CHILD_SUBREAPER: what the tree leaves "
+		    "behind goes to init");
 	signal(SIGPIPE, SIG_IGN);
 	if ((base = event_base_new()) == NULL)
 		fatalx("event_base_new");
@@ -458,6 +503,7 @@ main(int argc, char *argv[])
 	    sup->listen_addr);
 	tree_step();
 	event_base_dispatch(base);
+	end_orphans();
 	remove_sockets();
 	log_info("stopped%s", sup->exit_code ? " with errors" : "");
 	return sup->exit_code;

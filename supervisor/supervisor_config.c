@@ -59,7 +59,8 @@ supervisor_reload(struct config *fresh)
 	int		 i;
 
 	sdnotify("RELOADING=1");
-	if (config_load(fresh, sup->config_path) == -1) {
+	if (config_load(fresh, sup->config_path) == -1 ||
+	    config_check_files(fresh) == -1) {
 		for (i = 0; i < fresh->nerrors; i++)
 			log_warnx("reload: %s", fresh->errors[i]);
 		log_warnx("reload: keeping the running configuration");

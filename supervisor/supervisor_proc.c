@@ -62,3 +62,33 @@ proc_descends_from(pid_t pid, pid_t ancestor, int max_depth)
 	}
 	return -1;
 }
+
+/*
+ * From /proc/<pid>/task/<pid>/children: the children of pid's main thread,
+ * which are all of them for a process that makes no threads, as actord.
+ */
+int
+proc_children(pid_t pid, pid_t *pids, int max)
+{
+	char	 path[64], buf[8192], *p, *end;
+	ssize_t	 n;
+	long	 v;
+	int	 fd, count = 0;
+
+	snprintf(path, sizeof(path), "/proc/%ld/task/%ld/children",
+	    (long)pid, (long)pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n < 0)
+		return -1;
+	buf[n] = '\0';
+	for (p = buf; count < max; p = end) {
+		v = strtol(p, &end, 10);
+		if (end == p || v <= 0)
+			break;
+		pids[count++] = (pid_t)v;
+	}
+	return count;
+}

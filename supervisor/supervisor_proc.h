@@ -1,6 +1,7 @@
 /*
  * Who a process is in the tree, from /proc: for the control socket's peer
- * check (supervisor_control.c).
+ * check (supervisor_control.c) and for the orphans actord ends when it
+ * stops (actord.c).
  */
 #ifndef SUPERVISOR_PROC_H
 #define SUPERVISOR_PROC_H
@@ -13,5 +14,7 @@
  * hidden from us), or the chain is longer than max_depth.
  */
 int	proc_descends_from(pid_t pid, pid_t ancestor, int max_depth);
+/* The children of pid (at most max of them) into pids: how many, or -1. */
+int	proc_children(pid_t pid, pid_t *pids, int max);
 
 #endif

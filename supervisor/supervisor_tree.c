@@ -652,9 +652,13 @@ tree_reaped(pid_t pid, int status)
 	for (i = 0; i < CHILD_COUNT; i++)
 		if (sup->child[i].pid == pid)
 			c = &sup->child[i];
-	if (c == NULL)
-		return;
 	child_exit_text(status, how, sizeof(how));
+	if (c == NULL) {
+		/* Adopted: actord is a subreaper (actord.c, end_orphans()). */
+		log_debug("reaped pid %ld, left behind by the tree: %s",
+		    (long)pid, how);
+		return;
+	}
 	snprintf(c->last_exit, sizeof(c->last_exit), "%s", how);
 	uptime = mono_ms() - c->started_ms;
 	expected = (c->term_sent || sup->shutting_down) &&

@@ -21,6 +21,8 @@
 #include "check_main.h"
 #include "config.h"
 #include "frame.h"
+#include "kinds.h"
+#include "mpjson.h"
 #include "msg.h"
 #include "peer.h"
 
@@ -926,6 +928,438 @@ START_TEST(test_load_env)
 }
 END_TEST
 
+
+/* The i-th word of a NUL-separated list of n. */
+static const char *
+word(const char *buf, int n, int i)
+{
+	ck_assert_int_lt(i, n);
+	while (i-- > 0)
+		buf += strlen(buf) + 1;
+	return buf;
+}
+
+START_TEST(test_kind_full)
+{
+	const struct kind_conf	*k;
+
+	ck_loaded(load("[kind.thumb]\n"
+	    "argv = /bin/sh -c 'echo \"$1\"; exit 3' x\\ y \"\"\n"
+	    "argv = \"a \\\"q\\\" b\"   c\\\\d\n"
+	    "env = PATH=/usr/bin:/bin LANG=C.UTF-8\n"
+	    "env = 'X=with space'\n"
+	    "cwd = /tmp\ninput = args\nmax_args = 3\nmax_arg_bytes = 1k\n"
+	    "timeout_ms = 1000\ntimeout_max_ms = 5000\ngrace_ms = 250\n"
+	    "max_output_bytes = 4k\nrlimit_cpu_s = 10\nrlimit_as_bytes = 1g\n"
+	    "rlimit_nofile = 256\nnice = -5\nmax_attempts = 4\n"
+	    "backoff = fixed\nbackoff_base_ms = 100\nbackoff_max_ms = 1000\n"
+	    "jitter = 0.25\n"
+	    "[kind.plain]\nargv = /bin/true\n"));
+	ck_assert_int_eq(cfg.nkinds, 2);
+	k = &cfg.kinds[0];
+	ck_assert_str_eq(k->name, "thumb");
+	ck_assert(!k->builtin);
+	ck_assert_int_eq(k->line, 1);
+	ck_assert_int_eq(k->argv_line, 2);
+	ck_assert_int_eq(k->argc, 7);
+	ck_assert_str_eq(word(k->argv, k->argc, 0), "/bin/sh");
+	ck_assert_str_eq(word(k->argv, k->argc, 1), "-c");
+	ck_assert_str_eq(word(k->argv, k->argc, 2), "echo \"$1\"; exit 3");
+	ck_assert_str_eq(word(k->argv, k->argc, 3), "x y");
+	ck_assert_str_eq(word(k->argv, k->argc, 4), "");
+	ck_assert_str_eq(word(k->argv, k->argc, 5), "a \"q\" b");
+	ck_assert_str_eq(word(k->argv, k->argc, 6), "c\\d");
+	ck_assert_int_eq(k->nenv, 3);
+	ck_assert_str_eq(word(k->env, k->nenv, 0), "PATH=/usr/bin:/bin");
+	ck_assert_str_eq(word(k->env, k->nenv, 2), "X=with space");
+	ck_assert_str_eq(k->cwd, "/tmp");
+	ck_assert_int_eq(k->input, KIND_INPUT_ARGS);
+	ck_assert_uint_eq(k->max_args, 3);
+	ck_assert_uint_eq(k->max_arg_bytes, 1024);
+	ck_assert_uint_eq(k->timeout_ms, 1000);
+	ck_assert_uint_eq(k->timeout_max_ms, 5000);
+	ck_assert_uint_eq(k->grace_ms, 250);
+	ck_assert_uint_eq(k->max_output_bytes, 4096);
+	ck_assert_uint_eq(k->rlimit_cpu_s, 10);
+	ck_assert_uint_eq(k->rlimit_as_bytes, 1024 * 1024 * 1024);
+	ck_assert_uint_eq(k->rlimit_nofile, 256);
+	ck_assert(k->has_nice);
+	ck_assert_int_eq(k->nice, -5);
+	ck_assert(k->retry.has_max_attempts);
+	ck_assert_uint_eq(k->retry.max_attempts, 4);
+	ck_assert_str_eq(k->retry.backoff, "fixed");
+	ck_assert_uint_eq(k->retry.base_ms, 100);
+	ck_assert_uint_eq(k->retry.max_ms, 1000);
+	ck_assert(k->retry.has_jitter);
+	ck_assert(k->retry.jitter == 0.25);
+	/* A kind with argv alone: every other key at its default. */
+	k = &cfg.kinds[1];
+	ck_assert_int_eq(k->argc, 1);
+	ck_assert_int_eq(k->nenv, 0);
+	ck_assert_str_eq(k->cwd, "/");
+	ck_assert_int_eq(k->input, KIND_INPUT_NONE);
+	ck_assert_uint_eq(k->timeout_ms, 0);
+	ck_assert_uint_eq(k->grace_ms, 5000);
+	ck_assert_uint_eq(k->max_output_bytes, 64 * 1024);
+	ck_assert_uint_eq(k->max_stdin_bytes, 64 * 1024);
+	ck_assert(!k->has_nice);
+	ck_assert(!k->retry.has_max_attempts && !k->retry.has_base_ms &&
+	    !k->retry.has_max_ms && !k->retry.has_jitter);
+	ck_assert_str_eq(k->retry.backoff, "");
+	/* The registry sees them after the built-ins. */
+	ck_assert_uint_eq(kind_count(&cfg), 5);
+	ck_assert_ptr_eq(kind_find(&cfg, "plain"), &cfg.kinds[1]);
+	ck_assert(kind_find(&cfg, "sleep")->builtin);
+	ck_assert_ptr_null(kind_find(&cfg, "nope"));
+	ck_assert_ptr_null(kind_find(NULL, "plain"));
+}
+END_TEST
+
+START_TEST(test_kind_split)
+{
+	char	 buf[64], why[80];
+	size_t	 used = 0;
+	int	 n = 0;
+
+	ck_assert_int_eq(kind_split("  a\t'b c'\"d\"e  \\'\\ f ", buf,
+	    sizeof(buf), &used, &n, 8, why, sizeof(why)), 0);
+	ck_assert_int_eq(n, 3);
+	ck_assert_str_eq(word(buf, n, 0), "a");
+	ck_assert_str_eq(word(buf, n, 1), "b cde");
+	ck_assert_str_eq(word(buf, n, 2), "' f");
+	/* Nothing expands; single quotes take backslashes as they are. */
+	ck_assert_int_eq(kind_split("$HOME ~ * '\\\"'", buf, sizeof(buf),
+	    &used, &n, 8, why, sizeof(why)), 0);
+	ck_assert_int_eq(n, 7);
+	ck_assert_str_eq(word(buf, n, 3), "$HOME");
+	ck_assert_str_eq(word(buf, n, 4), "~");
+	ck_assert_str_eq(word(buf, n, 6), "\\\"");
+	used = 0, n = 0;
+	ck_assert_int_eq(kind_split("a 'b", buf, sizeof(buf), &used, &n, 8,
+	    why, sizeof(why)), -1);
+	ck_assert_str_eq(why, "no closing '");
+	ck_assert_int_eq(kind_split("\"a\\\"", buf, sizeof(buf), &used, &n,
+	    8, why, sizeof(why)), -1);
+	ck_assert_str_eq(why, "no closing \"");
+	ck_assert_int_eq(kind_split("a\\", buf, sizeof(buf), &used, &n, 8,
+	    why, sizeof(why)), -1);
+	ck_assert_str_eq(why, "a backslash at the end");
+	ck_assert_int_eq(kind_split("a b c", buf, sizeof(buf), &used, &n, 2,
+	    why, sizeof(why)), -1);
+	ck_assert_str_eq(why, "more than 2 words");
+	ck_assert_int_eq(kind_split("abcdefgh", buf, 8, &used, &n, 8, why,
+	    sizeof(why)), -1);
+	ck_assert_str_eq(why, "longer than 8 bytes in all");
+	ck_assert_uint_eq(used, 0);
+	ck_assert_int_eq(n, 0);
+}
+END_TEST
+
+/* kind_quote(word) splits back into word, and only word. */
+static void
+ck_quote(const char *w)
+{
+	char	*out = NULL, buf[256], why[80];
+	size_t	 len = 0, used = 0;
+	FILE	*fp;
+	int	 n = 0;
+
+	ck_assert_ptr_nonnull(fp = open_memstream(&out, &len));
+	kind_quote(fp, w);
+	fclose(fp);
+	ck_assert_msg(strstr(out, " ;") == NULL, "a comment in %s", out);
+	ck_assert_int_eq(kind_split(out, buf, sizeof(buf), &used, &n, 4, why,
+	    sizeof(why)), 0);
+	ck_assert_int_eq(n, 1);
+	ck_assert_str_eq(buf, w);
+	free(out);
+}
+
+START_TEST(test_kind_quote)
+{
+	ck_quote("plain");
+	ck_quote("");
+	ck_quote("two words");
+	ck_quote("it's \"quoted\" \\ back");
+	ck_quote("a ;comment? #no");
+	ck_quote("\ttab");
+}
+END_TEST
+
+START_TEST(test_kind_errors)
+{
+	ck_one_error(load("[kind.x]\nargv = bin/convert\n"), 2,
+	    "[kind.x] argv = bin/convert: the program must be an absolute "
+	    "path");
+	ck_one_error(load("\n[kind.x]\ncwd = /tmp\n"), 2,
+	    "[kind.x]: argv is required (the program and its fixed "
+	    "arguments)");
+	ck_one_error(load("[kind.x]\n"), 1,
+	    "[kind.x]: argv is required (the program and its fixed "
+	    "arguments)");
+	ck_one_error(load("[kind.x]\nargv = /bin/true\nprogram = /bin/x\n"),
+	    3, "unknown key 'program' in [kind.x]");
+	ck_one_error(load("[kind.x]\nargv = /bin/true 'a\n"), 2,
+	    "[kind.x] argv = /bin/true 'a: no closing '");
+	ck_one_error(load("[kind.x]\nargv =\n"), 1,
+	    "[kind.x]: argv is required (the program and its fixed "
+	    "arguments)");
+	ck_one_error(load("[kind.a b]\nargv = /bin/true\n"), 1,
+	    "[kind.a b]: a kind's name is 1-32 letters, digits, '.', '_' or "
+	    "'-'");
+	ck_one_error(load("[kind.]\nargv = /bin/true\n"), 1,
+	    "[kind.]: a kind's name is 1-32 letters, digits, '.', '_' or "
+	    "'-'");
+	ck_one_error(load("[kind.sleep]\nargv = /bin/true\n"), 1,
+	    "[kind.sleep]: a built-in kind's name");
+	ck_one_error(load("[kind.x]\nargv = /bin/true\n[kind.y]\nargv = /a\n"
+	    "[kind.x]\nargv = /bin/false\n"), 5,
+	    "[kind.x] is defined twice (first at line 1)");
+	ck_one_error(load("[kind.x]\nargv = /bin/true\nenv = 1X=2\n"), 3,
+	    "[kind.x] env = 1X=2: '1X=2' is not NAME=value");
+	ck_one_error(load("[kind.x]\nargv = /bin/true\nenv = PATH\n"), 3,
+	    "[kind.x] env = PATH: 'PATH' is not NAME=value");
+	ck_one_error(load("[kind.x]\nargv = /bin/true\nenv = A=1 A=2\n"), 3,
+	    "[kind.x] env = A=1 A=2: A is set twice");
+	ck_one_error(load("[kind.x]\nargv = /bin/true\nenv = A=1\nenv = A=2\n"),
+	    4, "[kind.x] env = A=2: A is set twice");
+	ck_one_error(load("[kind.x]\nargv = /bin/true\nenv = ACTORD_RUN=1\n"),
+	    3, "[kind.x] env = ACTORD_RUN=1: ACTORD_RUN is the worker's own");
+	ck_one_error(load("[kind.x]\nargv = /bin/true\ncwd = tmp\n"), 3,
+	    "[kind.x] cwd = tmp: not an absolute path");
+	ck_one_error(load("[kind.x]\nargv = /bin/true\ninput = json\n"), 3,
+	    "[kind.x] input = json: not one of the allowed values");
+	ck_one_error(load("[kind.x]\nargv = /bin/true\ninput = builtin\n"), 3,
+	    "[kind.x] input = builtin: not one of the allowed values");
+	ck_one_error(load("[kind.x]\nargv = /bin/true\nnice = 20\n"), 3,
+	    "[kind.x] nice = 20: out of range -20..19");
+	ck_one_error(load("[kind.x]\nargv = /bin/true\nmax_args = 1025\n"), 3,
+	    "[kind.x] max_args = 1025: out of range 0..1024");
+	ck_one_error(load("[kind.x]\nargv = /bin/true\njitter = 1.5\n"), 3,
+	    "[kind.x] jitter = 1.5: not a number from 0 to 1");
+	ck_one_error(load("[kind.x]\nargv = /bin/true\nbackoff = linear\n"),
+	    3, "[kind.x] backoff = linear: not one of the allowed values");
+	ck_one_error(load("[kind.x]\nargv = /bin/true\nmax_attempts = 0\n"),
+	    3, "[kind.x] max_attempts = 0: out of range 1..1000");
+	ck_one_error(load("[kind.x]\nargv = /bin/true\nrlimit_nofile = -1\n"),
+	    3, "[kind.x] rlimit_nofile = -1: out of range 0..1048576");
+	ck_one_error(load("[kind.x]\nargv = /bin/true\ngrace_ms = soon\n"),
+	    3, "[kind.x] grace_ms = soon: not an integer");
+}
+END_TEST
+
+START_TEST(test_kind_cross)
+{
+	ck_one_error(load("[kind.x]\nargv = /bin/true\ntimeout_ms = 5000\n"
+	    "timeout_max_ms = 1000\n"), 1,
+	    "[kind.x]: timeout_ms 5000 is over timeout_max_ms 1000");
+	ck_one_error(load("[kind.x]\nargv = /bin/true\n"
+	    "timeout_max_ms = 1000\n"), 1, "[kind.x]: timeout_max_ms caps a "
+	    "task's timeout: set timeout_ms, from 1 to 1000");
+	ck_one_error(load("\n[kind.x]\nargv = /bin/true\nbackoff_base_ms = 10\n"
+	    "backoff_max_ms = 5\n"), 2,
+	    "[kind.x]: backoff_base_ms is over backoff_max_ms");
+	ck_one_error(load("[kind.x]\nargv = /bin/true\n"
+	    "max_output_bytes = 1m\n"), 1, "[kind.x]: max_output_bytes "
+	    "1048576 makes reports of up to 2804824 bytes (stdout and stderr, "
+	    "base64 at worst), over [transport] max_frame_bytes 1048576");
+	/* With frames that large, it fits. */
+	ck_loaded(load("[transport]\nmax_frame_bytes = 4m\nqueue_max_bytes = 8m"
+	    "\n[kind.x]\nargv = /bin/true\nmax_output_bytes = 1m\n"));
+	/* Several kinds, several errors, each at its own line. */
+	ck_assert_int_eq(load("[kind.a]\n[kind.b]\nargv = /x\n[kind.c]\n"), -1);
+	ck_assert_int_eq(cfg.nerrors, 2);
+	ck_error(0, 1, "[kind.a]: argv is required (the program and its fixed "
+	    "arguments)");
+	ck_error(1, 4, "[kind.c]: argv is required (the program and its fixed "
+	    "arguments)");
+}
+END_TEST
+
+START_TEST(test_kind_too_many)
+{
+	char	*text = NULL;
+	size_t	 len = 0;
+	FILE	*fp;
+	int	 i;
+
+	ck_assert_ptr_nonnull(fp = open_memstream(&text, &len));
+	for (i = 0; i <= KINDS_MAX; i++)
+		fprintf(fp, "[kind.k%d]\nargv = /bin/true\n", i);
+	fclose(fp);
+	ck_one_error(load("%s", text), 2 * KINDS_MAX + 1,
+	    "[kind.k%d]: more than %d kinds", KINDS_MAX, KINDS_MAX);
+	free(text);
+}
+END_TEST
+
+START_TEST(test_kind_files)
+{
+	char	 prog[PATH_MAX + 16];
+
+	/* config_load() leaves the disk alone; config_check_files() looks. */
+	ck_loaded(load("[kind.x]\nargv = /nonexistent/convert -q\n"
+	    "cwd = /nonexistent\n"));
+	ck_assert_int_eq(config_check_files(&cfg), -1);
+	ck_assert_int_eq(cfg.nerrors, 2);
+	ck_error(0, 2, "[kind.x] argv: /nonexistent/convert: No such file or "
+	    "directory");
+	ck_error(1, 1, "[kind.x] cwd: /nonexistent: No such file or directory");
+	snprintf(prog, sizeof(prog), "%s/script", cwd);
+	write_file(prog, "#!/bin/sh\nexit 0\n");
+	ck_loaded(load("[kind.x]\nargv = %s\n", prog));
+	ck_assert_int_eq(config_check_files(&cfg), -1);
+	ck_error(0, 2, "[kind.x] argv: %s is not executable: Permission "
+	    "denied", prog);
+	ck_loaded(load("\n[kind.x]\nargv = %s\ncwd = %s\n", cwd, prog));
+	ck_assert_int_eq(config_check_files(&cfg), -1);
+	ck_assert_int_eq(cfg.nerrors, 2);
+	ck_error(0, 3, "[kind.x] argv: %s is not a file", cwd);
+	ck_error(1, 2, "[kind.x] cwd: %s is not a directory", prog);
+	ck_assert_int_eq(chmod(prog, 0755), 0);
+	ck_loaded(load("[kind.x]\nargv = %s\ncwd = %s\n", prog, cwd));
+	ck_assert_int_eq(config_check_files(&cfg), 0);
+}
+END_TEST
+
+START_TEST(test_kind_write)
+{
+	struct config	 again;
+	struct kind_conf a, b;
+	char		*out = NULL;
+	size_t		 len = 0;
+	FILE		*fp;
+	int		 i;
+
+	ck_loaded(load("[kind.x]\n"
+	    "argv = /bin/sh -c 'echo \"a '\\;'b\" # c' '' \\\\\n"
+	    "argv = 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22\n"
+	    "argv = 23 24 25 26 27 28 29 30 31 32 33 34 35 36 37 38 39 40 41\n"
+	    "env = A=1 'B=two words'\ninput = stdin\nnice = 3\njitter = 0.5\n"
+	    "[kind.y]\nargv = /bin/true\n"));
+	rewrite(&cfg, &again);
+	ck_assert_int_eq(again.nkinds, 2);
+	for (i = 0; i < 2; i++) {
+		a = cfg.kinds[i];
+		b = again.kinds[i];
+		a.line = b.line = a.argv_line = b.argv_line = 0;
+		ck_assert_str_eq(a.name, b.name);
+		ck_assert_int_eq(a.argc, b.argc);
+		ck_assert(memcmp(&a, &b, sizeof(a)) == 0);
+	}
+	/* Without kinds, a commented template documents their keys. */
+	ck_loaded(config_load(&cfg, NULL));
+	ck_assert_ptr_nonnull(fp = open_memstream(&out, &len));
+	config_write(&cfg, fp);
+	fclose(fp);
+	ck_assert_ptr_nonnull(strstr(out, "\n#[kind.NAME]\n"));
+	ck_assert_ptr_nonnull(strstr(out,
+	    "(default: 5000)\n#grace_ms = 5000\n"));
+	ck_assert_ptr_nonnull(strstr(out, "\n#rlimit_nofile = 0\n"));
+	free(out);
+}
+END_TEST
+
+/* kind_check_input() of JSON text (NULL: absent); why into whybuf. */
+static char	 whybuf[256];
+
+static int
+check_input(const struct kind_conf *k, const char *json)
+{
+	msgpack_sbuffer	 sb;
+	msgpack_packer	 pk;
+	msgpack_unpacked u;
+	json_t		*j;
+	char		 text[256];
+	int		 rc;
+
+	whybuf[0] = '\0';
+	if (json == NULL)
+		return kind_check_input(k, NULL, whybuf, sizeof(whybuf));
+	/* The parser takes an array or an object: the value goes in one. */
+	snprintf(text, sizeof(text), "[%s]", json);
+	ck_assert_ptr_nonnull(j = mpjson_parse(text, strlen(text)));
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	ck_assert_int_eq(mpjson_pack(&pk, j, 32), 0);
+	json_decref(j);
+	msgpack_unpacked_init(&u);
+	ck_assert_int_eq(msgpack_unpack_next(&u, sb.data, sb.size, NULL),
+	    MSGPACK_UNPACK_SUCCESS);
+	rc = kind_check_input(k, &u.data.via.array.ptr[0], whybuf,
+	    sizeof(whybuf));
+	msgpack_unpacked_destroy(&u);
+	msgpack_sbuffer_destroy(&sb);
+	return rc;
+}
+
+/* kind_check_input() of ["a", "b\0"], which JSON cannot carry here. */
+static int
+check_nul(const struct kind_conf *k)
+{
+	msgpack_object	 v[2], arr;
+
+	memset(v, 0, sizeof(v));
+	v[0].type = v[1].type = MSGPACK_OBJECT_STR;
+	v[0].via.str.ptr = "a";
+	v[0].via.str.size = 1;
+	v[1].via.str.ptr = "b\0";
+	v[1].via.str.size = 2;
+	arr.type = MSGPACK_OBJECT_ARRAY;
+	arr.via.array.size = 2;
+	arr.via.array.ptr = v;
+	return kind_check_input(k, &arr, whybuf, sizeof(whybuf));
+}
+
+START_TEST(test_kind_input)
+{
+	const struct kind_conf	*in, *args, *none;
+
+	ck_loaded(load("[kind.in]\nargv = /bin/cat\ninput = stdin\n"
+	    "max_stdin_bytes = 16\n[kind.args]\nargv = /bin/echo\n"
+	    "input = args\nmax_args = 4\nmax_arg_bytes = 3\n"
+	    "[kind.none]\nargv = /bin/true\n"));
+	in = kind_find(&cfg, "in");
+	args = kind_find(&cfg, "args");
+	none = kind_find(&cfg, "none");
+	/* stdin: any JSON up to the cap, absent is null. */
+	ck_assert_int_eq(check_input(in, "{\"a\":[1,2,3]}"), 0);
+	ck_assert_int_eq(check_input(in, NULL), 0);
+	ck_assert_int_eq(check_input(in, "\"0123456789abcd\""), 0);
+	ck_assert_int_eq(check_input(in, "\"0123456789abcde\""), -1);
+	ck_assert_str_eq(whybuf, "'input' is 17 bytes as JSON; kind in takes "
+	    "at most 16 on stdin");
+	/* args: an array of bounded strings. */
+	ck_assert_int_eq(check_input(args, "[\"a\",\"bb\",\"ccc\",\"\"]"), 0);
+	ck_assert_int_eq(check_input(args, NULL), 0);
+	ck_assert_int_eq(check_input(args, "null"), 0);
+	ck_assert_int_eq(check_input(args, "[]"), 0);
+	ck_assert_int_eq(check_input(args, "{\"a\":1}"), -1);
+	ck_assert_str_eq(whybuf, "'input' must be an array of strings: kind "
+	    "args appends them to its command");
+	ck_assert_int_eq(check_input(args, "[\"a\",\"b\",\"c\",\"d\",\"e\"]"),
+	    -1);
+	ck_assert_str_eq(whybuf, "'input' has 5 strings; kind args takes at "
+	    "most 4");
+	ck_assert_int_eq(check_input(args, "[\"a\",\"b\",\"c\",7]"), -1);
+	ck_assert_str_eq(whybuf, "'input[3]' must be a string");
+	ck_assert_int_eq(check_nul(args), -1);
+	ck_assert_str_eq(whybuf, "'input[1]' has a NUL byte");
+	ck_assert_int_eq(check_input(args, "[\"abcd\"]"), -1);
+	ck_assert_str_eq(whybuf, "'input[0]' is longer than 3 bytes");
+	/* none: absent or null only. */
+	ck_assert_int_eq(check_input(none, NULL), 0);
+	ck_assert_int_eq(check_input(none, "null"), 0);
+	ck_assert_int_eq(check_input(none, "{}"), -1);
+	ck_assert_str_eq(whybuf, "'input' must be absent: kind none takes "
+	    "none");
+	/* The built-ins keep their rules. */
+	ck_assert_int_eq(check_input(kind_find(&cfg, "sleep"),
+	    "{\"ms\":\"x\"}"), -1);
+	ck_assert_int_eq(check_input(kind_find(&cfg, "echo"), "[1]"), 0);
+}
+END_TEST
+
 Suite *
 suite(void)
 {
@@ -983,6 +1417,20 @@ suite(void)
 	tcase_add_test(tc, test_write_defaults);
 	tcase_add_test(tc, test_write_full);
 	tcase_add_test(tc, test_write_text);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("kinds");
+	tcase_set_timeout(tc, TIMEOUT);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_kind_full);
+	tcase_add_test(tc, test_kind_split);
+	tcase_add_test(tc, test_kind_quote);
+	tcase_add_test(tc, test_kind_errors);
+	tcase_add_test(tc, test_kind_cross);
+	tcase_add_test(tc, test_kind_too_many);
+	tcase_add_test(tc, test_kind_files);
+	tcase_add_test(tc, test_kind_write);
+	tcase_add_test(tc, test_kind_input);
 	suite_add_tcase(s, tc);
 	return s;
 }

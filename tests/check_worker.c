@@ -5,10 +5,13 @@
  * database.  No sockets: messages are calls, output is the outbox.
  */
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <check.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
+#include <spawn.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,8 +25,10 @@
 #include "../worker/worker.h"
 #include "actor.h"
 #include "check_main.h"
+#include "config.h"
 #include "db.h"
 #include "log.h"
+#include "xmalloc.h"
 
 static char			 tmpdir[PATH_MAX];
 static char			 dbpath[PATH_MAX + 32];
@@ -33,8 +38,12 @@ static msgpack_unpacked		 view;
 static msgpack_sbuffer		 pbuf;
 static msgpack_unpacked		 pview;
 
-/* Messages the timers produced, by type. */
-static int			 async_completed, async_failed;
+/* Messages the timers produced, by type; the last report's payload. */
+static int			 async_completed, async_failed, async_output;
+static char			*async_report;
+static size_t			 async_reportlen;
+static msgpack_unpacked		 rview;
+static struct config		 cfg;		/* the command kinds */
 
 static void
 setup(void)
@@ -48,7 +57,9 @@ setup(void)
 	msgpack_unpacked_init(&pview);
 	msgpack_sbuffer_init(&pbuf);
 	ws = NULL;
-	async_completed = async_failed = 0;
+	async_completed = async_failed = async_output = 0;
+	msgpack_unpacked_init(&rview);
+	memset(&cfg, 0, sizeof(cfg));
 }
 
 static void
@@ -58,6 +69,9 @@ teardown(void)
 
 	ws_close(ws);
 	event_base_free(base);
+	free(async_report);
+	async_report = NULL;
+	msgpack_unpacked_destroy(&rview);
 	msgpack_unpacked_destroy(&view);
 	msgpack_unpacked_destroy(&pview);
 	msgpack_sbuffer_destroy(&pbuf);
@@ -76,8 +90,29 @@ on_output(struct wstate *s, void *arg)
 	for (i = 0; i < s->ob.n; i++) {
 		async_completed += s->ob.v[i].type == MSG_TASK_COMPLETED;
 		async_failed += s->ob.v[i].type == MSG_TASK_FAILED;
+		async_output += s->ob.v[i].type == MSG_TASK_OUTPUT;
+		if (s->ob.v[i].type != MSG_TASK_COMPLETED &&
+		    s->ob.v[i].type != MSG_TASK_FAILED)
+			continue;
+		free(async_report);
+		async_reportlen = s->ob.v[i].len;
+		async_report = xmalloc(async_reportlen);
+		memcpy(async_report, outbox_payload(&s->ob, i),
+		    async_reportlen);
 	}
 	outbox_clear(&s->ob);
+}
+
+/* The last report a timer or a command produced. */
+static const msgpack_object *
+report(void)
+{
+	ck_assert_ptr_nonnull(async_report);
+	msgpack_unpacked_destroy(&rview);
+	msgpack_unpacked_init(&rview);
+	ck_assert_int_eq(msgpack_unpack_next(&rview, async_report,
+	    async_reportlen, NULL), MSGPACK_UNPACK_SUCCESS);
+	return &rview.data;
 }
 
 static void
@@ -87,6 +122,91 @@ open_ws(void)
 	ws = ws_open(dbpath, 1, base);
 	ck_assert_ptr_nonnull(ws);
 	ws_set_output(ws, on_output, NULL);
+	ws_set_config(ws, &cfg);
+}
+
+/* A command kind in cfg: name runs line (argv as the config splits it). */
+static struct kind_conf *
+add_kind(const char *name, const char *line, uint64_t timeout_ms)
+{
+	struct kind_conf	*k = &cfg.kinds[cfg.nkinds++];
+	char			 why[80];
+	size_t			 used = 0;
+
+	memset(k, 0, sizeof(*k));
+	snprintf(k->name, sizeof(k->name), "%s", name);
+	k->input = KIND_INPUT_NONE;
+	snprintf(k->cwd, sizeof(k->cwd), "/");
+	k->grace_ms = 200;
+	k->max_output_bytes = 4096;
+	k->timeout_ms = timeout_ms;
+	ck_assert_int_eq(kind_split(line, k->argv, sizeof(k->argv), &used,
+	    &k->argc, KIND_WORDS_MAX, why, sizeof(why)), 0);
+	return k;
+}
+
+/* ProcessTask {taskId, kind, timeoutMs?, stream?}. */
+static const msgpack_object *
+process_payload(const char *task, const char *kind, uint64_t timeout_ms,
+    bool stream)
+{
+	msgpack_packer	 pk;
+
+	msgpack_sbuffer_destroy(&pbuf);
+	msgpack_sbuffer_init(&pbuf);
+	msgpack_packer_init(&pk, &pbuf, msgpack_sbuffer_write);
+	msgpack_pack_map(&pk, 2 + (timeout_ms > 0) + stream);
+	mp_pack_kv_str(&pk, "taskId", task);
+	mp_pack_kv_str(&pk, "kind", kind);
+	if (timeout_ms > 0)
+		mp_pack_kv_uint(&pk, "timeoutMs", timeout_ms);
+	if (stream) {
+		mp_pack_str(&pk, "stream");
+		msgpack_pack_true(&pk);
+	}
+	msgpack_unpacked_destroy(&pview);
+	msgpack_unpacked_init(&pview);
+	ck_assert_int_eq(msgpack_unpack_next(&pview, pbuf.data, pbuf.size,
+	    NULL), MSGPACK_UNPACK_SUCCESS);
+	return &pview.data;
+}
+
+/* {taskId, on}, as StreamOutput carries it. */
+static const msgpack_object *
+stream_payload(const char *task, bool on)
+{
+	msgpack_packer	 pk;
+
+	msgpack_sbuffer_destroy(&pbuf);
+	msgpack_sbuffer_init(&pbuf);
+	msgpack_packer_init(&pk, &pbuf, msgpack_sbuffer_write);
+	msgpack_pack_map(&pk, 2);
+	mp_pack_kv_str(&pk, "taskId", task);
+	mp_pack_str(&pk, "on");
+	if (on)
+		msgpack_pack_true(&pk);
+	else
+		msgpack_pack_false(&pk);
+	msgpack_unpacked_destroy(&pview);
+	msgpack_unpacked_init(&pview);
+	ck_assert_int_eq(msgpack_unpack_next(&pview, pbuf.data, pbuf.size,
+	    NULL), MSGPACK_UNPACK_SUCCESS);
+	return &pview.data;
+}
+
+/* Rows in worker.db's commands table. */
+static int
+command_rows(void)
+{
+	sqlite3_stmt	*st;
+	int		 n;
+
+	st = db_prepare(ws_db(ws), "SELECT count(*) FROM commands");
+	ck_assert_ptr_nonnull(st);
+	ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+	n = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return n;
 }
 
 /*
@@ -251,6 +371,15 @@ run_until(int *counter, int want, int timeout_ms)
 		event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
 		usleep(1000);
 	}
+}
+
+/* Run the loop for ms, whatever comes. */
+static void
+run_for(int ms)
+{
+	int	 never = 0;
+
+	run_until(&never, 1, ms);
 }
 
 START_TEST(test_start_announces)
@@ -544,6 +673,240 @@ START_TEST(test_corrupt_refused)
 }
 END_TEST
 
+
+START_TEST(test_builtin_timeout)
+{
+	const msgpack_object	*m;
+
+	open_ws();
+	create("w1");
+	/* A sleep longer than its timeout fails with code timeout. */
+	send_msg("w1", MSG_PROCESS_TASK, process_payload("t1", "sleep", 100,
+	    false));
+	outbox_clear(&ws->ob);
+	run_until(&async_failed, 1, 3000);
+	m = report();
+	ck_assert(mp_streq(mp_get(m, "error"), "timeout after 100 ms"));
+	ck_assert(mp_streq(mp_get(m, "code"), "timeout"));
+	ck_assert_int_eq(async_completed, 0);
+	/* One within its timeout completes. */
+	send_msg("w1", MSG_PROCESS_TASK, task_payload("t2", "sleep", "=ms",
+	    "10"));
+	outbox_clear(&ws->ob);
+	run_until(&async_completed, 1, 3000);
+	ck_assert_int_eq(async_failed, 1);
+}
+END_TEST
+
+START_TEST(test_command)
+{
+	const msgpack_object	*m, *res;
+	int			 i;
+
+	add_kind("hello", "/bin/sh -c 'echo hello; exit 0'", 0);
+	add_kind("three", "/bin/sh -c 'echo oops >&2; exit 3'", 0);
+	open_ws();
+	create("w1");
+	send_msg("w1", MSG_PROCESS_TASK, process_payload("t1", "hello", 0,
+	    false));
+	ck_assert_int_eq(count_out(MSG_TASK_STARTED), 1);
+	ck_assert_int_eq(count_out(MSG_TASK_COMPLETED), 0);
+	ck_assert_str_eq(ws_find(ws, "w1")->task, "t1");
+	ck_assert_int_eq(command_rows(), 1);
+	outbox_clear(&ws->ob);
+	run_until(&async_completed, 1, 5000);
+	m = report();
+	ck_assert(mp_streq(mp_get(m, "taskId"), "t1"));
+	res = mp_get(m, "result");
+	ck_assert(mp_streq(mp_get(res, "stdout"), "hello\n"));
+	ck_assert_str_eq(ws_find(ws, "w1")->task, "");
+	ck_assert_uint_eq(ws_find(ws, "w1")->processed, 1);
+	ck_assert_int_eq(db_commit(ws_db(ws)), 0);
+	ck_assert_int_eq(command_rows(), 0);
+	/* A failure: its code and its result, again when asked again. */
+	send_msg("w1", MSG_PROCESS_TASK, process_payload("t2", "three", 0,
+	    false));
+	outbox_clear(&ws->ob);
+	run_until(&async_failed, 1, 5000);
+	m = report();
+	ck_assert(mp_streq(mp_get(m, "error"), "exit 3"));
+	ck_assert(mp_streq(mp_get(m, "code"), "exit"));
+	ck_assert(mp_streq(mp_get(mp_get(m, "result"), "stderr"), "oops\n"));
+	send_msg("w1", MSG_PROCESS_TASK, process_payload("t2", "three", 0,
+	    false));
+	i = find_out(MSG_TASK_FAILED);
+	ck_assert_int_ge(i, 0);
+	ck_assert(out_streq((size_t)i, "code", "exit"));
+	ck_assert_int_eq(count_out(MSG_TASK_STARTED), 0);
+	/* ... and across a restart. */
+	open_ws();
+	ck_assert_str_eq(ws_find(ws, "w1")->last_code, "exit");
+	ck_assert_ptr_nonnull(ws_find(ws, "w1")->last_result);
+}
+END_TEST
+
+START_TEST(test_command_timeout)
+{
+	const msgpack_object	*m;
+
+	/* The kind's timeout when the task brings none; the task's first. */
+	add_kind("slow", "/bin/sleep 10", 150);
+	open_ws();
+	create("w1");
+	send_msg("w1", MSG_PROCESS_TASK, process_payload("t1", "slow", 0,
+	    false));
+	outbox_clear(&ws->ob);
+	run_until(&async_failed, 1, 5000);
+	m = report();
+	ck_assert(mp_streq(mp_get(m, "error"), "timeout after 150 ms"));
+	ck_assert(mp_streq(mp_get(m, "code"), "timeout"));
+	ck_assert(mp_streq(mp_get(mp_get(m, "result"), "signal"), "SIGTERM"));
+	send_msg("w1", MSG_PROCESS_TASK, process_payload("t2", "slow", 80,
+	    false));
+	outbox_clear(&ws->ob);
+	run_until(&async_failed, 2, 5000);
+	ck_assert(mp_streq(mp_get(report(), "error"), "timeout after 80 ms"));
+	/* The kind's cap holds whatever the task asked. */
+	cfg.kinds[0].timeout_max_ms = 120;
+	send_msg("w1", MSG_PROCESS_TASK, process_payload("t3", "slow", 100000,
+	    false));
+	outbox_clear(&ws->ob);
+	run_until(&async_failed, 3, 5000);
+	ck_assert(mp_streq(mp_get(report(), "error"), "timeout after 120 ms"));
+}
+END_TEST
+
+START_TEST(test_command_abort)
+{
+	struct wactor	*w;
+
+	add_kind("long", "/bin/sh -c 'trap \"\" TERM; while :; do sleep "
+	    "0.05; done'", 0);
+	add_kind("quick", "/bin/true", 0);
+	open_ws();
+	w = create("w1");
+	/* Cancelled while it runs: no report, ever; the worker is idle. */
+	send_msg("w1", MSG_PROCESS_TASK, process_payload("t1", "long", 0,
+	    false));
+	outbox_clear(&ws->ob);
+	send_msg("w1", MSG_ABORT_TASK, task_payload("t1", NULL, NULL, NULL));
+	ck_assert_uint_eq(ws->ob.n, 0);
+	ck_assert_str_eq(w->task, "");
+	ck_assert_ptr_null(w->cmd);
+	run_for(600);		/* the grace, and more */
+	ck_assert_int_eq(async_completed + async_failed, 0);
+	ck_assert_int_eq(db_commit(ws_db(ws)), 0);
+	ck_assert_int_eq(command_rows(), 0);
+	/* Cancelled as it exits, before the loop saw it: no report. */
+	send_msg("w1", MSG_PROCESS_TASK, process_payload("t2", "quick", 0,
+	    false));
+	usleep(100000);
+	send_msg("w1", MSG_ABORT_TASK, task_payload("t2", NULL, NULL, NULL));
+	outbox_clear(&ws->ob);
+	run_for(300);
+	ck_assert_int_eq(async_completed + async_failed, 0);
+	/* Reported before the cancel came: one report, the cancel ignored. */
+	send_msg("w1", MSG_PROCESS_TASK, process_payload("t3", "quick", 0,
+	    false));
+	outbox_clear(&ws->ob);
+	run_until(&async_completed, 1, 5000);
+	send_msg("w1", MSG_ABORT_TASK, task_payload("t3", NULL, NULL, NULL));
+	ck_assert_uint_eq(ws->ob.n, 0);
+	run_for(300);
+	ck_assert_int_eq(async_completed, 1);
+	ck_assert_uint_eq(w->processed, 1);
+	/* Another task while one runs: the first is dropped, killed. */
+	send_msg("w1", MSG_PROCESS_TASK, process_payload("t4", "long", 0,
+	    false));
+	send_msg("w1", MSG_PROCESS_TASK, process_payload("t5", "quick", 0,
+	    false));
+	outbox_clear(&ws->ob);
+	run_until(&async_completed, 2, 5000);
+	ck_assert(mp_streq(mp_get(report(), "taskId"), "t5"));
+	run_for(600);
+	ck_assert_int_eq(async_completed + async_failed, 2);
+	/* StopWorker while it runs: no report, no process left. */
+	send_msg("w1", MSG_PROCESS_TASK, process_payload("t6", "long", 0,
+	    false));
+	ck_assert_int_eq(ws_stop(ws, w), 0);
+	outbox_clear(&ws->ob);
+	run_for(600);
+	ck_assert_int_eq(async_completed + async_failed, 2);
+	ck_assert_int_eq(db_commit(ws_db(ws)), 0);
+	ck_assert_int_eq(command_rows(), 0);
+}
+END_TEST
+
+START_TEST(test_command_stream)
+{
+	add_kind("talk", "/bin/sh -c 'echo one; sleep 0.4; echo two; "
+	    "sleep 0.4'", 0);
+	open_ws();
+	create("w1");
+	/* Nobody watches: no TaskOutput. */
+	send_msg("w1", MSG_PROCESS_TASK, process_payload("t1", "talk", 0,
+	    false));
+	outbox_clear(&ws->ob);
+	run_until(&async_completed, 1, 5000);
+	ck_assert_int_eq(async_output, 0);
+	/* stream: TaskOutput as it comes; StreamOutput off stops it. */
+	send_msg("w1", MSG_PROCESS_TASK, process_payload("t2", "talk", 0,
+	    true));
+	outbox_clear(&ws->ob);
+	run_until(&async_output, 1, 2000);
+	send_msg("w1", MSG_STREAM_OUTPUT, stream_payload("t2", false));
+	run_until(&async_completed, 2, 5000);
+	ck_assert_int_eq(async_output, 1);
+	/* StreamOutput on, later. */
+	send_msg("w1", MSG_PROCESS_TASK, process_payload("t3", "talk", 0,
+	    false));
+	send_msg("w1", MSG_STREAM_OUTPUT, stream_payload("t3", true));
+	/* For another task: ignored. */
+	send_msg("w1", MSG_STREAM_OUTPUT, stream_payload("t9", false));
+	outbox_clear(&ws->ob);
+	run_until(&async_completed, 3, 5000);
+	ck_assert_int_eq(async_output, 3);
+}
+END_TEST
+
+START_TEST(test_command_leftovers)
+{
+	char		*argv[] = { "/bin/sleep", "30", NULL };
+	char		*envp[] = { "ACTORD_RUN=9.9.9", NULL };
+	char		 sql[128];
+	pid_t		 pid;
+	int		 status, i;
+
+	/* The last worker process left a run's process; the next kills it. */
+	open_ws();
+	ck_assert_int_eq(posix_spawn(&pid, argv[0], NULL, NULL, argv, envp),
+	    0);
+	snprintf(sql, sizeof(sql), "INSERT INTO commands (run, pgid, worker, "
+	    "task, started) VALUES ('9.9.9', %ld, 'w1', 't1', 1)", (long)pid);
+	ck_assert_int_eq(db_exec(ws_db(ws), sql), 0);
+	/* Until it has exec'd with the environment it was given. */
+	for (i = 0; i < 500; i++) {
+		char	 path[64], env[64] = "";
+		FILE	*fp;
+
+		snprintf(path, sizeof(path), "/proc/%ld/environ", (long)pid);
+		if ((fp = fopen(path, "r")) != NULL) {
+			if (fgets(env, sizeof(env), fp) == NULL)
+				env[0] = '\0';
+			fclose(fp);
+		}
+		if (strncmp(env, "ACTORD_RUN=", 11) == 0)
+			break;
+		usleep(10000);
+	}
+	open_ws();
+	ck_assert_int_eq(ws->leftovers, 1);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	ck_assert_int_eq(command_rows(), 0);
+}
+END_TEST
+
 Suite *
 suite(void)
 {
@@ -563,6 +926,17 @@ suite(void)
 	tcase_add_test(tc, test_stop);
 	tcase_add_test(tc, test_unknown_type);
 	tcase_add_test(tc, test_kinds_table);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("commands");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_builtin_timeout);
+	tcase_add_test(tc, test_command);
+	tcase_add_test(tc, test_command_timeout);
+	tcase_add_test(tc, test_command_abort);
+	tcase_add_test(tc, test_command_stream);
+	tcase_add_test(tc, test_command_leftovers);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("database");

@@ -28,12 +28,14 @@ mk() {
 # The keys of an actord config as "section.key", one per line, sorted;
 # commented-out keys ("#key = v") count.
 conf_keys() {
-	awk '/^\[.*\]$/ { s = substr($0, 2, length($0) - 2); next }
+	awk '/^#?\[.*\]$/ { s = $0; sub(/^#/, "", s)
+	    s = substr(s, 2, length(s) - 2); next }
 	    /^#?[a-z_]+ =/ { k = $1; sub(/^#/, "", k); print s "." k }' "$@" |
 	    sort
 }
 
-# The keys actord.conf(5) lists, as "section.key".
+# The keys actord.conf(5) lists, as "section.key"; [kind.NAME]'s come as
+# -p's commented template when no kind is configured.
 man_keys() {
 	awk '/^\.Ss "\\&\[/ { s = $2; gsub(/"|\\&|\[|\]/, "", s); next }
 	    /^\.It Ic / && s != "" { print s "." $3 }' "$1" | sort

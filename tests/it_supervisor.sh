@@ -223,7 +223,29 @@ t_child_config_error() {
 	    "$(grep -c "worker: pid .* exited 100" "$TMP/actord.log")"
 }
 
+# actord is a subreaper: what a killed child leaves comes back to it.
+t_reaps_orphans() {
+	LOG_LEVEL=debug tree_start || { not_ok "tree starts"; return; }
+	local g z s p
+	g=$(field gateway pid)
+	z=$(pgrep -P "$g" -x session-zygote)
+	s=$(pgrep -P "$z")
+	kill -KILL "$g"
+	check "kill -9 gateway: actord reaps its zygote (not init)" \
+	    wait_for 5 grep -q "reaped pid $z, left behind by the tree" \
+	    "$TMP/actord.log"
+	check "... and its idle sessions" wait_for 5 grep -qE \
+	    "reaped pid ($(tr ' \n' '||' <<<"$s" | sed 's/|*$//')), left behind" \
+	    "$TMP/actord.log"
+	for p in $z $s; do
+		check "... pid $p is not left a zombie" wait_for 5 gone "$p"
+	done
+	check "the gateway comes back" ctl -t 5000 wait gateway up "$g"
+	check "shutdown leaves no process and no socket" tree_stop
+}
+
 t_status_shows_tree
+t_reaps_orphans
 t_kill_restarts
 t_intensity
 t_rest_for_one

@@ -3,10 +3,12 @@
  * one process and one database ($STATE/worker.db).
  *
  * A worker runs one task at a time; the process runs many at once, since
- * no task kind blocks the event loop (sleep is a libevent timer).  The
- * state (worker_state.c) is functions over the database and the workers'
- * memory that append what must be sent to an outbox, as the coordinator's
- * do; completions that a timer produces are flushed by the output hook.
+ * no task kind blocks the event loop (sleep is a libevent timer, a
+ * command kind's program a process the loop watches: worker_command.c).
+ * The state (worker_state.c) is functions over the database and the
+ * workers' memory that append what must be sent to an outbox, as the
+ * coordinator's do; what a timer or a command's end produces is flushed
+ * by the output hook.
  *
  * Restarts.  A worker's processed count, its current task and its last
  * outcome are in worker.db.  A task that was current when the process
@@ -27,12 +29,13 @@
 
 #include "actor.h"
 
+struct cmd;
+struct cmd_runner;
+struct config;
 struct db;
 struct event;
 struct event_base;
 struct strmap;
-
-
 
 struct wstate;
 
@@ -45,14 +48,18 @@ struct wactor {
 	uint64_t		 processed;	/* tasks finished */
 	char			 task[NAME_MAX_LEN + 1];	/* "" idle */
 	char			 kind[TASK_KIND_MAX + 1];
-	struct event		*timer;		/* a task_complete_after() */
+	struct event		*timer;		/* after_ms, or a timeout */
 	char			*pending;	/* its result (msgpack) */
 	size_t			 pendinglen;
+	uint64_t		 timeout_ms;	/* the timer is this timeout */
+	bool			 timing_out;
+	struct cmd		*cmd;		/* a command kind's run */
 	char			 last_task[NAME_MAX_LEN + 1];
 	char			 last_status[16];	/* completed ... */
 	char			*last_result;	/* msgpack or NULL */
 	size_t			 last_resultlen;
 	char			*last_error;	/* or NULL */
+	char			 last_code[CODE_MAX + 1];	/* failed */
 	void			*actor;		/* the glue's */
 };
 TAILQ_HEAD(wactor_list, wactor);
@@ -63,6 +70,8 @@ enum wstmt {
 	WST_START,
 	WST_FINISH,
 	WST_CLEAR,
+	WST_CMD_INSERT,
+	WST_CMD_DELETE,
 	WST_COUNT
 };
 
@@ -78,6 +87,9 @@ struct wstate {
 	struct outbox		 ob;		/* what timers queue */
 	void			(*output)(struct wstate *, void *);
 	void			*output_arg;
+	const struct config	*cfg;		/* the command kinds */
+	struct cmd_runner	*runner;	/* their runs */
+	int			 leftovers;	/* killed at start */
 };
 
 /*
@@ -117,6 +129,10 @@ struct db	*ws_db(const struct wstate *ws);
 /* Call fn after output produced outside a message (a timer) on ws->ob. */
 void		 ws_set_output(struct wstate *ws,
 		    void (*fn)(struct wstate *, void *), void *arg);
+/* The config whose [kind.NAME] sections new tasks run (NULL: none). */
+void		 ws_set_config(struct wstate *ws, const struct config *cfg);
+/* The process stops: SIGKILL to every command still running. */
+void		 ws_kill_commands(struct wstate *ws);
 struct wactor	*ws_find(const struct wstate *ws, const char *id);
 /* The worker id, made and stored if new; NULL on a database error. */
 struct wactor	*ws_create(struct wstate *ws, const char *id);
@@ -138,6 +154,8 @@ int	worker_get_state(struct actor *self, const struct envelope *env,
 int	worker_process_task(struct actor *self, const struct envelope *env,
 	    struct outbox *ob);
 int	worker_abort_task(struct actor *self, const struct envelope *env,
+	    struct outbox *ob);
+int	worker_stream_output(struct actor *self, const struct envelope *env,
 	    struct outbox *ob);
 
 /* worker_actor.c: one message through the handler table (tests), on ws->ob. */

@@ -4,7 +4,8 @@
  * StartWorker for an id this process does not host creates it (resolve),
  * StopWorker forgets it.  What a handler queued goes out after the loop
  * turn's commit, replies answering the message being handled; what a
- * timer queued (a sleep task finished) goes out through timer_output().
+ * timer or a command queued (a sleep task finished, a command's output
+ * or end) goes out through timer_output().
  */
 #include <stdio.h>
 #include <string.h>
@@ -21,12 +22,15 @@ static const struct handler handlers[] = {
 	{ MSG_GET_STATE,	worker_get_state,	0 },
 	{ MSG_PROCESS_TASK,	worker_process_task,	0 },
 	{ MSG_ABORT_TASK,	worker_abort_task,	0 },
+	{ MSG_STREAM_OUTPUT,	worker_stream_output,	0 },
 };
 
 static int		 worker_setup(const struct config *);
 static struct actor	*worker_resolve(const char *,
 			    const struct envelope *);
 static void		 worker_inspect(msgpack_packer *);
+static void		 worker_reload(const struct config *);
+static void		 worker_halt(void);
 static void		 worker_metrics(struct metrics *);
 
 const struct actor_kind worker_kind = {
@@ -35,11 +39,14 @@ const struct actor_kind worker_kind = {
 	.nhandlers = nitems(handlers),
 	.setup = worker_setup,
 	.resolve = worker_resolve,
+	.stop = worker_halt,
 	.inspect = worker_inspect,
+	.reload = worker_reload,
 	.metrics = worker_metrics,
 };
 
 static struct wstate	*ws;
+static struct config	 kinds_cfg;	/* the command kinds new tasks run */
 
 /* One message for worker w, through the handler table (tests); on s->ob. */
 int
@@ -82,11 +89,14 @@ worker_setup(const struct config *cfg)
 		return -1;
 	rt_use_db(ws_db(ws));
 	ws_set_output(ws, timer_output, NULL);
+	kinds_cfg = *cfg;
+	ws_set_config(ws, &kinds_cfg);
 	TAILQ_FOREACH(w, &ws->all, entry)
 		w->actor = actor_spawn(&worker_kind, w->id, w);
 	ws_announce_all(ws);
 	timer_output(ws, NULL);
-	log_info("%s: %zu workers", path, ws->n);
+	log_info("%s: %zu workers, %d command kinds", path, ws->n,
+	    cfg->nkinds);
 	return 0;
 }
 
@@ -103,6 +113,24 @@ worker_resolve(const char *name, const struct envelope *env)
 		    "restart recovers the last committed state");
 	w->actor = actor_spawn(&worker_kind, name, w);
 	return w->actor;
+}
+
+/*
+ * The config was read again (SIGHUP): new tasks run the command kinds as
+ * they are now; running ones keep what they started with.
+ */
+static void
+worker_reload(const struct config *cfg)
+{
+	kinds_cfg = *cfg;
+	log_info("%d command kinds", kinds_cfg.nkinds);
+}
+
+/* SIGTERM: no command outlives the worker process. */
+static void
+worker_halt(void)
+{
+	ws_kill_commands(ws);
 }
 
 /* The worker process's part of GetMetrics. */

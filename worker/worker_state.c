@@ -1,10 +1,11 @@
 /*
  * The workers' state: worker.db and the memory of each worker actor.
  *
- * Schema version 2, one row per worker:
+ * Schema version 3, one row per worker:
  *
  *	workers (id, processed, task, kind, input, started,
- *		 last_task, last_status, last_result, last_error, created)
+ *		 last_task, last_status, last_result, last_error, created,
+ *		 last_code)
  *
  * task is the current task (NULL when idle); last_* the last outcome:
  * completed, failed, or interrupted (the process died while it ran).  The
@@ -12,6 +13,17 @@
  * it leaves the process (the output gate), and repeated in every
  * announcement, so that a report lost with a dying coordinator is not
  * lost for good.
+ *
+ * And one row per command kind's run whose processes may still be
+ * around (version 3):
+ *
+ *	commands (run, pgid, worker, task, started)
+ *
+ * written in the turn that starts the run, deleted once the runner has
+ * killed and reaped what it could of it.  A worker process that starts
+ * and finds rows kills what their runs left (the previous process was
+ * killed: its commands' first processes died with it, PR_SET_PDEATHSIG,
+ * but not what they started).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,11 +33,13 @@
 
 #include "actor.h"
 #include "clock.h"
+#include "config.h"
 #include "db.h"
 #include "log.h"
 #include "metrics.h"
 #include "strmap.h"
 #include "worker.h"
+#include "worker_command.h"
 #include "xmalloc.h"
 
 const char *const worker_migrations[] = {
@@ -45,6 +59,15 @@ const char *const worker_migrations[] = {
 	"  last_result BLOB,"
 	"  last_error TEXT,"
 	"  created INTEGER NOT NULL)",
+
+	/* 3: command kinds: runs to kill after a restart; a failure's code. */
+	"CREATE TABLE commands ("
+	"  run TEXT PRIMARY KEY,"
+	"  pgid INTEGER NOT NULL,"
+	"  worker TEXT,"
+	"  task TEXT,"
+	"  started INTEGER NOT NULL);"
+	"ALTER TABLE workers ADD COLUMN last_code TEXT",
 };
 const int worker_nmigrations = sizeof(worker_migrations) /
     sizeof(worker_migrations[0]);
@@ -60,10 +83,15 @@ static const char *const stmt_sql[WST_COUNT] = {
 	[WST_FINISH] =
 	    "UPDATE workers SET processed = ?2, task = NULL, kind = NULL,"
 	    " input = NULL, started = NULL, last_task = ?3, last_status = ?4,"
-	    " last_result = ?5, last_error = ?6 WHERE id = ?1",
+	    " last_result = ?5, last_error = ?6, last_code = ?7 WHERE id = ?1",
 	[WST_CLEAR] =
 	    "UPDATE workers SET task = NULL, kind = NULL, input = NULL,"
 	    " started = NULL WHERE id = ?1",
+	[WST_CMD_INSERT] =
+	    "INSERT OR REPLACE INTO commands (run, pgid, worker, task, started)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5)",
+	[WST_CMD_DELETE] =
+	    "DELETE FROM commands WHERE run = ?1",
 };
 
 static void	timer_cb(evutil_socket_t, short, void *);
@@ -80,6 +108,18 @@ ws_set_output(struct wstate *ws, void (*fn)(struct wstate *, void *),
 {
 	ws->output = fn;
 	ws->output_arg = arg;
+}
+
+void
+ws_set_config(struct wstate *ws, const struct config *cfg)
+{
+	ws->cfg = cfg;
+}
+
+void
+ws_kill_commands(struct wstate *ws)
+{
+	cmd_runner_kill_all(ws->runner);
 }
 
 struct wactor *
@@ -171,10 +211,13 @@ wactor_free(struct wstate *ws, struct wactor *w)
 /* Set the last outcome. */
 static void
 set_last(struct wactor *w, const char *task, const char *status,
-    const void *result, size_t resultlen, const char *error)
+    const void *result, size_t resultlen, const char *error,
+    const char *code)
 {
 	snprintf(w->last_task, sizeof(w->last_task), "%s", task);
 	snprintf(w->last_status, sizeof(w->last_status), "%s", status);
+	snprintf(w->last_code, sizeof(w->last_code), "%s",
+	    code != NULL ? code : "");
 	free(w->last_result);
 	free(w->last_error);
 	w->last_result = copy_bytes(result, resultlen);
@@ -196,6 +239,7 @@ store_finish(struct wstate *ws, struct wactor *w)
 		sqlite3_bind_blob(st, 5, w->last_result,
 		    (int)w->last_resultlen, SQLITE_TRANSIENT);
 	bind_text(st, 6, w->last_error);
+	bind_text(st, 7, w->last_code);
 	return run(ws, st);
 }
 
@@ -211,32 +255,33 @@ report_last(struct wactor *w, struct outbox *ob)
 	snprintf(m.worker_id, sizeof(m.worker_id), "%s", w->id);
 	m.processed = w->processed;
 	m.has_processed = true;
+	m.result.raw = w->last_result;
+	m.result.len = w->last_resultlen;
 	if (failed) {
 		snprintf(m.error, sizeof(m.error), "%s",
 		    w->last_error != NULL ? w->last_error : "failed");
+		snprintf(m.code, sizeof(m.code), "%s", w->last_code);
 		outbox_msg(ob, w->address, COORDINATOR_ADDRESS,
 		    MSG_TASK_FAILED, 0, &m);
-	} else {
-		m.result.raw = w->last_result;
-		m.result.len = w->last_resultlen;
+	} else
 		outbox_msg(ob, w->address, COORDINATOR_ADDRESS,
 		    MSG_TASK_COMPLETED, 0, &m);
-	}
 }
 
 /*
  * The current task of w finished: completed with result (msgpack bytes)
- * or failed with error.  Store it, report it, and w is idle.
+ * or failed with error and code (a command's failure has a result too).
+ * Store it, report it, and w is idle.
  */
 static int
 finish(struct wstate *ws, struct wactor *w, int failed, const void *result,
-    size_t resultlen, const char *error, struct outbox *ob)
+    size_t resultlen, const char *error, const char *code, struct outbox *ob)
 {
 	if (db_begin(ws->db) == -1)
 		return -1;
 	w->processed++;
 	set_last(w, w->task, failed ? "failed" : "completed", result,
-	    resultlen, failed ? error : NULL);
+	    resultlen, failed ? error : NULL, failed ? code : NULL);
 	if (store_finish(ws, w) == -1)
 		return -1;
 	log_debug("%s: task %s %s", w->address, w->task, w->last_status);
@@ -245,6 +290,8 @@ finish(struct wstate *ws, struct wactor *w, int failed, const void *result,
 	free(w->pending);
 	w->pending = NULL;
 	w->pendinglen = 0;
+	w->timing_out = false;
+	w->cmd = NULL;
 	ws->nbusy--;
 	ws->nprocessed++;
 	report_last(w, ob);
@@ -261,6 +308,10 @@ abort_task(struct wstate *ws, struct wactor *w)
 		return 0;
 	log_info("%s: task %s aborted", w->address, w->task);
 	evtimer_del(w->timer);
+	if (w->cmd != NULL)
+		cmd_abort(w->cmd);
+	w->cmd = NULL;
+	w->timing_out = false;
 	free(w->pending);
 	w->pending = NULL;
 	w->pendinglen = 0;
@@ -302,17 +353,80 @@ timer_cb(evutil_socket_t fd, short what, void *arg)
 	struct wstate	*ws = w->ws;
 	char		*bytes = w->pending;
 
+	char		 why[64];
+	int		 rc;
+
 	(void)fd;
 	(void)what;
 	if (w->task[0] == '\0')
 		return;
 	w->pending = NULL;
-	if (finish(ws, w, 0, bytes, w->pendinglen, NULL, &ws->ob) == -1)
+	if (w->timing_out) {
+		snprintf(why, sizeof(why), "timeout after %llu ms",
+		    (unsigned long long)w->timeout_ms);
+		rc = finish(ws, w, 1, NULL, 0, why, "timeout", &ws->ob);
+	} else
+		rc = finish(ws, w, 0, bytes, w->pendinglen, NULL, NULL,
+		    &ws->ob);
+	if (rc == -1)
 		fatalx("worker.db: a write failed; exiting so that the "
 		    "restart recovers the last committed state");
 	free(bytes);
 	if (ws->output != NULL)
 		ws->output(ws, ws->output_arg);
+}
+
+/* A command's run ended: its outcome is w's task's. */
+static void
+command_done(void *arg, const struct cmd_outcome *o)
+{
+	struct wactor	*w = arg;
+	struct wstate	*ws = w->ws;
+
+	w->cmd = NULL;
+	if (finish(ws, w, o->failed, o->result, o->resultlen, o->error,
+	    o->code, &ws->ob) == -1)
+		fatalx("worker.db: a write failed; exiting so that the "
+		    "restart recovers the last committed state");
+	if (ws->output != NULL)
+		ws->output(ws, ws->output_arg);
+}
+
+/* A command's output for whoever watches w's task: TaskOutput. */
+static void
+command_output(void *arg, const char *stream, uint64_t offset,
+    const char *data, const char *encoding)
+{
+	struct wactor		*w = arg;
+	struct wstate		*ws = w->ws;
+	struct msg_task_output	*m = xcalloc(1, sizeof(*m));
+
+	snprintf(m->task_id, sizeof(m->task_id), "%s", w->task);
+	snprintf(m->stream, sizeof(m->stream), "%s", stream);
+	m->offset = offset;
+	snprintf(m->data, sizeof(m->data), "%s", data);
+	snprintf(m->encoding, sizeof(m->encoding), "%s", encoding);
+	outbox_msg(&ws->ob, w->address, COORDINATOR_ADDRESS, MSG_TASK_OUTPUT,
+	    0, m);
+	free(m);
+	if (ws->output != NULL)
+		ws->output(ws, ws->output_arg);
+}
+
+/* A run's processes are all gone: its record goes. */
+static void
+command_gone(void *arg, const char *id)
+{
+	struct wstate	*ws = arg;
+	sqlite3_stmt	*st;
+
+	if (db_begin(ws->db) == -1)
+		fatalx("worker.db: cannot begin a transaction");
+	st = stmt(ws, WST_CMD_DELETE);
+	bind_text(st, 1, id);
+	if (run(ws, st) == -1)
+		fatalx("worker.db: a write failed; exiting so that the "
+		    "restart recovers the last committed state");
 }
 
 /*
@@ -351,12 +465,13 @@ ws_announce_all(struct wstate *ws)
 }
 
 /*
- * Run w's new task by its kind: done now (stored and reported), done on
- * w's timer after the kind's after_ms, or failed.
+ * Run w's new built-in task by its kind: done now (stored and reported),
+ * done on w's timer after the kind's after_ms, or failed; after
+ * timeout_ms (0: none) if that comes first, failed with code "timeout".
  */
 static int
 run_kind(struct wstate *ws, struct wactor *w,
-    const struct msg_process_task *m, struct outbox *ob)
+    const struct msg_process_task *m, uint64_t timeout_ms, struct outbox *ob)
 {
 	const struct task_kind	*k;
 	struct task		 t;
@@ -374,16 +489,75 @@ run_kind(struct wstate *ws, struct wactor *w,
 	else
 		rc = k->run(&t, m->input.obj);
 	if (rc == -1)
-		rc = finish(ws, w, 1, NULL, 0, t.error, ob);
+		rc = finish(ws, w, 1, NULL, 0, t.error, NULL, ob);
 	else if (t.after_ms > 0) {
 		free(w->pending);
 		w->pending = copy_bytes(sb.data, sb.size);
 		w->pendinglen = w->pending != NULL ? sb.size : 0;
+		if (timeout_ms > 0 && t.after_ms > timeout_ms) {
+			w->timing_out = true;
+			w->timeout_ms = timeout_ms;
+			t.after_ms = timeout_ms;
+		}
 		rc = timer_ms(w->timer, (int64_t)t.after_ms);
 	} else
-		rc = finish(ws, w, 0, sb.data, sb.size, NULL, ob);
+		rc = finish(ws, w, 0, sb.data, sb.size, NULL, NULL, ob);
 	msgpack_sbuffer_destroy(&sb);
 	return rc;
+}
+
+/*
+ * Run w's new task of command kind k: its program starts, and its end
+ * comes through command_done(); or it cannot start, and the task fails
+ * now.  Its run is recorded, for a restart to kill what it left.
+ */
+static int
+run_command(struct wstate *ws, struct wactor *w, const struct kind_conf *k,
+    const struct msg_process_task *m, uint64_t timeout_ms, struct outbox *ob)
+{
+	static const struct cmd_hooks	 hooks = {
+		.done = command_done,
+		.output = command_output,
+	};
+	struct cmd_spec			 spec;
+	struct cmd_outcome		 o;
+	sqlite3_stmt			*st;
+
+	memset(&spec, 0, sizeof(spec));
+	spec.kind = k;
+	spec.task_id = w->task;
+	spec.input = m->input.obj;
+	spec.timeout_ms = timeout_ms;
+	spec.stream = m->stream;
+	if ((w->cmd = cmd_start(ws->runner, &spec, &hooks, w, &o)) == NULL)
+		return finish(ws, w, 1, o.result, o.resultlen, o.error, o.code,
+		    ob);
+	st = stmt(ws, WST_CMD_INSERT);
+	bind_text(st, 1, cmd_run_id(w->cmd));
+	sqlite3_bind_int64(st, 2, cmd_pgid(w->cmd));
+	bind_text(st, 3, w->id);
+	bind_text(st, 4, w->task);
+	sqlite3_bind_int64(st, 5, env_now_ms());
+	return run(ws, st);
+}
+
+/*
+ * The timeout of a run of kind k (NULL: a kind the config does not know):
+ * what the task asked (the coordinator sends it, capped), at most the
+ * kind's cap; when it asked none, the kind's own (timeout_ms).
+ */
+static uint64_t
+run_timeout(const struct kind_conf *k, uint64_t asked)
+{
+	uint64_t	 t = asked;
+
+	if (k == NULL)
+		return t;
+	if (t == 0)
+		t = k->timeout_ms;
+	if (k->timeout_max_ms > 0 && (t == 0 || t > k->timeout_max_ms))
+		t = k->timeout_max_ms;
+	return t;
 }
 
 /* ProcessTask {taskId, kind, input}: run it, unless it ran here already. */
@@ -394,6 +568,7 @@ worker_process_task(struct actor *self, const struct envelope *env,
 	struct wactor			*w = self->data;
 	struct wstate			*ws = w->ws;
 	const struct msg_process_task	*m = &env->body->process_task;
+	const struct kind_conf		*k = kind_find(ws->cfg, m->kind);
 	struct msg_task_report		 started;
 	sqlite3_stmt			*st;
 	char			*input;
@@ -440,7 +615,10 @@ worker_process_task(struct actor *self, const struct envelope *env,
 	outbox_msg(ob, w->address, COORDINATOR_ADDRESS, MSG_TASK_STARTED, 0,
 	    &started);
 
-	return run_kind(ws, w, m, ob);
+	if (k != NULL && !k->builtin)
+		return run_command(ws, w, k, m, run_timeout(k, m->timeout_ms),
+		    ob);
+	return run_kind(ws, w, m, run_timeout(k, m->timeout_ms), ob);
 }
 
 /* StartWorker {workerId}: the worker exists now; announce it. */
@@ -459,6 +637,20 @@ worker_get_state(struct actor *self, const struct envelope *env,
     struct outbox *ob)
 {
 	send_state(self->data, ob, env->from, 1);
+	return 0;
+}
+
+/* StreamOutput {taskId, on}: TaskOutput for its command's output, or not. */
+int
+worker_stream_output(struct actor *self, const struct envelope *env,
+    struct outbox *ob)
+{
+	struct wactor			*w = self->data;
+	const struct msg_stream_output	*m = &env->body->stream_output;
+
+	(void)ob;
+	if (w->cmd != NULL && strcmp(w->task, m->task_id) == 0)
+		cmd_stream(w->cmd, m->on);
 	return 0;
 }
 
@@ -527,7 +719,7 @@ ws_load(struct wstate *ws)
 	int		 rc, ninterrupted = 0;
 
 	if ((st = db_prepare(ws->db, "SELECT id, processed, task, last_task,"
-	    " last_status, last_result, last_error FROM workers"
+	    " last_status, last_result, last_error, last_code FROM workers"
 	    " ORDER BY rowid")) == NULL)
 		return -1;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -535,7 +727,7 @@ ws_load(struct wstate *ws)
 		w->processed = (uint64_t)sqlite3_column_int64(st, 1);
 		if ((s = (const char *)sqlite3_column_text(st, 2)) != NULL) {
 			set_last(w, s, "interrupted", NULL, 0, "the worker "
-			    "process restarted while it ran");
+			    "process restarted while it ran", NULL);
 			ninterrupted++;
 			continue;
 		}
@@ -545,7 +737,8 @@ ws_load(struct wstate *ws)
 		set_last(w, s, status != NULL ? status : "",
 		    sqlite3_column_blob(st, 5),
 		    (size_t)sqlite3_column_bytes(st, 5),
-		    (const char *)sqlite3_column_text(st, 6));
+		    (const char *)sqlite3_column_text(st, 6),
+		    (const char *)sqlite3_column_text(st, 7));
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {
@@ -566,6 +759,50 @@ ws_load(struct wstate *ws)
 	return db_commit(ws->db);
 }
 
+/*
+ * Kill what the runs of the previous worker process left (its commands
+ * table) and forget them.
+ */
+static int
+ws_kill_leftovers(struct wstate *ws)
+{
+	sqlite3_stmt	*st;
+	char		**runs = NULL;
+	pid_t		*pgids = NULL;
+	size_t		 n = 0, i;
+	int		 rc;
+
+	if ((st = db_prepare(ws->db, "SELECT run, pgid FROM commands")) ==
+	    NULL)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		runs = xreallocarray(runs, n + 1, sizeof(*runs));
+		pgids = xreallocarray(pgids, n + 1, sizeof(*pgids));
+		runs[n] = xstrdup((const char *)sqlite3_column_text(st, 0));
+		pgids[n++] = (pid_t)sqlite3_column_int64(st, 1);
+	}
+	sqlite3_finalize(st);
+	if (n > 0) {
+		ws->leftovers = cmd_kill_leftovers((const char *const *)runs,
+		    pgids, n);
+		log_info("%zu commands were running when the worker process "
+		    "stopped; %d of their processes were left, now killed", n,
+		    ws->leftovers);
+	}
+	for (i = 0; i < n; i++)
+		free(runs[i]);
+	free(runs);
+	free(pgids);
+	if (rc != SQLITE_DONE)
+		return -1;
+	if (n == 0)
+		return 0;
+	if (db_begin(ws->db) == -1 ||
+	    db_exec(ws->db, "DELETE FROM commands") == -1)
+		return -1;
+	return db_commit(ws->db);
+}
+
 /* Open worker.db (refusing a bad one) and load every worker. */
 struct wstate *
 ws_open(const char *path, int synchronous, struct event_base *base)
@@ -583,8 +820,9 @@ ws_open(const char *path, int synchronous, struct event_base *base)
 	for (i = 0; i < WST_COUNT; i++)
 		if ((ws->st[i] = db_prepare(ws->db, stmt_sql[i])) == NULL)
 			goto fail;
-	if (ws_load(ws) == -1)
+	if (ws_load(ws) == -1 || ws_kill_leftovers(ws) == -1)
 		goto fail;
+	ws->runner = cmd_runner_new(base, command_gone, ws);
 	return ws;
 fail:
 	log_warnx("%s: cannot use the worker database", path);
@@ -601,6 +839,9 @@ ws_close(struct wstate *ws)
 
 	if (ws == NULL)
 		return;
+	/* Their hooks hold the workers: the runs go first. */
+	cmd_runner_free(ws->runner);
+	ws->runner = NULL;
 	while ((w = TAILQ_FIRST(&ws->all)) != NULL)
 		wactor_free(ws, w);
 	for (i = 0; i < WST_COUNT; i++)
@@ -621,9 +862,11 @@ ws_pack_inspect(struct wstate *ws, msgpack_packer *pk)
 	size_t			 n, i;
 
 	k = task_kinds(&n);
-	msgpack_pack_map(pk, 6);
+	msgpack_pack_map(pk, 7);
 	mp_pack_kv_uint(pk, "workers", ws->n);
 	mp_pack_kv_uint(pk, "busy", ws->nbusy);
+	mp_pack_kv_uint(pk, "commands", ws->runner != NULL ?
+	    cmd_runner_count(ws->runner) : 0);
 	mp_pack_kv_uint(pk, "processed", ws->nprocessed);
 	mp_pack_kv_int(pk, "dbBytes", db_size(ws->db));
 	mp_pack_kv_int(pk, "schemaVersion", db_version(ws->db));
@@ -644,4 +887,7 @@ ws_metrics(struct wstate *ws, struct metrics *m)
 	metrics_counter(m, "actord_worker_tasks_processed_total", "Tasks "
 	    "the worker actors finished since the process started.", "",
 	    (double)ws->nprocessed);
+	metrics_gauge(m, "actord_worker_commands", "Command runs whose "
+	    "processes the worker watches (cancelled ones until reaped).", "",
+	    (double)(ws->runner != NULL ? cmd_runner_count(ws->runner) : 0));
 }

@@ -127,9 +127,15 @@ export async function startTree(lines = []) {
     async stop() {
       if (child.exitCode === null && child.signalCode === null)
         child.kill('SIGTERM');
-      const r = await Promise.race([exited, sleep(15000).then(() => {
-        child.kill('SIGKILL'); return { code: null, sig: 'SIGKILL' };
+      // At most 15 s, and no timer left behind to hold the process.
+      let t;
+      const r = await Promise.race([exited, new Promise((res) => {
+        t = setTimeout(() => {
+          child.kill('SIGKILL');
+          res({ code: null, sig: 'SIGKILL' });
+        }, 15000);
       })]);
+      clearTimeout(t);
       rmSync(dir, { recursive: true, force: true });
       checkSanitizers(log);
       return r;
