@@ -31,6 +31,8 @@
 #define OUTPUT_CHUNK_MAX 16384	/* bytes of output in one TaskOutput */
 #define LIST_LIMIT_MAX	500	/* tasks in one Tasks page */
 #define CURSOR_MAX	64	/* bytes in a ListTasks cursor */
+#define CLIENT_ID_MAX	64	/* bytes in a client's ?client= identity */
+#define CLIENT_ID_PREFIX "c/"	/* message ids deduplicated across senders */
 
 #include "payload.h"
 

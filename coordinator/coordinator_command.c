@@ -3,6 +3,12 @@
  * the reply to each (sender, message id) for dedupe_window_s, so that a
  * client that sends a command again (it lost the reply, or its session
  * did) gets the same reply and no second effect.
+ *
+ * A session whose client named itself (?client=) sends its requests with
+ * ids "c/<client>/...": those are one client's whatever session they come
+ * through, so the window keys them by the id alone (sender "*", no
+ * address), and a client that lost its connection gets its reply on the
+ * next one.
  */
 #include <string.h>
 
@@ -66,11 +72,13 @@ coord_command(struct actor *self, const struct envelope *env,
 	size_t		 first = ob->n, i;
 	int64_t		 now = coord_now(c);
 	int64_t		 since = now - (int64_t)c->conf.dedupe_window_s * 1000;
+	const char	*sender = strncmp(env->id, CLIENT_ID_PREFIX,
+			    strlen(CLIENT_ID_PREFIX)) == 0 ? "*" : env->from;
 	int		 rc;
 
 	if (c->conf.dedupe_window_s > 0 && env->id[0] != '\0') {
 		st = cdb_stmt(c, ST_DEDUPE_GET);
-		cdb_bind_text(st, 1, env->from);
+		cdb_bind_text(st, 1, sender);
 		cdb_bind_text(st, 2, env->id);
 		sqlite3_bind_int64(st, 3, since);
 		if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -102,7 +110,7 @@ coord_command(struct actor *self, const struct envelope *env,
 		if (!m->reply)
 			continue;
 		st = cdb_stmt(c, ST_DEDUPE_PUT);
-		cdb_bind_text(st, 1, env->from);
+		cdb_bind_text(st, 1, sender);
 		cdb_bind_text(st, 2, env->id);
 		sqlite3_bind_int64(st, 3, now);
 		cdb_bind_text(st, 4, msg_name(m->type));

@@ -101,6 +101,7 @@ struct http_decision {
 	char		 file[HTTP_URL_MAX + 1]; /* ROUTE_FILE, relative */
 	char		 accept[32];	/* Sec-WebSocket-Accept */
 	char		 path[16];	/* of a WebSocket */
+	char		 client[CLIENT_ID_MAX + 2];	/* ?client=, or "" */
 };
 
 /* gateway_http.c */
@@ -155,6 +156,7 @@ void	 scrape_reply(const struct envelope *env);
 struct handoff {
 	const char	*accept;
 	const char	*path;
+	const char	*client;	/* ?client=, or "" */
 	const char	*peer;
 	int		 echo;
 	const void	*early;

@@ -296,6 +296,7 @@ upgrade(struct conn *c, const struct http_decision *d)
 	memset(&h, 0, sizeof(h));
 	h.accept = d->accept;
 	h.path = d->path;
+	h.client = d->client;
 	h.peer = c->peer;
 	h.echo = d->route == ROUTE_ECHO;
 	h.early = n > 0 ? evbuffer_pullup(in, -1) : NULL;

@@ -379,22 +379,56 @@ http_reason(int status)
 	}
 }
 
-/* The value of ?token= in a query string, decoded, or -1. */
+/*
+ * The value of ?name= (name with its '=') in the request's query,
+ * decoded into out: 1; 0 if there is none; -1 if it does not decode or
+ * fit into size.
+ */
 static int
-query_token(const char *q, size_t len, char *out, size_t size)
+query_param(const struct http_req *r, const struct http_parser_url *u,
+    const char *name, char *out, size_t size)
 {
-	const char	*p = q, *end = q + len, *amp;
+	const char	*p, *end, *amp;
+	size_t		 nlen = strlen(name);
 
+	if (!(u->field_set & (1 << UF_QUERY)))
+		return 0;
+	p = r->url + u->field_data[UF_QUERY].off;
+	end = p + u->field_data[UF_QUERY].len;
 	while (p < end) {
 		amp = memchr(p, '&', (size_t)(end - p));
 		if (amp == NULL)
 			amp = end;
-		if ((size_t)(amp - p) >= 6 && strncmp(p, "token=", 6) == 0)
-			return pct_decode(p + 6, (size_t)(amp - p - 6), out,
-			    size);
+		if ((size_t)(amp - p) >= nlen && strncmp(p, name, nlen) == 0)
+			return pct_decode(p + nlen, (size_t)(amp - p - nlen),
+			    out, size) == 0 ? 1 : -1;
 		p = amp + 1;
 	}
-	return -1;
+	return 0;
+}
+
+/*
+ * ?client=ID, the client's identity across its connections: 1 to
+ * CLIENT_ID_MAX of A-Z a-z 0-9 . _ : -.  0 with out "" without one, -1
+ * if it is not such an id.
+ */
+static int
+client_id(const struct http_req *r, const struct http_parser_url *u,
+    char *out, size_t size)
+{
+	size_t	 i;
+	int	 rc;
+
+	out[0] = '\0';
+	if ((rc = query_param(r, u, "client=", out, size)) <= 0)
+		return rc;
+	if (out[0] == '\0' || strlen(out) > CLIENT_ID_MAX)
+		return -1;
+	for (i = 0; out[i] != '\0'; i++)
+		if (!isalnum((unsigned char)out[i]) &&
+		    strchr("._:-", out[i]) == NULL)
+			return -1;
+	return 0;
 }
 
 /* Does the request carry want (not empty) as ?token= or Bearer? */
@@ -408,9 +442,8 @@ token_is(const struct http_req *r, const char *want,
 
 	if (wlen == 0)
 		return false;
-	if ((u->field_set & (1 << UF_QUERY)) && query_token(r->url +
-	    u->field_data[UF_QUERY].off, u->field_data[UF_QUERY].len, got,
-	    sizeof(got)) == 0 && strlen(got) == wlen &&
+	if (query_param(r, u, "token=", got, sizeof(got)) == 1 &&
+	    strlen(got) == wlen &&
 	    CRYPTO_memcmp(got, want, wlen) == 0)
 		return true;
 	if (strncasecmp(auth, "Bearer ", 7) == 0 && strlen(auth + 7) == wlen &&
@@ -571,6 +604,12 @@ http_decide(const struct http_req *r, const struct config *cfg,
 	if (!token_ok(r, cfg, &u)) {
 		refuse(d, 401, "Missing or invalid access token",
 		    "WWW-Authenticate: Bearer\r\n");
+		return;
+	}
+	if (plen != 5 && client_id(r, &u, d->client, sizeof(d->client)) ==
+	    -1) {
+		refuse(d, 400, "Invalid 'client': 1 to 64 of A-Z a-z 0-9 . _ "
+		    ": -", "");
 		return;
 	}
 	if (ws_accept_key(r->hdr[H_WS_KEY], d->accept,

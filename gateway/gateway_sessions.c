@@ -863,9 +863,10 @@ send_open(struct gsession *gs, int fd, const struct handoff *h)
 	env_new_id(id, sizeof(id));
 	env_pack_header(&pk, "session:new", "gateway:main", MSG_SESSION_OPEN,
 	    id, NULL, env_now_ms());
-	msgpack_pack_map(&pk, 5);
+	msgpack_pack_map(&pk, 6);
 	mp_pack_kv_str(&pk, "accept", h->accept);
 	mp_pack_kv_str(&pk, "path", h->path);
+	mp_pack_kv_str(&pk, "client", h->client != NULL ? h->client : "");
 	mp_pack_kv_str(&pk, "peer", h->peer);
 	mp_pack_str(&pk, "echo");
 	if (h->echo)

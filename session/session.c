@@ -178,6 +178,7 @@ fail:
 struct open_info {
 	char		 accept[64];
 	char		 path[16];
+	char		 client[CLIENT_ID_MAX + 1];	/* ?client=, or "" */
 	char		 peer[64];
 	const char	*early;
 	size_t		 earlylen;
@@ -210,6 +211,8 @@ decode_open(const char *body, size_t len, msgpack_zone *zone,
 		return -1;
 	}
 	mp_strcpy(mp_get(env.payload, "path"), oi->path, sizeof(oi->path));
+	mp_strcpy(mp_get(env.payload, "client"), oi->client,
+	    sizeof(oi->client));
 	mp_strcpy(mp_get(env.payload, "peer"), oi->peer, sizeof(oi->peer));
 	v = mp_get(env.payload, "echo");
 	oi->echo = v != NULL && v->type == MSGPACK_OBJECT_BOOLEAN &&
@@ -330,6 +333,7 @@ session_run(void)
 	lim.pong_timeout_ms = cfg.pong_timeout_ms;
 	if (!echo) {
 		route_init(&cfg, self_id);
+		route_set_client(oi.client);
 		/*
 		 * Most clients' first message is for the coordinator: the
 		 * gateway makes that connection while the 101 travels.

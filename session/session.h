@@ -112,6 +112,12 @@ int	 route_check(const json_t *msg, const char *self_id,
 	    struct route_req *req, const char **reply_to,
 	    enum err_code *code, char *why, size_t whylen);
 void	 route_init(const struct config *cfg, const char *self_id);
+/*
+ * The client's identity across its connections (?client=, "" none): the
+ * requests leave with ids the coordinator deduplicates whatever session
+ * they come from.
+ */
+void	 route_set_client(const char *client);
 /* A text or binary message from the client. */
 void	 route_client_message(int opcode, const uint8_t *data, size_t len);
 /* Say SessionEstablished to the client. */

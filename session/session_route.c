@@ -76,6 +76,7 @@ struct sub {
 static struct {
 	const struct config	*cfg;
 	char			 self_id[SESSION_ID_LEN + 1];
+	char			 client[CLIENT_ID_MAX + 1];	/* ?client= */
 	char			 self[ADDR_MAX + 1];	/* session:<id> */
 	double			 tokens;		/* rate limit bucket */
 	int64_t			 tokens_ms;
@@ -552,9 +553,14 @@ forward(const struct route_req *req)
 	/*
 	 * The request leaves with "<client actor>|<client id>" as its id, so
 	 * that the actor recognises a retry (same sender, same id) and
-	 * applies it once; too long for an id: a fresh one, no dedupe.
+	 * applies it once; with a client identity (?client=) as
+	 * "c/<client>/<client actor>|<client id>", which the coordinator
+	 * recognises from any session.  Too long for an id: a fresh one,
+	 * no dedupe.
 	 */
-	if (snprintf(fwd_id, sizeof(fwd_id), "%s|%s", req->from, req->id) >=
+	if ((R.client[0] != '\0' ? snprintf(fwd_id, sizeof(fwd_id),
+	    CLIENT_ID_PREFIX "%s/%s|%s", R.client, req->from, req->id) :
+	    snprintf(fwd_id, sizeof(fwd_id), "%s|%s", req->from, req->id)) >=
 	    (int)sizeof(fwd_id))
 		fwd_id[0] = '\0';
 	pk = actor_begin_id(R.self, req->to, req->type, fwd_id, NULL);
@@ -858,6 +864,12 @@ route_init(const struct config *cfg, const char *self_id)
 			fatalx("evtimer_new");
 		timer_ms(R.stats_ev, STATS_MS);
 	}
+}
+
+void
+route_set_client(const char *client)
+{
+	snprintf(R.client, sizeof(R.client), "%s", client);
 }
 
 void

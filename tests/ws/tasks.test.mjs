@@ -82,6 +82,29 @@ describe('the record of a task', () => {
       assert.equal(t.history.length, 1);
       await c2.close();
     });
+  it('the same message id from a new connection of one ?client=: the '
+    + 'first reply, one task; without ?client= a second task', async () => {
+      const assign = { to: COORD, type: 'AssignTask', id: 'resend-7',
+        payload: { kind: 'echo', input: { value: 7 } } };
+      const one = async (path) => {
+        const cl = await jsonClient(tree.port, path);
+        await cl.next((m) => m.type === 'SessionEstablished');
+        const r = await cl.reply(cl.send(assign), 8000);
+        await cl.close();
+        assert.equal(r.type, 'TaskAccepted');
+        return r.payload.taskId;
+      };
+      const a = await one('/ws?client=tester-1');
+      assert.equal(await one('/ws?client=tester-1'), a);
+      assert.notEqual(await one('/ws?client=tester-2'), a);
+      assert.notEqual(await one('/ws'), a);
+    });
+  it('an invalid ?client= is refused at the upgrade', async () => {
+    await assert.rejects(jsonClient(tree.port, '/ws?client=a%20b'),
+      /400/);
+    await assert.rejects(jsonClient(tree.port, `/ws?client=${'x'.repeat(65)}`),
+      /400/);
+  });
   it('GetTask: not_found for an unknown id, never a made-up status',
     async () => {
       const m = await ask(c, 'GetTask', { taskId: 'no-such-task' });
