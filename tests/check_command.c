@@ -299,6 +299,51 @@ START_TEST(test_capture_small)
 }
 END_TEST
 
+/*
+ * What a watcher that comes late is sent first: the latest bytes kept, in
+ * order, with their offset in the stream, whether the ring has wrapped or
+ * not, at most the chunk's size, not starting inside a character.
+ */
+START_TEST(test_capture_last)
+{
+	struct capture	 c;
+	char		 got[64], chunk[1000];
+	uint64_t	 off, n, i;
+	size_t		 k;
+
+	capture_init(&c, 64);
+	ck_assert_uint_eq(capture_last(&c, got, sizeof(got), &off), 0);
+	capture_add(&c, "hello world\n", 12);
+	k = capture_last(&c, got, sizeof(got), &off);
+	ck_assert_uint_eq(k, 12);
+	ck_assert_uint_eq(off, 0);
+	ck_assert(memcmp(got, "hello world\n", 12) == 0);
+	k = capture_last(&c, got, 6, &off);
+	ck_assert_uint_eq(off, 6);
+	ck_assert(memcmp(got, "world\n", 6) == 0);
+	/* Wrapped many times: the ring's 32 latest bytes. */
+	for (n = 0; n < 5000; n += 37) {
+		for (i = 0; i < 37; i++)
+			chunk[i] = (char)('a' + (n + i) % 26);
+		capture_add(&c, chunk, 37);
+	}
+	k = capture_last(&c, got, sizeof(got), &off);
+	ck_assert_uint_eq(k, 32);
+	ck_assert_uint_eq(off, c.total - 32);
+	for (i = 0; i < 32; i++)
+		ck_assert_int_eq(got[i], 'a' + (off - 12 + i) % 26);
+	capture_free(&c);
+	/* A cut character's continuation bytes are left got. */
+	capture_init(&c, 64);
+	capture_add(&c, "x\xc3\xa9t\xc3\xa9", 6);
+	k = capture_last(&c, got, 4, &off);
+	ck_assert_uint_eq(k, 3);
+	ck_assert_uint_eq(off, 3);
+	ck_assert(memcmp(got, "t\xc3\xa9", 3) == 0);
+	capture_free(&c);
+}
+END_TEST
+
 START_TEST(test_capture_cut)
 {
 	struct capture	 c;
@@ -799,7 +844,10 @@ START_TEST(test_stream)
 	start(NULL, 0, true);
 	run_until(&ndone, 4, 10000);
 	ck_assert(chunk_b64);
-	/* Off unless asked: no chunk; on later: from then on. */
+	/*
+	 * Off unless asked: no chunk; on later: what was written so far
+	 * (a watcher that comes late), then the rest.
+	 */
 	nchunks = 0;
 	kind("/bin/sh -c 'echo before; sleep 0.4; echo after; sleep 0.4'");
 	c = start(NULL, 0, false);
@@ -808,9 +856,9 @@ START_TEST(test_stream)
 	cmd_stream(c, true);
 	memset(nstreamed, 0, sizeof(nstreamed));
 	run_until(&ndone, 5, 10000);
-	ck_assert_int_eq(nchunks, 1);
-	ck_assert_uint_eq(nstreamed[0], 6);
-	ck_assert(memcmp(streamed[0], "after\n", 6) == 0);
+	ck_assert_int_eq(nchunks, 2);
+	ck_assert_uint_eq(nstreamed[0], 13);
+	ck_assert(memcmp(streamed[0], "before\nafter\n", 13) == 0);
 	ck_assert_uint_eq(next_off[0], 13);
 }
 END_TEST
@@ -920,6 +968,7 @@ suite(void)
 	tcase_set_timeout(tc, TIMEOUT);
 	tcase_add_test(tc, test_capture_small);
 	tcase_add_test(tc, test_capture_cut);
+	tcase_add_test(tc, test_capture_last);
 	tcase_add_test(tc, test_capture_utf8_cut);
 	tcase_add_test(tc, test_encoding);
 	tcase_add_test(tc, test_output_capped);

@@ -1141,6 +1141,10 @@ cmd_stream(struct cmd *c, bool on)
 		if (on && c->out[i].pend == NULL)
 			c->out[i].pend = xmalloc(OUTPUT_RAW_MAX);
 		c->out[i].npend = 0;
+		/* A watcher that comes late sees what was written so far. */
+		if (on)
+			c->out[i].npend = capture_last(&c->out[i].cap,
+			    c->out[i].pend, OUTPUT_RAW_MAX, &c->out[i].pend_off);
 		if (!on) {
 			free(c->out[i].pend);
 			c->out[i].pend = NULL;
@@ -1148,6 +1152,8 @@ cmd_stream(struct cmd *c, bool on)
 	}
 	if (!on)
 		evtimer_del(c->flush_ev);
+	else if (c->out[0].npend > 0 || c->out[1].npend > 0)
+		timer_ms(c->flush_ev, 0);
 }
 
 const char *

@@ -116,6 +116,13 @@ void	capture_init(struct capture *c, size_t cap);
 void	capture_free(struct capture *c);
 void	capture_add(struct capture *c, const void *p, size_t len);
 /*
+ * The latest bytes kept, at most max of them, in order and contiguous,
+ * into out (not starting inside a UTF-8 character when it can help it):
+ * how many, with *off their offset in the stream.
+ */
+size_t	capture_last(const struct capture *c, char *out, size_t max,
+	    uint64_t *off);
+/*
  * What is kept, into a fresh buffer (*len bytes): everything, or the
  * first and last bytes with a marker naming the bytes cut between them
  * (a cut never splits a UTF-8 character); *cut says which.

@@ -33,6 +33,32 @@ capture_free(struct capture *c)
 	c->alloc = 0;
 }
 
+size_t
+capture_last(const struct capture *c, char *out, size_t max, uint64_t *off)
+{
+	uint64_t	 lo = 0, n;
+	size_t		 k = 0, ring = c->cap - c->head;
+
+	if (c->total > c->cap)
+		lo = c->total - ring;	/* the ring's oldest byte */
+	if (c->total - lo > max)
+		lo = c->total - max;
+	for (n = lo; n < c->total; n++)
+		out[k++] = c->buf[n < c->head ? n : c->head +
+		    (n - c->head) % ring];
+	*off = lo;
+	/* Skip a cut character's continuation bytes (at most three). */
+	for (n = 0; n < 3 && n < k && ((unsigned char)out[n] & 0xc0) == 0x80;
+	    n++)
+		;
+	if (n > 0 && n < k) {
+		memmove(out, out + n, k - (size_t)n);
+		k -= (size_t)n;
+		*off += n;
+	}
+	return k;
+}
+
 /* Make room for the first n bytes of the buffer. */
 static void
 capture_grow(struct capture *c, size_t n)
