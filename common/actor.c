@@ -42,6 +42,7 @@ struct conn {
 	int			 parent;	/* the channel to our parent */
 	int			 outbound;	/* we connected to $RUN/kind.sock */
 	int			 untrusted;	/* a session's */
+	char			 client[CLIENT_ID_MAX + 1];	/* its ?client= */
 	uint64_t		 refused;	/* its messages refused */
 	char			 identity[ADDR_MAX + 1];	/* from Hello */
 };
@@ -715,6 +716,9 @@ static void
 hello(struct conn *c, const struct envelope *env)
 {
 	struct conn	*old;
+	union msg_body	 body;
+	enum err_code	 code;
+	char		 why[256];
 
 	if (c->outbound || c->parent)
 		return;
@@ -724,8 +728,13 @@ hello(struct conn *c, const struct envelope *env)
 		return;
 	}
 	peer_set_name(c->peer, env->from);
-	if (strncmp(env->from, "session:", 8) == 0)
+	if (strncmp(env->from, "session:", 8) == 0) {
 		c->untrusted = 1;
+		if (msg_decode(MSG_HELLO, env->payload, &body, &code, why,
+		    sizeof(why)) == 0)
+			snprintf(c->client, sizeof(c->client), "%s",
+			    body.hello.client);
+	}
 	/*
 	 * The parent (actord) also connects to our socket to send us casts,
 	 * saying Hello as its kind: its channel stays the route for that
@@ -755,7 +764,19 @@ hello(struct conn *c, const struct envelope *env)
 static int
 from_session(struct conn *c, struct envelope *env)
 {
+	size_t	 n = strlen(CLIENT_ID_PREFIX), k = strlen(c->client);
+
 	snprintf(env->from, sizeof(env->from), "%s", c->identity);
+	/* An id of a client's (the dedupe window's key) is its own. */
+	if (strncmp(env->id, CLIENT_ID_PREFIX, n) == 0 && (k == 0 ||
+	    strncmp(env->id + n, c->client, k) != 0 || env->id[n + k] !=
+	    '/')) {
+		log_warnx("%s sent %s with id %s, another client's: refused",
+		    c->identity, msg_name(env->type), env->id);
+		actor_error(rt.identity, env, ERR_FORBIDDEN, "The id %s is "
+		    "not this session's client's", env->id);
+		return 0;
+	}
 	if (msg_client_may_send(env->type))
 		return 1;
 	if (c->refused++ == 0)

@@ -46,7 +46,7 @@
 	MSG(GET_STATUS,		"GetStatus",	CLIENT,	K_COORD,	empty)		\
 	MSG(GET_TASK,		"GetTask",	CLIENT,	K_COORD,	task_id)	\
 	MSG(GET_TREE,		"GetTree",	CLIENT,	K_SYSTEM,	empty)		\
-	MSG(HELLO,		"Hello",	INTERNAL, K_ANY,	none)		\
+	MSG(HELLO,		"Hello",	INTERNAL, K_ANY,	hello)		\
 	MSG(INSPECT,		"Inspect",	INTERNAL, K_ANY,	none)		\
 	MSG(INSPECTED,		"Inspected",	INTERNAL, K_ANY,	none)		\
 	MSG(KINDS,		"Kinds",	SERVER,	K_ANY,		none)		\

@@ -531,6 +531,18 @@ FIELDS(actor_connected,
 	P_BOOL(msg_actor_conn, ok, "ok", OPT));
 
 /*
+ * Hello {pid, client?}: a connection names its sender (the envelope's
+ * from).  client: the ?client= of the session the gateway made it for.
+ */
+struct msg_hello {
+	uint64_t	 pid;
+	char		 client[CLIENT_ID_MAX + 1];
+};
+FIELDS(hello,
+	P_UINT(msg_hello, pid, "pid", OPT, (uint64_t)INT32_MAX),
+	P_STR(msg_hello, client, "client", OPT));
+
+/*
  * Every shape: its name (the catalogue's column, the member of union
  * msg_body, the table msg_<name>_fields) and its struct.  "empty" (a map
  * whose fields are ignored) and "none" (any value, not decoded) have no
@@ -565,7 +577,8 @@ FIELDS(actor_connected,
 	S(ctl_send,		msg_ctl_send)				\
 	S(ctl_wait,		msg_ctl_wait)				\
 	S(connect_actor,	msg_actor_conn)				\
-	S(actor_connected,	msg_actor_conn)
+	S(actor_connected,	msg_actor_conn)				\
+	S(hello,		msg_hello)
 
 /* A decoded payload, as the runtime hands it to a handler (env->body). */
 union msg_body {

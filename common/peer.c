@@ -385,13 +385,16 @@ peer_new_path(const char *path, const char *hello_from,
 }
 
 /*
- * Pack the frame of a Hello from `from` to the process behind the socket
- * named name ("coordinator.sock" or "coordinator": "coordinator:main")
- * into sb, header included.
+ * Pack the frame of a Hello from `from` (with the session's client id,
+ * or NULL) to the process behind the socket named name
+ * ("coordinator.sock" or "coordinator": "coordinator:main") into sb,
+ * header included.
  */
 static void
-pack_hello(msgpack_sbuffer *sb, const char *name, const char *from)
+pack_hello(msgpack_sbuffer *sb, const char *name, const char *from,
+    const char *client)
 {
+	struct msg_hello h;
 	msgpack_packer	 pk;
 	char		 id[ID_MAX + 1], to[ADDR_MAX + 1];
 
@@ -400,10 +403,11 @@ pack_hello(msgpack_sbuffer *sb, const char *name, const char *from)
 	env_new_id(id, sizeof(id));
 	snprintf(to, sizeof(to), "%.*s:main", (int)strcspn(name, "."), name);
 	env_pack_header(&pk, to, from, MSG_HELLO, id, NULL, env_now_ms());
-	msgpack_pack_map(&pk, 1);
-	msgpack_pack_str(&pk, 3);
-	msgpack_pack_str_body(&pk, "pid", 3);
-	msgpack_pack_int64(&pk, getpid());
+	memset(&h, 0, sizeof(h));
+	h.pid = (uint64_t)getpid();
+	snprintf(h.client, sizeof(h.client), "%s", client != NULL ? client :
+	    "");
+	msg_encode(&pk, &msg_shape_hello, &h);
 	frame_put_len(sb->data, (uint32_t)(sb->size - FRAME_HDR));
 }
 
@@ -414,7 +418,7 @@ write_hello(struct peer *p, struct evbuffer *out)
 	msgpack_sbuffer	 sb;
 
 	msgpack_sbuffer_init(&sb);
-	pack_hello(&sb, p->name, p->hello_from);
+	pack_hello(&sb, p->name, p->hello_from, NULL);
 	evbuffer_add(out, sb.data, sb.size);
 	msgpack_sbuffer_destroy(&sb);
 }
@@ -459,7 +463,7 @@ peer_give_none(struct peer *p)
 }
 
 int
-peer_connect_as(const char *path, const char *from)
+peer_connect_as(const char *path, const char *from, const char *client)
 {
 	struct sockaddr_un	 sun;
 	msgpack_sbuffer		 sb;
@@ -485,7 +489,7 @@ peer_connect_as(const char *path, const char *from)
 		return -1;
 	}
 	msgpack_sbuffer_init(&sb);
-	pack_hello(&sb, base != NULL ? base + 1 : path, from);
+	pack_hello(&sb, base != NULL ? base + 1 : path, from, client);
 	do
 		n = send(fd, sb.data, sb.size, MSG_NOSIGNAL | MSG_DONTWAIT);
 	while (n == -1 && errno == EINTR);

@@ -93,12 +93,13 @@ int	peer_give_fd(struct peer *p, int fd);
 /* None could be made: the brokered peer asks again after its backoff. */
 void	peer_give_none(struct peer *p);
 /*
- * Connect to the socket at path and say Hello there as from, without
- * blocking: the connection a broker hands over.  Returns the descriptor
- * (non-blocking, close-on-exec), or -1 with errno (EAGAIN: the listener's
- * backlog is full).
+ * Connect to the socket at path and say Hello there as from (with the
+ * session's client id, or NULL), without blocking: the connection a
+ * broker hands over.  Returns the descriptor (non-blocking, close-on-exec),
+ * or -1 with errno (EAGAIN: the listener's backlog is full).
  */
-int	peer_connect_as(const char *path, const char *from);
+int	peer_connect_as(const char *path, const char *from,
+	    const char *client);
 /* Keep the descriptors that arrive on p (SCM_RIGHTS), at most 8 waiting. */
 void	peer_take_fds(struct peer *p);
 /* The oldest descriptor that arrived on p and is not taken yet, or -1. */

@@ -103,6 +103,7 @@ struct gsession {
 	int			 ready;		/* said Ready */
 	char			 id[24];
 	char			 peer[64];
+	char			 client[CLIENT_ID_MAX + 1];	/* ?client= */
 	int64_t			 started;	/* ms, monotonic */
 	int64_t			 busy_since;
 	int64_t			 closed_at;	/* GS_ENDED since */
@@ -403,7 +404,7 @@ connect_actor(struct gsession *gs, const struct envelope *env)
 		why = "path too long";
 	else {
 		snprintf(from, sizeof(from), "session:%s", gs->id);
-		if ((fd = peer_connect_as(path, from)) == -1)
+		if ((fd = peer_connect_as(path, from, gs->client)) == -1)
 			why = strerror(errno);
 	}
 	if (why != NULL)
@@ -901,6 +902,9 @@ to_busy(struct gsession *gs, const struct handoff *h)
 	gs->state = GS_BUSY;
 	gs->busy_since = mono_ms();
 	snprintf(gs->peer, sizeof(gs->peer), "%s", h->peer);
+	/* Its connections made from now on say it in their Hello. */
+	snprintf(gs->client, sizeof(gs->client), "%s", h->client != NULL ?
+	    h->client : "");
 	TAILQ_INSERT_TAIL(&S.busy, gs, entry);
 	S.nbusy++;
 	S.counters.opened++;

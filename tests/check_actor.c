@@ -268,9 +268,10 @@ inbuf_of(int fd)
 
 /* Connect to the runtime's socket and say Hello as from. */
 static int
-cl_connect(const char *from)
+cl_connect_client(const char *from, const char *client)
 {
 	struct sockaddr_un	 sun;
+	struct msg_hello	 h;
 	int			 fd;
 
 	memset(&sun, 0, sizeof(sun));
@@ -280,10 +281,18 @@ cl_connect(const char *from)
 	    -1);
 	ck_assert_int_eq(connect(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
 	fcntl(fd, F_SETFL, O_NONBLOCK);
-	cl_send(fd, "worker:main", from, MSG_HELLO, "hello", NULL);
+	memset(&h, 0, sizeof(h));
+	snprintf(h.client, sizeof(h.client), "%s", client);
+	cl_send(fd, "worker:main", from, MSG_HELLO, "hello", &h);
 	inbufs[fd % nitems(inbufs)].fd = fd;
 	inbufs[fd % nitems(inbufs)].len = 0;
 	return fd;
+}
+
+static int
+cl_connect(const char *from)
+{
+	return cl_connect_client(from, "");
 }
 
 /* One frame read back: its envelope's strings. */
@@ -427,6 +436,41 @@ START_TEST(test_session_forbidden)
 END_TEST
 
 /*
+ * A session whose client named itself (?client=, in the Hello the gateway
+ * said) sends ids "c/<client>/...": the coordinator's dedupe window keys
+ * them by the id alone, so an id naming another client, or any such id
+ * without a client, is refused.
+ */
+START_TEST(test_session_client_ids)
+{
+	struct got	 g;
+	int		 fd, nc;
+
+	fd = cl_connect_client("session:ffff", "alice");
+	cl_send(fd, "worker:w1", "x", MSG_GET_STATE, "c/alice/client:ui|1",
+	    NULL);
+	expect(fd, MSG_WORKER_STATE, "c/alice/client:ui|1", &g);
+	cl_send(fd, "worker:w1", "x", MSG_GET_STATE, "c/bob/client:ui|2",
+	    NULL);
+	expect(fd, MSG_ERROR, "c/bob/client:ui|2", &g);
+	ck_assert_str_eq(g.code, "forbidden");
+	cl_send(fd, "worker:w1", "x", MSG_GET_STATE, "c/alicex/client:ui|3",
+	    NULL);
+	expect(fd, MSG_ERROR, "c/alicex/client:ui|3", &g);
+	ck_assert_str_eq(g.code, "forbidden");
+	cl_send(fd, "worker:w1", "x", MSG_GET_STATE, "client:ui|4", NULL);
+	expect(fd, MSG_WORKER_STATE, "client:ui|4", &g);
+	nc = cl_connect("session:gggg");
+	cl_send(nc, "worker:w1", "x", MSG_GET_STATE, "c/alice/client:ui|5",
+	    NULL);
+	expect(nc, MSG_ERROR, "c/alice/client:ui|5", &g);
+	ck_assert_str_eq(g.code, "forbidden");
+	close(nc);
+	close(fd);
+}
+END_TEST
+
+/*
  * Hello again on a session's connection, as a trusted process or as
  * another session: ignored.  The trusted connection keeps its route, and
  * the session's messages keep its name.
@@ -510,6 +554,7 @@ suite(void)
 	tcase_set_timeout(tc, TIMEOUT);
 	tcase_add_checked_fixture(tc, setup, NULL);
 	tcase_add_test(tc, test_session_forbidden);
+	tcase_add_test(tc, test_session_client_ids);
 	tcase_add_test(tc, test_session_hello_again);
 	tcase_add_test(tc, test_trusted_served);
 	tcase_add_test(tc, test_session_replaced);

@@ -309,6 +309,7 @@ static const struct {
 	{ "Error", "{\"code\": \"bad_json\", \"error\": \"Invalid message "
 	    "format\"}", { "code", "error" } },
 	{ "GetEvents", "{\"since\": 10, \"limit\": 100}", { NULL } },
+	{ "Hello", "{\"pid\": 1234, \"client\": \"alice\"}", { NULL } },
 	{ "LogEvent", "{\"level\": \"info\", \"source\": \"worker:w1\", "
 	    "\"message\": \"done\", \"data\": {\"ms\": 3}}",
 	    { "level", "source", "message" } },
@@ -347,7 +348,7 @@ static const char *const empty_schemas[] = {
 
 /* Types that take any payload at all. */
 static const char *const free_payloads[] = {
-	"CtlReply", "Events", "Hello", "Inspect", "Inspected", "Ping", "Pong",
+	"CtlReply", "Events", "Inspect", "Inspected", "Ping", "Pong",
 	"Ready", "SessionClose", "SessionEstablished", "SessionOpen",
 	"SessionStats", "SessionsChanged", "StatusUpdated", "TreeUpdated",
 };

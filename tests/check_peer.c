@@ -1537,7 +1537,7 @@ broker_connect(const char *name, const char *from)
 	int	 fd;
 
 	sock_path(path, sizeof(path), name);
-	ck_assert_msg((fd = peer_connect_as(path, from)) != -1,
+	ck_assert_msg((fd = peer_connect_as(path, from, NULL)) != -1,
 	    "peer_connect_as %s: %s", path, strerror(errno));
 	return fd;
 }
@@ -1608,11 +1608,11 @@ START_TEST(test_connect_as_refused)
 	char			 path[108];
 
 	sock_path(path, sizeof(path), "worker.sock");
-	ck_assert_int_eq(peer_connect_as(path, "session:x"), -1);
+	ck_assert_int_eq(peer_connect_as(path, "session:x", NULL), -1);
 	ck_assert_int_eq(errno, ENOENT);
 	server_start(&s, "worker.sock");
 	server_stop(&s);		/* the file stays */
-	ck_assert_int_eq(peer_connect_as(path, "session:x"), -1);
+	ck_assert_int_eq(peer_connect_as(path, "session:x", NULL), -1);
 	ck_assert_int_eq(errno, ECONNREFUSED);
 }
 END_TEST
