@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "frame.h"
 
 /* Look at buf[0..len) and tell whether it starts with a whole frame. */
@@ -99,15 +100,6 @@ frame_write_fd(int fd, const void *body, size_t len)
 	return write_all(fd, body, len);
 }
 
-static long long
-now_ms(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Read exactly len bytes before the deadline (-1: none). */
 static int
 read_all(int fd, void *buf, size_t len, long long deadline)
@@ -120,7 +112,7 @@ read_all(int fd, void *buf, size_t len, long long deadline)
 	while (len > 0) {
 		wait = -1;
 		if (deadline >= 0) {
-			wait = (int)(deadline - now_ms());
+			wait = (int)(deadline - mono_ms());
 			if (wait < 0)
 				wait = 0;
 		}
@@ -152,7 +144,7 @@ int
 frame_read_fd(int fd, size_t max, int timeout_ms, char **body, size_t *len)
 {
 	unsigned char	 hdr[FRAME_HDR];
-	long long	 deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+	long long	 deadline = timeout_ms < 0 ? -1 : mono_ms() + timeout_ms;
 	uint32_t	 n;
 	char		*b;
 

@@ -26,6 +26,7 @@
 
 #include "actor.h"
 #include "child.h"
+#include "clock.h"
 #include "config.h"
 #include "envelope.h"
 #include "frame.h"
@@ -1029,15 +1030,6 @@ print_finished(const msgpack_object *p)
 	return ok ? 0 : EXIT_FAILURE_RT;
 }
 
-static long long
-mono_now_ms(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /*
  * The Task that WatchTask answers: say what the wait is for (on stderr,
  * as a human reads it; quiet for the first one of submit --wait, which
@@ -1092,7 +1084,7 @@ watch_task(const char *id, int quiet)
 	int			 retry = WATCH_RETRY_MS;
 
 	if (tflag)
-		deadline = mono_now_ms() + timeout_ms;
+		deadline = mono_ms() + timeout_ms;
 
 	memset(&m, 0, sizeof(m));
 	field_copy(m.task_id, sizeof(m.task_id), id, "task id");
@@ -1118,7 +1110,7 @@ watch_task(const char *id, int quiet)
 			goto lost;
 		for (;;) {
 			wait = deadline < 0 ? -1 :
-			    (int)(deadline - mono_now_ms());
+			    (int)(deadline - mono_ms());
 			if (deadline >= 0 && wait < 0)
 				wait = 0;
 			if (read_reply(fd, NULL, &r, wait) == -1) {
@@ -1161,7 +1153,7 @@ lost:
 		/* The coordinator went away: watch again once it is back. */
 		close(fd);
 		again = 1;
-		if (deadline >= 0 && mono_now_ms() + retry > deadline) {
+		if (deadline >= 0 && mono_ms() + retry > deadline) {
 			fprintf(stderr, "actorctl: task %s has not ended "
 			    "within %d ms\n", id, timeout_ms);
 			return EXIT_FAILURE_RT;
