@@ -19,6 +19,7 @@
  *	flag bit 6	HTTP/1.0
  *	flag bit 7	no query
  */
+#include <ctype.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -146,41 +147,72 @@ hs_hex(int c)
 	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
-/* The first token= parameter of the target's query, decoded, is TOKEN. */
-static bool
-hs_query_token_ok(const char *url)
+/*
+ * The first name= parameter of the target's query (name with its '='),
+ * decoded into dec: 1; 0 without one; -1 if it does not decode.
+ */
+static int
+hs_query_param(const char *url, const char *name, char *dec)
 {
 	const char	*q = strchr(url, '?'), *end, *p;
-	char		 dec[HTTP_URL_MAX + 1];
-	size_t		 o = 0;
+	size_t		 o = 0, nlen = strlen(name);
 	int		 hi, lo;
 
 	if (q == NULL)
-		return false;
+		return 0;
 	q++;
 	end = q + strcspn(q, "#");
 	while (q < end) {
 		p = q + strcspn(q, "&#");
-		if (p - q >= 6 && strncmp(q, "token=", 6) == 0)
+		if ((size_t)(p - q) >= nlen && strncmp(q, name, nlen) == 0)
 			break;
 		q = *p == '&' ? p + 1 : end;
 	}
 	if (q >= end)
-		return false;
-	for (q += 6; q < p; q++) {
+		return 0;
+	for (q += nlen; q < p; q++) {
 		if (*q == '%') {
 			if (p - q < 3 || (hi = hs_hex(q[1])) < 0 ||
 			    (lo = hs_hex(q[2])) < 0)
-				return false;
+				return -1;
 			dec[o] = (char)(hi << 4 | lo);
 			q += 2;
 		} else
 			dec[o] = *q;
 		if (dec[o++] == '\0')
-			return false;
+			return -1;
 	}
 	dec[o] = '\0';
-	return strcmp(dec, TOKEN) == 0;
+	return 1;
+}
+
+/* The first token= parameter of the target's query, decoded, is TOKEN. */
+static bool
+hs_query_token_ok(const char *url)
+{
+	char	 dec[HTTP_URL_MAX + 1];
+
+	return hs_query_param(url, "token=", dec) == 1 &&
+	    strcmp(dec, TOKEN) == 0;
+}
+
+/* No client= parameter, or 1 to 64 of A-Z a-z 0-9 . _ : - decoded. */
+static bool
+hs_client_ok(const char *url)
+{
+	char	 dec[HTTP_URL_MAX + 1];
+	size_t	 i;
+	int	 rc = hs_query_param(url, "client=", dec);
+
+	if (rc <= 0)
+		return rc == 0;
+	if (dec[0] == '\0' || strlen(dec) > 64)
+		return false;
+	for (i = 0; dec[i] != '\0'; i++)
+		if (!isalnum((unsigned char)dec[i]) &&
+		    strchr("._:-", dec[i]) == NULL)
+			return false;
+	return true;
 }
 
 static bool
@@ -276,7 +308,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    strcmp(r.hdr[H_WS_VERSION], "13") == 0 &&
 	    hs_key_ok(r.hdr[H_WS_KEY]) &&
 	    hs_origin_ok(r.hdr[H_ORIGIN], cfg->allowed_origins[0] != '\0') &&
-	    hs_token_ok(&r, cfg->access_token[0] != '\0');
+	    hs_token_ok(&r, cfg->access_token[0] != '\0') &&
+	    (strcmp(path, "/echo") == 0 || hs_client_ok(r.url));
 	for (i = 0; i < H_COUNT; i++)
 		if (r.hdr_long[i])
 			expect = false;
