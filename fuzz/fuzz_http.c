@@ -74,6 +74,12 @@ http_check_decision(const struct http_req *r, const struct http_decision *d,
 		break;
 	case ROUTE_HEALTH:
 		break;
+	case ROUTE_METRICS:
+		/* Served only when on, and only to a GET or HEAD. */
+		if (!cfg->metrics || (r->method != HTTP_GET &&
+		    r->method != HTTP_HEAD))
+			abort();
+		break;
 	default:
 		abort();
 	}
