@@ -60,7 +60,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdint.h>
@@ -74,6 +73,7 @@
 #include <jansson.h>
 #include <msgpack.h>
 
+#include "bench_util.h"
 #include "config.h"
 #include "envelope.h"
 #include "frame.h"
@@ -89,7 +89,6 @@
 #define WARMUP_S	1.0		/* not counted */
 #define LAT_WARM	200		/* round trips not counted */
 #define LAT_BLOCK	100		/* round trips per tree in turn */
-#define FSYNC_PROBES	100
 #define MAX_GRAVES	64		/* trees stopped, not yet removed */
 #define FILL_SENDERS	100
 
@@ -172,27 +171,8 @@ static struct {
 	char			 last_error[256];
 } r;
 
-static msgpack_sbuffer	 sb;
-static msgpack_packer	 pk;
 static char		 graves[MAX_GRAVES][64];
 static int		 ngraves;
-
-static uint64_t
-now_ns(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
-static int
-cmp_double(const void *a, const void *b)
-{
-	double	 x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
 
 static double
 median(const double *v, int n)
@@ -210,58 +190,6 @@ cmp_u64(const void *a, const void *b)
 	uint64_t	 x = *(const uint64_t *)a, y = *(const uint64_t *)b;
 
 	return x < y ? -1 : x > y;
-}
-
-/* Print the load averages, for the record: the machine is shared. */
-static void
-print_load(const char *when)
-{
-	FILE	*fp;
-	char	 line[128] = "?";
-
-	if ((fp = fopen("/proc/loadavg", "r")) != NULL) {
-		if (fgets(line, sizeof(line), fp) == NULL)
-			snprintf(line, sizeof(line), "?\n");
-		fclose(fp);
-	}
-	printf("load %s: %s", when, line);
-	fflush(stdout);
-}
-
-/* The p50 of FSYNC_PROBES fdatasync() of a 4 KiB write in /tmp, in ms. */
-static double
-fsync_ms(void)
-{
-	char		 path[] = "/tmp/actord-fsync.XXXXXX", page[4096];
-	double		 v[FSYNC_PROBES];
-	uint64_t	 t;
-	int		 fd, i;
-
-	if ((fd = mkstemp(path)) == -1)
-		fatal("mkstemp");
-	unlink(path);
-	memset(page, 'x', sizeof(page));
-	for (i = 0; i < FSYNC_PROBES; i++) {
-		if (pwrite(fd, page, sizeof(page), (off_t)(i % 8) *
-		    (off_t)sizeof(page)) != (ssize_t)sizeof(page))
-			fatal("pwrite");
-		t = now_ns();
-		if (fdatasync(fd) == -1)
-			fatal("fdatasync");
-		v[i] = (double)(now_ns() - t) / 1e6;
-	}
-	close(fd);
-	qsort(v, FSYNC_PROBES, sizeof(*v), cmp_double);
-	return v[FSYNC_PROBES / 2];
-}
-
-static int
-rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
 }
 
 /* ---- the tree: actord with a temporary config, the control socket ---- */
@@ -453,7 +381,7 @@ tree_stop(struct tree *t, int keep)
 	else if (ngraves < MAX_GRAVES)
 		snprintf(graves[ngraves++], sizeof(graves[0]), "%s", t->dir);
 	else
-		nftw(t->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+		rm_tree(t->dir);
 }
 
 /* Remove the directories of the trees stopped so far. */
@@ -463,7 +391,7 @@ bury(void)
 	int	 i;
 
 	for (i = 0; i < ngraves; i++)
-		nftw(graves[i], rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+		rm_tree(graves[i]);
 	ngraves = 0;
 }
 
@@ -530,41 +458,6 @@ db_bytes(const struct tree *t)
 
 /* ---- the senders: peers on coordinator.sock ---- */
 
-/* Begin a message to the coordinator; pack one payload, then msg_end(). */
-static msgpack_packer *
-msg_begin(const char *from, enum msg_type type)
-{
-	char	 id[ID_MAX + 1];
-
-	sb.size = 0;
-	msgpack_sbuffer_write(&sb, "\0\0\0\0", FRAME_HDR);
-	env_new_id(id, sizeof(id));
-	env_pack_header(&pk, COORD, from, type, id, NULL, env_now_ms());
-	return &pk;
-}
-
-static void
-msg_end(struct peer *p)
-{
-	frame_put_len(sb.data, (uint32_t)(sb.size - FRAME_HDR));
-	if (peer_write(p, sb.data, sb.size) == -1)
-		fatalx("peer %s: dropped", peer_name(p));
-}
-
-static void
-pack_kv_str(msgpack_packer *p, const char *k, const char *v)
-{
-	msgpack_pack_str_with_body(p, k, strlen(k));
-	msgpack_pack_str_with_body(p, v, strlen(v));
-}
-
-static void
-pack_kv_u64(msgpack_packer *p, const char *k, uint64_t v)
-{
-	msgpack_pack_str_with_body(p, k, strlen(k));
-	msgpack_pack_uint64(p, v);
-}
-
 /*
  * AssignTask {kind: echo, input: {value: n}} from s; with r.ids its
  * taskId <pfx><n>, n counting the tree's tasks; with -m a priority, a
@@ -573,29 +466,29 @@ pack_kv_u64(msgpack_packer *p, const char *k, uint64_t v)
 static void
 send_assign(struct sender *s)
 {
-	msgpack_packer	*p = msg_begin(s->name, MSG_ASSIGN_TASK);
+	msgpack_packer	*p = msg_begin(COORD, s->name, MSG_ASSIGN_TASK);
 	uint64_t	*n = s->pfx == 'e' ? &r.esent : &r.sent;
 	char		 id[32], q[4];
 	int		 delay = opt.mixed && *n % 10 == 9;
 
 	msgpack_pack_map(p, 2 + (r.ids ? 1 : 0) + (opt.mixed ? 2 : 0) +
 	    (delay ? 1 : 0));
-	pack_kv_str(p, "kind", "echo");
+	mp_pack_kv_str(p, "kind", "echo");
 	msgpack_pack_str_with_body(p, "input", 5);
 	msgpack_pack_map(p, 1);
-	pack_kv_u64(p, "value", *n);
+	mp_pack_kv_uint(p, "value", *n);
 	if (r.ids) {
 		snprintf(id, sizeof(id), "%c%llu", s->pfx,
 		    (unsigned long long)*n);
-		pack_kv_str(p, "taskId", id);
+		mp_pack_kv_str(p, "taskId", id);
 	}
 	if (opt.mixed) {
-		pack_kv_u64(p, "priority", *n % 10);
+		mp_pack_kv_uint(p, "priority", *n % 10);
 		snprintf(q, sizeof(q), "q%u", (unsigned)(*n % 4));
-		pack_kv_str(p, "queue", q);
+		mp_pack_kv_str(p, "queue", q);
 	}
 	if (delay)
-		pack_kv_u64(p, "delayMs", 3600000);
+		mp_pack_kv_uint(p, "delayMs", 3600000);
 	msg_end(s->p);
 	s->out++;
 	(*n)++;
@@ -605,14 +498,14 @@ send_assign(struct sender *s)
 static void
 send_get_task(struct sender *s)
 {
-	msgpack_packer	*p = msg_begin(s->name, MSG_GET_TASK);
+	msgpack_packer	*p = msg_begin(COORD, s->name, MSG_GET_TASK);
 	uint64_t	 n = s->pfx == 'e' ? r.esent : r.sent;
 	char		 id[32];
 
 	snprintf(id, sizeof(id), "%c%llu", s->pfx,
 	    (unsigned long long)(n > 0 ? (uint64_t)random() % n : 0));
 	msgpack_pack_map(p, 1);
-	pack_kv_str(p, "taskId", id);
+	mp_pack_kv_str(p, "taskId", id);
 	msg_end(s->p);
 	s->out++;
 }
@@ -621,13 +514,13 @@ send_get_task(struct sender *s)
 static void
 send_list_tasks(struct sender *s, int filtered)
 {
-	msgpack_packer	*p = msg_begin(s->name, MSG_LIST_TASKS);
+	msgpack_packer	*p = msg_begin(COORD, s->name, MSG_LIST_TASKS);
 
 	msgpack_pack_map(p, filtered ? 3 : 1);
-	pack_kv_u64(p, "limit", 100);
+	mp_pack_kv_uint(p, "limit", 100);
 	if (filtered) {
-		pack_kv_str(p, "status", "queued");
-		pack_kv_str(p, "kind", "echo");
+		mp_pack_kv_str(p, "status", "queued");
+		mp_pack_kv_str(p, "kind", "echo");
 	}
 	msg_end(s->p);
 	s->out++;
@@ -637,7 +530,7 @@ send_list_tasks(struct sender *s, int filtered)
 static void
 send_status(struct sender *s)
 {
-	msgpack_packer	*p = msg_begin(s->name, MSG_GET_STATUS);
+	msgpack_packer	*p = msg_begin(COORD, s->name, MSG_GET_STATUS);
 
 	msgpack_pack_map(p, 0);
 	msg_end(s->p);
@@ -1019,14 +912,14 @@ run_cycles(void)
 	r.limit = -1;
 	snprintf(path, sizeof(path), "%s/run/coordinator.sock", t.dir);
 	r.watch = peer_new_path(path, WATCH, &r.lim, &watch_cb, &t);
-	p = msg_begin(WATCH, MSG_SUBSCRIBE);
+	p = msg_begin(COORD, WATCH, MSG_SUBSCRIBE);
 	msgpack_pack_map(p, 0);
 	msg_end(r.watch);
 	for (i = 0; i < opt.workers; i++) {
 		snprintf(id, sizeof(id), "w%d", i + 1);
-		p = msg_begin(WATCH, MSG_REGISTER_WORKER);
+		p = msg_begin(COORD, WATCH, MSG_REGISTER_WORKER);
 		msgpack_pack_map(p, 1);
-		pack_kv_str(p, "workerId", id);
+		mp_pack_kv_str(p, "workerId", id);
 		msg_end(r.watch);
 	}
 	senders(&t, opt.csenders);
@@ -1351,8 +1244,6 @@ main(int argc, char *argv[])
 	peer_default_limits(&r.lim);
 	if ((r.timer = evtimer_new(r.base, assign_timer, NULL)) == NULL)
 		fatalx("evtimer_new");
-	msgpack_sbuffer_init(&sb);
-	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
 
 	if (opt.scenario == S_ALL || opt.scenario == S_ASSIGN)
 		scenario_assign();

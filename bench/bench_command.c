@@ -40,7 +40,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <signal.h>
 #include <spawn.h>
@@ -56,6 +55,7 @@
 #include <msgpack.h>
 
 #include "clock.h"
+#include "bench_util.h"
 #include "config.h"
 #include "envelope.h"
 #include "frame.h"
@@ -134,19 +134,7 @@ static struct {
 	char			 last_error[256];
 } r;
 
-static msgpack_sbuffer	 sb;
-static msgpack_packer	 pk;
-
-/* Monotonic and real time in ns. */
-static double
-now_ns(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
+/* The real time in ns, to compare with what a program wrote. */
 static double
 real_ns(void)
 {
@@ -154,14 +142,6 @@ real_ns(void)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
-static int
-cmp_double(const void *a, const void *b)
-{
-	double	 x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
 }
 
 /* The q-quantile of v[0..n) (sorted in place). */
@@ -175,24 +155,6 @@ quantile(double *v, long n, double q)
 	qsort(v, (size_t)n, sizeof(*v), cmp_double);
 	i = (long)(q * (double)(n - 1) + 0.5);
 	return v[i];
-}
-
-static void
-print_load(const char *when)
-{
-	double	 l[3];
-
-	if (getloadavg(l, 3) == 3)
-		printf("load %s: %.2f %.2f %.2f\n", when, l[0], l[1], l[2]);
-}
-
-static int
-rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
 }
 
 /* ---- the tree ---- */
@@ -290,7 +252,7 @@ tree_stop(struct tree *t)
 		kill(t->actord, SIGKILL);
 		waitpid(t->actord, &status, 0);
 	}
-	nftw(t->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	rm_tree(t->dir);
 }
 
 /* The worker process's pid and RSS from `actorctl --json status`. */
@@ -323,33 +285,6 @@ worker_rss(const struct tree *t, long *pid)
 
 /* ---- messages ---- */
 
-static msgpack_packer *
-msg_begin(const char *to, const char *from, enum msg_type type)
-{
-	char	 id[ID_MAX + 1];
-
-	sb.size = 0;
-	msgpack_sbuffer_write(&sb, "\0\0\0\0", FRAME_HDR);
-	env_new_id(id, sizeof(id));
-	env_pack_header(&pk, to, from, type, id, NULL, env_now_ms());
-	return &pk;
-}
-
-static void
-msg_end(struct peer *p)
-{
-	frame_put_len(sb.data, (uint32_t)(sb.size - FRAME_HDR));
-	if (peer_write(p, sb.data, sb.size) == -1)
-		fatalx("peer %s: dropped", peer_name(p));
-}
-
-static void
-pack_kv_str(msgpack_packer *p, const char *k, const char *v)
-{
-	msgpack_pack_str_with_body(p, k, strlen(k));
-	msgpack_pack_str_with_body(p, v, strlen(v));
-}
-
 /* AssignTask {kind[, input: [arg]][, taskId, watch]} from s. */
 static void
 send_assign(struct sender *s, const char *kind, const char *arg,
@@ -358,14 +293,14 @@ send_assign(struct sender *s, const char *kind, const char *arg,
 	msgpack_packer	*p = msg_begin(COORD, s->name, MSG_ASSIGN_TASK);
 
 	msgpack_pack_map(p, 1 + (arg != NULL) + 2 * (task != NULL));
-	pack_kv_str(p, "kind", kind);
+	mp_pack_kv_str(p, "kind", kind);
 	if (arg != NULL) {
 		msgpack_pack_str_with_body(p, "input", 5);
 		msgpack_pack_array(p, 1);
 		msgpack_pack_str_with_body(p, arg, strlen(arg));
 	}
 	if (task != NULL) {
-		pack_kv_str(p, "taskId", task);
+		mp_pack_kv_str(p, "taskId", task);
 		msgpack_pack_str_with_body(p, "watch", 5);
 		msgpack_pack_true(p);
 	}
@@ -625,7 +560,7 @@ register_workers(int n)
 		snprintf(id, sizeof(id), "w%d", i + 1);
 		p = msg_begin(COORD, r.s[0].name, MSG_REGISTER_WORKER);
 		msgpack_pack_map(p, 1);
-		pack_kv_str(p, "workerId", id);
+		mp_pack_kv_str(p, "workerId", id);
 		msg_end(r.s[0].p);
 		r.s[0].out++;
 	}
@@ -709,31 +644,6 @@ run_cycles(int normal)
 	close_all();
 	tree_stop(&t);
 	return r.rate;
-}
-
-/* The p50 of 100 fdatasync() of a 4 KiB write in /tmp, in ms. */
-static double
-fsync_ms(void)
-{
-	char	 path[] = "/tmp/actord-fsync.XXXXXX", page[4096];
-	double	 v[100], t;
-	int	 fd, i;
-
-	if ((fd = mkstemp(path)) == -1)
-		fatal("mkstemp");
-	unlink(path);
-	memset(page, 'x', sizeof(page));
-	for (i = 0; i < 100; i++) {
-		if (pwrite(fd, page, sizeof(page), (off_t)(i % 8) *
-		    (off_t)sizeof(page)) != (ssize_t)sizeof(page))
-			fatal("pwrite");
-		t = now_ns();
-		if (fdatasync(fd) == -1)
-			fatal("fdatasync");
-		v[i] = (now_ns() - t) / 1e6;
-	}
-	close(fd);
-	return quantile(v, 100, 0.5);
 }
 
 static void
@@ -971,8 +881,6 @@ main(int argc, char *argv[])
 	peer_default_limits(&r.lim);
 	if ((r.timer = evtimer_new(r.base, cycles_timer, NULL)) == NULL)
 		fatalx("evtimer_new");
-	msgpack_sbuffer_init(&sb);
-	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
 
 	if (opt.scenario == S_ALL || opt.scenario == S_CYCLES)
 		scenario_cycles();

@@ -27,7 +27,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <signal.h>
 #include <stddef.h>
@@ -39,6 +38,7 @@
 
 #include <msgpack.h>
 
+#include "bench_util.h"
 #include "config.h"
 #include "envelope.h"
 #include "frame.h"
@@ -63,32 +63,6 @@ static struct {
 	int		 stubbed;	/* programs replaced by the stub */
 	pid_t		 actord;
 } opt = { 100, 20, "worker", "", "", "", 0, -1 };
-
-static uint64_t
-now_ns(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
-static int
-cmp_double(const void *a, const void *b)
-{
-	double	 x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static int
-rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
 
 /*
  * The program directory: the real one, or a temporary one with links to
@@ -417,7 +391,7 @@ run_once(struct dist *lat, struct dist *fr)
 		    logpath);
 		return -1;
 	}
-	nftw(opt.dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	rm_tree(opt.dir);
 	return 0;
 }
 

@@ -46,6 +46,7 @@
 #include <msgpack.h>
 
 #include "actor.h"
+#include "bench_util.h"
 #include "config.h"
 #include "frame.h"
 #include "log.h"
@@ -87,15 +88,6 @@ static struct {
 	char		 run_dir[64];		/* a short mkdtemp name */
 	char		 sock_path[96];
 } opt = { 1000000, 20000, 3, -1, 0, "", "" };
-
-static uint64_t
-now_ns(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
 
 static void
 pin_cpu(int cpu)
@@ -774,14 +766,6 @@ run_one(int s, int two_cpus, struct result *r)
 		r->ok = 0;
 	if (is_runtime(s))
 		unlink(opt.sock_path);
-}
-
-static int
-cmp_double(const void *a, const void *b)
-{
-	double	 x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
 }
 
 static double
