@@ -186,41 +186,53 @@ string_lossy(const char *s, size_t len)
 }
 
 /*
- * Binary as base64 (RFC 4648).  Written out here rather than taken from
- * libcrypto: the session would otherwise load libcrypto only for this,
- * and its relocated data costs every session process 400 KB.
+ * base64 (RFC 4648), written out here rather than taken from libcrypto:
+ * the session would otherwise load libcrypto only for this, and its
+ * relocated data costs every session process 400 KB.  The worker's
+ * command output uses it too.
  */
-static json_t *
-base64(const char *p, size_t len)
+size_t
+base64_encode(const void *p, size_t len, char *out)
 {
 	static const char	 digits[] =
 	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	const unsigned char	*s = (const unsigned char *)p;
-	json_t			*j;
-	char			*buf;
+	const unsigned char	*u = p;
 	size_t			 i, o = 0;
-	uint32_t		 v;
+	unsigned		 v;
+
+	for (i = 0; i + 2 < len; i += 3) {
+		v = (unsigned)u[i] << 16 | (unsigned)u[i + 1] << 8 | u[i + 2];
+		out[o++] = digits[v >> 18];
+		out[o++] = digits[(v >> 12) & 63];
+		out[o++] = digits[(v >> 6) & 63];
+		out[o++] = digits[v & 63];
+	}
+	if (i < len) {
+		v = (unsigned)u[i] << 16;
+		if (i + 1 < len)
+			v |= (unsigned)u[i + 1] << 8;
+		out[o++] = digits[v >> 18];
+		out[o++] = digits[(v >> 12) & 63];
+		out[o++] = i + 1 < len ? digits[(v >> 6) & 63] : '=';
+		out[o++] = '=';
+	}
+	out[o] = '\0';
+	return o;
+}
+
+/* Binary as a base64 JSON string. */
+static json_t *
+base64(const char *p, size_t len)
+{
+	json_t	*j;
+	char	*buf;
+	size_t	 o;
 
 	if (len > SIZE_MAX / 2)
 		return json_null();
 	if ((buf = malloc((len + 2) / 3 * 4 + 1)) == NULL)
 		return NULL;
-	for (i = 0; i + 2 < len; i += 3) {
-		v = (uint32_t)s[i] << 16 | (uint32_t)s[i + 1] << 8 | s[i + 2];
-		buf[o++] = digits[v >> 18];
-		buf[o++] = digits[(v >> 12) & 63];
-		buf[o++] = digits[(v >> 6) & 63];
-		buf[o++] = digits[v & 63];
-	}
-	if (i < len) {
-		v = (uint32_t)s[i] << 16;
-		if (i + 1 < len)
-			v |= (uint32_t)s[i + 1] << 8;
-		buf[o++] = digits[v >> 18];
-		buf[o++] = digits[(v >> 12) & 63];
-		buf[o++] = i + 1 < len ? digits[(v >> 6) & 63] : '=';
-		buf[o++] = '=';
-	}
+	o = base64_encode(p, len, buf);
 	j = json_stringn_nocheck(buf, o);
 	free(buf);
 	return j;

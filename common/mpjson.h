@@ -21,6 +21,8 @@ json_t	*mpjson_parse(const void *buf, size_t len);
  * what was packed so far must then be thrown away.
  */
 int	 mpjson_pack(msgpack_packer *pk, const json_t *j, int maxdepth);
+/* base64 (RFC 4648) of p[0..len) into out (4 * ceil(len / 3) + 1 bytes). */
+size_t	 base64_encode(const void *p, size_t len, char *out);
 /* A new JSON value for a msgpack object (binary becomes base64). */
 json_t	*mpjson_from_msgpack(const msgpack_object *o);
 

@@ -27,6 +27,7 @@
 #include "check_main.h"
 #include "clock.h"
 #include "log.h"
+#include "mpjson.h"
 #include "xmalloc.h"
 
 #define TIMEOUT		30	/* seconds per test */

@@ -54,6 +54,7 @@
 
 #include "clock.h"
 #include "log.h"
+#include "mpjson.h"
 #include "worker_command.h"
 #include "xmalloc.h"
 

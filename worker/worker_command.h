@@ -134,7 +134,10 @@ bool	 pack_output(msgpack_packer *pk, const char *p, size_t len);
 bool	 output_is_text(const char *p, size_t len);
 /* The length of p[0..len) without a UTF-8 character cut at its end. */
 size_t	 utf8_whole(const char *p, size_t len);
-/* base64 (RFC 4648) of p[0..len) into out (4 * ceil(len / 3) + 1 bytes). */
-size_t	 base64_encode(const void *p, size_t len, char *out);
+/*
+ * How many bytes of a UTF-8 character cut at the start of p[0..len) to
+ * leave out: its continuation bytes, at most three, never all of p.
+ */
+size_t	 utf8_cut_start(const char *p, size_t len);
 
 #endif

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mpjson.h"
 #include "worker_command.h"
 #include "xmalloc.h"
 
@@ -47,11 +48,7 @@ capture_last(const struct capture *c, char *out, size_t max, uint64_t *off)
 		out[k++] = c->buf[n < c->head ? n : c->head +
 		    (n - c->head) % ring];
 	*off = lo;
-	/* Skip a cut character's continuation bytes (at most three). */
-	for (n = 0; n < 3 && n < k && ((unsigned char)out[n] & 0xc0) == 0x80;
-	    n++)
-		;
-	if (n > 0 && n < k) {
+	if ((n = utf8_cut_start(out, k)) > 0) {
 		memmove(out, out + n, k - (size_t)n);
 		k -= (size_t)n;
 		*off += n;
@@ -127,6 +124,17 @@ utf8_whole(const char *p, size_t len)
 	return len;
 }
 
+size_t
+utf8_cut_start(const char *p, size_t len)
+{
+	size_t	 n;
+
+	for (n = 0; n < 3 && n + 1 < len &&
+	    ((unsigned char)p[n] & 0xc0) == 0x80; n++)
+		;
+	return n;
+}
+
 char *
 capture_text(const struct capture *c, size_t *len, bool *cut)
 {
@@ -150,9 +158,7 @@ capture_text(const struct capture *c, size_t *len, bool *cut)
 	memcpy(ring + tail - start, c->buf + c->head, start);
 	/* Neither side of the cut keeps part of a character. */
 	h = utf8_whole(c->buf, c->head);
-	for (skip = 0; skip < 3 && skip < tail &&
-	    ((unsigned char)ring[skip] & 0xc0) == 0x80; skip++)
-		;
+	skip = utf8_cut_start(ring, tail);
 	t = tail - skip;
 	m = snprintf(mark, sizeof(mark), "\n... [%llu bytes cut] ...\n",
 	    (unsigned long long)(c->total - h - t));
@@ -170,35 +176,6 @@ bool
 output_is_text(const char *p, size_t len)
 {
 	return memchr(p, '\0', len) == NULL && utf8_valid(p, len);
-}
-
-size_t
-base64_encode(const void *p, size_t len, char *out)
-{
-	static const char	 digits[] =
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	const unsigned char	*u = p;
-	size_t			 i, o = 0;
-	unsigned		 v;
-
-	for (i = 0; i + 2 < len; i += 3) {
-		v = (unsigned)u[i] << 16 | (unsigned)u[i + 1] << 8 | u[i + 2];
-		out[o++] = digits[v >> 18];
-		out[o++] = digits[(v >> 12) & 63];
-		out[o++] = digits[(v >> 6) & 63];
-		out[o++] = digits[v & 63];
-	}
-	if (i < len) {
-		v = (unsigned)u[i] << 16;
-		if (i + 1 < len)
-			v |= (unsigned)u[i + 1] << 8;
-		out[o++] = digits[v >> 18];
-		out[o++] = digits[(v >> 12) & 63];
-		out[o++] = i + 1 < len ? digits[(v >> 6) & 63] : '=';
-		out[o++] = '=';
-	}
-	out[o] = '\0';
-	return o;
 }
 
 bool
