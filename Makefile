@@ -47,7 +47,7 @@ COMMON_OBJ	:= $(COMMON_SRC:%.c=$(BUILD)/%.o)
 LIBCOMMON	:= $(BUILD)/libactord.a
 
 # Each program: its folder's <prog>*.c files.
-PROGS		:= actord actorctl coordinator worker eventlog gateway session
+PROGS		:= actord actorctl coordinator worker eventlog gateway session link
 src_actord	:= $(filter-out supervisor/actorctl%.c,$(wildcard supervisor/*.c))
 src_actorctl	:= $(wildcard supervisor/actorctl*.c)
 src_coordinator	:= $(wildcard coordinator/*.c)
@@ -55,8 +55,11 @@ src_worker	:= $(wildcard worker/*.c)
 src_eventlog	:= $(wildcard eventlog/*.c)
 src_gateway	:= $(wildcard gateway/*.c)
 src_session	:= $(wildcard session/*.c)
+src_link	:= $(wildcard link/*.c)
 libs_gateway	:= $(GW_LIBS)
 libs_session	:= $(GW_LIBS) $(SECCOMP_LIBS)
+# The cluster's link is the one program that speaks NATS.
+libs_link	:= $(shell pkg-config --libs libnats 2>/dev/null) -lpthread
 
 BINS		:= $(PROGS:%=$(BINDIR)/%)
 
@@ -205,7 +208,7 @@ WEBDIR		 = $(datadir)/actord/web
 CONFDIR		 = $(sysconfdir)/actord
 CONF		 = $(CONFDIR)/actord.conf
 SAMPLE		 = $(datadir)/actord/actord.conf.sample
-CHILD_PROGS	:= coordinator worker eventlog gateway session
+CHILD_PROGS	:= coordinator worker eventlog gateway session link
 WEB_FILES	:= $(patsubst web/%,%,$(shell find web -type f ! -name '*.md' \
 		   2>/dev/null | sort))
 STAGE		:= $(BUILD)/dist

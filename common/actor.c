@@ -64,6 +64,7 @@ static struct {
 	void				(*parent_gone)(void);
 	int				 broker;	/* the parent connects */
 	struct db			*db;
+	const struct rt_link		*link;		/* the link's hooks */
 	struct rt_stats			 stats;
 	msgpack_sbuffer			 sb;		/* message being packed */
 	msgpack_packer			 pk;
@@ -486,24 +487,60 @@ metrics_reply(const struct envelope *env)
 	metrics_free(m);
 }
 
-/* Find or make the connection a message to `to` leaves by. */
+void
+rt_use_link(const struct rt_link *link)
+{
+	rt.link = link;
+}
+
+int
+rt_is_remote(const struct addr *a)
+{
+	const char	*host = rt.cfg->host;
+
+	if (host[0] == '\0')
+		return 0;
+	if (a->hostlen > 0)
+		return a->hostlen != strlen(host) ||
+		    memcmp(a->host, host, a->hostlen) != 0;
+	return (a->kindbit & (K_COORD | K_EVENTLOG)) &&
+	    !(rt.cfg->roles & ROLE_COORDINATOR);
+}
+
+/*
+ * Find or make the connection a message to `to` leaves by: the one whose
+ * Hello named it, or its kind's; for another host, the link's.
+ */
 static struct conn *
 route(const char *to, const struct addr *a)
 {
 	struct conn	*c;
 	char		 kind[KIND_MAX + 1], path[CONFIG_PATH_MAX + 32];
+	char		 local[ADDR_MAX + 1];
+	unsigned	 kindbit = a->kindbit;
 
+	if (a->hostlen > 0 && !rt_is_remote(a)) {
+		/* Our own host's name: known here without it. */
+		snprintf(local, sizeof(local), "%.*s",
+		    (int)(a->name + a->namelen - to), to);
+		to = local;
+	}
 	if ((c = strmap_get(rt.inbound, to)) != NULL)
 		return c;
-	memcpy(kind, a->kind, a->kindlen);
-	kind[a->kindlen] = '\0';
-	if ((c = strmap_get(rt.inbound, kind)) != NULL)
-		return c;
+	if (rt_is_remote(a)) {
+		snprintf(kind, sizeof(kind), "link");
+		kindbit = K_LINK;
+	} else {
+		memcpy(kind, a->kind, a->kindlen);
+		kind[a->kindlen] = '\0';
+		if ((c = strmap_get(rt.inbound, kind)) != NULL)
+			return c;
+	}
 	if ((c = strmap_get(rt.outbound, kind)) != NULL)
 		return c;
 	if (rt.broker) {
 		/* We may not connect: the parent makes each connection. */
-		if (!(a->kindbit & child_socket_kinds()))
+		if (!(kindbit & child_socket_kinds()))
 			return NULL;
 		c = conn_new(NULL);
 		c->outbound = 1;
@@ -511,9 +548,9 @@ route(const char *to, const struct addr *a)
 		strmap_put(rt.outbound, kind, c);
 		return c;
 	}
-	if (local_kind(kind, a->kindlen) != NULL) {
+	if (local_kind(kind, strlen(kind)) != NULL) {
 		/* Our own kind: loop back through our own socket. */
-	} else if (!(a->kindbit & child_socket_kinds()))
+	} else if (!(kindbit & child_socket_kinds()))
 		return NULL;	/* no socket under $RUN: the process tree */
 	snprintf(path, sizeof(path), "%s/%s.sock", rt.cfg->run_dir, kind);
 	c = conn_new(NULL);
@@ -589,13 +626,17 @@ actor_end(void)
 		rt.stats.dropped++;
 		return -1;
 	}
-	if ((c = route(rt.dest, &a)) == NULL) {
+	frame_put_len(rt.sb.data, (uint32_t)body);
+	if (rt.link != NULL && rt_is_remote(&a)) {
+		if (rt.link->remote(&a, rt.sb.data, rt.sb.size) == -1) {
+			rt.stats.dropped++;
+			return -1;
+		}
+	} else if ((c = route(rt.dest, &a)) == NULL) {
 		log_debug("send: no route to %s; dropped", rt.dest);
 		rt.stats.dropped++;
 		return -1;
-	}
-	frame_put_len(rt.sb.data, (uint32_t)body);
-	if (peer_write(c->peer, rt.sb.data, rt.sb.size) == -1) {
+	} else if (peer_write(c->peer, rt.sb.data, rt.sb.size) == -1) {
 		rt.stats.dropped++;
 		return -1;
 	}
@@ -792,6 +833,26 @@ from_session(struct conn *c, struct envelope *env)
 }
 
 /*
+ * PeerGone {address} from another process of ours (the link): a peer it
+ * knew went away; the peer tables hear it as of a closed connection.
+ */
+static void
+peer_gone(const struct envelope *env)
+{
+	union msg_body	 body;
+	enum err_code	 code;
+	char		 why[256];
+
+	if (msg_decode(env->type, env->payload, &body, &code, why,
+	    sizeof(why)) == -1) {
+		log_warnx("%s from %s: %s", msg_name(env->type), env->from,
+		    why);
+		return;
+	}
+	peers_notify(body.peer_gone.address, 0);
+}
+
+/*
  * One message from a connection: Hello and Inspect are the runtime's; the
  * rest goes to the addressed actor after the checks every actor needs.
  */
@@ -820,8 +881,26 @@ dispatch(struct peer *p, struct envelope *env, void *arg)
 	}
 	if (c->untrusted && !from_session(c, env))
 		return;
-	if (addr_parse(env->to, strlen(env->to), &ad) == -1 ||
-	    (k = local_kind(ad.kind, ad.kindlen)) == NULL) {
+	if (env->type == MSG_PEER_GONE && !c->untrusted) {
+		peer_gone(env);
+		return;
+	}
+	k = NULL;
+	if (addr_parse(env->to, strlen(env->to), &ad) == -1) {
+		ad.kind = "";
+		ad.kindlen = 0;
+	} else if (rt.link != NULL && !(ad.kindbit & K_LINK)) {
+		rt.link->forward(c->identity, env);
+		return;
+	} else if (ad.hostlen == 0)
+		k = local_kind(ad.kind, ad.kindlen);
+	else if (ad.hostlen == strlen(rt.cfg->host) &&
+	    memcmp(ad.host, rt.cfg->host, ad.hostlen) == 0) {
+		/* Our own host's name: the actor is known without it. */
+		env->to[ad.name + ad.namelen - env->to] = '\0';
+		k = local_kind(ad.kind, ad.kindlen);
+	}
+	if (k == NULL) {
 		/* From a session: its client's business, not a bug of ours. */
 		if (c->untrusted)
 			log_debug("%s for %s, not hosted here; dropped",

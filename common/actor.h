@@ -143,6 +143,23 @@ void	rt_use_broker(void);
  * sending nothing: 0, or -1 when there is no route.
  */
 int	rt_prepare(const char *to);
+/*
+ * The link's hooks (link/): forward() takes every message a connection
+ * brings for an actor this process does not host (after a session's
+ * checks), remote() every frame the runtime would send to another host.
+ */
+struct rt_link {
+	void	(*forward)(const char *identity, struct envelope *env);
+	int	(*remote)(const struct addr *to, const void *frame,
+		    size_t len);
+};
+void	rt_use_link(const struct rt_link *link);
+/*
+ * Whether a message to a goes through the link: it names another host,
+ * or a singleton (coordinator, eventlog) this host does not run.  Never
+ * without [cluster].
+ */
+int	rt_is_remote(const struct addr *a);
 /* Wire the database into the output gate: commit before every flush. */
 void	rt_use_db(struct db *db);
 int	rt_ready(void);

@@ -33,6 +33,7 @@
 	CHILD(EVENTLOG,	   "eventlog",	  K_EVENTLOG, UNIX, permanent, 5000) \
 	CHILD(COORDINATOR, "coordinator", K_COORD,    UNIX, permanent, 5000) \
 	CHILD(WORKER,	   "worker",	  K_WORKER,   UNIX, permanent, 5000) \
+	CHILD(LINK,	   "link",	  K_LINK,     UNIX, permanent, 5000) \
 	CHILD(GATEWAY,	   "gateway",	  0,	      TCP,  permanent, 5000)
 
 enum child_id {				/* also the start order */

@@ -186,6 +186,7 @@ static const struct key keys[] = {
 	ENUM("worker", "synchronous", worker_sync, sync_names, "normal",
 	    "SQLite synchronous: off, normal or full"),
 
+	CHILD(CHILD_LINK),
 	CHILD(CHILD_GATEWAY),
 	STR("gateway", "listen", listen, "127.0.0.1:8787",
 	    "host:port of the HTTP and WebSocket listener; port 0: any"),
@@ -210,6 +211,38 @@ static const struct key keys[] = {
 	INT("gateway", "metrics_timeout_ms", metrics_timeout_ms, 10, 10000,
 	    "500", "a scrape waits at most this long for the processes' "
 	    "answers; one that did not answer is reported actord_up 0"),
+
+	STR("cluster", "host", host, "",
+	    "this host's name in the cluster (1-32 of a-z 0-9 -); empty: "
+	    "one host, no cluster, no link"),
+	STR("cluster", "name", cluster_name, "actord",
+	    "the cluster's name, the prefix of its NATS subjects"),
+	STR("cluster", "nats", nats, "nats://127.0.0.1:4222",
+	    "NATS server URLs, space-separated: this host's first"),
+	STR("cluster", "roles", roles_text, "coordinator worker gateway",
+	    "what runs here: coordinator (with the event log; one host), "
+	    "worker, gateway"),
+	STR("cluster", "user", nats_user, "", "NATS user name"),
+	STR("cluster", "password", nats_password, "", "NATS password"),
+	STR("cluster", "nkey", nats_nkey, "",
+	    "NATS nkey (the public key, U...), with nkey_seed_file"),
+	PATH("cluster", "nkey_seed_file", nats_nkey_seed_file, "",
+	    "the nkey's seed file, instead of user and password"),
+	PATH("cluster", "ca_file", nats_ca_file, "",
+	    "CA certificates: TLS to NATS, verified; empty: no TLS"),
+	INT("cluster", "announce_ms", announce_ms, 50, 60000, "1000",
+	    "each host announces itself this often"),
+	INT("cluster", "host_down_after_ms", host_down_after_ms, 100, 600000,
+	    "3000", "a host silent this long is down: its workers offline"),
+	INT("cluster", "host_dead_after_s", host_dead_after_s, 0, 86400,
+	    "30", "a host down this long is dead: its running tasks are "
+	    "requeued (at-least-once)"),
+	SIZE("cluster", "batch_bytes", link_batch_bytes, 4 * KiB, 64 * MiB,
+	    "1M", "largest NATS message of batched frames"),
+	SIZE("cluster", "pending_bytes", link_pending_bytes, 64 * KiB,
+	    1024 * MiB, "16M", "frames held for NATS while it is away"),
+	INT("cluster", "wait_ms", link_wait_ms, 0, 600000, "5000",
+	    "a frame held that long for NATS is answered: unavailable"),
 
 	SIZE("session", "max_message_bytes", max_message_bytes, 128,
 	    64 * MiB, "64k", "largest WebSocket message; larger: close 1009"),
@@ -649,6 +682,7 @@ config_defaults(struct config *cfg)
 		    NULL)
 			fatalx("config: default of %s.%s: %s",
 			    key_section(&keys[i]), keys[i].name, why);
+	cfg->roles = ROLE_ALL;
 }
 
 static void	kind_open(struct parse *, const char *);
@@ -891,6 +925,75 @@ validate_queues(struct config *cfg, const char *file)
 	}
 }
 
+/* [cluster]: the host's name, its roles. */
+static void
+validate_cluster(struct config *cfg, const char *file)
+{
+	static const struct {
+		const char	*name;
+		unsigned	 bit;
+	} roles[] = {
+		{ "coordinator", ROLE_COORDINATOR },
+		{ "worker", ROLE_WORKER },
+		{ "gateway", ROLE_GATEWAY },
+	};
+	char	 list[sizeof(cfg->roles_text)], *p, *word;
+	size_t	 i;
+
+	cfg->roles = 0;
+	snprintf(list, sizeof(list), "%s", cfg->roles_text);
+	for (p = list; (word = strsep(&p, " \t,")) != NULL;) {
+		if (*word == '\0')
+			continue;
+		for (i = 0; i < sizeof(roles) / sizeof(roles[0]); i++)
+			if (strcmp(word, roles[i].name) == 0)
+				break;
+		if (i == sizeof(roles) / sizeof(roles[0]))
+			add_error(cfg, file, 0, "[cluster] roles: %s is not "
+			    "coordinator, worker or gateway", word);
+		else
+			cfg->roles |= roles[i].bit;
+	}
+	if (cfg->host[0] == '\0') {
+		cfg->roles = ROLE_ALL;	/* one host runs everything */
+		return;
+	}
+	if (!host_valid(cfg->host, strlen(cfg->host)))
+		add_error(cfg, file, 0, "[cluster] host %s is not a host "
+		    "name (1-%d of a-z, 0-9, '-')", cfg->host, HOST_MAX);
+	if (!name_valid(cfg->cluster_name, strlen(cfg->cluster_name)))
+		add_error(cfg, file, 0, "[cluster] name %s is not a name "
+		    "(letters, digits, '.', '_', '-')", cfg->cluster_name);
+	if (cfg->roles == 0)
+		add_error(cfg, file, 0, "[cluster] roles: none");
+	if (cfg->nats[strspn(cfg->nats, " \t,")] == '\0')
+		add_error(cfg, file, 0, "[cluster] nats: no server URL");
+	if (cfg->nats_nkey_seed_file[0] != '\0' && cfg->nats_user[0] != '\0')
+		add_error(cfg, file, 0, "[cluster] user and nkey_seed_file: "
+		    "one or the other");
+	if ((cfg->nats_nkey[0] == '\0') != (cfg->nats_nkey_seed_file[0] ==
+	    '\0'))
+		add_error(cfg, file, 0, "[cluster] nkey and nkey_seed_file "
+		    "go together");
+}
+
+int
+config_child_runs(const struct config *cfg, int id)
+{
+	switch (id) {
+	case CHILD_LINK:
+		return cfg->host[0] != '\0';
+	case CHILD_COORDINATOR:
+	case CHILD_EVENTLOG:
+		return (cfg->roles & ROLE_COORDINATOR) != 0;
+	case CHILD_WORKER:
+		return (cfg->roles & ROLE_WORKER) != 0;
+	case CHILD_GATEWAY:
+		return (cfg->roles & ROLE_GATEWAY) != 0;
+	}
+	return 1;
+}
+
 static void
 validate(struct config *cfg, const char *file)
 {
@@ -923,6 +1026,7 @@ validate(struct config *cfg, const char *file)
 		add_error(cfg, file, 0, "[gateway] listen %s is not "
 		    "host:port", cfg->listen);
 	validate_kinds(cfg, file);
+	validate_cluster(cfg, file);
 }
 
 int

@@ -12,6 +12,7 @@
 
 #include "child.h"		/* the process tree: enum child_id */
 #include "kinds.h"
+#include "msg.h"
 
 enum strategy {
 	STRATEGY_ONE_FOR_ONE,	/* restart the child that died */
@@ -111,6 +112,24 @@ struct config {
 	long	 send_queue_bytes;	/* slow client: coalesce, then 1008 */
 	int	 sandbox;		/* confine sessions (sandbox.c) */
 
+	/* [cluster]: empty host, no cluster (docs/cluster.md) */
+	char	 cluster_name[64];	/* the NATS subjects' prefix */
+	char	 host[HOST_MAX + 1];	/* this host's name; "": one host */
+	char	 nats[1024];		/* NATS server URLs */
+	char	 roles_text[128];	/* "coordinator worker gateway" */
+	unsigned roles;			/* ROLE_* of roles_text */
+	char	 nats_user[128];
+	char	 nats_password[256];
+	char	 nats_nkey[128];		/* the nkey's public key */
+	char	 nats_nkey_seed_file[CONFIG_PATH_MAX];
+	char	 nats_ca_file[CONFIG_PATH_MAX];	/* TLS to NATS if set */
+	int	 announce_ms;		/* presence every */
+	int	 host_down_after_ms;	/* silent this long: down */
+	int	 host_dead_after_s;	/* down this long: tasks requeued */
+	long	 link_batch_bytes;	/* frames per NATS message, at most */
+	long	 link_pending_bytes;	/* held while NATS is away, at most */
+	int	 link_wait_ms;		/* a send waits for NATS this long */
+
 	/* errors of the last load, "file:line: text" */
 	int	 nerrors;
 	char	 errors[CONFIG_MAX_ERRORS][256];
@@ -131,6 +150,8 @@ void	config_print_errors(const struct config *cfg, FILE *fp);
 void	config_write(const struct config *cfg, FILE *fp);
 /* The log level of child program name: its own, or the tree's. */
 int	config_log_level(const struct config *cfg, const char *name);
+/* Whether this tree runs child id: its role is this host's (and link: a cluster). */
+int	config_child_runs(const struct config *cfg, int id);
 const char *restart_name(int restart);
 const char *strategy_name(int strategy);
 

@@ -26,6 +26,7 @@ static const struct {
 	{ "client", K_CLIENT },
 	{ "coordinator", K_COORD },
 	{ "eventlog", K_EVENTLOG },
+	{ "link", K_LINK },
 	{ "session", K_SESSION },
 	{ "system", K_SYSTEM },
 	{ "worker", K_WORKER },
@@ -137,14 +138,15 @@ name_valid(const char *s, size_t len)
 
 /*
  * Split "<kind>:<name>".  The kind must be a lower-case word, the name
- * non-empty and printable; the whole at most ADDR_MAX bytes.  An unknown
- * kind parses (kindbit 0): telling bad_address from unknown_actor is the
- * caller's business.
+ * non-empty and printable; the whole at most ADDR_MAX bytes.  A name may
+ * end in "@<host>" (host_valid()): the host the actor lives on, split off
+ * into a->host.  An unknown kind parses (kindbit 0): telling bad_address
+ * from unknown_actor is the caller's business.
  */
 int
 addr_parse(const char *s, size_t len, struct addr *a)
 {
-	const char	*colon;
+	const char	*colon, *at;
 	size_t		 i;
 
 	if (len == 0 || len > ADDR_MAX)
@@ -155,6 +157,8 @@ addr_parse(const char *s, size_t len, struct addr *a)
 	a->kindlen = (size_t)(colon - s);
 	a->name = colon + 1;
 	a->namelen = len - a->kindlen - 1;
+	a->host = NULL;
+	a->hostlen = 0;
 	if (a->kindlen == 0 || a->kindlen > KIND_MAX || a->namelen == 0)
 		return -1;
 	for (i = 0; i < a->kindlen; i++)
@@ -166,8 +170,29 @@ addr_parse(const char *s, size_t len, struct addr *a)
 			return -1;
 	if (!utf8_valid(a->name, a->namelen))
 		return -1;
+	if ((at = memrchr(a->name, '@', a->namelen)) != NULL) {
+		a->host = at + 1;
+		a->hostlen = a->namelen - (size_t)(a->host - a->name);
+		a->namelen = (size_t)(at - a->name);
+		if (a->namelen == 0 || !host_valid(a->host, a->hostlen))
+			return -1;
+	}
 	a->kindbit = kind_lookup(a->kind, a->kindlen);
 	return 0;
+}
+
+bool
+host_valid(const char *s, size_t len)
+{
+	size_t	 i;
+
+	if (len == 0 || len > HOST_MAX || s[0] == '-')
+		return false;
+	for (i = 0; i < len; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') ||
+		    (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
+			return false;
+	return true;
 }
 
 const msgpack_object *

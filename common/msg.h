@@ -17,6 +17,7 @@
 #define KIND_MAX	16	/* bytes in an actor kind */
 #define ID_MAX		128	/* bytes in a message id */
 #define NAME_MAX_LEN	64	/* bytes in a worker id or other name */
+#define HOST_MAX	32	/* bytes in a host's name: "<name>@<host>" */
 #define TASK_KIND_MAX	32	/* bytes in a task kind */
 #define ERROR_TEXT_MAX	4096	/* bytes of a task's error, an Error's text */
 #define LEVEL_MAX	16	/* bytes in an event's level */
@@ -59,7 +60,14 @@ enum msg_who {
 #define K_SYSTEM	0x08
 #define K_SESSION	0x10
 #define K_CLIENT	0x20
-#define K_ANY		0x3f
+#define K_LINK		0x40	/* the cluster's link, link.sock */
+#define K_ANY		0x7f
+
+/* A cluster host's roles ([cluster] roles; HostState's roles). */
+#define ROLE_COORDINATOR	0x01	/* the coordinator and the event log */
+#define ROLE_WORKER		0x02	/* the worker process */
+#define ROLE_GATEWAY		0x04	/* the gateway and its sessions */
+#define ROLE_ALL		0x07
 
 /* The well-known addresses: the singletons and the supervisor. */
 #define COORDINATOR_ADDRESS	"coordinator:main"
@@ -115,7 +123,9 @@ struct addr {
 	const char	*kind;
 	size_t		 kindlen;
 	const char	*name;
-	size_t		 namelen;
+	size_t		 namelen;	/* without "@host" */
+	const char	*host;		/* after the name's last '@'; or NULL */
+	size_t		 hostlen;
 	unsigned	 kindbit;	/* K_* or 0 for an unknown kind */
 };
 
@@ -129,6 +139,8 @@ int		 addr_parse(const char *s, size_t len, struct addr *a);
 unsigned	 kind_lookup(const char *kind, size_t len);
 const char	*kind_name(unsigned kindbit);
 bool		 name_valid(const char *s, size_t len);
+/* A host's name: 1-32 of [a-z0-9-], not starting with '-'. */
+bool		 host_valid(const char *s, size_t len);
 
 /*
  * Decode a payload through its type's field table into body: the whole

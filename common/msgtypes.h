@@ -47,6 +47,7 @@
 	MSG(GET_TASK,		"GetTask",	CLIENT,	K_COORD,	task_id)	\
 	MSG(GET_TREE,		"GetTree",	CLIENT,	K_SYSTEM,	empty)		\
 	MSG(HELLO,		"Hello",	INTERNAL, K_ANY,	hello)		\
+	MSG(HOST_STATE,		"HostState",	INTERNAL, K_COORD,	host_state)	\
 	MSG(INSPECT,		"Inspect",	INTERNAL, K_ANY,	none)		\
 	MSG(INSPECTED,		"Inspected",	INTERNAL, K_ANY,	none)		\
 	MSG(KINDS,		"Kinds",	SERVER,	K_ANY,		none)		\
@@ -55,12 +56,13 @@
 	MSG(LOG_EVENT_ACK,	"LogEventAck",	INTERNAL, K_COORD,	log_event_ack)	\
 	MSG(METRICS,		"Metrics",	INTERNAL, K_ANY,	none)		\
 	MSG(PAUSE_QUEUE,	"PauseQueue",	INTERNAL, K_COORD,	queue_name)	\
+	MSG(PEER_GONE,		"PeerGone",	INTERNAL, K_COORD | K_EVENTLOG | K_SYSTEM, peer_gone) \
 	MSG(PING,		"Ping",		CLIENT,	K_ANY,		none)		\
 	MSG(PONG,		"Pong",		SERVER,	K_ANY,		none)		\
 	MSG(PROCESS_TASK,	"ProcessTask",	INTERNAL, K_WORKER,	process_task)	\
 	MSG(QUEUE_STATE,	"QueueState",	SERVER,	K_ANY,		queue_state)	\
 	MSG(READY,		"Ready",	INTERNAL, K_ANY,	none)		\
-	MSG(REGISTER_WORKER,	"RegisterWorker", CLIENT, K_COORD,	worker_id)	\
+	MSG(REGISTER_WORKER,	"RegisterWorker", CLIENT, K_COORD,	register_worker)	\
 	MSG(RESUME_QUEUE,	"ResumeQueue",	INTERNAL, K_COORD,	queue_name)	\
 	MSG(RETRY_TASK,		"RetryTask",	CLIENT,	K_COORD,	task_id)	\
 	MSG(SESSION_CLOSE,	"SessionClose",	INTERNAL, K_SESSION,	none)		\

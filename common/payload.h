@@ -134,6 +134,46 @@ FIELDS(worker_id,
 	P_NAME(msg_worker_id, worker_id, "workerId", REQ));
 
 /*
+ * RegisterWorker {workerId, host?}: host names the cluster host the
+ * worker runs on; without it the coordinator chooses (one host: this).
+ */
+struct msg_register_worker {
+	char		 worker_id[NAME_MAX_LEN + 1];
+	char		 host[HOST_MAX + 1];
+};
+FIELDS(register_worker,
+	P_NAME(msg_register_worker, worker_id, "workerId", REQ),
+	P_NAME(msg_register_worker, host, "host", OPT));
+
+/*
+ * HostState, from the link to the coordinator: a cluster host came up
+ * (announced itself, or with a new incarnation), went silent (down), or
+ * stayed silent for host_dead_after_s (dead).  roles: ROLE_* bits.
+ */
+struct msg_host_state {
+	char		 host[HOST_MAX + 1];
+	char		 state[STATUS_MAX + 1];		/* up, down, dead */
+	char		 incarnation[NAME_MAX_LEN + 1];
+	uint64_t	 roles;
+};
+FIELDS(host_state,
+	P_NAME(msg_host_state, host, "host", REQ),
+	P_STR(msg_host_state, state, "state", REQ),
+	P_NAME(msg_host_state, incarnation, "incarnation", OPT),
+	P_UINT(msg_host_state, roles, "roles", OPT, 0xff));
+
+/*
+ * PeerGone {address}: a peer on another host that the receiver knew only
+ * through the link (a session there) went away, as a closed connection
+ * tells of a local one.
+ */
+struct msg_peer_gone {
+	char		 address[ADDR_MAX + 1];
+};
+FIELDS(peer_gone,
+	P_STR(msg_peer_gone, address, "address", REQ));
+
+/*
  * A retry policy, AssignTask's or a kind's: a failed run (TaskFailed, a
  * timeout, its worker's death) runs again after a delay, until
  * maxAttempts runs in all.  backoff: "fixed" (baseMs each time) or
@@ -551,6 +591,9 @@ FIELDS(hello,
 #define MSG_SHAPES(S)							\
 	S(task_id,		msg_task_id)				\
 	S(worker_id,		msg_worker_id)				\
+	S(register_worker,	msg_register_worker)			\
+	S(host_state,		msg_host_state)				\
+	S(peer_gone,		msg_peer_gone)				\
 	S(assign_task,		msg_assign_task)			\
 	S(task_accepted,	msg_task_accepted)			\
 	S(process_task,		msg_process_task)			\

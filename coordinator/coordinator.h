@@ -109,6 +109,8 @@ struct coord_conf {
 	int	 watches_per_watcher;	/* WatchTask bound per session */
 	int	 watches_per_task;	/* ... and per task */
 	int	 metrics_series;	/* (kind, queue) label pairs */
+	char	 host[HOST_MAX + 1];	/* this host in a cluster; "": none */
+	unsigned roles;			/* this host's ROLE_* */
 	const struct config *cfg;	/* the kinds; NULL: the built-ins */
 };
 
@@ -128,6 +130,7 @@ struct cworker {
 	TAILQ_ENTRY(cworker)	 entry;		/* every worker, in order */
 	TAILQ_ENTRY(cworker)	 idle_entry;	/* on the idle list */
 	char			 id[NAME_MAX_LEN + 1];
+	char			 host[HOST_MAX + 1];	/* "": this host */
 	enum worker_status	 status;
 	char			 task[NAME_MAX_LEN + 1];	/* "" none */
 	uint64_t		 processed;	/* tasks it finished */
@@ -267,11 +270,20 @@ enum cstmt {
 	ST_COUNT
 };
 
+/* A cluster host, as the link tells of it (HostState). */
+struct chost {
+	char		 name[HOST_MAX + 1];
+	unsigned	 roles;		/* ROLE_* */
+	int		 up;
+};
+
 struct coord {
 	struct db		*db;
 	sqlite3_stmt		*st[ST_COUNT];
 	struct coord_conf	 conf;
 	struct strmap		*workers;	/* id -> struct cworker */
+	struct chost		 hosts[64];	/* the cluster's other hosts */
+	size_t			 nhosts;
 	struct cworker_list	 all;
 	struct cworker_list	 idle;
 	size_t			 nworkers;
@@ -335,7 +347,7 @@ struct trow {
 /* coordinator_queue.c: the state, tasks and workers moving on. */
 struct cworker	*coord_worker(const struct coord *c, const char *id);
 struct cworker	*worker_add(struct coord *c, const char *id,
-		    uint64_t processed);
+		    const char *host, uint64_t processed);
 void		 worker_remove(struct coord *c, struct cworker *w);
 void		 worker_set_status(struct coord *c, struct cworker *w,
 		    enum worker_status s);
@@ -384,7 +396,10 @@ int		 coord_due(struct coord *c, struct outbox *ob);
 int		 prune_finished(struct coord *c);
 /* Queue a message {workerId} (task NULL) or {taskId} for worker:<worker>. */
 void		 to_worker(struct outbox *ob, const char *worker,
-		    enum msg_type type, const char *task);
+		    const char *host, enum msg_type type, const char *task);
+/* worker:<id>, or worker:<id>@<host> for a worker on another host. */
+void		 worker_address(const struct coord *c, const char *id,
+		    char *buf, size_t size);
 int		 activity(struct coord *c, struct outbox *ob,
 		    const char *level, const char *task, const char *worker,
 		    int64_t attempts, const char *fmt, ...)
@@ -492,6 +507,8 @@ int	coord_command(struct actor *self, const struct envelope *env,
 /* coordinator_workers.c: the worker process went away, came back. */
 int	coord_workers_down(struct coord *c, struct outbox *ob);
 int	coord_workers_up(struct coord *c, struct outbox *ob);
+int	coord_host_state(struct actor *self, const struct envelope *env,
+	    struct outbox *ob);
 
 /* coordinator_load.c */
 struct coord	*coord_open(const char *path, const struct coord_conf *conf);

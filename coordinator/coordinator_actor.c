@@ -46,6 +46,7 @@ static const struct handler handlers[] = {
 	{ MSG_DELETE_TASK,	 coord_delete_task,	  H_COMMAND },
 	{ MSG_REGISTER_WORKER,	 coord_register_worker,	  H_COMMAND },
 	{ MSG_UNREGISTER_WORKER, coord_unregister_worker, H_COMMAND },
+	{ MSG_HOST_STATE,	 coord_host_state,	  0 },
 	{ MSG_PAUSE_QUEUE,	 coord_pause_queue,	  H_COMMAND },
 	{ MSG_RESUME_QUEUE,	 coord_resume_queue,	  H_COMMAND },
 	{ MSG_WATCH_TASK,	 coord_watch_task,	  0 },
@@ -243,7 +244,7 @@ session_down(const char *identity)
 			continue;
 		memset(&so, 0, sizeof(so));
 		snprintf(so.task_id, sizeof(so.task_id), "%s", tasks[i]);
-		snprintf(addr, sizeof(addr), "worker:%s", t.worker);
+		worker_address(co.c, t.worker, addr, sizeof(addr));
 		outbox_msg(&co.ob, NULL, addr, MSG_STREAM_OUTPUT, 0, &so);
 	}
 	free(tasks);
@@ -321,6 +322,8 @@ conf_from(const struct config *cfg, struct coord_conf *conf)
 	conf->watches_per_watcher = cfg->watches_per_watcher;
 	conf->watches_per_task = cfg->watches_per_task;
 	conf->metrics_series = cfg->metrics_series;
+	snprintf(conf->host, sizeof(conf->host), "%s", cfg->host);
+	conf->roles = cfg->roles;
 	/* The kinds, from a copy that a failed reload cannot touch. */
 	kinds_cfg = *cfg;
 	conf->cfg = &kinds_cfg;

@@ -204,6 +204,9 @@ const char *const coord_migrations[] = {
 	"CREATE TABLE metric_state ("
 	"  name TEXT PRIMARY KEY,"
 	"  value TEXT NOT NULL) WITHOUT ROWID;",
+
+	/* 8: the cluster host a worker runs on; '': the coordinator's. */
+	"ALTER TABLE workers ADD COLUMN host TEXT NOT NULL DEFAULT '';",
 };
 const int coord_nmigrations = sizeof(coord_migrations) /
     sizeof(coord_migrations[0]);
@@ -273,8 +276,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 	    "SELECT min(run_at) FROM tasks INDEXED BY tasks_due"
 	    " WHERE status IN (5, 6)",
 	[ST_WORKER_INSERT] =
-	    "INSERT INTO workers (id, processed, registered)"
-	    " VALUES (?1, 0, ?2)",
+	    "INSERT INTO workers (id, processed, registered, host)"
+	    " VALUES (?1, 0, ?2, ?3)",
 	[ST_WORKER_DELETE] =
 	    "DELETE FROM workers WHERE id = ?1",
 	[ST_WORKER_PROCESSED] =
@@ -351,7 +354,7 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_EVENT_SHIFT] =
 	    "UPDATE events_out SET seq = seq + ?1",
 	[ST_LOAD_WORKERS] =
-	    "SELECT id, processed FROM workers ORDER BY rowid",
+	    "SELECT id, processed, host FROM workers ORDER BY rowid",
 	[ST_LOAD_RUNNING] =
 	    "SELECT id, worker FROM tasks WHERE status = 1",
 	[ST_LOAD_TOTALS] =

@@ -41,6 +41,7 @@ load_workers(struct coord *c, char ***orphans, size_t *norphans)
 	st = cdb_stmt(c, ST_LOAD_WORKERS);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		worker_add(c, (const char *)sqlite3_column_text(st, 0),
+		    (const char *)sqlite3_column_text(st, 2),
 		    (uint64_t)sqlite3_column_int64(st, 1));
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE)

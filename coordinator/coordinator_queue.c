@@ -82,14 +82,17 @@ activity(struct coord *c, struct outbox *ob, const char *level,
 
 /* Queue a message {workerId} (task NULL) or {taskId} for worker:<worker>. */
 void
-to_worker(struct outbox *ob, const char *worker, enum msg_type type,
-    const char *task)
+to_worker(struct outbox *ob, const char *worker, const char *host,
+    enum msg_type type, const char *task)
 {
 	struct msg_worker_id	 wm;
 	struct msg_task_id	 tm;
 	char			 addr[ADDR_MAX + 1];
 
-	snprintf(addr, sizeof(addr), "worker:%s", worker);
+	if (host[0] != '\0')
+		snprintf(addr, sizeof(addr), "worker:%s@%s", worker, host);
+	else
+		snprintf(addr, sizeof(addr), "worker:%s", worker);
 	if (task != NULL) {
 		snprintf(tm.task_id, sizeof(tm.task_id), "%s", task);
 		outbox_put(ob, NULL, addr, type, 0, &tm);
@@ -116,12 +119,26 @@ worker_set_status(struct coord *c, struct cworker *w, enum worker_status s)
 }
 
 /* Add a worker to the in-memory registry (offline). */
+void
+worker_address(const struct coord *c, const char *id, char *buf,
+    size_t size)
+{
+	const struct cworker	*w = coord_worker(c, id);
+
+	if (w != NULL && w->host[0] != '\0')
+		snprintf(buf, size, "worker:%s@%s", id, w->host);
+	else
+		snprintf(buf, size, "worker:%s", id);
+}
+
 struct cworker *
-worker_add(struct coord *c, const char *id, uint64_t processed)
+worker_add(struct coord *c, const char *id, const char *host,
+    uint64_t processed)
 {
 	struct cworker	*w = xcalloc(1, sizeof(*w));
 
 	snprintf(w->id, sizeof(w->id), "%s", id);
+	snprintf(w->host, sizeof(w->host), "%s", host);
 	w->status = WORKER_OFFLINE;
 	w->processed = processed;
 	strmap_put(c->workers, w->id, w);
@@ -435,7 +452,7 @@ task_start(struct coord *c, const char *id, struct cworker *w,
 		return -1;
 	}
 	pt.stream = rc == 1;
-	snprintf(addr, sizeof(addr), "worker:%s", w->id);
+	worker_address(c, w->id, addr, sizeof(addr));
 	outbox_msg(ob, NULL, addr, MSG_PROCESS_TASK, 0, &pt);
 	sqlite3_reset(st);
 

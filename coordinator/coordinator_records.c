@@ -221,7 +221,7 @@ watch_start(struct coord *c, const struct envelope *env, const char *id,
 		memset(&so, 0, sizeof(so));
 		snprintf(so.task_id, sizeof(so.task_id), "%s", id);
 		so.on = true;
-		snprintf(addr, sizeof(addr), "worker:%s", t->worker);
+		worker_address(c, t->worker, addr, sizeof(addr));
 		outbox_msg(ob, NULL, addr, MSG_STREAM_OUTPUT, 0, &so);
 	}
 	return 0;

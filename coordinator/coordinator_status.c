@@ -216,8 +216,10 @@ pack_workers(struct coord *c, msgpack_packer *pk)
 	TAILQ_FOREACH(w, &c->all, entry) {
 		if (i++ == n)
 			break;
-		msgpack_pack_map(pk, 4);
+		msgpack_pack_map(pk, w->host[0] != '\0' ? 5 : 4);
 		mp_pack_kv_str(pk, "workerId", w->id);
+		if (w->host[0] != '\0')	/* on another cluster host */
+			mp_pack_kv_str(pk, "host", w->host);
 		mp_pack_kv_str(pk, "status", worker_status_name(w->status));
 		mp_pack_str(pk, "currentTask");
 		if (w->task[0] != '\0')

@@ -318,7 +318,7 @@ coord_cancel_task(struct actor *self, const struct envelope *env,
 			return -1;
 		w = coord_worker(c, t.worker);
 		if (w != NULL && strcmp(w->task, id) == 0) {
-			to_worker(ob, w->id, MSG_ABORT_TASK, id);
+			to_worker(ob, w->id, w->host, MSG_ABORT_TASK, id);
 			w->task[0] = '\0';
 			if (w->status == WORKER_BUSY &&
 			    worker_freed(c, w, ob) == -1)
@@ -454,7 +454,7 @@ report_worker(struct coord *c, const struct envelope *env,
 	log_debug("%s %s from %s: not its task (now); ignored",
 	    msg_name(env->type), m->task_id, m->worker_id);
 	if (w != NULL && env->type == MSG_TASK_STARTED)
-		to_worker(ob, w->id, MSG_ABORT_TASK, m->task_id);
+		to_worker(ob, w->id, w->host, MSG_ABORT_TASK, m->task_id);
 	return NULL;
 }
 

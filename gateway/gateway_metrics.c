@@ -116,7 +116,9 @@ scrape_start(scrape_done_fn done, void *arg)
 	clock_gettime(CLOCK_MONOTONIC, &M.began);
 	ask("actord", SUPERVISOR_ADDRESS);
 	for (i = 0; i < CHILD_COUNT; i++) {
-		if (child_specs[i].listen != LISTEN_UNIX)
+		/* Each host its own; the link's are in actord's. */
+		if (child_specs[i].listen != LISTEN_UNIX || i == CHILD_LINK ||
+		    !config_child_runs(rt_config(), i))
 			continue;
 		snprintf(to, sizeof(to), "%s:main", child_specs[i].name);
 		ask(child_specs[i].name, to);

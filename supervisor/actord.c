@@ -276,6 +276,10 @@ make_sockets(void)
 	int	 i, fd = -1;
 
 	for (i = 0; i < CHILD_COUNT; i++) {
+		if (!config_child_runs(&sup->cfg, i)) {
+			sup->child[i].listen_fd = -1;	/* not on this host */
+			continue;
+		}
 		switch (child_specs[i].listen) {
 		case LISTEN_UNIX:
 			socket_path(path, sizeof(path), child_specs[i].name);

@@ -54,6 +54,7 @@ struct child {
 	enum child_state	 state;
 	pid_t			 pid;
 	int			 want;		/* should be running */
+	int			 absent;	/* not on this host (roles) */
 	int			 stop_pending;	/* stop it, in order */
 	int			 term_sent;	/* we sent SIGTERM */
 	int			 listen_fd;	/* the socket it serves */
@@ -129,6 +130,7 @@ void	 tree_restart(int id);
 void	 tree_signal(int sig);
 bool	 tree_healthy(void);
 const char *tree_state_name(enum child_state st);
+int	 tree_count(void);
 int	 tree_up_count(void);
 void	 tree_pack_process(msgpack_packer *pk, const struct child *c,
 	    int camel);

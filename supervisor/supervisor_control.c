@@ -127,9 +127,10 @@ pack_status(msgpack_packer *pk)
 	int	 i;
 
 	mp_pack_str(pk, "processes");
-	msgpack_pack_array(pk, CHILD_COUNT);
+	msgpack_pack_array(pk, tree_count());
 	for (i = 0; i < CHILD_COUNT; i++)
-		tree_pack_process(pk, &sup->child[i], 0);
+		if (!sup->child[i].absent)
+			tree_pack_process(pk, &sup->child[i], 0);
 	mp_pack_kv_int(pk, "pid", getpid());
 	mp_pack_kv_int(pk, "uptime_ms", mono_ms() - sup->start_ms);
 	mp_pack_kv_int(pk, "sessions", sup->nsessions);
@@ -404,6 +405,11 @@ find_child(struct client *cl, const struct envelope *env, const char *name)
 		snprintf(err, sizeof(err), "unknown process '%s' (known: %s)",
 		    name, child_list(known, sizeof(known), ", "));
 		reply_simple(cl, env->id, 0, err);
+	} else if (sup->child[id].absent) {
+		snprintf(err, sizeof(err), "process '%s' does not run on this "
+		    "host ([cluster] roles)", name);
+		reply_simple(cl, env->id, 0, err);
+		id = -1;
 	}
 	return id;
 }

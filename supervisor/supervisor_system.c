@@ -46,9 +46,10 @@ pack_tree(msgpack_packer *pk)
 
 	msgpack_pack_map(pk, 2);
 	mp_pack_str(pk, "processes");
-	msgpack_pack_array(pk, CHILD_COUNT);
+	msgpack_pack_array(pk, tree_count());
 	for (i = 0; i < CHILD_COUNT; i++)
-		tree_pack_process(pk, &sup->child[i], 1);
+		if (!sup->child[i].absent)
+			tree_pack_process(pk, &sup->child[i], 1);
 	mp_pack_kv_int(pk, "sessions", sup->nsessions);
 }
 
@@ -310,6 +311,8 @@ system_metrics(struct child *c, const struct envelope *env)
 	child_metrics(m, "actord", getpid(), sup->start_ms, 1, 0, 0, 0);
 	for (i = 0; i < CHILD_COUNT; i++) {
 		k = &sup->child[i];
+		if (k->absent)
+			continue;
 		child_metrics(m, k->name, k->pid, k->started_ms,
 		    k->state == CS_UP, k->starts > 0 ? k->starts - 1 : 0,
 		    k->last_exit[0] != '\0', k->wstatus);

@@ -158,7 +158,8 @@ tree_init(const struct chan_handler *chan, size_t nchan)
 		c->id = i;
 		c->name = child_specs[i].name;
 		c->state = CS_DOWN;
-		c->want = 1;
+		c->absent = !config_child_runs(&sup->cfg, i);
+		c->want = !c->absent;
 		c->timer = evtimer_new(rt_base(), child_timer_cb, c);
 		if (c->timer == NULL)
 			fatalx("evtimer_new");
@@ -402,7 +403,7 @@ apply_strategy(struct child *c)
 
 	for (i = 0; i < CHILD_COUNT; i++) {
 		s = &sup->child[i];
-		if (s == c)
+		if (s == c || s->absent)
 			continue;
 		if (sup->cfg.strategy == STRATEGY_ONE_FOR_ALL ||
 		    (sup->cfg.strategy == STRATEGY_REST_FOR_ONE &&
@@ -472,7 +473,7 @@ static void
 status_line(char *buf, size_t size)
 {
 	snprintf(buf, size, "%d/%d up, %d sessions, %d restarts",
-	    tree_up_count(), CHILD_COUNT, sup->nsessions,
+	    tree_up_count(), tree_count(), sup->nsessions,
 	    sup->total_restarts);
 }
 
@@ -524,6 +525,17 @@ tree_step(void)
 		    sup->listen_addr);
 		sdnotify("READY=1\nSTATUS=%s", st);
 	}
+}
+
+/* The children this host runs. */
+int
+tree_count(void)
+{
+	int	 i, n = 0;
+
+	for (i = 0; i < CHILD_COUNT; i++)
+		n += !sup->child[i].absent;
+	return n;
 }
 
 int

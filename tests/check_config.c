@@ -750,6 +750,38 @@ START_TEST(test_validate_run_dir)
 }
 END_TEST
 
+/* [cluster]: none by default; a host, its roles, what runs where. */
+START_TEST(test_cluster)
+{
+	ck_loaded(load("[actord]\n"));
+	ck_assert_str_eq(cfg.host, "");
+	ck_assert_uint_eq(cfg.roles, ROLE_ALL);
+	ck_assert(config_child_runs(&cfg, CHILD_COORDINATOR));
+	ck_assert(config_child_runs(&cfg, CHILD_GATEWAY));
+	ck_assert(!config_child_runs(&cfg, CHILD_LINK));
+
+	ck_loaded(load("[cluster]\nhost = h2\nroles = worker gateway\n"
+	    "nats = nats://10.0.0.1:4222 nats://10.0.0.2:4222\n"));
+	ck_assert_uint_eq(cfg.roles, ROLE_WORKER | ROLE_GATEWAY);
+	ck_assert(config_child_runs(&cfg, CHILD_LINK));
+	ck_assert(config_child_runs(&cfg, CHILD_WORKER));
+	ck_assert(!config_child_runs(&cfg, CHILD_COORDINATOR));
+	ck_assert(!config_child_runs(&cfg, CHILD_EVENTLOG));
+	ck_assert_int_eq(cfg.host_dead_after_s, 30);
+
+	ck_one_error(load("[cluster]\nhost = H_2\n"), 0, "[cluster] host "
+	    "H_2 is not a host name (1-32 of a-z, 0-9, '-')");
+	ck_one_error(load("[cluster]\nhost = h2\nroles = worker db\n"), 0,
+	    "[cluster] roles: db is not coordinator, worker or gateway");
+	ck_one_error(load("[cluster]\nhost = h2\nroles = ,\n"), 0,
+	    "[cluster] roles: none");
+	ck_one_error(load("[cluster]\nhost = h2\nnats = ,\n"), 0,
+	    "[cluster] nats: no server URL");
+	ck_one_error(load("[cluster]\nhost = h2\nnkey = UABC\n"), 0,
+	    "[cluster] nkey and nkey_seed_file go together");
+}
+END_TEST
+
 START_TEST(test_validate_listen)
 {
 	static const char *const good[] = {
@@ -892,7 +924,7 @@ START_TEST(test_process_tree)
 	char	 buf[128];
 
 	ck_assert_uint_eq(child_socket_kinds(), K_COORD | K_WORKER |
-	    K_EVENTLOG | K_SYSTEM);
+	    K_EVENTLOG | K_SYSTEM | K_LINK);
 	ck_assert_int_eq(child_of_kind(K_COORD), CHILD_COORDINATOR);
 	ck_assert_int_eq(child_of_kind(K_EVENTLOG), CHILD_EVENTLOG);
 	ck_assert_int_eq(child_of_kind(K_SYSTEM), -1);
@@ -900,9 +932,9 @@ START_TEST(test_process_tree)
 	ck_assert_int_eq(child_specs[CHILD_GATEWAY].listen, LISTEN_TCP);
 	ck_assert_int_eq(child_specs[CHILD_WORKER].listen, LISTEN_UNIX);
 	ck_assert_str_eq(child_list(buf, sizeof(buf), " or "),
-	    "eventlog, coordinator, worker or gateway");
+	    "eventlog, coordinator, worker, link or gateway");
 	ck_assert_str_eq(child_list(buf, sizeof(buf), ", "),
-	    "eventlog, coordinator, worker, gateway");
+	    "eventlog, coordinator, worker, link, gateway");
 	ck_assert_str_eq(child_list(buf, 12, ", "), "eventlog, c");
 	ck_assert_int_eq(child_socket_path(buf, sizeof(buf), "/run/a",
 	    "worker"), 0);
@@ -1408,6 +1440,7 @@ suite(void)
 	tcase_add_test(tc, test_validate_backoff);
 	tcase_add_test(tc, test_validate_run_dir);
 	tcase_add_test(tc, test_validate_listen);
+	tcase_add_test(tc, test_cluster);
 	tcase_add_test(tc, test_validate_with_parse_errors);
 	suite_add_tcase(s, tc);
 

@@ -810,6 +810,37 @@ START_TEST(test_addr_parse)
 }
 END_TEST
 
+/* "<kind>:<name>@<host>": the host after the name's last '@'. */
+START_TEST(test_addr_host)
+{
+	struct addr	 a;
+
+	a = addr_ok("worker:w1@h2");
+	ck_assert_uint_eq(a.namelen, 2);
+	ck_assert_mem_eq(a.name, "w1", 2);
+	ck_assert_uint_eq(a.hostlen, 2);
+	ck_assert_mem_eq(a.host, "h2", 2);
+	ck_assert_uint_eq(a.kindbit, K_WORKER);
+	a = addr_ok("worker:w1");
+	ck_assert_ptr_null(a.host);
+	ck_assert_uint_eq(a.hostlen, 0);
+	a = addr_ok("session:a@b@node-3");
+	ck_assert_uint_eq(a.namelen, 3);
+	ck_assert_mem_eq(a.host, "node-3", 6);
+	/* A host is 1-32 of a-z 0-9 '-', not starting with '-'. */
+	ck_assert_int_eq(addr_parse("worker:w1@", 10, &a), -1);
+	ck_assert_int_eq(addr_parse("worker:@h1", 10, &a), -1);
+	ck_assert_int_eq(addr_parse("worker:w1@H1", 12, &a), -1);
+	ck_assert_int_eq(addr_parse("worker:w1@-h", 12, &a), -1);
+	ck_assert_int_eq(addr_parse("worker:w1@h_1", 13, &a), -1);
+	addr_ok("worker:w1@abcdefghijklmnopqrstuvwxyz012345");
+	ck_assert_int_eq(addr_parse("worker:w1@abcdefghijklmnopqrstuvwxyz0123456",
+	    43, &a), -1);
+	ck_assert(host_valid("h1", 2));
+	ck_assert(!host_valid("", 0));
+}
+END_TEST
+
 START_TEST(test_addr_bad)
 {
 	static const char *const bad[] = {
@@ -836,7 +867,8 @@ START_TEST(test_kinds)
 		unsigned	 bit;
 	} kinds[] = {
 		{ "client", K_CLIENT }, { "coordinator", K_COORD },
-		{ "eventlog", K_EVENTLOG }, { "session", K_SESSION },
+		{ "eventlog", K_EVENTLOG }, { "link", K_LINK },
+		{ "session", K_SESSION },
 		{ "system", K_SYSTEM }, { "worker", K_WORKER },
 	};
 	unsigned		 all = 0;
@@ -1312,6 +1344,7 @@ suite(void)
 	tcase_set_timeout(tc, TIMEOUT);
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_addr_parse);
+	tcase_add_test(tc, test_addr_host);
 	tcase_add_test(tc, test_addr_bad);
 	tcase_add_test(tc, test_kinds);
 	tcase_add_test(tc, test_name_valid);

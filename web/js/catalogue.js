@@ -12,6 +12,7 @@ export const ACTOR_KINDS = Object.freeze([
   'system',
   'session',
   'client',
+  'link',
 ]);
 
 // The message types a client sees, by wire name: who sends it
@@ -84,11 +85,13 @@ export const INTERNAL_TYPES = Object.freeze([
   'CtlWait',
   'GetMetrics',
   'Hello',
+  'HostState',
   'Inspect',
   'Inspected',
   'LogEventAck',
   'Metrics',
   'PauseQueue',
+  'PeerGone',
   'ProcessTask',
   'Ready',
   'ResumeQueue',

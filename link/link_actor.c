@@ -1,0 +1,594 @@
+/*
+ * The link actor, link:main: frames between this host's processes and
+ * NATS (link.h), and the presence of the cluster's hosts.
+ *
+ * Out: every message a local connection brings for another host reaches
+ * forward() (the runtime's hook), is stamped with this host and packed
+ * again; the runtime hands the frame to remote(), which appends it to its
+ * subject's batch.  One event per loop turn publishes the batches.  While
+ * NATS is away batches wait, bounded by pending_bytes; what waited
+ * wait_ms is answered `unavailable` (requests) or dropped (the rest).
+ *
+ * In: a NATS message is a run of frames; each loses this host's name on
+ * `to` and goes on to the local process that hosts it.
+ */
+#include <sys/queue.h>
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+
+#include "actor.h"
+#include "clock.h"
+#include "config.h"
+#include "envelope.h"
+#include "frame.h"
+#include "link.h"
+#include "log.h"
+#include "strmap.h"
+#include "xmalloc.h"
+
+#define HOSTS_MAX	64		/* hosts in the presence table */
+
+static void	coordinator_up(const char *);
+static void	peer_down(const char *);
+
+static const struct peer_rule peers[] = {
+	{ "coordinator", coordinator_up, NULL },
+	{ NULL,		NULL,		peer_down },
+};
+
+static int	link_setup(const struct config *);
+static void	link_stop(void);
+static void	link_inspect(msgpack_packer *);
+
+const struct actor_kind link_kind = {
+	.name = "link",
+	.peers = peers,
+	.npeers = nitems(peers),
+	.setup = link_setup,
+	.stop = link_stop,
+	.inspect = link_inspect,
+};
+
+/* A subject's frames of this turn (or held while NATS is away). */
+struct batch {
+	char		 subject[LINK_SUBJECT_MAX + 1];
+	struct evbuffer	*frames;
+	int64_t		 since_ms;	/* the oldest frame's time */
+	TAILQ_ENTRY(batch) entry;
+};
+
+enum host_state { HOST_UP, HOST_DOWN, HOST_DEAD };
+static const char *const host_state_names[] = { "up", "down", "dead" };
+
+struct host {
+	char		 name[HOST_MAX + 1];
+	char		 incarnation[NAME_MAX_LEN + 1];
+	unsigned	 roles;
+	enum host_state	 state;
+	int64_t		 seen_ms;	/* last announcement */
+	int64_t		 down_ms;	/* when it went down */
+};
+
+static struct {
+	const struct config	*cfg;
+	char			 prefix[80];	/* "<cluster>." */
+	char			 presence[LINK_SUBJECT_MAX + 1];
+	char			 incarnation[NAME_MAX_LEN + 1];
+	struct strmap		*batches;	/* subject -> batch */
+	TAILQ_HEAD(, batch)	 all;
+	size_t			 held;		/* bytes in every batch */
+	int			 up;		/* NATS connected */
+	struct event		*flush_ev;
+	struct event		*tick_ev;
+	int64_t			 announced_ms;
+	struct host		 hosts[HOSTS_MAX];
+	int			 nhosts;
+	uint64_t		 frames_out, frames_in, nats_out, nats_in;
+	uint64_t		 unavailable, dropped;
+} L;
+
+static void	flush(evutil_socket_t, short, void *);
+
+static int
+is_singleton(const struct addr *a)
+{
+	return (a->kindbit & (K_COORD | K_EVENTLOG)) != 0;
+}
+
+/* The subject a frame for a leaves on. */
+static void
+subject_of(const struct addr *a, char *buf, size_t size)
+{
+	if (a->hostlen > 0)
+		snprintf(buf, size, "%shost.%.*s", L.prefix, (int)a->hostlen,
+		    a->host);
+	else
+		snprintf(buf, size, "%sone.%.*s", L.prefix, (int)a->kindlen,
+		    a->kind);
+}
+
+/*
+ * Each request in frames gets `unavailable` from where it was going, as a
+ * restarting actor's does at a session; replies and pushes are dropped.
+ */
+static void
+fail_frames(struct evbuffer *frames, const char *why)
+{
+	msgpack_unpacked	 u;
+	struct envelope		 env;
+	const struct msg_info	*mi;
+	enum err_code		 code;
+	unsigned char		*p;
+	size_t			 len, off, body;
+	char			 err[256];
+
+	len = evbuffer_get_length(frames);
+	p = evbuffer_pullup(frames, -1);
+	msgpack_unpacked_init(&u);
+	for (off = 0; off + FRAME_HDR <= len; off += FRAME_HDR + body) {
+		body = frame_get_len(p + off);
+		if (msgpack_unpack_next(&u, (const char *)p + off + FRAME_HDR,
+		    body, NULL) != MSGPACK_UNPACK_SUCCESS ||
+		    env_decode(&u.data, &env, &code, err, sizeof(err)) == -1)
+			continue;
+		mi = msg_info(env.type);
+		if (mi != NULL && mi->who != MSG_WHO_SERVER) {
+			L.unavailable++;
+			actor_error(env.to, &env, ERR_UNAVAILABLE, "%s is not "
+			    "reachable: %s", env.to, why);
+		} else
+			L.dropped++;
+	}
+	msgpack_unpacked_destroy(&u);
+	evbuffer_drain(frames, len);
+}
+
+/* The runtime's remote hook: a frame for another host, into its batch. */
+static int
+remote(const struct addr *to, const void *frame, size_t len)
+{
+	struct batch	*b;
+	char		 subject[LINK_SUBJECT_MAX + 1];
+
+	if (L.held + len > (size_t)L.cfg->link_pending_bytes) {
+		log_warnx("NATS: over [cluster] pending_bytes held; a frame "
+		    "for %.*s dropped", (int)(to->name + to->namelen +
+		    (to->hostlen ? to->hostlen + 1 : 0) - to->kind),
+		    to->kind);
+		L.dropped++;
+		return -1;
+	}
+	subject_of(to, subject, sizeof(subject));
+	if ((b = strmap_get(L.batches, subject)) == NULL) {
+		b = xcalloc(1, sizeof(*b));
+		snprintf(b->subject, sizeof(b->subject), "%s", subject);
+		if ((b->frames = evbuffer_new()) == NULL)
+			fatalx("evbuffer_new");
+		strmap_put(L.batches, b->subject, b);
+		TAILQ_INSERT_TAIL(&L.all, b, entry);
+	}
+	if (evbuffer_get_length(b->frames) == 0)
+		b->since_ms = mono_ms();
+	if (evbuffer_get_length(b->frames) + len >
+	    (size_t)L.cfg->link_batch_bytes && L.up)
+		flush(-1, 0, NULL);
+	evbuffer_add(b->frames, frame, len);
+	L.held += len;
+	L.frames_out++;
+	event_active(L.flush_ev, EV_TIMEOUT, 1);
+	return 0;
+}
+
+/* End of the turn: one NATS message per subject with frames. */
+static void
+flush(evutil_socket_t fd, short what, void *arg)
+{
+	struct batch	*b;
+	size_t		 len;
+
+	(void)fd;
+	(void)what;
+	(void)arg;
+	if (!L.up)
+		return;
+	TAILQ_FOREACH(b, &L.all, entry) {
+		if ((len = evbuffer_get_length(b->frames)) == 0)
+			continue;
+		if (link_nats_publish(b->subject, evbuffer_pullup(b->frames,
+		    -1), len) == -1)
+			fail_frames(b->frames, "NATS refused the message");
+		else {
+			evbuffer_drain(b->frames, len);
+			L.nats_out++;
+		}
+		L.held -= len;
+	}
+}
+
+/*
+ * The runtime's forward hook: a message a local connection brought for
+ * another host.  `from` gains this host (not a singleton's: one in the
+ * cluster), and the frame goes out again through the runtime, which finds
+ * it remote and hands it to remote().
+ */
+static void
+forward(const char *identity, struct envelope *env)
+{
+	struct addr	 from;
+	char		 stamped[ADDR_MAX + 1];
+	msgpack_packer	*pk;
+	int		 n;
+
+	(void)identity;
+	if (addr_parse(env->from, strlen(env->from), &from) == -1)
+		return;
+	n = -1;
+	if (from.hostlen == 0 && !is_singleton(&from))
+		n = snprintf(stamped, sizeof(stamped), "%s@%s", env->from,
+		    L.cfg->host);
+	if (n < 0 || (size_t)n >= sizeof(stamped))
+		snprintf(stamped, sizeof(stamped), "%s", env->from);
+	pk = actor_begin_id(stamped, env->to, env->type, env->id,
+	    env->reply_to);
+	msgpack_pack_object(pk, *env->payload);
+	actor_end();
+}
+
+static const struct rt_link hooks = { forward, remote };
+
+/* A run of frames from NATS: each to the local process that hosts it. */
+static void
+deliver(const unsigned char *p, size_t len)
+{
+	msgpack_unpacked	 u;
+	struct envelope		 env;
+	struct addr		 to;
+	enum err_code		 code;
+	msgpack_packer		*pk;
+	size_t			 off, body;
+	char			 why[256];
+
+	msgpack_unpacked_init(&u);
+	for (off = 0; off + FRAME_HDR <= len; off += FRAME_HDR + body) {
+		body = frame_get_len(p + off);
+		if (body == 0 || body > (size_t)L.cfg->max_frame_bytes ||
+		    off + FRAME_HDR + body > len) {
+			log_warnx("NATS: a batch with a bad frame length; "
+			    "the rest of it dropped");
+			break;
+		}
+		if (!mp_sane(p + off + FRAME_HDR, body) ||
+		    msgpack_unpack_next(&u, (const char *)p + off + FRAME_HDR,
+		    body, NULL) != MSGPACK_UNPACK_SUCCESS ||
+		    env_decode(&u.data, &env, &code, why, sizeof(why)) == -1 ||
+		    addr_parse(env.to, strlen(env.to), &to) == -1) {
+			log_warnx("NATS: a frame that is not an envelope; "
+			    "dropped");
+			continue;
+		}
+		if (to.hostlen > 0)	/* ours: the local actor's address */
+			env.to[to.name + to.namelen - env.to] = '\0';
+		if (addr_parse(env.to, strlen(env.to), &to) == -1 ||
+		    rt_is_remote(&to)) {
+			log_warnx("NATS: %s for %s, which is not here; dropped",
+			    msg_name(env.type), env.to);
+			continue;
+		}
+		L.frames_in++;
+		pk = actor_begin_id(env.from, env.to, env.type, env.id,
+		    env.reply_to);
+		msgpack_pack_object(pk, *env.payload);
+		actor_end();
+	}
+	msgpack_unpacked_destroy(&u);
+}
+
+/* ---- presence ---- */
+
+static struct host *
+host_find(const char *name, size_t len)
+{
+	int	 i;
+
+	for (i = 0; i < L.nhosts; i++)
+		if (strlen(L.hosts[i].name) == len &&
+		    memcmp(L.hosts[i].name, name, len) == 0)
+			return &L.hosts[i];
+	return NULL;
+}
+
+/* Tell the coordinator, when it lives here. */
+static void
+tell(const struct host *h)
+{
+	struct msg_host_state	 m;
+
+	if (!(L.cfg->roles & ROLE_COORDINATOR))
+		return;
+	memset(&m, 0, sizeof(m));
+	snprintf(m.host, sizeof(m.host), "%s", h->name);
+	snprintf(m.state, sizeof(m.state), "%s", host_state_names[h->state]);
+	snprintf(m.incarnation, sizeof(m.incarnation), "%s", h->incarnation);
+	m.roles = h->roles;
+	actor_msg("link:main", COORDINATOR_ADDRESS, MSG_HOST_STATE, NULL, &m);
+}
+
+static void
+host_set(struct host *h, enum host_state st)
+{
+	if (h->state == st)
+		return;
+	h->state = st;
+	if (st == HOST_DOWN)
+		h->down_ms = mono_ms();
+	log_info("host %s is %s", h->name, host_state_names[st]);
+	tell(h);
+}
+
+/* An announcement: {host, roles, incarnation}. */
+static void
+presence(const void *data, size_t len)
+{
+	msgpack_unpacked	 u;
+	const msgpack_object	*host, *inc, *roles;
+	struct host		*h;
+	char			 incarnation[NAME_MAX_LEN + 1];
+
+	msgpack_unpacked_init(&u);
+	if (msgpack_unpack_next(&u, data, len, NULL) != MSGPACK_UNPACK_SUCCESS
+	    || (host = mp_get(&u.data, "host")) == NULL ||
+	    host->type != MSGPACK_OBJECT_STR ||
+	    !host_valid(host->via.str.ptr, host->via.str.size) ||
+	    (inc = mp_get(&u.data, "incarnation")) == NULL ||
+	    mp_strcpy(inc, incarnation, sizeof(incarnation)) == -1 ||
+	    (roles = mp_get(&u.data, "roles")) == NULL ||
+	    roles->type != MSGPACK_OBJECT_POSITIVE_INTEGER) {
+		log_warnx("NATS: an announcement that does not parse; "
+		    "ignored");
+		goto out;
+	}
+	if (host->via.str.size == strlen(L.cfg->host) &&
+	    memcmp(host->via.str.ptr, L.cfg->host, host->via.str.size) == 0)
+		goto out;	/* our own */
+	if ((h = host_find(host->via.str.ptr, host->via.str.size)) == NULL) {
+		if (L.nhosts == HOSTS_MAX) {
+			log_warnx("more than %d hosts; %.*s ignored",
+			    HOSTS_MAX, (int)host->via.str.size,
+			    host->via.str.ptr);
+			goto out;
+		}
+		h = &L.hosts[L.nhosts++];
+		memset(h, 0, sizeof(*h));
+		snprintf(h->name, sizeof(h->name), "%.*s",
+		    (int)host->via.str.size, host->via.str.ptr);
+		h->state = HOST_DEAD;	/* never seen: nothing to reconcile */
+	} else if (strcmp(h->incarnation, incarnation) != 0 &&
+	    h->state == HOST_UP) {
+		log_info("host %s came back as a new incarnation", h->name);
+		host_set(h, HOST_DOWN);
+	}
+	h->seen_ms = mono_ms();
+	h->roles = (unsigned)roles->via.u64 & ROLE_ALL;
+	snprintf(h->incarnation, sizeof(h->incarnation), "%s", incarnation);
+	host_set(h, HOST_UP);
+out:
+	msgpack_unpacked_destroy(&u);
+}
+
+static void
+announce(void)
+{
+	msgpack_sbuffer	 sb;
+	msgpack_packer	 pk;
+
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	msgpack_pack_map(&pk, 3);
+	mp_pack_kv_str(&pk, "host", L.cfg->host);
+	mp_pack_kv_uint(&pk, "roles", L.cfg->roles);
+	mp_pack_kv_str(&pk, "incarnation", L.incarnation);
+	link_nats_publish(L.presence, sb.data, sb.size);
+	msgpack_sbuffer_destroy(&sb);
+	L.announced_ms = mono_ms();
+}
+
+/*
+ * Every tick: announce when due, mark silent hosts down and long-silent
+ * ones dead, answer what waited too long for NATS.
+ */
+static void
+tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct batch	*b;
+	struct host	*h;
+	int64_t		 now = mono_ms();
+	int		 i;
+
+	(void)fd;
+	(void)what;
+	(void)arg;
+	if (L.up && now - L.announced_ms >= L.cfg->announce_ms)
+		announce();
+	for (i = 0; i < L.nhosts; i++) {
+		h = &L.hosts[i];
+		if (h->state == HOST_UP &&
+		    now - h->seen_ms >= L.cfg->host_down_after_ms)
+			host_set(h, HOST_DOWN);
+		else if (h->state == HOST_DOWN &&
+		    now - h->down_ms >= L.cfg->host_dead_after_s * 1000LL)
+			host_set(h, HOST_DEAD);
+	}
+	TAILQ_FOREACH(b, &L.all, entry)
+		if (evbuffer_get_length(b->frames) > 0 &&
+		    now - b->since_ms >= L.cfg->link_wait_ms) {
+			L.held -= evbuffer_get_length(b->frames);
+			fail_frames(b->frames, "no connection to NATS");
+		}
+	timer_ms(L.tick_ev, L.cfg->announce_ms < 400 ? L.cfg->announce_ms / 4 :
+	    100);
+}
+
+static void
+on_message(const char *subject, const void *data, size_t len)
+{
+	L.nats_in++;
+	if (strcmp(subject, L.presence) == 0)
+		presence(data, len);
+	else
+		deliver(data, len);
+}
+
+static void
+on_state(int state)
+{
+	if (state == LN_UP && !L.up) {
+		log_info("NATS: connected");
+		L.up = 1;
+		announce();
+		flush(-1, 0, NULL);
+	} else if (state == LN_DOWN && L.up) {
+		log_warnx("NATS: disconnected; reconnecting");
+		L.up = 0;
+	}
+}
+
+static const struct link_nats_cb nats_cb = { on_message, on_state };
+
+/* The coordinator (re)connected: the whole table, so it knows who is up. */
+static void
+coordinator_up(const char *identity)
+{
+	int	 i;
+
+	(void)identity;
+	for (i = 0; i < L.nhosts; i++)
+		tell(&L.hosts[i]);
+}
+
+/*
+ * A local peer went away.  A session's connection here carried its
+ * messages to the singletons on another host: tell them, as its closed
+ * connection tells a local one.
+ */
+static void
+peer_down(const char *identity)
+{
+	static const char *const singletons[] = {
+		COORDINATOR_ADDRESS, EVENTLOG_ADDRESS,
+	};
+	struct msg_peer_gone	 m;
+	struct addr		 a;
+	size_t			 i;
+
+	if (strncmp(identity, "session:", 8) != 0)
+		return;
+	snprintf(m.address, sizeof(m.address), "%s@%s", identity,
+	    L.cfg->host);
+	for (i = 0; i < nitems(singletons); i++) {
+		addr_parse(singletons[i], strlen(singletons[i]), &a);
+		if (rt_is_remote(&a))
+			actor_msg("link:main", singletons[i], MSG_PEER_GONE,
+			    NULL, &m);
+	}
+}
+
+/*
+ * This tree's incarnation: actord's pid and start time, the same for
+ * every restart of the link, new when the tree restarts.
+ */
+static void
+incarnation(char *buf, size_t size)
+{
+	char		 path[64], stat[1024], *p;
+	unsigned long long start = 0;
+	FILE		*fp;
+	int		 i;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)getppid());
+	if ((fp = fopen(path, "r")) != NULL) {
+		if (fgets(stat, sizeof(stat), fp) != NULL &&
+		    (p = strrchr(stat, ')')) != NULL) {
+			/* starttime is field 22; p is at the end of field 2 */
+			for (i = 2; i < 22 && p != NULL; i++)
+				p = strchr(p + 1, ' ');
+			if (p != NULL)
+				start = strtoull(p + 1, NULL, 10);
+		}
+		fclose(fp);
+	}
+	snprintf(buf, size, "%d-%llu", (int)getppid(), start);
+}
+
+static int
+link_setup(const struct config *cfg)
+{
+	char	 subject[LINK_SUBJECT_MAX + 1];
+
+	L.cfg = cfg;
+	snprintf(L.prefix, sizeof(L.prefix), "%s.", cfg->cluster_name);
+	snprintf(L.presence, sizeof(L.presence), "%spresence", L.prefix);
+	incarnation(L.incarnation, sizeof(L.incarnation));
+	L.batches = strmap_new();
+	TAILQ_INIT(&L.all);
+	L.flush_ev = event_new(rt_base(), -1, 0, flush, NULL);
+	L.tick_ev = evtimer_new(rt_base(), tick, NULL);
+	if (L.flush_ev == NULL || L.tick_ev == NULL)
+		return -1;
+	actor_spawn(&link_kind, "main", NULL);
+	rt_use_link(&hooks);
+	if (link_nats_open(cfg, rt_base(), &nats_cb) == -1)
+		return -1;
+	snprintf(subject, sizeof(subject), "%shost.%s", L.prefix, cfg->host);
+	if (link_nats_subscribe(subject) == -1 ||
+	    link_nats_subscribe(L.presence) == -1)
+		return -1;
+	if (cfg->roles & ROLE_COORDINATOR) {
+		snprintf(subject, sizeof(subject), "%sone.coordinator",
+		    L.prefix);
+		if (link_nats_subscribe(subject) == -1)
+			return -1;
+		snprintf(subject, sizeof(subject), "%sone.eventlog", L.prefix);
+		if (link_nats_subscribe(subject) == -1)
+			return -1;
+		/* Connected now, so that it hears the hosts at once. */
+		rt_prepare(COORDINATOR_ADDRESS);
+	}
+	timer_ms(L.tick_ev, 0);
+	log_info("host %s of cluster %s (%s), NATS %s", cfg->host,
+	    cfg->cluster_name, cfg->roles_text, cfg->nats);
+	return 0;
+}
+
+static void
+link_stop(void)
+{
+	flush(-1, 0, NULL);
+	link_nats_close();
+}
+
+static void
+link_inspect(msgpack_packer *pk)
+{
+	int	 i, up = 0;
+
+	for (i = 0; i < L.nhosts; i++)
+		if (L.hosts[i].state == HOST_UP)
+			up++;
+	msgpack_pack_map(pk, 9);
+	mp_pack_kv_str(pk, "host", L.cfg->host);
+	mp_pack_kv_uint(pk, "natsConnected", L.up);
+	mp_pack_kv_uint(pk, "hostsUp", (uint64_t)up);
+	mp_pack_kv_uint(pk, "framesOut", L.frames_out);
+	mp_pack_kv_uint(pk, "framesIn", L.frames_in);
+	mp_pack_kv_uint(pk, "natsOut", L.nats_out);
+	mp_pack_kv_uint(pk, "natsIn", L.nats_in);
+	mp_pack_kv_uint(pk, "unavailable", L.unavailable);
+	mp_pack_kv_uint(pk, "heldBytes", L.held);
+}

@@ -1,0 +1,85 @@
+// A cluster on one machine for the tests: nats-servers clustered by routes
+// on loopback ports, and actord trees with their own run and state
+// directories and gateway ports, each a host of the cluster.
+
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startTree, until } from './lib.mjs';
+
+// A port nobody listens on now (the kernel's choice, released).
+export async function freePort() {
+  const s = net.createServer();
+  await new Promise((r) => s.listen({ port: 0, host: '127.0.0.1' }, r));
+  const { port } = s.address();
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+async function listening(port) {
+  return new Promise((r) => {
+    const c = net.connect({ port, host: '127.0.0.1' });
+    c.once('connect', () => { c.destroy(); r(true); });
+    c.once('error', () => r(false));
+  });
+}
+
+// n nats-servers, clustered: each routes to every other.
+export async function startNats(n) {
+  const dir = mkdtempSync(join(tmpdir(), 'actord-nats-'));
+  const ports = [], cports = [];
+  for (let i = 0; i < n; i++) {
+    ports.push(await freePort());
+    cports.push(await freePort());
+  }
+  const servers = [];
+  const start = (i) => {
+    const routes = cports.filter((_, j) => j !== i)
+      .map((p) => `nats://127.0.0.1:${p}`).join(',');
+    const child = spawn('nats-server', ['-a', '127.0.0.1',
+      '-p', String(ports[i]), '--cluster_name', 'test',
+      '--cluster', `nats://127.0.0.1:${cports[i]}`, '--routes', routes,
+      '--pid', join(dir, `nats${i}.pid`)], { stdio: ['ignore', 'ignore',
+      'pipe'] });
+    let log = '';
+    child.stderr.on('data', (d) => { log += d; });
+    const exited = new Promise((r) => child.on('exit', (code, sig) =>
+      r({ code, sig })));
+    servers[i] = { child, exited, port: ports[i], log: () => log };
+  };
+  for (let i = 0; i < n; i++) start(i);
+  for (let i = 0; i < n; i++)
+    await until(() => listening(ports[i]), 10000, `nats-server ${i}`);
+  // Every route up: each server logs one per peer.
+  await until(() => servers.every((s) =>
+    (s.log().match(/Route connection created/g) || []).length >= n - 1),
+  10000, 'the routes');
+  return {
+    servers, ports, dir,
+    url: (i) => `nats://127.0.0.1:${ports[i]}`,
+    start,
+    async kill(i) {
+      servers[i].child.kill('SIGKILL');
+      await servers[i].exited;
+    },
+    async stop() {
+      for (const s of servers)
+        if (s.child.exitCode === null && s.child.signalCode === null)
+          s.child.kill('SIGTERM');
+      await Promise.all(servers.map((s) => s.exited));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+// A host of the cluster: an actord tree with [cluster] set.
+export function startHost(nats, i, host, roles, lines = []) {
+  return startTree(['[cluster]', `host = ${host}`, 'name = test',
+    `nats = ${nats.url(i)}`, `roles = ${roles}`, 'announce_ms = 200',
+    'host_down_after_ms = 1000', ...lines]);
+}
+
+export { until };
+export { writeFileSync };

@@ -1,0 +1,125 @@
+// Three hosts on one machine, joined through three clustered nats-servers:
+// h1 runs the coordinator (and a worker, a gateway), h2 and h3 workers and
+// gateways.  Through a session on h3: workers spread over the hosts, 1,000
+// tasks that run on all three and complete exactly once; kill -9 of h2's
+// whole tree mid-task: its workers go offline, its tasks complete
+// elsewhere after host_dead_after_s, and when h2 comes back its stale task
+// is aborted; kill -9 of a nats-server not on the coordinator's host: the
+// host's link reconnects to another and no task is lost.
+
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { jsonClient } from './lib.mjs';
+import { startNats, startHost, until, writeFileSync } from './cluster.mjs';
+
+const COORD = 'coordinator:main';
+let nats, h1, h2, h3, c;
+
+async function client(port) {
+  const cl = await jsonClient(port, '/ws');
+  await cl.next((m) => m.type === 'SessionEstablished');
+  return cl;
+}
+
+async function ask(cl, type, payload = {}, ms = 10000) {
+  return cl.reply(cl.send({ to: COORD, type, payload }), ms);
+}
+
+async function status(cl) {
+  return (await ask(cl, 'GetStatus')).payload;
+}
+
+const DEAD_S = 3;
+const host = (i, roles) => startHost(nats, i, `h${i + 1}`, roles,
+  [`host_dead_after_s = ${DEAD_S}`,
+    // each host's link may fail over to the other servers
+    `nats = ${nats.url(i)} ${nats.url((i + 1) % 3)}`,
+    '[session]', 'rate_limit = 100000', 'rate_burst = 100000']);
+
+before(async () => {
+  nats = await startNats(3);
+  h1 = await host(0, 'coordinator worker gateway');
+  h2 = await host(1, 'worker gateway');
+  h3 = await host(2, 'worker gateway');
+  c = await client(h3.port);
+});
+
+after(async () => {
+  if (process.env.CLUSTER_LOGS)
+    for (const [n, h] of [['h1', h1], ['h2', h2], ['h3', h3]])
+      if (h) writeFileSync(`${process.env.CLUSTER_LOGS}/${n}.log`, h.log());
+  await c?.close();
+  for (const h of [h3, h2, h1])
+    if (h) await h.stop();
+  await nats?.stop();
+});
+
+describe('a cluster of three hosts', () => {
+  it('runs only the processes of its roles, and the link', () => {
+    const names = (h) => h.status().processes.map((p) => p.name).sort();
+    assert.deepEqual(names(h1),
+      ['coordinator', 'eventlog', 'gateway', 'link', 'worker']);
+    assert.deepEqual(names(h2), ['gateway', 'link', 'worker']);
+  });
+
+  it('spreads workers registered from h3 over the live hosts', async () => {
+    // Every host must be known up to the coordinator first.
+    await until(async () => {
+      const r = await ask(c, 'RegisterWorker', { workerId: 'probe',
+        host: 'h2' });
+      return r.type === 'WorkerRegistered';
+    }, 10000, 'h2 known to the coordinator');
+    await until(async () => (await ask(c, 'RegisterWorker', {
+      workerId: 'probe3', host: 'h3' })).type === 'WorkerRegistered',
+    10000, 'h3 known to the coordinator');
+    for (const w of ['probe', 'probe3']) {
+      const r = await ask(c, 'UnregisterWorker', { workerId: w });
+      assert.equal(r.type, 'WorkerUnregistered', JSON.stringify(r));
+    }
+    for (let i = 1; i <= 6; i++) {
+      const r = await ask(c, 'RegisterWorker', { workerId: `w${i}` });
+      assert.equal(r.type, 'WorkerRegistered', JSON.stringify(r));
+    }
+    const st = await until(async () => {
+      const s = await status(c);
+      return s.workers.filter((w) => w.status === 'idle').length === 6 && s;
+    }, 10000, 'six idle workers');
+    const per = {};
+    for (const w of st.workers) per[w.host || 'h1'] =
+      (per[w.host || 'h1'] || 0) + 1;
+    assert.deepEqual(per, { h1: 2, h2: 2, h3: 2 });
+  });
+
+  it('runs 1,000 tasks from h3 on all three hosts, each once', async () => {
+    const before = await status(c);
+    const done0 = Object.fromEntries(before.workers.map((w) =>
+      [w.workerId, w.processedCount]));
+    const ids = [];
+    for (let i = 0; i < 1000; i++)
+      ids.push(c.send({ to: COORD, type: 'AssignTask',
+        payload: { taskId: `t${i}`, kind: 'echo', input: { i } } }));
+    for (const id of ids) {
+      const r = await c.reply(id, 20000);
+      assert.equal(r.type, 'TaskAccepted', JSON.stringify(r));
+    }
+    const st = await until(async () => {
+      const s = await status(c);
+      const n = s.workers.reduce((a, w) => a + w.processedCount -
+        done0[w.workerId], 0);
+      return n >= 1000 && s;
+    }, 60000, '1,000 tasks done');
+    const per = {};
+    let sum = 0;
+    for (const w of st.workers) {
+      const n = w.processedCount - done0[w.workerId];
+      per[w.host || 'h1'] = (per[w.host || 'h1'] || 0) + n;
+      sum += n;
+    }
+    assert.equal(sum, 1000, JSON.stringify(per));
+    for (const h of ['h1', 'h2', 'h3'])
+      assert.ok(per[h] > 0, `no task ran on ${h}: ${JSON.stringify(per)}`);
+    const t = await ask(c, 'GetTask', { taskId: 't999' });
+    assert.equal(t.payload.status, 'completed');
+    assert.equal(t.payload.attempts, 1);
+  });
+});
