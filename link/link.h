@@ -40,5 +40,7 @@ int	link_nats_open(const struct config *cfg, struct event_base *base,
 int	link_nats_subscribe(const char *subject);
 int	link_nats_publish(const char *subject, const void *data, size_t len);
 void	link_nats_close(void);
+/* The URL of the server connected to, or "". */
+const char *link_nats_server(char *buf, size_t size);
 
 #endif

@@ -92,6 +92,7 @@ static struct {
 	int			 nhosts;
 	uint64_t		 frames_out, frames_in, nats_out, nats_in;
 	uint64_t		 unavailable, dropped;
+	uint64_t		 connects;	/* to NATS, the first too */
 } L;
 
 static void	flush(evutil_socket_t, short, void *);
@@ -448,9 +449,13 @@ on_message(const char *subject, const void *data, size_t len)
 static void
 on_state(int state)
 {
+	char	 url[256];
+
 	if (state == LN_UP && !L.up) {
-		log_info("NATS: connected");
+		log_info("NATS: connected to %s", link_nats_server(url,
+		    sizeof(url)));
 		L.up = 1;
+		L.connects++;
 		announce();
 		flush(-1, 0, NULL);
 	} else if (state == LN_DOWN && L.up) {
@@ -576,19 +581,24 @@ link_stop(void)
 static void
 link_inspect(msgpack_packer *pk)
 {
+	char	 url[256];
 	int	 i, up = 0;
 
 	for (i = 0; i < L.nhosts; i++)
 		if (L.hosts[i].state == HOST_UP)
 			up++;
-	msgpack_pack_map(pk, 9);
+	msgpack_pack_map(pk, 12);
 	mp_pack_kv_str(pk, "host", L.cfg->host);
 	mp_pack_kv_uint(pk, "natsConnected", L.up);
+	mp_pack_kv_str(pk, "natsServer", L.up ? link_nats_server(url,
+	    sizeof(url)) : "");
+	mp_pack_kv_uint(pk, "natsConnects", L.connects);
 	mp_pack_kv_uint(pk, "hostsUp", (uint64_t)up);
 	mp_pack_kv_uint(pk, "framesOut", L.frames_out);
 	mp_pack_kv_uint(pk, "framesIn", L.frames_in);
 	mp_pack_kv_uint(pk, "natsOut", L.nats_out);
 	mp_pack_kv_uint(pk, "natsIn", L.nats_in);
 	mp_pack_kv_uint(pk, "unavailable", L.unavailable);
+	mp_pack_kv_uint(pk, "dropped", L.dropped);
 	mp_pack_kv_uint(pk, "heldBytes", L.held);
 }

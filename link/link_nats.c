@@ -180,6 +180,8 @@ link_nats_open(const struct config *cfg, struct event_base *base,
 	if (check(natsOptions_Create(&ln.opts), "options") == -1 ||
 	    check(natsOptions_SetServers(ln.opts, servers, n), "servers") ||
 	    check(natsOptions_SetName(ln.opts, name), "name") ||
+	    /* In the order given: this host's server first. */
+	    check(natsOptions_SetNoRandomize(ln.opts, true), "order") ||
 	    check(natsOptions_SetMaxReconnect(ln.opts, -1), "reconnect") ||
 	    check(natsOptions_SetReconnectWait(ln.opts, 250), "reconnect") ||
 	    check(natsOptions_SetReconnectJitter(ln.opts, 250, 1000),
@@ -236,6 +238,15 @@ link_nats_publish(const char *subject, const void *data, size_t len)
 {
 	return check(natsConnection_Publish(ln.nc, subject, data, (int)len),
 	    subject);
+}
+
+const char *
+link_nats_server(char *buf, size_t size)
+{
+	if (ln.nc == NULL || natsConnection_GetConnectedUrl(ln.nc, buf,
+	    size) != NATS_OK)
+		buf[0] = '\0';
+	return buf;
 }
 
 void

@@ -36,6 +36,8 @@ supervisor_programs(struct config *cfg)
 		    dirname(self));
 	}
 	for (i = 0; i < CHILD_COUNT; i++) {
+		if (!config_child_runs(cfg, i))
+			continue;	/* not on this host */
 		snprintf(path, sizeof(path), "%s/%s", cfg->program_dir,
 		    child_specs[i].name);
 		if (access(path, X_OK) == -1) {

@@ -3,7 +3,7 @@
 // directories and gateway ports, each a host of the cluster.
 
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -74,11 +74,31 @@ export async function startNats(n) {
   };
 }
 
-// A host of the cluster: an actord tree with [cluster] set.
-export function startHost(nats, i, host, roles, lines = []) {
+// A host of the cluster: an actord tree with [cluster] set.  opts: as
+// startTree's (dir: the directory of a host killed before).
+export function startHost(nats, i, host, roles, lines = [], opts = {}) {
   return startTree(['[cluster]', `host = ${host}`, 'name = test',
     `nats = ${nats.url(i)}`, `roles = ${roles}`, 'announce_ms = 200',
-    'host_down_after_ms = 1000', ...lines]);
+    'host_down_after_ms = 1000', ...lines], opts);
+}
+
+// kill -9 of a host's whole tree: each of its processes, by pid, and
+// actord; what they started dies with them (parent-death signals).
+export async function killHost(h) {
+  const pids = h.status().processes.map((p) => p.pid).filter((p) => p > 0);
+  for (const pid of pids) {
+    try { process.kill(pid, 'SIGKILL'); } catch { /* gone already */ }
+  }
+  h.child.kill('SIGKILL');
+  await h.exited;
+  // Its children are gone once their pids are (each was ours to kill).
+  const gone = (pid) => {
+    try {
+      return /^\d+ \(.*\) [ZX]/.test(readFileSync(`/proc/${pid}/stat`,
+        'utf8'));
+    } catch { return true; }
+  };
+  await until(() => pids.every(gone), 5000, 'the killed tree gone');
 }
 
 export { until };

@@ -10,7 +10,8 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { jsonClient } from './lib.mjs';
-import { startNats, startHost, until, writeFileSync } from './cluster.mjs';
+import { startNats, startHost, killHost, until, writeFileSync }
+  from './cluster.mjs';
 
 const COORD = 'coordinator:main';
 let nats, h1, h2, h3, c;
@@ -30,11 +31,13 @@ async function status(cl) {
 }
 
 const DEAD_S = 3;
-const host = (i, roles) => startHost(nats, i, `h${i + 1}`, roles,
+const host = (i, roles, opts) => startHost(nats, i, `h${i + 1}`, roles,
   [`host_dead_after_s = ${DEAD_S}`,
     // each host's link may fail over to the other servers
     `nats = ${nats.url(i)} ${nats.url((i + 1) % 3)}`,
-    '[session]', 'rate_limit = 100000', 'rate_burst = 100000']);
+    '[session]', 'rate_limit = 100000', 'rate_burst = 100000'], opts);
+
+const on = (st, h) => st.workers.filter((w) => (w.host || 'h1') === h);
 
 before(async () => {
   nats = await startNats(3);
@@ -121,5 +124,84 @@ describe('a cluster of three hosts', () => {
     const t = await ask(c, 'GetTask', { taskId: 't999' });
     assert.equal(t.payload.status, 'completed');
     assert.equal(t.payload.attempts, 1);
+  });
+
+  it('kill -9 of h2: its workers offline, its tasks done elsewhere after '
+    + 'host_dead_after_s, its stale runs aborted when it returns',
+  async () => {
+    const ids = [];
+    for (let i = 0; i < 6; i++) {
+      const r = await ask(c, 'AssignTask', { taskId: `k${i}`, kind: 'sleep',
+        input: { ms: 2500 } });
+      assert.equal(r.type, 'TaskAccepted', JSON.stringify(r));
+      ids.push(`k${i}`);
+    }
+    const busy = await until(async () => {
+      const s = await status(c);
+      return on(s, 'h2').every((w) => w.status === 'busy') && s;
+    }, 10000, "h2's workers busy");
+    const h2tasks = on(busy, 'h2').map((w) => w.currentTask);
+    const h2done = on(busy, 'h2').map((w) => w.processedCount);
+    assert.equal(h2tasks.length, 2);
+    const dir = h2.dir;
+    await killHost(h2);
+    const killedAt = Date.now();
+    await until(async () => on(await status(c), 'h2')
+      .every((w) => w.status === 'offline'), 5000, "h2's workers offline");
+    // Every task completes, h2's after it is dead, on another host.
+    for (const id of ids)
+      await until(async () => (await ask(c, 'GetTask', { taskId: id }))
+        .payload.status === 'completed', 30000, `${id} completed`);
+    for (const id of h2tasks) {
+      const t = (await ask(c, 'GetTask', { taskId: id })).payload;
+      assert.equal(t.attempts, 2, JSON.stringify(t));
+      assert.ok(t.finishedAt - killedAt >= DEAD_S * 1000, JSON.stringify(t));
+      assert.ok(!on(busy, 'h2').some((w) => w.workerId === t.workerId),
+        `${id} ran again on h2: ${JSON.stringify(t)}`);
+    }
+    // h2 comes back, from its own state: its workers online again, idle,
+    // their old runs aborted, not finished a second time.
+    h2 = await host(1, 'worker gateway', { dir });
+    const back = await until(async () => {
+      const s = await status(c);
+      return on(s, 'h2').every((w) => w.status === 'idle') && s;
+    }, 15000, "h2's workers back");
+    assert.deepEqual(on(back, 'h2').map((w) => w.processedCount), h2done);
+    for (const id of h2tasks) {
+      const t = (await ask(c, 'GetTask', { taskId: id })).payload;
+      assert.equal(t.status, 'completed');
+      assert.equal(t.attempts, 2);
+    }
+  });
+
+  it('kill -9 of the nats-server h3 uses: its link reconnects to another, '
+    + 'no task lost', async () => {
+    const link = () => JSON.parse(h3.ctl('--json', 'inspect', 'link'))
+      .inspect.link;
+    const was = link();
+    assert.equal(was.natsServer, nats.url(2));
+    await nats.kill(2);
+    const ids = [];
+    for (let i = 0; i < 100; i++)
+      ids.push(c.send({ to: COORD, type: 'AssignTask', payload: {
+        taskId: `n${i}`, kind: 'echo', input: { i }, watch: true } }));
+    for (const id of ids) {
+      const r = await c.reply(id, 20000);
+      assert.equal(r.type, 'TaskAccepted', JSON.stringify(r));
+    }
+    const finished = new Set();
+    while (finished.size < 100) {
+      const m = await c.next((x) => x.type === 'TaskFinished', 20000,
+        'TaskFinished');
+      assert.equal(m.payload.status, 'completed', JSON.stringify(m));
+      assert.ok(!finished.has(m.payload.taskId), 'TaskFinished twice');
+      finished.add(m.payload.taskId);
+    }
+    // The link went over to h3's other server.
+    const now = await until(() => {
+      const l = link();
+      return l.natsConnects > was.natsConnects && l.natsConnected && l;
+    }, 10000, "h3's link reconnected");
+    assert.equal(now.natsServer, nats.url(0));
   });
 });

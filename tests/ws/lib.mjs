@@ -101,8 +101,10 @@ export async function startGateway(lines = []) {
 }
 
 // Start the whole tree with actord; the port comes from actorctl.
-export async function startTree(lines = []) {
-  const dir = mkdtempSync(join(tmpdir(), 'actord-it-'));
+// opts.dir: a tree's directory to start again (after a kill -9), kept
+// until the last stop().
+export async function startTree(lines = [], opts = {}) {
+  const dir = opts.dir || mkdtempSync(join(tmpdir(), 'actord-it-'));
   const conf = writeConfig(dir, lines);
   const child = spawn(join(BIN, 'actord'), ['-c', conf], {
     stdio: ['ignore', 'pipe', 'pipe'], detached: false });
@@ -112,11 +114,24 @@ export async function startTree(lines = []) {
   const exited = new Promise((r) => child.on('exit', (code, sig) =>
     r({ code, sig })));
   const ctl = (...args) => execFileSync(join(BIN, 'actorctl'),
-    ['-c', conf, ...args], { encoding: 'utf8' });
-  await until(() => existsSync(join(dir, 'run', 'actord.sock')) ||
-    child.exitCode !== null, 10000, 'actord');
-  ctl('-t', '10000', 'wait', 'gateway', 'up');
-  const st = JSON.parse(ctl('--json', 'status'));
+    ['-c', conf, ...args], { encoding: 'utf8', stdio: 'pipe' });
+  let st;
+  try {
+    // A socket left by a tree killed before is there at once: wait for
+    // one that answers.
+    await until(() => {
+      if (child.exitCode !== null) return true;
+      if (!existsSync(join(dir, 'run', 'actord.sock'))) return false;
+      try { ctl('status'); return true; } catch { return false; }
+    }, 10000, 'actord');
+    ctl('-t', '10000', 'wait', opts.waitFor || 'gateway', 'up');
+    st = JSON.parse(ctl('--json', 'status'));
+  } catch (e) {
+    // Leave nothing behind: the tree goes with its test.
+    child.kill('SIGKILL');
+    await exited;
+    throw new Error(`${e.message}\nactord's log:\n${log.slice(-3000)}`);
+  }
   const port = Number(String(st.listen).split(':').pop());
   return {
     port, child, dir, conf, ctl, exited,

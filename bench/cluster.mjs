@@ -1,0 +1,100 @@
+// The cluster's cost, in one run (docs/benchmarks.md, docs/cluster.md):
+//
+//   rtt     AssignTask round trip, one at a time, from a session on h1 (the
+//           coordinator's host) and from one on h2: p50 and p99 each
+//   cycles  full task cycles per second (AssignTask with watch, the task
+//           run, TaskFinished) with the workers on h1 and then on h2
+//
+// Two nats-servers clustered on loopback, two actord trees (h1:
+// coordinator worker gateway, h2: worker gateway), as tests/ws/cluster.mjs
+// starts them.  Usage: node bench/cluster.mjs [rounds] (default 2000).
+
+import { jsonClient } from '../tests/ws/lib.mjs';
+import { startNats, startHost, until } from '../tests/ws/cluster.mjs';
+
+const N = Number(process.argv[2] || 2000);
+const COORD = 'coordinator:main';
+const lines = ['[session]', 'rate_limit = 1000000', 'rate_burst = 1000000'];
+
+function pct(v, p) {
+  const s = [...v].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(s.length * p))];
+}
+
+async function client(port) {
+  const c = await jsonClient(port, '/ws');
+  await c.next((m) => m.type === 'SessionEstablished');
+  return c;
+}
+
+async function ask(c, type, payload = {}) {
+  return c.reply(c.send({ to: COORD, type, payload }), 10000);
+}
+
+async function rtt(c, tag) {
+  const t = [];
+  for (let i = 0; i < N; i++) {
+    const t0 = process.hrtime.bigint();
+    const r = await ask(c, 'AssignTask', { taskId: `${tag}-${i}`,
+      kind: 'echo', input: { i }, delayMs: 3600000 });
+    t.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    if (r.type !== 'TaskAccepted') throw new Error(JSON.stringify(r));
+  }
+  return t.slice(Math.floor(N / 10));	// without the warm-up
+}
+
+// Cycles with a window of 256 outstanding, workers named ws.
+async function cycles(c, tag, n) {
+  const t0 = process.hrtime.bigint();
+  let sent = 0, done = 0;
+  const window = 256;
+  while (done < n) {
+    while (sent < n && sent - done < window)
+      c.send({ to: COORD, type: 'AssignTask', payload: {
+        taskId: `${tag}-${sent++}`, kind: 'echo', input: {}, watch: true } });
+    await c.next((m) => m.type === 'TaskFinished', 30000, 'TaskFinished');
+    done++;
+  }
+  return n / (Number(process.hrtime.bigint() - t0) / 1e9);
+}
+
+const nats = await startNats(2);
+const h1 = await startHost(nats, 0, 'h1', 'coordinator worker gateway',
+  lines);
+const h2 = await startHost(nats, 1, 'h2', 'worker gateway', lines);
+try {
+  const c1 = await client(h1.port), c2 = await client(h2.port);
+  await until(async () => (await ask(c1, 'RegisterWorker', {
+    workerId: 'r2', host: 'h2' })).type === 'WorkerRegistered', 10000,
+  'h2 up');
+  // Delayed by an hour: accepted, never run while we measure.
+  const a = await rtt(c1, 'l'), b = await rtt(c2, 'r');
+  console.log(`AssignTask round trip, ${a.length} each (ms):`);
+  console.log(`  session on h1: p50 ${pct(a, 0.5).toFixed(3)} ` +
+    `p99 ${pct(a, 0.99).toFixed(3)}`);
+  console.log(`  session on h2: p50 ${pct(b, 0.5).toFixed(3)} ` +
+    `p99 ${pct(b, 0.99).toFixed(3)}`);
+  console.log(`  h2 - h1 at p50: ${(pct(b, 0.5) - pct(a, 0.5)).toFixed(3)}`);
+
+  for (const w of ['r2']) await ask(c1, 'UnregisterWorker', { workerId: w });
+  for (const w of ['l1', 'l2'])
+    await ask(c1, 'RegisterWorker', { workerId: w, host: 'h1' });
+  const local = await cycles(c1, 'cl', N * 2);
+  for (const w of ['l1', 'l2'])
+    await ask(c1, 'UnregisterWorker', { workerId: w });
+  for (const w of ['x1', 'x2'])
+    await ask(c1, 'RegisterWorker', { workerId: w, host: 'h2' });
+  await until(async () => (await ask(c1, 'GetStatus')).payload.workers
+    .filter((w) => w.status === 'idle').length === 2, 10000, 'x1, x2');
+  const remote = await cycles(c1, 'cr', N * 2);
+  console.log(`task cycles/s, 2 workers, window 256, ${N * 2} tasks:`);
+  console.log(`  workers on h1 (local): ${local.toFixed(0)}`);
+  console.log(`  workers on h2 (remote): ${remote.toFixed(0)} ` +
+    `(${(remote / local).toFixed(2)}x)`);
+  await c1.close();
+  await c2.close();
+} finally {
+  await h2.stop();
+  await h1.stop();
+  await nats.stop();
+}
