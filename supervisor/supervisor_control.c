@@ -237,9 +237,8 @@ waiter_met(const struct waiter *w)
 		return c->pid != w->pid;
 	case WAIT_STATE:
 		return c->state == w->state && c->pid != w->pid;
-	case WAIT_INSPECT:
-		return w->pending == 0;
 	default:
+		/* WAIT_INSPECT, WAIT_REPLY: the child's reply or the timeout. */
 		return 0;
 	}
 }
