@@ -128,6 +128,9 @@ static const struct key keys[] = {
 	    "a child up this long restarts without delay again"),
 	INT("supervisor", "ready_timeout_ms", ready_timeout_ms, 10, 600000,
 	    "10000", "a child not Ready within this is killed"),
+	INT("supervisor", "tree_refresh_ms", tree_refresh_ms, 100, 60000,
+	    "1000", "each process's message counters are read this often "
+	    "while a session watches the tree"),
 
 	SIZE("transport", "max_frame_bytes", max_frame_bytes, 64, 1024 * MiB,
 	    "1M", "larger frames between processes drop the connection"),

@@ -50,6 +50,7 @@ struct config {
 	int	 backoff_max_ms;	/* cap of the doubling */
 	int	 stable_ms;		/* up this long resets the backoff */
 	int	 ready_timeout_ms;	/* a child must be Ready within */
+	int	 tree_refresh_ms;	/* counters re-read, tree watched */
 
 	/* [transport] */
 	long	 max_frame_bytes;	/* larger frames drop the peer */

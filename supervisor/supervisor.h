@@ -70,6 +70,9 @@ struct child {
 	char			 last_exit[64];	/* "" until it exits */
 	/* Counters from the child's last Inspected reply. */
 	uint64_t		 msgs_in, msgs_out, mailbox;
+	int64_t			 counted_ms;	/* when it took them, wall
+						   clock; 0: not yet */
+	int			 counts_moved;	/* at the last Inspected */
 };
 
 struct sup {
@@ -111,6 +114,8 @@ struct chan_handler {
 struct tree_watcher {
 	/* A state, a pid or a count changed. */
 	void	(*changed)(void);
+	/* A child's message counters moved, or stopped moving. */
+	void	(*counted)(void);
 	/* Something for the event log: an exit, the intensity exceeded. */
 	void	(*event)(const char *level, const char *text);
 	/* The shutdown is done, every child is down: actord leaves. */
@@ -134,6 +139,9 @@ int	 tree_count(void);
 int	 tree_up_count(void);
 void	 tree_pack_process(msgpack_packer *pk, const struct child *c,
 	    int camel);
+int	 tree_send(struct child *c, enum msg_type type,
+	    const msgpack_object *payload);
+void	 tree_counters(struct child *c, const struct envelope *env);
 /* Tell every watcher: call it on every change they may care about. */
 void	 tree_changed(void);
 

@@ -238,9 +238,8 @@ waiter_met(const struct waiter *w)
 		return c->pid != w->pid;
 	case WAIT_STATE:
 		return c->state == w->state && c->pid != w->pid;
-	case WAIT_INSPECT:
-		return w->pending == 0;
 	default:
+		/* WAIT_INSPECT, WAIT_REPLY: the child's reply or the timeout. */
 		return 0;
 	}
 }
@@ -277,23 +276,6 @@ answer_shutdown(void)
 	peer_flush();
 }
 
-/* Send a message with payload (NULL: {}) down a child's channel. */
-static int
-send_to_child(struct child *c, enum msg_type type,
-    const msgpack_object *payload)
-{
-	msgpack_packer	*pk;
-	char		 to[ADDR_MAX + 1];
-
-	snprintf(to, sizeof(to), "%s:main", c->name);
-	pk = actor_begin(SUPERVISOR_ADDRESS, to, type, NULL);
-	if (payload != NULL)
-		msgpack_pack_object(pk, *payload);
-	else
-		msgpack_pack_map(pk, 0);
-	return actor_end_peer(c->chan);
-}
-
 /*
  * CtlStatus {}: the tree, after asking every running child for its
  * counters; the waiter collects them.
@@ -310,7 +292,7 @@ do_status(struct client *cl, const struct envelope *env)
 		c = &sup->child[i];
 		if (c->state != CS_UP || c->chan == NULL)
 			continue;
-		send_to_child(c, MSG_INSPECT, NULL);
+		tree_send(c, MSG_INSPECT, NULL);
 		snprintf(w->sent_id[i], sizeof(w->sent_id[i]), "%s",
 		    actor_last_id());
 		w->pending++;
@@ -319,26 +301,12 @@ do_status(struct client *cl, const struct envelope *env)
 		waiter_done(w, 1, NULL);
 }
 
-/* Counters from a child's Inspected reply. */
-static void
-take_counters(struct child *c, const msgpack_object *p)
-{
-	uint64_t	 v;
-
-	if (mp_uint(mp_get(p, "msgsIn"), &v) == 0)
-		c->msgs_in = v;
-	if (mp_uint(mp_get(p, "msgsOut"), &v) == 0)
-		c->msgs_out = v;
-	if (mp_uint(mp_get(p, "mailboxBytes"), &v) == 0)
-		c->mailbox = v;
-}
-
 /* Inspected, on c's channel: its counters, and the reply to a waiter. */
 void
 control_inspected(struct child *c, const struct envelope *env)
 {
 	if (env->reply_to[0] != '\0')
-		take_counters(c, env->payload);
+		tree_counters(c, env);
 	control_reply(c, env);
 }
 
@@ -614,7 +582,7 @@ do_inspect(struct client *cl, const struct envelope *env)
 	}
 	w = waiter_new(cl, env, WAIT_INSPECT, id,
 	    timeout_of(m->has_timeout_ms, m->timeout_ms));
-	send_to_child(&sup->child[id], MSG_INSPECT, NULL);
+	tree_send(&sup->child[id], MSG_INSPECT, NULL);
 	snprintf(w->sent_id[0], sizeof(w->sent_id[0]), "%s", actor_last_id());
 }
 

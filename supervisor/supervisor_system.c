@@ -2,8 +2,12 @@
  * system:supervisor, the read-only view of the tree that sessions may
  * reach on $RUN/system.sock: GetTree, and Subscribe for TreeUpdated on
  * every change (coalesced per loop turn).  Writes stay on actord.sock.
- * It also keeps the gateway's last session list, and logs the tree's
- * events to the event log.  It watches the tree through its hooks.
+ * While a session is subscribed, it asks every running child for its
+ * message counters each tree_refresh_ms, and pushes the tree to the
+ * sessions when one moved: the dashboard draws each process's message
+ * rate from that.  It also keeps the gateway's last session list, and
+ * logs the tree's events to the event log.  It watches the tree through
+ * its hooks.
  */
 #include <sys/wait.h>
 
@@ -29,13 +33,17 @@
 static struct actor	*sysactor;
 static struct strmap	*subscribers;	/* address -> sysactor */
 static struct event	*push_ev;
+static int		 push_children;	/* a state changed, not only counts */
+static struct event	*refresh_ev;	/* Inspect, while sessions watch */
 static msgpack_sbuffer	 sessions;	/* packed array from the gateway */
 
 static void	push_soon(void);
+static void	push_counts_soon(void);
 static void	log_tree_event(const char *, const char *);
 
 static const struct tree_watcher watcher = {
 	.changed = push_soon,
+	.counted = push_counts_soon,
 	.event = log_tree_event,
 };
 
@@ -94,9 +102,10 @@ push_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	(void)arg;
 	strmap_each(subscribers, push_one, NULL);
-	for (i = 0; i < CHILD_COUNT; i++)
+	for (i = 0; push_children && i < CHILD_COUNT; i++)
 		if (sup->child[i].tree_sub)
 			push_child(&sup->child[i]);
+	push_children = 0;
 }
 
 /*
@@ -117,9 +126,45 @@ static void
 push_soon(void)
 {
 	if (push_ev == NULL || (strmap_count(subscribers) == 0 &&
-	    child_subscribers() == 0) || evtimer_pending(push_ev, NULL))
+	    child_subscribers() == 0))
 		return;
-	timer_ms(push_ev, PUSH_DELAY_MS);
+	push_children = 1;
+	if (!evtimer_pending(push_ev, NULL))
+		timer_ms(push_ev, PUSH_DELAY_MS);
+}
+
+/*
+ * Counters moved: push the tree to the sessions soon, coalesced with the
+ * other children's answers.  A child that subscribed on its channel (the
+ * gateway, for /healthz) wants the states only: pushing it the counts
+ * would move its own counters and so keep the pushes going.
+ */
+static void
+push_counts_soon(void)
+{
+	if (push_ev != NULL && strmap_count(subscribers) > 0 &&
+	    !evtimer_pending(push_ev, NULL))
+		timer_ms(push_ev, PUSH_DELAY_MS);
+}
+
+/* Ask every running child for its counters; again while sessions watch. */
+static void
+refresh_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct child	*c;
+	int		 i;
+
+	(void)fd;
+	(void)what;
+	(void)arg;
+	if (strmap_count(subscribers) == 0)
+		return;
+	for (i = 0; i < CHILD_COUNT; i++) {
+		c = &sup->child[i];
+		if (c->state == CS_UP && c->chan != NULL)
+			tree_send(c, MSG_INSPECT, NULL);
+	}
+	timer_ms(refresh_ev, sup->cfg.tree_refresh_ms);
 }
 
 /* GetTree {}: the tree. */
@@ -137,6 +182,9 @@ static int
 subscribe(struct actor *self, const struct envelope *env, struct outbox *ob)
 {
 	strmap_put(subscribers, env->from, self);
+	/* The first watcher: fresh counters now, then every refresh. */
+	if (!evtimer_pending(refresh_ev, NULL))
+		timer_ms(refresh_ev, 0);
 	outbox_msg(ob, NULL, env->from, MSG_SUBSCRIBED, 1,
 	    &(struct msg_subscribed){ 0 });
 	pack_tree(outbox_begin(ob, NULL, env->from, MSG_TREE_UPDATED, 0));
@@ -197,7 +245,8 @@ system_init(void)
 	subscribers = strmap_new();
 	msgpack_sbuffer_init(&sessions);
 	sysactor = actor_spawn(&system_kind, "supervisor", NULL);
-	if ((push_ev = evtimer_new(rt_base(), push_cb, NULL)) == NULL)
+	if ((push_ev = evtimer_new(rt_base(), push_cb, NULL)) == NULL ||
+	    (refresh_ev = evtimer_new(rt_base(), refresh_cb, NULL)) == NULL)
 		fatalx("evtimer_new");
 	tree_watch(&watcher);
 }

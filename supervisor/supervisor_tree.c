@@ -345,6 +345,8 @@ spawn(struct child *c)
 	c->term_sent = 0;
 	c->starts++;
 	c->msgs_in = c->msgs_out = c->mailbox = 0;
+	c->counted_ms = 0;
+	c->counts_moved = 0;
 	log_debug("%s: started, pid %ld", c->name, (long)pid);
 	set_state(c, CS_STARTING);
 	timer_ms(c->timer, sup->cfg.ready_timeout_ms);
@@ -763,7 +765,7 @@ tree_pack_process(msgpack_packer *pk, const struct child *c, int camel)
 {
 	int64_t	 up = c->state == CS_UP ? mono_ms() - c->up_ms : 0;
 
-	msgpack_pack_map(pk, 10);
+	msgpack_pack_map(pk, 11);
 	mp_pack_kv_str(pk, "name", c->name);
 	mp_pack_kv_int(pk, "pid", c->pid);
 	mp_pack_kv_str(pk, "state", state_names[c->state]);
@@ -780,4 +782,52 @@ tree_pack_process(msgpack_packer *pk, const struct child *c, int camel)
 	mp_pack_kv_uint(pk, camel ? "msgsOut" : "msgs_out", c->msgs_out);
 	mp_pack_kv_uint(pk, camel ? "mailboxBytes" : "mailbox_bytes",
 	    c->mailbox);
+	mp_pack_str(pk, camel ? "countersAt" : "counters_at");
+	if (c->counted_ms > 0)
+		msgpack_pack_int64(pk, c->counted_ms);
+	else
+		msgpack_pack_nil(pk);
+}
+
+/* Send a message with payload (NULL: {}) down a child's channel. */
+int
+tree_send(struct child *c, enum msg_type type, const msgpack_object *payload)
+{
+	msgpack_packer	*pk;
+	char		 to[ADDR_MAX + 1];
+
+	snprintf(to, sizeof(to), "%s:main", c->name);
+	pk = actor_begin(SUPERVISOR_ADDRESS, to, type, NULL);
+	if (payload != NULL)
+		msgpack_pack_object(pk, *payload);
+	else
+		msgpack_pack_map(pk, 0);
+	return actor_end_peer(c->chan);
+}
+
+/*
+ * The counters of c's Inspected reply, as of its envelope's timestamp
+ * (when the child packed them).  The watchers hear of it when a message
+ * counter moved, and once more when they stopped moving, so that a rate
+ * drawn from the pushes falls back to 0.
+ */
+void
+tree_counters(struct child *c, const struct envelope *env)
+{
+	uint64_t	 in = c->msgs_in, out = c->msgs_out, v;
+	int		 moved, i;
+
+	if (mp_uint(mp_get(env->payload, "msgsIn"), &v) == 0)
+		c->msgs_in = v;
+	if (mp_uint(mp_get(env->payload, "msgsOut"), &v) == 0)
+		c->msgs_out = v;
+	if (mp_uint(mp_get(env->payload, "mailboxBytes"), &v) == 0)
+		c->mailbox = v;
+	c->counted_ms = env->timestamp > 0 ? env->timestamp : env_now_ms();
+	moved = c->msgs_in != in || c->msgs_out != out;
+	if (moved || c->counts_moved)
+		for (i = 0; i < nwatchers; i++)
+			if (watchers[i]->counted != NULL)
+				watchers[i]->counted();
+	c->counts_moved = moved;
 }

@@ -543,6 +543,38 @@ START_TEST(test_session_replaced)
 }
 END_TEST
 
+/*
+ * The parent's Inspect and the Inspected answer are not the process's
+ * traffic (the supervisor asks once a second while the tree is watched):
+ * the counters stay as they were.  A Ping on the same channel counts.
+ */
+START_TEST(test_inspect_uncounted)
+{
+	struct got	 g;
+	uint64_t	 in, out;
+	int		 sv[2];
+
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0,
+	    sv), 0);
+	fcntl(sv[1], F_SETFL, O_NONBLOCK);
+	inbufs[sv[1] % nitems(inbufs)].fd = sv[1];
+	inbufs[sv[1] % nitems(inbufs)].len = 0;
+	rt_adopt_parent(sv[0], "system:supervisor", NULL);
+	in = rt_stats()->msgs_in;
+	out = rt_stats()->msgs_out;
+	cl_send(sv[1], "worker:main", "system:supervisor", MSG_INSPECT,
+	    "look", NULL);
+	expect(sv[1], MSG_INSPECTED, "look", &g);
+	ck_assert_uint_eq(rt_stats()->msgs_in, in);
+	ck_assert_uint_eq(rt_stats()->msgs_out, out);
+	cl_send(sv[1], "worker:w1", "system:supervisor", MSG_PING, "ping",
+	    NULL);
+	expect(sv[1], MSG_PONG, "ping", &g);
+	ck_assert_uint_eq(rt_stats()->msgs_in, in + 1);
+	ck_assert_uint_eq(rt_stats()->msgs_out, out + 1);
+}
+END_TEST
+
 Suite *
 suite(void)
 {
@@ -558,6 +590,11 @@ suite(void)
 	tcase_add_test(tc, test_session_hello_again);
 	tcase_add_test(tc, test_trusted_served);
 	tcase_add_test(tc, test_session_replaced);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("counters");
+	tcase_set_timeout(tc, TIMEOUT);
+	tcase_add_checked_fixture(tc, setup, NULL);
+	tcase_add_test(tc, test_inspect_uncounted);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -162,6 +162,7 @@ ck_defaults(const struct config *c)
 	ck_assert_int_eq(c->backoff_max_ms, 5000);
 	ck_assert_int_eq(c->stable_ms, 10000);
 	ck_assert_int_eq(c->ready_timeout_ms, 10000);
+	ck_assert_int_eq(c->tree_refresh_ms, 1000);
 
 	ck_assert_int_eq(c->max_frame_bytes, 1024 * 1024);
 	ck_assert_int_eq(c->queue_high_bytes, 4 * 1024 * 1024);
@@ -273,6 +274,7 @@ static const char full_conf[] =
     "backoff_max_ms = 3600000\n"
     "stable_ms = 1\n"
     "ready_timeout_ms = 10\n"
+    "tree_refresh_ms = 60000\n"
     "\n"
     "[transport]\n"
     "max_frame_bytes = 64k\n"
@@ -342,6 +344,7 @@ START_TEST(test_full_file)
 	ck_assert_int_eq(cfg.backoff_max_ms, 3600000);
 	ck_assert_int_eq(cfg.stable_ms, 1);
 	ck_assert_int_eq(cfg.ready_timeout_ms, 10);
+	ck_assert_int_eq(cfg.tree_refresh_ms, 60000);
 	ck_assert_int_eq(cfg.max_frame_bytes, 64 * 1024);
 	ck_assert_int_eq(cfg.queue_high_bytes, 128 * 1024);
 	ck_assert_int_eq(cfg.queue_max_bytes, 2 * 1024 * 1024);
@@ -490,6 +493,8 @@ START_TEST(test_err_range)
 	    "[supervisor] max_seconds = 0: out of range 1..86400");
 	ck_one_error(load("[supervisor]\nmax_restarts = -1\n"), 2,
 	    "[supervisor] max_restarts = -1: out of range 0..1000");
+	ck_one_error(load("[supervisor]\ntree_refresh_ms = 99\n"), 2,
+	    "[supervisor] tree_refresh_ms = 99: out of range 100..60000");
 	ck_one_error(load("[coordinator]\nshutdown_timeout_ms = 600001\n"), 2,
 	    "[coordinator] shutdown_timeout_ms = 600001: out of range "
 	    "1..600000");

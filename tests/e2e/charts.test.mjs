@@ -11,14 +11,10 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
+import { PHONE, WAIT, closeAll, launchChromium, openDashboard } from './browser.mjs';
 import { ROOT, startTree } from './tree.mjs';
 
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
-const WAIT = Number(process.env.E2E_WAIT_MS) || 20000;
 const OUT = join(ROOT, 'tests', 'out');
-const PHONE = { viewport: { width: 390, height: 844 }, isMobile: true,
-  hasTouch: true };
 const TASKS = 12;
 
 // A chart's numbers as the page shows them.
@@ -38,25 +34,11 @@ describe('charts in chromium against a real actord', { timeout: 120000 },
     before(async () => {
       mkdirSync(OUT, { recursive: true });
       tree = await startTree();
-      browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: ['--headless=new', '--no-sandbox', '--disable-gpu',
-          '--disable-quic', '--no-first-run',
-          '--disable-background-networking', '--disable-component-update',
-          '--disable-sync'],
-      });
-      const context = await browser.newContext(PHONE);
-      page = await context.newPage();
-      await page.goto(tree.url);
-      await page.waitForSelector('#connection-status[data-state="open"]',
-        { timeout: WAIT });
+      browser = await launchChromium();
+      page = await openDashboard(browser, tree.url, PHONE);
     });
 
-    after(async () => {
-      await browser?.close().catch(() => {});
-      if (tree !== null)
-        assert.ok(await tree.stop(), 'shutdown left processes behind');
-    });
+    after(() => closeAll(browser, tree));
 
     test('the charts start flat', async () => {
       await page.waitForSelector('figure[data-chart="throughput"] path',

@@ -21,15 +21,11 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
+import { PHONE, WAIT, launchChromium } from './browser.mjs';
 import { ROOT, startTree } from './tree.mjs';
 
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
-const WAIT = Number(process.env.E2E_WAIT_MS) || 20000;
 const OUT = join(ROOT, 'tests', 'out');
 const DESKTOP = { viewport: { width: 1280, height: 900 } };
-const PHONE = { viewport: { width: 390, height: 844 }, isMobile: true,
-  hasTouch: true };
 
 // The coordinator's second quick restart waits BACKOFF_MS, much longer
 // than a request waits for it (ACTOR_WAIT_MS): a request sent early in
@@ -242,13 +238,7 @@ describe('dashboard in chromium against a real actord', { timeout: 300000 },
     before(async () => {
       mkdirSync(OUT, { recursive: true });
       tree = await startTree({ config: CONFIG });
-      browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: ['--headless=new', '--no-sandbox', '--disable-gpu',
-          '--disable-quic', '--no-first-run',
-          '--disable-background-networking', '--disable-component-update',
-          '--disable-sync'],
-      });
+      browser = await launchChromium();
     });
 
     after(async () => {

@@ -18,11 +18,9 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
+import { WAIT, launchChromium } from './browser.mjs';
 import { ROOT, startTree } from './tree.mjs';
 
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
-const WAIT = Number(process.env.E2E_WAIT_MS) || 20000;
 const OUT = join(ROOT, 'tests', 'out');
 const PAGE_SIZE = 50;
 const W = 'tv-w1';
@@ -145,13 +143,7 @@ describe('the tasks view in chromium against a real actord',
     before(async () => {
       mkdirSync(OUT, { recursive: true });
       tree = await startTree();
-      browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: ['--headless=new', '--no-sandbox', '--disable-gpu',
-          '--disable-quic', '--no-first-run',
-          '--disable-background-networking', '--disable-component-update',
-          '--disable-sync'],
-      });
+      browser = await launchChromium();
     });
 
     after(async () => {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ProcessTreeActor } from '../../web/js/process-tree.js';
+import { ProcessTreeActor, messageRate } from '../../web/js/process-tree.js';
 import { flush, serverMsg, testRuntime } from './helpers.mjs';
 
 // A process tree actor between recorder actors.
@@ -40,3 +40,57 @@ test('a supervisor that is unavailable is reported to the user', async () => {
     'unavailable']);
   assert.match(n.text, /system:supervisor is unavailable/);
 });
+
+// A push of one process's counters, as the supervisor packs it.
+function push(env, { pid = 102, msgsIn, msgsOut, countersAt,
+  state = 'up' }) {
+  env.send({ ...serverMsg('process-tree', 'TreeUpdated', { processes: [
+    { name: 'coordinator', pid, state, uptimeMs: 1000, restarts: 0,
+      lastExit: null, rssBytes: 4096, msgsIn, msgsOut, mailboxBytes: 0,
+      countersAt },
+  ], sessions: 1 }), from: 'system:supervisor' });
+}
+
+test('the message rate: messages in and out a second between two samples',
+  () => {
+    const at = (countersAt, msgsIn, msgsOut, pid = 7, rate = null) =>
+      ({ pid, msgsIn, msgsOut, countersAt, rate });
+    assert.equal(messageRate(undefined, at(1000, 5, 5)), null, 'no sample');
+    assert.equal(messageRate(at(1000, 5, 5), at(1500, 15, 20)), 50);
+    assert.equal(messageRate(at(1000, 5, 5), at(3000, 5, 5)), 0);
+    assert.equal(messageRate(at(1000, 5, 5, 7, 12), at(1000, 5, 5)), 12,
+      'the same sample again keeps its rate');
+    assert.equal(messageRate(at(1000, 50, 50), at(2000, 3, 60)), null,
+      'a counter that went down: restarted, no negative rate');
+    assert.equal(messageRate(at(1000, 5, 5, 7), at(2000, 9, 9, 8)), null,
+      'another pid');
+    assert.equal(messageRate(at(2000, 5, 5), at(1000, 9, 9)), null,
+      'the clock went back');
+    assert.equal(messageRate(at(null, 0, 0), at(1000, 9, 9)), null,
+      'counters never taken');
+  });
+
+test('each push gives each process its message rate since the last one',
+  async () => {
+    const env = setup();
+    const rate = () => env.inbox.ui.at(-1).tree.processes[0].rate;
+    push(env, { msgsIn: 10, msgsOut: 8, countersAt: 1_000_000 });
+    await flush();
+    assert.equal(rate(), null, 'one sample is no rate');
+    push(env, { msgsIn: 40, msgsOut: 28, countersAt: 1_002_000 });
+    await flush();
+    assert.equal(rate(), 25);
+    push(env, { msgsIn: 40, msgsOut: 28, countersAt: 1_002_000,
+      state: 'stopping' });
+    await flush();
+    assert.equal(rate(), 25, 'a push for a state keeps the rate');
+    push(env, { msgsIn: 40, msgsOut: 28, countersAt: 1_003_000 });
+    await flush();
+    assert.equal(rate(), 0, 'counters at rest');
+    push(env, { pid: 103, msgsIn: 2, msgsOut: 1, countersAt: 1_004_000 });
+    await flush();
+    assert.equal(rate(), null, 'restarted: no rate, never a negative one');
+    push(env, { pid: 103, msgsIn: 6, msgsOut: 3, countersAt: 1_004_500 });
+    await flush();
+    assert.equal(rate(), 12);
+  });

@@ -116,9 +116,9 @@ test('process uptimes advance locally between pushes', async (t) => {
   await env.frame();
   const first = env.calls.filter((c) => c[0] === 'tree').at(-1)[1];
   assert.deepEqual(first.rows[0].cells.map((c) => c.text),
-    ['coordinator', '812', 'running', '58 s', '2', 'exit 1', '3.0 MiB']);
+    ['coordinator', '812', 'running', '58 s', '2', 'exit 1', '3.0 MiB', '—']);
   assert.deepEqual(first.rows[1].cells.map((c) => c.text),
-    ['worker', '—', 'backoff', '—', '5', 'signal 9', '—']);
+    ['worker', '—', 'backoff', '—', '5', 'signal 9', '—', '—']);
   assert.equal(first.sessions, 3);
   clock.tick(3000);
   await flush();

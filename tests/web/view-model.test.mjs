@@ -4,7 +4,8 @@ import { queueRows, summaryView, taskRows, workerDetailsView, formatExit }
   from '../../web/js/view-model.js';
 import { normalizeStatus } from '../../web/js/coordinator-proxy.js';
 import { normalizeTree } from '../../web/js/process-tree.js';
-import { formatBytes, formatDuration, summarize } from '../../web/js/format.js';
+import { formatBytes, formatDuration, formatRate, summarize }
+  from '../../web/js/format.js';
 
 test('unfinished tasks can be cancelled, finished ones cannot', () => {
   const rows = taskRows(normalizeStatus({ recent: [
@@ -45,6 +46,8 @@ test('durations, sizes and values read naturally', () => {
   assert.equal(formatBytes(512), '512 B');
   assert.equal(formatBytes(1536), '1.5 KiB');
   assert.equal(formatBytes(undefined), '—');
+  assert.deepEqual([0, 0.04, 2.46, 139.6, 12_345, null, -1].map(formatRate),
+    ['0', '< 0.1', '2.5', '140', '12.3 k', '—', '—']);
   assert.equal(summarize('a\n  b'), 'a b');
   assert.equal(summarize('x'.repeat(300), 10), `${'x'.repeat(9)}…`);
   assert.equal(formatExit({ signal: 9 }), 'signal 9');

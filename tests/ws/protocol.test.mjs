@@ -380,6 +380,34 @@ describe('routing replies and pushes', () => {
     }, 3000, 'the session to be listed');
     await c.close();
   });
+  it('system:supervisor: a subscriber gets the counters as they move, ' +
+    'each process\'s with when they were taken', async () => {
+    const c = await client();
+    const coord = (m) => m.payload.processes
+      .find((p) => p.name === 'coordinator');
+    const tree = (ms) => c.next((m) => m.type === 'TreeUpdated', ms,
+      'a TreeUpdated');
+    c.send({ to: 'system:supervisor', type: 'Subscribe' });
+    const first = coord(await tree());
+    for (let i = 0; i < 5; i++)
+      c.send({ to: 'coordinator:main', type: 'Ping', payload: i });
+    // Nobody asks: the supervisor reads the counters (tree_refresh_ms).
+    let prev = first;
+    while (prev.msgsIn < first.msgsIn + 5)
+      prev = coord(await tree(3000));
+    assert.ok(prev.countersAt > (first.countersAt ?? 0));
+    assert.ok(Math.abs(prev.countersAt - Date.now()) < 5000);
+    // Counters at rest are pushed once more, taken later: a rate of 0.
+    for (let n = 0; ; n++) {
+      assert.ok(n < 20, 'no push with the counters at rest');
+      const p = coord(await tree(3000));
+      if (p.msgsIn === prev.msgsIn && p.msgsOut === prev.msgsOut &&
+          p.countersAt > prev.countersAt)
+        break;
+      prev = p;
+    }
+    await c.close();
+  });
   it('actorctl sessions lists pid and peer', async () => {
     const c = await client();
     const sid = c.established.payload.sessionId;

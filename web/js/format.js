@@ -29,6 +29,22 @@ export function formatBytes(n) {
   return i === 0 ? `${n} B` : `${n.toFixed(1)} ${units[i]}`;
 }
 
+// Messages a second: "0", "< 0.1", "2.5", "140", "12.3 k"; "—" for a
+// missing value.
+export function formatRate(r) {
+  if (!Number.isFinite(r) || r < 0)
+    return '—';
+  if (r === 0)
+    return '0';
+  if (r < 0.1)
+    return '< 0.1';
+  if (r < 10)
+    return r.toFixed(1);
+  if (r < 10_000)
+    return String(Math.round(r));
+  return `${(r / 1000).toFixed(1)} k`;
+}
+
 // Local wall-clock time "HH:MM:SS" of a ms timestamp.
 export function formatClock(ms) {
   if (!Number.isFinite(ms))

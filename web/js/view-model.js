@@ -4,8 +4,8 @@
 // actions: [{action, label, ariaLabel}]}. The DOM code updates only the rows
 // whose description changed, keyed by `key`.
 
-import { formatBytes, formatClock, formatDuration, formatElapsed, formatTime,
-  summarize } from './format.js';
+import { formatBytes, formatClock, formatDuration, formatElapsed, formatRate,
+  formatTime, summarize } from './format.js';
 import { FINAL_STATUSES, TASK_STATUSES, formatRoute } from './task-route.js';
 
 const byId = new Intl.Collator(undefined, { numeric: true });
@@ -89,6 +89,7 @@ export function treeRows(tree, now) {
         { name: 'restarts', text: String(p.restarts) },
         { name: 'last-exit', text: formatExit(p.lastExit) },
         { name: 'memory', text: formatBytes(p.rssBytes) },
+        { name: 'rate', text: formatRate(p.rate) },
       ],
       actions: [],
     };
