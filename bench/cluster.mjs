@@ -3,13 +3,20 @@
 //   rtt     AssignTask round trip, one at a time, from a session on h1 (the
 //           coordinator's host) and from one on h2: p50 and p99 each
 //   cycles  full task cycles per second (AssignTask with watch, the task
-//           run, TaskFinished) with the workers on h1 and then on h2
+//           run, TaskFinished) with two workers on h1, then one on each
+//           of h2 and h3
+//   link    bench_link: a Ping to coordinator:main from h2's link.sock
+//           against a raw libnats request/reply between h2's and h1's
+//           nats-servers (build/rel/bench/bench_link)
 //
-// Two nats-servers clustered on loopback, two actord trees (h1:
-// coordinator worker gateway, h2: worker gateway), as tests/ws/cluster.mjs
-// starts them.  Usage: node bench/cluster.mjs [rounds] (default 2000).
+// Three nats-servers clustered on loopback, three actord trees (h1:
+// coordinator worker gateway, h2 and h3: worker gateway), as
+// tests/ws/cluster.mjs starts them.
+// Usage: node bench/cluster.mjs [rounds] (default 2000).
 
-import { jsonClient } from '../tests/ws/lib.mjs';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { jsonClient, ROOT } from '../tests/ws/lib.mjs';
 import { startNats, startHost, until } from '../tests/ws/cluster.mjs';
 
 const N = Number(process.argv[2] || 2000);
@@ -58,10 +65,11 @@ async function cycles(c, tag, n) {
   return n / (Number(process.hrtime.bigint() - t0) / 1e9);
 }
 
-const nats = await startNats(2);
+const nats = await startNats(3);
 const h1 = await startHost(nats, 0, 'h1', 'coordinator worker gateway',
   lines);
 const h2 = await startHost(nats, 1, 'h2', 'worker gateway', lines);
+const h3 = await startHost(nats, 2, 'h3', 'worker gateway', lines);
 try {
   const c1 = await client(h1.port), c2 = await client(h2.port);
   await until(async () => (await ask(c1, 'RegisterWorker', {
@@ -76,24 +84,35 @@ try {
     `p99 ${pct(b, 0.99).toFixed(3)}`);
   console.log(`  h2 - h1 at p50: ${(pct(b, 0.5) - pct(a, 0.5)).toFixed(3)}`);
 
-  for (const w of ['r2']) await ask(c1, 'UnregisterWorker', { workerId: w });
+  await until(async () => (await ask(c1, 'RegisterWorker', {
+    workerId: 'r3', host: 'h3' })).type === 'WorkerRegistered', 10000,
+  'h3 up');
+  for (const w of ['r2', 'r3'])
+    await ask(c1, 'UnregisterWorker', { workerId: w });
+  const idle = (n) => until(async () => (await ask(c1, 'GetStatus'))
+    .payload.workers.filter((w) => w.status === 'idle').length === n,
+  10000, `${n} idle workers`);
   for (const w of ['l1', 'l2'])
     await ask(c1, 'RegisterWorker', { workerId: w, host: 'h1' });
+  await idle(2);
   const local = await cycles(c1, 'cl', N * 2);
   for (const w of ['l1', 'l2'])
     await ask(c1, 'UnregisterWorker', { workerId: w });
-  for (const w of ['x1', 'x2'])
-    await ask(c1, 'RegisterWorker', { workerId: w, host: 'h2' });
-  await until(async () => (await ask(c1, 'GetStatus')).payload.workers
-    .filter((w) => w.status === 'idle').length === 2, 10000, 'x1, x2');
+  await ask(c1, 'RegisterWorker', { workerId: 'x2', host: 'h2' });
+  await ask(c1, 'RegisterWorker', { workerId: 'x3', host: 'h3' });
+  await idle(2);
   const remote = await cycles(c1, 'cr', N * 2);
   console.log(`task cycles/s, 2 workers, window 256, ${N * 2} tasks:`);
-  console.log(`  workers on h1 (local): ${local.toFixed(0)}`);
-  console.log(`  workers on h2 (remote): ${remote.toFixed(0)} ` +
+  console.log(`  both workers on h1 (local): ${local.toFixed(0)}`);
+  console.log(`  one on h2, one on h3 (remote): ${remote.toFixed(0)} ` +
     `(${(remote / local).toFixed(2)}x)`);
+  process.stdout.write(execFileSync(join(ROOT, 'build/rel/bench/bench_link'),
+    ['-r', join(h2.dir, 'run'), '-a', nats.url(0), '-b', nats.url(1),
+      '-n', String(N * 2)], { encoding: 'utf8' }));
   await c1.close();
   await c2.close();
 } finally {
+  await h3.stop();
   await h2.stop();
   await h1.stop();
   await nats.stop();

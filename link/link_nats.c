@@ -182,6 +182,12 @@ link_nats_open(const struct config *cfg, struct event_base *base,
 	    check(natsOptions_SetName(ln.opts, name), "name") ||
 	    /* In the order given: this host's server first. */
 	    check(natsOptions_SetNoRandomize(ln.opts, true), "order") ||
+	    /*
+	     * Written at once: the link already sends one message per
+	     * destination and loop turn, and libnats' own coalescing would
+	     * add up to a millisecond to each.
+	     */
+	    check(natsOptions_SetSendAsap(ln.opts, true), "asap") ||
 	    check(natsOptions_SetMaxReconnect(ln.opts, -1), "reconnect") ||
 	    check(natsOptions_SetReconnectWait(ln.opts, 250), "reconnect") ||
 	    check(natsOptions_SetReconnectJitter(ln.opts, 250, 1000),
