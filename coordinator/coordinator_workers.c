@@ -319,6 +319,7 @@ coord_host_state(struct actor *self, const struct envelope *env,
 	}
 	h->roles = (unsigned)m->roles;
 	h->up = strcmp(m->state, "up") == 0;
+	c->dirty = 1;		/* the status lists the hosts */
 	if (db_begin(c->db) == -1)
 		return -1;
 	TAILQ_FOREACH(w, &c->all, entry) {

@@ -52,7 +52,9 @@ pack_tree(msgpack_packer *pk)
 {
 	int	 i;
 
-	msgpack_pack_map(pk, 2);
+	msgpack_pack_map(pk, sup->cfg.host[0] != '\0' ? 3 : 2);
+	if (sup->cfg.host[0] != '\0')	/* a cluster's: whose tree */
+		mp_pack_kv_str(pk, "host", sup->cfg.host);
 	mp_pack_str(pk, "processes");
 	msgpack_pack_array(pk, tree_count());
 	for (i = 0; i < CHILD_COUNT; i++)
