@@ -65,6 +65,7 @@ static struct {
 	int				 broker;	/* the parent connects */
 	struct db			*db;
 	const struct rt_link		*link;		/* the link's hooks */
+	int				 afar;	/* sending a frame from afar */
 	struct rt_stats			 stats;
 	msgpack_sbuffer			 sb;		/* message being packed */
 	msgpack_packer			 pk;
@@ -525,7 +526,7 @@ route(const char *to, const struct addr *a)
 		    (int)(a->name + a->namelen - to), to);
 		to = local;
 	}
-	if ((c = strmap_get(rt.inbound, to)) != NULL)
+	if ((c = strmap_get(rt.inbound, to)) != NULL && !(rt.afar && c->parent))
 		return c;
 	if (rt_is_remote(a)) {
 		snprintf(kind, sizeof(kind), "link");
@@ -533,7 +534,8 @@ route(const char *to, const struct addr *a)
 	} else {
 		memcpy(kind, a->kind, a->kindlen);
 		kind[a->kindlen] = '\0';
-		if ((c = strmap_get(rt.inbound, kind)) != NULL)
+		if ((c = strmap_get(rt.inbound, kind)) != NULL &&
+		    !(rt.afar && c->parent))
 			return c;
 	}
 	if ((c = strmap_get(rt.outbound, kind)) != NULL)
@@ -644,6 +646,17 @@ actor_end(void)
 	if (rt.type == MSG_ERROR)
 		rt.stats.errors_out++;
 	return 0;
+}
+
+int
+actor_end_afar(void)
+{
+	int	 rc;
+
+	rt.afar = 1;
+	rc = actor_end();
+	rt.afar = 0;
+	return rc;
 }
 
 int

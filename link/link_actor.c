@@ -286,7 +286,7 @@ deliver(const unsigned char *p, size_t len)
 		pk = actor_begin_id(env.from, env.to, env.type, env.id,
 		    env.reply_to);
 		msgpack_pack_object(pk, *env.payload);
-		actor_end();
+		actor_end_afar();
 	}
 	msgpack_unpacked_destroy(&u);
 }
@@ -479,8 +479,9 @@ coordinator_up(const char *identity)
 
 /*
  * A local peer went away.  A session's connection here carried its
- * messages to the singletons on another host: tell them, as its closed
- * connection tells a local one.
+ * messages to the singletons and to the other hosts' trees
+ * (system:supervisor@<host>): tell them, as its closed connection tells a
+ * local one.
  */
 static void
 peer_down(const char *identity)
@@ -490,7 +491,9 @@ peer_down(const char *identity)
 	};
 	struct msg_peer_gone	 m;
 	struct addr		 a;
+	char			 to[ADDR_MAX + 1];
 	size_t			 i;
+	int			 h;
 
 	if (strncmp(identity, "session:", 8) != 0)
 		return;
@@ -502,6 +505,12 @@ peer_down(const char *identity)
 			actor_msg("link:main", singletons[i], MSG_PEER_GONE,
 			    NULL, &m);
 	}
+	for (h = 0; h < L.nhosts; h++)
+		if (L.hosts[h].state == HOST_UP) {
+			snprintf(to, sizeof(to), SUPERVISOR_ADDRESS "@%s",
+			    L.hosts[h].name);
+			actor_msg("link:main", to, MSG_PEER_GONE, NULL, &m);
+		}
 }
 
 /*

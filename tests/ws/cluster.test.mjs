@@ -65,6 +65,25 @@ describe('a cluster of three hosts', () => {
     assert.deepEqual(names(h2), ['gateway', 'link', 'worker']);
   });
 
+  it("shows each host's tree, by address, and the hosts in the status",
+    async () => {
+      for (const h of ['h1', 'h2', 'h3']) {
+        const r = await c.reply(c.send({ to: `system:supervisor@${h}`,
+          type: 'GetTree' }));
+        assert.equal(r.type, 'TreeUpdated', JSON.stringify(r));
+        assert.equal(r.payload.host, h);
+        assert.ok(r.payload.processes.some((p) => p.name === 'link' &&
+          p.state === 'up'), JSON.stringify(r.payload));
+      }
+      const st = await until(async () => {
+        const s = await status(c);
+        return s.hosts.length === 3 && s.hosts.every((h) => h.up) && s;
+      }, 10000, 'three hosts up');
+      assert.deepEqual(st.hosts.map((h) => [h.host, h.roles.join(' ')])
+        .sort(), [['h1', 'coordinator worker gateway'],
+        ['h2', 'worker gateway'], ['h3', 'worker gateway']]);
+    });
+
   it('spreads workers registered from h3 over the live hosts', async () => {
     // Every host must be known up to the coordinator first.
     await until(async () => {
