@@ -36,10 +36,13 @@
 #define HOSTS_MAX	64		/* hosts in the presence table */
 
 static void	coordinator_up(const char *);
+static void	workers_up(const char *);
+static void	workers_down(const char *);
 static void	peer_down(const char *);
 
 static const struct peer_rule peers[] = {
 	{ "coordinator", coordinator_up, NULL },
+	{ "worker",	workers_up,	workers_down },
 	{ NULL,		NULL,		peer_down },
 };
 
@@ -478,6 +481,39 @@ coordinator_up(const char *identity)
 }
 
 /*
+ * This host's worker process came or went (on a host without the
+ * coordinator, which watches its own): the coordinator hears it as this
+ * host going down and up, the rules of a returning worker process.
+ */
+static void
+workers_state(const char *state)
+{
+	struct msg_host_state	 m;
+
+	memset(&m, 0, sizeof(m));
+	snprintf(m.host, sizeof(m.host), "%s", L.cfg->host);
+	snprintf(m.state, sizeof(m.state), "%s", state);
+	snprintf(m.incarnation, sizeof(m.incarnation), "%s", L.incarnation);
+	m.roles = L.cfg->roles;
+	log_info("worker process %s: telling the coordinator", state);
+	actor_msg("link:main", COORDINATOR_ADDRESS, MSG_HOST_STATE, NULL, &m);
+}
+
+static void
+workers_up(const char *identity)
+{
+	(void)identity;
+	workers_state("up");
+}
+
+static void
+workers_down(const char *identity)
+{
+	(void)identity;
+	workers_state("down");
+}
+
+/*
  * A local peer went away.  A session's connection here carried its
  * messages to the singletons and to the other hosts' trees
  * (system:supervisor@<host>): tell them, as its closed connection tells a
@@ -573,7 +609,8 @@ link_setup(const struct config *cfg)
 			return -1;
 		/* Connected now, so that it hears the hosts at once. */
 		rt_prepare(COORDINATOR_ADDRESS);
-	}
+	} else if (cfg->roles & ROLE_WORKER)
+		rt_prepare("worker:main");	/* watched: workers_up/down */
 	timer_ms(L.tick_ev, 0);
 	log_info("host %s of cluster %s (%s), NATS %s", cfg->host,
 	    cfg->cluster_name, cfg->roles_text, cfg->nats);

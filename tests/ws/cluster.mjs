@@ -59,7 +59,11 @@ export async function startNats(n) {
   return {
     servers, ports, dir,
     url: (i) => `nats://127.0.0.1:${ports[i]}`,
-    start,
+    // Server i again, on its ports, once it listens.
+    async restart(i) {
+      start(i);
+      await until(() => listening(ports[i]), 10000, `nats-server ${i}`);
+    },
     async kill(i) {
       servers[i].child.kill('SIGKILL');
       await servers[i].exited;

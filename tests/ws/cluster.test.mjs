@@ -32,7 +32,7 @@ async function status(cl) {
 
 const DEAD_S = 3;
 const host = (i, roles, opts) => startHost(nats, i, `h${i + 1}`, roles,
-  [`host_dead_after_s = ${DEAD_S}`,
+  [`host_dead_after_s = ${DEAD_S}`, 'wait_ms = 1000',
     // each host's link may fail over to the other servers
     `nats = ${nats.url(i)} ${nats.url((i + 1) % 3)}`,
     '[session]', 'rate_limit = 100000', 'rate_burst = 100000'], opts);
@@ -193,6 +193,29 @@ describe('a cluster of three hosts', () => {
     }
   });
 
+  it("kill -9 of h2's worker process mid-task: the coordinator hears it "
+    + 'through the link, and the task runs again', async () => {
+    const st = await status(c);
+    const w = on(st, 'h2')[0].workerId;
+    const r = await ask(c, 'AssignTask', { taskId: 'wk1', kind: 'sleep',
+      input: { ms: 1000 }, workerId: w });
+    assert.equal(r.type, 'TaskAccepted', JSON.stringify(r));
+    await until(async () => (await ask(c, 'GetTask', { taskId: 'wk1' }))
+      .payload.status === 'running', 5000, 'wk1 running');
+    const pid = h2.pidOf('worker');
+    process.kill(pid, 'SIGKILL');
+    // Offline and back within milliseconds (actord restarts the worker
+    // process at once): the task's second run is what shows it.
+    const t = await until(async () => {
+      const p = (await ask(c, 'GetTask', { taskId: 'wk1' })).payload;
+      return p.status === 'completed' && p;
+    }, 15000, 'wk1 completed');
+    assert.equal(t.attempts, 2, JSON.stringify(t));
+    assert.notEqual(h2.pidOf('worker'), pid);
+    await until(async () => on(await status(c), 'h2')
+      .every((x) => x.status === 'idle'), 10000, "h2's workers back");
+  });
+
   it('kill -9 of the nats-server h3 uses: its link reconnects to another, '
     + 'no task lost', async () => {
     const link = () => JSON.parse(h3.ctl('--json', 'inspect', 'link'))
@@ -222,5 +245,35 @@ describe('a cluster of three hosts', () => {
       return l.natsConnects > was.natsConnects && l.natsConnected && l;
     }, 10000, "h3's link reconnected");
     assert.equal(now.natsServer, nats.url(0));
+  });
+
+  it('NATS away: what h2 sends elsewhere is answered unavailable after '
+    + 'wait_ms, its own work goes on, and all works when NATS is back',
+  async () => {
+    const c2 = await client(h2.port);
+    const link2 = () => JSON.parse(h2.ctl('--json', 'inspect', 'link'))
+      .inspect.link;
+    // Every server (2 died before): a link also knows the servers its
+    // cluster told of, beyond its own list.
+    await nats.kill(1);
+    await nats.kill(0);
+    await until(() => !link2().natsConnected, 5000, "h2's link cut off");
+    const t0 = Date.now();
+    const r = await ask(c2, 'GetStatus');
+    assert.equal(r.type, 'Error', JSON.stringify(r));
+    assert.equal(r.payload.code, 'unavailable');
+    assert.match(r.payload.error, /no connection to NATS/);
+    assert.ok(Date.now() - t0 < 4000, `answered after ${Date.now() - t0} ms`);
+    // h2's own tree still answers.
+    const t = await c2.reply(c2.send({ to: 'system:supervisor',
+      type: 'GetTree' }));
+    assert.equal(t.type, 'TreeUpdated');
+    assert.ok(link2().unavailable >= 1);
+    await nats.restart(0);
+    await nats.restart(1);
+    await until(() => link2().natsConnected, 15000, "h2's link back");
+    await until(async () => (await ask(c2, 'GetStatus')).type !== 'Error',
+      10000, 'the coordinator from h2 again');
+    await c2.close();
   });
 });
