@@ -237,9 +237,9 @@ msgpack_packer *actor_begin_id(const char *from, const char *to,
 int	actor_end(void);
 /* Finish the message and queue it on p, whatever its address says. */
 /*
- * actor_end() for a frame from another host (the link's): never by the
- * channel to our parent, the process's own business with actord; for
- * system:supervisor it goes to system.sock, as a client's would.
+ * actor_end() for a frame from another host to system:supervisor (the
+ * link's): never by the channel to our parent, but to system.sock, as a
+ * client's would.
  */
 int	actor_end_afar(void);
 int	actor_end_peer(struct peer *p);

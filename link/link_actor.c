@@ -289,7 +289,15 @@ deliver(const unsigned char *p, size_t len)
 		pk = actor_begin_id(env.from, env.to, env.type, env.id,
 		    env.reply_to);
 		msgpack_pack_object(pk, *env.payload);
-		actor_end_afar();
+		/*
+		 * The tree's actor takes clients on system.sock; any other
+		 * system: address is actord's own (an actorctl request that
+		 * went to another host): its channel.
+		 */
+		if (strcmp(env.to, SUPERVISOR_ADDRESS) == 0)
+			actor_end_afar();
+		else
+			actor_end();
 	}
 	msgpack_unpacked_destroy(&u);
 }

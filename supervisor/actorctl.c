@@ -55,6 +55,7 @@ usage(int code)
 "Commands:\n"
 "  status                   every process: state, pid, uptime, restarts,\n"
 "                           last exit, memory, message counters, mailbox\n"
+"  status --cluster         the same for every host of the cluster\n"
 "  start NAME               start a stopped or failed process, wait until up\n"
 "  stop NAME                stop a process (it stays down), wait until down\n"
 "  restart NAME             stop and start a process, wait until up again\n"
@@ -738,13 +739,13 @@ refused(const msgpack_object *payload, const char *what)
 }
 
 /*
- * Send the coordinator a request of type with body (NULL: {}) and take
- * its reply: 0 with r holding it (the caller frees it) and *payload its
+ * Send actor `to` a request of type with body (NULL: {}) and take its
+ * reply: 0 with r holding it (the caller frees it) and *payload its
  * payload; or an exit code, why printed and r freed.
  */
 static int
-coord_request(enum msg_type type, const void *body, const char *what,
-    struct reply *r, const msgpack_object **payload)
+actor_request(const char *to, enum msg_type type, const void *body,
+    const char *what, struct reply *r, const msgpack_object **payload)
 {
 	struct msg_ctl_send	 m;
 	msgpack_sbuffer		 sb;
@@ -755,8 +756,7 @@ coord_request(enum msg_type type, const void *body, const char *what,
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
 	msg_encode(&pk, body != NULL ? msg_info(type)->shape : NULL, body);
-	if ((code = send_body(&m, &sb, COORDINATOR_ADDRESS,
-	    msg_name(type))) != 0) {
+	if ((code = send_body(&m, &sb, to, msg_name(type))) != 0) {
 		msgpack_sbuffer_destroy(&sb);
 		return code;
 	}
@@ -775,6 +775,154 @@ coord_request(enum msg_type type, const void *body, const char *what,
 		return code;
 	}
 	return 0;
+}
+
+static int
+coord_request(enum msg_type type, const void *body, const char *what,
+    struct reply *r, const msgpack_object **payload)
+{
+	return actor_request(COORDINATOR_ADDRESS, type, body, what, r,
+	    payload);
+}
+
+/*
+ * This host's tree as a client sees it: GetTree on $RUN/system.sock, the
+ * socket beside the control socket.  0, or -1 with why printed.
+ */
+static int
+local_tree(struct reply *r)
+{
+	char	 path[sizeof(sock_path)], *slash;
+	int	 fd;
+
+	snprintf(path, sizeof(path), "%s", sock_path);
+	if ((slash = strrchr(path, '/')) != NULL)
+		slash[1] = '\0';
+	else
+		path[0] = '\0';
+	if (strlen(path) + sizeof(SYSTEM_SOCKET ".sock") > sizeof(path))
+		return -1;
+	strcat(path, SYSTEM_SOCKET ".sock");
+	if ((fd = connect_to(path)) == -1 ||
+	    send_request(fd, SUPERVISOR_ADDRESS, MSG_HELLO, "0", NULL) == -1 ||
+	    send_request(fd, SUPERVISOR_ADDRESS, MSG_GET_TREE, "1", NULL) ==
+	    -1 || read_reply(fd, "1", r, timeout_ms) == -1) {
+		fprintf(stderr, "actorctl: %s: %s\n", path, strerror(errno));
+		if (fd != -1)
+			close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+/*
+ * status --cluster: this host's tree from system.sock, the hosts from the
+ * coordinator's status, and each other host's tree from its
+ * system:supervisor@<host>, through the link.  A host that does not
+ * answer is shown with why.  --json: {hosts: [{host, up, processes |
+ * error}]}.
+ */
+static int
+cmd_status_cluster(void)
+{
+	struct reply		 r, t;
+	const msgpack_object	*st, *hosts, *h, *tree, *procs, *p;
+	msgpack_sbuffer		 sb;
+	msgpack_packer		 pk;
+	msgpack_unpacked	 u;
+	char			 host[HOST_MAX + 1], to[ADDR_MAX + 1], what[80];
+	char			 name[32], state[16], up[32], rss[32];
+	uint32_t		 i, j;
+	int			 code, rc = 0, quiet = jflag;
+
+	char			 self[HOST_MAX + 1];
+	struct reply		 own;
+
+	if (local_tree(&own) == -1)
+		return EXIT_SYSTEM;
+	str_of(own.env.payload, "host", self, sizeof(self));
+	if ((code = coord_request(MSG_GET_STATUS, NULL, "status --cluster",
+	    &r, &st)) != 0) {
+		reply_free(&own);
+		return code;
+	}
+	if ((hosts = mp_get(st, "hosts")) == NULL ||
+	    hosts->type != MSGPACK_OBJECT_ARRAY) {
+		fprintf(stderr, "actorctl: status --cluster: not a cluster "
+		    "([cluster] host is not set)\n");
+		reply_free(&r);
+		reply_free(&own);
+		return EXIT_FAILURE_RT;
+	}
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	msgpack_pack_map(&pk, 1);
+	mp_pack_str(&pk, "hosts");
+	msgpack_pack_array(&pk, hosts->via.array.size);
+	if (!quiet)
+		printf("%-10s %-12s %-9s %8s %9s %8s %7s %17s\n", "HOST",
+		    "NAME", "STATE", "PID", "UPTIME", "RESTARTS", "RSS",
+		    "MSGS IN/OUT");
+	jflag = 0;	/* each host's failure on stderr, not as JSON */
+	for (i = 0; i < hosts->via.array.size; i++) {
+		h = &hosts->via.array.ptr[i];
+		str_of(h, "host", host, sizeof(host));
+		msgpack_pack_map(&pk, 3);
+		mp_pack_kv_str(&pk, "host", host);
+		mp_pack_str(&pk, "up");
+		msgpack_pack_object(&pk, mp_get(h, "up") != NULL ?
+		    *mp_get(h, "up") : (msgpack_object){ .type =
+		    MSGPACK_OBJECT_NIL });
+		snprintf(to, sizeof(to), SUPERVISOR_ADDRESS "@%s", host);
+		snprintf(what, sizeof(what), "status of %s", host);
+		if (strcmp(host, self) == 0)
+			tree = own.env.payload;
+		else if (actor_request(to, MSG_GET_TREE, NULL, what, &t,
+		    &tree) != 0) {
+			mp_pack_kv_str(&pk, "error", "no answer");
+			rc = EXIT_FAILURE_RT;
+			continue;
+		}
+		procs = mp_get(tree, "processes");
+		mp_pack_str(&pk, "processes");
+		if (procs != NULL)
+			msgpack_pack_object(&pk, *procs);
+		else
+			msgpack_pack_array(&pk, 0);
+		for (j = 0; !quiet && procs != NULL &&
+		    procs->type == MSGPACK_OBJECT_ARRAY &&
+		    j < procs->via.array.size; j++) {
+			char	 msgs[40];
+
+			p = &procs->via.array.ptr[j];
+			snprintf(msgs, sizeof(msgs), "%llu/%llu",
+			    (unsigned long long)uint_of(p, "msgsIn"),
+			    (unsigned long long)uint_of(p, "msgsOut"));
+			printf("%-10s %-12s %-9s %8llu %9s %8llu %7s %17s\n",
+			    host, str_of(p, "name", name, sizeof(name)),
+			    str_of(p, "state", state, sizeof(state)),
+			    (unsigned long long)uint_of(p, "pid"),
+			    fmt_ms(uint_of(p, "uptimeMs"), up, sizeof(up)),
+			    (unsigned long long)uint_of(p, "restarts"),
+			    fmt_bytes(uint_of(p, "rssBytes"), rss,
+			    sizeof(rss)), msgs);
+		}
+		if (strcmp(host, self) != 0)
+			reply_free(&t);
+	}
+	reply_free(&own);
+	jflag = quiet;
+	if (jflag) {
+		msgpack_unpacked_init(&u);
+		if (msgpack_unpack_next(&u, sb.data, sb.size, NULL) ==
+		    MSGPACK_UNPACK_SUCCESS)
+			print_json(&u.data);
+		msgpack_unpacked_destroy(&u);
+	}
+	msgpack_sbuffer_destroy(&sb);
+	reply_free(&r);
+	return rc;
 }
 
 /* A value as one line of JSON ("-" for none), cut to max bytes. */
@@ -1637,6 +1785,8 @@ main(int argc, char *argv[])
 
 #define NEED(n)	do { if (argc != (n)) usage(EXIT_USAGE); } while (0)
 	if (strcmp(cmd, "status") == 0) {
+		if (argc == 2 && strcmp(argv[1], "--cluster") == 0)
+			return cmd_status_cluster();
 		NEED(1);
 		return cmd_status();
 	} else if (strcmp(cmd, "start") == 0) {

@@ -547,8 +547,9 @@ do_send(struct client *cl, const struct envelope *env)
 		reply_simple(cl, env->id, 0, "unknown message type");
 		return;
 	}
-	if ((id = child_of_kind(a.kindbit)) == -1 ||
-	    sup->child[id].chan == NULL) {
+	/* For another host: by the link, which answers on its channel. */
+	id = rt_is_remote(&a) ? CHILD_LINK : child_of_kind(a.kindbit);
+	if (id == -1 || sup->child[id].chan == NULL) {
 		reply_simple(cl, env->id, 0, id == -1 ?
 		    "no actor process of that kind" : "not running");
 		return;

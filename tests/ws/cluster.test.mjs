@@ -9,12 +9,12 @@
 
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { jsonClient } from './lib.mjs';
+import { jsonClient, startTree } from './lib.mjs';
 import { startNats, startHost, killHost, until, writeFileSync }
   from './cluster.mjs';
 
 const COORD = 'coordinator:main';
-let nats, h1, h2, h3, c;
+let nats, h1, h2, h3, c, single;
 
 async function client(port) {
   const cl = await jsonClient(port, '/ws');
@@ -45,6 +45,7 @@ before(async () => {
   h2 = await host(1, 'worker gateway');
   h3 = await host(2, 'worker gateway');
   c = await client(h3.port);
+  single = await startTree([]);
 });
 
 after(async () => {
@@ -52,7 +53,7 @@ after(async () => {
     for (const [n, h] of [['h1', h1], ['h2', h2], ['h3', h3]])
       if (h) writeFileSync(`${process.env.CLUSTER_LOGS}/${n}.log`, h.log());
   await c?.close();
-  for (const h of [h3, h2, h1])
+  for (const h of [single, h3, h2, h1])
     if (h) await h.stop();
   await nats?.stop();
 });
@@ -82,6 +83,21 @@ describe('a cluster of three hosts', () => {
       assert.deepEqual(st.hosts.map((h) => [h.host, h.roles.join(' ')])
         .sort(), [['h1', 'coordinator worker gateway'],
         ['h2', 'worker gateway'], ['h3', 'worker gateway']]);
+      // The operator's view from h2: every host's processes.
+      const all = JSON.parse(h2.ctl('--json', 'status', '--cluster'));
+      assert.deepEqual(all.hosts.map((h) => h.host).sort(),
+        ['h1', 'h2', 'h3']);
+      const names = (h) => all.hosts.find((x) => x.host === h).processes
+        .map((p) => p.name).sort();
+      assert.deepEqual(names('h1'),
+        ['coordinator', 'eventlog', 'gateway', 'link', 'worker']);
+      assert.deepEqual(names('h3'), ['gateway', 'link', 'worker']);
+      const text = h2.ctl('status', '--cluster');
+      assert.match(text, /^h1 +coordinator +up /m);
+      assert.match(text, /^h3 +link +up /m);
+      // One host: no cluster to show.
+      assert.throws(() => single.ctl('status', '--cluster'),
+        /not a cluster/);
     });
 
   it('spreads workers registered from h3 over the live hosts', async () => {
