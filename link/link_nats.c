@@ -221,8 +221,14 @@ link_nats_open(const struct config *cfg, struct event_base *base,
 		enqueue(LN_UP, "", NULL, 0);
 	else if (s != NATS_NOT_YET_CONNECTED)
 		return check(s, "connect");
-	else
-		log_info("NATS: not yet connected to %s; retrying", servers[0]);
+	else {
+		const char	*why = NULL;
+
+		natsConnection_GetLastError(ln.nc, &why);
+		log_warnx("NATS: cannot connect to %s (%s); retrying",
+		    servers[0], why != NULL && why[0] != '\0' ? why :
+		    "no server answered");
+	}
 	return 0;
 }
 

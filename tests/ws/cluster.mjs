@@ -26,8 +26,9 @@ async function listening(port) {
   });
 }
 
-// n nats-servers, clustered: each routes to every other.
-export async function startNats(n) {
+// n nats-servers, clustered: each routes to every other.  opts.user and
+// opts.pass: clients must give them.
+export async function startNats(n, opts = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'actord-nats-'));
   const ports = [], cports = [];
   for (let i = 0; i < n; i++) {
@@ -41,8 +42,9 @@ export async function startNats(n) {
     const child = spawn('nats-server', ['-a', '127.0.0.1',
       '-p', String(ports[i]), '--cluster_name', 'test',
       '--cluster', `nats://127.0.0.1:${cports[i]}`, '--routes', routes,
-      '--pid', join(dir, `nats${i}.pid`)], { stdio: ['ignore', 'ignore',
-      'pipe'] });
+      '--pid', join(dir, `nats${i}.pid`),
+      ...(opts.user ? ['--user', opts.user, '--pass', opts.pass] : [])],
+    { stdio: ['ignore', 'ignore', 'pipe'] });
     let log = '';
     child.stderr.on('data', (d) => { log += d; });
     const exited = new Promise((r) => child.on('exit', (code, sig) =>

@@ -33,6 +33,7 @@ async function status(cl) {
 const DEAD_S = 3;
 const host = (i, roles, opts) => startHost(nats, i, `h${i + 1}`, roles,
   [`host_dead_after_s = ${DEAD_S}`, 'wait_ms = 1000',
+    'user = actord', 'password = cluster-secret',
     // each host's link may fail over to the other servers
     `nats = ${nats.url(i)} ${nats.url((i + 1) % 3)}`,
     '[session]', 'rate_limit = 100000', 'rate_burst = 100000'], opts);
@@ -40,7 +41,7 @@ const host = (i, roles, opts) => startHost(nats, i, `h${i + 1}`, roles,
 const on = (st, h) => st.workers.filter((w) => (w.host || 'h1') === h);
 
 before(async () => {
-  nats = await startNats(3);
+  nats = await startNats(3, { user: 'actord', pass: 'cluster-secret' });
   h1 = await host(0, 'coordinator worker gateway');
   h2 = await host(1, 'worker gateway');
   h3 = await host(2, 'worker gateway');
@@ -206,6 +207,21 @@ describe('a cluster of three hosts', () => {
       const t = (await ask(c, 'GetTask', { taskId: id })).payload;
       assert.equal(t.status, 'completed');
       assert.equal(t.attempts, 2);
+    }
+  });
+
+  it('a host without the cluster credentials does not join', async () => {
+    const h4 = await startHost(nats, 0, 'h4', 'worker', ['user = actord',
+      'password = wrong'], { waitFor: 'worker' });
+    try {
+      const link4 = () => JSON.parse(h4.ctl('--json', 'inspect', 'link'))
+        .inspect.link;
+      await until(() => /Authorization Violation/i.test(h4.log()), 10000,
+        'the refusal in its log');
+      assert.equal(link4().natsConnected, 0);
+      assert.ok(!(await status(c)).hosts.some((h) => h.host === 'h4'));
+    } finally {
+      await h4.stop();
     }
   });
 
