@@ -41,7 +41,7 @@
 	MSG(EVENTS,		"Events",	SERVER,	K_ANY,		none)		\
 	MSG(GET_EVENTS,		"GetEvents",	CLIENT,	K_EVENTLOG,	get_events)	\
 	MSG(GET_KINDS,		"GetKinds",	CLIENT,	K_COORD,	empty)		\
-	MSG(GET_METRICS,	"GetMetrics",	INTERNAL, K_COORD | K_WORKER | K_EVENTLOG | K_SYSTEM, empty) \
+	MSG(GET_METRICS,	"GetMetrics",	INTERNAL, K_COORD | K_WORKER | K_EVENTLOG | K_SYSTEM | K_LINK, empty) \
 	MSG(GET_STATE,		"GetState",	CLIENT,	K_WORKER,	empty)		\
 	MSG(GET_STATUS,		"GetStatus",	CLIENT,	K_COORD,	empty)		\
 	MSG(GET_TASK,		"GetTask",	CLIENT,	K_COORD,	task_id)	\

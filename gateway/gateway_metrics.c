@@ -116,8 +116,8 @@ scrape_start(scrape_done_fn done, void *arg)
 	clock_gettime(CLOCK_MONOTONIC, &M.began);
 	ask("actord", SUPERVISOR_ADDRESS);
 	for (i = 0; i < CHILD_COUNT; i++) {
-		/* Each host its own; the link's are in actord's. */
-		if (child_specs[i].listen != LISTEN_UNIX || i == CHILD_LINK ||
+		/* Each host its own. */
+		if (child_specs[i].listen != LISTEN_UNIX ||
 		    !config_child_runs(rt_config(), i))
 			continue;
 		snprintf(to, sizeof(to), "%s:main", child_specs[i].name);

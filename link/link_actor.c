@@ -30,6 +30,7 @@
 #include "frame.h"
 #include "link.h"
 #include "log.h"
+#include "metrics.h"
 #include "strmap.h"
 #include "xmalloc.h"
 
@@ -49,6 +50,7 @@ static const struct peer_rule peers[] = {
 static int	link_setup(const struct config *);
 static void	link_stop(void);
 static void	link_inspect(msgpack_packer *);
+static void	link_metrics(struct metrics *);
 
 const struct actor_kind link_kind = {
 	.name = "link",
@@ -57,6 +59,7 @@ const struct actor_kind link_kind = {
 	.setup = link_setup,
 	.stop = link_stop,
 	.inspect = link_inspect,
+	.metrics = link_metrics,
 };
 
 /* A subject's frames of this turn (or held while NATS is away). */
@@ -496,8 +499,16 @@ coordinator_up(const char *identity)
 static void
 workers_state(const char *state)
 {
+	static const char	*said;
 	struct msg_host_state	 m;
 
+	/*
+	 * Both our connection to worker.sock and the worker process's to
+	 * link.sock (its messages for the coordinator) tell of it: once.
+	 */
+	if (said != NULL && strcmp(said, state) == 0)
+		return;
+	said = state;
 	memset(&m, 0, sizeof(m));
 	snprintf(m.host, sizeof(m.host), "%s", L.cfg->host);
 	snprintf(m.state, sizeof(m.state), "%s", state);
@@ -655,4 +666,43 @@ link_inspect(msgpack_packer *pk)
 	mp_pack_kv_uint(pk, "unavailable", L.unavailable);
 	mp_pack_kv_uint(pk, "dropped", L.dropped);
 	mp_pack_kv_uint(pk, "heldBytes", L.held);
+}
+
+/* The link's families for /metrics (docs/operations.md). */
+static void
+link_metrics(struct metrics *m)
+{
+	static const char frames[] = "Frames carried to (out) and from (in) "
+	    "other hosts.";
+	static const char msgs[] = "NATS messages (batches of frames, "
+	    "announcements) published and received.";
+	char	 l[METRICS_LABELS_MAX];
+	int	 i, up = 0;
+
+	for (i = 0; i < L.nhosts; i++)
+		up += L.hosts[i].state == HOST_UP;
+	metrics_gauge(m, "actord_link_nats_connected", "1 while the link is "
+	    "connected to a NATS server.", "", L.up);
+	metrics_counter(m, "actord_link_nats_connects_total", "Connections "
+	    "to NATS made, the first one too.", "", (double)L.connects);
+	metrics_gauge(m, "actord_link_hosts_up", "Other hosts of the cluster "
+	    "announcing themselves.", "", up);
+	metrics_labels(l, sizeof(l), "direction", "out", NULL);
+	metrics_counter(m, "actord_link_frames_total", frames, l,
+	    (double)L.frames_out);
+	metrics_counter(m, "actord_link_nats_messages_total", msgs, l,
+	    (double)L.nats_out);
+	metrics_labels(l, sizeof(l), "direction", "in", NULL);
+	metrics_counter(m, "actord_link_frames_total", frames, l,
+	    (double)L.frames_in);
+	metrics_counter(m, "actord_link_nats_messages_total", msgs, l,
+	    (double)L.nats_in);
+	metrics_counter(m, "actord_link_unavailable_total", "Requests answered "
+	    "unavailable: NATS away longer than wait_ms.", "",
+	    (double)L.unavailable);
+	metrics_counter(m, "actord_link_dropped_total", "Frames dropped: "
+	    "over pending_bytes, or replies that waited too long.", "",
+	    (double)L.dropped);
+	metrics_gauge(m, "actord_link_held_bytes", "Bytes of frames waiting "
+	    "for NATS.", "", (double)L.held);
 }

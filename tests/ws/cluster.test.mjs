@@ -9,7 +9,8 @@
 
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { jsonClient, startTree } from './lib.mjs';
+import { execFileSync } from 'node:child_process';
+import { jsonClient, startTree, httpGet } from './lib.mjs';
 import { startNats, startHost, killHost, until, writeFileSync }
   from './cluster.mjs';
 
@@ -96,6 +97,19 @@ describe('a cluster of three hosts', () => {
       const text = h2.ctl('status', '--cluster');
       assert.match(text, /^h1 +coordinator +up /m);
       assert.match(text, /^h3 +link +up /m);
+      // Each host's /metrics: its own processes, its link's families,
+      // valid for promtool; the coordinator's only on h1.
+      const m2 = await until(async () => {
+        const b = (await httpGet(h2.port, '/metrics')).body;
+        return /^actord_link_hosts_up 2$/m.test(b) && b;
+      }, 5000, 'h2 seeing two other hosts');
+      assert.match(m2, /^actord_link_nats_connected 1$/m);
+      assert.match(m2, /^actord_link_frames_total\{direction="out"\} [1-9]/m);
+      assert.match(m2, /^actord_up\{process="link"\} 1$/m);
+      assert.doesNotMatch(m2, /process="coordinator"/);
+      execFileSync('promtool', ['check', 'metrics'], { input: m2 });
+      assert.match((await httpGet(h1.port, '/metrics')).body,
+        /^actord_up\{process="coordinator"\} 1$/m);
       // One host: no cluster to show.
       assert.throws(() => single.ctl('status', '--cluster'),
         /not a cluster/);
