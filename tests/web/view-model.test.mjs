@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { queueRows, summaryView, taskRows, workerDetailsView, formatExit }
-  from '../../web/js/view-model.js';
+import { formatExit, queueRows, summaryView, taskRows, workerDetailsView,
+  workerRows } from '../../web/js/view-model.js';
 import { normalizeStatus } from '../../web/js/coordinator-proxy.js';
 import { normalizeTree } from '../../web/js/process-tree.js';
 import { formatBytes, formatDuration, formatRate, summarize }
@@ -73,3 +73,22 @@ test('the inspected worker panel says what the worker reported', () => {
   assert.equal(v.text, 'busy; current task t4; processed 9');
   assert.equal(v.rtt, 'round trip 2.3 ms');
 });
+
+test('in a cluster, each worker shows its host; with one host, no column',
+  () => {
+    const one = workerRows(normalizeStatus({ workers: [{ workerId: 'w1',
+      status: 'idle', processedCount: 2 }] }));
+    assert.deepEqual(one[0].cells.map((c) => c.name),
+      ['id', 'status', 'current-task', 'processed']);
+    const rows = workerRows(normalizeStatus({
+      hosts: [{ host: 'h1', up: true, roles: ['coordinator'] },
+        { host: 'h3', up: true, roles: ['worker'] }],
+      workers: [{ workerId: 'w1', status: 'idle', processedCount: 2 },
+        { workerId: 'w3', status: 'busy', currentTask: 't1',
+          processedCount: 0, host: 'h3' }],
+    }));
+    assert.deepEqual(rows.map((r) => r.cells.map((c) => c.text)), [
+      ['w1', 'idle', '—', '2', 'h1'],
+      ['w3', 'busy', 't1', '0', 'h3'],
+    ]);
+  });

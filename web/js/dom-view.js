@@ -59,6 +59,7 @@ export function createDomView(doc, send) {
 
     // Workers, queue, recent tasks and counters.
     coordinator(m) {
+      $('workers-host').hidden = !m.cluster;
       syncRows($('workers-body'), m.workers,
         { ...TABLE, keyAttr: 'data-worker-id', actions: true });
       syncRows($('recent-tasks-body'), m.tasks,

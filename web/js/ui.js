@@ -152,6 +152,7 @@ export class UIActor {
         summary: summaryView(this.status),
         more: delayedSummary(this.status),
         queues: (this.status.queues ?? []).map((q) => q.name),
+        cluster: Boolean(this.status.hosts),
       });
     if (dirty.has('tree') && this.tree !== null)
       v.tree({ rows: treeRows(this.tree, this.now()),

@@ -11,7 +11,8 @@ import { FINAL_STATUSES, TASK_STATUSES, formatRoute } from './task-route.js';
 const byId = new Intl.Collator(undefined, { numeric: true });
 const CANCELLABLE = new Set(['queued', 'assigned', 'running', 'pending']);
 
-// Workers, in natural id order (w2 before w10).
+// Workers, in natural id order (w2 before w10); in a cluster, each with
+// the host it runs on.
 export function workerRows(status) {
   return status.workers
     .slice()
@@ -23,6 +24,7 @@ export function workerRows(status) {
         { name: 'status', text: w.status, status: w.status },
         { name: 'current-task', text: w.currentTask ?? '—' },
         { name: 'processed', text: String(w.processedCount) },
+        ...(status.hosts ? [{ name: 'host', text: w.host ?? '—' }] : []),
       ],
       actions: [
         { action: 'inspect', label: 'Inspect',
