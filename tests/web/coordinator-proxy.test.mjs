@@ -304,3 +304,21 @@ test('one host: neither hosts nor worker hosts are passed on', async () => {
   assert.deepEqual(env.inbox['worker-proxy'].map((m) => m.type),
     ['WorkersChanged']);
 });
+
+test('in a cluster, the process tree gets the hosts when they change',
+  async () => {
+    const env = testRuntime(['transport', 'ui', 'worker-proxy',
+      'process-tree', 'tasks']);
+    env.runtime.spawn('coordinator-proxy', new CoordinatorProxyActor());
+    const push = (p) => env.runtime.send('coordinator-proxy',
+      serverMsg('coordinator-proxy', 'StatusUpdated', p));
+    push(CLUSTER);
+    push({ ...CLUSTER, tasks: { queued: 1 } });
+    push({ ...CLUSTER, hosts: CLUSTER.hosts.map((h) => ({ ...h, up: true })) });
+    await flush();
+    assert.deepEqual(env.inbox['process-tree'].map((m) => [m.type,
+      m.hosts.map((h) => `${h.host}:${h.up}`).join(' ')]), [
+      ['HostList', 'h1:true h2:true h3:false'],
+      ['HostList', 'h1:true h2:true h3:true'],
+    ]);
+  });

@@ -161,16 +161,23 @@ export function workerHosts(status) {
   return new Map(status.workers.map((w) => [w.workerId, w.host ?? null]));
 }
 
+// Did the list of hosts change (a host added, up or down, its roles)?
+function hostsChanged(before, after) {
+  return JSON.stringify(before) !== JSON.stringify(after);
+}
+
 export class CoordinatorProxyActor {
-  // Options: actor names (transport, ui, workerProxy), the coordinator's
-  // address, and newId for message ids.
+  // Options: actor names (transport, ui, workerProxy, tasks,
+  // processTree), the coordinator's address, and newId for message ids.
   constructor({ transport = ACTOR.transport, ui = ACTOR.ui,
     workerProxy = ACTOR.workerProxy, tasks = ACTOR.tasks,
-    address = ADDRESS.coordinator, newId = createIdGenerator() } = {}) {
+    processTree = ACTOR.processTree, address = ADDRESS.coordinator,
+    newId = createIdGenerator() } = {}) {
     this.transport = transport;
     this.ui = ui;
     this.workerProxy = workerProxy;
     this.tasks = tasks;
+    this.processTree = processTree;
     this.address = address;
     this.newId = newId;
     this.status = emptyStatus();
@@ -241,14 +248,18 @@ export class CoordinatorProxyActor {
 
   // Take in a new snapshot and pass it on to the UI (and the changed worker
   // ids to the worker proxy, which refreshes an inspected worker). In a
-  // cluster the worker proxy gets where each worker runs, which its
-  // address names.
+  // cluster the process tree gets the hosts when they changed, and the
+  // worker proxy where each worker runs, which its address names.
   onStatus(ctx, payload) {
     const next = normalizeStatus(payload);
     const changed = changedWorkers(this.status, next);
     const counts = this.status.received && countsChanged(this.status, next);
+    const hosts = next.hosts !== null &&
+      hostsChanged(this.status.hosts, next.hosts);
     this.status = next;
     ctx.send(this.ui, { type: 'Coordinator', status: next });
+    if (hosts)
+      ctx.send(this.processTree, { type: 'HostList', hosts: next.hosts });
     if (changed.length > 0 && next.hosts !== null)
       ctx.send(this.workerProxy, { type: 'WorkerHosts',
         hosts: workerHosts(next) });

@@ -9,7 +9,7 @@ export const ACTOR = Object.freeze({
   coordinatorProxy: 'coordinator-proxy',    /* coordinator:main */
   workerProxy: 'worker-proxy',              /* worker:<id>(@<host>) */
   eventLog: 'event-log',                    /* eventlog:main */
-  processTree: 'process-tree',              /* system:supervisor */
+  processTree: 'process-tree',              /* system:supervisor(@<host>) */
   tasks: 'tasks',                           /* the tasks view: coordinator:main */
   charts: 'charts',                         /* coordinator:main, charted */
 });
