@@ -273,16 +273,22 @@ test('a worker that moved to another host counts as changed', () => {
   assert.deepEqual(changedWorkers(a, b), ['w3']);
 });
 
+// A coordinator proxy between recorders, given each status in turn.
+async function afterStatuses(...statuses) {
+  const env = testRuntime(['transport', 'ui', 'worker-proxy',
+    'process-tree', 'tasks']);
+  env.runtime.spawn('coordinator-proxy', new CoordinatorProxyActor());
+  for (const p of statuses)
+    env.runtime.send('coordinator-proxy', serverMsg('coordinator-proxy',
+      'StatusUpdated', p));
+  await flush();
+  return env;
+}
+
 test('in a cluster, the worker proxy learns where the workers run',
   async () => {
-    const env = testRuntime(['transport', 'ui', 'worker-proxy',
-      'process-tree', 'tasks']);
-    env.runtime.spawn('coordinator-proxy', new CoordinatorProxyActor());
-    const push = (p) => env.runtime.send('coordinator-proxy',
-      serverMsg('coordinator-proxy', 'StatusUpdated', p));
-    push(CLUSTER);
-    push({ ...CLUSTER, tasks: { queued: 1 } });
-    await flush();
+    const env = await afterStatuses(CLUSTER,
+      { ...CLUSTER, tasks: { queued: 1 } });
     const where = env.inbox['worker-proxy'].filter((m) =>
       m.type === 'WorkerHosts');
     assert.equal(where.length, 1, 'only when a worker changed');
@@ -293,32 +299,21 @@ test('in a cluster, the worker proxy learns where the workers run',
     assert.deepEqual(env.log.warnings, []);
   });
 
-test('one host: neither hosts nor worker hosts are passed on', async () => {
-  const env = testRuntime(['transport', 'ui', 'worker-proxy',
-    'process-tree']);
-  env.runtime.spawn('coordinator-proxy', new CoordinatorProxyActor());
-  env.runtime.send('coordinator-proxy', serverMsg('coordinator-proxy',
-    'StatusUpdated', SNAPSHOT));
-  await flush();
-  assert.deepEqual(env.inbox['process-tree'], []);
-  assert.deepEqual(env.inbox['worker-proxy'].map((m) => m.type),
-    ['WorkersChanged']);
-});
-
 test('in a cluster, the process tree gets the hosts when they change',
   async () => {
-    const env = testRuntime(['transport', 'ui', 'worker-proxy',
-      'process-tree', 'tasks']);
-    env.runtime.spawn('coordinator-proxy', new CoordinatorProxyActor());
-    const push = (p) => env.runtime.send('coordinator-proxy',
-      serverMsg('coordinator-proxy', 'StatusUpdated', p));
-    push(CLUSTER);
-    push({ ...CLUSTER, tasks: { queued: 1 } });
-    push({ ...CLUSTER, hosts: CLUSTER.hosts.map((h) => ({ ...h, up: true })) });
-    await flush();
+    const env = await afterStatuses(CLUSTER,
+      { ...CLUSTER, tasks: { queued: 1 } },
+      { ...CLUSTER, hosts: CLUSTER.hosts.map((h) => ({ ...h, up: true })) });
     assert.deepEqual(env.inbox['process-tree'].map((m) => [m.type,
       m.hosts.map((h) => `${h.host}:${h.up}`).join(' ')]), [
       ['HostList', 'h1:true h2:true h3:false'],
       ['HostList', 'h1:true h2:true h3:true'],
     ]);
   });
+
+test('one host: neither hosts nor worker hosts are passed on', async () => {
+  const env = await afterStatuses(SNAPSHOT);
+  assert.deepEqual(env.inbox['process-tree'], []);
+  assert.deepEqual(env.inbox['worker-proxy'].map((m) => m.type),
+    ['WorkersChanged']);
+});
