@@ -235,3 +235,85 @@ test('the queues of a snapshot, checked', () => {
       concurrency: 0 }]);
   assert.deepEqual(s.queue, { length: 3, next: [] });
 });
+
+// A cluster's status (docs/cluster.md): the hosts, the coordinator's
+// first; a worker on another host says which.
+const CLUSTER = {
+  hosts: [
+    { host: 'h1', up: true, roles: ['coordinator', 'worker', 'gateway'] },
+    { host: 'h2', up: true, roles: ['worker', 'gateway'] },
+    { host: 'h3', up: false, roles: ['worker', 'gateway'] },
+  ],
+  workers: [
+    { workerId: 'w1', status: 'idle', processedCount: 0 },
+    { workerId: 'w2', status: 'idle', processedCount: 0, host: 'h2' },
+    { workerId: 'w3', status: 'offline', processedCount: 5, host: 'h3' },
+  ],
+};
+
+test('in a cluster, the status keeps the hosts and where each worker runs',
+  () => {
+    const s = normalizeStatus(CLUSTER);
+    assert.deepEqual(s.hosts, CLUSTER.hosts);
+    assert.deepEqual(s.workers.map((w) => [w.workerId, w.host]),
+      [['w1', 'h1'], ['w2', 'h2'], ['w3', 'h3']],
+      'a worker without a host runs on the coordinator\'s');
+    const odd = normalizeStatus({ hosts: [null, { host: '' },
+      { host: 'h1', up: 'yes', roles: ['worker', 7] }] });
+    assert.deepEqual(odd.hosts, [{ host: 'h1', up: false,
+      roles: ['worker'] }]);
+    assert.equal(normalizeStatus(SNAPSHOT).hosts, null, 'one host: none');
+    assert.equal('host' in normalizeStatus(SNAPSHOT).workers[0], false);
+  });
+
+test('a worker that moved to another host counts as changed', () => {
+  const a = normalizeStatus(CLUSTER);
+  const b = normalizeStatus({ ...CLUSTER, workers: CLUSTER.workers.map((w) =>
+    (w.workerId === 'w3' ? { ...w, host: 'h2' } : w)) });
+  assert.deepEqual(changedWorkers(a, b), ['w3']);
+});
+
+// A coordinator proxy between recorders, given each status in turn.
+async function afterStatuses(...statuses) {
+  const env = testRuntime(['transport', 'ui', 'worker-proxy',
+    'process-tree', 'tasks']);
+  env.runtime.spawn('coordinator-proxy', new CoordinatorProxyActor());
+  for (const p of statuses)
+    env.runtime.send('coordinator-proxy', serverMsg('coordinator-proxy',
+      'StatusUpdated', p));
+  await flush();
+  return env;
+}
+
+test('in a cluster, the worker proxy learns where the workers run',
+  async () => {
+    const env = await afterStatuses(CLUSTER,
+      { ...CLUSTER, tasks: { queued: 1 } });
+    const where = env.inbox['worker-proxy'].filter((m) =>
+      m.type === 'WorkerHosts');
+    assert.equal(where.length, 1, 'only when a worker changed');
+    assert.deepEqual([...where[0].hosts], [['w1', 'h1'], ['w2', 'h2'],
+      ['w3', 'h3']]);
+    assert.equal(env.inbox['worker-proxy'].indexOf(where[0]), 0,
+      'before WorkersChanged, which asks again where it runs');
+    assert.deepEqual(env.log.warnings, []);
+  });
+
+test('in a cluster, the process tree gets the hosts when they change',
+  async () => {
+    const env = await afterStatuses(CLUSTER,
+      { ...CLUSTER, tasks: { queued: 1 } },
+      { ...CLUSTER, hosts: CLUSTER.hosts.map((h) => ({ ...h, up: true })) });
+    assert.deepEqual(env.inbox['process-tree'].map((m) => [m.type,
+      m.hosts.map((h) => `${h.host}:${h.up}`).join(' ')]), [
+      ['HostList', 'h1:true h2:true h3:false'],
+      ['HostList', 'h1:true h2:true h3:true'],
+    ]);
+  });
+
+test('one host: neither hosts nor worker hosts are passed on', async () => {
+  const env = await afterStatuses(SNAPSHOT);
+  assert.deepEqual(env.inbox['process-tree'], []);
+  assert.deepEqual(env.inbox['worker-proxy'].map((m) => m.type),
+    ['WorkersChanged']);
+});

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ProcessTreeActor, messageRate } from '../../web/js/process-tree.js';
-import { flush, serverMsg, testRuntime } from './helpers.mjs';
+import { ProcessTreeActor, messageRate, senderHost }
+  from '../../web/js/process-tree.js';
+import { fakeClock, flush, serverMsg, testRuntime } from './helpers.mjs';
 
 // A process tree actor between recorder actors.
 function setup() {
@@ -94,3 +95,98 @@ test('each push gives each process its message rate since the last one',
     await flush();
     assert.equal(rate(), 12);
   });
+
+// A cluster's push: `host`'s tree, from its supervisor's address.
+function hostPush(env, host, local, processes, sessions = 0) {
+  env.send({ ...serverMsg('process-tree', 'TreeUpdated', { host, processes,
+    sessions }), from: local ? 'system:supervisor' :
+    `system:supervisor@${host}` });
+}
+
+const proc = (name, pid, extra = {}) => ({ name, pid, state: 'up',
+  uptimeMs: 1000, restarts: 0, lastExit: null, rssBytes: 4096, ...extra });
+const hosts = (up3 = true) => [
+  { host: 'h1', up: true, roles: ['coordinator', 'worker', 'gateway'] },
+  { host: 'h2', up: true, roles: ['worker', 'gateway'] },
+  { host: 'h3', up: up3, roles: ['worker', 'gateway'] },
+];
+
+test('the push of another host is told by its sender\'s address', () => {
+  assert.equal(senderHost('system:supervisor'), null);
+  assert.equal(senderHost('system:supervisor@h1'), 'h1');
+  assert.equal(senderHost('system:supervisor@'), null);
+  assert.equal(senderHost(undefined), null);
+});
+
+test('one host: no hosts, no other subscription', async () => {
+  const env = setup();
+  env.send({ type: 'Start' });
+  push(env, { msgsIn: 1, msgsOut: 1, countersAt: 1000 });
+  await flush();
+  assert.equal(env.inbox.transport.length, 1);
+  assert.equal(env.inbox.ui.at(-1).hosts, null);
+});
+
+test('in a cluster, every other host\'s tree is followed once this host ' +
+  'is known, each under its host', async () => {
+  const env = setup();
+  env.send({ type: 'Start' });
+  env.send({ type: 'HostList', hosts: hosts() });
+  await flush();
+  assert.equal(env.inbox.transport.length, 1, 'not before this host is known');
+  hostPush(env, 'h2', true, [proc('link', 20), proc('worker', 21)], 1);
+  await flush();
+  assert.deepEqual(env.inbox.transport.slice(1).map((m) => [m.type, m.to]), [
+    ['AddSubscription', 'system:supervisor@h1'],
+    ['AddSubscription', 'system:supervisor@h3'],
+  ]);
+  hostPush(env, 'h1', false, [proc('coordinator', 10), proc('link', 11)]);
+  await flush();
+  const { tree, hosts: all } = env.inbox.ui.at(-1);
+  assert.deepEqual(tree.processes.map((p) => p.name), ['link', 'worker'],
+    'this host\'s tree stays the tree');
+  assert.deepEqual(all.map((h) => [h.host, h.local, h.up, h.stale,
+    h.tree?.processes.map((p) => p.name) ?? null]), [
+    ['h2', true, true, false, ['link', 'worker']],
+    ['h1', false, true, false, ['coordinator', 'link']],
+    ['h3', false, true, true, null],
+  ]);
+  assert.deepEqual(all[1].roles, ['coordinator', 'worker', 'gateway']);
+});
+
+test('a host that goes down keeps its tree, stale, and is followed again ' +
+  'when it is back', async (t) => {
+  const clock = fakeClock(t, 5_000_000);
+  const env = testRuntime(['transport', 'ui']);
+  env.runtime.spawn('process-tree', new ProcessTreeActor({ now: clock.now }));
+  env.send = (msg) => env.runtime.send('process-tree', msg);
+  const h3 = () => env.inbox.ui.at(-1).hosts.find((h) => h.host === 'h3');
+  const subscriptions = () => env.inbox.transport.filter((m) =>
+    m.to === 'system:supervisor@h3').length;
+  env.send({ type: 'HostList', hosts: hosts() });
+  hostPush(env, 'h2', true, [proc('link', 20)]);
+  hostPush(env, 'h3', false, [proc('link', 30, { msgsIn: 5, msgsOut: 5,
+    countersAt: 4_999_000 })]);
+  await flush();
+  assert.equal(subscriptions(), 1);
+  clock.tick(2000);
+  env.send({ type: 'HostList', hosts: hosts(false) });
+  await flush();
+  assert.deepEqual([h3().up, h3().stale, h3().downAt], [false, true,
+    5_002_000]);
+  assert.deepEqual(h3().tree.processes.map((p) => p.pid), [30],
+    'the last known tree, not nothing');
+  env.send({ type: 'HostList', hosts: hosts(false) });
+  await flush();
+  assert.equal(subscriptions(), 1, 'nothing asked of a host that is down');
+  env.send({ type: 'HostList', hosts: hosts(true) });
+  await flush();
+  assert.equal(subscriptions(), 2, 'a tree that restarted does not know us');
+  assert.deepEqual([h3().up, h3().stale], [true, true],
+    'stale until it pushes');
+  hostPush(env, 'h3', false, [proc('link', 31, { msgsIn: 1, msgsOut: 1,
+    countersAt: 5_003_000 })]);
+  await flush();
+  assert.deepEqual([h3().stale, h3().tree.processes[0].pid,
+    h3().tree.processes[0].rate], [false, 31, null]);
+});

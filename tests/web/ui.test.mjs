@@ -174,3 +174,28 @@ test('the tasks view: kinds, filters, the list and the open task render',
     assert.deepEqual(calls.find((c) => c[0] === 'taskFilters')[1].queue
       .options.map((o) => o.value), ['', 'lane']);
   });
+
+test('in a cluster, the tree comes with every host\'s, and the workers ' +
+  'with their hosts', async () => {
+  const env = setup();
+  const tree = normalizeTree({ host: 'h2', processes: [{ name: 'link',
+    pid: 7, state: 'up', uptimeMs: 10 }], sessions: 1 }, 0);
+  env.send({ type: 'Tree', tree, hosts: [
+    { host: 'h2', local: true, up: true, roles: ['worker'], tree,
+      stale: false, downAt: null },
+    { host: 'h1', local: false, up: false, roles: [], tree: null,
+      stale: true, downAt: null },
+  ] });
+  env.send({ type: 'Coordinator', status: normalizeStatus({
+    hosts: [{ host: 'h1', up: true, roles: [] }],
+    workers: [{ workerId: 'w1', status: 'idle' }] }) });
+  await flush();
+  await env.frame();
+  const t = env.calls.find((c) => c[0] === 'tree')[1];
+  assert.deepEqual(t.rows.map((r) => r.key), ['link']);
+  assert.deepEqual(t.hosts.map((h) => [h.key, h.state, h.rows.length]),
+    [['h2', 'up', 1], ['h1', 'down', 0]]);
+  const c = env.calls.find((x) => x[0] === 'coordinator')[1];
+  assert.equal(c.cluster, true);
+  assert.equal(c.workers[0].cells.at(-1).text, 'h1');
+});

@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { queueRows, summaryView, taskRows, workerDetailsView, formatExit }
-  from '../../web/js/view-model.js';
+import { formatExit, hostTreeViews, queueRows, summaryView, taskRows,
+  workerDetailsView, workerRows } from '../../web/js/view-model.js';
 import { normalizeStatus } from '../../web/js/coordinator-proxy.js';
 import { normalizeTree } from '../../web/js/process-tree.js';
-import { formatBytes, formatDuration, formatRate, summarize }
+import { formatBytes, formatClock, formatDuration, formatRate, summarize }
   from '../../web/js/format.js';
 
 test('unfinished tasks can be cancelled, finished ones cannot', () => {
@@ -72,4 +72,78 @@ test('the inspected worker panel says what the worker reported', () => {
       processedCount: 9 } });
   assert.equal(v.text, 'busy; current task t4; processed 9');
   assert.equal(v.rtt, 'round trip 2.3 ms');
+});
+
+test('in a cluster, each worker shows its host; with one host, no column',
+  () => {
+    const one = workerRows(normalizeStatus({ workers: [{ workerId: 'w1',
+      status: 'idle', processedCount: 2 }] }));
+    assert.deepEqual(one[0].cells.map((c) => c.name),
+      ['id', 'status', 'current-task', 'processed']);
+    const rows = workerRows(normalizeStatus({
+      hosts: [{ host: 'h1', up: true, roles: ['coordinator'] },
+        { host: 'h3', up: true, roles: ['worker'] }],
+      workers: [{ workerId: 'w1', status: 'idle', processedCount: 2 },
+        { workerId: 'w3', status: 'busy', currentTask: 't1',
+          processedCount: 0, host: 'h3' }],
+    }));
+    assert.deepEqual(rows.map((r) => r.cells.map((c) => c.text)), [
+      ['w1', 'idle', '—', '2', 'h1'],
+      ['w3', 'busy', 't1', '0', 'h3'],
+    ]);
+  });
+
+// A host as ProcessTreeActor lists it, its tree pushed at `at`.
+function host(name, { local = false, up = true, stale = false, roles = [],
+  downAt = null, at = 1000, processes = null, sessions = 0 } = {}) {
+  return { host: name, local, up, roles, stale, downAt,
+    tree: processes === null ? null : normalizeTree({ processes,
+      sessions }, at) };
+}
+
+const LINK = { name: 'link', pid: 40, state: 'up', uptimeMs: 5000,
+  restarts: 1, lastExit: { code: 1 }, rssBytes: 2048, msgsIn: 3,
+  msgsOut: 3, countersAt: 900 };
+
+test('every host\'s tree: this host first, the others by name, each ' +
+  'labelled up or down', () => {
+  const views = hostTreeViews([
+    host('h10', { processes: [LINK] }),
+    host('h2', { local: true, roles: ['worker', 'gateway'], sessions: 1,
+      processes: [LINK] }),
+    host('h1', { roles: ['coordinator', 'worker', 'gateway'], sessions: 2,
+      processes: [LINK] }),
+    host('h3', { up: true, stale: true }),
+  ], 3000);
+  assert.deepEqual(views.map((v) => [v.key, v.local, v.state, v.detail,
+    v.empty]), [
+    ['h2', true, 'up', 'this host · worker gateway · 1 session', ''],
+    ['h1', false, 'up', 'coordinator worker gateway · 2 sessions', ''],
+    ['h3', false, 'up', '', 'Waiting for h3\'s processes…'],
+    ['h10', false, 'up', '0 sessions', ''],
+  ]);
+  assert.deepEqual(views[1].rows[0].cells.map((c) => c.text),
+    ['link', '40', 'up', '7 s', '1', 'exit 1', '2.0 KiB', '—']);
+});
+
+test('a host that is down shows its last known processes, stale', () => {
+  const [down, never] = hostTreeViews([
+    host('h3', { up: false, stale: true, roles: ['worker'],
+      downAt: 60_000, at: 59_000, processes: [LINK] }),
+    host('h4', { up: false, stale: true }),
+  ], 90_000);
+  assert.equal(down.state, 'down');
+  assert.equal(down.detail, `since ${formatClock(60_000)} · worker · ` +
+    `last heard at ${formatClock(59_000)}`);
+  assert.deepEqual(down.rows[0].cells.map((c) => c.text),
+    ['link', '40', 'stale', '—', '1', 'exit 1', '2.0 KiB', '—']);
+  assert.equal(down.rows[0].cells[2].status, 'stale');
+  assert.equal(down.empty, '');
+  assert.deepEqual([never.rows, never.empty],
+    [[], 'h4 is down: its processes are not known.']);
+  const back = hostTreeViews([host('h3', { up: true, stale: true,
+    processes: [LINK] })], 90_000)[0];
+  assert.equal(back.state, 'up');
+  assert.equal(back.rows[0].cells[2].text, 'stale',
+    'back up, but nothing from it yet');
 });

@@ -70,3 +70,24 @@ test('an unknown worker is reported in a notice and in the panel',
     assert.match(notices[0].text, /GetState ghost failed/);
     assert.equal(env.details().error, notices[0].text);
   });
+
+test('in a cluster, a worker is asked on its host, worker:<id>@<host>',
+  async () => {
+    const env = setup();
+    env.send({ type: 'WorkerHosts', hosts: new Map([['w1', 'h1'],
+      ['w3', 'h3']]) });
+    env.send({ type: 'InspectWorker', workerId: 'w3' });
+    await flush();
+    assert.deepEqual(env.inbox.transport.map((m) => [m.to, m.msgType]),
+      [['worker:w3@h3', 'GetState'], ['worker:w3@h3', 'Ping']]);
+    env.send({ ...serverMsg('worker-proxy', 'WorkerState', { workerId: 'w3',
+      status: 'idle', processedCount: 2 }, { replyTo: 'id-1' }),
+    from: 'worker:w3@h3' });
+    await flush();
+    assert.equal(env.details().state.processedCount, 2);
+    // It moved: the next question goes to its new host.
+    env.send({ type: 'WorkerHosts', hosts: new Map([['w3', 'h2']]) });
+    env.send({ type: 'WorkersChanged', workerIds: ['w3'] });
+    await flush();
+    assert.equal(env.inbox.transport.at(-1).to, 'worker:w3@h2');
+  });

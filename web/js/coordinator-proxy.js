@@ -21,6 +21,7 @@ export const MAX_RECENT = 200;
 export const MAX_QUEUE_NEXT = 50;
 export const MAX_QUEUES = 64;
 export const MAX_KINDS = 100;
+export const MAX_HOSTS = 64;
 
 // The requests a UserRequest may make of the coordinator.
 const REQUESTS = ['RegisterWorker', 'UnregisterWorker', 'AssignTask',
@@ -36,6 +37,7 @@ export function emptyStatus() {
     recent: [],
     delayed: { scheduled: 0, retrying: 0, cancelled: 0 },
     queues: [],
+    hosts: null,  /* in a cluster: [{host, up, roles}], the coordinator's first */
   };
 }
 
@@ -46,15 +48,34 @@ export function normalizeStatus(p) {
   s.received = true;
   if (p === null || typeof p !== 'object')
     return s;
+  if (Array.isArray(p.hosts))
+    s.hosts = p.hosts
+      .filter((h) => h && typeof h.host === 'string' && h.host !== '')
+      .slice(0, MAX_HOSTS)
+      .map((h) => ({
+        host: h.host,
+        up: h.up === true,
+        roles: Array.isArray(h.roles) ?
+          h.roles.filter((r) => typeof r === 'string') : [],
+      }));
   if (Array.isArray(p.workers))
     s.workers = p.workers
       .filter((w) => w && typeof w.workerId === 'string')
-      .map((w) => ({
-        workerId: w.workerId,
-        status: typeof w.status === 'string' ? w.status : 'unknown',
-        currentTask: typeof w.currentTask === 'string' ? w.currentTask : null,
-        processedCount: count(w.processedCount),
-      }));
+      .map((w) => {
+        const worker = {
+          workerId: w.workerId,
+          status: typeof w.status === 'string' ? w.status : 'unknown',
+          currentTask: typeof w.currentTask === 'string' ? w.currentTask :
+            null,
+          processedCount: count(w.processedCount),
+        };
+        /* In a cluster a worker says its host unless it is the
+           coordinator's. */
+        if (s.hosts !== null)
+          worker.host = typeof w.host === 'string' && w.host !== '' ?
+            w.host : s.hosts[0]?.host ?? null;
+        return worker;
+      });
   if (p.queue && typeof p.queue === 'object') {
     const next = Array.isArray(p.queue.next) ?
       p.queue.next.filter((id) => typeof id === 'string') : [];
@@ -129,22 +150,34 @@ export function changedWorkers(before, after) {
     old.delete(w.workerId);
     if (o === undefined || o.status !== w.status ||
         o.currentTask !== w.currentTask ||
-        o.processedCount !== w.processedCount)
+        o.processedCount !== w.processedCount || o.host !== w.host)
       changed.push(w.workerId);
   }
   return changed.concat([...old.keys()]);
 }
 
+// Where each worker runs, in a cluster: a Map of workerId to host.
+export function workerHosts(status) {
+  return new Map(status.workers.map((w) => [w.workerId, w.host ?? null]));
+}
+
+// Did the list of hosts change (a host added, up or down, its roles)?
+function hostsChanged(before, after) {
+  return JSON.stringify(before) !== JSON.stringify(after);
+}
+
 export class CoordinatorProxyActor {
-  // Options: actor names (transport, ui, workerProxy), the coordinator's
-  // address, and newId for message ids.
+  // Options: actor names (transport, ui, workerProxy, tasks,
+  // processTree), the coordinator's address, and newId for message ids.
   constructor({ transport = ACTOR.transport, ui = ACTOR.ui,
     workerProxy = ACTOR.workerProxy, tasks = ACTOR.tasks,
-    address = ADDRESS.coordinator, newId = createIdGenerator() } = {}) {
+    processTree = ACTOR.processTree, address = ADDRESS.coordinator,
+    newId = createIdGenerator() } = {}) {
     this.transport = transport;
     this.ui = ui;
     this.workerProxy = workerProxy;
     this.tasks = tasks;
+    this.processTree = processTree;
     this.address = address;
     this.newId = newId;
     this.status = emptyStatus();
@@ -214,13 +247,22 @@ export class CoordinatorProxyActor {
   }
 
   // Take in a new snapshot and pass it on to the UI (and the changed worker
-  // ids to the worker proxy, which refreshes an inspected worker).
+  // ids to the worker proxy, which refreshes an inspected worker). In a
+  // cluster the process tree gets the hosts when they changed, and the
+  // worker proxy where each worker runs, which its address names.
   onStatus(ctx, payload) {
     const next = normalizeStatus(payload);
     const changed = changedWorkers(this.status, next);
     const counts = this.status.received && countsChanged(this.status, next);
+    const hosts = next.hosts !== null &&
+      hostsChanged(this.status.hosts, next.hosts);
     this.status = next;
     ctx.send(this.ui, { type: 'Coordinator', status: next });
+    if (hosts)
+      ctx.send(this.processTree, { type: 'HostList', hosts: next.hosts });
+    if (changed.length > 0 && next.hosts !== null)
+      ctx.send(this.workerProxy, { type: 'WorkerHosts',
+        hosts: workerHosts(next) });
     if (changed.length > 0)
       ctx.send(this.workerProxy, { type: 'WorkersChanged', workerIds: changed });
     if (counts)

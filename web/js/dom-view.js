@@ -20,6 +20,8 @@ export function createDomView(doc, send) {
   const $ = (id) => doc.getElementById(id);
   /* the task kinds the assign form offers; the open task's id */
   const state = { kinds: BUILTIN_KINDS, detailId: null };
+  /* in a cluster, the other hosts' trees: host -> {el, label, body, empty} */
+  const hostTrees = new Map();
   const assign = bindForms(doc, $, send, state);
   bindTasks(doc, $, send, state);
 
@@ -59,6 +61,7 @@ export function createDomView(doc, send) {
 
     // Workers, queue, recent tasks and counters.
     coordinator(m) {
+      $('workers-host').hidden = !m.cluster;
       syncRows($('workers-body'), m.workers,
         { ...TABLE, keyAttr: 'data-worker-id', actions: true });
       syncRows($('recent-tasks-body'), m.tasks,
@@ -148,12 +151,18 @@ export function createDomView(doc, send) {
         panel.focus();
     },
 
-    // The process tree and the session count.
+    // The process tree and the session count; in a cluster, this host's
+    // tree labelled, and every other host's after it.
     tree(t) {
       syncRows($('process-tree-body'), t.rows,
         { ...TABLE, keyAttr: 'data-name' });
       setText($('session-count'), t.sessions === null ? '—' :
         String(t.sessions));
+      const local = t.hosts?.find((h) => h.local) ?? null;
+      $('tree-local-label').hidden = local === null;
+      labelTree($('tree-local'), $('tree-local-label'), local);
+      syncHostTrees(doc, $, hostTrees,
+        (t.hosts ?? []).filter((h) => !h.local));
     },
 
     // The activity log, newest first.
@@ -212,6 +221,78 @@ function serverInfo(server) {
   if (server.name === undefined || server.name === 'actord')
     return version;
   return `${server.name} ${version}`.trim();
+}
+
+// Say whose a tree is (a host of hostTreeViews, or null outside a
+// cluster): the section's data-host and data-state, and its label.
+function labelTree(section, label, h) {
+  if (h === null) {
+    section.removeAttribute('data-host');
+    section.removeAttribute('data-state');
+    return;
+  }
+  section.setAttribute('data-host', h.key);
+  section.setAttribute('data-state', h.state);
+  const [name, state, detail] = label.children;
+  setText(name, h.key);
+  setText(state, h.state);
+  state.setAttribute('data-status', h.state);
+  setText(detail, h.detail);
+}
+
+// Make #host-trees hold a section per other host, in the order given:
+// `sections` (host -> {el, label, body, empty}) keeps them between
+// renders; a section is moved only when out of place, so focus and
+// scroll stay.
+function syncHostTrees(doc, $, sections, hosts) {
+  const box = $('host-trees');
+  for (const [host, section] of sections)
+    if (!hosts.some((h) => h.key === host)) {
+      section.el.remove();
+      sections.delete(host);
+    }
+  let cursor = box.firstElementChild;
+  for (const h of hosts) {
+    let section = sections.get(h.key);
+    if (section === undefined) {
+      section = hostSection(doc, $, h.key);
+      sections.set(h.key, section);
+    }
+    if (section.el === cursor)
+      cursor = cursor.nextElementSibling;
+    else
+      box.insertBefore(section.el, cursor);
+    labelTree(section.el, section.label, h);
+    syncRows(section.body, h.rows, { ...TABLE, keyAttr: 'data-name' });
+    setText(section.empty, h.empty);
+  }
+}
+
+// A section for another host's tree: a label like this host's, a table
+// with the process table's head, and a line for while it has no rows.
+function hostSection(doc, $, host) {
+  const el = doc.createElement('div');
+  el.className = 'host-tree';
+  const label = $('tree-local-label').cloneNode(true);
+  label.id = `tree-label-${host}`;
+  label.hidden = false;
+  const scroll = doc.createElement('div');
+  scroll.className = 'scroll';
+  scroll.tabIndex = 0;
+  scroll.setAttribute('role', 'region');
+  scroll.setAttribute('aria-labelledby', label.id);
+  const table = doc.createElement('table');
+  table.className = 'stack';
+  table.setAttribute('role', 'table');
+  const body = doc.createElement('tbody');
+  body.setAttribute('role', 'rowgroup');
+  table.append($('process-tree').tHead.cloneNode(true), body);
+  scroll.append(table);
+  const empty = doc.createElement('p');
+  empty.className = 'empty';
+  empty.setAttribute('data-testid', 'host-empty');
+  el.append(label, scroll, empty);
+  return { el, label, body, empty };
 }
 
 // A <dl> of the open task's fields: <div data-field><dt><dd></div> each.

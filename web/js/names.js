@@ -7,9 +7,9 @@ export const ACTOR = Object.freeze({
   transport: 'transport',                   /* the WebSocket */
   connectionMonitor: 'connection-monitor',  /* connection state and countdown */
   coordinatorProxy: 'coordinator-proxy',    /* coordinator:main */
-  workerProxy: 'worker-proxy',              /* worker:<id> */
+  workerProxy: 'worker-proxy',              /* worker:<id>(@<host>) */
   eventLog: 'event-log',                    /* eventlog:main */
-  processTree: 'process-tree',              /* system:supervisor */
+  processTree: 'process-tree',              /* system:supervisor(@<host>) */
   tasks: 'tasks',                           /* the tasks view: coordinator:main */
   charts: 'charts',                         /* coordinator:main, charted */
 });
@@ -18,5 +18,7 @@ export const ADDRESS = Object.freeze({
   coordinator: ADDRESSES.coordinator,
   eventlog: ADDRESSES.eventlog,
   supervisor: ADDRESSES.supervisor,
-  worker: (workerId) => `worker:${workerId}`,
+  /* in a cluster, the worker's host (this one's name is understood too) */
+  worker: (workerId, host = null) => (host === null ? `worker:${workerId}` :
+    `worker:${workerId}@${host}`),
 });

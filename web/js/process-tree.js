@@ -1,6 +1,14 @@
 // ProcessTreeActor: the supervisor's process tree, pushed by
 // system:supervisor as TreeUpdated on every change, and while it is
 // watched, when a process's message counters moved.
+//
+// In a cluster (docs/cluster.md) the tree says whose it is (`host`) and
+// the coordinator's status lists the hosts, which the coordinator proxy
+// passes on (HostList). The actor then follows every other host's tree as
+// well, at system:supervisor@<host>: subscribed while the host is up, and
+// again when it comes back (a restarted tree does not know the page). A
+// host that went down keeps its last tree, marked stale until it pushes
+// again.
 
 import { ACTOR, ADDRESS } from './names.js';
 import { errorNotice } from './notices.js';
@@ -58,6 +66,13 @@ export function normalizeTree(p, receivedAt, prev = null) {
   return { received: true, processes, sessions, receivedAt };
 }
 
+// The host a push comes from: the one its sender's address names
+// (system:supervisor@h1), null for this host's own supervisor.
+export function senderHost(from) {
+  const at = typeof from === 'string' ? from.indexOf('@') : -1;
+  return at < 0 || at === from.length - 1 ? null : from.slice(at + 1);
+}
+
 export class ProcessTreeActor {
   // Options: actor names (transport, ui), the supervisor's address, now().
   constructor({ transport = ACTOR.transport, ui = ACTOR.ui,
@@ -67,9 +82,13 @@ export class ProcessTreeActor {
     this.ui = ui;
     this.address = address;
     this.tree = null;       /* the last push's, for the rates */
+    this.host = null;       /* this host's name, in a cluster */
+    this.hosts = null;      /* the coordinator's list, in a cluster */
+    this.others = new Map(); /* host -> {host, up, roles, tree, stale,
+                               downAt, subscribed}: every other host's */
   }
 
-  // Handle Start and the supervisor's pushes.
+  // Handle Start, the supervisors' pushes and the coordinator's hosts.
   receive(msg, ctx) {
     switch (msg.type) {
     case 'Start':
@@ -77,8 +96,12 @@ export class ProcessTreeActor {
         from: ctx.self, payload: {} });
       break;
     case 'TreeUpdated':
-      this.tree = normalizeTree(msg.payload, this.now(), this.tree);
-      ctx.send(this.ui, { type: 'Tree', tree: this.tree });
+      this.onTree(ctx, msg);
+      break;
+    case 'HostList':
+      this.hosts = msg.hosts;
+      this.follow(ctx);
+      this.publish(ctx);
       break;
     case 'Subscribed':
       break;
@@ -89,5 +112,81 @@ export class ProcessTreeActor {
     default:
       console.warn(`process-tree: unexpected ${msg.type}`);
     }
+  }
+
+  // A push from this host's supervisor or, in a cluster, another host's.
+  onTree(ctx, msg) {
+    const from = senderHost(msg.from);
+    if (from === null) {
+      this.tree = normalizeTree(msg.payload, this.now(), this.tree);
+      if (this.host === null && typeof msg.payload?.host === 'string') {
+        this.host = msg.payload.host;
+        this.follow(ctx);
+      }
+    } else {
+      const h = this.other(from);
+      h.tree = normalizeTree(msg.payload, this.now(), h.tree);
+      h.stale = false;
+    }
+    this.publish(ctx);
+  }
+
+  // The entry of another host, made on first mention.
+  other(host) {
+    let h = this.others.get(host);
+    if (h === undefined) {
+      h = { host, up: false, roles: [], tree: null, stale: true,
+        downAt: null, subscribed: false };
+      this.others.set(host, h);
+    }
+    return h;
+  }
+
+  // Follow the coordinator's list of hosts, once this host's name is
+  // known: subscribe to each other host's tree while it is up (once more
+  // when it comes back), and mark the tree of one that went down stale.
+  // A host the list no longer names keeps what was last known of it.
+  follow(ctx) {
+    if (this.hosts === null || this.host === null)
+      return;
+    for (const { host, up, roles } of this.hosts) {
+      if (host === this.host)
+        continue;
+      const h = this.other(host);
+      h.roles = roles;
+      if (!up) {
+        if (h.up)
+          h.downAt = this.now();
+        h.stale = true;
+        h.subscribed = false;   /* asked again once it is back */
+      } else if (!h.subscribed) {
+        ctx.send(this.transport, { type: 'AddSubscription',
+          to: `${this.address}@${host}`, from: ctx.self, payload: {} });
+        h.subscribed = true;
+      }
+      h.up = up;
+    }
+  }
+
+  // Send the UI this host's tree and, in a cluster, every host's.
+  publish(ctx) {
+    if (this.tree === null)
+      return;
+    ctx.send(this.ui, { type: 'Tree', tree: this.tree, hosts: this.cluster() });
+  }
+
+  // Every host's tree, this one's first, or null outside a cluster (or
+  // before the coordinator listed the hosts): [{host, local, up, roles,
+  // tree, stale, downAt}].
+  cluster() {
+    if (this.hosts === null || this.host === null)
+      return null;
+    const self = this.hosts.find((h) => h.host === this.host);
+    return [{ host: this.host, local: true, up: true,
+      roles: self?.roles ?? [], tree: this.tree, stale: false,
+      downAt: null },
+    ...[...this.others.values()].map((h) => ({ host: h.host, local: false,
+      up: h.up, roles: h.roles, tree: h.tree, stale: h.stale,
+      downAt: h.downAt }))];
   }
 }

@@ -8,9 +8,9 @@
 import { errorNotice } from './notices.js';
 import { emptyStatus } from './coordinator-proxy.js';
 import { connectionView } from './connection-monitor.js';
-import { delayedSummary, eventRows, kindChoices, queueRows, summaryView,
-  taskDetailView, taskFilterView, taskListView, taskRows, treeRows,
-  workerDetailsView, workerRows } from './view-model.js';
+import { delayedSummary, eventRows, hostTreeViews, kindChoices, queueRows,
+  summaryView, taskDetailView, taskFilterView, taskListView, taskRows,
+  treeRows, workerDetailsView, workerRows } from './view-model.js';
 
 export const MAX_NOTICES_PER_FRAME = 3;
 export const TICK_MS = 1000;
@@ -30,6 +30,7 @@ export class UIActor {
     this.connection = connectionView(null, 0);
     this.events = [];
     this.tree = null;
+    this.hosts = null;   /* in a cluster, every host's tree */
     this.details = null;
     this.notices = [];
     this.dropped = 0;    /* notices beyond the per-frame bound */
@@ -91,6 +92,7 @@ export class UIActor {
       return;
     case 'Tree':
       this.tree = msg.tree;
+      this.hosts = msg.hosts ?? null;
       this.mark(ctx, 'tree');
       return;
     case 'WorkerDetails':
@@ -152,10 +154,13 @@ export class UIActor {
         summary: summaryView(this.status),
         more: delayedSummary(this.status),
         queues: (this.status.queues ?? []).map((q) => q.name),
+        cluster: Boolean(this.status.hosts),
       });
     if (dirty.has('tree') && this.tree !== null)
       v.tree({ rows: treeRows(this.tree, this.now()),
-        sessions: this.tree.sessions });
+        sessions: this.tree.sessions,
+        hosts: this.hosts === null ? null :
+          hostTreeViews(this.hosts, this.now()) });
     if (dirty.has('events'))
       v.events(eventRows(this.events));
     if (dirty.has('details'))

@@ -11,7 +11,8 @@ import { FINAL_STATUSES, TASK_STATUSES, formatRoute } from './task-route.js';
 const byId = new Intl.Collator(undefined, { numeric: true });
 const CANCELLABLE = new Set(['queued', 'assigned', 'running', 'pending']);
 
-// Workers, in natural id order (w2 before w10).
+// Workers, in natural id order (w2 before w10); in a cluster, each with
+// the host it runs on.
 export function workerRows(status) {
   return status.workers
     .slice()
@@ -23,6 +24,7 @@ export function workerRows(status) {
         { name: 'status', text: w.status, status: w.status },
         { name: 'current-task', text: w.currentTask ?? '—' },
         { name: 'processed', text: String(w.processedCount) },
+        ...(status.hosts ? [{ name: 'host', text: w.host ?? '—' }] : []),
       ],
       actions: [
         { action: 'inspect', label: 'Inspect',
@@ -74,26 +76,73 @@ export function summaryView(status) {
 }
 
 // Processes of the tree at time `now`; a live process's uptime advances
-// from the last push.
-export function treeRows(tree, now) {
+// from the last push. A stale tree (its host is down, or has not pushed
+// since it came back) shows what was last known, its states 'stale',
+// without uptimes or rates.
+export function treeRows(tree, now, stale = false) {
   return tree.processes.map((p) => {
-    const up = p.pid !== null && p.uptimeMs !== null ?
+    const up = !stale && p.pid !== null && p.uptimeMs !== null ?
       p.uptimeMs + Math.max(0, now - tree.receivedAt) : null;
+    const state = stale ? 'stale' : p.state;
     return {
       key: p.name,
       cells: [
         { name: 'name', text: p.name },
         { name: 'pid', text: p.pid === null ? '—' : String(p.pid) },
-        { name: 'state', text: p.state, status: p.state },
+        { name: 'state', text: state, status: state },
         { name: 'uptime', text: formatDuration(up) },
         { name: 'restarts', text: String(p.restarts) },
         { name: 'last-exit', text: formatExit(p.lastExit) },
         { name: 'memory', text: formatBytes(p.rssBytes) },
-        { name: 'rate', text: formatRate(p.rate) },
+        { name: 'rate', text: formatRate(stale ? null : p.rate) },
       ],
       actions: [],
     };
   });
+}
+
+// "1 session", "3 sessions"; '' when not known.
+function sessionsText(n) {
+  if (n === null)
+    return '';
+  return `${n} session${n === 1 ? '' : 's'}`;
+}
+
+// In a cluster, the tree of each host (ProcessTreeActor's list): this
+// host's first, the others in natural name order, each with its state (up
+// or down), a line about it (this host, its roles, its sessions, since
+// when it is down), its rows, and what to say while it has none.
+export function hostTreeViews(hosts, now) {
+  return hosts
+    .slice()
+    .sort((a, b) => Number(b.local) - Number(a.local) ||
+      byId.compare(a.host, b.host))
+    .map((h) => {
+      const stale = !h.up || h.stale;
+      const detail = [];
+      if (h.local)
+        detail.push('this host');
+      if (!h.up && h.downAt !== null)
+        detail.push(`since ${formatClock(h.downAt)}`);
+      if (h.roles.length > 0)
+        detail.push(h.roles.join(' '));
+      if (h.tree !== null && !stale)
+        detail.push(sessionsText(h.tree.sessions));
+      if (h.tree !== null && stale)
+        detail.push(`last heard at ${formatClock(h.tree.receivedAt)}`);
+      let empty = '';
+      if (h.tree === null)
+        empty = h.up ? `Waiting for ${h.host}'s processes…` :
+          `${h.host} is down: its processes are not known.`;
+      return {
+        key: h.host,
+        local: h.local,
+        state: h.up ? 'up' : 'down',
+        detail: detail.filter((d) => d !== '').join(' · '),
+        rows: h.tree === null ? [] : treeRows(h.tree, now, stale),
+        empty,
+      };
+    });
 }
 
 // Events newest first.

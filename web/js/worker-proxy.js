@@ -3,6 +3,8 @@
 // The user picks a worker to inspect; the proxy sends it GetState and a Ping
 // (for the round trip through gateway, session and worker process) and asks
 // again whenever the coordinator reports that worker changed. No polling.
+// In a cluster the coordinator proxy says where each worker runs
+// (WorkerHosts), and the worker is asked at worker:<id>@<host>.
 
 import { ACTOR, ADDRESS } from './names.js';
 import { createIdGenerator } from './ids.js';
@@ -18,10 +20,11 @@ export class WorkerProxyActor {
     this.now = now;
     this.pending = new PendingRequests(100);
     this.details = null;  /* {workerId, state, error, rttMs, loading} */
+    this.hosts = new Map(); /* workerId -> host, in a cluster */
   }
 
-  // Handle an InspectWorker/CloseDetails intent, a coordinator change, or a
-  // reply.
+  // Handle an InspectWorker/CloseDetails intent, a coordinator change (of
+  // the workers, or where they run), or a reply.
   receive(msg, ctx) {
     switch (msg.type) {
     case 'InspectWorker':
@@ -35,6 +38,9 @@ export class WorkerProxyActor {
     case 'CloseDetails':
       this.details = null;
       this.publish(ctx);
+      break;
+    case 'WorkerHosts':
+      this.hosts = msg.hosts;
       break;
     case 'WorkersChanged':
       if (this.details !== null &&
@@ -55,9 +61,10 @@ export class WorkerProxyActor {
     }
   }
 
-  // Send GetState and Ping to the inspected worker.
+  // Send GetState and Ping to the inspected worker, on its host.
   ask(ctx) {
-    const to = ADDRESS.worker(this.details.workerId);
+    const to = ADDRESS.worker(this.details.workerId,
+      this.hosts.get(this.details.workerId) ?? null);
     for (const [type, payload] of [['GetState', {}],
       ['Ping', { sentAt: this.now() }]]) {
       const id = this.newId();
