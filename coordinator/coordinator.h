@@ -273,6 +273,7 @@ enum cstmt {
 /* A cluster host, as the link tells of it (HostState). */
 struct chost {
 	char		 name[HOST_MAX + 1];
+	char		 incarnation[NAME_MAX_LEN + 1];	/* its tree's */
 	unsigned	 roles;		/* ROLE_* */
 	int		 up;
 };

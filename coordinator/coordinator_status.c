@@ -320,8 +320,9 @@ pack_roles(msgpack_packer *pk, unsigned roles)
 }
 
 /*
- * In a cluster, hosts: [{host, up, roles}], this one first, then every
- * other the link told of (docs/cluster.md).
+ * In a cluster, hosts: [{host, up, roles, incarnation?}], this one first,
+ * then every other the link told of, with its tree's incarnation (new
+ * when it restarted, however fast: docs/cluster.md).
  */
 static void
 pack_hosts(struct coord *c, msgpack_packer *pk)
@@ -336,8 +337,9 @@ pack_hosts(struct coord *c, msgpack_packer *pk)
 	msgpack_pack_true(pk);
 	pack_roles(pk, c->conf.roles);
 	for (i = 0; i < c->nhosts; i++) {
-		msgpack_pack_map(pk, 3);
+		msgpack_pack_map(pk, 4);
 		mp_pack_kv_str(pk, "host", c->hosts[i].name);
+		mp_pack_kv_str(pk, "incarnation", c->hosts[i].incarnation);
 		mp_pack_str(pk, "up");
 		if (c->hosts[i].up)
 			msgpack_pack_true(pk);

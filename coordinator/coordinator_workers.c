@@ -319,6 +319,9 @@ coord_host_state(struct actor *self, const struct envelope *env,
 	}
 	h->roles = (unsigned)m->roles;
 	h->up = strcmp(m->state, "up") == 0;
+	if (m->incarnation[0] != '\0')
+		snprintf(h->incarnation, sizeof(h->incarnation), "%s",
+		    m->incarnation);
 	c->dirty = 1;		/* the status lists the hosts */
 	if (db_begin(c->db) == -1)
 		return -1;

@@ -240,9 +240,12 @@ test('the queues of a snapshot, checked', () => {
 // first; a worker on another host says which.
 const CLUSTER = {
   hosts: [
-    { host: 'h1', up: true, roles: ['coordinator', 'worker', 'gateway'] },
-    { host: 'h2', up: true, roles: ['worker', 'gateway'] },
-    { host: 'h3', up: false, roles: ['worker', 'gateway'] },
+    { host: 'h1', up: true, roles: ['coordinator', 'worker', 'gateway'],
+      incarnation: '' },
+    { host: 'h2', up: true, roles: ['worker', 'gateway'],
+      incarnation: '40-7' },
+    { host: 'h3', up: false, roles: ['worker', 'gateway'],
+      incarnation: '41-9' },
   ],
   workers: [
     { workerId: 'w1', status: 'idle', processedCount: 0 },
@@ -261,7 +264,7 @@ test('in a cluster, the status keeps the hosts and where each worker runs',
     const odd = normalizeStatus({ hosts: [null, { host: '' },
       { host: 'h1', up: 'yes', roles: ['worker', 7] }] });
     assert.deepEqual(odd.hosts, [{ host: 'h1', up: false,
-      roles: ['worker'] }]);
+      roles: ['worker'], incarnation: '' }]);
     assert.equal(normalizeStatus(SNAPSHOT).hosts, null, 'one host: none');
     assert.equal('host' in normalizeStatus(SNAPSHOT).workers[0], false);
   });

@@ -190,3 +190,29 @@ test('a host that goes down keeps its tree, stale, and is followed again ' +
   assert.deepEqual([h3().stale, h3().tree.processes[0].pid,
     h3().tree.processes[0].rate], [false, 31, null]);
 });
+
+test('a host back as a new incarnation before it was seen down is ' +
+  'followed again, its old tree stale', async () => {
+  const env = setup();
+  const inc = (i3) => hosts().map((h) => ({ ...h,
+    incarnation: h.host === 'h3' ? i3 : 'x' }));
+  const h3 = () => env.inbox.ui.at(-1).hosts.find((h) => h.host === 'h3');
+  const subscriptions = () => env.inbox.transport.filter((m) =>
+    m.to === 'system:supervisor@h3').length;
+  env.send({ type: 'Start' });
+  env.send({ type: 'HostList', hosts: inc('100-1') });
+  hostPush(env, 'h2', true, [proc('link', 20)]);
+  hostPush(env, 'h3', false, [proc('link', 30)]);
+  await flush();
+  assert.equal(subscriptions(), 1);
+  env.send({ type: 'HostList', hosts: inc('100-1') });
+  await flush();
+  assert.equal(subscriptions(), 1, 'the same life: nothing asked again');
+  env.send({ type: 'HostList', hosts: inc('200-7') });
+  await flush();
+  assert.equal(subscriptions(), 2, 'a new life: asked again');
+  assert.equal(h3().stale, true);
+  hostPush(env, 'h3', false, [proc('link', 31)]);
+  await flush();
+  assert.deepEqual([h3().stale, h3().tree.processes[0].pid], [false, 31]);
+});

@@ -57,6 +57,7 @@ export function normalizeStatus(p) {
         up: h.up === true,
         roles: Array.isArray(h.roles) ?
           h.roles.filter((r) => typeof r === 'string') : [],
+        incarnation: typeof h.incarnation === 'string' ? h.incarnation : '',
       }));
   if (Array.isArray(p.workers))
     s.workers = p.workers

@@ -136,7 +136,7 @@ export class ProcessTreeActor {
     let h = this.others.get(host);
     if (h === undefined) {
       h = { host, up: false, roles: [], tree: null, stale: true,
-        downAt: null, subscribed: false };
+        downAt: null, subscribed: false, incarnation: null };
       this.others.set(host, h);
     }
     return h;
@@ -144,12 +144,13 @@ export class ProcessTreeActor {
 
   // Follow the coordinator's list of hosts, once this host's name is
   // known: subscribe to each other host's tree while it is up (once more
-  // when it comes back), and mark the tree of one that went down stale.
-  // A host the list no longer names keeps what was last known of it.
+  // when it comes back, or comes back as a new incarnation faster than it
+  // was seen down), and mark the tree of one that went down stale.  A
+  // host the list no longer names keeps what was last known of it.
   follow(ctx) {
     if (this.hosts === null || this.host === null)
       return;
-    for (const { host, up, roles } of this.hosts) {
+    for (const { host, up, roles, incarnation = '' } of this.hosts) {
       if (host === this.host)
         continue;
       const h = this.other(host);
@@ -159,11 +160,16 @@ export class ProcessTreeActor {
           h.downAt = this.now();
         h.stale = true;
         h.subscribed = false;   /* asked again once it is back */
-      } else if (!h.subscribed) {
+      } else if (!h.subscribed || h.incarnation !== incarnation) {
+        // A tree that restarted knows us no more, and what we have of
+        // it is its last life's.
+        if (h.incarnation !== null && h.incarnation !== incarnation)
+          h.stale = true;
         ctx.send(this.transport, { type: 'AddSubscription',
           to: `${this.address}@${host}`, from: ctx.self, payload: {} });
         h.subscribed = true;
       }
+      h.incarnation = incarnation;
       h.up = up;
     }
   }
