@@ -114,6 +114,15 @@ $(PROBE): tests/probe_session.c $(BUILD)/session/sandbox.o $(LIBCOMMON)
 
 tests: $(PROBE)
 
+# Raw bytes onto a NATS subject, for the cluster tests' bad input.
+NATS_PUB	:= $(BUILD)/tests/nats_pub
+$(NATS_PUB): tests/nats_pub.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< \
+	    $(shell pkg-config --libs libnats 2>/dev/null) -lpthread
+
+tests: $(NATS_PUB)
+
 bootstrap:
 	@scripts/bootstrap.sh build
 

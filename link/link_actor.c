@@ -269,6 +269,7 @@ deliver(const unsigned char *p, size_t len)
 		    off + FRAME_HDR + body > len) {
 			log_warnx("NATS: a batch with a bad frame length; "
 			    "the rest of it dropped");
+			off = len;
 			break;
 		}
 		if (!mp_sane(p + off + FRAME_HDR, body) ||
@@ -302,6 +303,9 @@ deliver(const unsigned char *p, size_t len)
 		else
 			actor_end();
 	}
+	if (off != len)
+		log_warnx("NATS: a batch that ends inside a frame header; "
+		    "its last %zu bytes dropped", len - off);
 	msgpack_unpacked_destroy(&u);
 }
 

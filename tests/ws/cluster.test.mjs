@@ -10,7 +10,8 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { jsonClient, startTree, httpGet } from './lib.mjs';
+import { join } from 'node:path';
+import { jsonClient, startTree, httpGet, ROOT } from './lib.mjs';
 import { startNats, startHost, killHost, until, writeFileSync }
   from './cluster.mjs';
 
@@ -223,6 +224,36 @@ describe('a cluster of three hosts', () => {
       assert.equal(t.attempts, 2);
     }
   });
+
+  it('bad input from NATS: logged and dropped, the link goes on',
+    async () => {
+      const pub = (subject, bytes) => execFileSync(join(ROOT,
+        process.env.BUILD || 'build/rel', 'tests/nats_pub'),
+      [nats.url(1), subject, 'actord', 'cluster-secret'], { input: bytes });
+      const link = () => h2.status().processes.find((p) => p.name === 'link');
+      const before = link().pid;
+      const frame = (body) => Buffer.concat([Buffer.from([0, 0, 0,
+        body.length]), body]);
+      pub('test.host.h2', frame(Buffer.from('not msgpack')));
+      pub('test.host.h2', Buffer.concat([Buffer.from([0, 0x10, 0, 0]),
+        Buffer.from('short')]));
+      pub('test.host.h2', Buffer.from([0, 0, 0]));
+      pub('test.presence', Buffer.from('garbage'));
+      pub('test.one.coordinator', frame(Buffer.from([0x81, 0xa1, 0x61,
+        0x01])));
+      await until(() => /a frame that is not an envelope; dropped/
+        .test(h2.log()) && /a batch with a bad frame length/.test(h2.log())
+        && /ends inside a frame header/.test(h2.log())
+        && /an announcement that does not parse/.test(h2.log()) &&
+        /a frame that is not an envelope; dropped/.test(h1.log()), 5000,
+      'the lines that say so');
+      assert.equal(link().pid, before, 'the same link');
+      assert.equal(h1.status().processes.find((p) => p.name === 'link')
+        .restarts, 0);
+      const c2 = await client(h2.port);
+      assert.notEqual((await ask(c2, 'GetStatus')).type, 'Error');
+      await c2.close();
+    });
 
   it('a host without the cluster credentials does not join', async () => {
     const h4 = await startHost(nats, 0, 'h4', 'worker', ['user = actord',
