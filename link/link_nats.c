@@ -42,6 +42,8 @@ STAILQ_HEAD(items, item);
 static struct {
 	natsConnection		*nc;
 	natsOptions		*opts;
+	natsSubscription	*subs[8];	/* destroyed at close */
+	int			 nsubs;
 	pthread_mutex_t		 mu;
 	struct items		 q;		/* under mu */
 	size_t			 qbytes;	/* under mu */
@@ -237,9 +239,12 @@ link_nats_subscribe(const char *subject)
 {
 	natsSubscription	*sub;
 
+	if (ln.nsubs == (int)(sizeof(ln.subs) / sizeof(ln.subs[0])))
+		fatalx("link_nats_subscribe: more than %d subjects", ln.nsubs);
 	if (check(natsConnection_Subscribe(&sub, ln.nc, subject, on_msg,
 	    NULL), subject) == -1)
 		return -1;
+	ln.subs[ln.nsubs++] = sub;
 	/* The link's own bound (enqueue()) is the one that counts. */
 	natsSubscription_SetPendingLimits(sub, -1, -1);
 	return 0;
@@ -265,7 +270,11 @@ void
 link_nats_close(void)
 {
 	if (ln.nc != NULL) {
-		natsConnection_FlushTimeout(ln.nc, 1000);
+		if (natsConnection_Status(ln.nc) == NATS_CONN_STATUS_CONNECTED)
+			natsConnection_FlushTimeout(ln.nc, 1000);
+		natsConnection_Close(ln.nc);
+		while (ln.nsubs > 0)
+			natsSubscription_Destroy(ln.subs[--ln.nsubs]);
 		natsConnection_Destroy(ln.nc);
 		ln.nc = NULL;
 	}

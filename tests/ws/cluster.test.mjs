@@ -263,6 +263,7 @@ describe('a cluster of three hosts', () => {
         .inspect.link;
       await until(() => /Authorization Violation/i.test(h4.log()), 10000,
         'the refusal in its log');
+      h4.ctl('-t', '10000', 'wait', 'link', 'up');
       assert.equal(link4().natsConnected, 0);
       assert.ok(!(await status(c)).hosts.some((h) => h.host === 'h4'));
     } finally {
