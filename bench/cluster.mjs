@@ -111,7 +111,7 @@ try {
     return rate;
   };
   console.log(`task cycles/s, window 256, ${N * 2} tasks:`);
-  for (const n of [2, 8]) {
+  for (const n of (process.env.WORKERS || "2,8,32").split(",").map(Number)) {
     const local = await run(['h1'], n);
     const remote = await run(['h2', 'h3'], n);
     console.log(`  ${n} workers on h1 (local): ${local.toFixed(0)}; ` +
