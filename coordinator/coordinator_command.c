@@ -55,10 +55,39 @@ dedupe_prune(struct coord *c, int64_t since)
 }
 
 /*
+ * A replayed AssignTask {watch: true}: its sender watches the task the
+ * stored TaskAccepted names, as the first one did (a client that sent it
+ * again from a new connection, under its client id, is owed the
+ * TaskFinished on this one).  0, or -1 when a write failed.
+ */
+static int
+rewatch(struct coord *c, const struct envelope *env, const void *reply,
+    size_t len, struct outbox *ob)
+{
+	msgpack_unpacked	 u;
+	struct trow		 t;
+	char			 id[NAME_MAX_LEN + 1];
+	int			 r = 0;
+
+	msgpack_unpacked_init(&u);
+	if (msgpack_unpack_next(&u, reply, len, NULL) ==
+	    MSGPACK_UNPACK_SUCCESS && mp_strcpy(mp_get(&u.data, "taskId"), id,
+	    sizeof(id)) == 0 && (r = task_get(c, id, &t)) == 0 &&
+	    (r = db_begin(c->db)) == 0) {
+		if ((r = watch_start(c, env, id, &t, ob)) == 1)
+			r = 0;		/* refused: the Error is queued */
+		else if (r == 0 && TASK_FINISHED(t.status))
+			r = finished_now(c, env, id, ob);
+	}
+	msgpack_unpacked_destroy(&u);
+	return r == -1 ? -1 : 0;
+}
+
+/*
  * A command (H_COMMAND in the handler table): applied once per (sender,
  * message id) within the dedupe window, inside the turn's transaction.  A
  * retry gets the reply the first one got, byte for byte, and changes
- * nothing.
+ * nothing (but for the watch an AssignTask asked for: rewatch()).
  */
 int
 coord_command(struct actor *self, const struct envelope *env,
@@ -92,6 +121,12 @@ coord_command(struct actor *self, const struct envelope *env,
 				cmet_dedupe_hit(c);
 				log_debug("%s from %s: id %s seen; same reply",
 				    msg_name(env->type), env->from, env->id);
+				if (type == MSG_TASK_ACCEPTED &&
+				    env->type == MSG_ASSIGN_TASK &&
+				    env->body->assign_task.watch)
+					return rewatch(c, env,
+					    outbox_payload(ob, ob->n - 1),
+					    ob->v[ob->n - 1].len, ob);
 				return 0;
 			}
 		}

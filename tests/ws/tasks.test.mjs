@@ -99,6 +99,33 @@ describe('the record of a task', () => {
       assert.notEqual(await one('/ws?client=tester-2'), a);
       assert.notEqual(await one('/ws'), a);
     });
+  it('AssignTask {watch} sent again under one ?client= from a new '
+    + 'connection: the first reply, and the TaskFinished on the new one',
+  async () => {
+    const assign = { to: COORD, type: 'AssignTask', id: 'rewatch-1',
+      payload: { kind: 'sleep', input: { ms: 400 }, watch: true } };
+    const c1 = await jsonClient(tree.port, '/ws?client=rewatcher');
+    await c1.next((m) => m.type === 'SessionEstablished');
+    const a1 = await c1.reply(c1.send(assign), 8000);
+    assert.equal(a1.type, 'TaskAccepted');
+    await c1.close();
+    const c2 = await jsonClient(tree.port, '/ws?client=rewatcher');
+    await c2.next((m) => m.type === 'SessionEstablished');
+    const a2 = await c2.reply(c2.send(assign), 8000);
+    assert.deepEqual(a2.payload, a1.payload, 'the first reply');
+    const f = await finished(c2, a1.payload.taskId);
+    assert.equal(f.payload.status, 'completed');
+    await noMoreFinished(c2, a1.payload.taskId);
+    // And once it has finished: at once.
+    const c3 = await jsonClient(tree.port, '/ws?client=rewatcher');
+    await c3.next((m) => m.type === 'SessionEstablished');
+    const a3 = await c3.reply(c3.send(assign), 8000);
+    assert.deepEqual(a3.payload, a1.payload);
+    assert.equal((await finished(c3, a1.payload.taskId)).payload.status,
+      'completed');
+    await c2.close();
+    await c3.close();
+  });
   it('an invalid ?client= is refused at the upgrade', async () => {
     await assert.rejects(jsonClient(tree.port, '/ws?client=a%20b'),
       /400/);
