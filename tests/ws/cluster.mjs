@@ -27,7 +27,8 @@ async function listening(port) {
 }
 
 // n nats-servers, clustered: each routes to every other.  opts.user and
-// opts.pass: clients must give them.
+// opts.pass: clients must give them; opts.tls {cert, key}: clients must
+// speak TLS.
 export async function startNats(n, opts = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'actord-nats-'));
   const ports = [], cports = [];
@@ -43,7 +44,9 @@ export async function startNats(n, opts = {}) {
       '-p', String(ports[i]), '--cluster_name', 'test',
       '--cluster', `nats://127.0.0.1:${cports[i]}`, '--routes', routes,
       '--pid', join(dir, `nats${i}.pid`),
-      ...(opts.user ? ['--user', opts.user, '--pass', opts.pass] : [])],
+      ...(opts.user ? ['--user', opts.user, '--pass', opts.pass] : []),
+      ...(opts.tls ? ['--tls', '--tlscert', opts.tls.cert, '--tlskey',
+        opts.tls.key] : [])],
     { stdio: ['ignore', 'ignore', 'pipe'] });
     let log = '';
     child.stderr.on('data', (d) => { log += d; });
