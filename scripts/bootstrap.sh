@@ -16,7 +16,7 @@ BUILD_PKGS="build-essential pkg-config libevent-dev libmsgpack-dev
 libsqlite3-dev check libinih-dev libwslay-dev libjansson-dev
 libhttp-parser-dev libssl-dev libseccomp-dev libnats-dev"
 TEST_PKGS="jq procps sqlite3 chromium clang libclang-rt-14-dev
-systemd python3 strace valgrind prometheus curl nats-server"
+systemd python3 strace valgrind prometheus curl nats-server openssl"
 
 pkgs=$BUILD_PKGS
 [ "${1:-build}" = test ] && pkgs="$BUILD_PKGS $TEST_PKGS"
