@@ -3,6 +3,7 @@
 // directories and gateway ports, each a host of the cluster.
 
 import { spawn } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -28,7 +29,7 @@ async function listening(port) {
 
 // n nats-servers, clustered: each routes to every other.  opts.user and
 // opts.pass: clients must give them; opts.tls {cert, key}: clients must
-// speak TLS.
+// speak TLS; opts.config: more of nats-server's configuration (text).
 export async function startNats(n, opts = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'actord-nats-'));
   const ports = [], cports = [];
@@ -37,6 +38,8 @@ export async function startNats(n, opts = {}) {
     cports.push(await freePort());
   }
   const servers = [];
+  const conf = join(dir, 'nats.conf');
+  if (opts.config) writeFileSync(conf, opts.config);
   const start = (i) => {
     const routes = cports.filter((_, j) => j !== i)
       .map((p) => `nats://127.0.0.1:${p}`).join(',');
@@ -46,7 +49,8 @@ export async function startNats(n, opts = {}) {
       '--pid', join(dir, `nats${i}.pid`),
       ...(opts.user ? ['--user', opts.user, '--pass', opts.pass] : []),
       ...(opts.tls ? ['--tls', '--tlscert', opts.tls.cert, '--tlskey',
-        opts.tls.key] : [])],
+        opts.tls.key] : []),
+      ...(opts.config ? ['-c', conf] : [])],
     { stdio: ['ignore', 'ignore', 'pipe'] });
     let log = '';
     child.stderr.on('data', (d) => { log += d; });
@@ -108,6 +112,48 @@ export async function killHost(h) {
     } catch { return true; }
   };
   await until(() => pids.every(gone), 5000, 'the killed tree gone');
+}
+
+// A user nkey pair as NATS writes them: the public key ("U...") and its
+// seed ("SU..."), base32 with a CRC-16 (XMODEM) of their bytes, from an
+// Ed25519 key made by node.
+export function nkeyPair() {
+  const crc16 = (buf) => {
+    let crc = 0;
+    for (const b of buf) {
+      crc ^= b << 8;
+      for (let i = 0; i < 8; i++)
+        crc = crc & 0x8000 ? ((crc << 1) ^ 0x1021) & 0xffff :
+          (crc << 1) & 0xffff;
+    }
+    return crc;
+  };
+  const base32 = (buf) => {
+    const abc = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+    let bits = 0, v = 0, out = '';
+    for (const b of buf) {
+      v = ((v << 8) | b) & 0xffff;
+      bits += 8;
+      while (bits >= 5) {
+        out += abc[(v >>> (bits - 5)) & 31];
+        bits -= 5;
+      }
+    }
+    return bits > 0 ? out + abc[(v << (5 - bits)) & 31] : out;
+  };
+  const encode = (bytes) => {
+    const c = crc16(bytes);
+    return base32(Buffer.concat([bytes, Buffer.from([c & 0xff, c >> 8])]));
+  };
+  const { publicKey, privateKey } = generateKeyPairSync('ed25519');
+  const pub = publicKey.export({ format: 'der', type: 'spki' }).subarray(-32);
+  const seed = privateKey.export({ format: 'der', type: 'pkcs8' })
+    .subarray(-32);
+  return {
+    pub: encode(Buffer.concat([Buffer.from([20 << 3]), pub])),   /* U */
+    seed: encode(Buffer.concat([Buffer.from([(18 << 3) | (20 << 3 >> 5),
+      (20 << 3 & 31) << 3]), seed])),                         /* SU */
+  };
 }
 
 export { until };
