@@ -974,6 +974,11 @@ validate_cluster(struct config *cfg, const char *file)
 	if (cfg->nats_nkey_seed_file[0] != '\0' && cfg->nats_user[0] != '\0')
 		add_error(cfg, file, 0, "[cluster] user and nkey_seed_file: "
 		    "one or the other");
+	if (cfg->host_down_after_ms < 2 * cfg->announce_ms)
+		add_error(cfg, file, 0, "[cluster] host_down_after_ms (%d) "
+		    "must be at least twice announce_ms (%d): a host would go "
+		    "down between two announcements", cfg->host_down_after_ms,
+		    cfg->announce_ms);
 	if ((cfg->nats_nkey[0] == '\0') != (cfg->nats_nkey_seed_file[0] ==
 	    '\0'))
 		add_error(cfg, file, 0, "[cluster] nkey and nkey_seed_file "

@@ -139,8 +139,9 @@ name_valid(const char *s, size_t len)
 /*
  * Split "<kind>:<name>".  The kind must be a lower-case word, the name
  * non-empty and printable; the whole at most ADDR_MAX bytes.  A name may
- * end in "@<host>" (host_valid()): the host the actor lives on, split off
- * into a->host.  An unknown kind parses (kindbit 0): telling bad_address
+ * end in "@<host>": when what follows its last '@' is a host's name
+ * (host_valid()), that is the host the actor lives on, split off into
+ * a->host; otherwise the '@' is part of the name.  An unknown kind parses (kindbit 0): telling bad_address
  * from unknown_actor is the caller's business.
  */
 int
@@ -170,11 +171,12 @@ addr_parse(const char *s, size_t len, struct addr *a)
 			return -1;
 	if (!utf8_valid(a->name, a->namelen))
 		return -1;
-	if ((at = memrchr(a->name, '@', a->namelen)) != NULL) {
+	if ((at = memrchr(a->name, '@', a->namelen)) != NULL &&
+	    host_valid(at + 1, a->namelen - (size_t)(at + 1 - a->name))) {
 		a->host = at + 1;
 		a->hostlen = a->namelen - (size_t)(a->host - a->name);
 		a->namelen = (size_t)(at - a->name);
-		if (a->namelen == 0 || !host_valid(a->host, a->hostlen))
+		if (a->namelen == 0)
 			return -1;
 	}
 	a->kindbit = kind_lookup(a->kind, a->kindlen);

@@ -51,8 +51,13 @@ choose_host(struct coord *c, const char *asked, char *host, size_t size,
 			    "configured");
 			return -1;
 		}
-		if (strcmp(asked, c->conf.host) == 0)
-			return 0;	/* this host: "" */
+		if (strcmp(asked, c->conf.host) == 0) {
+			if (c->conf.roles & ROLE_WORKER)
+				return 0;	/* this host: "" */
+			snprintf(why, whylen, "Invalid 'host': %s runs no "
+			    "workers ([cluster] roles)", asked);
+			return -1;
+		}
 		if ((h = host_find(c, asked)) == NULL ||
 		    !(h->roles & ROLE_WORKER)) {
 			snprintf(why, whylen, "Invalid 'host': %s is not a "

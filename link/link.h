@@ -29,7 +29,7 @@ struct event_base;
 #define LINK_SUBJECT_MAX	128
 
 /* What the NATS side tells the loop (link_nats.c, on the loop's thread). */
-enum { LN_UP, LN_DOWN };
+enum { LN_UP, LN_DOWN, LN_CLOSED };
 struct link_nats_cb {
 	void	(*message)(const char *subject, const void *data, size_t len);
 	void	(*state)(int state);	/* LN_UP, LN_DOWN */
@@ -40,6 +40,9 @@ int	link_nats_open(const struct config *cfg, struct event_base *base,
 int	link_nats_subscribe(const char *subject);
 int	link_nats_publish(const char *subject, const void *data, size_t len);
 void	link_nats_close(void);
+/* The server's max_payload (0 before a connection), the last error. */
+size_t	link_nats_max_payload(void);
+const char *link_nats_error(void);
 /* The URL of the server connected to, or "". */
 const char *link_nats_server(char *buf, size_t size);
 

@@ -65,6 +65,7 @@ const struct actor_kind link_kind = {
 /* A subject's frames of this turn (or held while NATS is away). */
 struct batch {
 	char		 subject[LINK_SUBJECT_MAX + 1];
+	char		 host[HOST_MAX + 1];	/* "": a singleton's */
 	struct evbuffer	*frames;
 	int64_t		 since_ms;	/* the oldest frame's time */
 	TAILQ_ENTRY(batch) entry;
@@ -87,6 +88,7 @@ static struct {
 	char			 prefix[80];	/* "<cluster>." */
 	char			 presence[LINK_SUBJECT_MAX + 1];
 	char			 incarnation[NAME_MAX_LEN + 1];
+	char			 imposter[NAME_MAX_LEN + 1];	/* warned of */
 	struct strmap		*batches;	/* subject -> batch */
 	TAILQ_HEAD(, batch)	 all;
 	size_t			 held;		/* bytes in every batch */
@@ -99,9 +101,12 @@ static struct {
 	uint64_t		 frames_out, frames_in, nats_out, nats_in;
 	uint64_t		 unavailable, dropped;
 	uint64_t		 connects;	/* to NATS, the first too */
+	int64_t			 first_up_ms;	/* the first connection */
+	int			 stopping;
 } L;
 
 static void	flush(evutil_socket_t, short, void *);
+static struct host *host_find(const char *, size_t);
 
 static int
 is_singleton(const struct addr *a)
@@ -157,13 +162,56 @@ fail_frames(struct evbuffer *frames, const char *why)
 	evbuffer_drain(frames, len);
 }
 
-/* The runtime's remote hook: a frame for another host, into its batch. */
+/*
+ * Whether a names a host that is not there: one known to be down or dead,
+ * or one not heard of in a whole host_down_after_ms of being connected.
+ * One not heard of yet, by a link that just connected, may be there all
+ * the same: its frames go.
+ */
+static int
+host_gone(const struct addr *a)
+{
+	struct host	*h;
+
+	if (a->hostlen == 0)
+		return 0;
+	if ((h = host_find(a->host, a->hostlen)) != NULL)
+		return h->state != HOST_UP;
+	return L.first_up_ms != 0 &&
+	    mono_ms() - L.first_up_ms >= L.cfg->host_down_after_ms;
+}
+
+/* Whether b's frames go to an up host (or a singleton): b stays. */
+static int
+batch_kept(const struct batch *b)
+{
+	struct host	*h;
+
+	if (b->host[0] == '\0')
+		return 1;
+	h = host_find(b->host, strlen(b->host));
+	return h != NULL && h->state == HOST_UP;
+}
+
+/*
+ * The runtime's remote hook: a frame for another host, into its batch,
+ * published at the end of the turn (flush()).  Nothing is sent from here:
+ * frame points into the runtime's packing buffer.  A frame for a host
+ * known to be down is dropped.  A batch outlives its turn only for an up
+ * host or a singleton, so what stays is bounded by the presence table.
+ */
 static int
 remote(const struct addr *to, const void *frame, size_t len)
 {
 	struct batch	*b;
 	char		 subject[LINK_SUBJECT_MAX + 1];
 
+	if (host_gone(to)) {
+		log_debug("a frame for %.*s, which is not up: dropped",
+		    (int)to->hostlen, to->host);
+		L.dropped++;
+		return -1;
+	}
 	if (L.held + len > (size_t)L.cfg->link_pending_bytes) {
 		log_warnx("NATS: over [cluster] pending_bytes held; a frame "
 		    "for %.*s dropped", (int)(to->name + to->namelen +
@@ -176,6 +224,8 @@ remote(const struct addr *to, const void *frame, size_t len)
 	if ((b = strmap_get(L.batches, subject)) == NULL) {
 		b = xcalloc(1, sizeof(*b));
 		snprintf(b->subject, sizeof(b->subject), "%s", subject);
+		snprintf(b->host, sizeof(b->host), "%.*s", (int)to->hostlen,
+		    to->hostlen > 0 ? to->host : "");
 		if ((b->frames = evbuffer_new()) == NULL)
 			fatalx("evbuffer_new");
 		strmap_put(L.batches, b->subject, b);
@@ -183,9 +233,6 @@ remote(const struct addr *to, const void *frame, size_t len)
 	}
 	if (evbuffer_get_length(b->frames) == 0)
 		b->since_ms = mono_ms();
-	if (evbuffer_get_length(b->frames) + len >
-	    (size_t)L.cfg->link_batch_bytes && L.up)
-		flush(-1, 0, NULL);
 	evbuffer_add(b->frames, frame, len);
 	L.held += len;
 	L.frames_out++;
@@ -193,29 +240,71 @@ remote(const struct addr *to, const void *frame, size_t len)
 	return 0;
 }
 
-/* End of the turn: one NATS message per subject with frames. */
+/* Answer (or drop) the first n bytes of a batch's frames: why. */
+static void
+fail_first(struct batch *b, size_t n, const char *why)
+{
+	struct evbuffer	*some = evbuffer_new();
+
+	if (some == NULL)
+		fatalx("evbuffer_new");
+	evbuffer_remove_buffer(b->frames, some, n);
+	L.held -= n;
+	fail_frames(some, why);
+	evbuffer_free(some);
+}
+
+/*
+ * End of the turn: each subject's frames in NATS messages of whole
+ * frames, each at most batch_bytes and the server's max_payload.  A frame
+ * larger than that alone is answered `unavailable`.
+ */
 static void
 flush(evutil_socket_t fd, short what, void *arg)
 {
-	struct batch	*b;
-	size_t		 len;
+	struct batch	*b, *next;
+	unsigned char	*p;
+	size_t		 len, n, body = 0, max;
 
 	(void)fd;
 	(void)what;
 	(void)arg;
 	if (!L.up)
 		return;
-	TAILQ_FOREACH(b, &L.all, entry) {
-		if ((len = evbuffer_get_length(b->frames)) == 0)
-			continue;
-		if (link_nats_publish(b->subject, evbuffer_pullup(b->frames,
-		    -1), len) == -1)
-			fail_frames(b->frames, "NATS refused the message");
-		else {
-			evbuffer_drain(b->frames, len);
+	max = (size_t)L.cfg->link_batch_bytes;
+	if ((n = link_nats_max_payload()) > 0 && n < max)
+		max = n;
+	for (b = TAILQ_FIRST(&L.all); b != NULL; b = next) {
+		next = TAILQ_NEXT(b, entry);
+		while ((len = evbuffer_get_length(b->frames)) > 0) {
+			p = evbuffer_pullup(b->frames, -1);
+			for (n = 0; n + FRAME_HDR <= len; n += FRAME_HDR + body) {
+				body = frame_get_len(p + n);
+				if (n + FRAME_HDR + body > max)
+					break;
+			}
+			if (n == 0) {
+				log_warnx("NATS: a frame of %zu bytes, over the "
+				    "%zu a NATS message may carry; dropped",
+				    FRAME_HDR + body, max);
+				fail_first(b, FRAME_HDR + body, "the message is "
+				    "larger than NATS carries");
+				continue;
+			}
+			if (link_nats_publish(b->subject, p, n) == -1) {
+				fail_first(b, n, "NATS refused the message");
+				continue;
+			}
+			evbuffer_drain(b->frames, n);
+			L.held -= n;
 			L.nats_out++;
 		}
-		L.held -= len;
+		if (!batch_kept(b)) {
+			strmap_del(L.batches, b->subject);
+			TAILQ_REMOVE(&L.all, b, entry);
+			evbuffer_free(b->frames);
+			free(b);
+		}
 	}
 }
 
@@ -233,9 +322,25 @@ forward(const char *identity, struct envelope *env)
 	msgpack_packer	*pk;
 	int		 n;
 
+	struct addr	 to;
+
 	(void)identity;
-	if (addr_parse(env->from, strlen(env->from), &from) == -1)
+	if (addr_parse(env->from, strlen(env->from), &from) == -1 ||
+	    addr_parse(env->to, strlen(env->to), &to) == -1)
 		return;
+	/* Only what lives elsewhere: this host's is not the link's to carry. */
+	if (!rt_is_remote(&to)) {
+		actor_error(NULL, env, ERR_UNKNOWN_ACTOR, "Unknown actor: %s",
+		    env->to);
+		return;
+	}
+	if (host_gone(&to)) {
+		L.unavailable++;
+		actor_error(env->to, env, ERR_UNAVAILABLE, "%s is not "
+		    "reachable: host %.*s is not up", env->to,
+		    (int)to.hostlen, to.host);
+		return;
+	}
 	n = -1;
 	if (from.hostlen == 0 && !is_singleton(&from))
 		n = snprintf(stamped, sizeof(stamped), "%s@%s", env->from,
@@ -300,8 +405,10 @@ deliver(const unsigned char *p, size_t len)
 		 */
 		if (strcmp(env.to, SUPERVISOR_ADDRESS) == 0)
 			actor_end_afar();
-		else
+		else if (to.kindbit != K_SYSTEM || env.reply_to[0] != '\0')
 			actor_end();
+		else	/* a request: to system.sock, what clients may ask */
+			actor_end_afar();
 	}
 	if (off != len)
 		log_warnx("NATS: a batch that ends inside a frame header; "
@@ -374,8 +481,19 @@ presence(const void *data, size_t len)
 		goto out;
 	}
 	if (host->via.str.size == strlen(L.cfg->host) &&
-	    memcmp(host->via.str.ptr, L.cfg->host, host->via.str.size) == 0)
-		goto out;	/* our own */
+	    memcmp(host->via.str.ptr, L.cfg->host, host->via.str.size) == 0) {
+		/* Our own, or another tree under our name: say so, once. */
+		if (strcmp(incarnation, L.incarnation) != 0 &&
+		    strcmp(incarnation, L.imposter) != 0) {
+			log_warnx("another actord announces itself as host %s "
+			    "(incarnation %s): two hosts with one name get "
+			    "each other's frames; give each its own [cluster] "
+			    "host", L.cfg->host, incarnation);
+			snprintf(L.imposter, sizeof(L.imposter), "%s",
+			    incarnation);
+		}
+		goto out;
+	}
 	if ((h = host_find(host->via.str.ptr, host->via.str.size)) == NULL) {
 		if (L.nhosts == HOSTS_MAX) {
 			log_warnx("more than %d hosts; %.*s ignored",
@@ -445,11 +563,10 @@ tick(evutil_socket_t fd, short what, void *arg)
 			host_set(h, HOST_DEAD);
 	}
 	TAILQ_FOREACH(b, &L.all, entry)
-		if (evbuffer_get_length(b->frames) > 0 &&
-		    now - b->since_ms >= L.cfg->link_wait_ms) {
-			L.held -= evbuffer_get_length(b->frames);
-			fail_frames(b->frames, "no connection to NATS");
-		}
+		if (!L.up && evbuffer_get_length(b->frames) > 0 &&
+		    now - b->since_ms >= L.cfg->link_wait_ms)
+			fail_first(b, evbuffer_get_length(b->frames),
+			    "no connection to NATS");
 	timer_ms(L.tick_ev, L.cfg->announce_ms < 400 ? L.cfg->announce_ms / 4 :
 	    100);
 }
@@ -474,10 +591,17 @@ on_state(int state)
 		    sizeof(url)));
 		L.up = 1;
 		L.connects++;
+		if (L.first_up_ms == 0)
+			L.first_up_ms = mono_ms();
 		announce();
 		flush(-1, 0, NULL);
 	} else if (state == LN_DOWN && L.up) {
 		log_warnx("NATS: disconnected; reconnecting");
+		L.up = 0;
+	} else if (state == LN_CLOSED && !L.stopping) {
+		log_warnx("NATS: the connection is closed for good (%s): this "
+		    "host is cut off from the cluster until the link restarts "
+		    "(actorctl restart link)", link_nats_error());
 		L.up = 0;
 	}
 }
@@ -643,6 +767,7 @@ link_setup(const struct config *cfg)
 static void
 link_stop(void)
 {
+	L.stopping = 1;
 	flush(-1, 0, NULL);
 	link_nats_close();
 }

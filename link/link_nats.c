@@ -102,6 +102,14 @@ on_connected(natsConnection *nc, void *arg)
 }
 
 static void
+on_closed(natsConnection *nc, void *arg)
+{
+	(void)nc;
+	(void)arg;
+	enqueue(LN_CLOSED, "", NULL, 0);
+}
+
+static void
 on_disconnected(natsConnection *nc, void *arg)
 {
 	(void)nc;
@@ -204,6 +212,8 @@ link_nats_open(const struct config *cfg, struct event_base *base,
 	    check(natsOptions_SetDisconnectedCB(ln.opts, on_disconnected,
 	    NULL), "callback") ||
 	    check(natsOptions_SetReconnectedCB(ln.opts, on_connected, NULL),
+	    "callback") ||
+	    check(natsOptions_SetClosedCB(ln.opts, on_closed, NULL),
 	    "callback"))
 		return -1;
 	if (cfg->nats_user[0] != '\0' && check(natsOptions_SetUserInfo(
@@ -264,6 +274,24 @@ link_nats_server(char *buf, size_t size)
 	    size) != NATS_OK)
 		buf[0] = '\0';
 	return buf;
+}
+
+size_t
+link_nats_max_payload(void)
+{
+	int64_t	 n = ln.nc != NULL ? natsConnection_GetMaxPayload(ln.nc) : 0;
+
+	return n > 0 ? (size_t)n : 0;
+}
+
+const char *
+link_nats_error(void)
+{
+	const char	*why = NULL;
+
+	if (ln.nc != NULL)
+		natsConnection_GetLastError(ln.nc, &why);
+	return why != NULL && why[0] != '\0' ? why : "no reason given";
 }
 
 void

@@ -76,6 +76,15 @@ supervisor_reload(struct config *fresh)
 	    fresh->socket_mode != cur->socket_mode)
 		log_warnx("reload: state_dir, run_dir, listen and socket "
 		    "modes change only when actord restarts");
+	if (strcmp(fresh->host, cur->host) || fresh->roles != cur->roles ||
+	    strcmp(fresh->cluster_name, cur->cluster_name))
+		log_warnx("reload: [cluster] host, name and roles change only "
+		    "when actord restarts");
+	memcpy(fresh->host, cur->host, sizeof(cur->host));
+	memcpy(fresh->cluster_name, cur->cluster_name,
+	    sizeof(cur->cluster_name));
+	memcpy(fresh->roles_text, cur->roles_text, sizeof(cur->roles_text));
+	fresh->roles = cur->roles;
 	memcpy(fresh->state_dir, cur->state_dir, sizeof(cur->state_dir));
 	memcpy(fresh->run_dir, cur->run_dir, sizeof(cur->run_dir));
 	memcpy(fresh->listen, cur->listen, sizeof(cur->listen));

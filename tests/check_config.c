@@ -784,6 +784,10 @@ START_TEST(test_cluster)
 	    "[cluster] nats: no server URL");
 	ck_one_error(load("[cluster]\nhost = h2\nnkey = UABC\n"), 0,
 	    "[cluster] nkey and nkey_seed_file go together");
+	ck_one_error(load("[cluster]\nhost = h2\nannounce_ms = 2000\n"), 0,
+	    "[cluster] host_down_after_ms (3000) must be at least twice "
+	    "announce_ms (2000): a host would go down between two "
+	    "announcements");
 }
 END_TEST
 

@@ -827,15 +827,22 @@ START_TEST(test_addr_host)
 	a = addr_ok("session:a@b@node-3");
 	ck_assert_uint_eq(a.namelen, 3);
 	ck_assert_mem_eq(a.host, "node-3", 6);
-	/* A host is 1-32 of a-z 0-9 '-', not starting with '-'. */
-	ck_assert_int_eq(addr_parse("worker:w1@", 10, &a), -1);
+	/*
+	 * A host is 1-32 of a-z 0-9 '-', not starting with '-'; after the
+	 * last '@' anything else is the name's (as before clusters).
+	 */
 	ck_assert_int_eq(addr_parse("worker:@h1", 10, &a), -1);
-	ck_assert_int_eq(addr_parse("worker:w1@H1", 12, &a), -1);
-	ck_assert_int_eq(addr_parse("worker:w1@-h", 12, &a), -1);
-	ck_assert_int_eq(addr_parse("worker:w1@h_1", 13, &a), -1);
-	addr_ok("worker:w1@abcdefghijklmnopqrstuvwxyz012345");
-	ck_assert_int_eq(addr_parse("worker:w1@abcdefghijklmnopqrstuvwxyz0123456",
-	    43, &a), -1);
+	a = addr_ok("client:alice@Example.com");
+	ck_assert_uint_eq(a.hostlen, 0);
+	ck_assert_uint_eq(a.namelen, 17);
+	ck_assert_uint_eq(addr_ok("worker:w1@").hostlen, 0);
+	ck_assert_uint_eq(addr_ok("worker:w1@H1").hostlen, 0);
+	ck_assert_uint_eq(addr_ok("worker:w1@-h").hostlen, 0);
+	ck_assert_uint_eq(addr_ok("worker:w1@h_1").hostlen, 0);
+	ck_assert_uint_eq(addr_ok("worker:w1@abcdefghijklmnopqrstuvwxyz012345")
+	    .hostlen, 32);
+	ck_assert_uint_eq(addr_ok(
+	    "worker:w1@abcdefghijklmnopqrstuvwxyz0123456").hostlen, 0);
 	ck_assert(host_valid("h1", 2));
 	ck_assert(!host_valid("", 0));
 }

@@ -88,6 +88,15 @@ async function refused(nats, lines) {
 describe('a cluster over TLS to NATS', () => {
   it('runs a task from h1 on a worker of h2',
     () => taskAcross(h1, 'h2', 'tls'));
+  it('no worker on a host without the worker role', async () => {
+    const c = await jsonClient(h1.port, '/ws');
+    await c.next((m) => m.type === 'SessionEstablished');
+    const r = await c.reply(c.send({ to: COORD, type: 'RegisterWorker',
+      payload: { workerId: 'nowhere', host: 'h1' } }));
+    assert.equal(r.payload.code, 'bad_payload', JSON.stringify(r));
+    assert.match(r.payload.error, /h1 runs no workers/);
+    await c.close();
+  });
   it('a host without the CA does not join', () => refused(nats, []));
 });
 

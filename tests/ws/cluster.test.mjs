@@ -83,6 +83,16 @@ describe('a cluster of three hosts', () => {
         const s = await status(c);
         return s.hosts.length === 3 && s.hosts.every((h) => h.up) && s;
       }, 10000, 'three hosts up');
+      // A host nobody announced (h3's link is past host_down_after_ms):
+      // unavailable at once, from the link.
+      await until(() => h3.status().processes.find((p) =>
+        p.name === 'link').uptime_ms > 1500, 5000, "h3's link settled");
+      const t0 = Date.now();
+      const u = await c.reply(c.send({ to: 'system:supervisor@h9',
+        type: 'GetTree' }), 3000);
+      assert.equal(u.payload.code, 'unavailable', JSON.stringify(u));
+      assert.match(u.payload.error, /host h9 is not up/);
+      assert.ok(Date.now() - t0 < 1000);
       assert.deepEqual(st.hosts.map((h) => [h.host, h.roles.join(' ')])
         .sort(), [['h1', 'coordinator worker gateway'],
         ['h2', 'worker gateway'], ['h3', 'worker gateway']]);
