@@ -310,13 +310,53 @@ fmt_bytes(uint64_t n, char *buf, size_t size)
 	return buf;
 }
 
+/*
+ * status's table: its head, then one process a row, its keys as the
+ * control socket's status has them (snake_case) or as a tree pushed to
+ * clients (camelCase, status --cluster, which puts the host first).
+ */
+static void
+print_process_head(int cluster)
+{
+	if (cluster)
+		printf("%-10s ", "HOST");
+	printf("%-12s %-9s %8s %9s %8s %7s %17s %7s  %s\n", "NAME", "STATE",
+	    "PID", "UPTIME", "RESTARTS", "RSS", "MSGS IN/OUT", "MAILBOX",
+	    "LAST EXIT");
+}
+
+static void
+print_process(const char *host, const msgpack_object *p, int camel)
+{
+	char	 name[32], state[16], exit_[64], up[32], rss[32], box[32];
+	char	 msgs[40];
+
+	snprintf(msgs, sizeof(msgs), "%llu/%llu",
+	    (unsigned long long)uint_of(p, camel ? "msgsIn" : "msgs_in"),
+	    (unsigned long long)uint_of(p, camel ? "msgsOut" : "msgs_out"));
+	if (host != NULL)
+		printf("%-10s ", host);
+	printf("%-12s %-9s %8llu %9s %8llu %7s %17s %7s  %s\n",
+	    str_of(p, "name", name, sizeof(name)),
+	    str_of(p, "state", state, sizeof(state)),
+	    (unsigned long long)uint_of(p, "pid"),
+	    fmt_ms(uint_of(p, camel ? "uptimeMs" : "uptime_ms"), up,
+	    sizeof(up)),
+	    (unsigned long long)uint_of(p, "restarts"),
+	    fmt_bytes(uint_of(p, camel ? "rssBytes" : "rss_bytes"), rss,
+	    sizeof(rss)), msgs,
+	    fmt_bytes(uint_of(p, camel ? "mailboxBytes" : "mailbox_bytes"),
+	    box, sizeof(box)),
+	    str_of(p, camel ? "lastExit" : "last_exit", exit_,
+	    sizeof(exit_)));
+}
+
 static int
 cmd_status(void)
 {
 	struct reply		 r;
-	const msgpack_object	*procs, *p;
-	char			 name[32], state[16], exit_[64], up[32];
-	char			 rss[32], box[32], listen[128], ver[32];
+	const msgpack_object	*procs;
+	char			 up[32], state[16], listen[128], ver[32];
 	uint32_t		 i;
 	int			 rc;
 
@@ -332,28 +372,10 @@ cmd_status(void)
 		return 0;
 	}
 	procs = mp_get(r.env.payload, "processes");
-	printf("%-12s %-9s %8s %9s %8s %7s %17s %7s  %s\n", "NAME", "STATE",
-	    "PID", "UPTIME", "RESTARTS", "RSS", "MSGS IN/OUT", "MAILBOX",
-	    "LAST EXIT");
+	print_process_head(0);
 	for (i = 0; procs != NULL && procs->type == MSGPACK_OBJECT_ARRAY &&
-	    i < procs->via.array.size; i++) {
-		char	 msgs[40];
-
-		p = &procs->via.array.ptr[i];
-		snprintf(msgs, sizeof(msgs), "%llu/%llu",
-		    (unsigned long long)uint_of(p, "msgs_in"),
-		    (unsigned long long)uint_of(p, "msgs_out"));
-		printf("%-12s %-9s %8llu %9s %8llu %7s %17s %7s  %s\n",
-		    str_of(p, "name", name, sizeof(name)),
-		    str_of(p, "state", state, sizeof(state)),
-		    (unsigned long long)uint_of(p, "pid"),
-		    fmt_ms(uint_of(p, "uptime_ms"), up, sizeof(up)),
-		    (unsigned long long)uint_of(p, "restarts"),
-		    fmt_bytes(uint_of(p, "rss_bytes"), rss, sizeof(rss)),
-		    msgs, fmt_bytes(uint_of(p, "mailbox_bytes"), box,
-		    sizeof(box)), str_of(p, "last_exit", exit_,
-		    sizeof(exit_)));
-	}
+	    i < procs->via.array.size; i++)
+		print_process(NULL, &procs->via.array.ptr[i], 0);
 	printf("actord %s, pid %llu, up %s, %s, %llu sessions, "
 	    "listening on %s\n",
 	    str_of(r.env.payload, "version", ver, sizeof(ver)),
@@ -827,12 +849,11 @@ static int
 cmd_status_cluster(void)
 {
 	struct reply		 r, t;
-	const msgpack_object	*st, *hosts, *h, *tree, *procs, *p;
+	const msgpack_object	*st, *hosts, *h, *tree, *procs;
 	msgpack_sbuffer		 sb;
 	msgpack_packer		 pk;
 	msgpack_unpacked	 u;
 	char			 host[HOST_MAX + 1], to[ADDR_MAX + 1], what[80];
-	char			 name[32], state[16], up[32], rss[32];
 	uint32_t		 i, j;
 	int			 code, rc = 0, quiet = jflag;
 
@@ -861,9 +882,7 @@ cmd_status_cluster(void)
 	mp_pack_str(&pk, "hosts");
 	msgpack_pack_array(&pk, hosts->via.array.size);
 	if (!quiet)
-		printf("%-10s %-12s %-9s %8s %9s %8s %7s %17s\n", "HOST",
-		    "NAME", "STATE", "PID", "UPTIME", "RESTARTS", "RSS",
-		    "MSGS IN/OUT");
+		print_process_head(1);
 	jflag = 0;	/* each host's failure on stderr, not as JSON */
 	for (i = 0; i < hosts->via.array.size; i++) {
 		h = &hosts->via.array.ptr[i];
@@ -892,22 +911,8 @@ cmd_status_cluster(void)
 			msgpack_pack_array(&pk, 0);
 		for (j = 0; !quiet && procs != NULL &&
 		    procs->type == MSGPACK_OBJECT_ARRAY &&
-		    j < procs->via.array.size; j++) {
-			char	 msgs[40];
-
-			p = &procs->via.array.ptr[j];
-			snprintf(msgs, sizeof(msgs), "%llu/%llu",
-			    (unsigned long long)uint_of(p, "msgsIn"),
-			    (unsigned long long)uint_of(p, "msgsOut"));
-			printf("%-10s %-12s %-9s %8llu %9s %8llu %7s %17s\n",
-			    host, str_of(p, "name", name, sizeof(name)),
-			    str_of(p, "state", state, sizeof(state)),
-			    (unsigned long long)uint_of(p, "pid"),
-			    fmt_ms(uint_of(p, "uptimeMs"), up, sizeof(up)),
-			    (unsigned long long)uint_of(p, "restarts"),
-			    fmt_bytes(uint_of(p, "rssBytes"), rss,
-			    sizeof(rss)), msgs);
-		}
+		    j < procs->via.array.size; j++)
+			print_process(host, &procs->via.array.ptr[j], 1);
 		if (strcmp(host, self) != 0)
 			reply_free(&t);
 	}
