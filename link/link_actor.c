@@ -430,20 +430,28 @@ host_find(const char *name, size_t len)
 	return NULL;
 }
 
-/* Tell the coordinator, when it lives here. */
+/* HostState {name, state, incarnation, roles} to the coordinator. */
 static void
-tell(const struct host *h)
+send_host_state(const char *name, const char *state,
+    const char *incarnation, unsigned roles)
 {
 	struct msg_host_state	 m;
 
-	if (!(L.cfg->roles & ROLE_COORDINATOR))
-		return;
 	memset(&m, 0, sizeof(m));
-	snprintf(m.host, sizeof(m.host), "%s", h->name);
-	snprintf(m.state, sizeof(m.state), "%s", host_state_names[h->state]);
-	snprintf(m.incarnation, sizeof(m.incarnation), "%s", h->incarnation);
-	m.roles = h->roles;
+	snprintf(m.host, sizeof(m.host), "%s", name);
+	snprintf(m.state, sizeof(m.state), "%s", state);
+	snprintf(m.incarnation, sizeof(m.incarnation), "%s", incarnation);
+	m.roles = roles;
 	actor_msg("link:main", COORDINATOR_ADDRESS, MSG_HOST_STATE, NULL, &m);
+}
+
+/* Tell the coordinator of h, when it lives here. */
+static void
+tell(const struct host *h)
+{
+	if (L.cfg->roles & ROLE_COORDINATOR)
+		send_host_state(h->name, host_state_names[h->state],
+		    h->incarnation, h->roles);
 }
 
 static void
@@ -628,7 +636,6 @@ static void
 workers_state(const char *state)
 {
 	static const char	*said;
-	struct msg_host_state	 m;
 
 	/*
 	 * Both our connection to worker.sock and the worker process's to
@@ -637,13 +644,8 @@ workers_state(const char *state)
 	if (said != NULL && strcmp(said, state) == 0)
 		return;
 	said = state;
-	memset(&m, 0, sizeof(m));
-	snprintf(m.host, sizeof(m.host), "%s", L.cfg->host);
-	snprintf(m.state, sizeof(m.state), "%s", state);
-	snprintf(m.incarnation, sizeof(m.incarnation), "%s", L.incarnation);
-	m.roles = L.cfg->roles;
 	log_info("worker process %s: telling the coordinator", state);
-	actor_msg("link:main", COORDINATOR_ADDRESS, MSG_HOST_STATE, NULL, &m);
+	send_host_state(L.cfg->host, state, L.incarnation, L.cfg->roles);
 }
 
 static void

@@ -93,28 +93,15 @@ on_msg(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *arg)
 	natsMsg_Destroy(msg);
 }
 
-static void
-on_connected(natsConnection *nc, void *arg)
-{
-	(void)nc;
-	(void)arg;
-	enqueue(LN_UP, "", NULL, 0);
-}
+/* The LN_* states, each at its own index: the callbacks' closures. */
+static int ln_states[] = { LN_UP, LN_DOWN, LN_CLOSED };
 
+/* A change of the connection (arg: its state in ln_states), for the loop. */
 static void
-on_closed(natsConnection *nc, void *arg)
+on_state(natsConnection *nc, void *arg)
 {
 	(void)nc;
-	(void)arg;
-	enqueue(LN_CLOSED, "", NULL, 0);
-}
-
-static void
-on_disconnected(natsConnection *nc, void *arg)
-{
-	(void)nc;
-	(void)arg;
-	enqueue(LN_DOWN, "", NULL, 0);
+	enqueue(*(int *)arg, "", NULL, 0);
 }
 
 /* On the loop: take the whole queue and hand it to the link. */
@@ -208,13 +195,13 @@ link_nats_open(const struct config *cfg, struct event_base *base,
 	    (int)cfg->link_pending_bytes), "buffer") ||
 	    check(natsOptions_SetMaxPendingMsgs(ln.opts, 65536), "pending") ||
 	    check(natsOptions_SetRetryOnFailedConnect(ln.opts, true,
-	    on_connected, NULL), "retry") ||
-	    check(natsOptions_SetDisconnectedCB(ln.opts, on_disconnected,
-	    NULL), "callback") ||
-	    check(natsOptions_SetReconnectedCB(ln.opts, on_connected, NULL),
-	    "callback") ||
-	    check(natsOptions_SetClosedCB(ln.opts, on_closed, NULL),
-	    "callback"))
+	    on_state, &ln_states[LN_UP]), "retry") ||
+	    check(natsOptions_SetDisconnectedCB(ln.opts, on_state,
+	    &ln_states[LN_DOWN]), "callback") ||
+	    check(natsOptions_SetReconnectedCB(ln.opts, on_state,
+	    &ln_states[LN_UP]), "callback") ||
+	    check(natsOptions_SetClosedCB(ln.opts, on_state,
+	    &ln_states[LN_CLOSED]), "callback"))
 		return -1;
 	if (cfg->nats_user[0] != '\0' && check(natsOptions_SetUserInfo(
 	    ln.opts, cfg->nats_user, cfg->nats_password), "user") == -1)
