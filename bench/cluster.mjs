@@ -17,23 +17,12 @@
 
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { jsonClient, ROOT } from '../tests/ws/lib.mjs';
+import { pct, sessionClient as client, ROOT } from '../tests/ws/lib.mjs';
 import { startNats, startHost, until } from '../tests/ws/cluster.mjs';
 
 const N = Number(process.argv[2] || 2000);
 const COORD = 'coordinator:main';
 const lines = ['[session]', 'rate_limit = 1000000', 'rate_burst = 1000000'];
-
-function pct(v, p) {
-  const s = [...v].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor(s.length * p))];
-}
-
-async function client(port) {
-  const c = await jsonClient(port, '/ws');
-  await c.next((m) => m.type === 'SessionEstablished');
-  return c;
-}
 
 async function ask(c, type, payload = {}) {
   return c.reply(c.send({ to: COORD, type, payload }), 10000);

@@ -9,22 +9,12 @@
 //
 // Usage: node bench/delayed.mjs [N] (default 1,000,000).  Not a test.
 
-import { jsonClient, startTree } from '../tests/ws/lib.mjs';
+import { pct, sessionClient as client, startTree }
+  from '../tests/ws/lib.mjs';
 
 const N = Number(process.argv[2] || 1000000);
 const COORD = 'coordinator:main';
 const HOUR = 3600 * 1000;
-
-function pct(v, p) {
-  const s = [...v].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor(s.length * p))];
-}
-
-async function client(port) {
-  const c = await jsonClient(port, '/ws');
-  await c.next((m) => m.type === 'SessionEstablished');
-  return c;
-}
 
 const ask = (c, type, payload = {}) =>
   c.reply(c.send({ to: COORD, type, payload }), 30000);

@@ -12,7 +12,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { jsonClient } from './lib.mjs';
+import { sessionClient } from './lib.mjs';
 import { startNats, startHost, until, nkeyPair } from './cluster.mjs';
 
 const COORD = 'coordinator:main';
@@ -52,8 +52,7 @@ after(async () => {
 // A task from a session on a (the coordinator's host) to a worker
 // registered on host.
 async function taskAcross(a, host, tag) {
-  const c = await jsonClient(a.port, '/ws');
-  await c.next((m) => m.type === 'SessionEstablished');
+  const c = await sessionClient(a.port);
   const ask = (type, payload) => c.reply(c.send({ to: COORD, type,
     payload }), 10000);
   await until(async () => (await ask('RegisterWorker', { workerId: tag,
@@ -89,8 +88,7 @@ describe('a cluster over TLS to NATS', () => {
   it('runs a task from h1 on a worker of h2',
     () => taskAcross(h1, 'h2', 'tls'));
   it('no worker on a host without the worker role', async () => {
-    const c = await jsonClient(h1.port, '/ws');
-    await c.next((m) => m.type === 'SessionEstablished');
+    const c = await sessionClient(h1.port);
     const r = await c.reply(c.send({ to: COORD, type: 'RegisterWorker',
       payload: { workerId: 'nowhere', host: 'h1' } }));
     assert.equal(r.payload.code, 'bad_payload', JSON.stringify(r));

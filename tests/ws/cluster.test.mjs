@@ -11,18 +11,13 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { jsonClient, startTree, httpGet, ROOT } from './lib.mjs';
+import { sessionClient as client, startTree, httpGet, ROOT }
+  from './lib.mjs';
 import { startNats, startHost, killHost, until, writeFileSync }
   from './cluster.mjs';
 
 const COORD = 'coordinator:main';
 let nats, h1, h2, h3, c, single;
-
-async function client(port) {
-  const cl = await jsonClient(port, '/ws');
-  await cl.next((m) => m.type === 'SessionEstablished');
-  return cl;
-}
 
 async function ask(cl, type, payload = {}, ms = 10000) {
   return cl.reply(cl.send({ to: COORD, type, payload }), ms);

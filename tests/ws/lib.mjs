@@ -390,4 +390,17 @@ export async function jsonClient(port, path = '/ws', opts = {}) {
   };
 }
 
+// A client on /ws (or path) once its session is established.
+export async function sessionClient(port, path = '/ws') {
+  const c = await jsonClient(port, path);
+  await c.next((m) => m.type === 'SessionEstablished');
+  return c;
+}
+
+// The p-quantile (0 to 1) of values, the nearest rank below.
+export function pct(values, p) {
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(s.length * p))];
+}
+
 export { readFileSync };
