@@ -15,7 +15,6 @@
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -122,15 +121,6 @@ static const struct actor_kind	 test_kind = {
 	.resolve = resolve,
 };
 
-static int
-rm_entry(const char *p, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(p);
-}
-
 /*
  * The runtime has no teardown (a process has one for its life): it is
  * set up once per process, which under CK_FORK=no is once for all the
@@ -183,7 +173,7 @@ cleanup(void)
 		close(saved_stderr);
 		saved_stderr = -1;
 	}
-	nftw(tmpdir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+	ck_rm_tree(tmpdir);
 }
 
 /*

@@ -8,7 +8,6 @@
 #include <sys/un.h>
 
 #include <check.h>
-#include <ftw.h>
 #include <ini.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -46,21 +45,12 @@ setup(void)
 	memset(&cfg, 0, sizeof(cfg));
 }
 
-static int
-rm_entry(const char *p, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(p);
-}
-
 static void
 teardown(void)
 {
 	if (chdir(oldcwd) == -1)
 		perror(oldcwd);
-	nftw(tmpdir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+	ck_rm_tree(tmpdir);
 }
 
 /* Write text to file p. */

@@ -21,4 +21,7 @@ Suite	*suite(void);
  */
 int	 suite_helper(int argc, char *argv[]) __attribute__((weak));
 
+/* Remove dir and everything below it (a test's temporary directory). */
+void	 ck_rm_tree(const char *dir);
+
 #endif

@@ -15,7 +15,6 @@
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
@@ -136,15 +135,6 @@ setup(void)
 	nrecs = 0;
 }
 
-static int
-rm_entry(const char *p, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(p);
-}
-
 static void
 teardown(void)
 {
@@ -172,7 +162,7 @@ teardown(void)
 		close(saved_stderr);
 		saved_stderr = -1;
 	}
-	nftw(tmpdir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+	ck_rm_tree(tmpdir);
 }
 
 static void
