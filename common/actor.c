@@ -851,11 +851,12 @@ from_session(struct conn *c, struct envelope *env)
 }
 
 /*
- * PeerGone {address} from another process of ours (the link): a peer it
- * knew went away; the peer tables hear it as of a closed connection.
+ * PeerGone or PeerBack {address} from another process of ours (the link):
+ * a peer it carries for us went away or came back; the peer tables hear it
+ * as of a connection closed or made again.
  */
 static void
-peer_gone(const struct envelope *env)
+peer_news(const struct envelope *env)
 {
 	union msg_body	 body;
 	enum err_code	 code;
@@ -867,7 +868,7 @@ peer_gone(const struct envelope *env)
 		    why);
 		return;
 	}
-	peers_notify(body.peer_gone.address, 0);
+	peers_notify(body.peer.address, env->type == MSG_PEER_BACK);
 }
 
 /*
@@ -899,8 +900,9 @@ dispatch(struct peer *p, struct envelope *env, void *arg)
 	}
 	if (c->untrusted && !from_session(c, env))
 		return;
-	if (env->type == MSG_PEER_GONE && !c->untrusted) {
-		peer_gone(env);
+	if ((env->type == MSG_PEER_GONE || env->type == MSG_PEER_BACK) &&
+	    !c->untrusted) {
+		peer_news(env);
 		return;
 	}
 	k = NULL;

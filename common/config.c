@@ -246,6 +246,9 @@ static const struct key keys[] = {
 	    1024 * MiB, "16M", "frames held for NATS while it is away"),
 	INT("cluster", "wait_ms", link_wait_ms, 0, 600000, "5000",
 	    "a frame held that long for NATS is answered: unavailable"),
+	INT("cluster", "remote_sessions_max", link_remote_sessions_max, 16,
+	    10000000, "65536", "other hosts' sessions remembered, to purge "
+	    "their subscriptions here when their host dies"),
 
 	SIZE("session", "max_message_bytes", max_message_bytes, 128,
 	    64 * MiB, "64k", "largest WebSocket message; larger: close 1009"),

@@ -130,6 +130,7 @@ struct config {
 	long	 link_batch_bytes;	/* frames per NATS message, at most */
 	long	 link_pending_bytes;	/* held while NATS is away, at most */
 	int	 link_wait_ms;		/* a send waits for NATS this long */
+	int	 link_remote_sessions_max; /* other hosts' sessions known */
 
 	/* errors of the last load, "file:line: text" */
 	int	 nerrors;

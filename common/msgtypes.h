@@ -56,7 +56,8 @@
 	MSG(LOG_EVENT_ACK,	"LogEventAck",	INTERNAL, K_COORD,	log_event_ack)	\
 	MSG(METRICS,		"Metrics",	INTERNAL, K_ANY,	none)		\
 	MSG(PAUSE_QUEUE,	"PauseQueue",	INTERNAL, K_COORD,	queue_name)	\
-	MSG(PEER_GONE,		"PeerGone",	INTERNAL, K_COORD | K_EVENTLOG | K_SYSTEM, peer_gone) \
+	MSG(PEER_BACK,		"PeerBack",	INTERNAL, K_SESSION,	peer)		\
+	MSG(PEER_GONE,		"PeerGone",	INTERNAL, K_COORD | K_EVENTLOG | K_SYSTEM | K_SESSION, peer) \
 	MSG(PING,		"Ping",		CLIENT,	K_ANY,		none)		\
 	MSG(PONG,		"Pong",		SERVER,	K_ANY,		none)		\
 	MSG(PROCESS_TASK,	"ProcessTask",	INTERNAL, K_WORKER,	process_task)	\

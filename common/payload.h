@@ -163,15 +163,17 @@ FIELDS(host_state,
 	P_UINT(msg_host_state, roles, "roles", OPT, 0xff));
 
 /*
- * PeerGone {address}: a peer on another host that the receiver knew only
- * through the link (a session there) went away, as a closed connection
- * tells of a local one.
+ * PeerGone {address} and PeerBack {address}, from the link: a peer on
+ * another host that the receiver knows only through the link went away
+ * (a session there, or a host dead or back as a new incarnation), or the
+ * host of one came back: the receiver's peer table hears it as of a local
+ * connection closed or made again.
  */
-struct msg_peer_gone {
+struct msg_peer {
 	char		 address[ADDR_MAX + 1];
 };
-FIELDS(peer_gone,
-	P_STR(msg_peer_gone, address, "address", REQ));
+FIELDS(peer,
+	P_STR(msg_peer, address, "address", REQ));
 
 /*
  * A retry policy, AssignTask's or a kind's: a failed run (TaskFailed, a
@@ -593,7 +595,7 @@ FIELDS(hello,
 	S(worker_id,		msg_worker_id)				\
 	S(register_worker,	msg_register_worker)			\
 	S(host_state,		msg_host_state)				\
-	S(peer_gone,		msg_peer_gone)				\
+	S(peer,			msg_peer)				\
 	S(assign_task,		msg_assign_task)			\
 	S(task_accepted,	msg_task_accepted)			\
 	S(process_task,		msg_process_task)			\

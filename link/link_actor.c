@@ -11,6 +11,17 @@
  *
  * In: a NATS message is a run of frames; each loses this host's name on
  * `to` and goes on to the local process that hosts it.
+ *
+ * Peers across hosts: a local actor hears of a session elsewhere only
+ * through the link, so the link tells it what a closed connection would.
+ * A session here that goes away: PeerGone to the singletons and the other
+ * hosts' trees.  Another host's sessions that reached an actor here are
+ * remembered (visitors); when their host dies, or comes back as a new
+ * incarnation, each gets a PeerGone here, so nothing keeps subscribers
+ * that will never read again.  And when the singletons' host goes down,
+ * this host's sessions hear PeerGone {coordinator:main}, then PeerBack
+ * when it is back, and subscribe again, as they do when a local actor's
+ * process restarts.
  */
 #include <sys/queue.h>
 
@@ -36,15 +47,21 @@
 
 #define HOSTS_MAX	64		/* hosts in the presence table */
 
+/* The actors of one host that every host's sessions reach by subject. */
+static const char *const singletons[] = {
+	COORDINATOR_ADDRESS, EVENTLOG_ADDRESS,
+};
+
 static void	coordinator_up(const char *);
 static void	workers_up(const char *);
 static void	workers_down(const char *);
+static void	peer_up(const char *);
 static void	peer_down(const char *);
 
 static const struct peer_rule peers[] = {
 	{ "coordinator", coordinator_up, NULL },
 	{ "worker",	workers_up,	workers_down },
-	{ NULL,		NULL,		peer_down },
+	{ NULL,		peer_up,	peer_down },
 };
 
 static int	link_setup(const struct config *);
@@ -74,6 +91,12 @@ struct batch {
 enum host_state { HOST_UP, HOST_DOWN, HOST_DEAD };
 static const char *const host_state_names[] = { "up", "down", "dead" };
 
+/* Another host's session that reached an actor here. */
+struct visitor {
+	char		 host[HOST_MAX + 1];
+	unsigned	 kinds;		/* K_* of the actors it reached */
+};
+
 struct host {
 	char		 name[HOST_MAX + 1];
 	char		 incarnation[NAME_MAX_LEN + 1];
@@ -98,6 +121,10 @@ static struct {
 	int64_t			 announced_ms;
 	struct host		 hosts[HOSTS_MAX];
 	int			 nhosts;
+	struct strmap		*visitors;	/* address -> struct visitor */
+	struct strmap		*sessions;	/* this host's, connected here */
+	uint64_t		 purged;	/* visitors of dead hosts */
+	int			 visitors_full;	/* warned of */
 	uint64_t		 frames_out, frames_in, nats_out, nats_in;
 	uint64_t		 unavailable, dropped;
 	uint64_t		 connects;	/* to NATS, the first too */
@@ -355,6 +382,140 @@ forward(const char *identity, struct envelope *env)
 
 static const struct rt_link hooks = { forward, remote };
 
+/* ---- peers across hosts ---- */
+
+/*
+ * PeerGone or PeerBack {address} to a local actor: system:supervisor is
+ * reached on system.sock, as a frame from afar (deliver()).
+ */
+static void
+peer_news(const char *to, enum msg_type type, const char *address)
+{
+	struct msg_peer	 m;
+
+	snprintf(m.address, sizeof(m.address), "%s", address);
+	msg_encode(actor_begin("link:main", to, type, NULL),
+	    msg_info(type)->shape, &m);
+	if (strcmp(to, SUPERVISOR_ADDRESS) == 0)
+		actor_end_afar();
+	else
+		actor_end();
+}
+
+/*
+ * A frame from another host for a local actor that keeps subscribers (or
+ * watches): remember its session, or forget one its link says is gone.
+ */
+static void
+visitor(const struct envelope *env, unsigned kindbit)
+{
+	union msg_body	 body;
+	struct visitor	*v;
+	struct addr	 from;
+	enum err_code	 code;
+	char		 why[128];
+
+	if (!(kindbit & (K_COORD | K_EVENTLOG | K_SYSTEM)))
+		return;
+	if (env->type == MSG_PEER_GONE) {
+		if (msg_decode(env->type, env->payload, &body, &code, why,
+		    sizeof(why)) == 0)
+			free(strmap_del(L.visitors, body.peer.address));
+		return;
+	}
+	if (addr_parse(env->from, strlen(env->from), &from) == -1 ||
+	    from.kindbit != K_SESSION || from.hostlen == 0)
+		return;
+	if ((v = strmap_get(L.visitors, env->from)) != NULL) {
+		v->kinds |= kindbit;
+		return;
+	}
+	if (strmap_count(L.visitors) >=
+	    (size_t)L.cfg->link_remote_sessions_max) {
+		if (L.visitors_full++ == 0)
+			log_warnx("more than remote_sessions_max (%d) sessions "
+			    "of other hosts: the subscriptions of the rest stay "
+			    "here when their host dies",
+			    L.cfg->link_remote_sessions_max);
+		return;
+	}
+	v = xcalloc(1, sizeof(*v));
+	snprintf(v->host, sizeof(v->host), "%.*s", (int)from.hostlen,
+	    from.host);
+	v->kinds = kindbit;
+	strmap_put(L.visitors, env->from, v);
+}
+
+struct purge {
+	const char	*host;
+	char		**gone;
+	size_t		 n;
+};
+
+static void
+purge_one(const char *address, void *val, void *arg)
+{
+	struct visitor	*v = val;
+	struct purge	*p = arg;
+
+	if (strcmp(v->host, p->host) == 0)
+		p->gone[p->n++] = xstrdup(address);
+}
+
+/*
+ * host's sessions are gone, all of them (it died, or a new incarnation
+ * replaced it): the local actors they reached hear PeerGone of each.
+ */
+static void
+purge(const char *host)
+{
+	struct purge	 p = { host, NULL, 0 };
+	struct visitor	*v;
+	size_t		 i;
+
+	p.gone = xcalloc(strmap_count(L.visitors) + 1, sizeof(*p.gone));
+	strmap_each(L.visitors, purge_one, &p);
+	for (i = 0; i < p.n; i++) {
+		v = strmap_del(L.visitors, p.gone[i]);
+		if (v->kinds & K_COORD && L.cfg->roles & ROLE_COORDINATOR)
+			peer_news(COORDINATOR_ADDRESS, MSG_PEER_GONE,
+			    p.gone[i]);
+		if (v->kinds & K_EVENTLOG && L.cfg->roles & ROLE_COORDINATOR)
+			peer_news(EVENTLOG_ADDRESS, MSG_PEER_GONE, p.gone[i]);
+		if (v->kinds & K_SYSTEM)
+			peer_news(SUPERVISOR_ADDRESS, MSG_PEER_GONE,
+			    p.gone[i]);
+		free(v);
+		free(p.gone[i]);
+	}
+	if (p.n > 0)
+		log_info("host %s: its %zu session%s forgotten here", host,
+		    p.n, p.n == 1 ? "" : "s");
+	L.purged += p.n;
+	free(p.gone);
+}
+
+static void
+session_news_one(const char *identity, void *val, void *arg)
+{
+	size_t	 i;
+
+	(void)val;
+	for (i = 0; i < nitems(singletons); i++)
+		peer_news(identity, *(const enum msg_type *)arg,
+		    singletons[i]);
+}
+
+/*
+ * The singletons' host went down or came back: this host's sessions hear
+ * it as of a local actor's process, and subscribe again when it is back.
+ */
+static void
+session_news(enum msg_type type)
+{
+	strmap_each(L.sessions, session_news_one, &type);
+}
+
 /* A run of frames from NATS: each to the local process that hosts it. */
 static void
 deliver(const unsigned char *p, size_t len)
@@ -395,6 +556,7 @@ deliver(const unsigned char *p, size_t len)
 			continue;
 		}
 		L.frames_in++;
+		visitor(&env, to.kindbit);
 		pk = actor_begin_id(env.from, env.to, env.type, env.id,
 		    env.reply_to);
 		msgpack_pack_object(pk, *env.payload);
@@ -464,6 +626,11 @@ host_set(struct host *h, enum host_state st)
 		h->down_ms = mono_ms();
 	log_info("host %s is %s", h->name, host_state_names[st]);
 	tell(h);
+	if (st == HOST_DEAD)
+		purge(h->name);
+	if (h->roles & ROLE_COORDINATOR && !(L.cfg->roles & ROLE_COORDINATOR)
+	    && st != HOST_DEAD)
+		session_news(st == HOST_UP ? MSG_PEER_BACK : MSG_PEER_GONE);
 }
 
 /* An announcement: {host, roles, incarnation}. */
@@ -514,10 +681,14 @@ presence(const void *data, size_t len)
 		snprintf(h->name, sizeof(h->name), "%.*s",
 		    (int)host->via.str.size, host->via.str.ptr);
 		h->state = HOST_DEAD;	/* never seen: nothing to reconcile */
-	} else if (strcmp(h->incarnation, incarnation) != 0 &&
-	    h->state == HOST_UP) {
-		log_info("host %s came back as a new incarnation", h->name);
-		host_set(h, HOST_DOWN);
+	} else if (strcmp(h->incarnation, incarnation) != 0) {
+		/* The old incarnation's sessions are gone with it. */
+		if (h->state == HOST_UP) {
+			log_info("host %s came back as a new incarnation",
+			    h->name);
+			host_set(h, HOST_DOWN);
+		}
+		purge(h->name);
 	}
 	h->seen_ms = mono_ms();
 	h->roles = (unsigned)roles->via.u64 & ROLE_ALL;
@@ -662,6 +833,14 @@ workers_down(const char *identity)
 	workers_state("down");
 }
 
+/* A session here connected: it hears of the singletons' host. */
+static void
+peer_up(const char *identity)
+{
+	if (strncmp(identity, "session:", 8) == 0)
+		strmap_put(L.sessions, identity, L.sessions);
+}
+
 /*
  * A local peer went away.  A session's connection here carried its
  * messages to the singletons and to the other hosts' trees
@@ -671,10 +850,7 @@ workers_down(const char *identity)
 static void
 peer_down(const char *identity)
 {
-	static const char *const singletons[] = {
-		COORDINATOR_ADDRESS, EVENTLOG_ADDRESS,
-	};
-	struct msg_peer_gone	 m;
+	struct msg_peer		 m;
 	struct addr		 a;
 	char			 to[ADDR_MAX + 1];
 	size_t			 i;
@@ -682,6 +858,7 @@ peer_down(const char *identity)
 
 	if (strncmp(identity, "session:", 8) != 0)
 		return;
+	strmap_del(L.sessions, identity);
 	snprintf(m.address, sizeof(m.address), "%s@%s", identity,
 	    L.cfg->host);
 	for (i = 0; i < nitems(singletons); i++) {
@@ -735,6 +912,8 @@ link_setup(const struct config *cfg)
 	snprintf(L.presence, sizeof(L.presence), "%spresence", L.prefix);
 	incarnation(L.incarnation, sizeof(L.incarnation));
 	L.batches = strmap_new();
+	L.visitors = strmap_new();
+	L.sessions = strmap_new();
 	TAILQ_INIT(&L.all);
 	L.flush_ev = event_new(rt_base(), -1, 0, flush, NULL);
 	L.tick_ev = evtimer_new(rt_base(), tick, NULL);
@@ -783,7 +962,7 @@ link_inspect(msgpack_packer *pk)
 	for (i = 0; i < L.nhosts; i++)
 		if (L.hosts[i].state == HOST_UP)
 			up++;
-	msgpack_pack_map(pk, 12);
+	msgpack_pack_map(pk, 14);
 	mp_pack_kv_str(pk, "host", L.cfg->host);
 	mp_pack_kv_uint(pk, "natsConnected", L.up);
 	mp_pack_kv_str(pk, "natsServer", L.up ? link_nats_server(url,
@@ -797,6 +976,8 @@ link_inspect(msgpack_packer *pk)
 	mp_pack_kv_uint(pk, "unavailable", L.unavailable);
 	mp_pack_kv_uint(pk, "dropped", L.dropped);
 	mp_pack_kv_uint(pk, "heldBytes", L.held);
+	mp_pack_kv_uint(pk, "remoteSessions", strmap_count(L.visitors));
+	mp_pack_kv_uint(pk, "remoteSessionsPurged", L.purged);
 }
 
 /* The link's families for /metrics (docs/operations.md). */
@@ -836,4 +1017,10 @@ link_metrics(struct metrics *m)
 	    (double)L.dropped);
 	metrics_gauge(m, "actord_link_held_bytes", "Bytes of frames waiting "
 	    "for NATS.", "", (double)L.held);
+	metrics_gauge(m, "actord_link_remote_sessions", "Other hosts' "
+	    "sessions that reached an actor here, remembered until they or "
+	    "their host go.", "", (double)strmap_count(L.visitors));
+	metrics_counter(m, "actord_link_remote_sessions_purged_total",
+	    "Other hosts' sessions forgotten here because their host died or "
+	    "came back as a new incarnation.", "", (double)L.purged);
 }

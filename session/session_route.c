@@ -759,11 +759,22 @@ resend_pending(unsigned kindbit)
 		    "s");
 }
 
+/*
+ * The kind of a peer: a local process is named by its kind ("coordinator"),
+ * a singleton whose host the link lost and found again by its address
+ * ("coordinator:main", PeerGone and PeerBack).
+ */
+static unsigned
+peer_kind(const char *identity)
+{
+	return kind_lookup(identity, strcspn(identity, ":"));
+}
+
 /* The runtime (re)connected to an actor process: renew subscriptions. */
 static void
 session_peer_up(const char *identity)
 {
-	unsigned	 bit = kind_lookup(identity, strlen(identity));
+	unsigned	 bit = peer_kind(identity);
 	struct sub	*s;
 
 	if (bit == 0 || !(R.down & bit))
@@ -781,7 +792,7 @@ session_peer_up(const char *identity)
 static void
 session_peer_down(const char *identity)
 {
-	R.down |= kind_lookup(identity, strlen(identity));
+	R.down |= peer_kind(identity);
 }
 
 /* Any actor's process coming back or going away. */

@@ -27,6 +27,18 @@ async function status(cl) {
   return (await ask(cl, 'GetStatus')).payload;
 }
 
+const inspect = (h, name) =>
+  JSON.parse(h.ctl('--json', 'inspect', name)).inspect[name];
+
+// A dashboard's subscriptions, from a session on a host: h1's singletons
+// and its tree.
+async function subscribe(cl) {
+  for (const to of [COORD, 'eventlog:main', 'system:supervisor@h1']) {
+    const r = await cl.reply(cl.send({ to, type: 'Subscribe' }));
+    assert.notEqual(r.type, 'Error', JSON.stringify(r));
+  }
+}
+
 const DEAD_S = 3;
 const host = (i, roles, opts) => startHost(nats, i, `h${i + 1}`, roles,
   [`host_dead_after_s = ${DEAD_S}`, 'wait_ms = 1000',
@@ -199,6 +211,14 @@ describe('a cluster of three hosts', () => {
     const h2tasks = on(busy, 'h2').map((w) => w.currentTask);
     const h2done = on(busy, 'h2').map((w) => w.processedCount);
     assert.equal(h2tasks.length, 2);
+    // A dashboard on h2, subscribed to h1's actors, dies with its host: h1
+    // forgets it then, instead of keeping a subscriber that never reads.
+    const d2 = await client(h2.port);
+    await subscribe(d2);
+    const subs = (name) => inspect(h1, name).subscribers;
+    const before = { coordinator: subs('coordinator'),
+      eventlog: subs('eventlog') };
+    assert.ok(inspect(h1, 'link').remoteSessions >= 1);
     const dir = h2.dir;
     await killHost(h2);
     const killedAt = Date.now();
@@ -215,6 +235,9 @@ describe('a cluster of three hosts', () => {
       assert.ok(!on(busy, 'h2').some((w) => w.workerId === t.workerId),
         `${id} ran again on h2: ${JSON.stringify(t)}`);
     }
+    assert.equal(subs('coordinator'), before.coordinator - 1);
+    assert.equal(subs('eventlog'), before.eventlog - 1);
+    assert.ok(inspect(h1, 'link').remoteSessionsPurged >= 1);
     // h2 comes back, from its own state: its workers online again, idle,
     // their old runs aborted, not finished a second time.
     h2 = await host(1, 'worker gateway', { dir });
@@ -366,5 +389,30 @@ describe('a cluster of three hosts', () => {
     await until(async () => (await ask(c2, 'GetStatus')).type !== 'Error',
       10000, 'the coordinator from h2 again');
     await c2.close();
+  });
+
+  it("the coordinator's host dies and comes back: a dashboard on h2 hears "
+    + 'from the new coordinator and event log without subscribing again',
+  async () => {
+    await until(() => inspect(h2, 'link').hostsUp === 2, 10000,
+      'h1 and h3 up for h2');
+    const d2 = await client(h2.port);
+    await subscribe(d2);
+    const dir = h1.dir;
+    await killHost(h1);
+    await until(() => inspect(h2, 'link').hostsUp === 1, 5000,
+      'h1 down for h2');
+    h1 = await host(0, 'coordinator worker gateway', { dir });
+    // A task assigned on h3 shows in what h2's dashboard is pushed.
+    await until(async () => (await ask(c, 'AssignTask', { taskId: 'back',
+      kind: 'echo', input: 'back' })).type === 'TaskAccepted', 10000,
+    'the coordinator from h3 again');
+    await d2.next((m) => m.type === 'StatusUpdated' && !m.replyTo &&
+      m.payload.recent.some((x) => x.taskId === 'back'), 10000,
+    'the status pushed to h2 after the restart');
+    await d2.next((m) => m.type === 'LogEvent' && !m.replyTo &&
+      JSON.stringify(m.payload).includes('back'), 10000,
+    'the event log pushed to h2 after the restart');
+    await d2.close();
   });
 });

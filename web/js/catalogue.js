@@ -91,6 +91,7 @@ export const INTERNAL_TYPES = Object.freeze([
   'LogEventAck',
   'Metrics',
   'PauseQueue',
+  'PeerBack',
   'PeerGone',
   'ProcessTask',
   'Ready',
