@@ -1,11 +1,12 @@
 // The cluster's cost, in one run (docs/benchmarks.md, docs/cluster.md):
 //
 //   rtt     AssignTask round trip, one at a time, from a session on h1 (the
-//           coordinator's host) and from one on h2: p50 and p99 each
+//           coordinator's host) and from one on h2 taking turns: p50 and
+//           p99 each
 //   cycles  full task cycles per second (AssignTask with watch, the task
 //           run, TaskFinished) with the workers on h1, then spread over h2
-//           and h3: 2 workers (each waits a round trip between tasks) and
-//           8 (the CPUs are the limit)
+//           and h3, taking turns three times (medians): 2 workers (each
+//           waits a round trip between tasks), 8 and 32
 //   link    bench_link: a Ping to coordinator:main from h2's link.sock
 //           against a raw libnats request/reply between h2's and h1's
 //           nats-servers (build/rel/bench/bench_link)
@@ -28,16 +29,19 @@ async function ask(c, type, payload = {}) {
   return c.reply(c.send({ to: COORD, type, payload }), 10000);
 }
 
-async function rtt(c, tag) {
-  const t = [];
-  for (let i = 0; i < N; i++) {
-    const t0 = process.hrtime.bigint();
-    const r = await ask(c, 'AssignTask', { taskId: `${tag}-${i}`,
-      kind: 'echo', input: { i }, delayMs: 3600000 });
-    t.push(Number(process.hrtime.bigint() - t0) / 1e6);
-    if (r.type !== 'TaskAccepted') throw new Error(JSON.stringify(r));
-  }
-  return t.slice(Math.floor(N / 10));	// without the warm-up
+// The round trips of the sessions cs, taking turns one request each, so
+// that all see the same machine from one moment to the next.
+async function rtt(cs) {
+  const t = cs.map(() => []);
+  for (let i = 0; i < N; i++)
+    for (const [k, c] of cs.entries()) {
+      const t0 = process.hrtime.bigint();
+      const r = await ask(c, 'AssignTask', { taskId: `r${k}-${i}`,
+        kind: 'echo', input: { i }, delayMs: 3600000 });
+      t[k].push(Number(process.hrtime.bigint() - t0) / 1e6);
+      if (r.type !== 'TaskAccepted') throw new Error(JSON.stringify(r));
+    }
+  return t.map((x) => x.slice(Math.floor(N / 10)));	// without the warm-up
 }
 
 // Cycles with a window of 256 outstanding, workers named ws.
@@ -68,7 +72,7 @@ try {
     workerId: 'r2', host: 'h2' })).type === 'WorkerRegistered', 10000,
   'h2 up');
   // Delayed by an hour: accepted, never run while we measure.
-  const a = await rtt(c1, 'l'), b = await rtt(c2, 'r');
+  const [a, b] = await rtt([c1, c2]);
   console.log(`AssignTask round trip, ${a.length} each (ms):`);
   console.log(`  session on h1: p50 ${pct(a, 0.5).toFixed(3)} ` +
     `p99 ${pct(a, 0.99).toFixed(3)}`);
@@ -99,13 +103,19 @@ try {
       await ask(c1, 'UnregisterWorker', { workerId: id });
     return rate;
   };
-  console.log(`task cycles/s, window 256, ${N * 2} tasks:`);
-  for (const n of (process.env.WORKERS || "2,8,32").split(",").map(Number)) {
-    const local = await run(['h1'], n);
-    const remote = await run(['h2', 'h3'], n);
-    console.log(`  ${n} workers on h1 (local): ${local.toFixed(0)}; ` +
-      `on h2 and h3: ${remote.toFixed(0)} (${(remote / local)
-        .toFixed(2)}x)`);
+  // Local and remote take turns, three times; the medians.
+  const median = (xs) => pct(xs, 0.5);
+  console.log(`task cycles/s, window 256, ${N * 2} tasks, medians of 3:`);
+  for (const n of (process.env.WORKERS || '2,8,32').split(',').map(Number)) {
+    const local = [], remote = [];
+    for (let k = 0; k < 3; k++) {
+      local.push(await run(['h1'], n));
+      remote.push(await run(['h2', 'h3'], n));
+    }
+    console.log(`  ${n} workers on h1 (local): ${median(local).toFixed(0)}; `
+      + `on h2 and h3: ${median(remote).toFixed(0)} (${(median(remote) /
+        median(local)).toFixed(2)}x; runs ${local.map((x, i) =>
+        (remote[i] / x).toFixed(2)).join(' ')})`);
   }
   process.stdout.write(execFileSync(join(ROOT, 'build/rel/bench/bench_link'),
     ['-r', join(h2.dir, 'run'), '-a', nats.url(0), '-b', nats.url(1),
