@@ -45,7 +45,7 @@ const host = (i, roles, opts) => startHost(nats, i, `h${i + 1}`, roles,
     'user = actord', 'password = cluster-secret',
     // each host's link may fail over to the other servers
     `nats = ${nats.url(i)} ${nats.url((i + 1) % 3)}`,
-    '[session]', 'rate_limit = 100000', 'rate_burst = 100000'], opts);
+    'remote_sessions_max = 16', '[session]', 'rate_limit = 100000', 'rate_burst = 100000'], opts);
 
 const on = (st, h) => st.workers.filter((w) => (w.host || 'h1') === h);
 
@@ -192,6 +192,23 @@ describe('a cluster of three hosts', () => {
     const t = await ask(c, 'GetTask', { taskId: 't999' });
     assert.equal(t.payload.status, 'completed');
     assert.equal(t.payload.attempts, 1);
+  });
+
+  it('a link remembers at most remote_sessions_max sessions of other '
+    + 'hosts, and forgets each one that goes', async () => {
+    const l1 = () => inspect(h1, 'link');
+    const base = l1().remoteSessions;
+    const cs = [];
+    for (let i = 0; i < 17; i++) {
+      cs.push(await client(h3.port));
+      await status(cs[i]);
+    }
+    assert.equal(l1().remoteSessions, 16);
+    assert.match(h1.log(), /more than remote_sessions_max \(16\) sessions/);
+    for (const x of cs)
+      await x.close();
+    await until(() => l1().remoteSessions === base, 5000,
+      'the closed sessions forgotten');
   });
 
   it('kill -9 of h2: its workers offline, its tasks done elsewhere after '
