@@ -606,22 +606,15 @@ actor_begin_id(const char *from, const char *to, enum msg_type type,
 	return &rt.pk;
 }
 
-int
-actor_end(void)
+/*
+ * The frame begun is complete: its length into the header, unless it is
+ * over max_frame_bytes (dropped, -1).
+ */
+static int
+frame_close(void)
 {
-	struct addr	 a;
-	struct conn	*c;
-	size_t		 body;
+	size_t	 body = rt.sb.size - FRAME_HDR;
 
-	if (!rt.packing)
-		fatalx("actor_end without actor_begin");
-	rt.packing = 0;
-	body = rt.sb.size - FRAME_HDR;
-	if (!rt.dest_ok || addr_parse(rt.dest, strlen(rt.dest), &a) == -1) {
-		log_warnx("send: bad destination address");
-		rt.stats.dropped++;
-		return -1;
-	}
 	if (body > rt.lim.max_frame) {
 		log_warnx("send to %s: %zu bytes is over max_frame_bytes "
 		    "(%zu); dropped", rt.dest, body, rt.lim.max_frame);
@@ -629,6 +622,25 @@ actor_end(void)
 		return -1;
 	}
 	frame_put_len(rt.sb.data, (uint32_t)body);
+	return 0;
+}
+
+int
+actor_end(void)
+{
+	struct addr	 a;
+	struct conn	*c;
+
+	if (!rt.packing)
+		fatalx("actor_end without actor_begin");
+	rt.packing = 0;
+	if (!rt.dest_ok || addr_parse(rt.dest, strlen(rt.dest), &a) == -1) {
+		log_warnx("send: bad destination address");
+		rt.stats.dropped++;
+		return -1;
+	}
+	if (frame_close() == -1)
+		return -1;
 	if (rt.link != NULL && rt_is_remote(&a)) {
 		if (rt.link->remote(&a, rt.sb.data, rt.sb.size) == -1) {
 			rt.stats.dropped++;
@@ -662,19 +674,11 @@ actor_end_afar(void)
 int
 actor_end_peer(struct peer *p)
 {
-	size_t	 body;
-
 	if (!rt.packing)
 		fatalx("actor_end_peer without actor_begin");
 	rt.packing = 0;
-	body = rt.sb.size - FRAME_HDR;
-	if (body > rt.lim.max_frame) {
-		log_warnx("send to %s: %zu bytes is over max_frame_bytes "
-		    "(%zu); dropped", rt.dest, body, rt.lim.max_frame);
-		rt.stats.dropped++;
+	if (frame_close() == -1)
 		return -1;
-	}
-	frame_put_len(rt.sb.data, (uint32_t)body);
 	if (peer_write(p, rt.sb.data, rt.sb.size) == -1) {
 		rt.stats.dropped++;
 		return -1;
