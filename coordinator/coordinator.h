@@ -50,6 +50,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <msgpack.h>
 #include <sqlite3.h>
@@ -197,6 +198,7 @@ TAILQ_HEAD(cmet_list, cmet_series);
 struct cmetrics {
 	struct strmap		*series;	/* "kind/queue" -> series */
 	struct cmet_list	 list;		/* in the order made */
+	struct cmet_series	*last;		/* the pair counted last */
 	size_t			 nseries;	/* named pairs (not "other") */
 	size_t			 ndirty;
 	int			 overflowed;	/* logged the bound */
@@ -321,6 +323,21 @@ int		 cdb_int(struct coord *c, enum cstmt which, int64_t *v);
 int		 cdb_bind_text(sqlite3_stmt *st, int i, const char *s);
 extern const char *const coord_migrations[];
 extern const int coord_nmigrations;
+
+/*
+ * Copy src into dst of size bytes, cut to fit and always terminated, as
+ * snprintf(dst, size, "%s", src) does, without parsing a format: the
+ * handlers copy a few names per message, and snprintf was about a tenth
+ * of an AssignTask.
+ */
+static inline void
+name_copy(char *dst, const char *src, size_t size)
+{
+	size_t	 n = strnlen(src, size - 1);
+
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
 
 /* The clock of the state: the wall clock, or the tests' own. */
 static inline int64_t
