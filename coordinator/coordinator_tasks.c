@@ -169,9 +169,15 @@ assign_insert(struct coord *c, const char *id,
 	msgpack_sbuffer	 input, retry;
 	msgpack_packer	 pk;
 	sqlite3_stmt	*st;
-	int64_t		 chg = coord_chg(c);
+	int64_t		 chg = coord_chg(c), qseq = chg;
 	int		 rc;
 
+	if (a->run_at == 0 && m->worker_id[0] == '\0') {
+		if (queue_base(c, a->queue->name, &qseq) == -1)
+			return -1;
+		qseq += ((int64_t)(PRIORITY_MAX - m->priority) <<
+		    QSEQ_PRI_SHIFT) + chg + QSEQ_BIAS;
+	}
 	assign_input(m, &input);
 	msgpack_sbuffer_init(&retry);
 	if (m->has_retry) {
@@ -192,7 +198,7 @@ assign_insert(struct coord *c, const char *id,
 	cdb_bind_text(st, 4, m->worker_id);
 	sqlite3_bind_int(st, 5, t->status);
 	if (t->status == TASK_QUEUED)
-		sqlite3_bind_int64(st, 6, chg);
+		sqlite3_bind_int64(st, 6, qseq);
 	sqlite3_bind_int64(st, 7, a->now);
 	sqlite3_bind_int64(st, 8, chg);
 	cdb_bind_text(st, 9, a->queue->name);
@@ -352,7 +358,7 @@ coord_retry_task(struct actor *self, const struct envelope *env,
 	struct cworker			*ran = NULL;
 	struct trow			 t;
 	sqlite3_stmt			*st;
-	int64_t				 chg;
+	int64_t				 chg, base;
 	int				 r;
 
 	if ((r = task_find(c, env, id, &t, ob)) != 0)
@@ -363,14 +369,15 @@ coord_retry_task(struct actor *self, const struct envelope *env,
 		    task_status_name(t.status));
 		return 0;
 	}
-	if (queue_get(c, t.queue) == NULL)
-		queue_make(c, t.queue);
+	if (queue_base(c, t.queue, &base) == -1)
+		return -1;
 	chg = coord_chg(c);
 	st = cdb_stmt(c, ST_TASK_RETRY);
 	cdb_bind_text(st, 1, id);
 	sqlite3_bind_int64(st, 2, chg);
 	sqlite3_bind_int64(st, 3, coord_now(c));
 	sqlite3_bind_int64(st, 4, chg);
+	sqlite3_bind_int64(st, 5, base + QSEQ_BIAS);
 	if (cdb_run(c, st) == -1)
 		return -1;
 	c->nfinished_kept--;
