@@ -451,7 +451,14 @@ static const char *const stmt_sql[ST_COUNT] = {
 	    " ORDER BY chg DESC LIMIT ?1",
 	[ST_CHG] =
 	    "SELECT value FROM meta WHERE key = 'chg'",
+	/*
+	 * Once per transaction: an UPDATE of the value writes meta's table
+	 * alone, where INSERT OR REPLACE deleted and inserted the row, and
+	 * wrote the page of its index on key too.  Version 5 made the row.
+	 */
 	[ST_CHG_SET] =
+	    "UPDATE meta SET value = ?1 WHERE key = 'chg'",
+	[ST_CHG_ADD] =
 	    "INSERT OR REPLACE INTO meta (key, value) VALUES ('chg', ?1)",
 	[ST_LOAD_TASK_COUNTS] =
 	    "SELECT kind, queue, assigned, completed, failed, retried,"

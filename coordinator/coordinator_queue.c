@@ -189,6 +189,13 @@ coord_save_chg(void *arg)
 	sqlite3_bind_int64(st, 1, c->chg);
 	if (cdb_run(c, st) == -1)
 		return -1;
+	if (sqlite3_changes(db_handle(c->db)) == 0) {
+		/* No row (it was deleted by hand): make it. */
+		st = cdb_stmt(c, ST_CHG_ADD);
+		sqlite3_bind_int64(st, 1, c->chg);
+		if (cdb_run(c, st) == -1)
+			return -1;
+	}
 	c->chg_saved = c->chg;
 	return 0;
 }
