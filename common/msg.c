@@ -366,17 +366,27 @@ decode_field(const struct msg_field *f, const msgpack_object *v, char *out,
 	return 0;
 }
 
-/* Read the fields of payload (a map, or nil) into out, zeroed first. */
+/*
+ * Read the fields of payload (a map, or nil) into out, zeroed first.
+ * Once as many fields were found as the map has entries, the others are
+ * absent: a message names a few of its shape's fields, and looking each
+ * of the rest up in the map was most of an AssignTask's decoding.
+ */
 static int
 decode_fields(const struct msg_field *f, const msgpack_object *payload,
     char *out, char *why, size_t whylen)
 {
 	const msgpack_object	*v;
+	uint32_t		 left = payload != NULL &&
+				    payload->type == MSGPACK_OBJECT_MAP ?
+				    payload->via.map.size : 0;
 
 	for (; f->key != NULL; f++) {
 		if (f->flags & F_OUT)
 			continue;
-		v = mp_get(payload, f->key);
+		v = left > 0 ? mp_get(payload, f->key) : NULL;
+		if (v != NULL)
+			left--;
 		if (v == NULL || v->type == MSGPACK_OBJECT_NIL) {
 			if (f->flags & F_REQ) {
 				snprintf(why, whylen, "'%s' is required",

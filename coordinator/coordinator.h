@@ -50,6 +50,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <msgpack.h>
 #include <sqlite3.h>
@@ -86,6 +87,20 @@ enum task_status {
 
 #define DEFAULT_QUEUE	"default"
 #define QUEUES_MAX	64	/* queues, named by config or by tasks */
+
+/*
+ * A ready task's qseq (queued, not pinned) is its place in one integer,
+ * so that tasks_ready is an index on an integer alone, which SQLite
+ * compares without decoding a record: its queue's number (bits 55-62,
+ * queue_nums), 9 - its priority (bits 51-54), and its sequence number
+ * (a change number, negated at the front of the queue) plus QSEQ_BIAS.
+ * A pinned task's qseq is the sequence number alone.
+ */
+#define QNUM_MAX	255
+#define QSEQ_NUM_SHIFT	55
+#define QSEQ_PRI_SHIFT	51
+#define QSEQ_BIAS	(INT64_C(1) << 50)
+#define QSEQ_SEQ_MASK	((INT64_C(1) << QSEQ_PRI_SHIFT) - 1)
 #define DUE_BATCH	256	/* delayed tasks made ready in one turn */
 
 enum worker_status {
@@ -118,6 +133,7 @@ struct coord_conf {
 struct cqueue {
 	TAILQ_ENTRY(cqueue)	 entry;
 	char			 name[NAME_MAX_LEN + 1];
+	int64_t			 num;		/* in tasks_ready's key; 0: none */
 	int			 paused;
 	uint64_t		 concurrency;	/* 0: no limit */
 	uint64_t		 queued;	/* ready in it */
@@ -197,6 +213,7 @@ TAILQ_HEAD(cmet_list, cmet_series);
 struct cmetrics {
 	struct strmap		*series;	/* "kind/queue" -> series */
 	struct cmet_list	 list;		/* in the order made */
+	struct cmet_series	*last;		/* the pair counted last */
 	size_t			 nseries;	/* named pairs (not "other") */
 	size_t			 ndirty;
 	int			 overflowed;	/* logged the bound */
@@ -220,6 +237,7 @@ enum cstmt {
 	ST_RUN_START,
 	ST_RUN_END,
 	ST_QUEUE_HEAD,
+	ST_QUEUE_NUM_SET,
 	ST_PIN_HEAD,
 	ST_PINQ_HEAD,
 	ST_DUE,
@@ -263,6 +281,7 @@ enum cstmt {
 	ST_NEWEST,
 	ST_CHG,
 	ST_CHG_SET,
+	ST_CHG_ADD,
 	ST_LOAD_TASK_COUNTS,
 	ST_TASK_COUNTS_SET,
 	ST_LOAD_METRIC_STATE,
@@ -321,6 +340,21 @@ int		 cdb_int(struct coord *c, enum cstmt which, int64_t *v);
 int		 cdb_bind_text(sqlite3_stmt *st, int i, const char *s);
 extern const char *const coord_migrations[];
 extern const int coord_nmigrations;
+
+/*
+ * Copy src into dst of size bytes, cut to fit and always terminated, as
+ * snprintf(dst, size, "%s", src) does, without parsing a format: the
+ * handlers copy a few names per message, and snprintf was about a tenth
+ * of an AssignTask.
+ */
+static inline void
+name_copy(char *dst, const char *src, size_t size)
+{
+	size_t	 n = strnlen(src, size - 1);
+
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
 
 /* The clock of the state: the wall clock, or the tests' own. */
 static inline int64_t
@@ -419,6 +453,11 @@ struct cqueue	*queue_make(struct coord *c, const char *name);
 /* A task's queue: known, or new when queues are open; NULL with why. */
 struct cqueue	*queue_for(struct coord *c, const char *name, char *why,
 		    size_t whylen);
+/*
+ * The high bits of the qseq of queue's ready tasks (*base): its number,
+ * given now (in the turn's transaction) if it has none.  0 or -1 logged.
+ */
+int		 queue_base(struct coord *c, const char *queue, int64_t *base);
 void		 queues_configure(struct coord *c);
 void		 queues_free(struct coord *c);
 bool		 queue_may_start(const struct cqueue *q);

@@ -116,15 +116,17 @@ coord_handle(struct coord *c, struct envelope *env, struct outbox *ob)
 static void
 due_arm(void)
 {
-	int64_t	 at = co.c->due_at, now = coord_now(co.c);
+	int64_t	 at = co.c->due_at, now;
 
 	if (at == co.due_armed)
-		return;
+		return;		/* most messages: no clock read */
 	co.due_armed = at;
 	if (at == 0)
 		evtimer_del(co.due);
-	else
+	else {
+		now = coord_now(co.c);
 		timer_ms(co.due, at > now ? at - now : 0);
+	}
 }
 
 /*

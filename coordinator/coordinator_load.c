@@ -81,9 +81,12 @@ load_counts(struct coord *c)
 	queues_configure(c);
 	st = cdb_stmt(c, ST_LOAD_COUNTS);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		q = queue_make(c, (const char *)sqlite3_column_text(st, 0));
 		v = sqlite3_column_int64(st, 1);
-		n = sqlite3_column_int64(st, 2);
+		if ((n = sqlite3_column_int64(st, 2)) == 0)
+			continue;	/* a numbered queue without ready tasks */
+		q = queue_make(c, (const char *)sqlite3_column_text(st, 0));
+		if (sqlite3_column_type(st, 3) == SQLITE_INTEGER)
+			q->num = sqlite3_column_int64(st, 3);
 		if (v < 0 || v >= TASK_COMPLETED)
 			continue;
 		c->ntasks[v] += (uint64_t)n;

@@ -60,9 +60,16 @@ series(struct coord *c, const char *kind, const char *queue)
 	struct cmet_series	*s;
 	char			 key[TASK_KIND_MAX + NAME_MAX_LEN + 2];
 
+	/*
+	 * Most messages count for the pair the one before counted for:
+	 * two strcmp instead of formatting the key and hashing it.
+	 */
+	if ((s = cm->last) != NULL && strcmp(s->kind, kind) == 0 &&
+	    strcmp(s->queue, queue) == 0)
+		return s;
 	snprintf(key, sizeof(key), "%s/%s", kind, queue);
 	if ((s = strmap_get(cm->series, key)) != NULL)
-		return s;
+		return cm->last = s;
 	if (cm->nseries >= (size_t)c->conf.metrics_series &&
 	    strcmp(kind, OTHER) != 0) {
 		if (!cm->overflowed)
@@ -76,7 +83,7 @@ series(struct coord *c, const char *kind, const char *queue)
 	snprintf(s->kind, sizeof(s->kind), "%s", kind);
 	snprintf(s->queue, sizeof(s->queue), "%s", queue);
 	series_put(c, s);
-	return s;
+	return cm->last = s;
 }
 
 static void
@@ -142,6 +149,7 @@ cmet_free(struct coord *c)
 		TAILQ_REMOVE(&c->met.list, s, entry);
 		free(s);
 	}
+	c->met.last = NULL;
 	if (c->met.series != NULL)
 		strmap_free(c->met.series);
 	c->met.series = NULL;
@@ -263,7 +271,7 @@ cmet_transition(struct coord *c, const struct trow *t,
     enum task_status from, enum task_status to)
 {
 	struct cmetrics	*cm = &c->met;
-	int64_t		 now = coord_now(c), since;
+	int64_t		 now, since;
 
 	if (from == TASK_NEW)
 		bump(c, t, CM_ASSIGNED);
@@ -283,6 +291,7 @@ cmet_transition(struct coord *c, const struct trow *t,
 		bump(c, t, CM_RETRIED);
 		break;
 	case TASK_RUNNING:
+		now = coord_now(c);
 		since = t->run_at > t->created ? t->run_at : t->created;
 		if (since > 0 && now >= since) {
 			histogram_observe(&cm->wait,
@@ -293,7 +302,8 @@ cmet_transition(struct coord *c, const struct trow *t,
 	default:
 		break;
 	}
-	if (from == TASK_RUNNING && t->started > 0 && now >= t->started) {
+	if (from == TASK_RUNNING && t->started > 0 &&
+	    (now = coord_now(c)) >= t->started) {
 		histogram_observe(&cm->run, (double)(now - t->started) /
 		    1000.0);
 		cm->run_dirty = 1;

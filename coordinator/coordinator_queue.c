@@ -189,6 +189,13 @@ coord_save_chg(void *arg)
 	sqlite3_bind_int64(st, 1, c->chg);
 	if (cdb_run(c, st) == -1)
 		return -1;
+	if (sqlite3_changes(db_handle(c->db)) == 0) {
+		/* No row (it was deleted by hand): make it. */
+		st = cdb_stmt(c, ST_CHG_ADD);
+		sqlite3_bind_int64(st, 1, c->chg);
+		if (cdb_run(c, st) == -1)
+			return -1;
+	}
 	c->chg_saved = c->chg;
 	return 0;
 }
@@ -555,13 +562,18 @@ int
 task_enqueue(struct coord *c, const char *id, struct trow *t, int front,
     struct outbox *ob)
 {
-	sqlite3_stmt	*st = cdb_stmt(c, ST_TASK_REQUEUE);
-	int64_t		 chg = coord_chg(c);
+	sqlite3_stmt	*st;
+	int64_t		 chg, base;
 
+	if (queue_base(c, t->queue, &base) == -1)
+		return -1;
+	chg = coord_chg(c);
+	st = cdb_stmt(c, ST_TASK_REQUEUE);
 	cdb_bind_text(st, 1, id);
 	sqlite3_bind_int64(st, 2, front ? -chg : chg);
 	sqlite3_bind_int64(st, 3, coord_now(c));
 	sqlite3_bind_int64(st, 4, chg);
+	sqlite3_bind_int64(st, 5, base + QSEQ_BIAS);
 	if (cdb_run(c, st) == -1)
 		return -1;
 	task_count(c, t, t->status, TASK_QUEUED);

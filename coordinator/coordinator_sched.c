@@ -12,7 +12,10 @@
  *
  * qseq orders a queue: a task entering at the back takes the change
  * number of that moment, one requeued at the front (its worker died) the
- * same number negated, so no counter of its own is kept.
+ * same number negated, so no counter of its own is kept.  A ready task's
+ * qseq also holds its queue's number and its priority (coordinator.h),
+ * so that the one integer orders tasks_ready: a queue's head is the
+ * lowest qseq in its range.
  *
  * Delayed tasks (scheduled: runAt in the future; retrying: waiting out a
  * backoff) sit in tasks_due by their time; the earliest is kept in
@@ -79,6 +82,43 @@ queue_for(struct coord *c, const char *name, char *why, size_t whylen)
 		return NULL;
 	}
 	return queue_make(c, name);
+}
+
+/*
+ * The smallest number no queue in memory holds, for a queue that has
+ * none: a queue with ready tasks is always in memory (coord_load() makes
+ * every queue with tasks, and none is forgotten while running), so a row
+ * of queue_nums whose queue is not in memory is not in any task's qseq,
+ * and INSERT OR REPLACE may take its number (or its name) over.
+ */
+int
+queue_base(struct coord *c, const char *queue, int64_t *base)
+{
+	struct cqueue	*q = queue_make(c, queue), *o;
+	uint64_t	 used[(QNUM_MAX + 1) / 64];
+	sqlite3_stmt	*st;
+	int64_t		 num;
+
+	if (q->num == 0) {
+		memset(used, 0, sizeof(used));
+		TAILQ_FOREACH(o, &c->queue_list, entry)
+			used[o->num / 64] |= UINT64_C(1) << (o->num % 64);
+		for (num = 1; num <= QNUM_MAX; num++)
+			if ((used[num / 64] & UINT64_C(1) << (num % 64)) == 0)
+				break;
+		if (num > QNUM_MAX) {
+			log_warnx("queue %s: no queue number left", queue);
+			return -1;
+		}
+		st = cdb_stmt(c, ST_QUEUE_NUM_SET);
+		sqlite3_bind_int64(st, 1, num);
+		cdb_bind_text(st, 2, q->name);
+		if (cdb_run(c, st) == -1)
+			return -1;
+		q->num = num;
+	}
+	*base = q->num << QSEQ_NUM_SHIFT;
+	return 0;
 }
 
 /*
@@ -172,6 +212,19 @@ head_step(struct coord *c, sqlite3_stmt *st)
 	return -1;
 }
 
+/* The first n ready tasks of q: the lowest qseq of its range. */
+static sqlite3_stmt *
+queue_head(struct coord *c, const struct cqueue *q, int64_t n)
+{
+	sqlite3_stmt	*st = cdb_stmt(c, ST_QUEUE_HEAD);
+	int64_t		 base = q->num << QSEQ_NUM_SHIFT;
+
+	sqlite3_bind_int64(st, 1, base);
+	sqlite3_bind_int64(st, 2, base | ((INT64_C(1) << QSEQ_NUM_SHIFT) - 1));
+	sqlite3_bind_int64(st, 3, n);
+	return st;
+}
+
 /* The best unpinned head among the queues that may start one. */
 static int
 unpinned_head(struct coord *c, struct head *best)
@@ -181,11 +234,9 @@ unpinned_head(struct coord *c, struct head *best)
 	int		 rc;
 
 	TAILQ_FOREACH(q, &c->queue_list, entry) {
-		if (q->queued == 0 || !queue_may_start(q))
+		if (q->queued == 0 || q->num == 0 || !queue_may_start(q))
 			continue;
-		st = cdb_stmt(c, ST_QUEUE_HEAD);
-		cdb_bind_text(st, 1, q->name);
-		sqlite3_bind_int(st, 2, 1);
+		st = queue_head(c, q, 1);
 		if ((rc = head_step(c, st)) == SQLITE_ROW)
 			head_take(best, st);
 		sqlite3_reset(st);
@@ -281,12 +332,9 @@ sched_preview(struct coord *c, char (*ids)[NAME_MAX_LEN + 1], size_t n,
 	if (n == 0 || c->ntasks[TASK_QUEUED] == 0)
 		return 0;
 	TAILQ_FOREACH(q, &c->queue_list, entry) {
-		if (q->queued == 0 || rc == -1)
+		if (q->queued == 0 || q->num == 0 || rc == -1)
 			continue;
-		st = cdb_stmt(c, ST_QUEUE_HEAD);
-		cdb_bind_text(st, 1, q->name);
-		sqlite3_bind_int64(st, 2, (int64_t)n);
-		rc = heads_collect(c, st, &h, &nh);
+		rc = heads_collect(c, queue_head(c, q, (int64_t)n), &h, &nh);
 	}
 	if (rc == 0) {
 		st = cdb_stmt(c, ST_PINQ_HEAD);

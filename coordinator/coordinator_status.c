@@ -80,8 +80,7 @@ recent_fill(struct recent *r, enum task_status status, const char *worker,
 	r->error = NULL;
 	r->status = status;
 	r->attempts = attempts;
-	snprintf(r->worker, sizeof(r->worker), "%s",
-	    worker != NULL ? worker : "");
+	name_copy(r->worker, worker != NULL ? worker : "", sizeof(r->worker));
 	if (result != NULL && resultlen > 0 && resultlen <= RESULT_RECENT_MAX) {
 		r->result = xmalloc(resultlen);
 		memcpy(r->result, result, resultlen);
@@ -114,7 +113,7 @@ recent_touch(struct coord *c, const char *task, enum task_status status,
 			r = xcalloc(1, sizeof(*r));
 			c->nrecent++;
 		}
-		snprintf(r->task, sizeof(r->task), "%s", task);
+		name_copy(r->task, task, sizeof(r->task));
 		strmap_put(c->recent_map, r->task, r);
 	}
 	recent_fill(r, status, worker, attempts, result, resultlen, error);

@@ -18,6 +18,7 @@ struct assign {
 	struct cqueue		*queue;
 	int64_t			 run_at;	/* 0: now */
 	int64_t			 timeout_ms;	/* 0: none */
+	int64_t			 now;		/* the message's time */
 };
 
 /*
@@ -32,6 +33,7 @@ assign_check(struct coord *c, const struct msg_assign_task *m,
 	int64_t		 now = coord_now(c);
 
 	memset(a, 0, sizeof(*a));
+	a->now = now;
 	if ((a->kind = kind_find(c->conf.cfg, kind)) == NULL) {
 		snprintf(why, whylen, "'kind' %s is not a task kind here "
 		    "(GetKinds lists them)", kind);
@@ -167,9 +169,15 @@ assign_insert(struct coord *c, const char *id,
 	msgpack_sbuffer	 input, retry;
 	msgpack_packer	 pk;
 	sqlite3_stmt	*st;
-	int64_t		 chg = coord_chg(c);
+	int64_t		 chg = coord_chg(c), qseq = chg;
 	int		 rc;
 
+	if (a->run_at == 0 && m->worker_id[0] == '\0') {
+		if (queue_base(c, a->queue->name, &qseq) == -1)
+			return -1;
+		qseq += ((int64_t)(PRIORITY_MAX - m->priority) <<
+		    QSEQ_PRI_SHIFT) + chg + QSEQ_BIAS;
+	}
 	assign_input(m, &input);
 	msgpack_sbuffer_init(&retry);
 	if (m->has_retry) {
@@ -178,9 +186,9 @@ assign_insert(struct coord *c, const char *id,
 	}
 	memset(t, 0, sizeof(*t));
 	t->status = a->run_at != 0 ? TASK_SCHEDULED : TASK_QUEUED;
-	snprintf(t->pin, sizeof(t->pin), "%s", m->worker_id);
-	snprintf(t->queue, sizeof(t->queue), "%s", a->queue->name);
-	snprintf(t->kind, sizeof(t->kind), "%s", a->kind->name);
+	name_copy(t->pin, m->worker_id, sizeof(t->pin));
+	name_copy(t->queue, a->queue->name, sizeof(t->queue));
+	name_copy(t->kind, a->kind->name, sizeof(t->kind));
 	st = cdb_stmt(c, ST_TASK_INSERT);
 	cdb_bind_text(st, 1, id);
 	cdb_bind_text(st, 2, a->kind->name);
@@ -190,8 +198,8 @@ assign_insert(struct coord *c, const char *id,
 	cdb_bind_text(st, 4, m->worker_id);
 	sqlite3_bind_int(st, 5, t->status);
 	if (t->status == TASK_QUEUED)
-		sqlite3_bind_int64(st, 6, chg);
-	sqlite3_bind_int64(st, 7, coord_now(c));
+		sqlite3_bind_int64(st, 6, qseq);
+	sqlite3_bind_int64(st, 7, a->now);
 	sqlite3_bind_int64(st, 8, chg);
 	cdb_bind_text(st, 9, a->queue->name);
 	sqlite3_bind_int64(st, 10, (int64_t)m->priority);
@@ -228,7 +236,7 @@ coord_assign_task(struct actor *self, const struct envelope *env,
 	struct assign			 a;
 	struct cworker			*w = NULL, *ran = NULL;
 	struct trow			 t;
-	char				 gen[40], id[NAME_MAX_LEN + 1];
+	char				 id[NAME_MAX_LEN + 1];
 	char				 why[256];
 	int				 r = 0;
 
@@ -237,13 +245,13 @@ coord_assign_task(struct actor *self, const struct envelope *env,
 		return 0;
 	}
 	if (m->task_id[0] == '\0') {
-		env_new_id(gen, sizeof(gen));
-		snprintf(id, sizeof(id), "t%s", gen);
+		id[0] = 't';
+		env_new_id(id + 1, sizeof(id) - 1);
 	} else if ((r = task_get(c, m->task_id, &t)) != 1)
 		return r == -1 ? -1 : assign_again(c, env, m->task_id, &a, &t,
 		    ob);
 	else
-		snprintf(id, sizeof(id), "%s", m->task_id);
+		name_copy(id, m->task_id, sizeof(id));
 	if (m->worker_id[0] != '\0' &&
 	    (w = coord_worker(c, m->worker_id)) == NULL) {
 		outbox_error(ob, env, ERR_UNKNOWN_ACTOR, "Unknown worker: %s",
@@ -265,16 +273,15 @@ coord_assign_task(struct actor *self, const struct envelope *env,
 		return -1;
 
 	memset(&acc, 0, sizeof(acc));
-	snprintf(acc.task_id, sizeof(acc.task_id), "%s", id);
+	name_copy(acc.task_id, id, sizeof(acc.task_id));
 	if (r == 1) {
-		snprintf(acc.status, sizeof(acc.status), "assigned");
-		snprintf(acc.worker_id, sizeof(acc.worker_id), "%s", ran->id);
+		name_copy(acc.status, "assigned", sizeof(acc.status));
+		name_copy(acc.worker_id, ran->id, sizeof(acc.worker_id));
 	} else {
-		snprintf(acc.status, sizeof(acc.status), "%s",
-		    task_status_name(t.status));
+		name_copy(acc.status, task_status_name(t.status),
+		    sizeof(acc.status));
 		if (w != NULL)
-			snprintf(acc.worker_id, sizeof(acc.worker_id), "%s",
-			    w->id);
+			name_copy(acc.worker_id, w->id, sizeof(acc.worker_id));
 		if (t.status == TASK_QUEUED) {
 			acc.position = c->ntasks[TASK_QUEUED];
 			acc.has_position = true;
@@ -351,7 +358,7 @@ coord_retry_task(struct actor *self, const struct envelope *env,
 	struct cworker			*ran = NULL;
 	struct trow			 t;
 	sqlite3_stmt			*st;
-	int64_t				 chg;
+	int64_t				 chg, base;
 	int				 r;
 
 	if ((r = task_find(c, env, id, &t, ob)) != 0)
@@ -362,14 +369,15 @@ coord_retry_task(struct actor *self, const struct envelope *env,
 		    task_status_name(t.status));
 		return 0;
 	}
-	if (queue_get(c, t.queue) == NULL)
-		queue_make(c, t.queue);
+	if (queue_base(c, t.queue, &base) == -1)
+		return -1;
 	chg = coord_chg(c);
 	st = cdb_stmt(c, ST_TASK_RETRY);
 	cdb_bind_text(st, 1, id);
 	sqlite3_bind_int64(st, 2, chg);
 	sqlite3_bind_int64(st, 3, coord_now(c));
 	sqlite3_bind_int64(st, 4, chg);
+	sqlite3_bind_int64(st, 5, base + QSEQ_BIAS);
 	if (cdb_run(c, st) == -1)
 		return -1;
 	c->nfinished_kept--;

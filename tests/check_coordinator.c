@@ -1790,6 +1790,82 @@ START_TEST(test_priority_order)
 }
 END_TEST
 
+/* The ids of GetStatus's 'next', joined by spaces. */
+static const char *
+next_ids(void)
+{
+	static char		 buf[512];
+	const msgpack_object	*next;
+	size_t			 i, n = 0;
+
+	outbox_clear(&ob);
+	send_msg(MSG_GET_STATUS, "session:t", NULL, payload(NULL));
+	next = mp_get(mp_get(out_payload((size_t)reply_index()), "queue"),
+	    "next");
+	buf[0] = '\0';
+	for (i = 0; i < next->via.array.size; i++)
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%.*s",
+		    i > 0 ? " " : "", (int)next->via.array.ptr[i].via.str.size,
+		    next->via.array.ptr[i].via.str.ptr);
+	return buf;
+}
+
+/*
+ * Version 9 puts a ready task's queue and priority into its qseq: the
+ * queued tasks of a version 8 database keep their order, through a
+ * restart too, and new queues take the numbers left.
+ */
+START_TEST(test_migrate_v8)
+{
+	struct db	*old;
+
+	old = db_open(dbpath, 1, coord_migrations, 8);
+	ck_assert_ptr_nonnull(old);
+	/*
+	 * a (0), b (5), d (5, requeued to the front) in default, c (9) in
+	 * other, p (0) pinned to w1.
+	 */
+	ck_assert_int_eq(db_exec(old,
+	    "INSERT INTO workers VALUES ('w1', 0, 1, '');"
+	    "INSERT INTO tasks (id, kind, status, pin, qseq, created, updated,"
+	    " chg, queue, priority) VALUES"
+	    " ('p', 'echo', 0, 'w1', 9, 1, 1, 9, 'default', 0),"
+	    " ('a', 'echo', 0, NULL, 10, 1, 1, 10, 'default', 0),"
+	    " ('b', 'echo', 0, NULL, 11, 1, 1, 11, 'default', 5),"
+	    " ('c', 'echo', 0, NULL, 12, 1, 1, 12, 'other', 9),"
+	    " ('d', 'echo', 0, NULL, -13, 1, 1, 13, 'default', 5);"
+	    "INSERT OR REPLACE INTO meta VALUES ('chg', 13)"), 0);
+	db_close(old);
+
+	open_coord();
+	ck_assert_int_eq(db_version(coord_db(c)), coord_nmigrations);
+	ck_assert_int_eq(count_rows("SELECT count(*) FROM queue_nums"), 2);
+	ck_assert_uint_eq(queue_get(c, "default")->queued, 4);
+	ck_assert_uint_eq(queue_get(c, "other")->queued, 1);
+	ck_assert_str_eq(next_ids(), "c d b p a");
+	open_coord();
+	ck_assert_str_eq(next_ids(), "c d b p a");
+	/* A new queue takes a number no other holds. */
+	ck_assert_int_eq(jsend(MSG_ASSIGN_TASK, "session:t",
+	    "{\"taskId\": \"e\", \"kind\": \"echo\", \"queue\": \"third\","
+	    " \"priority\": 9}"), 0);
+	ck_assert_int_eq(count_rows("SELECT count(DISTINCT num) FROM "
+	    "queue_nums"), 3);
+	ck_assert_str_eq(next_ids(), "c e d b p a");
+	/* An unpinned worker takes them in that order, p left to w1. */
+	online_worker("w2");
+	ck_assert_str_eq(processed_by("w2"), "c");
+	complete("c", "w2");
+	ck_assert_str_eq(processed_by("w2"), "e");
+	complete("e", "w2");
+	ck_assert_str_eq(processed_by("w2"), "d");
+	complete("d", "w2");
+	ck_assert_str_eq(processed_by("w2"), "b");
+	complete("b", "w2");
+	ck_assert_str_eq(processed_by("w2"), "a");
+}
+END_TEST
+
 START_TEST(test_queue_concurrency)
 {
 	snprintf(conf.queues, sizeof(conf.queues), "default thumbs:1");
@@ -2484,6 +2560,7 @@ suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_priority_order);
+	tcase_add_test(tc, test_migrate_v8);
 	tcase_add_test(tc, test_queue_concurrency);
 	tcase_add_test(tc, test_queue_pause_resume);
 	tcase_add_test(tc, test_delayed_tasks);
