@@ -218,9 +218,21 @@ link_nats_open(const struct config *cfg, struct event_base *base,
 	s = natsConnection_Connect(&ln.nc, ln.opts);
 	if (s == NATS_OK)
 		enqueue(LN_UP, "", NULL, 0);
-	else if (s != NATS_NOT_YET_CONNECTED)
-		return check(s, "connect");
-	else {
+	else if (s != NATS_NOT_YET_CONNECTED) {
+		/*
+		 * Refused at once (credentials, TLS), and libnats will not
+		 * try again: the link stays up, cut off, rather than exit
+		 * and be restarted over and over by actord.
+		 */
+		const char	*why = nats_GetLastError(NULL);
+
+		log_warnx("NATS: %s refused the connection (%s): this host "
+		    "is cut off from the cluster until the link restarts "
+		    "(actorctl restart link)", servers[0],
+		    why != NULL && why[0] != '\0' ? why :
+		    natsStatus_GetText(s));
+		ln.nc = NULL;
+	} else {
 		const char	*why = NULL;
 
 		natsConnection_GetLastError(ln.nc, &why);
@@ -235,11 +247,20 @@ int
 link_nats_subscribe(const char *subject)
 {
 	natsSubscription	*sub;
+	natsStatus		 s;
 
+	if (ln.nc == NULL)	/* refused: nothing to subscribe on */
+		return 0;
 	if (ln.nsubs == (int)(sizeof(ln.subs) / sizeof(ln.subs[0])))
 		fatalx("link_nats_subscribe: more than %d subjects", ln.nsubs);
-	if (check(natsConnection_Subscribe(&sub, ln.nc, subject, on_msg,
-	    NULL), subject) == -1)
+	s = natsConnection_Subscribe(&sub, ln.nc, subject, on_msg, NULL);
+	/*
+	 * Refused for good between the connect and now (credentials): the
+	 * closed callback says so; the link stays up, cut off.
+	 */
+	if (s == NATS_CONNECTION_CLOSED)
+		return 0;
+	if (check(s, subject) == -1)
 		return -1;
 	ln.subs[ln.nsubs++] = sub;
 	/* The link's own bound (enqueue()) is the one that counts. */
