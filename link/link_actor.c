@@ -53,13 +53,17 @@ static const char *const singletons[] = {
 };
 
 static void	coordinator_up(const char *);
+static void	coordinator_down(const char *);
+static void	eventlog_up(const char *);
+static void	eventlog_down(const char *);
 static void	workers_up(const char *);
 static void	workers_down(const char *);
 static void	peer_up(const char *);
 static void	peer_down(const char *);
 
 static const struct peer_rule peers[] = {
-	{ "coordinator", coordinator_up, NULL },
+	{ "coordinator", coordinator_up, coordinator_down },
+	{ "eventlog",	eventlog_up,	eventlog_down },
 	{ "worker",	workers_up,	workers_down },
 	{ NULL,		peer_up,	peer_down },
 };
@@ -95,6 +99,7 @@ static const char *const host_state_names[] = { "up", "down", "dead" };
 struct visitor {
 	char		 host[HOST_MAX + 1];
 	unsigned	 kinds;		/* K_* of the actors it reached */
+	int64_t		 seen_ms;	/* its last frame here */
 };
 
 struct host {
@@ -134,6 +139,7 @@ static struct {
 
 static void	flush(evutil_socket_t, short, void *);
 static struct host *host_find(const char *, size_t);
+static struct host *singletons_host(void);
 
 static int
 is_singleton(const struct addr *a)
@@ -200,9 +206,11 @@ host_gone(const struct addr *a)
 {
 	struct host	*h;
 
-	if (a->hostlen == 0)
-		return 0;
-	if ((h = host_find(a->host, a->hostlen)) != NULL)
+	if (a->hostlen == 0)	/* a singleton: on the coordinator's host */
+		h = singletons_host();
+	else
+		h = host_find(a->host, a->hostlen);
+	if (h != NULL)
 		return h->state != HOST_UP;
 	return L.first_up_ms != 0 &&
 	    mono_ms() - L.first_up_ms >= L.cfg->host_down_after_ms;
@@ -364,8 +372,9 @@ forward(const char *identity, struct envelope *env)
 	if (host_gone(&to)) {
 		L.unavailable++;
 		actor_error(env->to, env, ERR_UNAVAILABLE, "%s is not "
-		    "reachable: host %.*s is not up", env->to,
-		    (int)to.hostlen, to.host);
+		    "reachable: %s%.*s is not up", env->to, to.hostlen > 0 ?
+		    "host " : "the coordinator's host", (int)to.hostlen,
+		    to.host);
 		return;
 	}
 	n = -1;
@@ -385,8 +394,9 @@ static const struct rt_link hooks = { forward, remote };
 /* ---- peers across hosts ---- */
 
 /*
- * PeerGone or PeerBack {address} to a local actor: system:supervisor is
- * reached on system.sock, as a frame from afar (deliver()).
+ * PeerGone or PeerBack {address} to an actor, local or not: system:
+ * supervisor here is reached on system.sock, as a frame from afar
+ * (deliver()).
  */
 static void
 peer_news(const char *to, enum msg_type type, const char *address)
@@ -400,6 +410,15 @@ peer_news(const char *to, enum msg_type type, const char *address)
 		actor_end_afar();
 	else
 		actor_end();
+}
+
+/* Forget a visitor; the bound's warning may come again. */
+static void
+visitor_forget(const char *address)
+{
+	free(strmap_del(L.visitors, address));
+	if (strmap_count(L.visitors) < (size_t)L.cfg->link_remote_sessions_max)
+		L.visitors_full = 0;
 }
 
 /*
@@ -420,100 +439,135 @@ visitor(const struct envelope *env, unsigned kindbit)
 	if (env->type == MSG_PEER_GONE) {
 		if (msg_decode(env->type, env->payload, &body, &code, why,
 		    sizeof(why)) == 0)
-			free(strmap_del(L.visitors, body.peer.address));
+			visitor_forget(body.peer.address);
 		return;
 	}
 	if (addr_parse(env->from, strlen(env->from), &from) == -1 ||
 	    from.kindbit != K_SESSION || from.hostlen == 0)
 		return;
-	if ((v = strmap_get(L.visitors, env->from)) != NULL) {
-		v->kinds |= kindbit;
-		return;
+	if ((v = strmap_get(L.visitors, env->from)) == NULL) {
+		if (strmap_count(L.visitors) >=
+		    (size_t)L.cfg->link_remote_sessions_max) {
+			if (L.visitors_full++ == 0)
+				log_warnx("more than remote_sessions_max (%d) "
+				    "sessions of other hosts: the "
+				    "subscriptions of the rest stay here when "
+				    "their host dies",
+				    L.cfg->link_remote_sessions_max);
+			return;
+		}
+		v = xcalloc(1, sizeof(*v));
+		snprintf(v->host, sizeof(v->host), "%.*s", (int)from.hostlen,
+		    from.host);
+		strmap_put(L.visitors, env->from, v);
 	}
-	if (strmap_count(L.visitors) >=
-	    (size_t)L.cfg->link_remote_sessions_max) {
-		if (L.visitors_full++ == 0)
-			log_warnx("more than remote_sessions_max (%d) sessions "
-			    "of other hosts: the subscriptions of the rest stay "
-			    "here when their host dies",
-			    L.cfg->link_remote_sessions_max);
-		return;
-	}
-	v = xcalloc(1, sizeof(*v));
-	snprintf(v->host, sizeof(v->host), "%.*s", (int)from.hostlen,
-	    from.host);
-	v->kinds = kindbit;
-	strmap_put(L.visitors, env->from, v);
+	v->kinds |= kindbit;
+	v->seen_ms = mono_ms();
 }
 
-struct purge {
-	const char	*host;
-	char		**gone;
+/* The visitors a walk picked, copied: sending may change the map. */
+struct picked {
+	/* Filters on a visitor; none on the sessions' map. */
+	const char	*host;		/* NULL: any */
+	unsigned	 kinds;		/* any of these; 0: any */
+	int64_t		 before_ms;	/* last seen before; 0: any */
+	char		**addr;
 	size_t		 n;
 };
 
 static void
-purge_one(const char *address, void *val, void *arg)
+pick_one(const char *address, void *val, void *arg)
 {
 	struct visitor	*v = val;
-	struct purge	*p = arg;
+	struct picked	*p = arg;
 
-	if (strcmp(v->host, p->host) == 0)
-		p->gone[p->n++] = xstrdup(address);
+	if ((p->host == NULL || strcmp(v->host, p->host) == 0) &&
+	    (p->kinds == 0 || v->kinds & p->kinds) &&
+	    (p->before_ms == 0 || v->seen_ms < p->before_ms))
+		p->addr[p->n++] = xstrdup(address);
+}
+
+static void
+pick(struct strmap *map, struct picked *p)
+{
+	p->addr = xcalloc(strmap_count(map) + 1, sizeof(*p->addr));
+	p->n = 0;
+	strmap_each(map, pick_one, p);
+}
+
+static void
+picked_free(struct picked *p)
+{
+	while (p->n > 0)
+		free(p->addr[--p->n]);
+	free(p->addr);
 }
 
 /*
- * host's sessions are gone, all of them (it died, or a new incarnation
- * replaced it): the local actors they reached hear PeerGone of each.
+ * host's sessions are gone (it died: those not heard of since it went
+ * down; or a new incarnation replaced it: all of them): the local actors
+ * they reached hear PeerGone of each.
  */
 static void
-purge(const char *host)
+purge(const char *host, int64_t before_ms)
 {
-	struct purge	 p = { host, NULL, 0 };
+	struct picked	 p = { host, 0, before_ms, NULL, 0 };
 	struct visitor	*v;
-	size_t		 i;
+	size_t		 i, n;
 
-	p.gone = xcalloc(strmap_count(L.visitors) + 1, sizeof(*p.gone));
-	strmap_each(L.visitors, purge_one, &p);
+	pick(L.visitors, &p);
 	for (i = 0; i < p.n; i++) {
-		v = strmap_del(L.visitors, p.gone[i]);
+		v = strmap_get(L.visitors, p.addr[i]);
 		if (v->kinds & K_COORD && L.cfg->roles & ROLE_COORDINATOR)
 			peer_news(COORDINATOR_ADDRESS, MSG_PEER_GONE,
-			    p.gone[i]);
+			    p.addr[i]);
 		if (v->kinds & K_EVENTLOG && L.cfg->roles & ROLE_COORDINATOR)
-			peer_news(EVENTLOG_ADDRESS, MSG_PEER_GONE, p.gone[i]);
+			peer_news(EVENTLOG_ADDRESS, MSG_PEER_GONE, p.addr[i]);
 		if (v->kinds & K_SYSTEM)
 			peer_news(SUPERVISOR_ADDRESS, MSG_PEER_GONE,
-			    p.gone[i]);
-		free(v);
-		free(p.gone[i]);
+			    p.addr[i]);
+		visitor_forget(p.addr[i]);
 	}
-	if (p.n > 0)
+	if ((n = p.n) > 0)
 		log_info("host %s: its %zu session%s forgotten here", host,
-		    p.n, p.n == 1 ? "" : "s");
-	L.purged += p.n;
-	free(p.gone);
-}
-
-static void
-session_news_one(const char *identity, void *val, void *arg)
-{
-	size_t	 i;
-
-	(void)val;
-	for (i = 0; i < nitems(singletons); i++)
-		peer_news(identity, *(const enum msg_type *)arg,
-		    singletons[i]);
+		    n, n == 1 ? "" : "s");
+	L.purged += n;
+	picked_free(&p);
 }
 
 /*
- * The singletons' host went down or came back: this host's sessions hear
- * it as of a local actor's process, and subscribe again when it is back.
+ * One of the singletons' processes here went away or came back: the
+ * sessions of other hosts that reached it hear it as their own host's
+ * sessions do of a local process, and subscribe again when it is back.
+ */
+static void
+visitors_news(unsigned kindbit, enum msg_type type, const char *address)
+{
+	struct picked	 p = { NULL, kindbit, 0, NULL, 0 };
+	size_t		 i;
+
+	pick(L.visitors, &p);
+	for (i = 0; i < p.n; i++)
+		peer_news(p.addr[i], type, address);
+	picked_free(&p);
+}
+
+/*
+ * The singletons' host went down or came back: this host's sessions
+ * hear it as of a local actor's process, and subscribe again when it is
+ * back.
  */
 static void
 session_news(enum msg_type type)
 {
-	strmap_each(L.sessions, session_news_one, &type);
+	struct picked	 p = { NULL, 0, 0, NULL, 0 };
+	size_t		 i, j;
+
+	pick(L.sessions, &p);
+	for (i = 0; i < p.n; i++)
+		for (j = 0; j < nitems(singletons); j++)
+			peer_news(p.addr[i], type, singletons[j]);
+	picked_free(&p);
 }
 
 /* A run of frames from NATS: each to the local process that hosts it. */
@@ -592,6 +646,25 @@ host_find(const char *name, size_t len)
 	return NULL;
 }
 
+/*
+ * The host of the singletons: the one announcing the coordinator's role
+ * (an up one, if two do); NULL before any did.
+ */
+static struct host *
+singletons_host(void)
+{
+	struct host	*found = NULL;
+	int		 i;
+
+	for (i = 0; i < L.nhosts; i++)
+		if (L.hosts[i].roles & ROLE_COORDINATOR) {
+			found = &L.hosts[i];
+			if (found->state == HOST_UP)
+				break;
+		}
+	return found;
+}
+
 /* HostState {name, state, incarnation, roles} to the coordinator. */
 static void
 send_host_state(const char *name, const char *state,
@@ -627,7 +700,7 @@ host_set(struct host *h, enum host_state st)
 	log_info("host %s is %s", h->name, host_state_names[st]);
 	tell(h);
 	if (st == HOST_DEAD)
-		purge(h->name);
+		purge(h->name, h->down_ms);
 	if (h->roles & ROLE_COORDINATOR && !(L.cfg->roles & ROLE_COORDINATOR)
 	    && st != HOST_DEAD)
 		session_news(st == HOST_UP ? MSG_PEER_BACK : MSG_PEER_GONE);
@@ -688,7 +761,7 @@ presence(const void *data, size_t len)
 			    h->name);
 			host_set(h, HOST_DOWN);
 		}
-		purge(h->name);
+		purge(h->name, 0);
 	}
 	h->seen_ms = mono_ms();
 	h->roles = (unsigned)roles->via.u64 & ROLE_ALL;
@@ -787,7 +860,11 @@ on_state(int state)
 
 static const struct link_nats_cb nats_cb = { on_message, on_state };
 
-/* The coordinator (re)connected: the whole table, so it knows who is up. */
+/*
+ * The coordinator (re)connected: the whole table, so it knows who is up;
+ * and the sessions of other hosts that subscribed to the one before
+ * subscribe again.
+ */
 static void
 coordinator_up(const char *identity)
 {
@@ -796,6 +873,29 @@ coordinator_up(const char *identity)
 	(void)identity;
 	for (i = 0; i < L.nhosts; i++)
 		tell(&L.hosts[i]);
+	visitors_news(K_COORD, MSG_PEER_BACK, COORDINATOR_ADDRESS);
+}
+
+static void
+coordinator_down(const char *identity)
+{
+	(void)identity;
+	visitors_news(K_COORD, MSG_PEER_GONE, COORDINATOR_ADDRESS);
+}
+
+/* The event log's process came back, or went: the same for its own. */
+static void
+eventlog_up(const char *identity)
+{
+	(void)identity;
+	visitors_news(K_EVENTLOG, MSG_PEER_BACK, EVENTLOG_ADDRESS);
+}
+
+static void
+eventlog_down(const char *identity)
+{
+	(void)identity;
+	visitors_news(K_EVENTLOG, MSG_PEER_GONE, EVENTLOG_ADDRESS);
 }
 
 /*
@@ -833,12 +933,24 @@ workers_down(const char *identity)
 	workers_state("down");
 }
 
-/* A session here connected: it hears of the singletons' host. */
+/*
+ * A session here connected: it hears of the singletons' host from now
+ * on, and at once if that host is down (so that it subscribes again when
+ * it is back).
+ */
 static void
 peer_up(const char *identity)
 {
-	if (strncmp(identity, "session:", 8) == 0)
-		strmap_put(L.sessions, identity, L.sessions);
+	struct host	*h;
+	size_t		 i;
+
+	if (strncmp(identity, "session:", 8) != 0)
+		return;
+	strmap_put(L.sessions, identity, L.sessions);
+	if (!(L.cfg->roles & ROLE_COORDINATOR) &&
+	    (h = singletons_host()) != NULL && h->state != HOST_UP)
+		for (i = 0; i < nitems(singletons); i++)
+			peer_news(identity, MSG_PEER_GONE, singletons[i]);
 }
 
 /*
@@ -935,8 +1047,12 @@ link_setup(const struct config *cfg)
 		snprintf(subject, sizeof(subject), "%sone.eventlog", L.prefix);
 		if (link_nats_subscribe(subject) == -1)
 			return -1;
-		/* Connected now, so that it hears the hosts at once. */
+		/*
+		 * Connected now, so that the coordinator hears the hosts at
+		 * once, and both are watched (coordinator_up and the rest).
+		 */
 		rt_prepare(COORDINATOR_ADDRESS);
+		rt_prepare(EVENTLOG_ADDRESS);
 	} else if (cfg->roles & ROLE_WORKER)
 		rt_prepare("worker:main");	/* watched: workers_up/down */
 	timer_ms(L.tick_ev, 0);

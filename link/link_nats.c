@@ -234,10 +234,13 @@ link_nats_open(const struct config *cfg, struct event_base *base,
 		ln.nc = NULL;
 	} else {
 		const char	*why = NULL;
+		char		 text[256];
 
+		/* libnats' threads may rewrite it: a copy, at once. */
 		natsConnection_GetLastError(ln.nc, &why);
+		snprintf(text, sizeof(text), "%s", why != NULL ? why : "");
 		log_warnx("NATS: cannot connect to %s (%s); retrying",
-		    servers[0], why != NULL && why[0] != '\0' ? why :
+		    servers[0], text[0] != '\0' ? text :
 		    "no server answered");
 	}
 	return 0;
