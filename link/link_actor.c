@@ -52,18 +52,16 @@ static const char *const singletons[] = {
 	COORDINATOR_ADDRESS, EVENTLOG_ADDRESS,
 };
 
-static void	coordinator_up(const char *);
-static void	coordinator_down(const char *);
-static void	eventlog_up(const char *);
-static void	eventlog_down(const char *);
+static void	singleton_up(const char *);
+static void	singleton_down(const char *);
 static void	workers_up(const char *);
 static void	workers_down(const char *);
 static void	peer_up(const char *);
 static void	peer_down(const char *);
 
 static const struct peer_rule peers[] = {
-	{ "coordinator", coordinator_up, coordinator_down },
-	{ "eventlog",	eventlog_up,	eventlog_down },
+	{ "coordinator", singleton_up,	singleton_down },
+	{ "eventlog",	singleton_up,	singleton_down },
 	{ "worker",	workers_up,	workers_down },
 	{ NULL,		peer_up,	peer_down },
 };
@@ -535,11 +533,7 @@ purge(const char *host, int64_t before_ms)
 	picked_free(&p);
 }
 
-/*
- * One of the singletons' processes here went away or came back: the
- * sessions of other hosts that reached it hear it as their own host's
- * sessions do of a local process, and subscribe again when it is back.
- */
+/* PeerGone or PeerBack of address to the visitors that reached kindbit. */
 static void
 visitors_news(unsigned kindbit, enum msg_type type, const char *address)
 {
@@ -861,41 +855,42 @@ on_state(int state)
 static const struct link_nats_cb nats_cb = { on_message, on_state };
 
 /*
- * The coordinator (re)connected: the whole table, so it knows who is up;
- * and the sessions of other hosts that subscribed to the one before
- * subscribe again.
+ * One of the singletons' processes here (kind: coordinator or eventlog)
+ * came back or went away: the sessions of other hosts that reached it
+ * hear it as their own host's sessions do of a local process, and
+ * subscribe again when it is back.
  */
 static void
-coordinator_up(const char *identity)
+singleton_news(const char *kind, enum msg_type type)
+{
+	size_t	 i, n = strlen(kind);
+
+	for (i = 0; i < nitems(singletons); i++)
+		if (strncmp(singletons[i], kind, n) == 0 &&
+		    singletons[i][n] == ':')
+			visitors_news(kind_lookup(kind, n), type,
+			    singletons[i]);
+}
+
+/*
+ * A singleton's process (re)connected; the coordinator also gets the
+ * whole host table, so that it knows who is up.
+ */
+static void
+singleton_up(const char *kind)
 {
 	int	 i;
 
-	(void)identity;
-	for (i = 0; i < L.nhosts; i++)
-		tell(&L.hosts[i]);
-	visitors_news(K_COORD, MSG_PEER_BACK, COORDINATOR_ADDRESS);
+	if (strcmp(kind, "coordinator") == 0)
+		for (i = 0; i < L.nhosts; i++)
+			tell(&L.hosts[i]);
+	singleton_news(kind, MSG_PEER_BACK);
 }
 
 static void
-coordinator_down(const char *identity)
+singleton_down(const char *kind)
 {
-	(void)identity;
-	visitors_news(K_COORD, MSG_PEER_GONE, COORDINATOR_ADDRESS);
-}
-
-/* The event log's process came back, or went: the same for its own. */
-static void
-eventlog_up(const char *identity)
-{
-	(void)identity;
-	visitors_news(K_EVENTLOG, MSG_PEER_BACK, EVENTLOG_ADDRESS);
-}
-
-static void
-eventlog_down(const char *identity)
-{
-	(void)identity;
-	visitors_news(K_EVENTLOG, MSG_PEER_GONE, EVENTLOG_ADDRESS);
+	singleton_news(kind, MSG_PEER_GONE);
 }
 
 /*

@@ -364,6 +364,22 @@ processed_by(const char *w)
 	return out_str((size_t)i, "taskId");
 }
 
+/*
+ * w is sent each task of ids (space-separated) in turn, the next once it
+ * completed the one before.
+ */
+static void
+runs_in_order(const char *w, const char *ids)
+{
+	char	 list[256], *p, *id;
+
+	snprintf(list, sizeof(list), "%s", ids);
+	for (p = list; (id = strsep(&p, " ")) != NULL;) {
+		ck_assert_str_eq(processed_by(w), id);
+		complete(id, w);
+	}
+}
+
 /* A task's status and attempts, straight from the database. */
 static int
 task_row(const char *id, int64_t *attempts)
@@ -1780,12 +1796,7 @@ START_TEST(test_priority_order)
 	/* Higher first, first come first within a priority. */
 	outbox_clear(&ob);
 	announce("w1", NULL, NULL, NULL);
-	ck_assert_str_eq(processed_by("w1"), "high1");
-	complete("high1", "w1");
-	ck_assert_str_eq(processed_by("w1"), "high2");
-	complete("high2", "w1");
-	ck_assert_str_eq(processed_by("w1"), "mid");
-	complete("mid", "w1");
+	runs_in_order("w1", "high1 high2 mid");
 	ck_assert_str_eq(processed_by("w1"), "low");
 }
 END_TEST
@@ -1854,14 +1865,7 @@ START_TEST(test_migrate_v8)
 	ck_assert_str_eq(next_ids(), "c e d b p a");
 	/* An unpinned worker takes them in that order, p left to w1. */
 	online_worker("w2");
-	ck_assert_str_eq(processed_by("w2"), "c");
-	complete("c", "w2");
-	ck_assert_str_eq(processed_by("w2"), "e");
-	complete("e", "w2");
-	ck_assert_str_eq(processed_by("w2"), "d");
-	complete("d", "w2");
-	ck_assert_str_eq(processed_by("w2"), "b");
-	complete("b", "w2");
+	runs_in_order("w2", "c e d b");
 	ck_assert_str_eq(processed_by("w2"), "a");
 }
 END_TEST

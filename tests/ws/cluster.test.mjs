@@ -30,6 +30,17 @@ async function status(cl) {
 const inspect = (h, name) =>
   JSON.parse(h.ctl('--json', 'inspect', name)).inspect[name];
 
+// A task assigned from h3 (once the coordinator answers there again),
+// seen in the status pushed to the dashboard d.
+async function pushedTo(d, taskId) {
+  await until(async () => (await ask(c, 'AssignTask', { taskId,
+    kind: 'echo', input: taskId })).type === 'TaskAccepted', 10000,
+  'the coordinator from h3 again');
+  await d.next((m) => m.type === 'StatusUpdated' && !m.replyTo &&
+    m.payload.recent.some((x) => x.taskId === taskId), 10000,
+  `${taskId} in the status pushed`);
+}
+
 // A dashboard's subscriptions, from a session on a host: h1's singletons
 // and its tree.
 async function subscribe(cl) {
@@ -420,12 +431,7 @@ describe('a cluster of three hosts', () => {
       'the first push');
     h1.ctl('restart', 'coordinator');
     h1.ctl('-t', '10000', 'wait', 'coordinator', 'up');
-    await until(async () => (await ask(c, 'AssignTask', { taskId: 'again',
-      kind: 'echo', input: 'again' })).type === 'TaskAccepted', 10000,
-    'the coordinator from h3 again');
-    await d2.next((m) => m.type === 'StatusUpdated' && !m.replyTo &&
-      m.payload.recent.some((x) => x.taskId === 'again'), 10000,
-    'the status pushed to h2 after the restart');
+    await pushedTo(d2, 'again');
     await d2.close();
   });
 
@@ -450,12 +456,7 @@ describe('a cluster of three hosts', () => {
     await d3.close();
     h1 = await host(0, 'coordinator worker gateway', { dir });
     // A task assigned on h3 shows in what h2's dashboard is pushed.
-    await until(async () => (await ask(c, 'AssignTask', { taskId: 'back',
-      kind: 'echo', input: 'back' })).type === 'TaskAccepted', 10000,
-    'the coordinator from h3 again');
-    await d2.next((m) => m.type === 'StatusUpdated' && !m.replyTo &&
-      m.payload.recent.some((x) => x.taskId === 'back'), 10000,
-    'the status pushed to h2 after the restart');
+    await pushedTo(d2, 'back');
     await d2.next((m) => m.type === 'LogEvent' && !m.replyTo &&
       JSON.stringify(m.payload).includes('back'), 10000,
     'the event log pushed to h2 after the restart');
