@@ -131,7 +131,7 @@ static struct {
 	uint64_t		 frames_out, frames_in, nats_out, nats_in;
 	uint64_t		 unavailable, dropped;
 	uint64_t		 connects;	/* to NATS, the first too */
-	int64_t			 first_up_ms;	/* the first connection */
+	int64_t			 up_ms;		/* the last connection to NATS */
 	int			 stopping;
 } L;
 
@@ -195,23 +195,23 @@ fail_frames(struct evbuffer *frames, const char *why)
 
 /*
  * Whether a names a host that is not there: one known to be down or dead,
- * or one not heard of in a whole host_down_after_ms of being connected.
- * One not heard of yet, by a link that just connected, may be there all
- * the same: its frames go.
+ * or one not heard of (a singleton: no host with the coordinator's role).
+ * Only a link connected to NATS for a whole host_down_after_ms knows:
+ * while it is away, or just back, a host silent to it may be there all
+ * the same, so its frames go (or wait for NATS, then wait_ms answers).
  */
 static int
 host_gone(const struct addr *a)
 {
 	struct host	*h;
 
+	if (!L.up || mono_ms() - L.up_ms < L.cfg->host_down_after_ms)
+		return 0;
 	if (a->hostlen == 0)	/* a singleton: on the coordinator's host */
 		h = singletons_host();
 	else
 		h = host_find(a->host, a->hostlen);
-	if (h != NULL)
-		return h->state != HOST_UP;
-	return L.first_up_ms != 0 &&
-	    mono_ms() - L.first_up_ms >= L.cfg->host_down_after_ms;
+	return h == NULL || h->state != HOST_UP;
 }
 
 /* Whether b's frames go to an up host (or a singleton): b stays. */
@@ -837,8 +837,7 @@ on_state(int state)
 		    sizeof(url)));
 		L.up = 1;
 		L.connects++;
-		if (L.first_up_ms == 0)
-			L.first_up_ms = mono_ms();
+		L.up_ms = mono_ms();
 		announce();
 		flush(-1, 0, NULL);
 	} else if (state == LN_DOWN && L.up) {
