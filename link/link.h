@@ -43,6 +43,8 @@ void	link_nats_close(void);
 /* The server's max_payload (0 before a connection), the last error. */
 size_t	link_nats_max_payload(void);
 const char *link_nats_error(void);
+/* Whether the connection is up now (the callbacks tell it later). */
+int	link_nats_connected(void);
 /* The URL of the server connected to, or "". */
 const char *link_nats_server(char *buf, size_t size);
 

@@ -325,6 +325,14 @@ flush(evutil_socket_t fd, short what, void *arg)
 				continue;
 			}
 			if (link_nats_publish(b->subject, p, n) == -1) {
+				/*
+				 * The connection broke under us, before its
+				 * callback said so: the frames wait for the
+				 * reconnection (or wait_ms), as they would
+				 * have a moment later.
+				 */
+				if (!link_nats_connected())
+					return;
 				fail_first(b, n, "NATS refused the message");
 				continue;
 			}

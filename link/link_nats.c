@@ -278,6 +278,13 @@ link_nats_publish(const char *subject, const void *data, size_t len)
 	    subject);
 }
 
+int
+link_nats_connected(void)
+{
+	return ln.nc != NULL &&
+	    natsConnection_Status(ln.nc) == NATS_CONN_STATUS_CONNECTED;
+}
+
 const char *
 link_nats_server(char *buf, size_t size)
 {
