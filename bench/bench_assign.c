@@ -53,9 +53,7 @@
  *	    [-s scenario] [-t seconds] [-w window] [-q queued] [-n samples]
  *	    [-Q ahead] [-m]
  */
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 
 #include <errno.h>
@@ -241,31 +239,6 @@ start_actord(struct tree *t, const char *cfgpath)
 	_exit(111);
 }
 
-/* Connect to actord.sock, retrying while actord starts (10 s). */
-static int
-ctl_connect(const struct tree *t)
-{
-	struct sockaddr_un	 sun;
-	int			 fd, i;
-
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/run/actord.sock",
-	    t->dir);
-	for (i = 0; i < 1000; i++) {
-		if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) ==
-		    -1)
-			fatal("socket");
-		if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0)
-			return fd;
-		close(fd);
-		if (waitpid(t->actord, NULL, WNOHANG) == t->actord)
-			fatalx("actord exited; see %s/actord.log", t->dir);
-		usleep(10000);
-	}
-	fatalx("no control socket at %s", sun.sun_path);
-}
-
 /*
  * One control request: CtlWait for name to be up, or CtlShutdown when name
  * is NULL.  0 when the reply says ok, -1 otherwise.
@@ -342,7 +315,7 @@ tree_start(struct tree *t, int group_commit)
 	snprintf(path, sizeof(path), "%s/actord.conf", t->dir);
 	write_config(t, path, group_commit);
 	start_actord(t, path);
-	t->ctl = ctl_connect(t);
+	t->ctl = ctl_connect(t->dir, t->actord);
 	/* The gateway starts last: when it is up, so is the tree. */
 	if (ctl_call(t->ctl, "gateway") == -1 ||
 	    ctl_call(t->ctl, "coordinator") == -1)

@@ -17,10 +17,9 @@
  *
  * Prints p50 and p99 of each in microseconds, and link / raw.
  */
-#include <sys/socket.h>
-#include <sys/un.h>
 
 #include <err.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,15 +86,12 @@ await_reply(int fd, const char *id)
 static int
 link_open(const char *run)
 {
-	struct sockaddr_un	 sun;
-	int			 fd;
+	char	 path[PATH_MAX];
+	int	 fd;
 
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/link.sock", run);
-	if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) == -1 ||
-	    connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1)
-		err(1, "%s", sun.sun_path);
+	snprintf(path, sizeof(path), "%s/link.sock", run);
+	if ((fd = unix_connect(path)) == -1)
+		err(1, "%s", path);
 	send_env(fd, "link:main", MSG_HELLO, "hello");
 	return fd;
 }

@@ -20,9 +20,7 @@
  * written) is replaced by bench/stub_actor, which only reports Ready; the
  * output says so.
  */
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 
 #include <errno.h>
@@ -151,31 +149,6 @@ start_actord(const char *cfgpath, const char *logpath)
 	unsetenv("JOURNAL_STREAM");
 	execl(path, "actord", "-c", cfgpath, (char *)NULL);
 	_exit(111);
-}
-
-/* Connect to actord.sock, retrying while actord starts (10 s). */
-static int
-ctl_connect(void)
-{
-	struct sockaddr_un	 sun;
-	int			 fd, i;
-
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/run/actord.sock",
-	    opt.dir);
-	for (i = 0; i < 1000; i++) {
-		if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) ==
-		    -1)
-			fatal("socket");
-		if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0)
-			return fd;
-		close(fd);
-		if (waitpid(opt.actord, NULL, WNOHANG) == opt.actord)
-			fatalx("actord exited; see %s/actord.log", opt.dir);
-		usleep(10000);
-	}
-	fatalx("no control socket at %s", sun.sun_path);
 }
 
 /*
@@ -354,7 +327,7 @@ run_once(struct dist *lat, struct dist *fr)
 	v = xcalloc((size_t)opt.kills, sizeof(*v));
 	w = xcalloc((size_t)opt.kills + 1, sizeof(*w));
 	start_actord(cfgpath, logpath);
-	fd = ctl_connect();
+	fd = ctl_connect(opt.dir, opt.actord);
 	/* The gateway starts last: when it is up, so is the tree. */
 	if (ctl_call(fd, "gateway", "up", 0) == -1 ||
 	    (pid = ctl_call(fd, opt.name, "up", 0)) <= 0) {

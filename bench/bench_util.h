@@ -6,6 +6,8 @@
 #ifndef BENCH_UTIL_H
 #define BENCH_UTIL_H
 
+#include <sys/types.h>
+
 #include <stdint.h>
 
 #include <msgpack.h>
@@ -21,6 +23,13 @@ int		 cmp_double(const void *a, const void *b);
 void		 print_load(const char *when);
 /* The p50 of 100 fdatasync(2) of a 4 KiB write in /tmp, in ms. */
 double		 fsync_ms(void);
+/* A stream connection to the Unix socket at path, or -1 (errno set). */
+int		 unix_connect(const char *path);
+/*
+ * The connection to dir's run/actord.sock, retried while actord (pid)
+ * starts, for 10 s; fatal if it exits or the socket never comes.
+ */
+int		 ctl_connect(const char *dir, pid_t actord);
 /* Remove the directory dir and everything below it. */
 void		 rm_tree(const char *dir);
 /*
