@@ -494,16 +494,21 @@ rt_use_link(const struct rt_link *link)
 	rt.link = link;
 }
 
+/* Whether a names this host ([cluster] host), which it may leave out. */
+static int
+own_host(const struct addr *a)
+{
+	return a->hostlen > 0 && a->hostlen == strlen(rt.cfg->host) &&
+	    memcmp(a->host, rt.cfg->host, a->hostlen) == 0;
+}
+
 int
 rt_is_remote(const struct addr *a)
 {
-	const char	*host = rt.cfg->host;
-
-	if (host[0] == '\0')
+	if (rt.cfg->host[0] == '\0')
 		return 0;
 	if (a->hostlen > 0)
-		return a->hostlen != strlen(host) ||
-		    memcmp(a->host, host, a->hostlen) != 0;
+		return !own_host(a);
 	return (a->kindbit & (K_COORD | K_EVENTLOG)) &&
 	    !(rt.cfg->roles & ROLE_COORDINATOR);
 }
@@ -520,10 +525,10 @@ route(const char *to, const struct addr *a)
 	char		 local[ADDR_MAX + 1];
 	unsigned	 kindbit = a->kindbit;
 
-	if (a->hostlen > 0 && !rt_is_remote(a)) {
+	if (own_host(a)) {
 		/* Our own host's name: known here without it. */
 		snprintf(local, sizeof(local), "%.*s",
-		    (int)(a->name + a->namelen - to), to);
+		    (int)addr_local_len(to, a), to);
 		to = local;
 	}
 	if ((c = strmap_get(rt.inbound, to)) != NULL && !(rt.afar && c->parent))
@@ -918,10 +923,9 @@ dispatch(struct peer *p, struct envelope *env, void *arg)
 		return;
 	} else if (ad.hostlen == 0)
 		k = local_kind(ad.kind, ad.kindlen);
-	else if (ad.hostlen == strlen(rt.cfg->host) &&
-	    memcmp(ad.host, rt.cfg->host, ad.hostlen) == 0) {
+	else if (own_host(&ad)) {
 		/* Our own host's name: the actor is known without it. */
-		env->to[ad.name + ad.namelen - env->to] = '\0';
+		env->to[addr_local_len(env->to, &ad)] = '\0';
 		k = local_kind(ad.kind, ad.kindlen);
 	}
 	if (k == NULL) {

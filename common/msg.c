@@ -183,6 +183,12 @@ addr_parse(const char *s, size_t len, struct addr *a)
 	return 0;
 }
 
+size_t
+addr_local_len(const char *s, const struct addr *a)
+{
+	return (size_t)(a->name + a->namelen - s);
+}
+
 bool
 host_valid(const char *s, size_t len)
 {

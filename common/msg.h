@@ -136,6 +136,8 @@ bool		 msg_client_may_send(enum msg_type type);
 const char	*err_code_name(enum err_code code);
 
 int		 addr_parse(const char *s, size_t len, struct addr *a);
+/* The length of s, which a was parsed from, without its "@host". */
+size_t		 addr_local_len(const char *s, const struct addr *a);
 unsigned	 kind_lookup(const char *kind, size_t len);
 const char	*kind_name(unsigned kindbit);
 bool		 name_valid(const char *s, size_t len);

@@ -603,14 +603,13 @@ deliver(const unsigned char *p, size_t len)
 			    "dropped");
 			continue;
 		}
-		if (to.hostlen > 0)	/* ours: the local actor's address */
-			env.to[to.name + to.namelen - env.to] = '\0';
-		if (addr_parse(env.to, strlen(env.to), &to) == -1 ||
-		    rt_is_remote(&to)) {
+		if (rt_is_remote(&to)) {
 			log_warnx("NATS: %s for %s, which is not here; dropped",
 			    msg_name(env.type), env.to);
 			continue;
 		}
+		/* Ours: the local actor's address, without the host. */
+		env.to[addr_local_len(env.to, &to)] = '\0';
 		L.frames_in++;
 		visitor(&env, to.kindbit);
 		pk = actor_begin_id(env.from, env.to, env.type, env.id,
