@@ -848,17 +848,16 @@ local_tree(struct reply *r)
 static int
 cmd_status_cluster(void)
 {
-	struct reply		 r, t;
-	const msgpack_object	*st, *hosts, *h, *tree, *procs;
+	static const msgpack_object nil = { .type = MSGPACK_OBJECT_NIL };
+	struct reply		 r, t, own;
+	const msgpack_object	*st, *hosts, *h, *up, *tree, *procs;
 	msgpack_sbuffer		 sb;
 	msgpack_packer		 pk;
 	msgpack_unpacked	 u;
-	char			 host[HOST_MAX + 1], to[ADDR_MAX + 1], what[80];
+	char			 host[HOST_MAX + 1], self[HOST_MAX + 1];
+	char			 to[ADDR_MAX + 1], what[80];
 	uint32_t		 i, j;
-	int			 code, rc = 0, quiet = jflag;
-
-	char			 self[HOST_MAX + 1];
-	struct reply		 own;
+	int			 code, here, rc = 0, quiet = jflag;
 
 	if (local_tree(&own) == -1)
 		return EXIT_SYSTEM;
@@ -890,12 +889,11 @@ cmd_status_cluster(void)
 		msgpack_pack_map(&pk, 3);
 		mp_pack_kv_str(&pk, "host", host);
 		mp_pack_str(&pk, "up");
-		msgpack_pack_object(&pk, mp_get(h, "up") != NULL ?
-		    *mp_get(h, "up") : (msgpack_object){ .type =
-		    MSGPACK_OBJECT_NIL });
+		msgpack_pack_object(&pk, (up = mp_get(h, "up")) != NULL ?
+		    *up : nil);
 		snprintf(to, sizeof(to), SUPERVISOR_ADDRESS "@%s", host);
 		snprintf(what, sizeof(what), "status of %s", host);
-		if (strcmp(host, self) == 0)
+		if ((here = strcmp(host, self) == 0))
 			tree = own.env.payload;
 		else if (actor_request(to, MSG_GET_TREE, NULL, what, &t,
 		    &tree) != 0) {
@@ -913,7 +911,7 @@ cmd_status_cluster(void)
 		    procs->type == MSGPACK_OBJECT_ARRAY &&
 		    j < procs->via.array.size; j++)
 			print_process(host, &procs->via.array.ptr[j], 1);
-		if (strcmp(host, self) != 0)
+		if (!here)
 			reply_free(&t);
 	}
 	reply_free(&own);
