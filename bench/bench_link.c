@@ -90,7 +90,7 @@ link_open(const char *run)
 	int	 fd;
 
 	snprintf(path, sizeof(path), "%s/link.sock", run);
-	if ((fd = unix_connect(path)) == -1)
+	if ((fd = frame_connect(path)) == -1)
 		err(1, "%s", path);
 	send_env(fd, "link:main", MSG_HELLO, "hello");
 	return fd;

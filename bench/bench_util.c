@@ -1,10 +1,7 @@
 /* What the benchmarks share: see bench_util.h. */
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 
-#include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
@@ -124,26 +121,6 @@ msg_end(struct peer *p)
 }
 
 int
-unix_connect(const char *path)
-{
-	struct sockaddr_un	 sun;
-	int			 fd, saved;
-
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
-		return -1;
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
-		saved = errno;
-		close(fd);
-		errno = saved;
-		return -1;
-	}
-	return fd;
-}
-
-int
 ctl_connect(const char *dir, pid_t actord)
 {
 	char	 path[PATH_MAX];
@@ -151,7 +128,7 @@ ctl_connect(const char *dir, pid_t actord)
 
 	snprintf(path, sizeof(path), "%s/run/actord.sock", dir);
 	for (i = 0; i < 1000; i++) {
-		if ((fd = unix_connect(path)) != -1)
+		if ((fd = frame_connect(path)) != -1)
 			return fd;
 		if (waitpid(actord, NULL, WNOHANG) == actord)
 			fatalx("actord exited; see %s/actord.log", dir);

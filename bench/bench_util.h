@@ -23,8 +23,6 @@ int		 cmp_double(const void *a, const void *b);
 void		 print_load(const char *when);
 /* The p50 of 100 fdatasync(2) of a 4 KiB write in /tmp, in ms. */
 double		 fsync_ms(void);
-/* A stream connection to the Unix socket at path, or -1 (errno set). */
-int		 unix_connect(const char *path);
 /*
  * The connection to dir's run/actord.sock, retried while actord (pid)
  * starts, for 10 s; fatal if it exits or the socket never comes.

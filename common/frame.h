@@ -28,10 +28,12 @@ const char *frame_status_str(enum frame_status st);
 
 /*
  * Blocking helpers for simple clients (actorctl, tests, benchmarks).
- * frame_read_fd() waits at most timeout_ms (-1: forever) and returns a
+ * frame_connect() gives a stream connection to the Unix socket at path,
+ * or -1 with errno set.  frame_read_fd() waits at most timeout_ms (-1: forever) and returns a
  * malloc'd body in *body, or -1 with errno set (ETIMEDOUT, EMSGSIZE,
  * EBADMSG for a zero length, ECONNRESET at end of file).
  */
+int	frame_connect(const char *path);
 int	frame_write_fd(int fd, const void *body, size_t len);
 int	frame_read_fd(int fd, size_t max, int timeout_ms, char **body,
 	    size_t *len);

@@ -465,24 +465,15 @@ peer_give_none(struct peer *p)
 int
 peer_connect_as(const char *path, const char *from, const char *client)
 {
-	struct sockaddr_un	 sun;
 	msgpack_sbuffer		 sb;
 	const char		*base = strrchr(path, '/');
 	ssize_t			 n;
 	int			 fd, saved;
 
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof(sun.sun_path)) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	memcpy(sun.sun_path, path, strlen(path));
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	    0)) == -1)
-		return -1;
 	/* A Unix socket connects at once, or fails at once. */
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+	if ((fd = frame_connect(path)) == -1)
+		return -1;
+	if (fcntl(fd, F_SETFL, O_NONBLOCK) == -1) {
 		saved = errno;
 		close(fd);
 		errno = saved;

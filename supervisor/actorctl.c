@@ -8,8 +8,6 @@
  * which the control socket cannot hand on, so they talk to the event
  * log's or the coordinator's socket directly, as any actor would.
  */
-#include <sys/socket.h>
-#include <sys/un.h>
 
 #include <errno.h>
 #include <getopt.h>
@@ -109,24 +107,6 @@ usage(int code)
 	exit(code);
 }
 
-static int
-connect_to(const char *path)
-{
-	struct sockaddr_un	 sun;
-	int			 fd;
-
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
-		return -1;
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
 /*
  * Send one request: its payload is body, packed through its type's shape
  * (payload.h), the one actord decodes it with; NULL: {}.
@@ -198,7 +178,7 @@ call(enum msg_type type, const void *body, struct reply *r)
 {
 	int	 fd;
 
-	if ((fd = connect_to(sock_path)) == -1)
+	if ((fd = frame_connect(sock_path)) == -1)
 		unreachable();
 	if (send_request(fd, SUPERVISOR_ADDRESS, type, "1", body) == -1)
 		unreachable();
@@ -702,7 +682,7 @@ cmd_logs(int argc, char *argv[])
 		return 0;
 	if (child_socket_path(path, sizeof(path), run_dir,
 	    child_specs[CHILD_EVENTLOG].name) == -1 ||
-	    (fd = connect_to(path)) == -1) {
+	    (fd = frame_connect(path)) == -1) {
 		fprintf(stderr, "actorctl: cannot reach the event log at %s: "
 		    "%s\n", path, strerror(errno));
 		return EXIT_SYSTEM;
@@ -825,7 +805,7 @@ local_tree(struct reply *r)
 	if (strlen(path) + sizeof(SYSTEM_SOCKET ".sock") > sizeof(path))
 		return -1;
 	strcat(path, SYSTEM_SOCKET ".sock");
-	if ((fd = connect_to(path)) == -1 ||
+	if ((fd = frame_connect(path)) == -1 ||
 	    send_request(fd, SUPERVISOR_ADDRESS, MSG_HELLO, "0", NULL) == -1 ||
 	    send_request(fd, SUPERVISOR_ADDRESS, MSG_GET_TREE, "1", NULL) ==
 	    -1 || read_reply(fd, "1", r, timeout_ms) == -1) {
@@ -1249,7 +1229,7 @@ watch_task(const char *id, int quiet)
 		return EXIT_USAGE;
 	}
 	for (;;) {
-		if ((fd = connect_to(path)) == -1) {
+		if ((fd = frame_connect(path)) == -1) {
 			fprintf(stderr, "actorctl: cannot reach the "
 			    "coordinator at %s: %s\n", path, strerror(errno));
 			return EXIT_SYSTEM;
