@@ -1229,8 +1229,8 @@ actor_main(int argc, char *argv[], const struct actor_kind *kind)
 	 */
 	mallopt(M_TOP_PAD, 1024 * 1024);
 	signal(SIGPIPE, SIG_IGN);
-	if ((base = event_base_new()) == NULL)
-		fatalx("event_base_new");
+	if ((base = loop_new()) == NULL)
+		fatalx("loop_new");
 	rt_init(base, &cfg, kind->name);
 	rt_register(kind);
 	for (i = 0; i < 3; i++) {

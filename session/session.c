@@ -44,6 +44,7 @@
 
 #include "actor.h"
 #include "child.h"
+#include "clock.h"
 #include "config.h"
 #include "frame.h"
 #include "log.h"
@@ -284,8 +285,8 @@ session_run(void)
 	int			 fd;
 
 	signal(SIGPIPE, SIG_IGN);
-	if ((base = event_base_new()) == NULL)
-		fatalx("event_base_new");
+	if ((base = loop_new()) == NULL)
+		fatalx("loop_new");
 	make_id(self_id);
 	snprintf(self_addr, sizeof(self_addr), "session:%s", self_id);
 	rt_init(base, &cfg, self_addr);

@@ -25,6 +25,7 @@
 #include "../worker/worker.h"
 #include "actor.h"
 #include "check_main.h"
+#include "clock.h"
 #include "config.h"
 #include "db.h"
 #include "log.h"
@@ -52,7 +53,7 @@ setup(void)
 	snprintf(tmpdir, sizeof(tmpdir), "/tmp/check_worker.XXXXXX");
 	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
 	snprintf(dbpath, sizeof(dbpath), "%s/worker.db", tmpdir);
-	base = event_base_new();
+	base = loop_new();
 	msgpack_unpacked_init(&view);
 	msgpack_unpacked_init(&pview);
 	msgpack_sbuffer_init(&pbuf);
