@@ -17,7 +17,10 @@ int64_t	mono_ms(void);
 /*
  * A new event base whose timers run on CLOCK_MONOTONIC.  libevent's
  * default is CLOCK_MONOTONIC_COARSE, one kernel tick (4 ms here) behind,
- * so a 100 ms timer could fire after 96 ms of mono_ms().  NULL on error.
+ * so a 100 ms timer could fire after 96 ms of mono_ms().  The price is a
+ * timerfd_settime(2) per turn of the loop: the actors pay it, for their
+ * task timers and delays; the gateway, the sessions and actord, whose
+ * timers are timeouts of seconds, do not.  NULL on error.
  */
 struct event_base *loop_new(void);
 /* Arm ev to fire once (or again, for EV_PERSIST) every ms milliseconds. */

@@ -32,7 +32,6 @@
 
 #include "actor.h"
 #include "child.h"
-#include "clock.h"
 #include "config.h"
 #include "gateway.h"
 #include "log.h"
@@ -219,8 +218,8 @@ main(int argc, char *argv[])
 	/* Our sessions must not inherit the listening socket. */
 	evutil_make_socket_closeonexec(CHILD_FD_LISTEN);
 	evutil_make_socket_nonblocking(CHILD_FD_LISTEN);
-	if ((base = loop_new()) == NULL)
-		fatalx("loop_new");
+	if ((base = event_base_new()) == NULL)
+		fatalx("event_base_new");
 	rt_init(base, cfg, "gateway:main");
 	rt_register(&gateway_kind);
 	actor_spawn(&gateway_kind, "main", NULL);

@@ -44,7 +44,6 @@
 
 #include "actor.h"
 #include "child.h"
-#include "clock.h"
 #include "config.h"
 #include "frame.h"
 #include "log.h"
@@ -285,8 +284,8 @@ session_run(void)
 	int			 fd;
 
 	signal(SIGPIPE, SIG_IGN);
-	if ((base = loop_new()) == NULL)
-		fatalx("loop_new");
+	if ((base = event_base_new()) == NULL)
+		fatalx("event_base_new");
 	make_id(self_id);
 	snprintf(self_addr, sizeof(self_addr), "session:%s", self_id);
 	rt_init(base, &cfg, self_addr);

@@ -481,8 +481,8 @@ main(int argc, char *argv[])
 		log_warn("prctl PR_SET_CHILD_SUBREAPER: what the tree leaves "
 		    "behind goes to init");
 	signal(SIGPIPE, SIG_IGN);
-	if ((base = loop_new()) == NULL)
-		fatalx("loop_new");
+	if ((base = event_base_new()) == NULL)
+		fatalx("event_base_new");
 	rt_init(base, &sup->cfg, "system");
 	rt_register(&system_kind);
 	tree_init(chan_handlers, nitems(chan_handlers));
