@@ -33,7 +33,13 @@
  *		{limit: 100} (the newest page) and ListTasks {status:
  *		queued, kind: echo, limit: 100}.  p50 and p99, each
  *		coordinator's RSS (`actorctl --json status`) and
- *		coordinator.db's size.
+ *		coordinator.db's size.  During the round trips the bench
+ *		and both coordinators run on one CPU: left to the
+ *		scheduler, one coordinator was woken on the bench's CPU
+ *		and the other on the second CPU, and a wake-up across
+ *		CPUs (about 20 us each way in this VM) was then the whole
+ *		of the difference between the trees: GetTask 3-4x instead
+ *		of 1.2x.
  *
  * With -m every AssignTask uses what a task system's users do: priority
  * n % 10, queue q0..q3 in turn, and one in ten delayed by an hour
@@ -54,6 +60,7 @@
  *	    [-Q ahead] [-m]
  */
 #include <sys/stat.h>
+#include <sched.h>
 #include <sys/wait.h>
 
 #include <errno.h>
@@ -368,9 +375,12 @@ bury(void)
 	ngraves = 0;
 }
 
-/* The coordinator's RSS in bytes, from `actorctl --json status`. */
+/*
+ * A number of the coordinator's row in `actorctl --json status`: its
+ * "rss_bytes" or its "pid"; -1 when there is none.
+ */
 static long long
-coordinator_rss(const struct tree *t)
+coordinator_int(const struct tree *t, const char *field)
 {
 	json_t		*root, *procs, *p;
 	json_error_t	 err;
@@ -378,7 +388,7 @@ coordinator_rss(const struct tree *t)
 	char		 cmd[PATH_MAX + 256];
 	char		*out = NULL;
 	size_t		 len = 0, cap = 0, n;
-	long long	 rss = -1;
+	long long	 v = -1;
 	size_t		 i;
 
 	snprintf(cmd, sizeof(cmd), "'%s/actorctl' -c '%s/actord.conf' --json "
@@ -404,12 +414,29 @@ coordinator_rss(const struct tree *t)
 		if (strcmp(json_string_value(json_object_get(p, "name")) ?
 		    json_string_value(json_object_get(p, "name")) : "",
 		    "coordinator") == 0)
-			rss = json_integer_value(json_object_get(p,
-			    "rss_bytes"));
+			v = json_integer_value(json_object_get(p, field));
 	}
 	json_decref(root);
 	free(out);
-	return rss;
+	return v;
+}
+
+/*
+ * Run pid (0: this process) on CPU cpu alone, or on every CPU again when
+ * cpu is -1.
+ */
+static void
+pin(pid_t pid, int cpu)
+{
+	cpu_set_t	 set;
+	long		 i, n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	CPU_ZERO(&set);
+	for (i = 0; i < n && i < CPU_SETSIZE; i++)
+		if (cpu == -1 || i == cpu)
+			CPU_SET(i, &set);
+	if (pid < 0 || sched_setaffinity(pid, sizeof(set), &set) == -1)
+		log_warn("sched_setaffinity %ld", (long)pid);
 }
 
 /* coordinator.db and its WAL, bytes. */
@@ -1045,10 +1072,14 @@ run_queue(struct qresult *q)
 	q->fill_s = (double)(now_ns() - t0) / 1e9;
 
 	q->fsync = fsync_ms();
+	for (k = 0; k < 2; k++)
+		pin((pid_t)coordinator_int(&t[k], "pid"), 0);
+	pin(0, 0);
 	for (k = 0; k < NPROBES; k++)
 		latency(&probes[k], q->p50[k], q->p99[k]);
+	pin(0, -1);
 	for (k = 0; k < 2; k++) {
-		q->rss[k] = (double)coordinator_rss(&t[k]) / 1048576.0;
+		q->rss[k] = (double)coordinator_int(&t[k], "rss_bytes") / 1048576.0;
 		q->db[k] = (double)db_bytes(&t[k]) / 1048576.0;
 	}
 	close_all();
