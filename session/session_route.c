@@ -71,6 +71,7 @@ struct sub {
 	char			*payload;	/* the Subscribe's, msgpack */
 	size_t			 payload_len;
 	uint64_t		 last_seq;	/* event log: last pushed */
+	int			 renewing;	/* our Subscribe unanswered */
 };
 
 static struct {
@@ -669,11 +670,33 @@ push(const struct envelope *env)
 	}
 }
 
+/*
+ * The first answer to the Subscribe we sent again for the client actors
+ * subscribed to target, within actor_wait_ms or later: to each of them, as
+ * a push (no replyTo), so that a client knows its pushes resume
+ * (Subscribed) or why not (Error).
+ */
+static void
+renewed(const char *target, const struct envelope *env)
+{
+	struct sub	*s;
+	int		 i;
+
+	if (env->type == MSG_ERROR)
+		log_info("%s refused our renewed Subscribe", target);
+	if ((s = sub_find(target)) == NULL || !s->renewing)
+		return;
+	s->renewing = 0;
+	for (i = 0; i < s->nfroms; i++)
+		to_client(env, s->froms[i], NULL, NULL);
+}
+
 /* The runtime delivers what actors (and the gateway) send us here. */
 static void
 session_receive(struct actor *self, const struct envelope *env)
 {
 	struct pending	*p;
+	struct sub	*s;
 	uint64_t	 code = 1001;
 	char		 reason[124] = "";
 
@@ -701,18 +724,28 @@ session_receive(struct actor *self, const struct envelope *env)
 		return;
 	}
 	if ((p = pending_take(env->reply_to)) == NULL) {
-		log_debug("%s from %s answers nothing waiting (late?); "
-		    "dropped", msg_name(env->type), env->from);
+		/*
+		 * A process in backoff answers after actor_wait_ms, from
+		 * the socket actord kept listening: our Subscribe's wait
+		 * is over, not the clients' wait for its answer.
+		 */
+		if ((env->type == MSG_SUBSCRIBED || env->type == MSG_ERROR) &&
+		    (s = sub_find(env->from)) != NULL && s->renewing)
+			renewed(env->from, env);
+		else
+			log_debug("%s from %s answers nothing waiting (late?); "
+			    "dropped", msg_name(env->type), env->from);
 		return;
 	}
 	if (p->client_id != NULL) {
 		to_client(env, p->client_from, p->client_id, NULL);
 		if (p->type == MSG_SUBSCRIBE && env->type == MSG_ERROR)
 			sub_drop(p->to, p->client_from);
-	} else if (env->type == MSG_ERROR)
-		log_info("%s refused our renewed Subscribe", p->to);
+	} else
+		renewed(p->to, env);
 	pending_free(p);
 }
+
 
 /* Send one subscription again, after its actor's process came back. */
 static void
@@ -726,9 +759,11 @@ resubscribe(struct sub *s)
 		mp_pack_kv_uint(pk, "since", s->last_seq);
 	} else
 		pk->callback(pk->data, s->payload, s->payload_len);
-	if (actor_end() == 0)
+	if (actor_end() == 0) {
 		pending_add(actor_last_id(), MSG_SUBSCRIBE, NULL,
 		    s->froms[0], s->target, NULL, 0);
+		s->renewing = 1;
+	}
 }
 
 /*
@@ -789,10 +824,42 @@ session_peer_up(const char *identity)
 	resend_pending(bit);
 }
 
+/*
+ * An actor's process went away (identity "coordinator"), or the link lost
+ * a singleton's host ("coordinator:main"): tell each client actor
+ * subscribed to it, once, with an Error push (no replyTo) from the actor,
+ * that its pushes stop until it is back.
+ */
 static void
 session_peer_down(const char *identity)
 {
-	R.down |= peer_kind(identity);
+	unsigned	 bit = peer_kind(identity);
+	struct sub	*s;
+	const char	*why;
+	char		 text[ADDR_MAX + 128];
+	int		 i;
+
+	if (bit == 0 || (R.down & bit))
+		return;
+	R.down |= bit;
+	if (R.stopped)
+		return;
+	why = strchr(identity, ':') != NULL ? "out of this host's reach" :
+	    "its process stopped";
+	LIST_FOREACH(s, &R.subs, entry) {
+		if (s->kindbit != bit)
+			continue;
+		log_info("%s went away (%s); subscribing again when it is "
+		    "back", s->target, why);
+		snprintf(text, sizeof(text), "%s went away (%s); its pushes "
+		    "resume when it is back", s->target, why);
+		for (i = 0; i < s->nfroms; i++)
+			send_json(envelope(s->froms[i], s->target,
+			    msg_name(MSG_ERROR), NULL, env_now_ms(), NULL,
+			    json_pack("{s:s, s:s}", "code",
+			    err_code_name(ERR_UNAVAILABLE), "error", text)),
+			    NULL);
+	}
 }
 
 /* Any actor's process coming back or going away. */

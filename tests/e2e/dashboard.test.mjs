@@ -207,6 +207,9 @@ const W1 = 'e2e-w1';
 const TASK_ROW = (id) => `#recent-tasks tr[data-task-id="${id}"]`;
 const WORKER_ROW = (id) => `#workers tr[data-worker-id="${id}"]`;
 const PROC_ROW = (name) => `#process-tree tr[data-name="${name}"]`;
+// The notice, kept until it is back, that the coordinator went away.
+const LOST_COORD =
+  '#notices [data-testid=notice][data-key="lost coordinator:main"]';
 const PROCESSES = ['eventlog', 'coordinator', 'worker', 'gateway'];
 
 // Wait until every task in `ids` shows "completed" on a page.
@@ -402,6 +405,10 @@ describe('dashboard in chromium against a real actord', { timeout: 300000 },
       await waitCell(A, PROC_ROW('coordinator'), 'state', 'backoff');
       assert.equal(await A.textContent(
         `${PROC_ROW('coordinator')} [data-testid=pid]`), '—');
+      // The session said it went away; the page keeps saying so.
+      await waitFor(A, LOST_COORD);
+      assert.match(await A.textContent(`${LOST_COORD} p`),
+        /^coordinator:main went away \(its process stopped\)/);
       await assign(A, { kind: 'echo', input: 'while down',
         taskId: 'e2e-backoff' });
       const clicked = Date.now() - killed;
@@ -410,9 +417,10 @@ describe('dashboard in chromium against a real actord', { timeout: 300000 },
         `click: ${clicked} ms after the kill, the coordinator may be back`);
       // After ACTOR_WAIT_MS the session answers unavailable, and the page
       // says so (the process is still in backoff: BACKOFF_MS is longer).
-      await waitFor(A, '#notices [data-testid=notice][data-code=unavailable]');
-      const notice = await A.textContent(
-        '#notices [data-testid=notice][data-code=unavailable] p');
+      const ANSWER = '#notices [data-testid=notice][data-code=unavailable]' +
+        ':not([data-key])';
+      await waitFor(A, ANSWER);
+      const notice = await A.textContent(`${ANSWER} p`);
       assert.match(notice,
         /^AssignTask e2e-backoff failed: .*coordinator:main/);
       assert.match(notice, /try again in a moment/);
@@ -421,6 +429,9 @@ describe('dashboard in chromium against a real actord', { timeout: 300000 },
       assert.equal(await A.textContent(
         `${PROC_ROW('coordinator')} [data-testid=restarts]`), '2');
       assert.equal(newPid, (await ctlProcesses()).coordinator.pid);
+      // Back: the notice that it went away gives way to one saying so.
+      await waitFor(A, '#notices [data-testid=notice][data-code=back]');
+      assert.equal(await A.$$eval(LOST_COORD, (l) => l.length), 0);
       await waitCell(A, WORKER_ROW(W1), 'status', 'idle');
       await assign(A, { kind: 'echo', input: 'after', taskId: 'e2e-after' });
       await waitCell(A, TASK_ROW('e2e-after'), 'status', 'completed');
@@ -434,7 +445,11 @@ describe('dashboard in chromium against a real actord', { timeout: 300000 },
       await allCompleted(A, accepted);
       await allCompleted(pages.B, accepted);
       const errors = await frames(A, 'Error');
-      assert.deepEqual(errors.map((e) => e.payload.code), ['unavailable']);
+      assert.deepEqual(errors.filter((e) => e.replyTo)
+        .map((e) => e.payload.code), ['unavailable']);
+      assert.ok(errors.filter((e) => !e.replyTo).every((e) =>
+        e.from === 'coordinator:main' && /went away/.test(e.payload.error)),
+      JSON.stringify(errors));
       // What became of the request that was answered unavailable.
       const fate = await A.$eval(TASK_ROW('e2e-backoff'),
         (r) => r.querySelector('[data-testid=status]').textContent)

@@ -320,3 +320,23 @@ test('one host: neither hosts nor worker hosts are passed on', async () => {
   assert.deepEqual(env.inbox['worker-proxy'].map((m) => m.type),
     ['WorkersChanged']);
 });
+
+test('the coordinator lost and back: a notice that stays, then one that ' +
+  'clears it', async () => {
+  const env = setup();
+  env.runtime.spawn('tasks', { receive: () => {} });
+  env.send(serverMsg('coordinator-proxy', 'Error', { code: 'unavailable',
+    error: 'coordinator:main went away (its process stopped); its pushes ' +
+      'resume when it is back' }));
+  env.send(serverMsg('coordinator-proxy', 'Subscribed', {},
+    { replyTo: 'id-0' }));
+  env.send(serverMsg('coordinator-proxy', 'Subscribed', {}));
+  await flush();
+  const [lost, back, ...rest] = env.notices();
+  assert.deepEqual([lost.level, lost.sticky, lost.key],
+    ['error', true, 'lost coordinator:main']);
+  assert.match(lost.text, /^coordinator:main went away \(its process stopped\)/);
+  assert.deepEqual([back.level, back.clears, back.text], ['info',
+    'lost coordinator:main', 'coordinator:main is back; its updates resume.']);
+  assert.deepEqual(rest, [], 'the answer to our own Subscribe says nothing');
+});

@@ -96,12 +96,43 @@ test('after (re)subscribing it fetches what it missed, and only that',
       { since: 950, limit: 200 });
   });
 
-test('an Error from the event log is shown to the user', async () => {
-  const env = setup();
-  env.send({ ...serverMsg('event-log', 'Error',
-    { code: 'unavailable', error: 'eventlog:main' }), from: 'eventlog:main' });
-  await flush();
-  const n = env.inbox.ui.find((m) => m.type === 'Notice');
-  assert.equal(n.code, 'unavailable');
-  assert.match(n.text, /eventlog:main is unavailable/);
-});
+test('an Error the session pushes for the event log stays until it is back',
+  async () => {
+    const env = setup();
+    env.send({ ...serverMsg('event-log', 'Error', { code: 'unavailable',
+      error: "eventlog:main went away (out of this host's reach); its " +
+        'pushes resume when it is back' }), from: 'eventlog:main' });
+    env.send({ ...serverMsg('event-log', 'Error',
+      { code: 'unavailable', error: 'eventlog:main' }), from: 'eventlog:main' });
+    await flush();
+    const [lost, bare] = env.inbox.ui.filter((m) => m.type === 'Notice');
+    assert.deepEqual([lost.level, lost.code, lost.sticky, lost.key],
+      ['error', 'unavailable', true, 'lost eventlog:main']);
+    assert.match(lost.text, /^eventlog:main went away \(out of this host's/);
+    assert.equal(bare.text, 'eventlog:main went away; its updates resume ' +
+      'when it is back.');
+    // The session subscribed again: Subscribed without replyTo.
+    env.send({ ...serverMsg('event-log', 'Subscribed', { lastSeq: 0 }),
+      from: 'eventlog:main' });
+    await flush();
+    const back = env.inbox.ui.filter((m) => m.type === 'Notice').at(-1);
+    assert.deepEqual([back.level, back.clears], ['info', 'lost eventlog:main']);
+    assert.equal(back.text, 'eventlog:main is back; its updates resume.');
+  });
+
+test('an Error that answers a request is not taken for a lost actor',
+  async () => {
+    const env = setup();
+    env.send({ ...serverMsg('event-log', 'Error',
+      { code: 'unavailable', error: 'eventlog:main' },
+      { replyTo: 'x1' }), from: 'eventlog:main' });
+    env.send({ ...serverMsg('event-log', 'Error', { code: 'unavailable',
+      error: 'Actor unavailable: eventlog:main did not answer within 5000 ms' }),
+      from: 'session:s1' });
+    await flush();
+    const [a, b] = env.inbox.ui.filter((m) => m.type === 'Notice');
+    assert.match(a.text, /eventlog:main is unavailable/);
+    assert.equal(a.sticky, undefined);
+    assert.match(b.text, /did not answer within 5000 ms/);
+    assert.equal(b.sticky, undefined);
+  });

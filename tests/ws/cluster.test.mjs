@@ -50,6 +50,21 @@ async function subscribe(cl) {
   }
 }
 
+// The session of cl told it that each actor of `actors` went away, then
+// answered for it when it had subscribed again: an Error and a Subscribed,
+// each pushed (no replyTo) from the actor.
+async function lostAndBack(cl, actors) {
+  for (const a of actors) {
+    const lost = await cl.next((m) => m.type === 'Error' && m.from === a &&
+      !m.replyTo, 10000, `${a} went away`);
+    assert.equal(lost.payload.code, 'unavailable');
+    assert.match(lost.payload.error,
+      new RegExp(`^${a} went away \\(out of this host's reach\\)`));
+    await cl.next((m) => m.type === 'Subscribed' && m.from === a &&
+      !m.replyTo, 10000, `${a} subscribed again`);
+  }
+}
+
 const DEAD_S = 3;
 const host = (i, roles, opts, more = []) => startHost(nats, i, `h${i + 1}`,
   roles, [`host_dead_after_s = ${DEAD_S}`, 'wait_ms = 1000',
@@ -431,6 +446,7 @@ describe('a cluster of three hosts', () => {
       'the first push');
     h1.ctl('restart', 'coordinator');
     h1.ctl('-t', '10000', 'wait', 'coordinator', 'up');
+    await lostAndBack(d2, [COORD]);
     await pushedTo(d2, 'again');
     await d2.close();
   });
@@ -455,6 +471,7 @@ describe('a cluster of three hosts', () => {
     assert.ok(Date.now() - t0 < 1000, `answered in ${Date.now() - t0} ms`);
     await d3.close();
     h1 = await host(0, 'coordinator worker gateway', { dir });
+    await lostAndBack(d2, [COORD, 'eventlog:main']);
     // A task assigned on h3 shows in what h2's dashboard is pushed.
     await pushedTo(d2, 'back');
     await d2.next((m) => m.type === 'LogEvent' && !m.replyTo &&

@@ -489,6 +489,18 @@ describe('processes', () => {
       const old = tree.pidOf('coordinator');
       tree.ctl('restart', 'coordinator');
       assert.notEqual(tree.pidOf('coordinator'), old);
+      // The session says the coordinator went away, then answers for it
+      // when it has subscribed again: both pushed, without replyTo.
+      const lost = await c.next((m) => m.type === 'Error' &&
+        m.to === 'client:cp', 5000, 'the coordinator went away');
+      assert.deepEqual([lost.from, lost.replyTo, lost.payload.code],
+        ['coordinator:main', undefined, 'unavailable']);
+      assert.match(lost.payload.error,
+        /^coordinator:main went away \(its process stopped\)/);
+      const back = await c.next((m) => m.type === 'Subscribed' &&
+        m.to === 'client:cp', 5000, 'subscribed again');
+      assert.deepEqual([back.from, back.replyTo],
+        ['coordinator:main', undefined]);
       const r = c.send({ to: 'coordinator:main', type: 'RegisterWorker',
         payload: { workerId: 'after-restart' } });
       assert.equal((await c.reply(r, 5000)).type, 'WorkerRegistered');

@@ -15,7 +15,8 @@
 
 import { ACTOR, ADDRESS } from './names.js';
 import { createIdGenerator } from './ids.js';
-import { PendingRequests, errorNotice } from './notices.js';
+import { PendingRequests, backNotice, errorNotice, isLost, lostNotice }
+  from './notices.js';
 
 export const MAX_RECENT = 200;
 export const MAX_QUEUE_NEXT = 50;
@@ -215,10 +216,13 @@ export class CoordinatorProxyActor {
       this.done(ctx, msg, `Task ${msg.payload?.taskId} cancelled.`);
       break;
     case 'Error':
-      ctx.send(this.ui, { type: 'Notice', ...errorNotice(msg.payload,
-        this.pending.take(msg.replyTo), msg.from) });
+      ctx.send(this.ui, { type: 'Notice', ...(isLost(msg) ?
+        lostNotice(msg.payload, msg.from) :
+        errorNotice(msg.payload, this.pending.take(msg.replyTo), msg.from)) });
       break;
     case 'Subscribed':
+      if (!msg.replyTo)
+        ctx.send(this.ui, { type: 'Notice', ...backNotice(msg.from) });
       this.request(ctx, 'GetKinds', {});
       ctx.send(this.tasks, { type: 'Resync' });
       break;

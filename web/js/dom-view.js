@@ -183,15 +183,23 @@ export function createDomView(doc, send) {
       setText($('worker-details-rtt'), d.rtt);
     },
 
-    // Show notices; each goes away by itself or with its Dismiss button.
+    // Show notices; each goes away by itself or with its Dismiss button,
+    // except a sticky one, which stays until one that clears its key.
     notices(list, dropped) {
       const box = $('notices');
       list.forEach((n, i) => {
+        for (const old of [...box.children]) {
+          const key = old.getAttribute('data-key');
+          if (key && (key === n.clears || key === n.key))
+            old.remove();
+        }
         const el = doc.createElement('div');
         el.className = 'notice';
         el.setAttribute('data-testid', 'notice');
         el.setAttribute('data-level', n.level);
         el.setAttribute('data-code', n.code ?? '');
+        if (n.key)
+          el.setAttribute('data-key', n.key);
         if (n.level === 'error')
           el.setAttribute('role', 'alert');
         const text = doc.createElement('p');
@@ -204,7 +212,8 @@ export function createDomView(doc, send) {
         close.addEventListener('click', () => el.remove());
         el.append(text, close);
         box.append(el);
-        setTimeout(() => el.remove(), NOTICE_MS[n.level] ?? NOTICE_MS.info);
+        if (!n.sticky)
+          setTimeout(() => el.remove(), NOTICE_MS[n.level] ?? NOTICE_MS.info);
       });
       while (box.children.length > MAX_NOTICES_SHOWN)
         box.firstElementChild.remove();

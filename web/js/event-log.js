@@ -6,7 +6,8 @@
 // the last `max` of them.
 
 import { ACTOR, ADDRESS } from './names.js';
-import { errorNotice } from './notices.js';
+import { backNotice, errorNotice, isLost, lostNotice }
+  from './notices.js';
 
 export const MAX_EVENTS = 200;
 
@@ -80,6 +81,8 @@ export class EventLogActor {
       this.publish(ctx);
       break;
     case 'Subscribed':
+      if (!msg.replyTo)
+        ctx.send(this.ui, { type: 'Notice', ...backNotice(msg.from) });
       this.catchUp(ctx, msg.payload?.lastSeq);
       break;
     case 'LogEvent':
@@ -90,8 +93,9 @@ export class EventLogActor {
         msg.payload.events : []);
       break;
     case 'Error':
-      ctx.send(this.ui, { type: 'Notice',
-        ...errorNotice(msg.payload, null, msg.from) });
+      ctx.send(this.ui, { type: 'Notice', ...(isLost(msg) ?
+        lostNotice(msg.payload, msg.from) :
+        errorNotice(msg.payload, null, msg.from)) });
       break;
     default:
       console.warn(`event-log: unexpected ${msg.type}`);

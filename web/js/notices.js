@@ -45,6 +45,32 @@ export function errorNotice(payload, request, from) {
   return { level: 'error', code, text };
 }
 
+// Is this Error the session's word that a subscribed actor went away: no
+// replyTo, code unavailable, and from the actor itself (the session's own
+// Errors come from session:<id>)?
+export function isLost(msg) {
+  return !msg.replyTo && msg.payload?.code === 'unavailable' &&
+    typeof msg.from === 'string' && !msg.from.startsWith('session:');
+}
+
+// The notice for such an Error: `from` went away (its process, or its
+// host) and its pushes stop until it is back. It stays until
+// backNotice(from) takes it away.
+export function lostNotice(payload, from) {
+  const code = typeof payload?.code === 'string' ? payload.code : 'error';
+  const detail = summarize(payload?.error ?? '', 200);
+  const text = detail !== '' && !/^[a-z]+:\S+$/.test(detail) ? detail :
+    `${detail || from} went away; its updates resume when it is back.`;
+  return { level: 'error', code, text, key: `lost ${from}`, sticky: true };
+}
+
+// The notice for a Subscribed pushed without replyTo: the session
+// subscribed again for us once `from` was back.
+export function backNotice(from) {
+  return { level: 'info', code: 'back',
+    text: `${from} is back; its updates resume.`, clears: `lost ${from}` };
+}
+
 // Why an actor is unavailable: the server's text when it says more than
 // the actor's address (the session says "Actor unavailable: coordinator:main
 // did not answer within 5000 ms"), else "<actor> is unavailable".

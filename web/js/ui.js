@@ -100,7 +100,8 @@ export class UIActor {
       this.mark(ctx, 'details');
       return;
     case 'Notice':
-      this.addNotice(ctx, { level: msg.level, code: msg.code, text: msg.text });
+      this.addNotice(ctx, { level: msg.level, code: msg.code, text: msg.text,
+        key: msg.key, sticky: msg.sticky, clears: msg.clears });
       return;
     case 'Error':
       this.addNotice(ctx, errorNotice(msg.payload, null, msg.from));
