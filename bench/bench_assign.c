@@ -115,9 +115,8 @@ static struct {
 	long		 ahead;		/* cycles: accepted, not completed */
 	int		 workers;	/* cycles: workers registered */
 	int		 csenders;	/* cycles: senders */
-	char		 self[32];	/* our address on the control socket */
 	int		 mixed;		/* -m: priorities, queues, delays */
-} opt = { "", 3, S_ALL, 5.0, 16, 1000000, 2000, 5000, 100, 10, "", 0 };
+} opt = { "", 3, S_ALL, 5.0, 16, 1000000, 2000, 5000, 100, 10, 0 };
 
 /* A running tree: actord and its children, in a temporary directory. */
 struct tree {
@@ -246,66 +245,6 @@ start_actord(struct tree *t, const char *cfgpath)
 	_exit(111);
 }
 
-/*
- * One control request: CtlWait for name to be up, or CtlShutdown when name
- * is NULL.  0 when the reply says ok, -1 otherwise.
- */
-static int
-ctl_call(int fd, const char *name)
-{
-	static unsigned		 seq;
-	msgpack_sbuffer		 csb;
-	msgpack_packer		 cpk;
-	msgpack_unpacked	 up;
-	struct envelope		 env;
-	enum err_code		 code;
-	const msgpack_object	*ok;
-	char			 id[16], why[256], *buf;
-	size_t			 len;
-	int			 rv = -1;
-
-	snprintf(id, sizeof(id), "%u", ++seq);
-	msgpack_sbuffer_init(&csb);
-	msgpack_packer_init(&cpk, &csb, msgpack_sbuffer_write);
-	env_pack_header(&cpk, "system:supervisor", opt.self, name != NULL ?
-	    MSG_CTL_WAIT : MSG_CTL_SHUTDOWN, id, NULL, env_now_ms());
-	if (name != NULL) {
-		msgpack_pack_map(&cpk, 3);
-		msgpack_pack_str_with_body(&cpk, "name", 4);
-		msgpack_pack_str_with_body(&cpk, name, strlen(name));
-		msgpack_pack_str_with_body(&cpk, "state", 5);
-		msgpack_pack_str_with_body(&cpk, "up", 2);
-		msgpack_pack_str_with_body(&cpk, "timeoutMs", 9);
-		msgpack_pack_uint64(&cpk, WAIT_MS);
-	} else
-		msgpack_pack_map(&cpk, 0);
-	if (frame_write_fd(fd, csb.data, csb.size) == -1) {
-		msgpack_sbuffer_destroy(&csb);
-		return -1;
-	}
-	msgpack_sbuffer_destroy(&csb);
-	for (;;) {
-		if (frame_read_fd(fd, FRAME_MAX_DEFAULT, WAIT_MS + 2000, &buf,
-		    &len) == -1)
-			return -1;
-		msgpack_unpacked_init(&up);
-		if (msgpack_unpack_next(&up, buf, len, NULL) ==
-		    MSGPACK_UNPACK_SUCCESS && env_decode(&up.data, &env,
-		    &code, why, sizeof(why)) == 0 &&
-		    strcmp(env.reply_to, id) == 0)
-			break;
-		msgpack_unpacked_destroy(&up);
-		free(buf);
-	}
-	ok = mp_get(env.payload, "ok");
-	if (ok != NULL && ok->type == MSGPACK_OBJECT_BOOLEAN &&
-	    ok->via.boolean)
-		rv = 0;
-	msgpack_unpacked_destroy(&up);
-	free(buf);
-	return rv;
-}
-
 /* A fresh tree in a fresh directory, up to the gateway. */
 static void
 tree_start(struct tree *t, int group_commit)
@@ -324,8 +263,8 @@ tree_start(struct tree *t, int group_commit)
 	start_actord(t, path);
 	t->ctl = ctl_connect(t->dir, t->actord);
 	/* The gateway starts last: when it is up, so is the tree. */
-	if (ctl_call(t->ctl, "gateway") == -1 ||
-	    ctl_call(t->ctl, "coordinator") == -1)
+	if (ctl_call(t->ctl, "gateway", "up", 0, WAIT_MS) == -1 ||
+	    ctl_call(t->ctl, "coordinator", "up", 0, WAIT_MS) == -1)
 		fatalx("the tree did not come up; see %s/actord.log",
 		    t->dir);
 }
@@ -343,7 +282,7 @@ tree_stop(struct tree *t, int keep)
 {
 	int	 i, status;
 
-	(void)ctl_call(t->ctl, NULL);
+	(void)ctl_call(t->ctl, NULL, NULL, 0, WAIT_MS);
 	close(t->ctl);
 	t->ctl = -1;
 	for (i = 0; i < 1000; i++) {
@@ -1240,7 +1179,6 @@ main(int argc, char *argv[])
 	signal(SIGPIPE, SIG_IGN);
 	if (realpath(bindir, opt.bindir) == NULL)
 		fatal("%s", bindir);
-	snprintf(opt.self, sizeof(opt.self), "ctl:bench-%ld", (long)getpid());
 
 	if ((r.base = event_base_new()) == NULL)
 		fatalx("event_base_new");

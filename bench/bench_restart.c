@@ -57,10 +57,9 @@ static struct {
 	const char	*name;		/* the child killed */
 	char		 bindir[PATH_MAX];
 	char		 dir[64];	/* the temporary directory */
-	char		 self[32];	/* our address */
 	int		 stubbed;	/* programs replaced by the stub */
 	pid_t		 actord;
-} opt = { 100, 20, "worker", "", "", "", 0, -1 };
+} opt = { 100, 20, "worker", "", "", 0, -1 };
 
 /*
  * The program directory: the real one, or a temporary one with links to
@@ -151,73 +150,6 @@ start_actord(const char *cfgpath, const char *logpath)
 	_exit(111);
 }
 
-/*
- * One control request: CtlWait for name in state (pid != not_pid), or
- * CtlShutdown when name is NULL.  Returns the pid in the reply (0 if none)
- * or -1 if the request failed.
- */
-static long
-ctl_call(int fd, const char *name, const char *state, long not_pid)
-{
-	static unsigned		 seq;
-	msgpack_sbuffer		 sb;
-	msgpack_packer		 pk;
-	msgpack_unpacked	 up;
-	struct envelope		 env;
-	enum err_code		 code;
-	const msgpack_object	*ok, *proc;
-	uint64_t		 pid = 0;
-	char			 id[16], why[256], *buf;
-	size_t			 len;
-	long			 rv = -1;
-
-	snprintf(id, sizeof(id), "%u", ++seq);
-	msgpack_sbuffer_init(&sb);
-	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	env_pack_header(&pk, "system:supervisor", opt.self, name != NULL ?
-	    MSG_CTL_WAIT : MSG_CTL_SHUTDOWN, id, NULL, env_now_ms());
-	if (name != NULL) {
-		msgpack_pack_map(&pk, 4);
-		msgpack_pack_str_with_body(&pk, "name", 4);
-		msgpack_pack_str_with_body(&pk, name, strlen(name));
-		msgpack_pack_str_with_body(&pk, "state", 5);
-		msgpack_pack_str_with_body(&pk, state, strlen(state));
-		msgpack_pack_str_with_body(&pk, "notPid", 6);
-		msgpack_pack_uint64(&pk, (uint64_t)not_pid);
-		msgpack_pack_str_with_body(&pk, "timeoutMs", 9);
-		msgpack_pack_uint64(&pk, WAIT_MS);
-	} else
-		msgpack_pack_map(&pk, 0);
-	if (frame_write_fd(fd, sb.data, sb.size) == -1) {
-		msgpack_sbuffer_destroy(&sb);
-		return -1;
-	}
-	msgpack_sbuffer_destroy(&sb);
-	for (;;) {
-		if (frame_read_fd(fd, FRAME_MAX_DEFAULT, WAIT_MS + 2000, &buf,
-		    &len) == -1)
-			return -1;
-		msgpack_unpacked_init(&up);
-		if (msgpack_unpack_next(&up, buf, len, NULL) ==
-		    MSGPACK_UNPACK_SUCCESS && env_decode(&up.data, &env,
-		    &code, why, sizeof(why)) == 0 &&
-		    strcmp(env.reply_to, id) == 0)
-			break;
-		msgpack_unpacked_destroy(&up);
-		free(buf);
-	}
-	ok = mp_get(env.payload, "ok");
-	if (ok != NULL && ok->type == MSGPACK_OBJECT_BOOLEAN &&
-	    ok->via.boolean) {
-		if ((proc = mp_get(env.payload, "process")) != NULL)
-			mp_uint(mp_get(proc, "pid"), &pid);
-		rv = (long)pid;
-	}
-	msgpack_unpacked_destroy(&up);
-	free(buf);
-	return rv;
-}
-
 /* actord's "NAME: up, pid N (X ms)" lines, in order, into ms[]. */
 static int
 read_log(const char *logpath, double *ms, int max)
@@ -248,7 +180,7 @@ stop_actord(int fd)
 	int	 i, status;
 
 	if (fd != -1)
-		(void)ctl_call(fd, NULL, NULL, 0);
+		(void)ctl_call(fd, NULL, NULL, 0, WAIT_MS);
 	for (i = 0; i < 1000; i++) {
 		if (waitpid(opt.actord, &status, WNOHANG) == opt.actord)
 			return;
@@ -329,8 +261,8 @@ run_once(struct dist *lat, struct dist *fr)
 	start_actord(cfgpath, logpath);
 	fd = ctl_connect(opt.dir, opt.actord);
 	/* The gateway starts last: when it is up, so is the tree. */
-	if (ctl_call(fd, "gateway", "up", 0) == -1 ||
-	    (pid = ctl_call(fd, opt.name, "up", 0)) <= 0) {
+	if (ctl_call(fd, "gateway", "up", 0, WAIT_MS) == -1 ||
+	    (pid = ctl_call(fd, opt.name, "up", 0, WAIT_MS)) <= 0) {
 		log_warnx("the tree did not come up; see %s", logpath);
 		close(fd);
 		stop_actord(-1);
@@ -342,7 +274,7 @@ run_once(struct dist *lat, struct dist *fr)
 		t0 = now_ns();
 		if (kill((pid_t)pid, SIGKILL) == -1)
 			fatal("kill %ld", pid);
-		if ((npid = ctl_call(fd, opt.name, "up", pid)) <= 0) {
+		if ((npid = ctl_call(fd, opt.name, "up", pid, WAIT_MS)) <= 0) {
 			log_warnx("kill %d: %s did not come back within %d "
 			    "ms; see %s", i + 1, opt.name, WAIT_MS, logpath);
 			failed = 1;
@@ -439,7 +371,6 @@ main(int argc, char *argv[])
 	signal(SIGPIPE, SIG_IGN);
 	if (realpath(bindir, opt.bindir) == NULL)
 		fatal("%s", bindir);
-	snprintf(opt.self, sizeof(opt.self), "ctl:bench-%ld", (long)getpid());
 
 	printf("restart latency of %s: %d x kill -9, %d ms apart, %d run%s; "
 	    "%s/actord\n", opt.name, opt.kills, opt.pause_ms, reps,

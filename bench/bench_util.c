@@ -136,3 +136,67 @@ ctl_connect(const char *dir, pid_t actord)
 	}
 	fatalx("no control socket at %s", path);
 }
+
+long
+ctl_call(int fd, const char *name, const char *state, long not_pid,
+    int wait_ms)
+{
+	static unsigned		 seq;
+	msgpack_sbuffer		 csb;
+	msgpack_packer		 cpk;
+	msgpack_unpacked	 up;
+	struct envelope		 env;
+	enum err_code		 code;
+	const msgpack_object	*ok, *proc;
+	uint64_t		 pid = 0;
+	char			 id[16], self[32], why[256], *buf;
+	size_t			 len;
+	long			 rv = -1;
+
+	snprintf(id, sizeof(id), "%u", ++seq);
+	snprintf(self, sizeof(self), "ctl:bench-%ld", (long)getpid());
+	msgpack_sbuffer_init(&csb);
+	msgpack_packer_init(&cpk, &csb, msgpack_sbuffer_write);
+	env_pack_header(&cpk, "system:supervisor", self, name != NULL ?
+	    MSG_CTL_WAIT : MSG_CTL_SHUTDOWN, id, NULL, env_now_ms());
+	if (name != NULL) {
+		msgpack_pack_map(&cpk, 4);
+		msgpack_pack_str_with_body(&cpk, "name", 4);
+		msgpack_pack_str_with_body(&cpk, name, strlen(name));
+		msgpack_pack_str_with_body(&cpk, "state", 5);
+		msgpack_pack_str_with_body(&cpk, state, strlen(state));
+		msgpack_pack_str_with_body(&cpk, "notPid", 6);
+		msgpack_pack_uint64(&cpk, (uint64_t)not_pid);
+		msgpack_pack_str_with_body(&cpk, "timeoutMs", 9);
+		msgpack_pack_uint64(&cpk, (uint64_t)wait_ms);
+	} else
+		msgpack_pack_map(&cpk, 0);
+	if (frame_write_fd(fd, csb.data, csb.size) == -1) {
+		msgpack_sbuffer_destroy(&csb);
+		return -1;
+	}
+	msgpack_sbuffer_destroy(&csb);
+	for (;;) {
+		if (frame_read_fd(fd, FRAME_MAX_DEFAULT, wait_ms + 2000, &buf,
+		    &len) == -1)
+			return -1;
+		msgpack_unpacked_init(&up);
+		if (msgpack_unpack_next(&up, buf, len, NULL) ==
+		    MSGPACK_UNPACK_SUCCESS && env_decode(&up.data, &env,
+		    &code, why, sizeof(why)) == 0 &&
+		    strcmp(env.reply_to, id) == 0)
+			break;
+		msgpack_unpacked_destroy(&up);
+		free(buf);
+	}
+	ok = mp_get(env.payload, "ok");
+	if (ok != NULL && ok->type == MSGPACK_OBJECT_BOOLEAN &&
+	    ok->via.boolean) {
+		if ((proc = mp_get(env.payload, "process")) != NULL)
+			mp_uint(mp_get(proc, "pid"), &pid);
+		rv = (long)pid;
+	}
+	msgpack_unpacked_destroy(&up);
+	free(buf);
+	return rv;
+}

@@ -1,7 +1,8 @@
 /*
  * What the benchmarks share: the clock, sorting, the machine's load and
- * disk for the record, removing a tree's directory, and framing a
- * message for a peer.  Linked into every bench/ program but ws_load.
+ * disk for the record, actord's control socket, removing a tree's
+ * directory, and framing a message for a peer.  Linked into every
+ * bench/ program but ws_load.
  */
 #ifndef BENCH_UTIL_H
 #define BENCH_UTIL_H
@@ -28,6 +29,14 @@ double		 fsync_ms(void);
  * starts, for 10 s; fatal if it exits or the socket never comes.
  */
 int		 ctl_connect(const char *dir, pid_t actord);
+/*
+ * One request on that socket, as ctl:bench-<our pid>: CtlWait for name in
+ * state (a pid other than not_pid when it is not 0) for up to wait_ms, or
+ * CtlShutdown when name is NULL.  The pid in the reply (0 if none), or -1
+ * when the request failed or the reply is not ok.
+ */
+long		 ctl_call(int fd, const char *name, const char *state,
+		    long not_pid, int wait_ms);
 /* Remove the directory dir and everything below it. */
 void		 rm_tree(const char *dir);
 /*
