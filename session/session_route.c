@@ -71,7 +71,7 @@ struct sub {
 	char			*payload;	/* the Subscribe's, msgpack */
 	size_t			 payload_len;
 	uint64_t		 last_seq;	/* event log: last pushed */
-	int			 renewing;	/* our Subscribe unanswered */
+	char			 renew_id[ID_MAX + 1];	/* our Subscribe */
 };
 
 static struct {
@@ -671,10 +671,10 @@ push(const struct envelope *env)
 }
 
 /*
- * The first answer to the Subscribe we sent again for the client actors
- * subscribed to target, within actor_wait_ms or later: to each of them, as
- * a push (no replyTo), so that a client knows its pushes resume
- * (Subscribed) or why not (Error).
+ * The answer to the Subscribe we sent again (renew_id, "" once answered)
+ * for the client actors subscribed to target, within actor_wait_ms or
+ * later: to each of them, as a push (no replyTo), so that a client knows
+ * its pushes resume (Subscribed) or why not (Error).
  */
 static void
 renewed(const char *target, const struct envelope *env)
@@ -684,9 +684,10 @@ renewed(const char *target, const struct envelope *env)
 
 	if (env->type == MSG_ERROR)
 		log_info("%s refused our renewed Subscribe", target);
-	if ((s = sub_find(target)) == NULL || !s->renewing)
+	if ((s = sub_find(target)) == NULL || s->renew_id[0] == '\0' ||
+	    strcmp(env->reply_to, s->renew_id) != 0)
 		return;
-	s->renewing = 0;
+	s->renew_id[0] = '\0';
 	for (i = 0; i < s->nfroms; i++)
 		to_client(env, s->froms[i], NULL, NULL);
 }
@@ -729,8 +730,8 @@ session_receive(struct actor *self, const struct envelope *env)
 		 * the socket actord kept listening: our Subscribe's wait
 		 * is over, not the clients' wait for its answer.
 		 */
-		if ((env->type == MSG_SUBSCRIBED || env->type == MSG_ERROR) &&
-		    (s = sub_find(env->from)) != NULL && s->renewing)
+		if ((s = sub_find(env->from)) != NULL &&
+		    strcmp(env->reply_to, s->renew_id) == 0)
 			renewed(env->from, env);
 		else
 			log_debug("%s from %s answers nothing waiting (late?); "
@@ -745,7 +746,6 @@ session_receive(struct actor *self, const struct envelope *env)
 		renewed(p->to, env);
 	pending_free(p);
 }
-
 
 /* Send one subscription again, after its actor's process came back. */
 static void
@@ -762,7 +762,8 @@ resubscribe(struct sub *s)
 	if (actor_end() == 0) {
 		pending_add(actor_last_id(), MSG_SUBSCRIBE, NULL,
 		    s->froms[0], s->target, NULL, 0);
-		s->renewing = 1;
+		snprintf(s->renew_id, sizeof(s->renew_id), "%s",
+		    actor_last_id());
 	}
 }
 
