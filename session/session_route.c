@@ -72,6 +72,7 @@ struct sub {
 	size_t			 payload_len;
 	uint64_t		 last_seq;	/* event log: last pushed */
 	char			 renew_id[ID_MAX + 1];	/* our Subscribe */
+	int			 lost;		/* its clients told it went */
 };
 
 static struct {
@@ -688,6 +689,7 @@ renewed(const char *target, const struct envelope *env)
 	    strcmp(env->reply_to, s->renew_id) != 0)
 		return;
 	s->renew_id[0] = '\0';
+	s->lost = 0;
 	for (i = 0; i < s->nfroms; i++)
 		to_client(env, s->froms[i], NULL, NULL);
 }
@@ -742,6 +744,9 @@ session_receive(struct actor *self, const struct envelope *env)
 		to_client(env, p->client_from, p->client_id, NULL);
 		if (p->type == MSG_SUBSCRIBE && env->type == MSG_ERROR)
 			sub_drop(p->to, p->client_from);
+		else if (env->type == MSG_SUBSCRIBED &&
+		    (s = sub_find(p->to)) != NULL)
+			s->lost = 0;
 	} else
 		renewed(p->to, env);
 	pending_free(p);
@@ -828,8 +833,10 @@ session_peer_up(const char *identity)
 /*
  * An actor's process went away (identity "coordinator"), or the link lost
  * a singleton's host ("coordinator:main"): tell each client actor
- * subscribed to it, once, with an Error push (no replyTo) from the actor,
- * that its pushes stop until it is back.
+ * subscribed to it, once until it answers again, with an Error push (no
+ * replyTo) from the actor, that its pushes stop until it is back.  Also
+ * when it was down already: a client may have subscribed meanwhile, the
+ * link telling us of the host before that of the process.
  */
 static void
 session_peer_down(const char *identity)
@@ -840,7 +847,7 @@ session_peer_down(const char *identity)
 	char		 text[ADDR_MAX + 128];
 	int		 i;
 
-	if (bit == 0 || (R.down & bit))
+	if (bit == 0)
 		return;
 	R.down |= bit;
 	if (R.stopped)
@@ -848,8 +855,9 @@ session_peer_down(const char *identity)
 	why = strchr(identity, ':') != NULL ? "out of this host's reach" :
 	    "its process stopped";
 	LIST_FOREACH(s, &R.subs, entry) {
-		if (s->kindbit != bit)
+		if (s->kindbit != bit || s->lost)
 			continue;
+		s->lost = 1;
 		log_info("%s went away (%s); subscribing again when it is "
 		    "back", s->target, why);
 		snprintf(text, sizeof(text), "%s went away (%s); its pushes "
