@@ -18,10 +18,13 @@
  * every client actor that subscribed to its sender (client:ui if none).
  * A request not answered within actor_wait_ms gets Error unavailable.
  *
- * Actor restarts.  When the connection to an actor's process comes back,
- * the client's subscriptions to actors of that kind are sent again (with
- * since = the last event seen, for the event log), so that pushes resume
- * without the client noticing.
+ * Actor restarts.  When an actor the client subscribed to goes away, the
+ * client actors subscribed are told with an Error unavailable pushed from
+ * the actor's address.  When the connection to its process comes back,
+ * their subscriptions are sent again (with since = the last event seen,
+ * for the event log) and the answer is pushed to them: Subscribed, once
+ * pushes resume.  A renewal answered unavailable is sent again after
+ * actor_wait_ms.
  */
 #include <sys/queue.h>
 
@@ -73,6 +76,7 @@ struct sub {
 	uint64_t		 last_seq;	/* event log: last pushed */
 	char			 renew_id[ID_MAX + 1];	/* our Subscribe */
 	int			 lost;		/* its clients told it went */
+	int			 retry;		/* renew when retry_ev fires */
 };
 
 static struct {
@@ -87,6 +91,7 @@ static struct {
 	size_t			 npending;
 	size_t			 pending_bytes;	/* of kept payloads */
 	struct event		*deadline_ev;
+	struct event		*retry_ev;	/* renewals refused */
 	LIST_HEAD(, sub)	 subs;
 	size_t			 nsubs;
 	unsigned		 down;	/* K_* whose process went away */
@@ -98,6 +103,8 @@ static struct {
 	int			 errors_moved;	/* since the last report */
 	int			 stopped;
 } R;
+
+static struct sub	*sub_find(const char *);
 
 /* A string member of 1 to max bytes without NUL, or NULL. */
 static const char *
@@ -384,6 +391,24 @@ pending_take(const char *fwd_id)
 	return p;
 }
 
+/*
+ * Our renewed Subscribe p had no answer within actor_wait_ms: send it
+ * again now, in case it was lost.  A process in backoff answers both
+ * when it is up; the answer to the last one counts (renew_id).
+ */
+static void
+renew_late(const struct pending *p)
+{
+	struct sub	*s;
+
+	if (p->type != MSG_SUBSCRIBE || (s = sub_find(p->to)) == NULL ||
+	    strcmp(s->renew_id, p->fwd_id) != 0)
+		return;
+	s->retry = 1;
+	if (R.retry_ev != NULL && !evtimer_pending(R.retry_ev, NULL))
+		timer_ms(R.retry_ev, 0);
+}
+
 /* Requests past actor_wait_ms: the actor is not coming back in time. */
 static void
 deadline_cb(evutil_socket_t fd, short what, void *arg)
@@ -404,7 +429,8 @@ deadline_cb(evutil_socket_t fd, short what, void *arg)
 			    ERR_UNAVAILABLE, "Actor unavailable: %s did not "
 			    "answer within %d ms", p->to,
 			    R.cfg->actor_wait_ms);
-		}
+		} else
+			renew_late(p);
 		pending_free(p);
 	}
 	deadline_arm();
@@ -674,23 +700,38 @@ push(const struct envelope *env)
 /*
  * The answer to the Subscribe we sent again (renew_id, "" once answered)
  * for the client actors subscribed to target, within actor_wait_ms or
- * later: to each of them, as a push (no replyTo), so that a client knows
- * its pushes resume (Subscribed) or why not (Error).
+ * later.  Subscribed: pushed to each of them (no replyTo) if they were
+ * told it went away, so that they know pushes resume.  Error unavailable
+ * (the link away from NATS, say): sent again after actor_wait_ms.  Another
+ * Error: pushed to them, as why pushes do not resume.
  */
 static void
 renewed(const char *target, const struct envelope *env)
 {
 	struct sub	*s;
+	char		 code[32] = "";
 	int		 i;
 
-	if (env->type == MSG_ERROR)
-		log_info("%s refused our renewed Subscribe", target);
 	if ((s = sub_find(target)) == NULL || s->renew_id[0] == '\0' ||
 	    strcmp(env->reply_to, s->renew_id) != 0)
 		return;
 	s->renew_id[0] = '\0';
+	if (env->type == MSG_ERROR) {
+		mp_strcpy(mp_get(env->payload, "code"), code, sizeof(code));
+		if (strcmp(code, err_code_name(ERR_UNAVAILABLE)) == 0) {
+			log_info("%s unavailable to our renewed Subscribe; "
+			    "again in %d ms", target, R.cfg->actor_wait_ms);
+			s->retry = 1;
+			if (R.retry_ev != NULL &&
+			    !evtimer_pending(R.retry_ev, NULL))
+				timer_ms(R.retry_ev, R.cfg->actor_wait_ms);
+			return;
+		}
+		log_info("%s refused our renewed Subscribe", target);
+	} else if (!s->lost)
+		return;
 	s->lost = 0;
-	for (i = 0; i < s->nfroms; i++)
+	for (i = 0; i < s->nfroms && !R.stopped; i++)
 		to_client(env, s->froms[i], NULL, NULL);
 }
 
@@ -764,12 +805,32 @@ resubscribe(struct sub *s)
 		mp_pack_kv_uint(pk, "since", s->last_seq);
 	} else
 		pk->callback(pk->data, s->payload, s->payload_len);
+	s->renew_id[0] = '\0';
 	if (actor_end() == 0) {
 		pending_add(actor_last_id(), MSG_SUBSCRIBE, NULL,
 		    s->froms[0], s->target, NULL, 0);
 		snprintf(s->renew_id, sizeof(s->renew_id), "%s",
 		    actor_last_id());
+	} else {
+		/* Not sent: again on the next news of its process. */
+		R.down |= s->kindbit;
 	}
+}
+
+/* Renewals answered unavailable: send them again. */
+static void
+retry_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct sub	*s;
+
+	(void)fd;
+	(void)what;
+	(void)arg;
+	LIST_FOREACH(s, &R.subs, entry)
+		if (s->retry) {
+			s->retry = 0;
+			resubscribe(s);
+		}
 }
 
 /*
@@ -862,12 +923,14 @@ session_peer_down(const char *identity)
 		    "back", s->target, why);
 		snprintf(text, sizeof(text), "%s went away (%s); its pushes "
 		    "resume when it is back", s->target, why);
-		for (i = 0; i < s->nfroms; i++)
+		for (i = 0; i < s->nfroms && !R.stopped; i++)
 			send_json(envelope(s->froms[i], s->target,
 			    msg_name(MSG_ERROR), NULL, env_now_ms(), NULL,
 			    json_pack("{s:s, s:s}", "code",
 			    err_code_name(ERR_UNAVAILABLE), "error", text)),
 			    NULL);
+		if (R.stopped)
+			return;
 	}
 }
 
@@ -945,9 +1008,11 @@ route_init(const struct config *cfg, const char *self_id)
 	msgpack_packer_init(&R.pk, &R.sb, msgpack_sbuffer_write);
 	if (rt_base() != NULL) {
 		R.deadline_ev = evtimer_new(rt_base(), deadline_cb, NULL);
+		R.retry_ev = evtimer_new(rt_base(), retry_cb, NULL);
 		R.stats_ev = event_new(rt_base(), -1, EV_PERSIST, stats_cb,
 		    NULL);
-		if (R.deadline_ev == NULL || R.stats_ev == NULL)
+		if (R.deadline_ev == NULL || R.retry_ev == NULL ||
+		    R.stats_ev == NULL)
 			fatalx("evtimer_new");
 		timer_ms(R.stats_ev, STATS_MS);
 	}
@@ -991,6 +1056,8 @@ route_stop(void)
 		pending_free(pending_take(p->fwd_id));
 	if (R.deadline_ev != NULL)
 		evtimer_del(R.deadline_ev);
+	if (R.retry_ev != NULL)
+		evtimer_del(R.retry_ev);
 	if (R.stats_ev != NULL) {
 		stats_cb(-1, 0, NULL);
 		evtimer_del(R.stats_ev);
@@ -1007,6 +1074,8 @@ route_free(void)
 	route_stop();
 	if (R.deadline_ev != NULL)
 		event_free(R.deadline_ev);
+	if (R.retry_ev != NULL)
+		event_free(R.retry_ev);
 	if (R.stats_ev != NULL)
 		event_free(R.stats_ev);
 	strmap_free(R.pending);

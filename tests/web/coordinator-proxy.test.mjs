@@ -332,11 +332,16 @@ test('the coordinator lost and back: a notice that stays, then one that ' +
     { replyTo: 'id-0' }));
   env.send(serverMsg('coordinator-proxy', 'Subscribed', {}));
   await flush();
-  const [lost, back, ...rest] = env.notices();
+  const [lost, reply, back, ...rest] = env.notices();
   assert.deepEqual([lost.level, lost.sticky, lost.key],
     ['error', true, 'lost coordinator:main']);
   assert.match(lost.text, /^coordinator:main went away \(its process stopped\)/);
+  // The answer to our own Subscribe (after a reconnect, say) clears it
+  // without a word; the one the session pushes says so.
+  assert.deepEqual([reply.silent, reply.clears, reply.text],
+    [true, 'lost coordinator:main', undefined]);
   assert.deepEqual([back.level, back.clears, back.text], ['info',
     'lost coordinator:main', 'coordinator:main is back; its updates resume.']);
-  assert.deepEqual(rest, [], 'the answer to our own Subscribe says nothing');
+  assert.equal(back.silent, undefined);
+  assert.deepEqual(rest, []);
 });

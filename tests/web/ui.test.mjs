@@ -91,6 +91,27 @@ test('notices are shown, at most a few per frame, with a count of the rest',
       'shown notices are not shown twice');
   });
 
+test('the per-frame bound drops passing notices before one that stays or ' +
+  'clears', async () => {
+  const env = setup();
+  env.send({ type: 'Notice', level: 'error', code: 'unavailable',
+    text: 'coordinator:main went away', key: 'lost coordinator:main',
+    sticky: true });
+  for (let i = 1; i <= 4; i++)
+    env.send({ type: 'Notice', level: 'error', code: 'unavailable',
+      text: `AssignTask t${i} failed` });
+  env.send({ type: 'Notice', level: 'info', code: 'back',
+    clears: 'lost coordinator:main', silent: true });
+  await flush();
+  await env.frame();
+  const [, list, dropped] = env.calls.find((c) => c[0] === 'notices');
+  assert.deepEqual(list.map((n) => n.text), ['coordinator:main went away',
+    'AssignTask t4 failed', undefined]);
+  assert.deepEqual([list[0].sticky, list[2].clears, list[2].silent],
+    [true, 'lost coordinator:main', true]);
+  assert.equal(dropped, 3, 'the silent one is not counted');
+});
+
 test('an Error addressed to the ui becomes an error notice', async () => {
   const env = setup();
   env.send({ ...serverMsg('ui', 'Error', { code: 'bad_json',

@@ -221,8 +221,7 @@ export class CoordinatorProxyActor {
         errorNotice(msg.payload, this.pending.take(msg.replyTo), msg.from)) });
       break;
     case 'Subscribed':
-      if (!msg.replyTo)
-        ctx.send(this.ui, { type: 'Notice', ...backNotice(msg.from) });
+      ctx.send(this.ui, { type: 'Notice', ...backNotice(msg) });
       this.request(ctx, 'GetKinds', {});
       ctx.send(this.tasks, { type: 'Resync' });
       break;

@@ -184,7 +184,8 @@ export function createDomView(doc, send) {
     },
 
     // Show notices; each goes away by itself or with its Dismiss button,
-    // except a sticky one, which stays until one that clears its key.
+    // except a sticky one, which stays until one that clears its key (a
+    // silent one only clears).
     notices(list, dropped) {
       const box = $('notices');
       list.forEach((n, i) => {
@@ -193,6 +194,8 @@ export function createDomView(doc, send) {
           if (key && (key === n.clears || key === n.key))
             old.remove();
         }
+        if (n.silent)
+          return;
         const el = doc.createElement('div');
         el.className = 'notice';
         el.setAttribute('data-testid', 'notice');
@@ -216,7 +219,8 @@ export function createDomView(doc, send) {
           setTimeout(() => el.remove(), NOTICE_MS[n.level] ?? NOTICE_MS.info);
       });
       while (box.children.length > MAX_NOTICES_SHOWN)
-        box.firstElementChild.remove();
+        ([...box.children].find((el) => !el.hasAttribute('data-key')) ??
+          box.firstElementChild).remove();
     },
   };
 }

@@ -81,8 +81,7 @@ export class EventLogActor {
       this.publish(ctx);
       break;
     case 'Subscribed':
-      if (!msg.replyTo)
-        ctx.send(this.ui, { type: 'Notice', ...backNotice(msg.from) });
+      ctx.send(this.ui, { type: 'Notice', ...backNotice(msg) });
       this.catchUp(ctx, msg.payload?.lastSeq);
       break;
     case 'LogEvent':

@@ -64,9 +64,14 @@ export function lostNotice(payload, from) {
   return { level: 'error', code, text, key: `lost ${from}`, sticky: true };
 }
 
-// The notice for a Subscribed pushed without replyTo: the session
-// subscribed again for us once `from` was back.
-export function backNotice(from) {
+// The notice for a Subscribed from `from`: pushed without replyTo, the
+// session subscribed again for us once it was back, and says so; a reply
+// (our own Subscribe, after a reconnect say) only clears lostNotice.
+export function backNotice(msg) {
+  const from = msg.from;
+  if (msg.replyTo)
+    return { level: 'info', code: 'back', clears: `lost ${from}`,
+      silent: true };
   return { level: 'info', code: 'back',
     text: `${from} is back; its updates resume.`, clears: `lost ${from}` };
 }

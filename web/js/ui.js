@@ -101,7 +101,8 @@ export class UIActor {
       return;
     case 'Notice':
       this.addNotice(ctx, { level: msg.level, code: msg.code, text: msg.text,
-        key: msg.key, sticky: msg.sticky, clears: msg.clears });
+        key: msg.key, sticky: msg.sticky, clears: msg.clears,
+        silent: msg.silent });
       return;
     case 'Error':
       this.addNotice(ctx, errorNotice(msg.payload, null, msg.from));
@@ -117,8 +118,11 @@ export class UIActor {
   addNotice(ctx, notice) {
     this.notices.push(notice);
     if (this.notices.length > MAX_NOTICES_PER_FRAME) {
-      this.notices.shift();
-      this.dropped++;
+      /* the oldest that neither stays nor clears one that does */
+      const i = this.notices.findIndex((n) => !n.sticky && !n.clears);
+      const [gone] = this.notices.splice(i === -1 ? 0 : i, 1);
+      if (!gone.silent)
+        this.dropped++;
     }
     this.mark(ctx, 'notices');
   }
