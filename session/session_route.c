@@ -264,6 +264,16 @@ envelope(const char *to, const char *from, const char *type, const char *id,
 	return o;
 }
 
+/* Error {code, error} from `from` to the client actor `to`. */
+static void
+send_error(const char *to, const char *from, const char *reply_to,
+    enum err_code code, const char *text)
+{
+	send_json(envelope(to, from, msg_name(MSG_ERROR), NULL, env_now_ms(),
+	    reply_to, json_pack("{s:s, s:s}", "code", err_code_name(code),
+	    "error", text)), NULL);
+}
+
 /* Error {code, error} from the session to the client. */
 static void
 client_error(const char *to, const char *reply_to, enum err_code code,
@@ -283,9 +293,7 @@ client_error(const char *to, const char *reply_to, enum err_code code,
 		R.errors[code]++;
 		R.errors_moved = 1;
 	}
-	send_json(envelope(to, R.self, msg_name(MSG_ERROR), NULL,
-	    env_now_ms(), reply_to, json_pack("{s:s, s:s}", "code",
-	    err_code_name(code), "error", text)), NULL);
+	send_error(to, R.self, reply_to, code, text);
 }
 
 /* The client actor a message came from, for addressing an Error. */
@@ -391,6 +399,15 @@ pending_take(const char *fwd_id)
 	return p;
 }
 
+/* Send s's Subscribe again in ms (retry_cb), with any others due. */
+static void
+renew_in(struct sub *s, int ms)
+{
+	s->retry = 1;
+	if (R.retry_ev != NULL && !evtimer_pending(R.retry_ev, NULL))
+		timer_ms(R.retry_ev, ms);
+}
+
 /*
  * Our renewed Subscribe p had no answer within actor_wait_ms: send it
  * again now, in case it was lost.  A process in backoff answers both
@@ -401,12 +418,9 @@ renew_late(const struct pending *p)
 {
 	struct sub	*s;
 
-	if (p->type != MSG_SUBSCRIBE || (s = sub_find(p->to)) == NULL ||
-	    strcmp(s->renew_id, p->fwd_id) != 0)
-		return;
-	s->retry = 1;
-	if (R.retry_ev != NULL && !evtimer_pending(R.retry_ev, NULL))
-		timer_ms(R.retry_ev, 0);
+	if (p->type == MSG_SUBSCRIBE && (s = sub_find(p->to)) != NULL &&
+	    strcmp(s->renew_id, p->fwd_id) == 0)
+		renew_in(s, 0);
 }
 
 /* Requests past actor_wait_ms: the actor is not coming back in time. */
@@ -703,9 +717,10 @@ push(const struct envelope *env)
  * later.  Subscribed: pushed to each of them (no replyTo) if they were
  * told it went away, so that they know pushes resume.  Error unavailable
  * (the link away from NATS, say): sent again after actor_wait_ms.  Another
- * Error: pushed to them, as why pushes do not resume.
+ * Error: pushed to them, as why pushes do not resume.  0 when env answers
+ * no renewal of target's.
  */
-static void
+static int
 renewed(const char *target, const struct envelope *env)
 {
 	struct sub	*s;
@@ -714,25 +729,23 @@ renewed(const char *target, const struct envelope *env)
 
 	if ((s = sub_find(target)) == NULL || s->renew_id[0] == '\0' ||
 	    strcmp(env->reply_to, s->renew_id) != 0)
-		return;
+		return 0;
 	s->renew_id[0] = '\0';
 	if (env->type == MSG_ERROR) {
 		mp_strcpy(mp_get(env->payload, "code"), code, sizeof(code));
 		if (strcmp(code, err_code_name(ERR_UNAVAILABLE)) == 0) {
 			log_info("%s unavailable to our renewed Subscribe; "
 			    "again in %d ms", target, R.cfg->actor_wait_ms);
-			s->retry = 1;
-			if (R.retry_ev != NULL &&
-			    !evtimer_pending(R.retry_ev, NULL))
-				timer_ms(R.retry_ev, R.cfg->actor_wait_ms);
-			return;
+			renew_in(s, R.cfg->actor_wait_ms);
+			return 1;
 		}
 		log_info("%s refused our renewed Subscribe", target);
 	} else if (!s->lost)
-		return;
+		return 1;
 	s->lost = 0;
 	for (i = 0; i < s->nfroms && !R.stopped; i++)
 		to_client(env, s->froms[i], NULL, NULL);
+	return 1;
 }
 
 /* The runtime delivers what actors (and the gateway) send us here. */
@@ -773,10 +786,7 @@ session_receive(struct actor *self, const struct envelope *env)
 		 * the socket actord kept listening: our Subscribe's wait
 		 * is over, not the clients' wait for its answer.
 		 */
-		if ((s = sub_find(env->from)) != NULL &&
-		    strcmp(env->reply_to, s->renew_id) == 0)
-			renewed(env->from, env);
-		else
+		if (!renewed(env->from, env))
 			log_debug("%s from %s answers nothing waiting (late?); "
 			    "dropped", msg_name(env->type), env->from);
 		return;
@@ -789,7 +799,7 @@ session_receive(struct actor *self, const struct envelope *env)
 		    (s = sub_find(p->to)) != NULL)
 			s->lost = 0;
 	} else
-		renewed(p->to, env);
+		(void)renewed(p->to, env);
 	pending_free(p);
 }
 
@@ -924,11 +934,8 @@ session_peer_down(const char *identity)
 		snprintf(text, sizeof(text), "%s went away (%s); its pushes "
 		    "resume when it is back", s->target, why);
 		for (i = 0; i < s->nfroms && !R.stopped; i++)
-			send_json(envelope(s->froms[i], s->target,
-			    msg_name(MSG_ERROR), NULL, env_now_ms(), NULL,
-			    json_pack("{s:s, s:s}", "code",
-			    err_code_name(ERR_UNAVAILABLE), "error", text)),
-			    NULL);
+			send_error(s->froms[i], s->target, NULL,
+			    ERR_UNAVAILABLE, text);
 		if (R.stopped)
 			return;
 	}
