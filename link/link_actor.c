@@ -554,6 +554,16 @@ visitors_news(unsigned kindbit, enum msg_type type, const char *address)
 	picked_free(&p);
 }
 
+/* PeerGone or PeerBack of each singleton to session, one of this host. */
+static void
+singletons_news(const char *session, enum msg_type type)
+{
+	size_t	 i;
+
+	for (i = 0; i < nitems(singletons); i++)
+		peer_news(session, type, singletons[i]);
+}
+
 /*
  * The singletons' host went down or came back: this host's sessions
  * hear it as of a local actor's process, and subscribe again when it is
@@ -563,12 +573,11 @@ static void
 session_news(enum msg_type type)
 {
 	struct picked	 p = { NULL, 0, 0, NULL, 0 };
-	size_t		 i, j;
+	size_t		 i;
 
 	pick(L.sessions, &p);
 	for (i = 0; i < p.n; i++)
-		for (j = 0; j < nitems(singletons); j++)
-			peer_news(p.addr[i], type, singletons[j]);
+		singletons_news(p.addr[i], type);
 	picked_free(&p);
 }
 
@@ -943,15 +952,13 @@ static void
 peer_up(const char *identity)
 {
 	struct host	*h;
-	size_t		 i;
 
 	if (strncmp(identity, "session:", 8) != 0)
 		return;
 	strmap_put(L.sessions, identity, L.sessions);
 	if (!(L.cfg->roles & ROLE_COORDINATOR) &&
 	    (h = singletons_host()) != NULL && h->state != HOST_UP)
-		for (i = 0; i < nitems(singletons); i++)
-			peer_news(identity, MSG_PEER_GONE, singletons[i]);
+		singletons_news(identity, MSG_PEER_GONE);
 }
 
 /*
