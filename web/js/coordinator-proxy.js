@@ -15,7 +15,7 @@
 
 import { ACTOR, ADDRESS } from './names.js';
 import { createIdGenerator } from './ids.js';
-import { PendingRequests, backNotice, errorNotice, isLost, lostNotice }
+import { PendingRequests, backNotice, serverErrorNotice }
   from './notices.js';
 
 export const MAX_RECENT = 200;
@@ -216,9 +216,8 @@ export class CoordinatorProxyActor {
       this.done(ctx, msg, `Task ${msg.payload?.taskId} cancelled.`);
       break;
     case 'Error':
-      ctx.send(this.ui, { type: 'Notice', ...(isLost(msg) ?
-        lostNotice(msg.payload, msg.from) :
-        errorNotice(msg.payload, this.pending.take(msg.replyTo), msg.from)) });
+      ctx.send(this.ui, { type: 'Notice', ...serverErrorNotice(msg,
+        this.pending.take(msg.replyTo)) });
       break;
     case 'Subscribed':
       ctx.send(this.ui, { type: 'Notice', ...backNotice(msg) });

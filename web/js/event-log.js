@@ -6,8 +6,7 @@
 // the last `max` of them.
 
 import { ACTOR, ADDRESS } from './names.js';
-import { backNotice, errorNotice, isLost, lostNotice }
-  from './notices.js';
+import { backNotice, serverErrorNotice } from './notices.js';
 
 export const MAX_EVENTS = 200;
 
@@ -92,9 +91,8 @@ export class EventLogActor {
         msg.payload.events : []);
       break;
     case 'Error':
-      ctx.send(this.ui, { type: 'Notice', ...(isLost(msg) ?
-        lostNotice(msg.payload, msg.from) :
-        errorNotice(msg.payload, null, msg.from)) });
+      ctx.send(this.ui, { type: 'Notice',
+        ...serverErrorNotice(msg, null) });
       break;
     default:
       console.warn(`event-log: unexpected ${msg.type}`);

@@ -48,15 +48,22 @@ export function errorNotice(payload, request, from) {
 // Is this Error the session's word that a subscribed actor went away: no
 // replyTo, code unavailable, and from the actor itself (the session's own
 // Errors come from session:<id>)?
-export function isLost(msg) {
+function isLost(msg) {
   return !msg.replyTo && msg.payload?.code === 'unavailable' &&
     typeof msg.from === 'string' && !msg.from.startsWith('session:');
+}
+
+// The notice for an Error message from the server: lostNotice() for an
+// actor that went away, else errorNotice() for the request it answers.
+export function serverErrorNotice(msg, request) {
+  return isLost(msg) ? lostNotice(msg.payload, msg.from) :
+    errorNotice(msg.payload, request, msg.from);
 }
 
 // The notice for such an Error: `from` went away (its process, or its
 // host) and its pushes stop until it is back. It stays until
 // backNotice(from) takes it away.
-export function lostNotice(payload, from) {
+function lostNotice(payload, from) {
   const code = typeof payload?.code === 'string' ? payload.code : 'error';
   const detail = summarize(payload?.error ?? '', 200);
   const text = detail !== '' && !/^[a-z]+:\S+$/.test(detail) ? detail :
