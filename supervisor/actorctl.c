@@ -87,6 +87,10 @@ usage(int code)
 "  task delete ID           delete a task that has ended\n"
 "  queue pause Q            start none of the queue's tasks until resumed\n"
 "  queue resume Q           start them again\n"
+"  worker add ID [--host H] register a worker (in a cluster: on host H, or\n"
+"                           where the coordinator chooses); it starts at once\n"
+"  worker remove ID         unregister it; its running task is queued again\n"
+"  worker list              the workers: host, status, task, tasks done\n"
 "\n"
 "NAME is %s.\n"
 "\n"
@@ -720,7 +724,7 @@ cmd_logs(int argc, char *argv[])
 
 /* The options of the task and queue commands. */
 struct task_opts {
-	const char	*queue, *status, *kind, *worker, *id, *cursor;
+	const char	*queue, *status, *kind, *worker, *id, *cursor, *host;
 	uint64_t	 priority, delay, limit, attempts;
 	int		 has_priority, has_delay, has_attempts;
 	int		 wait, all;
@@ -995,6 +999,7 @@ task_options(int argc, char *argv[], const char *allowed,
 		{ "attempts",	required_argument,	NULL, 'a' },
 		{ "cursor",	required_argument,	NULL, 'C' },
 		{ "delay",	required_argument,	NULL, 'd' },
+		{ "host",	required_argument,	NULL, 'H' },
 		{ "id",		required_argument,	NULL, 'i' },
 		{ "json",	no_argument,		NULL, 'j' },
 		{ "kind",	required_argument,	NULL, 'k' },
@@ -1036,6 +1041,9 @@ task_options(int argc, char *argv[], const char *allowed,
 		case 'd':
 			o->delay = opt_uint("delay", optarg);
 			o->has_delay = 1;
+			break;
+		case 'H':
+			o->host = optarg;
 			break;
 		case 'i':
 			o->id = optarg;
@@ -1295,6 +1303,39 @@ lost:
 	}
 }
 
+/* GetStatus {}: its workers, or NULL with why printed (r freed). */
+static const msgpack_object *
+status_workers(struct reply *r, const char *what)
+{
+	const msgpack_object	*p, *w;
+
+	if (coord_request(MSG_GET_STATUS, NULL, what, r, &p) != 0)
+		return NULL;
+	if ((w = mp_get(p, "workers")) == NULL ||
+	    w->type != MSGPACK_OBJECT_ARRAY) {
+		fprintf(stderr, "actorctl: %s: a status without workers\n",
+		    what);
+		reply_free(r);
+		return NULL;
+	}
+	return w;
+}
+
+/* Whether the coordinator has no worker at all (not: none idle). */
+static int
+no_workers(void)
+{
+	struct reply		 r;
+	const msgpack_object	*w;
+	int			 none;
+
+	if ((w = status_workers(&r, "task submit")) == NULL)
+		return 0;
+	none = w->via.array.size == 0;
+	reply_free(&r);
+	return none;
+}
+
 /* task submit KIND [JSON]: AssignTask; with --wait, until it ends. */
 static int
 task_submit(int argc, char *argv[])
@@ -1344,6 +1385,10 @@ task_submit(int argc, char *argv[])
 	if (code != 0)
 		return code;
 	str_of(p, "taskId", id, sizeof(id));
+	if (mp_streq(mp_get(p, "status"), "queued") && no_workers())
+		fprintf(stderr, "actorctl: no worker is registered: %s waits "
+		    "in its queue until one is (actorctl worker add ID)\n",
+		    id);
 	if (o.wait) {
 		/* The one JSON object --json prints is TaskFinished's. */
 		if (!jflag)
@@ -1667,6 +1712,104 @@ cmd_queue(int argc, char *argv[])
 	return 0;
 }
 
+/* worker list: one line per worker of GetStatus; --json: the array. */
+static int
+worker_list(void)
+{
+	struct reply		 r;
+	const msgpack_object	*ws, *w;
+	char			 id[NAME_MAX_LEN + 1], st[STATUS_MAX + 1];
+	char			 host[HOST_MAX + 1], task[NAME_MAX_LEN + 1];
+	uint32_t		 i;
+
+	if ((ws = status_workers(&r, "worker list")) == NULL)
+		return EXIT_FAILURE_RT;
+	if (jflag)
+		print_json(ws);
+	else {
+		printf("%-20s %-12s %-8s %-20s %s\n", "WORKER", "HOST",
+		    "STATUS", "TASK", "DONE");
+		for (i = 0; i < ws->via.array.size; i++) {
+			w = &ws->via.array.ptr[i];
+			printf("%-20s %-12s %-8s %-20s %llu\n",
+			    str_of(w, "workerId", id, sizeof(id)),
+			    mp_get(w, "host") != NULL ?
+			    str_of(w, "host", host, sizeof(host)) : "-",
+			    str_of(w, "status", st, sizeof(st)),
+			    mp_get(w, "currentTask") != NULL &&
+			    mp_get(w, "currentTask")->type ==
+			    MSGPACK_OBJECT_STR ? str_of(w, "currentTask", task,
+			    sizeof(task)) : "-",
+			    (unsigned long long)uint_of(w, "processedCount"));
+		}
+	}
+	reply_free(&r);
+	return 0;
+}
+
+/*
+ * worker add ID [--host H] | remove ID | list: RegisterWorker,
+ * UnregisterWorker, and the workers of the coordinator's status.
+ */
+static int
+cmd_worker(int argc, char *argv[])
+{
+	union {
+		struct msg_register_worker	 add;
+		struct msg_worker_id		 remove;
+	}				 m;
+	struct task_opts		 o;
+	struct reply			 r;
+	const msgpack_object		*p;
+	enum msg_type			 type;
+	const char			*id;
+	char				 what[NAME_MAX_LEN + 32];
+	int				 i, code;
+
+	if (argc < 1)
+		usage(EXIT_USAGE);
+	if (strcmp(argv[0], "list") == 0) {
+		if (task_options(argc, argv, "", &o) != argc)
+			usage(EXIT_USAGE);
+		return worker_list();
+	}
+	if (strcmp(argv[0], "add") == 0)
+		type = MSG_REGISTER_WORKER;
+	else if (strcmp(argv[0], "remove") == 0)
+		type = MSG_UNREGISTER_WORKER;
+	else {
+		fprintf(stderr, "actorctl: worker: unknown command '%s'\n",
+		    argv[0]);
+		usage(EXIT_USAGE);
+	}
+	i = task_options(argc, argv, type == MSG_REGISTER_WORKER ? "H" : "",
+	    &o);
+	if (argc - i != 1)
+		usage(EXIT_USAGE);
+	memset(&m, 0, sizeof(m));
+	if (type == MSG_REGISTER_WORKER) {
+		field_copy(m.add.worker_id, sizeof(m.add.worker_id), argv[i],
+		    "worker id");
+		field_copy(m.add.host, sizeof(m.add.host), o.host, "host");
+		id = m.add.worker_id;
+	} else {
+		field_copy(m.remove.worker_id, sizeof(m.remove.worker_id),
+		    argv[i], "worker id");
+		id = m.remove.worker_id;
+	}
+	snprintf(what, sizeof(what), "worker %s %s", argv[0], id);
+	if ((code = coord_request(type, &m, what, &r, &p)) != 0)
+		return code;
+	if (jflag)
+		print_json(p);
+	else
+		printf("worker %s %s\n", id,
+		    type == MSG_REGISTER_WORKER ? "registered" :
+		    "unregistered");
+	reply_free(&r);
+	return 0;
+}
+
 /*
  * Where is the control socket: -s; else run_dir of the config (-c or
  * $ACTORD_CONFIG); else ./var/run/actord.sock from a source tree, or the
@@ -1826,6 +1969,8 @@ main(int argc, char *argv[])
 		return cmd_task(argc - 1, argv + 1);
 	else if (strcmp(cmd, "queue") == 0)
 		return cmd_queue(argc - 1, argv + 1);
+	else if (strcmp(cmd, "worker") == 0)
+		return cmd_worker(argc - 1, argv + 1);
 	else if (strcmp(cmd, "reload") == 0) {
 		NEED(1);
 		return cmd_simple(MSG_CTL_RELOAD, "reloaded");

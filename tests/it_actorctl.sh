@@ -354,6 +354,45 @@ task_status() {
 
 status_is() { [ "$(task_status "$1")" = "$2" ]; }
 
+t_workers() {
+	local id
+	run ctl worker list
+	rc_is "worker list of a tree without workers: exit 0" 0
+	check_eq "a header and no row" 1 "$(wc -l <<<"$OUT")"
+	run ctl task submit echo '{"value": 1}' --id ctl-early
+	rc_is "a task submitted with no worker: exit 0" 0 \
+	    'no worker is registered: ctl-early waits in its queue'
+	check_eq "it is queued" "ctl-early: queued, position 1" "$OUT"
+	run ctl worker add ctl-w0
+	rc_is "worker add: exit 0" 0
+	check_eq "it says so" "worker ctl-w0 registered" "$OUT"
+	check "the waiting task runs on it" wait_for 5 status_is ctl-early \
+	    completed
+	run ctl --json worker list
+	json_ok "worker list --json: the worker, idle, with its task done" \
+	    'length == 1 and .[0].workerId == "ctl-w0" and
+	    .[0].status == "idle" and .[0].processedCount == 1'
+	run ctl worker list
+	check "worker list: its row" grep -qE \
+	    '^ctl-w0 +- +idle +- +1$' <<<"$OUT"
+	run ctl worker add ctl-w9 --host elsewhere
+	rc_is "worker add --host without a cluster: exit 1" 1 \
+	    'no cluster is configured \(bad_payload\)'
+	run ctl worker remove ctl-nobody
+	rc_is "worker remove of an unknown worker: exit 1" 1 \
+	    'Unknown worker: ctl-nobody \(unknown_actor\)'
+	run ctl worker remove ctl-w0
+	rc_is "worker remove: exit 0" 0
+	run ctl --json worker list
+	json_ok "and it is gone from the list" 'length == 0'
+	ctl task delete ctl-early >/dev/null
+	for id in "frob" "add" "add a b" "remove" "list x" "add a --queue q"; do
+		# shellcheck disable=SC2086
+		run ctl worker $id
+		rc_is "worker $id: usage, 100" 100 usage
+	done
+}
+
 t_tasks() {
 	local id f wpid a b
 	ctl send coordinator:main RegisterWorker '{"workerId": "ctl-w1"}' \
@@ -595,7 +634,8 @@ t_shutdown() {
 	for c in status "start worker" "stop worker" "restart worker" \
 	    "kill worker" "wait worker up" sessions "inspect worker" \
 	    "send coordinator:main Ping" logs reload version shutdown \
-	    "task list" "task get t1" "task submit echo" "queue pause q"; do
+	    "task list" "task get t1" "task submit echo" "queue pause q" \
+	    "worker list"; do
 		# shellcheck disable=SC2086
 		run ctl $c
 		rc_is "actord not running: $c exits 111" 111 \
@@ -617,6 +657,7 @@ t_sessions
 t_inspect
 t_send
 t_logs
+t_workers
 t_tasks
 t_reload
 t_version
