@@ -165,13 +165,21 @@ describe('a cluster of three hosts', () => {
         host: 'h2' });
       return r.type === 'WorkerRegistered';
     }, 10000, 'h2 known to the coordinator');
-    await until(async () => (await ask(c, 'RegisterWorker', {
-      workerId: 'probe3', host: 'h3' })).type === 'WorkerRegistered',
-    10000, 'h3 known to the coordinator');
-    for (const w of ['probe', 'probe3']) {
-      const r = await ask(c, 'UnregisterWorker', { workerId: w });
-      assert.equal(r.type, 'WorkerUnregistered', JSON.stringify(r));
-    }
+    // From a shell on h2, by actorctl: a worker placed on h3.
+    await until(() => {
+      try {
+        h2.ctl('worker', 'add', 'probe3', '--host', 'h3');
+        return true;
+      } catch {
+        return false;
+      }
+    }, 10000, 'h3 known to the coordinator');
+    const listed = JSON.parse(h2.ctl('--json', 'worker', 'list'));
+    assert.ok(listed.some((w) => w.workerId === 'probe3' &&
+      w.host === 'h3'), JSON.stringify(listed));
+    h2.ctl('worker', 'remove', 'probe3');
+    const r = await ask(c, 'UnregisterWorker', { workerId: 'probe' });
+    assert.equal(r.type, 'WorkerUnregistered', JSON.stringify(r));
     for (let i = 1; i <= 6; i++) {
       const r = await ask(c, 'RegisterWorker', { workerId: `w${i}` });
       assert.equal(r.type, 'WorkerRegistered', JSON.stringify(r));
