@@ -42,6 +42,21 @@ db_exec(struct db *db, const char *sql)
 }
 
 int
+db_run(struct db *db, sqlite3_stmt *st)
+{
+	int	 rc = sqlite3_step(st);
+
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc != SQLITE_DONE) {
+		log_warnx("%s: %s: %s", db->path, sqlite3_sql(st),
+		    sqlite3_errmsg(db->h));
+		return -1;
+	}
+	return 0;
+}
+
+int
 db_query_int(struct db *db, const char *sql, int64_t *out)
 {
 	sqlite3_stmt	*st;

@@ -36,6 +36,8 @@ int		 db_begin(struct db *db);
 /* Commit the open transaction, if any. */
 int		 db_commit(void *db);
 int		 db_exec(struct db *db, const char *sql);
+/* Step a bound write statement to its end, then reset it; -1 logged. */
+int		 db_run(struct db *db, sqlite3_stmt *st);
 /* One integer from a query or pragma (NULL or no row: 0); -1 logged. */
 int		 db_query_int(struct db *db, const char *sql, int64_t *out);
 /* Prepare a statement the caller keeps and finalizes; NULL logged. */

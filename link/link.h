@@ -48,4 +48,21 @@ int	link_nats_connected(void);
 /* The URL of the server connected to, or "". */
 const char *link_nats_server(char *buf, size_t size);
 
+/*
+ * link_state.c: the sessions the link knows of, in $RUN/link.db, for a
+ * restarted link (visitors: other hosts' sessions that reached an actor
+ * here; sessions: this host's).  open: 0, or -1 logged (the link goes on
+ * without it).  The changes go into the loop turn's transaction.
+ */
+int	link_state_open(const char *run_dir, const char *incarnation);
+void	link_state_load(void (*visitor)(const char *address,
+	    const char *host, unsigned kinds),
+	    void (*session)(const char *address, const char *unused1,
+	    unsigned unused2));
+void	link_state_visitor(const char *address, const char *host,
+	    unsigned kinds);
+void	link_state_visitor_gone(const char *address);
+void	link_state_session(const char *address);
+void	link_state_session_gone(const char *address);
+
 #endif

@@ -21,7 +21,8 @@
  * that will never read again.  And when the singletons' host goes down,
  * this host's sessions hear PeerGone {coordinator:main}, then PeerBack
  * when it is back, and subscribe again, as they do when a local actor's
- * process restarts.
+ * process restarts.  What the link knows of sessions outlives a restart
+ * of the link in $RUN/link.db (link_state.c).
  */
 #include <sys/queue.h>
 
@@ -126,6 +127,8 @@ static struct {
 	int			 nhosts;
 	struct strmap		*visitors;	/* address -> struct visitor */
 	struct strmap		*sessions;	/* this host's, connected here */
+	struct strmap		*unsure;	/* of a link before this one */
+	struct event		*unsure_ev;
 	uint64_t		 purged;	/* visitors of dead hosts */
 	int			 visitors_full;	/* warned of */
 	uint64_t		 frames_out, frames_in, nats_out, nats_in;
@@ -423,6 +426,7 @@ static void
 visitor_forget(const char *address)
 {
 	free(strmap_del(L.visitors, address));
+	link_state_visitor_gone(address);
 	if (strmap_count(L.visitors) < (size_t)L.cfg->link_remote_sessions_max)
 		L.visitors_full = 0;
 }
@@ -467,7 +471,10 @@ visitor(const struct envelope *env, unsigned kindbit)
 		    from.host);
 		strmap_put(L.visitors, env->from, v);
 	}
-	v->kinds |= kindbit;
+	if ((v->kinds & kindbit) == 0) {
+		v->kinds |= kindbit;
+		link_state_visitor(env->from, v->host, v->kinds);
+	}
 	v->seen_ms = mono_ms();
 }
 
@@ -955,20 +962,23 @@ peer_up(const char *identity)
 
 	if (strncmp(identity, "session:", 8) != 0)
 		return;
+	if (strmap_get(L.sessions, identity) == NULL)
+		link_state_session(identity);
 	strmap_put(L.sessions, identity, L.sessions);
+	strmap_del(L.unsure, identity);
 	if (!(L.cfg->roles & ROLE_COORDINATOR) &&
 	    (h = singletons_host()) != NULL && h->state != HOST_UP)
 		singletons_news(identity, MSG_PEER_GONE);
 }
 
 /*
- * A local peer went away.  A session's connection here carried its
+ * A session of this host is gone.  Its connection here carried its
  * messages to the singletons and to the other hosts' trees
  * (system:supervisor@<host>): tell them, as its closed connection tells a
  * local one.
  */
 static void
-peer_down(const char *identity)
+session_gone(const char *identity)
 {
 	struct msg_peer		 m;
 	struct addr		 a;
@@ -976,9 +986,8 @@ peer_down(const char *identity)
 	size_t			 i;
 	int			 h;
 
-	if (strncmp(identity, "session:", 8) != 0)
-		return;
 	strmap_del(L.sessions, identity);
+	link_state_session_gone(identity);
 	snprintf(m.address, sizeof(m.address), "%s@%s", identity,
 	    L.cfg->host);
 	for (i = 0; i < nitems(singletons); i++) {
@@ -993,6 +1002,68 @@ peer_down(const char *identity)
 			    L.hosts[h].name);
 			actor_msg("link:main", to, MSG_PEER_GONE, NULL, &m);
 		}
+}
+
+/* A local peer went away: a session's connection, or another. */
+static void
+peer_down(const char *identity)
+{
+	if (strncmp(identity, "session:", 8) == 0)
+		session_gone(identity);
+}
+
+/*
+ * What an earlier link of this tree knew (link_state.c): the other hosts'
+ * sessions that reached an actor here, purged when their host dies; and
+ * this host's sessions connected to it.  Those are unsure: a session
+ * still there connects again at once, as its connection broke; one that
+ * has not within a few reconnections and announcements went away while
+ * no link was here to say so, and is told gone now.
+ */
+static void
+visitor_loaded(const char *address, const char *host, unsigned kinds)
+{
+	struct visitor	*v;
+
+	if (strmap_count(L.visitors) >= (size_t)L.cfg->link_remote_sessions_max)
+		return;
+	v = xcalloc(1, sizeof(*v));
+	snprintf(v->host, sizeof(v->host), "%s", host);
+	v->kinds = kinds;
+	v->seen_ms = 0;		/* not heard of by this link */
+	strmap_put(L.visitors, address, v);
+}
+
+static void
+session_loaded(const char *address, const char *unused1, unsigned unused2)
+{
+	(void)unused1;
+	(void)unused2;
+	strmap_put(L.unsure, address, L.unsure);
+}
+
+static void
+unsure_gone(const char *address, void *val, void *arg)
+{
+	(void)val;
+	(void)arg;
+	session_gone(address);
+}
+
+static void
+unsure_cb(evutil_socket_t fd, short what, void *arg)
+{
+	size_t	 n = strmap_count(L.unsure);
+
+	(void)fd;
+	(void)what;
+	(void)arg;
+	if (n > 0)
+		log_info("%zu session%s of this host went away while the link "
+		    "was down: telling the other hosts", n, n == 1 ? "" : "s");
+	strmap_each(L.unsure, unsure_gone, NULL);
+	strmap_free(L.unsure);
+	L.unsure = strmap_new();
 }
 
 /*
@@ -1034,11 +1105,25 @@ link_setup(const struct config *cfg)
 	L.batches = strmap_new();
 	L.visitors = strmap_new();
 	L.sessions = strmap_new();
+	L.unsure = strmap_new();
+	if (link_state_open(cfg->run_dir, L.incarnation) == 0)
+		link_state_load(visitor_loaded, session_loaded);
+	if (strmap_count(L.visitors) > 0 || strmap_count(L.unsure) > 0)
+		log_info("restarted: %zu session%s of other hosts known here, "
+		    "%zu of this host to hear from again",
+		    strmap_count(L.visitors),
+		    strmap_count(L.visitors) == 1 ? "" : "s",
+		    strmap_count(L.unsure));
 	TAILQ_INIT(&L.all);
 	L.flush_ev = event_new(rt_base(), -1, 0, flush, NULL);
 	L.tick_ev = evtimer_new(rt_base(), tick, NULL);
-	if (L.flush_ev == NULL || L.tick_ev == NULL)
+	L.unsure_ev = evtimer_new(rt_base(), unsure_cb, NULL);
+	if (L.flush_ev == NULL || L.tick_ev == NULL || L.unsure_ev == NULL)
 		return -1;
+	/* Past a session's reconnection and the hosts' announcements. */
+	if (strmap_count(L.unsure) > 0)
+		timer_ms(L.unsure_ev, 2 * (cfg->reconnect_max_ms +
+		    cfg->announce_ms));
 	actor_spawn(&link_kind, "main", NULL);
 	rt_use_link(&hooks);
 	if (link_nats_open(cfg, rt_base(), &nats_cb) == -1)

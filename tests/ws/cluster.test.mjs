@@ -250,9 +250,44 @@ describe('a cluster of three hosts', () => {
       'the closed sessions forgotten');
   });
 
+  it("a session of h2 that goes while h2's link is down: the other hosts "
+    + 'are told when the link is back', async () => {
+    const subs = () => inspect(h1, 'coordinator').subscribers;
+    const base = subs();
+    const [keep, d] = [await client(h2.port), await client(h2.port)];
+    await subscribe(keep);
+    await subscribe(d);
+    assert.equal(subs(), base + 2);
+    h2.ctl('stop', 'link');
+    await d.close();
+    h2.ctl('start', 'link');
+    await until(() => /1 session of this host went away while the link was /
+      .test(h2.log()), 15000, 'the link to tell of the one closed');
+    // The closed one forgotten on h1; the other, which connected to the
+    // new link again, still subscribed and pushed to.
+    await until(() => subs() === base + 1, 5000,
+      'the closed session forgotten on h1');
+    await pushedTo(keep, 'kept');
+    await keep.close();
+  });
+
   it('kill -9 of h2: its workers offline, its tasks done elsewhere after '
     + 'host_dead_after_s, its stale runs aborted when it returns',
   async () => {
+    // A dashboard on h2, subscribed to h1's actors, dies with its host: h1
+    // forgets it then, instead of keeping a subscriber that never reads;
+    // also when h1's link restarted after it subscribed.
+    const d2 = await client(h2.port);
+    await subscribe(d2);
+    const subs = (name) => inspect(h1, name).subscribers;
+    const before = { coordinator: subs('coordinator'),
+      eventlog: subs('eventlog') };
+    const remote = inspect(h1, 'link').remoteSessions;
+    assert.ok(remote >= 1);
+    h1.ctl('restart', 'link');
+    await until(() => inspect(h1, 'link').hostsUp === 2, 10000,
+      "h1's link back, with h2 and h3 up");
+    assert.equal(inspect(h1, 'link').remoteSessions, remote);
     const ids = [];
     for (let i = 0; i < 6; i++) {
       const r = await ask(c, 'AssignTask', { taskId: `k${i}`, kind: 'sleep',
@@ -267,14 +302,6 @@ describe('a cluster of three hosts', () => {
     const h2tasks = on(busy, 'h2').map((w) => w.currentTask);
     const h2done = on(busy, 'h2').map((w) => w.processedCount);
     assert.equal(h2tasks.length, 2);
-    // A dashboard on h2, subscribed to h1's actors, dies with its host: h1
-    // forgets it then, instead of keeping a subscriber that never reads.
-    const d2 = await client(h2.port);
-    await subscribe(d2);
-    const subs = (name) => inspect(h1, name).subscribers;
-    const before = { coordinator: subs('coordinator'),
-      eventlog: subs('eventlog') };
-    assert.ok(inspect(h1, 'link').remoteSessions >= 1);
     const dir = h2.dir;
     await killHost(h2);
     const killedAt = Date.now();
@@ -302,6 +329,9 @@ describe('a cluster of three hosts', () => {
       return on(s, 'h2').every((w) => w.status === 'idle') && s;
     }, 15000, "h2's workers back");
     assert.deepEqual(on(back, 'h2').map((w) => w.processedCount), h2done);
+    // Its link starts afresh: the sessions its last link knew died with
+    // the tree, and nothing of them is told or kept.
+    assert.doesNotMatch(h2.log(), /link\[\d+\]: info: restarted:/);
     for (const id of h2tasks) {
       const t = (await ask(c, 'GetTask', { taskId: id })).payload;
       assert.equal(t.status, 'completed');
@@ -315,7 +345,10 @@ describe('a cluster of three hosts', () => {
         process.env.BUILD || 'build/rel', 'tests/nats_pub'),
       [nats.url(1), subject, 'actord', 'cluster-secret'], { input: bytes });
       const link = () => h2.status().processes.find((p) => p.name === 'link');
+      const link1 = () => h1.status().processes.find((p) => p.name ===
+        'link');
       const before = link().pid;
+      const restarts1 = link1().restarts;
       const frame = (body) => Buffer.concat([Buffer.from([0, 0, 0,
         body.length]), body]);
       pub('test.host.h2', frame(Buffer.from('not msgpack')));
@@ -332,8 +365,7 @@ describe('a cluster of three hosts', () => {
         /a frame that is not an envelope; dropped/.test(h1.log()), 5000,
       'the lines that say so');
       assert.equal(link().pid, before, 'the same link');
-      assert.equal(h1.status().processes.find((p) => p.name === 'link')
-        .restarts, 0);
+      assert.equal(link1().restarts, restarts1);
       const c2 = await client(h2.port);
       assert.notEqual((await ask(c2, 'GetStatus')).type, 'Error');
       await c2.close();
