@@ -208,6 +208,7 @@ datadir		?= $(PREFIX)/share
 sysconfdir	?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
 mandir		?= $(datadir)/man
 unitdir		?= $(PREFIX)/lib/systemd/system
+bashcompdir	?= $(datadir)/bash-completion/completions
 INSTALL		?= install
 
 STATE_DIR	:= /var/lib/actord
@@ -229,6 +230,7 @@ SUBST		 = sed -e 's|@bindir@|$(bindir)|g' -e 's|@sbindir@|$(sbindir)|g' \
 		   -e 's|@datadir@|$(datadir)|g' \
 		   -e 's|@sysconfdir@|$(sysconfdir)|g' \
 		   -e 's|@mandir@|$(mandir)|g' -e 's|@unitdir@|$(unitdir)|g' \
+		   -e 's|@bashcompdir@|$(bashcompdir)|g' \
 		   -e 's|@statedir@|$(STATE_DIR)|g' -e 's|@rundir@|$(RUN_DIR)|g' \
 		   -e 's|@version@|$(VERSION)|g'
 
@@ -280,6 +282,8 @@ install: dist-files
 	$(INSTALL) -m 0644 $(STAGE)/actord.conf.5 $(DESTDIR)$(mandir)/man5/
 	$(INSTALL) -m 0644 $(STAGE)/actord.service $(STAGE)/actord.socket \
 	    $(DESTDIR)$(unitdir)/
+	$(INSTALL) -D -m 0644 dist/actorctl.bash \
+	    $(DESTDIR)$(bashcompdir)/actorctl
 
 # Removes what install put there.  The config goes only if it is still the
 # sample that install wrote; an edited one stays, and so do /var/lib/actord
@@ -301,6 +305,7 @@ uninstall:
 	    $(DESTDIR)$(mandir)/man5/actord.conf.5
 	rm -f $(DESTDIR)$(unitdir)/actord.service \
 	    $(DESTDIR)$(unitdir)/actord.socket
+	rm -f $(DESTDIR)$(bashcompdir)/actorctl
 	[ ! -d $(DESTDIR)$(WEBDIR) ] || \
 	    find $(DESTDIR)$(WEBDIR) -depth -type d -empty -delete
 	for d in $(DESTDIR)$(PROGDIR) $(DESTDIR)$(datadir)/actord \

@@ -598,6 +598,43 @@ ARGS
 	    '100 usage error, 111 cannot reach actord' <<<"$OUT"
 }
 
+# complete WORDS...: what dist/actorctl.bash offers for the last word, on
+# one line, for a command line against this tree (or the given -s).
+complete_line() {
+	# shellcheck disable=SC2016
+	bash -c '. "$1"; shift; COMP_WORDS=("$@")
+	    COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); _actorctl
+	    echo "${COMPREPLY[*]}"' _ "$ROOT/dist/actorctl.bash" "$ACTORCTL" "$@"
+}
+
+t_completion() {
+	local here=(-c "$TMP/actord.conf")
+	check_eq "completion: the commands" "task" "$(complete_line ta)"
+	check_eq "completion: the process names" \
+	    "eventlog coordinator worker link gateway" \
+	    "$(complete_line "${here[@]}" restart '')"
+	check_eq "completion: a process state" "backoff" \
+	    "$(complete_line wait worker b)"
+	check_eq "completion: the task commands" "retry" \
+	    "$(complete_line task r)"
+	check "completion: the tree's task ids" grep -qw ctl-sleep \
+	    <<<"$(complete_line "${here[@]}" task get '')"
+	check "completion: the tree's kinds" grep -qw echo \
+	    <<<"$(complete_line "${here[@]}" task submit '')"
+	ctl worker add ctl-c1 >/dev/null
+	check_eq "completion: the tree's workers" "ctl-c1" \
+	    "$(complete_line "${here[@]}" worker remove '')"
+	check_eq "completion: a worker for --worker" "ctl-c1" \
+	    "$(complete_line "${here[@]}" task list --worker '')"
+	ctl worker remove ctl-c1 >/dev/null
+	check_eq "completion: a status" "failed" \
+	    "$(complete_line task list --status fa)"
+	check_eq "completion: options of task submit" "--worker --wait" \
+	    "$(complete_line task submit echo --w)"
+	check_eq "completion: nothing from a tree that is not there" "" \
+	    "$(complete_line -s "$TMP/none.sock" worker remove '')"
+}
+
 t_permissions() {
 	local sock=$TMP/run/actord.sock
 	if [ "$(id -u)" -ne 0 ] || ! command -v setpriv >/dev/null; then
@@ -659,6 +696,7 @@ t_send
 t_logs
 t_workers
 t_tasks
+t_completion
 t_reload
 t_version
 t_usage

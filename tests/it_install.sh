@@ -62,7 +62,8 @@ t_install() {
 	    usr/share/man/man8/actord.8 usr/share/man/man8/actorctl.8 \
 	    usr/share/man/man5/actord.conf.5 \
 	    usr/lib/systemd/system/actord.service \
-	    usr/lib/systemd/system/actord.socket; do
+	    usr/lib/systemd/system/actord.socket \
+	    usr/share/bash-completion/completions/actorctl; do
 		check "installs $f, mode 644" \
 		    test "$(stat -c %a "$D/$f" 2>/dev/null)" = 644
 	done
