@@ -1659,6 +1659,34 @@ cmd_task(int argc, char *argv[])
 	usage(EXIT_USAGE);
 }
 
+/* A command's subcommands that are one request each. */
+struct subcmd {
+	const char	*name;
+	enum msg_type	 type;
+};
+static const struct subcmd queue_cmds[] = {
+	{ "pause",	MSG_PAUSE_QUEUE },
+	{ "resume",	MSG_RESUME_QUEUE },
+};
+static const struct subcmd worker_cmds[] = {
+	{ "add",	MSG_REGISTER_WORKER },
+	{ "remove",	MSG_UNREGISTER_WORKER },
+};
+
+/* The request of subcommand name of cmd; an unknown one is a usage error. */
+static enum msg_type
+subcommand(const char *cmd, const char *name, const struct subcmd *t,
+    size_t n)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(name, t[i].name) == 0)
+			return t[i].type;
+	fprintf(stderr, "actorctl: %s: unknown command '%s'\n", cmd, name);
+	usage(EXIT_USAGE);
+}
+
 /* queue pause|resume Q: PauseQueue, ResumeQueue; how the queue stands. */
 static int
 cmd_queue(int argc, char *argv[])
@@ -1674,15 +1702,7 @@ cmd_queue(int argc, char *argv[])
 
 	if (argc < 1)
 		usage(EXIT_USAGE);
-	if (strcmp(argv[0], "pause") == 0)
-		type = MSG_PAUSE_QUEUE;
-	else if (strcmp(argv[0], "resume") == 0)
-		type = MSG_RESUME_QUEUE;
-	else {
-		fprintf(stderr, "actorctl: queue: unknown command '%s'\n",
-		    argv[0]);
-		usage(EXIT_USAGE);
-	}
+	type = subcommand("queue", argv[0], queue_cmds, nitems(queue_cmds));
 	i = task_options(argc, argv, "", &o);
 	if (argc - i != 1)
 		usage(EXIT_USAGE);
@@ -1773,15 +1793,8 @@ cmd_worker(int argc, char *argv[])
 			usage(EXIT_USAGE);
 		return worker_list();
 	}
-	if (strcmp(argv[0], "add") == 0)
-		type = MSG_REGISTER_WORKER;
-	else if (strcmp(argv[0], "remove") == 0)
-		type = MSG_UNREGISTER_WORKER;
-	else {
-		fprintf(stderr, "actorctl: worker: unknown command '%s'\n",
-		    argv[0]);
-		usage(EXIT_USAGE);
-	}
+	type = subcommand("worker", argv[0], worker_cmds,
+	    nitems(worker_cmds));
 	i = task_options(argc, argv, type == MSG_REGISTER_WORKER ? "H" : "",
 	    &o);
 	if (argc - i != 1)
