@@ -14,6 +14,7 @@
  * turn's one transaction.  If it cannot be used the link goes on
  * without it, as before it existed.
  */
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -23,6 +24,7 @@
 #include "db.h"
 #include "link.h"
 #include "log.h"
+#include "msg.h"
 
 static const char *const migrations[] = {
 	/* 1 */
@@ -50,6 +52,7 @@ static const char *const stmt_sql[ST_COUNT] = {
 static struct {
 	struct db	*db;
 	sqlite3_stmt	*st[ST_COUNT];
+	int		 broken;	/* a change failed: kept no longer */
 } S;
 
 static void
@@ -98,12 +101,12 @@ state_claim(const char *incarnation)
 int
 link_state_open(const char *run_dir, const char *incarnation)
 {
-	char	 path[4096];
+	char	 path[PATH_MAX];
 	int	 i;
 
 	snprintf(path, sizeof(path), "%s/link.db", run_dir);
-	if ((S.db = db_open(path, 0, migrations,
-	    (int)(sizeof(migrations) / sizeof(migrations[0])))) == NULL)
+	if ((S.db = db_open(path, 0, migrations, (int)nitems(migrations))) ==
+	    NULL)
 		goto fail;
 	for (i = 0; i < ST_COUNT; i++)
 		if ((S.st[i] = db_prepare(S.db, stmt_sql[i])) == NULL)
@@ -146,13 +149,17 @@ link_state_load(void (*visitor)(const char *, const char *, unsigned),
 	each_row("SELECT address, '', 0 FROM sessions", session);
 }
 
-/* One change, in the turn's transaction. */
+/*
+ * One change, in the turn's transaction.  The first that fails (a full
+ * file system) ends the keeping, with one warning: the file would no
+ * longer say what the link knows.
+ */
 static void
 change(int which, const char *address, const char *host, unsigned kinds)
 {
 	sqlite3_stmt	*st;
 
-	if (S.db == NULL || db_begin(S.db) == -1)
+	if (S.db == NULL || S.broken)
 		return;
 	st = S.st[which];
 	sqlite3_bind_text(st, 1, address, -1, SQLITE_STATIC);
@@ -160,7 +167,12 @@ change(int which, const char *address, const char *host, unsigned kinds)
 		sqlite3_bind_text(st, 2, host, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 3, kinds);
 	}
-	db_run(S.db, st);
+	if (db_begin(S.db) == -1 || db_run(S.db, st) == -1) {
+		sqlite3_clear_bindings(st);
+		S.broken = 1;
+		log_warnx("link.db: no longer kept; a restart of the link "
+		    "will forget the sessions it knows");
+	}
 }
 
 void
