@@ -57,8 +57,7 @@ const char *link_nats_server(char *buf, size_t size);
 int	link_state_open(const char *run_dir, const char *incarnation);
 void	link_state_load(void (*visitor)(const char *address,
 	    const char *host, unsigned kinds),
-	    void (*session)(const char *address, const char *unused1,
-	    unsigned unused2));
+	    void (*session)(const char *address));
 void	link_state_visitor(const char *address, const char *host,
 	    unsigned kinds);
 void	link_state_visitor_gone(const char *address);

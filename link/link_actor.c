@@ -962,10 +962,11 @@ peer_up(const char *identity)
 
 	if (strncmp(identity, "session:", 8) != 0)
 		return;
-	if (strmap_get(L.sessions, identity) == NULL)
+	/* One of an earlier link's is in link.db already. */
+	if (strmap_del(L.unsure, identity) == NULL &&
+	    strmap_get(L.sessions, identity) == NULL)
 		link_state_session(identity);
 	strmap_put(L.sessions, identity, L.sessions);
-	strmap_del(L.unsure, identity);
 	if (!(L.cfg->roles & ROLE_COORDINATOR) &&
 	    (h = singletons_host()) != NULL && h->state != HOST_UP)
 		singletons_news(identity, MSG_PEER_GONE);
@@ -1035,10 +1036,8 @@ visitor_loaded(const char *address, const char *host, unsigned kinds)
 }
 
 static void
-session_loaded(const char *address, const char *unused1, unsigned unused2)
+session_loaded(const char *address)
 {
-	(void)unused1;
-	(void)unused2;
 	strmap_put(L.unsure, address, L.unsure);
 }
 

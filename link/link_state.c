@@ -122,7 +122,7 @@ fail:
 	return -1;
 }
 
-/* Each row of a table, as its columns' text and the integer after. */
+/* Each row of a query, as its columns' text and the integer after. */
 static void
 each_row(const char *sql, void (*fn)(const char *, const char *, unsigned))
 {
@@ -141,12 +141,23 @@ each_row(const char *sql, void (*fn)(const char *, const char *, unsigned))
 	sqlite3_finalize(st);
 }
 
+static void	(*session_fn)(const char *);
+
+static void
+session_row(const char *address, const char *unused, unsigned unused2)
+{
+	(void)unused;
+	(void)unused2;
+	session_fn(address);
+}
+
 void
 link_state_load(void (*visitor)(const char *, const char *, unsigned),
-    void (*session)(const char *, const char *, unsigned))
+    void (*session)(const char *))
 {
 	each_row("SELECT address, host, kinds FROM visitors", visitor);
-	each_row("SELECT address, '', 0 FROM sessions", session);
+	session_fn = session;
+	each_row("SELECT address, '', 0 FROM sessions", session_row);
 }
 
 /*
