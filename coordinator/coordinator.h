@@ -56,6 +56,7 @@
 #include <sqlite3.h>
 
 #include "actor.h"
+#include "hosts.h"
 #include "metrics.h"
 
 struct db;
@@ -290,20 +291,12 @@ enum cstmt {
 };
 
 /* A cluster host, as the link tells of it (HostState). */
-struct chost {
-	char		 name[HOST_MAX + 1];
-	char		 incarnation[NAME_MAX_LEN + 1];	/* its tree's */
-	unsigned	 roles;		/* ROLE_* */
-	int		 up;
-};
-
 struct coord {
 	struct db		*db;
 	sqlite3_stmt		*st[ST_COUNT];
 	struct coord_conf	 conf;
 	struct strmap		*workers;	/* id -> struct cworker */
-	struct chost		 hosts[64];	/* the cluster's other hosts */
-	size_t			 nhosts;
+	struct hosts		 hosts;		/* the cluster's other hosts */
 	struct cworker_list	 all;
 	struct cworker_list	 idle;
 	size_t			 nworkers;

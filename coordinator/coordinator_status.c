@@ -299,55 +299,6 @@ pack_recent(struct coord *c, msgpack_packer *pk)
 	}
 }
 
-/* A host's roles as words. */
-static void
-pack_roles(msgpack_packer *pk, unsigned roles)
-{
-	static const char *const names[] = {
-		"coordinator", "worker", "gateway",
-	};
-	size_t	 i;
-	int	 n = 0;
-
-	for (i = 0; i < nitems(names); i++)
-		n += (roles & (1u << i)) != 0;
-	mp_pack_str(pk, "roles");
-	msgpack_pack_array(pk, n);
-	for (i = 0; i < nitems(names); i++)
-		if (roles & (1u << i))
-			mp_pack_str(pk, names[i]);
-}
-
-/*
- * In a cluster, hosts: [{host, up, roles, incarnation?}], this one first,
- * then every other the link told of, with its tree's incarnation (new
- * when it restarted, however fast: docs/cluster.md).
- */
-static void
-pack_hosts(struct coord *c, msgpack_packer *pk)
-{
-	size_t	 i;
-
-	mp_pack_str(pk, "hosts");
-	msgpack_pack_array(pk, 1 + c->nhosts);
-	msgpack_pack_map(pk, 3);
-	mp_pack_kv_str(pk, "host", c->conf.host);
-	mp_pack_str(pk, "up");
-	msgpack_pack_true(pk);
-	pack_roles(pk, c->conf.roles);
-	for (i = 0; i < c->nhosts; i++) {
-		msgpack_pack_map(pk, 4);
-		mp_pack_kv_str(pk, "host", c->hosts[i].name);
-		mp_pack_kv_str(pk, "incarnation", c->hosts[i].incarnation);
-		mp_pack_str(pk, "up");
-		if (c->hosts[i].up)
-			msgpack_pack_true(pk);
-		else
-			msgpack_pack_false(pk);
-		pack_roles(pk, c->hosts[i].roles);
-	}
-}
-
 /* Pack the StatusUpdated payload. */
 int
 coord_pack_status(struct coord *c, msgpack_packer *pk)
@@ -356,7 +307,7 @@ coord_pack_status(struct coord *c, msgpack_packer *pk)
 
 	msgpack_pack_map(pk, c->conf.host[0] != '\0' ? 6 : 5);
 	if (c->conf.host[0] != '\0')
-		pack_hosts(c, pk);
+		hosts_pack(pk, &c->hosts, c->conf.host, c->conf.roles);
 	pack_workers(c, pk);
 	if (pack_queue(c, pk) == -1)
 		return -1;

@@ -15,18 +15,6 @@
 #include "db.h"
 #include "log.h"
 
-/* The cluster host named name, or NULL. */
-static struct chost *
-host_find(struct coord *c, const char *name)
-{
-	size_t	 i;
-
-	for (i = 0; i < c->nhosts; i++)
-		if (strcmp(c->hosts[i].name, name) == 0)
-			return &c->hosts[i];
-	return NULL;
-}
-
 /*
  * Where a new worker runs: the host asked for ("" for this one), or the
  * live worker host with the fewest workers.  -1 with why when none is.
@@ -36,7 +24,7 @@ choose_host(struct coord *c, const char *asked, char *host, size_t size,
     char *why, size_t whylen)
 {
 	struct cworker	*w;
-	struct chost	*h;
+	struct host_entry *h;
 	size_t		 i, n, best = SIZE_MAX;
 
 	host[0] = '\0';
@@ -58,7 +46,7 @@ choose_host(struct coord *c, const char *asked, char *host, size_t size,
 			    "workers ([cluster] roles)", asked);
 			return -1;
 		}
-		if ((h = host_find(c, asked)) == NULL ||
+		if ((h = hosts_find(&c->hosts, asked)) == NULL ||
 		    !(h->roles & ROLE_WORKER)) {
 			snprintf(why, whylen, "Invalid 'host': %s is not a "
 			    "worker host of the cluster", asked);
@@ -74,8 +62,8 @@ choose_host(struct coord *c, const char *asked, char *host, size_t size,
 		TAILQ_FOREACH(w, &c->all, entry)
 			best += w->host[0] == '\0';
 	}
-	for (i = 0; i < c->nhosts; i++) {
-		h = &c->hosts[i];
+	for (i = 0; i < c->hosts.n; i++) {
+		h = &c->hosts.h[i];
 		if (!h->up || !(h->roles & ROLE_WORKER))
 			continue;
 		n = 0;
@@ -306,27 +294,15 @@ coord_host_state(struct actor *self, const struct envelope *env,
 {
 	struct coord			*c = self->data;
 	const struct msg_host_state	*m = &env->body->host_state;
-	struct chost			*h;
+	struct host_entry		*h;
 	struct cworker			*w;
 	char				 task[NAME_MAX_LEN + 1];
 	size_t				 nworkers = 0, ntasks = 0;
 
 	if (strcmp(m->host, c->conf.host) == 0)
 		return 0;
-	if ((h = host_find(c, m->host)) == NULL) {
-		if (c->nhosts == nitems(c->hosts)) {
-			log_warnx("HostState: more than %zu hosts; %s ignored",
-			    nitems(c->hosts), m->host);
-			return 0;
-		}
-		h = &c->hosts[c->nhosts++];
-		snprintf(h->name, sizeof(h->name), "%s", m->host);
-	}
-	h->roles = (unsigned)m->roles;
-	h->up = strcmp(m->state, "up") == 0;
-	if (m->incarnation[0] != '\0')
-		snprintf(h->incarnation, sizeof(h->incarnation), "%s",
-		    m->incarnation);
+	if ((h = hosts_update(&c->hosts, m)) == NULL)
+		return 0;
 	c->dirty = 1;		/* the status lists the hosts */
 	if (db_begin(c->db) == -1)
 		return -1;

@@ -12,7 +12,9 @@
 #include <string.h>
 
 #include "check_main.h"
+#include "hosts.h"
 #include "msg.h"
+#include "payload.h"
 #include "mpjson.h"
 
 #define TIMEOUT		60	/* seconds per test */
@@ -915,6 +917,61 @@ START_TEST(test_name_valid)
 }
 END_TEST
 
+/*
+ * The hosts table (hosts.c): entries made on first mention and changed in
+ * place, bounded at HOSTS_MAX with the rest ignored, packed with this
+ * host first and each other's roles as words.
+ */
+START_TEST(test_hosts_table)
+{
+	static struct hosts	 t;
+	struct msg_host_state	 m;
+	const msgpack_object	*o, *a, *e;
+	int			 i;
+
+	memset(&t, 0, sizeof(t));
+	memset(&m, 0, sizeof(m));
+	snprintf(m.host, sizeof(m.host), "h2");
+	snprintf(m.state, sizeof(m.state), "up");
+	snprintf(m.incarnation, sizeof(m.incarnation), "10-1");
+	m.roles = ROLE_WORKER | ROLE_GATEWAY;
+	ck_assert_ptr_nonnull(hosts_update(&t, &m));
+	snprintf(m.state, sizeof(m.state), "dead");
+	m.incarnation[0] = '\0';		/* kept when not said */
+	ck_assert_ptr_nonnull(hosts_update(&t, &m));
+	ck_assert_uint_eq(t.n, 1);
+	ck_assert_int_eq(hosts_find(&t, "h2")->up, 0);
+	ck_assert_str_eq(hosts_find(&t, "h2")->incarnation, "10-1");
+	ck_assert_ptr_null(hosts_find(&t, "h3"));
+	for (i = 3; i <= HOSTS_MAX + 1; i++) {
+		snprintf(m.host, sizeof(m.host), "h%d", i);
+		ck_assert_ptr_nonnull(hosts_update(&t, &m));
+	}
+	ck_assert_uint_eq(t.n, HOSTS_MAX);
+	snprintf(m.host, sizeof(m.host), "h%d", HOSTS_MAX + 2);
+	ck_assert_ptr_null(hosts_update(&t, &m));
+	ck_assert_uint_eq(t.n, HOSTS_MAX);
+
+	msgpack_sbuffer_clear(&sb);
+	msgpack_pack_map(&pk, 1);
+	hosts_pack(&pk, &t, "h1", ROLE_ALL);
+	o = unpacked();
+	ck_assert_ptr_nonnull(a = mp_get(o, "hosts"));
+	ck_assert_uint_eq(a->via.array.size, 1 + HOSTS_MAX);
+	e = &a->via.array.ptr[0];
+	ck_assert(mp_streq(mp_get(e, "host"), "h1"));
+	ck_assert(mp_get(e, "up")->via.boolean);
+	ck_assert_uint_eq(mp_get(e, "roles")->via.array.size, 3);
+	e = &a->via.array.ptr[1];
+	ck_assert(mp_streq(mp_get(e, "host"), "h2"));
+	ck_assert(!mp_get(e, "up")->via.boolean);
+	ck_assert(mp_streq(mp_get(e, "incarnation"), "10-1"));
+	ck_assert_uint_eq(mp_get(e, "roles")->via.array.size, 2);
+	ck_assert(mp_streq(&mp_get(e, "roles")->via.array.ptr[0], "worker"));
+	ck_assert(mp_streq(&mp_get(e, "roles")->via.array.ptr[1], "gateway"));
+}
+END_TEST
+
 START_TEST(test_mp_helpers)
 {
 	const msgpack_object	*o, *v;
@@ -1356,6 +1413,7 @@ suite(void)
 	tcase_add_test(tc, test_kinds);
 	tcase_add_test(tc, test_name_valid);
 	tcase_add_test(tc, test_mp_helpers);
+	tcase_add_test(tc, test_hosts_table);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("mp_sane");
