@@ -47,7 +47,7 @@
 	MSG(GET_TASK,		"GetTask",	CLIENT,	K_COORD,	task_id)	\
 	MSG(GET_TREE,		"GetTree",	CLIENT,	K_SYSTEM,	empty)		\
 	MSG(HELLO,		"Hello",	INTERNAL, K_ANY,	hello)		\
-	MSG(HOST_STATE,		"HostState",	INTERNAL, K_COORD,	host_state)	\
+	MSG(HOST_STATE,		"HostState",	INTERNAL, K_COORD | K_SYSTEM, host_state) \
 	MSG(INSPECT,		"Inspect",	INTERNAL, K_ANY,	none)		\
 	MSG(INSPECTED,		"Inspected",	INTERNAL, K_ANY,	none)		\
 	MSG(KINDS,		"Kinds",	SERVER,	K_ANY,		none)		\

@@ -146,7 +146,8 @@ FIELDS(register_worker,
 	P_NAME(msg_register_worker, host, "host", OPT));
 
 /*
- * HostState, from the link to the coordinator: a cluster host came up
+ * HostState, from the link to the coordinator and to actord (on its
+ * channel; actord lists the hosts in its tree): a cluster host came up
  * (announced itself, or with a new incarnation), went silent (down), or
  * stayed silent for host_dead_after_s (dead).  roles: ROLE_* bits.
  */

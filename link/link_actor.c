@@ -40,13 +40,12 @@
 #include "config.h"
 #include "envelope.h"
 #include "frame.h"
+#include "hosts.h"
 #include "link.h"
 #include "log.h"
 #include "metrics.h"
 #include "strmap.h"
 #include "xmalloc.h"
-
-#define HOSTS_MAX	64		/* hosts in the presence table */
 
 /* The actors of one host that every host's sessions reach by subject. */
 static const char *const singletons[] = {
@@ -682,9 +681,9 @@ singletons_host(void)
 	return found;
 }
 
-/* HostState {name, state, incarnation, roles} to the coordinator. */
+/* HostState {name, state, incarnation, roles} to the coordinator or actord. */
 static void
-send_host_state(const char *name, const char *state,
+send_host_state(const char *to, const char *name, const char *state,
     const char *incarnation, unsigned roles)
 {
 	struct msg_host_state	 m;
@@ -694,16 +693,25 @@ send_host_state(const char *name, const char *state,
 	snprintf(m.state, sizeof(m.state), "%s", state);
 	snprintf(m.incarnation, sizeof(m.incarnation), "%s", incarnation);
 	m.roles = roles;
-	actor_msg("link:main", COORDINATOR_ADDRESS, MSG_HOST_STATE, NULL, &m);
+	actor_msg("link:main", to, MSG_HOST_STATE, NULL, &m);
 }
 
 /* Tell the coordinator of h, when it lives here. */
 static void
-tell(const struct host *h)
+tell_coordinator(const struct host *h)
 {
 	if (L.cfg->roles & ROLE_COORDINATOR)
-		send_host_state(h->name, host_state_names[h->state],
-		    h->incarnation, h->roles);
+		send_host_state(COORDINATOR_ADDRESS, h->name,
+		    host_state_names[h->state], h->incarnation, h->roles);
+}
+
+/* Tell actord (its channel: the tree lists the hosts) and the coordinator. */
+static void
+tell(const struct host *h)
+{
+	send_host_state(SUPERVISOR_ADDRESS, h->name,
+	    host_state_names[h->state], h->incarnation, h->roles);
+	tell_coordinator(h);
 }
 
 static void
@@ -905,7 +913,7 @@ singleton_up(const char *kind)
 
 	if (strcmp(kind, "coordinator") == 0)
 		for (i = 0; i < L.nhosts; i++)
-			tell(&L.hosts[i]);
+			tell_coordinator(&L.hosts[i]);
 	singleton_news(kind, MSG_PEER_BACK);
 }
 
@@ -933,7 +941,8 @@ workers_state(const char *state)
 		return;
 	said = state;
 	log_info("worker process %s: telling the coordinator", state);
-	send_host_state(L.cfg->host, state, L.incarnation, L.cfg->roles);
+	send_host_state(COORDINATOR_ADDRESS, L.cfg->host, state, L.incarnation,
+	    L.cfg->roles);
 }
 
 static void

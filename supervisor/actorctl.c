@@ -823,39 +823,33 @@ local_tree(struct reply *r)
 }
 
 /*
- * status --cluster: this host's tree from system.sock, the hosts from the
- * coordinator's status, and each other host's tree from its
- * system:supervisor@<host>, through the link.  A host that does not
- * answer is shown with why.  --json: {hosts: [{host, up, processes |
- * error}]}.
+ * status --cluster: this host's tree from system.sock, with the hosts as
+ * this host's link sees them (no coordinator needed: its host may be the
+ * one down), and each other host's tree from its system:supervisor@<host>,
+ * through the link.  A host that does not answer is shown with why.
+ * --json: {hosts: [{host, up, processes | error}]}.
  */
 static int
 cmd_status_cluster(void)
 {
 	static const msgpack_object nil = { .type = MSGPACK_OBJECT_NIL };
-	struct reply		 r, t, own;
-	const msgpack_object	*st, *hosts, *h, *up, *tree, *procs;
+	struct reply		 t, own;
+	const msgpack_object	*hosts, *h, *up, *tree, *procs;
 	msgpack_sbuffer		 sb;
 	msgpack_packer		 pk;
 	msgpack_unpacked	 u;
 	char			 host[HOST_MAX + 1], self[HOST_MAX + 1];
 	char			 to[ADDR_MAX + 1], what[80];
 	uint32_t		 i, j;
-	int			 code, here, rc = 0, quiet = jflag;
+	int			 here, rc = 0, quiet = jflag;
 
 	if (local_tree(&own) == -1)
 		return EXIT_SYSTEM;
 	str_of(own.env.payload, "host", self, sizeof(self));
-	if ((code = coord_request(MSG_GET_STATUS, NULL, "status --cluster",
-	    &r, &st)) != 0) {
-		reply_free(&own);
-		return code;
-	}
-	if ((hosts = mp_get(st, "hosts")) == NULL ||
+	if ((hosts = mp_get(own.env.payload, "hosts")) == NULL ||
 	    hosts->type != MSGPACK_OBJECT_ARRAY) {
 		fprintf(stderr, "actorctl: status --cluster: not a cluster "
 		    "([cluster] host is not set)\n");
-		reply_free(&r);
 		reply_free(&own);
 		return EXIT_FAILURE_RT;
 	}
@@ -898,7 +892,6 @@ cmd_status_cluster(void)
 		if (!here)
 			reply_free(&t);
 	}
-	reply_free(&own);
 	jflag = quiet;
 	if (jflag) {
 		msgpack_unpacked_init(&u);
@@ -908,7 +901,7 @@ cmd_status_cluster(void)
 		msgpack_unpacked_destroy(&u);
 	}
 	msgpack_sbuffer_destroy(&sb);
-	reply_free(&r);
+	reply_free(&own);
 	return rc;
 }
 

@@ -48,6 +48,7 @@
  */
 static const struct chan_handler chan_handlers[] = {
 	{ MSG_GET_METRICS,	system_metrics },
+	{ MSG_HOST_STATE,	system_host_state },
 	{ MSG_READY,		tree_ready },
 	{ MSG_SESSIONS_CHANGED,	system_sessions_changed },
 	{ MSG_SUBSCRIBE,	system_child_subscribe },

@@ -120,6 +120,8 @@ struct tree_watcher {
 	void	(*event)(const char *level, const char *text);
 	/* The shutdown is done, every child is down: actord leaves. */
 	void	(*down)(void);
+	/* A child's channel closed: it exited, or is about to. */
+	void	(*closed)(const struct child *c);
 };
 
 /* supervisor_tree.c */
@@ -153,6 +155,7 @@ int	 supervisor_reload(struct config *fresh);
 extern const struct actor_kind	 system_kind;
 void	 system_init(void);
 void	 system_pack_sessions(msgpack_packer *pk);
+void	 system_host_state(struct child *c, const struct envelope *env);
 void	 system_sessions_changed(struct child *c, const struct envelope *env);
 void	 system_child_subscribe(struct child *c, const struct envelope *env);
 void	 system_metrics(struct child *c, const struct envelope *env);

@@ -5,9 +5,10 @@
  * While a session is subscribed, it asks every running child for its
  * message counters each tree_refresh_ms, and pushes the tree to the
  * sessions when one moved: the dashboard draws each process's message
- * rate from that.  It also keeps the gateway's last session list, and
- * logs the tree's events to the event log.  It watches the tree through
- * its hooks.
+ * rate from that.  It also keeps the gateway's last session list and,
+ * in a cluster, the other hosts as this host's link sees them, and logs
+ * the tree's events to the event log.  It watches the tree through its
+ * hooks.
  */
 #include <sys/wait.h>
 
@@ -22,6 +23,7 @@
 #include "actor.h"
 #include "child.h"
 #include "clock.h"
+#include "hosts.h"
 #include "log.h"
 #include "metrics.h"
 #include "strmap.h"
@@ -36,15 +38,18 @@ static struct event	*push_ev;
 static int		 push_children;	/* a state changed, not only counts */
 static struct event	*refresh_ev;	/* Inspect, while sessions watch */
 static msgpack_sbuffer	 sessions;	/* packed array from the gateway */
+static struct hosts	 hosts;		/* the others, as the link says */
 
 static void	push_soon(void);
 static void	push_counts_soon(void);
 static void	log_tree_event(const char *, const char *);
+static void	chan_closed(const struct child *);
 
 static const struct tree_watcher watcher = {
 	.changed = push_soon,
 	.counted = push_counts_soon,
 	.event = log_tree_event,
+	.closed = chan_closed,
 };
 
 static void
@@ -52,9 +57,12 @@ pack_tree(msgpack_packer *pk)
 {
 	int	 i;
 
-	msgpack_pack_map(pk, sup->cfg.host[0] != '\0' ? 3 : 2);
-	if (sup->cfg.host[0] != '\0')	/* a cluster's: whose tree */
+	/* A cluster's: whose tree, and the hosts seen from here. */
+	msgpack_pack_map(pk, sup->cfg.host[0] != '\0' ? 4 : 2);
+	if (sup->cfg.host[0] != '\0') {
 		mp_pack_kv_str(pk, "host", sup->cfg.host);
+		hosts_pack(pk, &hosts, sup->cfg.host, sup->cfg.roles);
+	}
 	mp_pack_str(pk, "processes");
 	msgpack_pack_array(pk, tree_count());
 	for (i = 0; i < CHILD_COUNT; i++)
@@ -251,6 +259,44 @@ system_init(void)
 	    (refresh_ev = evtimer_new(rt_base(), refresh_cb, NULL)) == NULL)
 		fatalx("evtimer_new");
 	tree_watch(&watcher);
+}
+
+/*
+ * HostState, on the link's channel: another host came up, went down or
+ * died, as this host's link sees its announcements.  The tree lists the
+ * hosts, so that a dashboard on any host sees the cluster without the
+ * coordinator, also when the coordinator's host is the one out of reach.
+ */
+void
+system_host_state(struct child *c, const struct envelope *env)
+{
+	const struct msg_host_state	*m = &env->body->host_state;
+
+	if (child_specs[c->id].kind != K_LINK) {
+		log_warnx("%s: HostState on its channel; only the link's "
+		    "count, dropped", c->name);
+		return;
+	}
+	if (strcmp(m->host, sup->cfg.host) == 0)
+		return;		/* our own worker process, for the coordinator */
+	if (hosts_update(&hosts, m) != NULL)
+		push_soon();
+}
+
+/*
+ * A channel closed: when it is the link's, no other host is within reach
+ * until a link is back and hears from them again.
+ */
+static void
+chan_closed(const struct child *c)
+{
+	size_t	 i;
+
+	if (child_specs[c->id].kind != K_LINK || hosts.n == 0)
+		return;
+	for (i = 0; i < hosts.n; i++)
+		hosts.h[i].up = 0;
+	push_soon();
 }
 
 /*

@@ -636,10 +636,14 @@ static void
 chan_closed(struct peer *p, void *arg)
 {
 	struct child	*c = arg;
+	int		 i;
 
 	(void)p;
 	c->chan = NULL;
 	c->tree_sub = 0;
+	for (i = 0; i < nwatchers; i++)
+		if (watchers[i]->closed != NULL)
+			watchers[i]->closed(c);
 }
 
 /* Timers: backoff over, Ready overdue, or shutdown timeout. */

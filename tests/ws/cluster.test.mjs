@@ -111,6 +111,17 @@ describe('a cluster of three hosts', () => {
         assert.ok(r.payload.processes.some((p) => p.name === 'link' &&
           p.state === 'up'), JSON.stringify(r.payload));
       }
+      // Each tree lists the hosts as its own link sees them, itself first.
+      const seen = await until(async () => {
+        const r = await c.reply(c.send({ to: 'system:supervisor',
+          type: 'GetTree' }));
+        return r.payload.hosts.length === 3 &&
+          r.payload.hosts.every((x) => x.up) && r.payload.hosts;
+      }, 10000, "h3's tree listing three hosts up");
+      const roles = seen.map((x) => [x.host, x.roles.join(' ')]);
+      assert.deepEqual(roles[0], ['h3', 'worker gateway']);
+      assert.deepEqual(roles.slice(1).sort(), [
+        ['h1', 'coordinator worker gateway'], ['h2', 'worker gateway']]);
       const st = await until(async () => {
         const s = await status(c);
         return s.hosts.length === 3 && s.hosts.every((h) => h.up) && s;
@@ -258,9 +269,17 @@ describe('a cluster of three hosts', () => {
     await subscribe(keep);
     await subscribe(d);
     assert.equal(subs(), base + 2);
+    const others = async () => (await keep.reply(keep.send({
+      to: 'system:supervisor', type: 'GetTree' }))).payload.hosts.slice(1);
     h2.ctl('stop', 'link');
+    // Without its link, no other host is within h2's reach.
+    const cut = await others();
+    assert.equal(cut.length, 2, JSON.stringify(cut));
+    assert.ok(cut.every((x) => !x.up), JSON.stringify(cut));
     await d.close();
     h2.ctl('start', 'link');
+    await until(async () => (await others()).every((x) => x.up), 10000,
+      "h2's tree listing h1 and h3 up again");
     await until(() => /1 session of this host went away while the link was /
       .test(h2.log()), 15000, 'the link to tell of the one closed');
     // The closed one forgotten on h1; the other, which connected to the
@@ -501,10 +520,31 @@ describe('a cluster of three hosts', () => {
       'h1 and h3 up for h2');
     const d2 = await client(h2.port);
     await subscribe(d2);
+    const own = await d2.reply(d2.send({ to: 'system:supervisor',
+      type: 'Subscribe' }));
+    assert.equal(own.type, 'Subscribed', JSON.stringify(own));
+    const h1of = (m) => m.payload.hosts.find((x) => x.host === 'h1');
+    const h1in = (m) => m.type === 'TreeUpdated' && !m.replyTo &&
+      m.from === 'system:supervisor' && h1of(m);
     const dir = h1.dir;
+    const was = h1of(await d2.reply(d2.send({ to: 'system:supervisor',
+      type: 'GetTree' })));
+    assert.equal(was?.up, true);
     await killHost(h1);
     await until(() => inspect(h2, 'link').hostsUp === 1, 5000,
       'h1 down for h2');
+    // h2's own tree says so, with the coordinator out of reach.
+    await d2.next((m) => h1in(m)?.up === false, 5000,
+      "h1 down in h2's tree, pushed");
+    // And so does the operator's view from h2, exit 1 for h1's silence.
+    let out = null;
+    assert.throws(() => h2.ctl('--json', 'status', '--cluster'), (e) => {
+      out = JSON.parse(e.stdout);
+      return e.status === 1;
+    });
+    assert.deepEqual(out.hosts.map((x) => [x.host, x.up, x.error ?? 'ok'])
+      .sort(), [['h1', false, 'no answer'], ['h2', true, 'ok'],
+      ['h3', true, 'ok']]);
     // Meanwhile the coordinator is unavailable at once, by name.
     const d3 = await client(h2.port);
     const t0 = Date.now();
@@ -514,6 +554,10 @@ describe('a cluster of three hosts', () => {
     assert.ok(Date.now() - t0 < 1000, `answered in ${Date.now() - t0} ms`);
     await d3.close();
     h1 = await host(0, 'coordinator worker gateway', { dir });
+    // (earlier pushes, from before the kill, wait in the inbox too)
+    await d2.next((m) => h1in(m)?.up === true &&
+      h1in(m).incarnation !== was.incarnation, 10000,
+    "h1 up again in h2's tree, a new incarnation");
     await lostAndBack(d2, [COORD, 'eventlog:main']);
     // A task assigned on h3 shows in what h2's dashboard is pushed.
     await pushedTo(d2, 'back');
