@@ -13,7 +13,10 @@
 //   - at phone width, the three trees inside the screen;
 //   - h3 killed (kill -9 of its whole tree): its tree marked down, its
 //     processes stale, its worker offline; h3 started again from its own
-//     state: its tree up again with the new pids, without a reload.
+//     state: its tree up again with the new pids, without a reload;
+//   - the same for h1, the coordinator's host: h2's own tree lists the
+//     hosts as h2's link sees them, so the page needs no coordinator to
+//     show it down.
 //
 // Every wait is for something the page shows (page.waitForFunction) or the
 // cluster says (until()); nothing sleeps.
@@ -245,6 +248,20 @@ describe('the dashboard of a three-host cluster in chromium',
       await page.waitForFunction(() => document.querySelector(
         '#workers tr[data-worker-id="w3"] [data-testid=status]')
         ?.textContent === 'idle', null, { timeout: WAIT });
+      assert.deepEqual(pageErrors, []);
+    });
+
+    test('h1, the coordinator\'s host, killed: h2 still shows it down, ' +
+      'from what its own tree says; started again, up', async () => {
+      const was = pids(h1);
+      const dir = h1.dir;
+      await killHost(h1);
+      await waitForTree(page, 'h1', 'down', was, 'stale');
+      assert.match((await shownTree(page, 'h1')).detail,
+        /^since \d\d:\d\d:\d\d · coordinator worker gateway · /);
+      await waitForTree(page, 'h3', 'up', pids(h3));
+      h1 = await host(0, 'coordinator worker gateway', { dir });
+      await waitForTree(page, 'h1', 'up', pids(h1));
       assert.deepEqual(pageErrors, []);
     });
   });

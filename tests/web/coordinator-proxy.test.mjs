@@ -278,8 +278,7 @@ test('a worker that moved to another host counts as changed', () => {
 
 // A coordinator proxy between recorders, given each status in turn.
 async function afterStatuses(...statuses) {
-  const env = testRuntime(['transport', 'ui', 'worker-proxy',
-    'process-tree', 'tasks']);
+  const env = testRuntime(['transport', 'ui', 'worker-proxy', 'tasks']);
   env.runtime.spawn('coordinator-proxy', new CoordinatorProxyActor());
   for (const p of statuses)
     env.runtime.send('coordinator-proxy', serverMsg('coordinator-proxy',
@@ -302,21 +301,8 @@ test('in a cluster, the worker proxy learns where the workers run',
     assert.deepEqual(env.log.warnings, []);
   });
 
-test('in a cluster, the process tree gets the hosts when they change',
-  async () => {
-    const env = await afterStatuses(CLUSTER,
-      { ...CLUSTER, tasks: { queued: 1 } },
-      { ...CLUSTER, hosts: CLUSTER.hosts.map((h) => ({ ...h, up: true })) });
-    assert.deepEqual(env.inbox['process-tree'].map((m) => [m.type,
-      m.hosts.map((h) => `${h.host}:${h.up}`).join(' ')]), [
-      ['HostList', 'h1:true h2:true h3:false'],
-      ['HostList', 'h1:true h2:true h3:true'],
-    ]);
-  });
-
-test('one host: neither hosts nor worker hosts are passed on', async () => {
+test('one host: no worker hosts are passed on', async () => {
   const env = await afterStatuses(SNAPSHOT);
-  assert.deepEqual(env.inbox['process-tree'], []);
   assert.deepEqual(env.inbox['worker-proxy'].map((m) => m.type),
     ['WorkersChanged']);
 });

@@ -96,11 +96,12 @@ test('each push gives each process its message rate since the last one',
     assert.equal(rate(), 12);
   });
 
-// A cluster's push: `host`'s tree, from its supervisor's address.
-function hostPush(env, host, local, processes, sessions = 0) {
+// A cluster's push: `host`'s tree, from its supervisor's address; this
+// host's (local) lists the hosts as its link sees them.
+function hostPush(env, host, local, processes, list = hosts()) {
   env.send({ ...serverMsg('process-tree', 'TreeUpdated', { host, processes,
-    sessions }), from: local ? 'system:supervisor' :
-    `system:supervisor@${host}` });
+    sessions: 0, ...(local ? { hosts: list } : {}) }),
+  from: local ? 'system:supervisor' : `system:supervisor@${host}` });
 }
 
 const proc = (name, pid, extra = {}) => ({ name, pid, state: 'up',
@@ -127,14 +128,11 @@ test('one host: no hosts, no other subscription', async () => {
   assert.equal(env.inbox.ui.at(-1).hosts, null);
 });
 
-test('in a cluster, every other host\'s tree is followed once this host ' +
-  'is known, each under its host', async () => {
+test('in a cluster, every other host this host\'s tree lists is followed, ' +
+  'each under its host', async () => {
   const env = setup();
   env.send({ type: 'Start' });
-  env.send({ type: 'HostList', hosts: hosts() });
-  await flush();
-  assert.equal(env.inbox.transport.length, 1, 'not before this host is known');
-  hostPush(env, 'h2', true, [proc('link', 20), proc('worker', 21)], 1);
+  hostPush(env, 'h2', true, [proc('link', 20), proc('worker', 21)]);
   await flush();
   assert.deepEqual(env.inbox.transport.slice(1).map((m) => [m.type, m.to]), [
     ['AddSubscription', 'system:supervisor@h1'],
@@ -163,23 +161,23 @@ test('a host that goes down keeps its tree, stale, and is followed again ' +
   const h3 = () => env.inbox.ui.at(-1).hosts.find((h) => h.host === 'h3');
   const subscriptions = () => env.inbox.transport.filter((m) =>
     m.to === 'system:supervisor@h3').length;
-  env.send({ type: 'HostList', hosts: hosts() });
-  hostPush(env, 'h2', true, [proc('link', 20)]);
+  const local = (list) => hostPush(env, 'h2', true, [proc('link', 20)], list);
+  local(hosts());
   hostPush(env, 'h3', false, [proc('link', 30, { msgsIn: 5, msgsOut: 5,
     countersAt: 4_999_000 })]);
   await flush();
   assert.equal(subscriptions(), 1);
   clock.tick(2000);
-  env.send({ type: 'HostList', hosts: hosts(false) });
+  local(hosts(false));
   await flush();
   assert.deepEqual([h3().up, h3().stale, h3().downAt], [false, true,
     5_002_000]);
   assert.deepEqual(h3().tree.processes.map((p) => p.pid), [30],
     'the last known tree, not nothing');
-  env.send({ type: 'HostList', hosts: hosts(false) });
+  local(hosts(false));
   await flush();
   assert.equal(subscriptions(), 1, 'nothing asked of a host that is down');
-  env.send({ type: 'HostList', hosts: hosts(true) });
+  local(hosts(true));
   await flush();
   assert.equal(subscriptions(), 2, 'a tree that restarted does not know us');
   assert.deepEqual([h3().up, h3().stale], [true, true],
@@ -199,16 +197,17 @@ test('a host back as a new incarnation before it was seen down is ' +
   const h3 = () => env.inbox.ui.at(-1).hosts.find((h) => h.host === 'h3');
   const subscriptions = () => env.inbox.transport.filter((m) =>
     m.to === 'system:supervisor@h3').length;
+  const local = (i3) => hostPush(env, 'h2', true, [proc('link', 20)],
+    inc(i3));
   env.send({ type: 'Start' });
-  env.send({ type: 'HostList', hosts: inc('100-1') });
-  hostPush(env, 'h2', true, [proc('link', 20)]);
+  local('100-1');
   hostPush(env, 'h3', false, [proc('link', 30)]);
   await flush();
   assert.equal(subscriptions(), 1);
-  env.send({ type: 'HostList', hosts: inc('100-1') });
+  local('100-1');
   await flush();
   assert.equal(subscriptions(), 1, 'the same life: nothing asked again');
-  env.send({ type: 'HostList', hosts: inc('200-7') });
+  local('200-7');
   await flush();
   assert.equal(subscriptions(), 2, 'a new life: asked again');
   assert.equal(h3().stale, true);

@@ -15,6 +15,7 @@
 
 import { ACTOR, ADDRESS } from './names.js';
 import { createIdGenerator } from './ids.js';
+import { normalizeHosts } from './process-tree.js';
 import { PendingRequests, backNotice, serverErrorNotice }
   from './notices.js';
 
@@ -22,7 +23,6 @@ export const MAX_RECENT = 200;
 export const MAX_QUEUE_NEXT = 50;
 export const MAX_QUEUES = 64;
 export const MAX_KINDS = 100;
-export const MAX_HOSTS = 64;
 
 // The requests a UserRequest may make of the coordinator.
 const REQUESTS = ['RegisterWorker', 'UnregisterWorker', 'AssignTask',
@@ -50,16 +50,7 @@ export function normalizeStatus(p) {
   if (p === null || typeof p !== 'object')
     return s;
   if (Array.isArray(p.hosts))
-    s.hosts = p.hosts
-      .filter((h) => h && typeof h.host === 'string' && h.host !== '')
-      .slice(0, MAX_HOSTS)
-      .map((h) => ({
-        host: h.host,
-        up: h.up === true,
-        roles: Array.isArray(h.roles) ?
-          h.roles.filter((r) => typeof r === 'string') : [],
-        incarnation: typeof h.incarnation === 'string' ? h.incarnation : '',
-      }));
+    s.hosts = normalizeHosts(p.hosts);
   if (Array.isArray(p.workers))
     s.workers = p.workers
       .filter((w) => w && typeof w.workerId === 'string')
@@ -163,23 +154,16 @@ export function workerHosts(status) {
   return new Map(status.workers.map((w) => [w.workerId, w.host ?? null]));
 }
 
-// Did the list of hosts change (a host added, up or down, its roles)?
-function hostsChanged(before, after) {
-  return JSON.stringify(before) !== JSON.stringify(after);
-}
-
 export class CoordinatorProxyActor {
-  // Options: actor names (transport, ui, workerProxy, tasks,
-  // processTree), the coordinator's address, and newId for message ids.
+  // Options: actor names (transport, ui, workerProxy, tasks), the
+  // coordinator's address, and newId for message ids.
   constructor({ transport = ACTOR.transport, ui = ACTOR.ui,
     workerProxy = ACTOR.workerProxy, tasks = ACTOR.tasks,
-    processTree = ACTOR.processTree, address = ADDRESS.coordinator,
-    newId = createIdGenerator() } = {}) {
+    address = ADDRESS.coordinator, newId = createIdGenerator() } = {}) {
     this.transport = transport;
     this.ui = ui;
     this.workerProxy = workerProxy;
     this.tasks = tasks;
-    this.processTree = processTree;
     this.address = address;
     this.newId = newId;
     this.status = emptyStatus();
@@ -251,18 +235,14 @@ export class CoordinatorProxyActor {
 
   // Take in a new snapshot and pass it on to the UI (and the changed worker
   // ids to the worker proxy, which refreshes an inspected worker). In a
-  // cluster the process tree gets the hosts when they changed, and the
-  // worker proxy where each worker runs, which its address names.
+  // cluster the worker proxy gets where each worker runs, which its
+  // address names.
   onStatus(ctx, payload) {
     const next = normalizeStatus(payload);
     const changed = changedWorkers(this.status, next);
     const counts = this.status.received && countsChanged(this.status, next);
-    const hosts = next.hosts !== null &&
-      hostsChanged(this.status.hosts, next.hosts);
     this.status = next;
     ctx.send(this.ui, { type: 'Coordinator', status: next });
-    if (hosts)
-      ctx.send(this.processTree, { type: 'HostList', hosts: next.hosts });
     if (changed.length > 0 && next.hosts !== null)
       ctx.send(this.workerProxy, { type: 'WorkerHosts',
         hosts: workerHosts(next) });

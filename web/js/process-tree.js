@@ -3,17 +3,34 @@
 // watched, when a process's message counters moved.
 //
 // In a cluster (docs/cluster.md) the tree says whose it is (`host`) and
-// the coordinator's status lists the hosts, which the coordinator proxy
-// passes on (HostList). The actor then follows every other host's tree as
-// well, at system:supervisor@<host>: subscribed while the host is up, and
-// again when it comes back (a restarted tree does not know the page). A
-// host that went down keeps its last tree, marked stale until it pushes
-// again.
+// lists the hosts as this host's link sees them, also when the
+// coordinator's host is the one out of reach. The actor then follows
+// every other host's tree as well, at system:supervisor@<host>:
+// subscribed while the host is up, and again when it comes back (a
+// restarted tree does not know the page). A host that went down keeps its
+// last tree, marked stale until it pushes again.
 
 import { ACTOR, ADDRESS } from './names.js';
 import { errorNotice } from './notices.js';
 
 const count = (n) => (Number.isSafeInteger(n) && n >= 0 ? n : null);
+
+export const MAX_HOSTS = 64;
+
+// Check and copy a list of hosts ({host, up, roles, incarnation}, as a
+// tree and the coordinator's status carry it), bounded.
+export function normalizeHosts(list) {
+  return list
+    .filter((h) => h && typeof h.host === 'string' && h.host !== '')
+    .slice(0, MAX_HOSTS)
+    .map((h) => ({
+      host: h.host,
+      up: h.up === true,
+      roles: Array.isArray(h.roles) ?
+        h.roles.filter((r) => typeof r === 'string') : [],
+      incarnation: typeof h.incarnation === 'string' ? h.incarnation : '',
+    }));
+}
 
 // Messages a second, in and out together, of a process between the
 // earlier push's sample of its counters (`prev`, as normalized, with its
@@ -83,12 +100,12 @@ export class ProcessTreeActor {
     this.address = address;
     this.tree = null;       /* the last push's, for the rates */
     this.host = null;       /* this host's name, in a cluster */
-    this.hosts = null;      /* the coordinator's list, in a cluster */
+    this.hosts = null;      /* this tree's list, in a cluster */
     this.others = new Map(); /* host -> {host, up, roles, tree, stale,
                                downAt, subscribed}: every other host's */
   }
 
-  // Handle Start, the supervisors' pushes and the coordinator's hosts.
+  // Handle Start and the supervisors' pushes.
   receive(msg, ctx) {
     switch (msg.type) {
     case 'Start':
@@ -97,11 +114,6 @@ export class ProcessTreeActor {
       break;
     case 'TreeUpdated':
       this.onTree(ctx, msg);
-      break;
-    case 'HostList':
-      this.hosts = msg.hosts;
-      this.follow(ctx);
-      this.publish(ctx);
       break;
     case 'Subscribed':
       break;
@@ -119,8 +131,10 @@ export class ProcessTreeActor {
     const from = senderHost(msg.from);
     if (from === null) {
       this.tree = normalizeTree(msg.payload, this.now(), this.tree);
-      if (this.host === null && typeof msg.payload?.host === 'string') {
+      if (typeof msg.payload?.host === 'string' &&
+          Array.isArray(msg.payload.hosts)) {
         this.host = msg.payload.host;
+        this.hosts = normalizeHosts(msg.payload.hosts);
         this.follow(ctx);
       }
     } else {
@@ -142,8 +156,7 @@ export class ProcessTreeActor {
     return h;
   }
 
-  // Follow the coordinator's list of hosts, once this host's name is
-  // known: subscribe to each other host's tree while it is up (once more
+  // Follow this tree's list of hosts: subscribe to each other host's tree while it is up (once more
   // when it comes back, or comes back as a new incarnation faster than it
   // was seen down), and mark the tree of one that went down stale.  A
   // host the list no longer names keeps what was last known of it.
@@ -181,9 +194,8 @@ export class ProcessTreeActor {
     ctx.send(this.ui, { type: 'Tree', tree: this.tree, hosts: this.cluster() });
   }
 
-  // Every host's tree, this one's first, or null outside a cluster (or
-  // before the coordinator listed the hosts): [{host, local, up, roles,
-  // tree, stale, downAt}].
+  // Every host's tree, this one's first, or null outside a cluster:
+  // [{host, local, up, roles, tree, stale, downAt}].
   cluster() {
     if (this.hosts === null || this.host === null)
       return null;
