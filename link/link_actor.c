@@ -103,10 +103,18 @@ struct visitor {
 struct host {
 	char		 name[HOST_MAX + 1];
 	char		 incarnation[NAME_MAX_LEN + 1];
+	char		 link[NAME_MAX_LEN + 1];	/* its link's run */
 	unsigned	 roles;
 	enum host_state	 state;
 	int64_t		 seen_ms;	/* last announcement */
 	int64_t		 down_ms;	/* when it went down */
+};
+
+/* A session of this host that went away, told again to a restarted link. */
+struct gone {
+	TAILQ_ENTRY(gone)	 entry;
+	int64_t			 ms;		/* when */
+	char			 address[ADDR_MAX + 1];	/* with @host */
 };
 
 static struct {
@@ -114,6 +122,7 @@ static struct {
 	char			 prefix[80];	/* "<cluster>." */
 	char			 presence[LINK_SUBJECT_MAX + 1];
 	char			 incarnation[NAME_MAX_LEN + 1];
+	char			 run[32];	/* pid-start: this run of the link */
 	char			 imposter[NAME_MAX_LEN + 1];	/* warned of */
 	struct strmap		*batches;	/* subject -> batch */
 	TAILQ_HEAD(, batch)	 all;
@@ -127,6 +136,8 @@ static struct {
 	struct strmap		*visitors;	/* address -> struct visitor */
 	struct strmap		*sessions;	/* this host's, connected here */
 	struct strmap		*unsure;	/* of a link before this one */
+	TAILQ_HEAD(, gone)	 gone;		/* oldest first */
+	size_t			 ngone;
 	struct event		*unsure_ev;
 	uint64_t		 purged;	/* visitors of dead hosts */
 	int			 visitors_full;	/* warned of */
@@ -140,6 +151,7 @@ static struct {
 static void	flush(evutil_socket_t, short, void *);
 static struct host *host_find(const char *, size_t);
 static struct host *singletons_host(void);
+static void	gone_tell(const struct host *, int64_t);
 
 static int
 is_singleton(const struct addr *a)
@@ -731,14 +743,21 @@ host_set(struct host *h, enum host_state st)
 		session_news(st == HOST_UP ? MSG_PEER_BACK : MSG_PEER_GONE);
 }
 
-/* An announcement: {host, roles, incarnation}. */
+/*
+ * An announcement: {host, roles, incarnation, link}.  link names the run
+ * of the host's link and its connection to NATS (absent from older
+ * links): a new one under the same incarnation is a link that restarted
+ * or connected again, told again what it may have missed.
+ */
 static void
 presence(const void *data, size_t len)
 {
 	msgpack_unpacked	 u;
-	const msgpack_object	*host, *inc, *roles;
+	const msgpack_object	*host, *inc, *roles, *run;
 	struct host		*h;
 	char			 incarnation[NAME_MAX_LEN + 1];
+	char			 link[NAME_MAX_LEN + 1] = "";
+	int64_t			 since = -1;
 
 	msgpack_unpacked_init(&u);
 	if (msgpack_unpack_next(&u, data, len, NULL) != MSGPACK_UNPACK_SUCCESS
@@ -748,7 +767,9 @@ presence(const void *data, size_t len)
 	    (inc = mp_get(&u.data, "incarnation")) == NULL ||
 	    mp_strcpy(inc, incarnation, sizeof(incarnation)) == -1 ||
 	    (roles = mp_get(&u.data, "roles")) == NULL ||
-	    roles->type != MSGPACK_OBJECT_POSITIVE_INTEGER) {
+	    roles->type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
+	    ((run = mp_get(&u.data, "link")) != NULL &&
+	    mp_strcpy(run, link, sizeof(link)) == -1)) {
 		log_warnx("NATS: an announcement that does not parse; "
 		    "ignored");
 		goto out;
@@ -787,11 +808,16 @@ presence(const void *data, size_t len)
 			host_set(h, HOST_DOWN);
 		}
 		purge(h->name, 0);
-	}
+	} else if (h->link[0] != '\0' && link[0] != '\0' &&
+	    strcmp(h->link, link) != 0)
+		since = h->seen_ms - L.cfg->announce_ms;
 	h->seen_ms = mono_ms();
 	h->roles = (unsigned)roles->via.u64 & ROLE_ALL;
 	snprintf(h->incarnation, sizeof(h->incarnation), "%s", incarnation);
+	snprintf(h->link, sizeof(h->link), "%s", link);
 	host_set(h, HOST_UP);
+	if (since != -1)
+		gone_tell(h, since);
 out:
 	msgpack_unpacked_destroy(&u);
 }
@@ -801,13 +827,16 @@ announce(void)
 {
 	msgpack_sbuffer	 sb;
 	msgpack_packer	 pk;
+	char		 run[NAME_MAX_LEN + 1];
 
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	msgpack_pack_map(&pk, 3);
+	msgpack_pack_map(&pk, 4);
 	mp_pack_kv_str(&pk, "host", L.cfg->host);
 	mp_pack_kv_uint(&pk, "roles", L.cfg->roles);
 	mp_pack_kv_str(&pk, "incarnation", L.incarnation);
+	snprintf(run, sizeof(run), "%s.%" PRIu64, L.run, L.connects);
+	mp_pack_kv_str(&pk, "link", run);
 	link_nats_publish(L.presence, sb.data, sb.size);
 	msgpack_sbuffer_destroy(&sb);
 	L.announced_ms = mono_ms();
@@ -982,6 +1011,64 @@ peer_up(const char *identity)
 }
 
 /*
+ * Keep a session of this host that went away, for another host's link that
+ * restarts before it heard (gone_tell()): those of the last
+ * host_dead_after_s, at most remote_sessions_max (a link keeps no more
+ * other hosts' sessions than that), the oldest dropped first.
+ */
+static void
+gone_keep(const char *address)
+{
+	struct gone	*g;
+	int64_t		 now = mono_ms();
+
+	while ((g = TAILQ_FIRST(&L.gone)) != NULL &&
+	    (L.ngone >= (size_t)L.cfg->link_remote_sessions_max ||
+	    now - g->ms > L.cfg->host_dead_after_s * 1000LL)) {
+		TAILQ_REMOVE(&L.gone, g, entry);
+		free(g);
+		L.ngone--;
+	}
+	g = xmalloc(sizeof(*g));
+	g->ms = now;
+	snprintf(g->address, sizeof(g->address), "%s", address);
+	TAILQ_INSERT_TAIL(&L.gone, g, entry);
+	L.ngone++;
+}
+
+/*
+ * Host h's link restarted or connected to NATS again (the same tree, a
+ * new run of its link or a new connection): a PeerGone sent there since
+ * it was last heard may have found nobody subscribed.  Say again each of
+ * this host's sessions that went away since: to h's tree and, when the
+ * singletons live there, to them.  A PeerGone twice is harmless.
+ */
+static void
+gone_tell(const struct host *h, int64_t since)
+{
+	struct msg_peer	 m;
+	struct gone	*g;
+	char		 to[ADDR_MAX + 1];
+	size_t		 i, n = 0;
+
+	snprintf(to, sizeof(to), SUPERVISOR_ADDRESS "@%s", h->name);
+	TAILQ_FOREACH(g, &L.gone, entry) {
+		if (g->ms < since)
+			continue;
+		snprintf(m.address, sizeof(m.address), "%s", g->address);
+		actor_msg("link:main", to, MSG_PEER_GONE, NULL, &m);
+		for (i = 0; h->roles & ROLE_COORDINATOR &&
+		    i < nitems(singletons); i++)
+			actor_msg("link:main", singletons[i], MSG_PEER_GONE,
+			    NULL, &m);
+		n++;
+	}
+	log_info("host %s: its link restarted or reconnected; %zu session%s "
+	    "of this host gone since told again", h->name, n,
+	    n == 1 ? "" : "s");
+}
+
+/*
  * A session of this host is gone.  Its connection here carried its
  * messages to the singletons and to the other hosts' trees
  * (system:supervisor@<host>): tell them, as its closed connection tells a
@@ -1000,6 +1087,7 @@ session_gone(const char *identity)
 	link_state_session_gone(identity);
 	snprintf(m.address, sizeof(m.address), "%s@%s", identity,
 	    L.cfg->host);
+	gone_keep(m.address);
 	for (i = 0; i < nitems(singletons); i++) {
 		addr_parse(singletons[i], strlen(singletons[i]), &a);
 		if (rt_is_remote(&a))
@@ -1110,6 +1198,9 @@ link_setup(const struct config *cfg)
 	snprintf(L.prefix, sizeof(L.prefix), "%s.", cfg->cluster_name);
 	snprintf(L.presence, sizeof(L.presence), "%spresence", L.prefix);
 	incarnation(L.incarnation, sizeof(L.incarnation));
+	snprintf(L.run, sizeof(L.run), "%d-%" PRId64, (int)getpid(),
+	    mono_ms());
+	TAILQ_INIT(&L.gone);
 	L.batches = strmap_new();
 	L.visitors = strmap_new();
 	L.sessions = strmap_new();
@@ -1179,7 +1270,7 @@ link_inspect(msgpack_packer *pk)
 	for (i = 0; i < L.nhosts; i++)
 		if (L.hosts[i].state == HOST_UP)
 			up++;
-	msgpack_pack_map(pk, 14);
+	msgpack_pack_map(pk, 16);
 	mp_pack_kv_str(pk, "host", L.cfg->host);
 	mp_pack_kv_uint(pk, "natsConnected", L.up);
 	mp_pack_kv_str(pk, "natsServer", L.up ? link_nats_server(url,
@@ -1195,6 +1286,8 @@ link_inspect(msgpack_packer *pk)
 	mp_pack_kv_uint(pk, "heldBytes", L.held);
 	mp_pack_kv_uint(pk, "remoteSessions", strmap_count(L.visitors));
 	mp_pack_kv_uint(pk, "remoteSessionsPurged", L.purged);
+	mp_pack_kv_uint(pk, "sessions", strmap_count(L.sessions));
+	mp_pack_kv_uint(pk, "sessionsGoneKept", L.ngone);
 }
 
 /* The link's families for /metrics (docs/operations.md). */

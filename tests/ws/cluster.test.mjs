@@ -290,6 +290,28 @@ describe('a cluster of three hosts', () => {
     await keep.close();
   });
 
+  it("a session of h1 that goes while h2's link restarts: h2 hears of it "
+    + 'once its link is back', async () => {
+    const visitors = () => inspect(h2, 'link').remoteSessions;
+    const kept = () => inspect(h1, 'link').sessionsGoneKept;
+    const base = visitors(), was = kept();
+    const d = await client(h1.port);
+    const r = await d.reply(d.send({ to: 'system:supervisor@h2',
+      type: 'Subscribe' }));
+    assert.equal(r.type, 'Subscribed', JSON.stringify(r));
+    await until(() => visitors() === base + 1, 5000, 'h2 knowing it');
+    h2.ctl('stop', 'link');
+    await d.close();
+    // h1's link told h2 at once, where nobody listened.
+    await until(() => kept() === was + 1, 5000, 'h1 knowing it gone');
+    h2.ctl('start', 'link');
+    h2.ctl('-t', '10000', 'wait', 'link', 'up');
+    await until(() => visitors() === base, 10000,
+      "h2's restarted link forgetting it");
+    await until(() => /host h2: its link restarted or reconnected; [1-9]\d* /
+      .test(h1.log()), 5000, 'h1 to say it told h2 again');
+  });
+
   it('kill -9 of h2: its workers offline, its tasks done elsewhere after '
     + 'host_dead_after_s, its stale runs aborted when it returns',
   async () => {
@@ -438,6 +460,11 @@ describe('a cluster of three hosts', () => {
     const was = link();
     assert.equal(was.natsServer, nats.url(2));
     await nats.kill(2);
+    // The others see h3's link connected anew, and tell it again of
+    // their sessions gone meanwhile (PeerGone sent while it had no
+    // server).
+    await until(() => /host h3: its link restarted or reconnected; /
+      .test(h1.log()), 10000, 'h1 seeing h3 connected anew');
     // NATS itself keeps nothing: a request or a reply on the wire in the
     // moment the link changes servers is gone, and the client sends the
     // same message again, as a client does after `unavailable`; the
