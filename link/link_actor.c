@@ -1011,24 +1011,35 @@ peer_up(const char *identity)
 }
 
 /*
- * Keep a session of this host that went away, for another host's link that
- * restarts before it heard (gone_tell()): those of the last
- * host_dead_after_s, at most remote_sessions_max (a link keeps no more
- * other hosts' sessions than that), the oldest dropped first.
+ * The sessions of this host that went away are kept for another host's
+ * link that restarts or reconnects before it heard (gone_tell()): those
+ * of the last host_dead_after_s, at most remote_sessions_max (a link
+ * keeps no more other hosts' sessions than that).  Drop the oldest past
+ * either bound, with room for `room` more.
  */
+static void
+gone_prune(size_t room)
+{
+	struct gone	*g;
+	int64_t		 now = mono_ms();
+
+	while ((g = TAILQ_FIRST(&L.gone)) != NULL &&
+	    (L.ngone + room > (size_t)L.cfg->link_remote_sessions_max ||
+	    now - g->ms > L.cfg->host_dead_after_s * 1000LL)) {
+		TAILQ_REMOVE(&L.gone, g, entry);
+		free(g);
+		L.ngone--;
+	}
+}
+
+/* Keep a session of this host that went away. */
 static void
 gone_keep(const char *address)
 {
 	struct gone	*g;
 	int64_t		 now = mono_ms();
 
-	while ((g = TAILQ_FIRST(&L.gone)) != NULL &&
-	    (L.ngone >= (size_t)L.cfg->link_remote_sessions_max ||
-	    now - g->ms > L.cfg->host_dead_after_s * 1000LL)) {
-		TAILQ_REMOVE(&L.gone, g, entry);
-		free(g);
-		L.ngone--;
-	}
+	gone_prune(1);
 	g = xmalloc(sizeof(*g));
 	g->ms = now;
 	snprintf(g->address, sizeof(g->address), "%s", address);
@@ -1051,6 +1062,7 @@ gone_tell(const struct host *h, int64_t since)
 	char		 to[ADDR_MAX + 1];
 	size_t		 i, n = 0;
 
+	gone_prune(0);
 	snprintf(to, sizeof(to), SUPERVISOR_ADDRESS "@%s", h->name);
 	TAILQ_FOREACH(g, &L.gone, entry) {
 		if (g->ms < since)
