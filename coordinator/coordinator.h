@@ -290,7 +290,6 @@ enum cstmt {
 	ST_COUNT
 };
 
-/* A cluster host, as the link tells of it (HostState). */
 struct coord {
 	struct db		*db;
 	sqlite3_stmt		*st[ST_COUNT];

@@ -103,14 +103,15 @@ struct visitor {
 struct host {
 	char		 name[HOST_MAX + 1];
 	char		 incarnation[NAME_MAX_LEN + 1];
-	char		 link[NAME_MAX_LEN + 1];	/* its link's run */
+	char		 link[NAME_MAX_LEN + 1];	/* its link's run and
+							   connection */
 	unsigned	 roles;
 	enum host_state	 state;
 	int64_t		 seen_ms;	/* last announcement */
 	int64_t		 down_ms;	/* when it went down */
 };
 
-/* A session of this host that went away, told again to a restarted link. */
+/* A session of this host that went away (gone_keep(), gone_tell()). */
 struct gone {
 	TAILQ_ENTRY(gone)	 entry;
 	int64_t			 ms;		/* when */
