@@ -1322,6 +1322,13 @@ link_metrics(struct metrics *m)
 	    "to NATS made, the first one too.", "", (double)L.connects);
 	metrics_gauge(m, "actord_link_hosts_up", "Other hosts of the cluster "
 	    "announcing themselves.", "", up);
+	for (i = 0; i < L.nhosts; i++) {
+		metrics_labels(l, sizeof(l), "host", L.hosts[i].name, NULL);
+		metrics_gauge(m, "actord_link_host_up", "1 while another host "
+		    "of the cluster announces itself, 0 once it went down or "
+		    "died, as this host sees it.", l,
+		    L.hosts[i].state == HOST_UP);
+	}
 	metrics_labels(l, sizeof(l), "direction", "out", NULL);
 	metrics_counter(m, "actord_link_frames_total", frames, l,
 	    (double)L.frames_out);

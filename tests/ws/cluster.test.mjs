@@ -158,6 +158,8 @@ describe('a cluster of three hosts', () => {
         return /^actord_link_hosts_up 2$/m.test(b) && b;
       }, 5000, 'h2 seeing two other hosts');
       assert.match(m2, /^actord_link_nats_connected 1$/m);
+      assert.match(m2, /^actord_link_host_up\{host="h1"\} 1$/m);
+      assert.match(m2, /^actord_link_host_up\{host="h3"\} 1$/m);
       assert.match(m2, /^actord_link_frames_total\{direction="out"\} [1-9]/m);
       assert.match(m2, /^actord_up\{process="link"\} 1$/m);
       assert.doesNotMatch(m2, /process="coordinator"/);
@@ -560,6 +562,8 @@ describe('a cluster of three hosts', () => {
     await killHost(h1);
     await until(() => inspect(h2, 'link').hostsUp === 1, 5000,
       'h1 down for h2');
+    assert.match((await httpGet(h2.port, '/metrics')).body,
+      /^actord_link_host_up\{host="h1"\} 0$/m);
     // h2's own tree says so, with the coordinator out of reach.
     await d2.next((m) => h1in(m)?.up === false, 5000,
       "h1 down in h2's tree, pushed");
