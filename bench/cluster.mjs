@@ -61,11 +61,22 @@ async function cycles(c, tag, n) {
   return n / (Number(process.hrtime.bigint() - t0) / 1e9);
 }
 
-const nats = await startNats(3);
-const h1 = await startHost(nats, 0, 'h1', 'coordinator worker gateway',
-  lines);
-const h2 = await startHost(nats, 1, 'h2', 'worker gateway', lines);
-const h3 = await startHost(nats, 2, 'h3', 'worker gateway', lines);
+// Everything started is stopped, also on Ctrl-C and when the output's
+// reader goes away (| head): a closed pipe ends the output, not the run.
+let nats = null, h1 = null, h2 = null, h3 = null, stopping = null;
+const stopAll = () => (stopping ??= (async () => {
+  for (const h of [h3, h2, h1])
+    await h?.stop();
+  await nats?.stop();
+})());
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'])
+  process.on(sig, () => stopAll().finally(() => process.exit(130)));
+process.stdout.on('error', () => {});
+
+nats = await startNats(3);
+h1 = await startHost(nats, 0, 'h1', 'coordinator worker gateway', lines);
+h2 = await startHost(nats, 1, 'h2', 'worker gateway', lines);
+h3 = await startHost(nats, 2, 'h3', 'worker gateway', lines);
 try {
   const c1 = await client(h1.port), c2 = await client(h2.port);
   await until(async () => (await ask(c1, 'RegisterWorker', {
@@ -123,8 +134,5 @@ try {
   await c1.close();
   await c2.close();
 } finally {
-  await h3.stop();
-  await h2.stop();
-  await h1.stop();
-  await nats.stop();
+  await stopAll();
 }
