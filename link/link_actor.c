@@ -748,7 +748,8 @@ host_set(struct host *h, enum host_state st)
  * An announcement: {host, roles, incarnation, link}.  link names the run
  * of the host's link and its connection to NATS (absent from older
  * links): a new one under the same incarnation is a link that restarted
- * or connected again, told again what it may have missed.
+ * or connected again.  It, and a host back from down under the same
+ * incarnation, is told again what it may have missed.
  */
 static void
 presence(const void *data, size_t len)
@@ -809,8 +810,8 @@ presence(const void *data, size_t len)
 			host_set(h, HOST_DOWN);
 		}
 		purge(h->name, 0);
-	} else if (h->link[0] != '\0' && link[0] != '\0' &&
-	    strcmp(h->link, link) != 0)
+	} else if (h->state != HOST_UP || (h->link[0] != '\0' &&
+	    link[0] != '\0' && strcmp(h->link, link) != 0))
 		since = h->seen_ms - L.cfg->announce_ms;
 	h->seen_ms = mono_ms();
 	h->roles = (unsigned)roles->via.u64 & ROLE_ALL;
@@ -1012,21 +1013,25 @@ peer_up(const char *identity)
 }
 
 /*
- * The sessions of this host that went away are kept for another host's
- * link that restarts or reconnects before it heard (gone_tell()): those
- * of the last host_dead_after_s, at most remote_sessions_max (a link
- * keeps no more other hosts' sessions than that).  Drop the oldest past
- * either bound, with room for `room` more.
+ * The sessions of this host that went away are kept for another host
+ * that did not hear of them (gone_tell()): its link restarted or
+ * reconnected, or it was cut off.  Those of the time another host may
+ * stay silent before it counts as dead (host_down_after_ms, then
+ * host_dead_after_s, and one announcement), at most remote_sessions_max
+ * (a link keeps no more other hosts' sessions than that).  Drop the
+ * oldest past either bound, with room for `room` more.
  */
 static void
 gone_prune(size_t room)
 {
 	struct gone	*g;
-	int64_t		 now = mono_ms();
+	int64_t		 now = mono_ms(), keep;
 
+	keep = L.cfg->host_down_after_ms + L.cfg->host_dead_after_s * 1000LL +
+	    L.cfg->announce_ms;
 	while ((g = TAILQ_FIRST(&L.gone)) != NULL &&
 	    (L.ngone + room > (size_t)L.cfg->link_remote_sessions_max ||
-	    now - g->ms > L.cfg->host_dead_after_s * 1000LL)) {
+	    now - g->ms > keep)) {
 		TAILQ_REMOVE(&L.gone, g, entry);
 		free(g);
 		L.ngone--;
@@ -1049,11 +1054,12 @@ gone_keep(const char *address)
 }
 
 /*
- * Host h's link restarted or connected to NATS again (the same tree, a
- * new run of its link or a new connection): a PeerGone sent there since
- * it was last heard may have found nobody subscribed.  Say again each of
- * this host's sessions that went away since: to h's tree and, when the
- * singletons live there, to them.  A PeerGone twice is harmless.
+ * Host h is heard again as the same tree, but may have missed what was
+ * sent it: its link restarted or connected to NATS again (a new run or
+ * connection), or it was down for us (cut off; we sent it nothing).
+ * Say again each of this host's sessions that went away since it was
+ * last heard: to h's tree and, when the singletons live there, to them.
+ * A PeerGone twice is harmless.
  */
 static void
 gone_tell(const struct host *h, int64_t since)
@@ -1076,9 +1082,9 @@ gone_tell(const struct host *h, int64_t since)
 			    NULL, &m);
 		n++;
 	}
-	log_info("host %s: its link restarted or reconnected; %zu session%s "
-	    "of this host gone since told again", h->name, n,
-	    n == 1 ? "" : "s");
+	log_info("host %s: heard again after a gap (its link restarted or "
+	    "reconnected, or it was down); %zu session%s of this host gone "
+	    "since told again", h->name, n, n == 1 ? "" : "s");
 }
 
 /*

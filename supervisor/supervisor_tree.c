@@ -631,19 +631,28 @@ chan_message(struct peer *p, struct envelope *env, void *arg)
 	env->body = NULL;
 }
 
-/* c's channel closed: forget it (its exit comes by SIGCHLD). */
+/*
+ * c's channel is gone, closed by the child or by us at its exit, which
+ * comes first: forget it, and tell the watchers.
+ */
 static void
-chan_closed(struct peer *p, void *arg)
+chan_gone(struct child *c)
 {
-	struct child	*c = arg;
-	int		 i;
+	int	 i;
 
-	(void)p;
 	c->chan = NULL;
 	c->tree_sub = 0;
 	for (i = 0; i < nwatchers; i++)
 		if (watchers[i]->closed != NULL)
 			watchers[i]->closed(c);
+}
+
+/* c's channel closed: forget it (its exit comes by SIGCHLD). */
+static void
+chan_closed(struct peer *p, void *arg)
+{
+	(void)p;
+	chan_gone(arg);
 }
 
 /* Timers: backoff over, Ready overdue, or shutdown timeout. */
@@ -693,8 +702,8 @@ tree_reaped(pid_t pid, int status)
 	c->wstatus = status;
 	evtimer_del(c->timer);
 	if (c->chan != NULL) {
-		peer_close(c->chan);
-		c->chan = NULL;
+		peer_close(c->chan);	/* calls no closed callback */
+		chan_gone(c);
 	}
 	c->tree_sub = 0;
 	child_event(c, EV_EXIT);
