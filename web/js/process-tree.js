@@ -156,10 +156,11 @@ export class ProcessTreeActor {
     return h;
   }
 
-  // Follow this tree's list of hosts: subscribe to each other host's tree while it is up (once more
-  // when it comes back, or comes back as a new incarnation faster than it
-  // was seen down), and mark the tree of one that went down stale.  A
-  // host the list no longer names keeps what was last known of it.
+  // Follow this tree's list of hosts: subscribe to each other host's tree
+  // while it is up (once more when it comes back, or comes back as a new
+  // incarnation faster than it was seen down), and mark the tree of one
+  // that went down stale.  A host the list no longer names keeps what was
+  // last known of it.
   follow(ctx) {
     if (this.hosts === null || this.host === null)
       return;
