@@ -323,6 +323,35 @@ describe('a cluster of three hosts', () => {
       'h1 to say it told h2 again');
   });
 
+  it('a session of h1 that goes while h2 is cut off (its link stopped by '
+    + 'SIGSTOP): h2 hears of it when it is back', async () => {
+    const visitors = () => inspect(h2, 'link').remoteSessions;
+    const sessions = () => inspect(h1, 'link').sessions;
+    const told = toldAgain(h1, 'h2', true);
+    const base = visitors(), alone = sessions();
+    const d = await client(h1.port);
+    const r = await d.reply(d.send({ to: 'system:supervisor@h2',
+      type: 'Subscribe' }));
+    assert.equal(r.type, 'Subscribed', JSON.stringify(r));
+    await until(() => visitors() === base + 1, 5000, 'h2 knowing it');
+    const pid = h2.pidOf('link');
+    process.kill(pid, 'SIGSTOP');
+    try {
+      await until(() => inspect(h1, 'link').hostsUp === 1, 10000,
+        'h2 down for h1');
+      // Not told to h2 now: h1's link sends PeerGone to hosts it sees up.
+      await d.close();
+      await until(() => sessions() === alone, 5000, 'h1 knowing it gone');
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+    await until(() => inspect(h1, 'link').hostsUp === 2, 10000,
+      'h2 back for h1');
+    await until(() => visitors() === base, 10000, 'h2 forgetting it');
+    await until(() => toldAgain(h1, 'h2', true) > told, 5000,
+      'h1 to say it told h2 again');
+  });
+
   it('kill -9 of h2: its workers offline, its tasks done elsewhere after '
     + 'host_dead_after_s, its stale runs aborted when it returns',
   async () => {
