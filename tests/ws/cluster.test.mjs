@@ -78,6 +78,34 @@ const toldAgain = (h, host, some = false) => h.log().split('\n')
   .filter((l) => l.includes(`host ${host}: heard again after a gap`) &&
     (!some || !/; 0 sessions /.test(l))).length;
 
+// A dashboard of h1 on h2's tree closes while h2 cannot hear it (cut(),
+// undone by back()): h1's link tells h2 at once if it sees h2 up, where
+// nobody listens, or not at all if it sees h2 down.  Once h2 is heard
+// again, h1 tells it again, and h2 forgets the session.
+async function goneWhileCut(cut, back) {
+  const visitors = () => inspect(h2, 'link').remoteSessions;
+  const sessions = () => inspect(h1, 'link').sessions;
+  const told = toldAgain(h1, 'h2', true);
+  const base = visitors(), alone = sessions();
+  const d = await client(h1.port);
+  const r = await d.reply(d.send({ to: 'system:supervisor@h2',
+    type: 'Subscribe' }));
+  assert.equal(r.type, 'Subscribed', JSON.stringify(r));
+  await until(() => visitors() === base + 1, 5000, 'h2 knowing it');
+  assert.equal(sessions(), alone + 1);
+  try {
+    await cut();
+    await d.close();
+    await until(() => sessions() === alone, 5000, 'h1 knowing it gone');
+    assert.ok(inspect(h1, 'link').sessionsGoneKept >= 1);
+  } finally {
+    await back();
+  }
+  await until(() => visitors() === base, 10000, 'h2 forgetting it');
+  await until(() => toldAgain(h1, 'h2', true) > told, 5000,
+    'h1 to say it told h2 again');
+}
+
 const on = (st, h) => st.workers.filter((w) => (w.host || 'h1') === h);
 
 before(async () => {
@@ -299,57 +327,25 @@ describe('a cluster of three hosts', () => {
   });
 
   it("a session of h1 that goes while h2's link restarts: h2 hears of it "
-    + 'once its link is back', async () => {
-    const visitors = () => inspect(h2, 'link').remoteSessions;
-    const sessions = () => inspect(h1, 'link').sessions;
-    const told = toldAgain(h1, 'h2', true);
-    const base = visitors(), alone = sessions();
-    const d = await client(h1.port);
-    const r = await d.reply(d.send({ to: 'system:supervisor@h2',
-      type: 'Subscribe' }));
-    assert.equal(r.type, 'Subscribed', JSON.stringify(r));
-    await until(() => visitors() === base + 1, 5000, 'h2 knowing it');
-    assert.equal(sessions(), alone + 1);
+    + 'once its link is back', () => goneWhileCut(() => {
     h2.ctl('stop', 'link');
-    await d.close();
-    // h1's link told h2 at once, where nobody listened.
-    await until(() => sessions() === alone, 5000, 'h1 knowing it gone');
-    assert.ok(inspect(h1, 'link').sessionsGoneKept >= 1);
+  }, () => {
     h2.ctl('start', 'link');
     h2.ctl('-t', '10000', 'wait', 'link', 'up');
-    await until(() => visitors() === base, 10000,
-      "h2's restarted link forgetting it");
-    await until(() => toldAgain(h1, 'h2', true) > told, 5000,
-      'h1 to say it told h2 again');
-  });
+  }));
 
   it('a session of h1 that goes while h2 is cut off (its link stopped by '
-    + 'SIGSTOP): h2 hears of it when it is back', async () => {
-    const visitors = () => inspect(h2, 'link').remoteSessions;
-    const sessions = () => inspect(h1, 'link').sessions;
-    const told = toldAgain(h1, 'h2', true);
-    const base = visitors(), alone = sessions();
-    const d = await client(h1.port);
-    const r = await d.reply(d.send({ to: 'system:supervisor@h2',
-      type: 'Subscribe' }));
-    assert.equal(r.type, 'Subscribed', JSON.stringify(r));
-    await until(() => visitors() === base + 1, 5000, 'h2 knowing it');
+    + 'SIGSTOP): h2 hears of it when it is back', () => {
     const pid = h2.pidOf('link');
-    process.kill(pid, 'SIGSTOP');
-    try {
+    return goneWhileCut(async () => {
+      process.kill(pid, 'SIGSTOP');
       await until(() => inspect(h1, 'link').hostsUp === 1, 10000,
         'h2 down for h1');
-      // Not told to h2 now: h1's link sends PeerGone to hosts it sees up.
-      await d.close();
-      await until(() => sessions() === alone, 5000, 'h1 knowing it gone');
-    } finally {
+    }, async () => {
       process.kill(pid, 'SIGCONT');
-    }
-    await until(() => inspect(h1, 'link').hostsUp === 2, 10000,
-      'h2 back for h1');
-    await until(() => visitors() === base, 10000, 'h2 forgetting it');
-    await until(() => toldAgain(h1, 'h2', true) > told, 5000,
-      'h1 to say it told h2 again');
+      await until(() => inspect(h1, 'link').hostsUp === 2, 10000,
+        'h2 back for h1');
+    });
   });
 
   it('kill -9 of h2: its workers offline, its tasks done elsewhere after '
