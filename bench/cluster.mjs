@@ -19,7 +19,8 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { pct, sessionClient as client, ROOT } from '../tests/ws/lib.mjs';
-import { startNats, startHost, until } from '../tests/ws/cluster.mjs';
+import { startNats, startHost, meshed, until }
+  from '../tests/ws/cluster.mjs';
 
 const N = Number(process.argv[2] || 2000);
 const COORD = 'coordinator:main';
@@ -78,6 +79,7 @@ h1 = await startHost(nats, 0, 'h1', 'coordinator worker gateway', lines);
 h2 = await startHost(nats, 1, 'h2', 'worker gateway', lines);
 h3 = await startHost(nats, 2, 'h3', 'worker gateway', lines);
 try {
+  await meshed([h1, h2, h3]);
   const c1 = await client(h1.port), c2 = await client(h2.port);
   await until(async () => (await ask(c1, 'RegisterWorker', {
     workerId: 'r2', host: 'h2' })).type === 'WorkerRegistered', 10000,

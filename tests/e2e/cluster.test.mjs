@@ -30,7 +30,8 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { PHONE, WAIT, launchChromium, openDashboard } from './browser.mjs';
 import { ROOT, jsonClient } from '../ws/lib.mjs';
-import { killHost, startHost, startNats, until } from '../ws/cluster.mjs';
+import { killHost, meshed, startHost, startNats, until }
+  from '../ws/cluster.mjs';
 
 const OUT = join(ROOT, 'tests', 'out');
 const DESKTOP = { viewport: { width: 1280, height: 900 } };
@@ -101,6 +102,7 @@ describe('the dashboard of a three-host cluster in chromium',
       h1 = await host(0, 'coordinator worker gateway');
       h2 = await host(1, 'worker gateway');
       h3 = await host(2, 'worker gateway');
+      await meshed([h1, h2, h3]);
       browser = await launchChromium();
       page = await openDashboard(browser, `http://127.0.0.1:${h2.port}/`,
         DESKTOP, recordFrames);

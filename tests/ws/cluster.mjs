@@ -95,6 +95,19 @@ export function startHost(nats, i, host, roles, lines = [], opts = {}) {
     'host_down_after_ms = 1000', ...lines], opts);
 }
 
+// Until the link of each of hosts hears every other one: the routes
+// between their nats-servers carry messages both ways.  nats-servers
+// started together may each close a different one of a pair of routes as
+// the duplicate and be left with none between them until one connects
+// again, a second later: a frame sent meanwhile is lost, as NATS loses
+// what no subscriber hears.
+export async function meshed(hosts, ms = 10000) {
+  const up = (h) => JSON.parse(h.ctl('--json', 'inspect', 'link'))
+    .inspect.link.hostsUp;
+  await until(() => hosts.every((h) => up(h) === hosts.length - 1), ms,
+    'every host hearing the others');
+}
+
 // kill -9 of a host's whole tree: each of its processes, by pid, and
 // actord; what they started dies with them (parent-death signals).
 export async function killHost(h) {

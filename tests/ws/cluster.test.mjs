@@ -13,7 +13,7 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { sessionClient as client, startTree, httpGet, ROOT }
   from './lib.mjs';
-import { startNats, startHost, killHost, until, writeFileSync }
+import { startNats, startHost, killHost, meshed, until, writeFileSync }
   from './cluster.mjs';
 
 const COORD = 'coordinator:main';
@@ -66,11 +66,18 @@ async function lostAndBack(cl, actors) {
 }
 
 const DEAD_S = 3;
-const host = (i, roles, opts, more = []) => startHost(nats, i, `h${i + 1}`,
-  roles, [`host_dead_after_s = ${DEAD_S}`, 'wait_ms = 1000',
+// Every tree started, each life of a host, for CLUSTER_LOGS.
+const lives = [];
+const host = async (i, roles, opts, more = []) => {
+  const h = await startHost(nats, i, `h${i + 1}`, roles, [
+    `host_dead_after_s = ${DEAD_S}`, 'wait_ms = 1000',
     'user = actord', 'password = cluster-secret',
     // each host's link may fail over to the other servers
-    `nats = ${nats.url(i)} ${nats.url((i + 1) % 3)}`, ...more, '[session]', 'rate_limit = 100000', 'rate_burst = 100000'], opts);
+    `nats = ${nats.url(i)} ${nats.url((i + 1) % 3)}`, ...more,
+    '[session]', 'rate_limit = 100000', 'rate_burst = 100000'], opts);
+  lives.push([`h${i + 1}`, h]);
+  return h;
+};
 
 // How many times h's link said it told `host` again of the sessions gone
 // while that host could not hear (some: of at least one session).
@@ -113,14 +120,15 @@ before(async () => {
   h1 = await host(0, 'coordinator worker gateway');
   h2 = await host(1, 'worker gateway');
   h3 = await host(2, 'worker gateway', {}, ['remote_sessions_max = 16']);
+  await meshed([h1, h2, h3]);
   c = await client(h3.port);
   single = await startTree([]);
 });
 
 after(async () => {
   if (process.env.CLUSTER_LOGS)
-    for (const [n, h] of [['h1', h1], ['h2', h2], ['h3', h3]])
-      if (h) writeFileSync(`${process.env.CLUSTER_LOGS}/${n}.log`, h.log());
+    lives.forEach(([n, h], k) =>
+      writeFileSync(`${process.env.CLUSTER_LOGS}/${n}-${k}.log`, h.log()));
   await c?.close();
   for (const h of [single, h3, h2, h1])
     if (h) await h.stop();
