@@ -208,6 +208,19 @@ print_json(const msgpack_object *o)
 	json_decref(j);
 }
 
+/* With --json, a failure without a reply: {ok: false, error}. */
+static void
+print_failure(const char *why)
+{
+	json_t	*j = json_pack("{s:b, s:s}", "ok", 0, "error", why);
+
+	if (j == NULL)
+		return;
+	json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	fputc('\n', stdout);
+	json_decref(j);
+}
+
 static int
 reply_ok(const struct reply *r)
 {
@@ -233,6 +246,8 @@ failed(const struct reply *r, const char *what)
 {
 	char	 err[512] = "failed";
 
+	if (jflag)
+		print_json(r->env.payload);
 	mp_strcpy(mp_get(r->env.payload, "error"), err, sizeof(err));
 	fprintf(stderr, "actorctl: %s: %s\n", what, err);
 	return EXIT_FAILURE_RT;
@@ -971,8 +986,8 @@ opt_uint(const char *opt, const char *arg)
 	errno = 0;
 	v = strtoull(arg, &end, 10);
 	if (arg[0] < '0' || arg[0] > '9' || *end != '\0' || errno != 0) {
-		fprintf(stderr, "actorctl: --%s: '%s' is not a whole number\n",
-		    opt, arg);
+		fprintf(stderr, "actorctl: --%s: '%s' is not a whole number "
+		    "from 0 up\n", opt, arg);
 		exit(EXIT_USAGE);
 	}
 	return v;
@@ -1046,8 +1061,11 @@ task_options(int argc, char *argv[], const char *allowed,
 			break;
 		case 'n':
 			o->limit = opt_uint("limit", optarg);
-			if (o->limit == 0)
-				usage(EXIT_USAGE);
+			if (o->limit == 0) {
+				fprintf(stderr, "actorctl: --limit: 0 lists "
+				    "nothing; give 1 or more, or --all\n");
+				exit(EXIT_USAGE);
+			}
 			break;
 		case 'p':
 			o->priority = opt_uint("priority", optarg);
@@ -1286,8 +1304,13 @@ lost:
 		close(fd);
 		again = 1;
 		if (deadline >= 0 && mono_ms() + retry > deadline) {
-			fprintf(stderr, "actorctl: task %s has not ended "
-			    "within %d ms\n", id, timeout_ms);
+			char	 why[NAME_MAX_LEN + 64];
+
+			snprintf(why, sizeof(why), "task %s has not ended "
+			    "within %d ms", id, timeout_ms);
+			if (jflag)
+				print_failure(why);
+			fprintf(stderr, "actorctl: %s\n", why);
 			return EXIT_FAILURE_RT;
 		}
 		usleep((useconds_t)retry * 1000);
@@ -1906,6 +1929,11 @@ main(int argc, char *argv[])
 	}
 	if (argc < 1)
 		usage(EXIT_USAGE);
+	/* `actorctl task submit --help`: the help, whatever comes before. */
+	for (ch = 1; ch < argc; ch++)
+		if (strcmp(argv[ch], "--help") == 0 ||
+		    strcmp(argv[ch], "-h") == 0)
+			usage(0);
 	if (cfile != NULL && cfile[0] == '\0')
 		cfile = NULL;
 	find_socket(sflag, cfile);

@@ -120,6 +120,17 @@ reply_simple(struct client *cl, const char *id, int ok, const char *error)
 	reply_end(cl);
 }
 
+/* The process a request needs is down: say which, and in what state. */
+static void
+reply_not_running(struct client *cl, const struct envelope *env, int id)
+{
+	char	 why[128];
+
+	snprintf(why, sizeof(why), "%s is not running (state %s)",
+	    sup->child[id].name, tree_state_name(sup->child[id].state));
+	reply_simple(cl, env->id, 0, why);
+}
+
 /* Pack the whole tree as status shows it. */
 static void
 pack_status(msgpack_packer *pk)
@@ -503,7 +514,7 @@ do_kill(struct client *cl, const struct envelope *env)
 		return;
 	}
 	if (c->pid <= 0) {
-		reply_simple(cl, env->id, 0, "not running");
+		reply_not_running(cl, env, id);
 		return;
 	}
 	log_info("%s: sending SIG%s to pid %ld (actorctl)", c->name,
@@ -549,9 +560,12 @@ do_send(struct client *cl, const struct envelope *env)
 	}
 	/* For another host: by the link, which answers on its channel. */
 	id = rt_is_remote(&a) ? CHILD_LINK : child_of_kind(a.kindbit);
-	if (id == -1 || sup->child[id].chan == NULL) {
-		reply_simple(cl, env->id, 0, id == -1 ?
-		    "no actor process of that kind" : "not running");
+	if (id == -1) {
+		reply_simple(cl, env->id, 0, "no actor process of that kind");
+		return;
+	}
+	if (sup->child[id].chan == NULL) {
+		reply_not_running(cl, env, id);
 		return;
 	}
 	w = waiter_new(cl, env, WAIT_REPLY, id,
@@ -578,7 +592,7 @@ do_inspect(struct client *cl, const struct envelope *env)
 	if ((id = find_child(cl, env, m->name)) == -1)
 		return;
 	if (sup->child[id].chan == NULL || sup->child[id].state != CS_UP) {
-		reply_simple(cl, env->id, 0, "not running");
+		reply_not_running(cl, env, id);
 		return;
 	}
 	w = waiter_new(cl, env, WAIT_INSPECT, id,

@@ -539,6 +539,10 @@ t_tasks() {
 	ctl task submit echo '"later"' --id ctl-paused >/dev/null
 	check_eq "a task of a paused queue waits" queued \
 	    "$(task_status ctl-paused)"
+	run ctl -t 300 --json task watch ctl-paused
+	rc_is "task watch past -t: exit 1" 1 'has not ended within 300 ms'
+	json_ok "and --json prints the failure as JSON" \
+	    '.ok == false and (.error | test("ctl-paused has not ended"))'
 	run ctl --json queue resume default
 	rc_is "queue resume --json: exit 0" 0
 	json_ok "prints QueueState" '.queue == "default" and .paused == false'
@@ -549,7 +553,12 @@ t_tasks() {
 
 	ctl stop coordinator >/dev/null
 	run ctl task list
-	rc_is "task list with the coordinator down: exit 1" 1 'not running'
+	rc_is "task list with the coordinator down: exit 1" 1 \
+	    'coordinator is not running \(state down\)'
+	run ctl --json task get ctl-paused
+	rc_is "task get --json with the coordinator down: exit 1" 1
+	json_ok "and prints actord's refusal as JSON" \
+	    '.ok == false and (.error | test("coordinator is not running"))'
 	run ctl task watch ctl-paused
 	rc_is "task watch with the coordinator down: exit 1" 1 'not running'
 	ctl start coordinator >/dev/null
@@ -582,7 +591,6 @@ task frob
 task get
 task get a b
 task list extra
-task list --limit 0
 task list --frob
 task submit
 task submit echo 1 2
@@ -596,6 +604,19 @@ ARGS
 	rc_is "--help exits 0" 0
 	check "--help lists the exit codes" grep -q \
 	    '100 usage error, 111 cannot reach actord' <<<"$OUT"
+	for args in "task submit --help" "task list -h" "worker add x --help"
+	do
+		# shellcheck disable=SC2086
+		run ctl $args
+		rc_is "actorctl $args: the help on stdout, exit 0" 0
+		check "... which is the usage" grep -q '^usage: actorctl' <<<"$OUT"
+	done
+	run ctl task list --limit 0
+	rc_is "task list --limit 0: 100, saying why" 100 \
+	    '--limit: 0 lists nothing'
+	run ctl task submit sleep --priority -1
+	rc_is "task submit --priority -1: 100, saying why" 100 \
+	    "--priority: '-1' is not a whole number from 0 up"
 }
 
 # complete WORDS...: what dist/actorctl.bash offers for the last word, on
