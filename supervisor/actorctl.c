@@ -920,20 +920,15 @@ cmd_status_cluster(void)
 	return rc;
 }
 
-/* A value as one line of JSON ("-" for none), cut to max bytes. */
+/* A value as JSON, strings quoted (a task's input and result); "-": none. */
 static const char *
-fmt_value(const msgpack_object *o, char *buf, size_t size)
+fmt_json(const msgpack_object *o, char *buf, size_t size)
 {
 	json_t	*j;
 	char	*s;
 
 	if (o == NULL || o->type == MSGPACK_OBJECT_NIL) {
 		snprintf(buf, size, "-");
-		return buf;
-	}
-	if (o->type == MSGPACK_OBJECT_STR) {
-		snprintf(buf, size, "%.*s", (int)o->via.str.size,
-		    o->via.str.ptr);
 		return buf;
 	}
 	j = mpjson_from_msgpack(o);
@@ -943,6 +938,18 @@ fmt_value(const msgpack_object *o, char *buf, size_t size)
 	free(s);
 	json_decref(j);
 	return buf;
+}
+
+/* A value as one line: a string as it is, the rest as JSON; "-": none. */
+static const char *
+fmt_value(const msgpack_object *o, char *buf, size_t size)
+{
+	if (o != NULL && o->type == MSGPACK_OBJECT_STR) {
+		snprintf(buf, size, "%.*s", (int)o->via.str.size,
+		    o->via.str.ptr);
+		return buf;
+	}
+	return fmt_json(o, buf, size);
 }
 
 /* A time in ms since the epoch as UTC "2026-11-26 12:00:01", or "-". */
@@ -1441,7 +1448,7 @@ task_get(int argc, char *argv[])
 	int			 code, k;
 	static const struct {
 		const char	*label, *key;
-		int		 time;
+		int		 how;	/* 0 as it is, 1 a time, 2 JSON */
 	} rows[] = {
 		{ "task", "taskId", 0 },
 		{ "kind", "kind", 0 },
@@ -1457,8 +1464,8 @@ task_get(int argc, char *argv[])
 		{ "run at", "runAt", 1 },
 		{ "timeout ms", "timeoutMs", 0 },
 		{ "retry", "retry", 0 },
-		{ "input", "input", 0 },
-		{ "result", "result", 0 },
+		{ "input", "input", 2 },
+		{ "result", "result", 2 },
 		{ "error", "error", 0 },
 		{ "error code", "errorCode", 0 },
 	};
@@ -1477,8 +1484,10 @@ task_get(int argc, char *argv[])
 		return 0;
 	}
 	for (k = 0; k < (int)nitems(rows); k++)
-		printf("%-11s %s\n", rows[k].label, rows[k].time ?
+		printf("%-11s %s\n", rows[k].label, rows[k].how == 1 ?
 		    fmt_time(mp_get(p, rows[k].key), v, sizeof(v)) :
+		    rows[k].how == 2 ?
+		    fmt_json(mp_get(p, rows[k].key), v, sizeof(v)) :
 		    fmt_value(mp_get(p, rows[k].key), v, sizeof(v)));
 	h = mp_get(p, "history");
 	if (h != NULL && h->type == MSGPACK_OBJECT_ARRAY &&

@@ -550,6 +550,11 @@ t_tasks() {
 	rc_is "and the task runs" 0
 	run ctl queue pause no-such-queue
 	rc_is "queue pause of an unknown queue: exit 1" 1 'Unknown queue'
+	ctl task submit echo '{"value": "a string"}' --id ctl-str --wait \
+	    >/dev/null
+	run ctl task get ctl-str
+	check "a string result quoted, as task watch prints it" \
+	    grep -qxE 'result +"a string"' <<<"$OUT"
 
 	ctl stop coordinator >/dev/null
 	run ctl task list
