@@ -442,9 +442,9 @@ struct db	*coord_db(const struct coord *c);
 /* coordinator_sched.c: queues, heads, delays, backoff. */
 struct cqueue	*queue_get(const struct coord *c, const char *name);
 struct cqueue	*queue_make(struct coord *c, const char *name);
-/* A task's queue: known, or new when queues are open; NULL with why. */
-struct cqueue	*queue_for(struct coord *c, const char *name, char *why,
-		    size_t whylen);
+/* A task may name the queue: known, or new when open; -1 with why. */
+int		 queue_admits(const struct coord *c, const char *name,
+		    char *why, size_t whylen);
 /*
  * The high bits of the qseq of queue's ready tasks (*base): its number,
  * given now (in the turn's transaction) if it has none.  0 or -1 logged.

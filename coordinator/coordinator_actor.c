@@ -238,7 +238,8 @@ session_down(const char *identity)
 	if (push_del(co.push, identity) == 0)
 		log_debug("subscriber %s went away", identity);
 	rc = watch_drop(co.c, identity, &tasks, &n);
-	for (i = 0; i < n && rc == 0; i++) {
+	for (i = 0; i < n && rc != -1; i++) {
+		/* Watched by another still, or gone: nothing to stop. */
 		if ((rc = watch_any(co.c, tasks[i])) != 0)
 			continue;
 		if ((rc = task_get(co.c, tasks[i], &t)) != 0 ||

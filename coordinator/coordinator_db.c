@@ -347,7 +347,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 	    "SELECT " RECORD_COLS " FROM tasks WHERE id = ?1",
 	[ST_RUNS] =
 	    "SELECT attempt, worker, started, finished, status, error"
-	    " FROM runs WHERE task = ?1 ORDER BY attempt",
+	    " FROM runs WHERE task = ?1 AND attempt > (SELECT max(attempt)"
+	    " FROM runs WHERE task = ?1) - ?2 ORDER BY attempt",
 	/*
 	 * A page of tasks, newest first, below a cursor (a rowid) and
 	 * within a window of rowids: at most that many rows are looked at,

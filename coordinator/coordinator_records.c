@@ -17,6 +17,7 @@
  * per page, and the page may come back short with a cursor to go on
  * from: the work per page is bounded however rare the match.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,7 @@
 #define LIST_DEFAULT	50		/* tasks in a page without a limit */
 #define LIST_SCAN	10000		/* tasks looked at for a filtered page */
 #define LIST_BYTES	(512 * 1024)	/* packed bytes of one page at most */
+#define HISTORY_MAX	100		/* runs in a Task's history: the last */
 
 /* The columns of ST_RECORD, ST_LIST and ST_LIST_STATUS (RECORD_COLS). */
 enum rec_col {
@@ -60,7 +62,10 @@ pack_col(msgpack_packer *pk, const char *key, sqlite3_stmt *st, int i)
 	}
 }
 
-/* The runs of task id: history [{attempt, workerId, ...}]. */
+/*
+ * The runs of task id: history [{attempt, workerId, ...}], the last
+ * HISTORY_MAX (RetryTask lets attempts go on without end).
+ */
 static int
 pack_history(struct coord *c, msgpack_packer *pk, const char *id)
 {
@@ -73,6 +78,7 @@ pack_history(struct coord *c, msgpack_packer *pk, const char *id)
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&hpk, &sb, msgpack_sbuffer_write);
 	cdb_bind_text(st, 1, id);
+	sqlite3_bind_int(st, 2, HISTORY_MAX);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		msgpack_pack_map(&hpk, 6);
 		pack_col(&hpk, "attempt", st, 0);
@@ -275,8 +281,11 @@ coord_list_tasks(struct actor *self, const struct envelope *env,
 		return 0;
 	}
 	if (m->cursor[0] != '\0') {
+		errno = 0;
 		below = strtoll(m->cursor, &end, 10);
-		if (*end != '\0' || below <= 0) {
+		/* Digits only, as Tasks gives them: no sign, space or 2^63. */
+		if (m->cursor[0] < '0' || m->cursor[0] > '9' || *end != '\0' ||
+		    errno != 0 || below <= 0) {
 			outbox_error(ob, env, ERR_BAD_PAYLOAD, "'cursor' is not "
 			    "one a Tasks reply gave");
 			return 0;

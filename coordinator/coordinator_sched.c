@@ -61,27 +61,27 @@ queue_make(struct coord *c, const char *name)
 }
 
 /*
- * The queue a task names: a configured one, or a new one when queues are
- * open and there are fewer than QUEUES_MAX.  NULL, with why, otherwise.
+ * Whether a task may name a queue: a configured one, one in memory, or a
+ * new one when queues are open and there are fewer than QUEUES_MAX.  0,
+ * or -1 with why.  Nothing is made: a request refused later makes none.
  */
-struct cqueue *
-queue_for(struct coord *c, const char *name, char *why, size_t whylen)
+int
+queue_admits(const struct coord *c, const char *name, char *why,
+    size_t whylen)
 {
-	struct cqueue	*q;
-
-	if ((q = queue_get(c, name)) != NULL)
-		return q;
+	if (queue_get(c, name) != NULL)
+		return 0;
 	if (!c->conf.queues_open) {
 		snprintf(why, whylen, "'queue' %s is not one of this "
 		    "coordinator's queues", name);
-		return NULL;
+		return -1;
 	}
 	if (c->nqueues >= QUEUES_MAX) {
 		snprintf(why, whylen, "'queue' %s is one too many: at most %d "
 		    "queues", name, QUEUES_MAX);
-		return NULL;
+		return -1;
 	}
-	return queue_make(c, name);
+	return 0;
 }
 
 /*
@@ -106,6 +106,13 @@ queue_base(struct coord *c, const char *queue, int64_t *base)
 		for (num = 1; num <= QNUM_MAX; num++)
 			if ((used[num / 64] & UINT64_C(1) << (num % 64)) == 0)
 				break;
+		if (num > QNUM_MAX)	/* one without ready tasks gives its up */
+			TAILQ_FOREACH(o, &c->queue_list, entry)
+				if (o != q && o->num != 0 && o->queued == 0) {
+					num = o->num;
+					o->num = 0;
+					break;
+				}
 		if (num > QNUM_MAX) {
 			log_warnx("queue %s: no queue number left", queue);
 			return -1;
@@ -399,6 +406,9 @@ sched_due(struct coord *c, char (**ids)[NAME_MAX_LEN + 1], size_t *n)
 	if (rc != SQLITE_DONE) {
 		log_warnx("coordinator.db: due tasks: %s",
 		    sqlite3_errmsg(db_handle(c->db)));
+		free(*ids);
+		*ids = NULL;
+		*n = 0;
 		return -1;
 	}
 	return 0;

@@ -15,7 +15,7 @@
 /* A task's settings as AssignTask asks them, checked against its kind. */
 struct assign {
 	const struct kind_conf	*kind;
-	struct cqueue		*queue;
+	const char		*queue;
 	int64_t			 run_at;	/* 0: now */
 	int64_t			 timeout_ms;	/* 0: none */
 	int64_t			 now;		/* the message's time */
@@ -69,14 +69,17 @@ assign_check(struct coord *c, const struct msg_assign_task *m,
 			snprintf(why, whylen, "'runAt' is in the past");
 			return -1;
 		}
+		if ((int64_t)m->run_at > now + (int64_t)DELAY_MAX_MS) {
+			snprintf(why, whylen, "'runAt' is more than a year "
+			    "ahead (delayMs has the same bound)");
+			return -1;
+		}
 		if ((int64_t)m->run_at > now)
 			a->run_at = (int64_t)m->run_at;
 	} else if (m->has_delay_ms && m->delay_ms > 0)
 		a->run_at = now + (int64_t)m->delay_ms;
-	if ((a->queue = queue_for(c, m->queue[0] != '\0' ? m->queue :
-	    DEFAULT_QUEUE, why, whylen)) == NULL)
-		return -1;
-	return 0;
+	a->queue = m->queue[0] != '\0' ? m->queue : DEFAULT_QUEUE;
+	return queue_admits(c, a->queue, why, whylen);
 }
 
 /*
@@ -172,8 +175,9 @@ assign_insert(struct coord *c, const char *id,
 	int64_t		 chg = coord_chg(c), qseq = chg;
 	int		 rc;
 
+	queue_make(c, a->queue);
 	if (a->run_at == 0 && m->worker_id[0] == '\0') {
-		if (queue_base(c, a->queue->name, &qseq) == -1)
+		if (queue_base(c, a->queue, &qseq) == -1)
 			return -1;
 		qseq += ((int64_t)(PRIORITY_MAX - m->priority) <<
 		    QSEQ_PRI_SHIFT) + chg + QSEQ_BIAS;
@@ -187,7 +191,7 @@ assign_insert(struct coord *c, const char *id,
 	memset(t, 0, sizeof(*t));
 	t->status = a->run_at != 0 ? TASK_SCHEDULED : TASK_QUEUED;
 	name_copy(t->pin, m->worker_id, sizeof(t->pin));
-	name_copy(t->queue, a->queue->name, sizeof(t->queue));
+	name_copy(t->queue, a->queue, sizeof(t->queue));
 	name_copy(t->kind, a->kind->name, sizeof(t->kind));
 	st = cdb_stmt(c, ST_TASK_INSERT);
 	cdb_bind_text(st, 1, id);
@@ -201,7 +205,7 @@ assign_insert(struct coord *c, const char *id,
 		sqlite3_bind_int64(st, 6, qseq);
 	sqlite3_bind_int64(st, 7, a->now);
 	sqlite3_bind_int64(st, 8, chg);
-	cdb_bind_text(st, 9, a->queue->name);
+	cdb_bind_text(st, 9, a->queue);
 	sqlite3_bind_int64(st, 10, (int64_t)m->priority);
 	if (a->run_at != 0)
 		sqlite3_bind_int64(st, 11, a->run_at);
@@ -358,6 +362,7 @@ coord_retry_task(struct actor *self, const struct envelope *env,
 	struct cworker			*ran = NULL;
 	struct trow			 t;
 	sqlite3_stmt			*st;
+	char				 why[256];
 	int64_t				 chg, base;
 	int				 r;
 
@@ -369,6 +374,13 @@ coord_retry_task(struct actor *self, const struct envelope *env,
 		    task_status_name(t.status));
 		return 0;
 	}
+	/* Its queue may be gone since (closed by config, or forgotten). */
+	if (queue_admits(c, t.queue, why, sizeof(why)) == -1) {
+		outbox_error(ob, env, ERR_BAD_PAYLOAD, "Task %s cannot go back: "
+		    "%s", id, why);
+		return 0;
+	}
+	queue_make(c, t.queue);
 	if (queue_base(c, t.queue, &base) == -1)
 		return -1;
 	chg = coord_chg(c);

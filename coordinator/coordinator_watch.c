@@ -70,11 +70,6 @@ watch_add(struct coord *c, const char *task, const char *watcher,
 	uint64_t	*n = watch_count(c, watcher, 0);
 	int		 ntask = 0, rc;
 
-	if (n != NULL && *n >= (uint64_t)c->conf.watches_per_watcher) {
-		snprintf(why, whylen, "Too many watched tasks: at most %d",
-		    c->conf.watches_per_watcher);
-		return 1;
-	}
 	st = cdb_stmt(c, ST_WATCHERS);
 	cdb_bind_text(st, 1, task);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -88,6 +83,12 @@ watch_add(struct coord *c, const char *task, const char *watcher,
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE)
 		return -1;
+	/* Only a new watch counts against the bounds. */
+	if (n != NULL && *n >= (uint64_t)c->conf.watches_per_watcher) {
+		snprintf(why, whylen, "Too many watched tasks: at most %d",
+		    c->conf.watches_per_watcher);
+		return 1;
+	}
 	if (ntask >= c->conf.watches_per_task) {
 		snprintf(why, whylen, "Too many watchers of task %s: at most "
 		    "%d", task, c->conf.watches_per_task);

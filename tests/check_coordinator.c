@@ -2284,6 +2284,110 @@ START_TEST(test_retry_and_delete)
 }
 END_TEST
 
+/*
+ * What a client cannot do to the queues: make them with refused
+ * requests, or past QUEUES_MAX by retrying tasks of queues forgotten at
+ * a restart (the coordinator once ran out of queue numbers there and
+ * exited at every start).  And the bounds of a few fields.
+ */
+START_TEST(test_queue_and_field_bounds)
+{
+	char	 json[256];
+	size_t	 n;
+	int	 i, refused = 0;
+
+	conf.queues_open = 1;
+	open_coord();
+	/* Refused for an unknown worker: no queue is made. */
+	n = c->nqueues;
+	for (i = 0; i < QUEUES_MAX + 6; i++) {
+		snprintf(json, sizeof(json), "{\"kind\": \"echo\", \"queue\": "
+		    "\"junk%d\", \"workerId\": \"nope\"}", i);
+		ck_assert_int_eq(jsend(MSG_ASSIGN_TASK, "session:t", json), 0);
+		ck_assert_str_eq(reply_error(), "unknown_actor");
+	}
+	ck_assert_uint_eq(c->nqueues, n);
+	/* Tasks in QUEUES_MAX - n queues, cancelled; then as many more. */
+	for (i = 0; i < 2 * (QUEUES_MAX - (int)n); i++) {
+		if (i == QUEUES_MAX - (int)n)
+			open_coord();	/* forgets the queues of the first */
+		snprintf(json, sizeof(json), "{\"taskId\": \"q%d\", \"kind\": "
+		    "\"echo\", \"queue\": \"q%d\"}", i, i);
+		ck_assert_int_eq(jsend(MSG_ASSIGN_TASK, "session:t", json), 0);
+		ck_assert_int_eq(ob.v[reply_index()].type, MSG_TASK_ACCEPTED);
+		snprintf(json, sizeof(json), "{\"taskId\": \"q%d\"}", i);
+		ck_assert_int_eq(jsend(MSG_CANCEL_TASK, "session:t", json), 0);
+	}
+	open_coord();
+	/* Every one retried: at most QUEUES_MAX queues, the rest refused. */
+	for (i = 0; i < 2 * (QUEUES_MAX - (int)n); i++) {
+		snprintf(json, sizeof(json), "{\"taskId\": \"q%d\"}", i);
+		ck_assert_int_eq(jsend(MSG_RETRY_TASK, "session:t", json), 0);
+		if (ob.v[reply_index()].type == MSG_ERROR) {
+			ck_assert_str_eq(reply_error(), "bad_payload");
+			ck_assert_ptr_nonnull(strstr(out_str(
+			    (size_t)reply_index(), "error"), "one too many"));
+			refused++;
+		}
+	}
+	ck_assert_uint_eq(c->nqueues, QUEUES_MAX);
+	ck_assert_int_eq(refused, QUEUES_MAX - (int)n);
+	/* And they start again after a restart, all of them queued. */
+	open_coord();
+	ck_assert_uint_eq(c->nqueues, QUEUES_MAX);
+	ck_assert_uint_eq(c->ntasks[TASK_QUEUED], QUEUES_MAX - n);
+
+	/* runAt: at most a year ahead, as delayMs. */
+	snprintf(json, sizeof(json), "{\"kind\": \"echo\", \"runAt\": "
+	    "%lld}", (long long)(env_now_ms() + 367LL * 86400 * 1000));
+	ck_assert_int_eq(jsend(MSG_ASSIGN_TASK, "session:t", json), 0);
+	ck_assert_str_eq(reply_error(), "bad_payload");
+	ck_assert_ptr_nonnull(strstr(out_str((size_t)reply_index(), "error"),
+	    "'runAt' is more than a year ahead"));
+	/* A cursor is digits, as Tasks gives it. */
+	for (i = 0; i < 3; i++) {
+		snprintf(json, sizeof(json), "{\"cursor\": \"%s\"}",
+		    (const char *[]){ " 5", "+5", "99999999999999999999" }[i]);
+		ck_assert_int_eq(jsend(MSG_LIST_TASKS, "session:t", json), 0);
+		ck_assert_str_eq(reply_error(), "bad_payload");
+	}
+	/* A watch already there is not a new one: no bound refuses it. */
+	conf.watches_per_watcher = 1;
+	open_coord();
+	ck_assert_int_eq(jsend(MSG_ASSIGN_TASK, "session:w",
+	    "{\"taskId\": \"wt\", \"kind\": \"echo\", \"watch\": true}"), 0);
+	ck_assert_int_eq(ob.v[reply_index()].type, MSG_TASK_ACCEPTED);
+	ck_assert_int_eq(jsend(MSG_WATCH_TASK, "session:w",
+	    "{\"taskId\": \"wt\"}"), 0);
+	ck_assert_int_eq(ob.v[reply_index()].type, MSG_TASK);
+}
+END_TEST
+
+/* A Task's history is its last 100 runs, however often it was retried. */
+START_TEST(test_history_bounded)
+{
+	const msgpack_object	*h;
+	int			 i;
+
+	open_coord();
+	online_worker("w1");
+	assign("h1", NULL);
+	for (i = 0; i < 105; i++) {
+		fail_run("h1", "w1", "exit");
+		ck_assert_int_eq(jsend(MSG_RETRY_TASK, "session:t",
+		    "{\"taskId\": \"h1\"}"), 0);
+	}
+	ck_assert_int_eq(jsend(MSG_GET_TASK, "session:t",
+	    "{\"taskId\": \"h1\"}"), 0);
+	h = mp_get(out_payload((size_t)reply_index()), "history");
+	ck_assert_ptr_nonnull(h);
+	ck_assert_uint_eq(h->via.array.size, 100);
+	ck_assert_uint_eq(mp_get(&h->via.array.ptr[0], "attempt")->via.u64, 7);
+	ck_assert_uint_eq(mp_get(&h->via.array.ptr[99], "attempt")->via.u64,
+	    106);
+}
+END_TEST
+
 START_TEST(test_kinds_checked)
 {
 	static struct config	 cfg;
@@ -2575,6 +2679,8 @@ suite(void)
 	tcase_add_test(tc, test_watch_finished);
 	tcase_add_test(tc, test_assign_again);
 	tcase_add_test(tc, test_retry_and_delete);
+	tcase_add_test(tc, test_queue_and_field_bounds);
+	tcase_add_test(tc, test_history_bounded);
 	tcase_add_test(tc, test_kinds_checked);
 	tcase_add_test(tc, test_retention_age);
 	suite_add_tcase(s, tc);
