@@ -478,8 +478,9 @@ int		 watch_finished(struct coord *c,
 		    const struct msg_task_finished *m, struct outbox *ob);
 int		 watch_output(struct coord *c,
 		    const struct msg_task_output *m, struct outbox *ob);
+/* A watcher went away (a session): its watches, and the output. */
 int		 watch_drop(struct coord *c, const char *watcher,
-		    char (**tasks)[NAME_MAX_LEN + 1], size_t *ntasks);
+		    struct outbox *ob);
 int		 watch_load(struct coord *c);
 void		 watch_free(struct coord *c);
 

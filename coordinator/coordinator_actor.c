@@ -228,30 +228,9 @@ eventlog_up(const char *identity)
 static void
 session_down(const char *identity)
 {
-	char			(*tasks)[NAME_MAX_LEN + 1];
-	struct msg_stream_output so;
-	struct trow		 t;
-	size_t			 n, i;
-	int			 rc;
-	char			 addr[ADDR_MAX + 1];
-
 	if (push_del(co.push, identity) == 0)
 		log_debug("subscriber %s went away", identity);
-	rc = watch_drop(co.c, identity, &tasks, &n);
-	for (i = 0; i < n && rc != -1; i++) {
-		/* Watched by another still, or gone: nothing to stop. */
-		if ((rc = watch_any(co.c, tasks[i])) != 0)
-			continue;
-		if ((rc = task_get(co.c, tasks[i], &t)) != 0 ||
-		    t.status != TASK_RUNNING)
-			continue;
-		memset(&so, 0, sizeof(so));
-		snprintf(so.task_id, sizeof(so.task_id), "%s", tasks[i]);
-		worker_address(co.c, t.worker, addr, sizeof(addr));
-		outbox_msg(&co.ob, NULL, addr, MSG_STREAM_OUTPUT, 0, &so);
-	}
-	free(tasks);
-	settle(rc == -1 ? -1 : 0);
+	settle(watch_drop(co.c, identity, &co.ob));
 }
 
 /* The delayed tasks' time came: into their queues, a batch a turn. */

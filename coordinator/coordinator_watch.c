@@ -148,18 +148,20 @@ watch_output(struct coord *c, const struct msg_task_output *m,
 }
 
 /*
- * A watcher went away: its watches go.  The tasks it watched are in
- * *tasks (freed by the caller), for the output streams to stop.
+ * A watcher went away: its watches go, and a running task that nobody
+ * watches any more is told to stop streaming its output.
  */
 int
-watch_drop(struct coord *c, const char *watcher,
-    char (**tasks)[NAME_MAX_LEN + 1], size_t *ntasks)
+watch_drop(struct coord *c, const char *watcher, struct outbox *ob)
 {
-	sqlite3_stmt	*st;
-	int		 rc;
+	struct msg_stream_output	 so;
+	struct trow			 t;
+	sqlite3_stmt			*st;
+	char				(*tasks)[NAME_MAX_LEN + 1] = NULL;
+	char				 addr[ADDR_MAX + 1];
+	size_t				 n = 0, i;
+	int				 rc;
 
-	*tasks = NULL;
-	*ntasks = 0;
 	if (watch_count(c, watcher, 0) == NULL)
 		return 0;
 	if (db_begin(c->db) == -1)
@@ -167,13 +169,27 @@ watch_drop(struct coord *c, const char *watcher,
 	st = cdb_stmt(c, ST_WATCH_DROP);
 	cdb_bind_text(st, 1, watcher);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		*tasks = xreallocarray(*tasks, *ntasks + 1, sizeof(**tasks));
-		snprintf((*tasks)[(*ntasks)++], sizeof(**tasks), "%s",
+		tasks = xreallocarray(tasks, n + 1, sizeof(*tasks));
+		snprintf(tasks[n++], sizeof(*tasks), "%s",
 		    (const char *)sqlite3_column_text(st, 0));
 	}
 	sqlite3_reset(st);
 	free(strmap_del(c->watchers, watcher));
-	return rc == SQLITE_DONE ? 0 : -1;
+	rc = rc == SQLITE_DONE ? 0 : -1;
+	for (i = 0; i < n && rc != -1; i++) {
+		/* Watched by another still, or gone: nothing to stop. */
+		if ((rc = watch_any(c, tasks[i])) != 0)
+			continue;
+		if ((rc = task_get(c, tasks[i], &t)) != 0 ||
+		    t.status != TASK_RUNNING)
+			continue;
+		memset(&so, 0, sizeof(so));
+		snprintf(so.task_id, sizeof(so.task_id), "%s", tasks[i]);
+		worker_address(c, t.worker, addr, sizeof(addr));
+		outbox_msg(ob, NULL, addr, MSG_STREAM_OUTPUT, 0, &so);
+	}
+	free(tasks);
+	return rc == -1 ? -1 : 0;
 }
 
 /* The watch counts per address, from the watches table (start). */

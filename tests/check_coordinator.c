@@ -2388,6 +2388,34 @@ START_TEST(test_history_bounded)
 }
 END_TEST
 
+/*
+ * A session goes: every running task that nobody watches any more stops
+ * streaming its output, also past one that another session still watches
+ * (the walk once stopped there).
+ */
+START_TEST(test_watcher_gone)
+{
+	open_coord();
+	online_worker("w1");
+	online_worker("w2");
+	ck_assert_int_eq(jsend(MSG_ASSIGN_TASK, "session:s",
+	    "{\"taskId\": \"a\", \"kind\": \"echo\", \"watch\": true}"), 0);
+	ck_assert_int_eq(jsend(MSG_WATCH_TASK, "session:u",
+	    "{\"taskId\": \"a\"}"), 0);
+	ck_assert_int_eq(jsend(MSG_ASSIGN_TASK, "session:s",
+	    "{\"taskId\": \"b\", \"kind\": \"echo\", \"watch\": true}"), 0);
+	ck_assert_str_eq(processed_by("w2"), "b");
+	outbox_clear(&ob);
+	ck_assert_int_eq(watch_drop(c, "session:s", &ob), 0);
+	ck_assert_int_eq(count_out(MSG_STREAM_OUTPUT), 1);
+	ck_assert_int_ge(find_out(0, MSG_STREAM_OUTPUT, "worker:w2"), 0);
+	/* u still gets a's end, s nothing. */
+	complete("a", "w1");
+	ck_assert_int_eq(finished_to("session:u"), 1);
+	ck_assert_int_eq(finished_to("session:s"), 0);
+}
+END_TEST
+
 START_TEST(test_kinds_checked)
 {
 	static struct config	 cfg;
@@ -2681,6 +2709,7 @@ suite(void)
 	tcase_add_test(tc, test_retry_and_delete);
 	tcase_add_test(tc, test_queue_and_field_bounds);
 	tcase_add_test(tc, test_history_bounded);
+	tcase_add_test(tc, test_watcher_gone);
 	tcase_add_test(tc, test_kinds_checked);
 	tcase_add_test(tc, test_retention_age);
 	suite_add_tcase(s, tc);
