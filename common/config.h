@@ -76,6 +76,7 @@ struct config {
 	int	 queues_open;		/* tasks may name other queues */
 	int	 watches_per_watcher;	/* tasks one session may watch */
 	int	 watches_per_task;	/* sessions watching one task */
+	int	 watch_keep_ms;		/* a watcher's return after a restart */
 	int	 metrics_series;	/* (kind, queue) label pairs, then "other" */
 
 	/* [worker] */

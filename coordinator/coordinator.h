@@ -124,6 +124,7 @@ struct coord_conf {
 	int	 queues_open;		/* tasks may name other queues */
 	int	 watches_per_watcher;	/* WatchTask bound per session */
 	int	 watches_per_task;	/* ... and per task */
+	int	 watch_keep_ms;		/* unheard watchers kept after start */
 	int	 metrics_series;	/* (kind, queue) label pairs */
 	char	 host[HOST_MAX + 1];	/* this host in a cluster; "": none */
 	unsigned roles;			/* this host's ROLE_* */
@@ -311,6 +312,8 @@ struct coord {
 	int64_t			 due_at;	/* earliest runAt; 0: none */
 	int			 redispatch;	/* a queue may start more */
 	struct strmap		*watchers;	/* address -> its watch count */
+	struct strmap		*unheard;	/* watchers of this host loaded
+						   at start, not connected since */
 	struct strmap		*recent_map;	/* task -> struct recent */
 	struct recent_list	 recent;
 	size_t			 nrecent;
@@ -482,6 +485,13 @@ int		 watch_output(struct coord *c,
 int		 watch_drop(struct coord *c, const char *watcher,
 		    struct outbox *ob);
 int		 watch_load(struct coord *c);
+/* A connection said Hello as addr: a watcher of before the start is back. */
+void		 watch_heard(struct coord *c, const char *addr);
+/*
+ * watch_keep_ms after the start: the watchers of this host that did not
+ * connect again went while the coordinator was down; their watches go.
+ */
+int		 watch_unheard_drop(struct coord *c, struct outbox *ob);
 void		 watch_free(struct coord *c);
 
 /*

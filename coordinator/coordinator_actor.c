@@ -37,6 +37,7 @@ static void	worker_process_up(const char *);
 static void	worker_process_down(const char *);
 static void	eventlog_up(const char *);
 static void	eventlog_down(const char *);
+static void	session_up(const char *);
 static void	session_down(const char *);
 
 static const struct handler handlers[] = {
@@ -67,7 +68,7 @@ static const struct handler handlers[] = {
 static const struct peer_rule peers[] = {
 	{ "worker",	worker_process_up,	worker_process_down },
 	{ "eventlog",	eventlog_up,		eventlog_down },
-	{ NULL,		NULL,			session_down },
+	{ NULL,		session_up,		session_down },
 };
 
 static int	coordinator_setup(const struct config *);
@@ -98,6 +99,7 @@ static struct {
 	struct pushset	*push;
 	struct event	*tick;		/* the event outbox's timer */
 	struct event	*due;		/* the delayed tasks' timer */
+	struct event	*unheard;	/* watch_keep_ms after the start */
 	int64_t		 due_armed;	/* for this time; 0: not armed */
 	struct outbox	 ob;		/* what timers and peers queue */
 	int		 worker_gone;	/* since we last asked for workers */
@@ -226,6 +228,22 @@ eventlog_up(const char *identity)
  * nobody watches any more stops sending its output.
  */
 static void
+session_up(const char *identity)
+{
+	watch_heard(co.c, identity);
+}
+
+/* watch_keep_ms after the start: the watchers that did not come back. */
+static void
+unheard_fire(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	settle(watch_unheard_drop(co.c, &co.ob));
+}
+
+static void
 session_down(const char *identity)
 {
 	if (push_del(co.push, identity) == 0)
@@ -303,6 +321,7 @@ conf_from(const struct config *cfg, struct coord_conf *conf)
 	conf->queues_open = cfg->queues_open;
 	conf->watches_per_watcher = cfg->watches_per_watcher;
 	conf->watches_per_task = cfg->watches_per_task;
+	conf->watch_keep_ms = cfg->watch_keep_ms;
 	conf->metrics_series = cfg->metrics_series;
 	snprintf(conf->host, sizeof(conf->host), "%s", cfg->host);
 	conf->roles = cfg->roles;
@@ -332,6 +351,9 @@ coordinator_setup(const struct config *cfg)
 		fatalx("coordinator: the event outbox's timer");
 	if ((co.due = evtimer_new(rt_base(), due_fire, NULL)) == NULL)
 		fatalx("coordinator: the delayed tasks' timer");
+	if ((co.unheard = evtimer_new(rt_base(), unheard_fire, NULL)) ==
+	    NULL || timer_ms(co.unheard, conf.watch_keep_ms) == -1)
+		fatalx("coordinator: the watchers' timer");
 	settle(coord_start(co.c, &co.ob));
 	log_info("%s: %zu workers, %llu tasks queued, %llu running", path,
 	    co.c->nworkers, (unsigned long long)co.c->ntasks[TASK_QUEUED],

@@ -178,6 +178,7 @@ coord_open(const char *path, const struct coord_conf *conf)
 	c->recent_map = strmap_new();
 	c->queues = strmap_new();
 	c->watchers = strmap_new();
+	c->unheard = strmap_new();
 	TAILQ_INIT(&c->all);
 	TAILQ_INIT(&c->idle);
 	TAILQ_INIT(&c->recent);

@@ -325,8 +325,11 @@ coord_pack_inspect(struct coord *c, msgpack_packer *pk, size_t subscribers)
 {
 	int	 i;
 
-	msgpack_pack_map(pk, 9 + TASK_NSTATUS + WORKER_NSTATUS);
+	msgpack_pack_map(pk, 11 + TASK_NSTATUS + WORKER_NSTATUS);
 	mp_pack_kv_uint(pk, "subscribers", subscribers);
+	mp_pack_kv_uint(pk, "watchers", strmap_count(c->watchers));
+	mp_pack_kv_uint(pk, "watchersUnheard", c->unheard != NULL ?
+	    strmap_count(c->unheard) : 0);
 	mp_pack_kv_uint(pk, "queueLength", c->ntasks[TASK_QUEUED]);
 	mp_pack_kv_int(pk, "nextDueAt", c->due_at);
 	for (i = 0; i < TASK_NSTATUS; i++)

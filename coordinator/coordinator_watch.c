@@ -192,18 +192,75 @@ watch_drop(struct coord *c, const char *watcher, struct outbox *ob)
 	return rc == -1 ? -1 : 0;
 }
 
-/* The watch counts per address, from the watches table (start). */
+/*
+ * The watch counts per address, from the watches table (start).  A
+ * watcher of this host is unheard until it connects again: one that went
+ * while we were down never will, and nothing else would tell us.  (One
+ * of another host is the link's to tell of: PeerGone.)
+ */
 int
 watch_load(struct coord *c)
 {
 	sqlite3_stmt	*st = cdb_stmt(c, ST_LOAD_WATCHES);
+	const char	*addr;
 	int		 rc;
 
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		*watch_count(c, (const char *)sqlite3_column_text(st, 0), 1) =
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		addr = (const char *)sqlite3_column_text(st, 0);
+		*watch_count(c, addr, 1) =
 		    (uint64_t)sqlite3_column_int64(st, 1);
+		if (strchr(addr, '@') == NULL)
+			strmap_put(c->unheard, addr, c);
+	}
 	sqlite3_reset(st);
 	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+void
+watch_heard(struct coord *c, const char *addr)
+{
+	strmap_del(c->unheard, addr);
+}
+
+/* Addresses, gathered from a map before it changes. */
+struct addrs {
+	char	(*v)[ADDR_MAX + 1];
+	size_t	  n;
+};
+
+/* strmap_each() callback: collect an unheard watcher's address. */
+static void
+unheard_take(const char *key, void *val, void *arg)
+{
+	struct addrs	*a = arg;
+
+	(void)val;
+	snprintf(a->v[a->n++], sizeof(*a->v), "%s", key);
+}
+
+int
+watch_unheard_drop(struct coord *c, struct outbox *ob)
+{
+	struct addrs	 a;
+	uint64_t	*n;
+	size_t		 i;
+	int		 rc = 0;
+
+	a.n = 0;
+	a.v = xreallocarray(NULL, strmap_count(c->unheard) + 1,
+	    sizeof(*a.v));
+	strmap_each(c->unheard, unheard_take, &a);
+	for (i = 0; i < a.n && rc == 0; i++) {
+		strmap_del(c->unheard, a.v[i]);
+		if ((n = watch_count(c, a.v[i], 0)) == NULL)
+			continue;
+		log_info("%s did not connect again within %d ms of the start: "
+		    "its %llu watches dropped", a.v[i], c->conf.watch_keep_ms,
+		    (unsigned long long)*n);
+		rc = watch_drop(c, a.v[i], ob);
+	}
+	free(a.v);
+	return rc;
 }
 
 /* strmap_each() callback: free a count. */
@@ -223,4 +280,7 @@ watch_free(struct coord *c)
 	strmap_each(c->watchers, count_free, NULL);
 	strmap_free(c->watchers);
 	c->watchers = NULL;
+	if (c->unheard != NULL)
+		strmap_free(c->unheard);
+	c->unheard = NULL;
 }

@@ -2416,6 +2416,40 @@ START_TEST(test_watcher_gone)
 }
 END_TEST
 
+/*
+ * After a restart, the watches of a session of this host that does not
+ * connect again (it went while the coordinator was down) are dropped;
+ * those of one that did, and of sessions of other hosts, stay.
+ */
+START_TEST(test_unheard_watchers)
+{
+	open_coord();
+	ck_assert_int_eq(jsend(MSG_ASSIGN_TASK, "session:back",
+	    "{\"taskId\": \"u1\", \"kind\": \"echo\", \"watch\": true}"), 0);
+	ck_assert_int_eq(jsend(MSG_WATCH_TASK, "session:gone",
+	    "{\"taskId\": \"u1\"}"), 0);
+	ck_assert_int_eq(jsend(MSG_WATCH_TASK, "session:far@h2",
+	    "{\"taskId\": \"u1\"}"), 0);
+	open_coord();
+	watch_heard(c, "session:back");
+	outbox_clear(&ob);
+	ck_assert_int_eq(watch_unheard_drop(c, &ob), 0);
+	ck_assert_int_eq(count_rows("SELECT count(*) FROM watches"), 2);
+	ck_assert_int_eq(count_rows("SELECT count(*) FROM watches WHERE "
+	    "watcher = 'session:gone'"), 0);
+	/* Once only: a watcher that comes later is a new one. */
+	ck_assert_int_eq(jsend(MSG_WATCH_TASK, "session:gone",
+	    "{\"taskId\": \"u1\"}"), 0);
+	ck_assert_int_eq(watch_unheard_drop(c, &ob), 0);
+	ck_assert_int_eq(count_rows("SELECT count(*) FROM watches"), 3);
+	online_worker("w1");
+	complete("u1", "w1");
+	ck_assert_int_eq(finished_to("session:back"), 1);
+	ck_assert_int_eq(finished_to("session:gone"), 1);
+	ck_assert_int_eq(finished_to("session:far@h2"), 1);
+}
+END_TEST
+
 START_TEST(test_kinds_checked)
 {
 	static struct config	 cfg;
@@ -2710,6 +2744,7 @@ suite(void)
 	tcase_add_test(tc, test_queue_and_field_bounds);
 	tcase_add_test(tc, test_history_bounded);
 	tcase_add_test(tc, test_watcher_gone);
+	tcase_add_test(tc, test_unheard_watchers);
 	tcase_add_test(tc, test_kinds_checked);
 	tcase_add_test(tc, test_retention_age);
 	suite_add_tcase(s, tc);

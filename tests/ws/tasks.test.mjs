@@ -8,12 +8,12 @@
 
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTree, jsonClient, sleep } from './lib.mjs';
+import { startTree, jsonClient, sleep, until } from './lib.mjs';
 
 let tree, c;
 before(async () => {
   tree = await startTree(['[coordinator]', 'queues = default lane:1',
-    '[session]', 'actor_wait_ms = 5000']);
+    'watch_keep_ms = 1000', '[session]', 'actor_wait_ms = 5000']);
   c = await client();
   for (const w of ['tw1', 'tw2'])
     assert.equal((await ask(c, 'RegisterWorker', { workerId: w })).type,
@@ -29,7 +29,8 @@ const COORD = 'coordinator:main';
 
 async function client() {
   const c = await jsonClient(tree.port, '/ws');
-  await c.next((m) => m.type === 'SessionEstablished');
+  c.sid = (await c.next((m) => m.type === 'SessionEstablished'))
+    .payload.sessionId;
   return c;
 }
 
@@ -236,6 +237,35 @@ describe('across a coordinator restart', () => {
     const f = await finished(c, 'nap-1');
     assert.equal(f.payload.status, 'completed');
     await noMoreFinished(c, 'nap-1');
+  });
+  it('a session that went while the coordinator was down loses its '
+    + 'watches; one that stayed gets its TaskFinished', async () => {
+    const coord = () => JSON.parse(tree.ctl('--json', 'inspect',
+      'coordinator')).inspect.coordinator;
+    const d = await client();
+    tree.ctl('send', COORD, 'PauseQueue', '{"queue": "lane"}');
+    try {
+      assert.equal((await ask(d, 'AssignTask', { taskId: 'held-1',
+        kind: 'echo', input: { value: 1 }, queue: 'lane', watch: true }))
+        .payload.status, 'queued');
+      assert.equal((await ask(c, 'WatchTask', { taskId: 'held-1' })).type,
+        'Task');
+      tree.ctl('-t', '10000', 'stop', 'coordinator');
+      await d.close();
+      await until(() => !tree.ctl('--json', 'sessions').includes(d.sid),
+        5000, "d's session gone");
+      tree.ctl('-t', '10000', 'start', 'coordinator');
+      await until(() => tree.log().includes(`session:${d.sid} did not `
+        + 'connect again within 1000 ms of the start: its 1 watches '
+        + 'dropped'), 10000, "d's watch dropped");
+      const i = coord();
+      assert.equal(i.watchersUnheard, 0);
+      assert.ok(!tree.log().includes(`session:${c.sid} did not connect`));
+    } finally {
+      tree.ctl('send', COORD, 'ResumeQueue', '{"queue": "lane"}');
+    }
+    assert.equal((await finished(c, 'held-1')).payload.status, 'completed');
+    await noMoreFinished(c, 'held-1');
   });
   it('a watcher that reconnects watches again by id and gets it',
     async () => {
