@@ -18,22 +18,30 @@
  * The state machine is driven directly, without sockets: this measures
  * the coordinator, not the transport (bench_transport does that).
  *
- * Build: the generic rule of bench/Makefile compiles one file against
- * libactord, so this file includes the coordinator sources it measures:
+ * Build: bench/Makefile links the coordinator's sources, as its unit
+ * test does:
  *
  *	make -f bench/Makefile build/rel/bench/bench_coordinator
  *	build/rel/bench/bench_coordinator [-w workers] [-q queued] [-n samples]
  *	    [-d dir]
  */
-#include "../coordinator/coordinator_db.c"
-#include "../coordinator/coordinator_events.c"
-#include "../coordinator/coordinator_msg.c"
-#include "../coordinator/coordinator_queue.c"
-#include "../coordinator/coordinator_status.c"
-
+#include <limits.h>
 #include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <msgpack.h>
+
+#include "coordinator.h"
+#include "db.h"
+#include "envelope.h"
+#include "log.h"
+#include "msg.h"
+#include "outbox.h"
+#include "payload.h"
 
 struct bench {
 	struct coord		*c;
@@ -90,7 +98,7 @@ deliver(struct bench *b, enum msg_type type, const char *from, int with_id,
 		fatalx("unpack");
 	memset(&env, 0, sizeof(env));
 	env.type = type;
-	snprintf(env.to, sizeof(env.to), "%s", COORD_ADDRESS);
+	snprintf(env.to, sizeof(env.to), "%s", COORDINATOR_ADDRESS);
 	snprintf(env.from, sizeof(env.from), "%s", from);
 	if (with_id)
 		snprintf(env.id, sizeof(env.id), "m%llu",
@@ -165,6 +173,7 @@ bench_open(struct bench *b, const char *path, int fresh)
 		.max_attempts = 3, .dedupe_window_s = 600, .recent_tasks = 20,
 		.queue_preview = 10, .finished_tasks = 100000,
 		.unacked_events = 100000, .synchronous = 2,
+		.max_workers = 1000000, .watch_keep_ms = 10000,
 	};
 
 	memset(b, 0, sizeof(*b));

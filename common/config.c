@@ -181,6 +181,8 @@ static const struct key keys[] = {
 	    1000000, "1000", "tasks one session may watch at once"),
 	INT("coordinator", "watches_per_task", watches_per_task, 1, 100000,
 	    "64", "sessions that may watch one task"),
+	INT("coordinator", "max_workers", max_workers, 1, 1000000, "10000",
+	    "workers registered at once; RegisterWorker past it is refused"),
 	INT("coordinator", "watch_keep_ms", watch_keep_ms, 100, 3600000,
 	    "10000", "after a restart, how long the watches of a session of "
 	    "this host wait for it to connect again before they are dropped"),

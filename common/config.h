@@ -77,6 +77,7 @@ struct config {
 	int	 watches_per_watcher;	/* tasks one session may watch */
 	int	 watches_per_task;	/* sessions watching one task */
 	int	 watch_keep_ms;		/* a watcher's return after a restart */
+	int	 max_workers;		/* workers registered at once */
 	int	 metrics_series;	/* (kind, queue) label pairs, then "other" */
 
 	/* [worker] */

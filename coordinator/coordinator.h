@@ -125,6 +125,8 @@ struct coord_conf {
 	int	 watches_per_watcher;	/* WatchTask bound per session */
 	int	 watches_per_task;	/* ... and per task */
 	int	 watch_keep_ms;		/* unheard watchers kept after start */
+	int	 max_workers;		/* RegisterWorker of a new one past it:
+					   refused */
 	int	 metrics_series;	/* (kind, queue) label pairs */
 	char	 host[HOST_MAX + 1];	/* this host in a cluster; "": none */
 	unsigned roles;			/* this host's ROLE_* */

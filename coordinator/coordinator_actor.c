@@ -322,6 +322,7 @@ conf_from(const struct config *cfg, struct coord_conf *conf)
 	conf->watches_per_watcher = cfg->watches_per_watcher;
 	conf->watches_per_task = cfg->watches_per_task;
 	conf->watch_keep_ms = cfg->watch_keep_ms;
+	conf->max_workers = cfg->max_workers;
 	conf->metrics_series = cfg->metrics_series;
 	snprintf(conf->host, sizeof(conf->host), "%s", cfg->host);
 	conf->roles = cfg->roles;

@@ -95,6 +95,12 @@ coord_register_worker(struct actor *self, const struct envelope *env,
 	char				 host[HOST_MAX + 1], why[256];
 
 	if ((w = coord_worker(c, id)) == NULL) {
+		if (c->nworkers >= (size_t)c->conf.max_workers) {
+			outbox_error(ob, env, ERR_RATE_LIMITED, "Too many "
+			    "workers: at most %d (max_workers)",
+			    c->conf.max_workers);
+			return 0;
+		}
 		if (choose_host(c, m->host, host, sizeof(host), why,
 		    sizeof(why)) == -1) {
 			outbox_error(ob, env, m->host[0] != '\0' ?

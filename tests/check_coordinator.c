@@ -52,6 +52,8 @@ conf_default(void)
 	conf.queues_open = 1;
 	conf.watches_per_watcher = 1000;
 	conf.watches_per_task = 64;
+	conf.watch_keep_ms = 10000;
+	conf.max_workers = 10000;
 	conf.metrics_series = 100;
 	conf.finished_max_age_s = 0;
 	conf.cfg = NULL;
@@ -2450,6 +2452,26 @@ START_TEST(test_unheard_watchers)
 }
 END_TEST
 
+/* Workers are bounded: a new one past max_workers is refused. */
+START_TEST(test_max_workers)
+{
+	conf.max_workers = 2;
+	open_coord();
+	register_worker("m1");
+	register_worker("m2");
+	ck_assert_int_eq(jsend(MSG_REGISTER_WORKER, "session:t",
+	    "{\"workerId\": \"m3\"}"), 0);
+	ck_assert_str_eq(reply_error(), "rate_limited");
+	ck_assert_ptr_nonnull(strstr(out_str((size_t)reply_index(), "error"),
+	    "at most 2 (max_workers)"));
+	/* One already there is no new one. */
+	ck_assert_int_eq(jsend(MSG_REGISTER_WORKER, "session:t",
+	    "{\"workerId\": \"m2\"}"), 0);
+	ck_assert_int_eq(ob.v[reply_index()].type, MSG_WORKER_REGISTERED);
+	ck_assert_uint_eq(c->nworkers, 2);
+}
+END_TEST
+
 START_TEST(test_kinds_checked)
 {
 	static struct config	 cfg;
@@ -2745,6 +2767,7 @@ suite(void)
 	tcase_add_test(tc, test_history_bounded);
 	tcase_add_test(tc, test_watcher_gone);
 	tcase_add_test(tc, test_unheard_watchers);
+	tcase_add_test(tc, test_max_workers);
 	tcase_add_test(tc, test_kinds_checked);
 	tcase_add_test(tc, test_retention_age);
 	suite_add_tcase(s, tc);
