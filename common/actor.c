@@ -73,6 +73,8 @@ static struct {
 	char				 dest[ADDR_MAX + 1];	/* of the packing message */
 	int				 dest_ok;
 	enum msg_type			 type;	/* of the packing message */
+	char				 src[ADDR_MAX + 1];	/* its from */
+	char				 reply_to[ID_MAX + 1];	/* its replyTo */
 	struct outbox			 ob;	/* what a handler sends */
 	char				 last_id[ID_MAX + 1];	/* of the last message begun */
 	int				 stopping;
@@ -596,6 +598,10 @@ actor_begin_id(const char *from, const char *to, enum msg_type type,
 		    msg_name(type));
 	rt.packing = 1;
 	rt.type = type;
+	/* Kept for reply_too_large(). */
+	name_copy(rt.src, from != NULL ? from : rt.identity, sizeof(rt.src));
+	name_copy(rt.reply_to, reply_to != NULL ? reply_to : "",
+	    sizeof(rt.reply_to));
 	len = strlen(to);
 	rt.dest_ok = len < sizeof(rt.dest);
 	if (rt.dest_ok)
@@ -630,6 +636,29 @@ frame_close(void)
 	return 0;
 }
 
+/*
+ * A reply over max_frame_bytes was dropped: its asker gets an Error
+ * too_large instead, not a wait for nothing.
+ */
+static void
+reply_too_large(size_t body)
+{
+	struct msg_error	 m;
+	char			 from[ADDR_MAX + 1], to[ADDR_MAX + 1];
+	char			 re[ID_MAX + 1];
+
+	if (rt.reply_to[0] == '\0' || rt.type == MSG_ERROR)
+		return;
+	memcpy(from, rt.src, sizeof(from));
+	memcpy(to, rt.dest, sizeof(to));
+	memcpy(re, rt.reply_to, sizeof(re));
+	snprintf(m.code, sizeof(m.code), "%s", err_code_name(ERR_TOO_LARGE));
+	snprintf(m.error, sizeof(m.error), "The %s reply is %zu bytes, over "
+	    "max_frame_bytes (%zu)", msg_name(rt.type), body,
+	    rt.lim.max_frame);
+	actor_msg(from, to, MSG_ERROR, re, &m);
+}
+
 int
 actor_end(void)
 {
@@ -644,8 +673,10 @@ actor_end(void)
 		rt.stats.dropped++;
 		return -1;
 	}
-	if (frame_close() == -1)
+	if (frame_close() == -1) {
+		reply_too_large(rt.sb.size - FRAME_HDR);
 		return -1;
+	}
 	if (rt.link != NULL && rt_is_remote(&a)) {
 		if (rt.link->remote(&a, rt.sb.data, rt.sb.size) == -1) {
 			rt.stats.dropped++;

@@ -349,3 +349,34 @@ describe('the failed set', () => {
       .status, 'cancelled');
   });
 });
+
+describe('a reply over max_frame_bytes', () => {
+  it('GetTask of a task too large to send: Error too_large, not silence',
+    async () => {
+      const t = await startTree(['[transport]', 'max_frame_bytes = 64K']);
+      try {
+        const d = await jsonClient(t.port, '/ws');
+        await d.next((m) => m.type === 'SessionEstablished');
+        const q = (type, payload) =>
+          d.reply(d.send({ to: COORD, type, payload }), 8000);
+        assert.equal((await q('RegisterWorker', { workerId: 'bw' })).type,
+          'WorkerRegistered');
+        // 40 KB in, 40 KB out: each message fits, the record with both
+        // does not.
+        const value = 'x'.repeat(40000);
+        await q('AssignTask', { taskId: 'big-1', kind: 'echo',
+          input: { value }, watch: true });
+        const f = await d.next((m) => m.type === 'TaskFinished', 10000,
+          'TaskFinished big-1');
+        assert.equal(f.payload.result, value);
+        const g = await q('GetTask', { taskId: 'big-1' });
+        assert.equal(g.type, 'Error', JSON.stringify(g).slice(0, 300));
+        assert.equal(g.payload.code, 'too_large');
+        assert.match(g.payload.error,
+          /^The Task reply is \d+ bytes, over max_frame_bytes \(65536\)$/);
+        await d.close();
+      } finally {
+        await t.stop();
+      }
+    });
+});
