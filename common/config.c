@@ -185,7 +185,8 @@ static const struct key keys[] = {
 	    "workers registered at once; RegisterWorker past it is refused"),
 	INT("coordinator", "watch_keep_ms", watch_keep_ms, 100, 3600000,
 	    "10000", "after a restart, how long the watches of a session of "
-	    "this host wait for it to connect again before they are dropped"),
+	    "this host wait for it to connect again before they are dropped "
+	    "(at least twice reconnect_max_ms)"),
 	INT("coordinator", "metrics_series", metrics_series, 1, 10000, "100",
 	    "(kind, queue) pairs the task metrics name; later pairs are "
 	    "counted as kind and queue \"other\""),

@@ -321,7 +321,9 @@ conf_from(const struct config *cfg, struct coord_conf *conf)
 	conf->queues_open = cfg->queues_open;
 	conf->watches_per_watcher = cfg->watches_per_watcher;
 	conf->watches_per_task = cfg->watches_per_task;
-	conf->watch_keep_ms = cfg->watch_keep_ms;
+	/* A live session may wait reconnect_max_ms before it comes back. */
+	conf->watch_keep_ms = cfg->watch_keep_ms > 2 * cfg->reconnect_max_ms ?
+	    cfg->watch_keep_ms : 2 * cfg->reconnect_max_ms;
 	conf->max_workers = cfg->max_workers;
 	conf->metrics_series = cfg->metrics_series;
 	snprintf(conf->host, sizeof(conf->host), "%s", cfg->host);
