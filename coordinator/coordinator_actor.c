@@ -222,11 +222,7 @@ eventlog_up(const char *identity)
 	settle(coord_events_up(co.c, &co.ob));
 }
 
-/*
- * Anyone else going away was a session: it may have subscribed, and its
- * watches go (it watches again when it comes back).  A running command
- * nobody watches any more stops sending its output.
- */
+/* Anyone else connecting is a session (or actorctl): it is back. */
 static void
 session_up(const char *identity)
 {
@@ -243,6 +239,11 @@ unheard_fire(evutil_socket_t fd, short what, void *arg)
 	settle(watch_unheard_drop(co.c, &co.ob));
 }
 
+/*
+ * Anyone else going away was a session: it may have subscribed, and its
+ * watches go (it watches again when it comes back).  A running command
+ * nobody watches any more stops sending its output.
+ */
 static void
 session_down(const char *identity)
 {
