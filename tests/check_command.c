@@ -590,6 +590,32 @@ START_TEST(test_cancel)
 }
 END_TEST
 
+/*
+ * A first process that left its own group (joined another): the timeout
+ * and a cancel still reach it, by its pid, which is ours until reaped.
+ */
+START_TEST(test_left_its_group)
+{
+	struct cmd	*c;
+	int64_t		 t0;
+
+	new_runner();
+	kind("/usr/bin/perl -e 'setpgrp(0, getpgrp(getppid())) and "
+	    "sleep 30'");
+	t0 = now_ms();
+	run(NULL, 200);
+	ck_assert_int_eq(ndone, 1);
+	ck_assert_str_eq(code, "timeout");
+	ck_assert(field_is("signal", "SIGTERM"));
+	ck_assert_int_lt(now_ms() - t0, 5000);
+	c = start(NULL, 0, false);
+	run_for(300);		/* perl has left its group */
+	cmd_abort(c);
+	run_until(&ngone, 2, 5000);
+	ck_assert_uint_eq(cmd_runner_count(r), 0);
+}
+END_TEST
+
 START_TEST(test_start_fails)
 {
 	struct cmd_spec	 s;
@@ -988,6 +1014,7 @@ suite(void)
 	tcase_add_test(tc, test_timeout);
 	tcase_add_test(tc, test_timeout_races_exit);
 	tcase_add_test(tc, test_cancel);
+	tcase_add_test(tc, test_left_its_group);
 	tcase_add_test(tc, test_start_fails);
 	tcase_add_test(tc, test_many);
 	suite_add_tcase(s, tc);

@@ -332,7 +332,7 @@ sweep(struct cmd_runner *r, const char *run, int sig)
 			log_info("killing pid %ld, left by run %s", (long)pid,
 			    val);
 			kill_proc(pid, SIGKILL);
-		} else if (m == 0)
+		} else if (m != 1)	/* no marker, or none we may read */
 			orphan_judge(r, pid);
 	}
 	free(p);
@@ -355,17 +355,27 @@ sweep_cb(evutil_socket_t fd, short what, void *arg)
 	sweep(r, NULL, SIGKILL);
 }
 
-/* sig to c's process group and to the processes marked with its run. */
+/*
+ * sig to c's process group, to its first process if that left the group
+ * (it is our child, unreaped: its pid is still its own), and to the
+ * processes marked with its run.
+ */
 static void
 signal_run(struct cmd *c, int sig)
 {
+	bool	 left = c->pid > 0 && getpgid(c->pid) != c->pgid;
+
 	if (c->pgid > 0)
 		kill(-c->pgid, sig);
+	if (left)
+		kill(c->pid, sig);
 	sweep(c->r, c->run, sig);
 	if (sig == SIGTERM) {
 		/* A stopped process would not see it. */
 		if (c->pgid > 0)
 			kill(-c->pgid, SIGCONT);
+		if (left)
+			kill(c->pid, SIGCONT);
 		sweep(c->r, c->run, SIGCONT);
 	}
 }
