@@ -404,6 +404,7 @@ struct msg_worker_state {
 	char		 last_status[STATUS_MAX + 1];
 	struct mp_any	 last_result;
 	char		 last_error[ERROR_TEXT_MAX + 1];
+	char		 last_code[CODE_MAX + 1];	/* its failure's code */
 };
 FIELDS(worker_state,
 	P_NAME(msg_worker_state, worker_id, "workerId", REQ),
@@ -413,7 +414,8 @@ FIELDS(worker_state,
 	P_NAME(msg_worker_state, last_task, "lastTask", NUL),
 	P_STR(msg_worker_state, last_status, "lastStatus", NUL),
 	P_ANY(msg_worker_state, last_result, "lastResult", NUL),
-	P_STR(msg_worker_state, last_error, "lastError", NUL));
+	P_STR(msg_worker_state, last_error, "lastError", NUL),
+	P_STR(msg_worker_state, last_code, "lastCode", NUL));
 
 /*
  * LogEvent: an activity event.  Sent to eventlog:main it asks for a row

@@ -220,8 +220,8 @@ coord_worker_state(struct actor *self, const struct envelope *env,
 		if (strcmp(m->last_task, task) == 0 &&
 		    (failed || strcmp(m->last_status, "completed") == 0)) {
 			if (task_outcome(c, w, task, failed, &m->last_result,
-			    m->last_error[0] ? m->last_error : "failed", NULL,
-			    ob) == -1)
+			    m->last_error[0] ? m->last_error : "failed",
+			    m->last_code[0] ? m->last_code : NULL, ob) == -1)
 				return -1;
 		} else {
 			w->task[0] = '\0';

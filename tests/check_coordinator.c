@@ -912,6 +912,17 @@ START_TEST(test_restart_lost_completion)
 	/* The late TaskCompleted itself changes nothing. */
 	complete("t1", "w1");
 	ck_assert_uint_eq(c->ntasks[TASK_COMPLETED], 1);
+	/* A failure learned so keeps its code (a timeout's, say). */
+	open_coord();
+	ck_assert_int_eq(send_msg(MSG_WORKER_STATE, "worker:w1", NULL,
+	    payload("workerId", "w1", "lastTask", "t2", "lastStatus",
+	    "failed", "lastError", "timeout after 5 ms", "lastCode",
+	    "timeout", NULL)), 0);
+	ck_assert_int_eq(task_row("t2", NULL), TASK_FAILED);
+	ck_assert_int_eq(send_msg(MSG_GET_TASK, "session:t", NULL,
+	    payload("taskId", "t2", NULL)), 0);
+	ck_assert_str_eq(out_str((size_t)reply_index(), "errorCode"),
+	    "timeout");
 }
 END_TEST
 

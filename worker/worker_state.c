@@ -451,6 +451,7 @@ send_state(struct wactor *w, struct outbox *ob, const char *to, int reply)
 	if (w->last_error != NULL)
 		snprintf(m.last_error, sizeof(m.last_error), "%s",
 		    w->last_error);
+	snprintf(m.last_code, sizeof(m.last_code), "%s", w->last_code);
 	outbox_msg(ob, w->address, to, MSG_WORKER_STATE, reply, &m);
 }
 
