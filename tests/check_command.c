@@ -944,6 +944,27 @@ START_TEST(test_escapee_killed)
 }
 END_TEST
 
+/*
+ * A timeout's SIGTERM reaches a process of the run that started a
+ * session of its own while its parent still runs (not the worker's child
+ * yet): found by its marker, it has the grace to end as it likes.
+ */
+START_TEST(test_escapee_termed)
+{
+	char	 buf[256];
+
+	new_runner();
+	kind("/bin/sh -c 'trap : TERM; setsid sh -c \"trap \\\"echo got-term "
+	    ">&2; exit 0\\\" TERM; while :; do sleep 0.05; done\" & while :; "
+	    "do sleep 0.05; done'");
+	kc.grace_ms = 1500;
+	run(NULL, 300);
+	ck_assert_str_eq(code, "timeout");
+	ck_assert_ptr_nonnull(strstr(field_str("stderr", buf, sizeof(buf)),
+	    "got-term"));
+}
+END_TEST
+
 START_TEST(test_leftovers)
 {
 	posix_spawnattr_t	 attr;
@@ -1026,6 +1047,7 @@ suite(void)
 	tcase_add_test(tc, test_environment);
 	tcase_add_test(tc, test_group_killed);
 	tcase_add_test(tc, test_escapee_killed);
+	tcase_add_test(tc, test_escapee_termed);
 	tcase_add_test(tc, test_leftovers);
 	suite_add_tcase(s, tc);
 	return s;

@@ -30,6 +30,7 @@
  * kind's grace.
  */
 #include <sys/mman.h>
+#include <sys/pidfd.h>
 #include <sys/prctl.h>
 #include <sys/queue.h>
 #include <sys/resource.h>
@@ -293,12 +294,11 @@ orphan_judge(struct cmd_runner *r, pid_t pid)
 }
 
 /*
- * The worker's children that are not a run's first process: with run,
- * sig to those of that run; without, SIGKILL to those of runs that
- * ended, and judgement on the unmarked ones.
+ * The worker's children that are not a run's first process: SIGKILL to
+ * those of runs that ended, and judgement on the unmarked ones.
  */
 static void
-sweep(struct cmd_runner *r, const char *run, int sig)
+sweep(struct cmd_runner *r)
 {
 	char	 path[64], val[RUN_ID_MAX], *p, *end;
 	pid_t	 pid, self = getpid();
@@ -325,10 +325,7 @@ sweep(struct cmd_runner *r, const char *run, int sig)
 		if (pid_find(r, pid) != NULL)
 			continue;
 		m = proc_marker(pid, val, sizeof(val));
-		if (run != NULL) {
-			if (m == 1 && strcmp(val, run) == 0)
-				kill_proc(pid, sig);
-		} else if (m == 1 && run_find(r, val) == NULL) {
+		if (m == 1 && run_find(r, val) == NULL) {
 			log_info("killing pid %ld, left by run %s", (long)pid,
 			    val);
 			kill_proc(pid, SIGKILL);
@@ -352,13 +349,45 @@ sweep_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	sweep(r, NULL, SIGKILL);
+	sweep(r);
+}
+
+/*
+ * sig to every process marked with c's run but those its group and its
+ * first process get anyway: the escaped ones, the worker's children or
+ * not (a setsid() child whose parent still runs).  Each through a pidfd
+ * opened before its marker is read, so that a pid reused meanwhile gets
+ * nothing.
+ */
+static void
+signal_marked(struct cmd *c, int sig)
+{
+	DIR		*d;
+	struct dirent	*de;
+	char		 val[RUN_ID_MAX], *end;
+	pid_t		 pid, self = getpid();
+	int		 fd;
+
+	if ((d = opendir("/proc")) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		pid = (pid_t)strtol(de->d_name, &end, 10);
+		if (pid <= 0 || *end != '\0' || pid == self || pid == c->pid)
+			continue;
+		if ((fd = pidfd_open(pid, 0)) == -1)
+			continue;
+		if (proc_marker(pid, val, sizeof(val)) == 1 &&
+		    strcmp(val, c->run) == 0 && getpgid(pid) != c->pgid)
+			pidfd_send_signal(fd, sig, NULL, 0);
+		close(fd);
+	}
+	closedir(d);
 }
 
 /*
  * sig to c's process group, to its first process if that left the group
  * (it is our child, unreaped: its pid is still its own), and to the
- * processes marked with its run.
+ * other processes marked with its run.
  */
 static void
 signal_run(struct cmd *c, int sig)
@@ -369,14 +398,14 @@ signal_run(struct cmd *c, int sig)
 		kill(-c->pgid, sig);
 	if (left)
 		kill(c->pid, sig);
-	sweep(c->r, c->run, sig);
+	signal_marked(c, sig);
 	if (sig == SIGTERM) {
 		/* A stopped process would not see it. */
 		if (c->pgid > 0)
 			kill(-c->pgid, SIGCONT);
 		if (left)
 			kill(c->pid, SIGCONT);
-		sweep(c->r, c->run, SIGCONT);
+		signal_marked(c, SIGCONT);
 	}
 }
 
@@ -745,7 +774,7 @@ cmd_exited(struct cmd *c, int status)
 	}
 	/* Off the list first: its marked processes are leftovers now. */
 	cmd_unlink(c);
-	sweep(r, NULL, SIGKILL);
+	sweep(r);
 	cmd_free(c);
 }
 
