@@ -357,7 +357,8 @@ sweep_cb(evutil_socket_t fd, short what, void *arg)
  * first process get anyway: the escaped ones, the worker's children or
  * not (a setsid() child whose parent still runs).  Each through a pidfd
  * opened before its marker is read, so that a pid reused meanwhile gets
- * nothing.
+ * nothing; by its pid where there are no pidfds (the window is then the
+ * microseconds between the read and the kill, as at a restart).
  */
 static void
 signal_marked(struct cmd *c, int sig)
@@ -374,12 +375,17 @@ signal_marked(struct cmd *c, int sig)
 		pid = (pid_t)strtol(de->d_name, &end, 10);
 		if (pid <= 0 || *end != '\0' || pid == self || pid == c->pid)
 			continue;
-		if ((fd = pidfd_open(pid, 0)) == -1)
-			continue;
+		if ((fd = pidfd_open(pid, 0)) == -1 && errno != ENOSYS)
+			continue;	/* gone */
 		if (proc_marker(pid, val, sizeof(val)) == 1 &&
-		    strcmp(val, c->run) == 0 && getpgid(pid) != c->pgid)
-			pidfd_send_signal(fd, sig, NULL, 0);
-		close(fd);
+		    strcmp(val, c->run) == 0 && getpgid(pid) != c->pgid) {
+			if (fd != -1)
+				pidfd_send_signal(fd, sig, NULL, 0);
+			else	/* no pidfds: an old kernel, or valgrind */
+				kill(pid, sig);
+		}
+		if (fd != -1)
+			close(fd);
 	}
 	closedir(d);
 }
