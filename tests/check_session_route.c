@@ -410,6 +410,7 @@ teardown_session(void)
 	ws_free();
 	close(cfd);
 	cfd = -1;
+	rmdir(cfg.run_dir);	/* nothing was made in it */
 }
 
 START_TEST(test_local_ping)
