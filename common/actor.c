@@ -73,8 +73,6 @@ static struct {
 	char				 dest[ADDR_MAX + 1];	/* of the packing message */
 	int				 dest_ok;
 	enum msg_type			 type;	/* of the packing message */
-	char				 src[ADDR_MAX + 1];	/* its from */
-	char				 reply_to[ID_MAX + 1];	/* its replyTo */
 	struct outbox			 ob;	/* what a handler sends */
 	char				 last_id[ID_MAX + 1];	/* of the last message begun */
 	int				 stopping;
@@ -598,10 +596,6 @@ actor_begin_id(const char *from, const char *to, enum msg_type type,
 		    msg_name(type));
 	rt.packing = 1;
 	rt.type = type;
-	/* Kept for reply_too_large(). */
-	name_copy(rt.src, from != NULL ? from : rt.identity, sizeof(rt.src));
-	name_copy(rt.reply_to, reply_to != NULL ? reply_to : "",
-	    sizeof(rt.reply_to));
 	len = strlen(to);
 	rt.dest_ok = len < sizeof(rt.dest);
 	if (rt.dest_ok)
@@ -638,25 +632,31 @@ frame_close(void)
 
 /*
  * A reply over max_frame_bytes was dropped: its asker gets an Error
- * too_large instead, not a wait for nothing.
+ * too_large instead, not a wait for nothing.  Its header is read back
+ * from the frame (this is rare; the sends that fit pay nothing for it).
  */
 static void
-reply_too_large(size_t body)
+reply_too_large(void)
 {
+	msgpack_unpacked	 u;
+	struct envelope		 env;
 	struct msg_error	 m;
-	char			 from[ADDR_MAX + 1], to[ADDR_MAX + 1];
-	char			 re[ID_MAX + 1];
+	enum err_code		 code;
+	char			 why[128];
+	size_t			 body = rt.sb.size - FRAME_HDR;
 
-	if (rt.reply_to[0] == '\0' || rt.type == MSG_ERROR)
+	if (rt.type == MSG_ERROR)
 		return;
-	memcpy(from, rt.src, sizeof(from));
-	memcpy(to, rt.dest, sizeof(to));
-	memcpy(re, rt.reply_to, sizeof(re));
 	snprintf(m.code, sizeof(m.code), "%s", err_code_name(ERR_TOO_LARGE));
 	snprintf(m.error, sizeof(m.error), "The %s reply is %zu bytes, over "
 	    "max_frame_bytes (%zu)", msg_name(rt.type), body,
 	    rt.lim.max_frame);
-	actor_msg(from, to, MSG_ERROR, re, &m);
+	msgpack_unpacked_init(&u);
+	if (msgpack_unpack_next(&u, rt.sb.data + FRAME_HDR, body, NULL) ==
+	    MSGPACK_UNPACK_SUCCESS && env_decode(&u.data, &env, &code, why,
+	    sizeof(why)) == 0 && env.reply_to[0] != '\0')
+		actor_msg(env.from, env.to, MSG_ERROR, env.reply_to, &m);
+	msgpack_unpacked_destroy(&u);
 }
 
 int
@@ -674,7 +674,7 @@ actor_end(void)
 		return -1;
 	}
 	if (frame_close() == -1) {
-		reply_too_large(rt.sb.size - FRAME_HDR);
+		reply_too_large();
 		return -1;
 	}
 	if (rt.link != NULL && rt_is_remote(&a)) {

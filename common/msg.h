@@ -7,7 +7,6 @@
 
 #include <stdbool.h>
 #include <stddef.h>
-#include <string.h>
 
 #include <msgpack.h>
 
@@ -39,21 +38,6 @@
 #include "payload.h"
 
 #define nitems(a)	(sizeof(a) / sizeof((a)[0]))
-
-/*
- * Copy src into dst of size bytes, cut to fit and always terminated, as
- * snprintf(dst, size, "%s", src) does, without parsing a format: the
- * coordinator's handlers copy a few names per message, and snprintf was
- * about a tenth of an AssignTask.
- */
-static inline void
-name_copy(char *dst, const char *src, size_t size)
-{
-	size_t	 n = strnlen(src, size - 1);
-
-	memcpy(dst, src, n);
-	dst[n] = '\0';
-}
 
 enum msg_type {
 #define MSG_ENUM(id, name, who, kinds, schema) MSG_##id,
