@@ -352,16 +352,27 @@ sweep_cb(evutil_socket_t fd, short what, void *arg)
 	sweep(r);
 }
 
+/* sig through fd, or by pid where there are no pidfds (fd -1). */
+static void
+pid_signal(int fd, pid_t pid, int sig)
+{
+	if (fd != -1)
+		pidfd_send_signal(fd, sig, NULL, 0);
+	else	/* an old kernel, or valgrind, which does not know them */
+		kill(pid, sig);
+}
+
 /*
  * sig to every process marked with c's run but those its group and its
  * first process get anyway: the escaped ones, the worker's children or
  * not (a setsid() child whose parent still runs).  Each through a pidfd
  * opened before its marker is read, so that a pid reused meanwhile gets
  * nothing; by its pid where there are no pidfds (the window is then the
- * microseconds between the read and the kill, as at a restart).
+ * microseconds between the read and the kill, as at a restart).  Then,
+ * when not 0, a second signal to each (SIGCONT after SIGTERM): one walk.
  */
 static void
-signal_marked(struct cmd *c, int sig)
+signal_marked(struct cmd *c, int sig, int then)
 {
 	DIR		*d;
 	struct dirent	*de;
@@ -379,10 +390,9 @@ signal_marked(struct cmd *c, int sig)
 			continue;	/* gone */
 		if (proc_marker(pid, val, sizeof(val)) == 1 &&
 		    strcmp(val, c->run) == 0 && getpgid(pid) != c->pgid) {
-			if (fd != -1)
-				pidfd_send_signal(fd, sig, NULL, 0);
-			else	/* no pidfds: an old kernel, or valgrind */
-				kill(pid, sig);
+			pid_signal(fd, pid, sig);
+			if (then != 0)
+				pid_signal(fd, pid, then);
 		}
 		if (fd != -1)
 			close(fd);
@@ -404,14 +414,13 @@ signal_run(struct cmd *c, int sig)
 		kill(-c->pgid, sig);
 	if (left)
 		kill(c->pid, sig);
-	signal_marked(c, sig);
+	/* After SIGTERM, SIGCONT: a stopped process would not see it. */
+	signal_marked(c, sig, sig == SIGTERM ? SIGCONT : 0);
 	if (sig == SIGTERM) {
-		/* A stopped process would not see it. */
 		if (c->pgid > 0)
 			kill(-c->pgid, SIGCONT);
 		if (left)
 			kill(c->pid, SIGCONT);
-		signal_marked(c, SIGCONT);
 	}
 }
 
