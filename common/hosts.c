@@ -83,19 +83,14 @@ hosts_pack(msgpack_packer *pk, const struct hosts *t, const char *self,
 	msgpack_pack_array(pk, 1 + t->n);
 	msgpack_pack_map(pk, 3);
 	mp_pack_kv_str(pk, "host", self);
-	mp_pack_str(pk, "up");
-	msgpack_pack_true(pk);
+	mp_pack_kv_bool(pk, "up", true);
 	pack_roles(pk, self_roles);
 	for (i = 0; i < t->n; i++) {
 		h = &t->h[i];
 		msgpack_pack_map(pk, 4);
 		mp_pack_kv_str(pk, "host", h->name);
 		mp_pack_kv_str(pk, "incarnation", h->incarnation);
-		mp_pack_str(pk, "up");
-		if (h->up)
-			msgpack_pack_true(pk);
-		else
-			msgpack_pack_false(pk);
+		mp_pack_kv_bool(pk, "up", h->up);
 		pack_roles(pk, h->roles);
 	}
 }

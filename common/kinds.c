@@ -200,11 +200,7 @@ kind_pack(msgpack_packer *pk, const struct kind_conf *k)
 		n++;
 	msgpack_pack_map(pk, n);
 	mp_pack_kv_str(pk, "name", k->name);
-	mp_pack_str(pk, "builtin");
-	if (k->builtin)
-		msgpack_pack_true(pk);
-	else
-		msgpack_pack_false(pk);
+	mp_pack_kv_bool(pk, "builtin", k->builtin);
 	mp_pack_kv_str(pk, "input", input_names[k->input]);
 	mp_pack_kv_uint(pk, "timeoutMs", k->timeout_ms);
 	mp_pack_kv_uint(pk, "timeoutMaxMs", k->timeout_max_ms);

@@ -572,6 +572,13 @@ mp_pack_kv_uint(msgpack_packer *pk, const char *k, uint64_t v)
 	    -1 : 0;
 }
 
+int
+mp_pack_kv_bool(msgpack_packer *pk, const char *k, bool v)
+{
+	return mp_pack_str(pk, k) == -1 || (v ? msgpack_pack_true(pk) :
+	    msgpack_pack_false(pk)) != 0 ? -1 : 0;
+}
+
 void
 mp_pack_raw(msgpack_packer *pk, const void *buf, size_t len)
 {

@@ -177,6 +177,7 @@ int		 mp_pack_kv_str(msgpack_packer *pk, const char *k,
 		    const char *v);
 int		 mp_pack_kv_int(msgpack_packer *pk, const char *k, int64_t v);
 int		 mp_pack_kv_uint(msgpack_packer *pk, const char *k, uint64_t v);
+int		 mp_pack_kv_bool(msgpack_packer *pk, const char *k, bool v);
 /* Append bytes that are already one msgpack object. */
 void		 mp_pack_raw(msgpack_packer *pk, const void *buf, size_t len);
 

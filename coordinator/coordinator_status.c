@@ -258,11 +258,7 @@ pack_queue(struct coord *c, msgpack_packer *pk)
 	TAILQ_FOREACH(q, &c->queue_list, entry) {
 		msgpack_pack_map(pk, 6);
 		mp_pack_kv_str(pk, "name", q->name);
-		mp_pack_str(pk, "paused");
-		if (q->paused)
-			msgpack_pack_true(pk);
-		else
-			msgpack_pack_false(pk);
+		mp_pack_kv_bool(pk, "paused", q->paused);
 		mp_pack_kv_uint(pk, "queued", q->queued);
 		mp_pack_kv_uint(pk, "running", q->running);
 		mp_pack_kv_uint(pk, "waiting", q->waiting);

@@ -869,11 +869,7 @@ send_open(struct gsession *gs, int fd, const struct handoff *h)
 	mp_pack_kv_str(&pk, "path", h->path);
 	mp_pack_kv_str(&pk, "client", h->client != NULL ? h->client : "");
 	mp_pack_kv_str(&pk, "peer", h->peer);
-	mp_pack_str(&pk, "echo");
-	if (h->echo)
-		msgpack_pack_true(&pk);
-	else
-		msgpack_pack_false(&pk);
+	mp_pack_kv_bool(&pk, "echo", h->echo);
 	mp_pack_str(&pk, "early");
 	msgpack_pack_bin(&pk, h->earlylen);
 	msgpack_pack_bin_body(&pk, h->early, h->earlylen);

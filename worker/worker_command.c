@@ -685,10 +685,8 @@ pack_result(msgpack_packer *pk, int status, int64_t ms,
 	mp_pack_raw(pk, sb[1].data, sb[1].size);
 	mp_pack_str(pk, "truncated");
 	msgpack_pack_map(pk, 2);
-	mp_pack_str(pk, "stdout");
-	cut[0] ? msgpack_pack_true(pk) : msgpack_pack_false(pk);
-	mp_pack_str(pk, "stderr");
-	cut[1] ? msgpack_pack_true(pk) : msgpack_pack_false(pk);
+	mp_pack_kv_bool(pk, "stdout", cut[0]);
+	mp_pack_kv_bool(pk, "stderr", cut[1]);
 	mp_pack_kv_uint(pk, "durationMs", ms > 0 ? (uint64_t)ms : 0);
 	if (b64[0])
 		mp_pack_kv_str(pk, "stdoutEncoding", "base64");
